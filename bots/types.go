@@ -1,0 +1,156 @@
+package bots
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one inbound event from any platform, after the adapter verified
+// and decoded it: a message or a card action.
+type Event struct {
+	Platform string // "feishu", "wecom", "dingtalk", "teams", "web"
+	// App names the platform app (tenant) the event came through, for
+	// platforms where several apps can be configured (Feishu app id).
+	App string
+	// ID is the platform's event id, the dedupe key (empty: no dedupe).
+	ID string
+	// UserID is the sender's id on the platform (Feishu open_id...).
+	UserID string
+	// UnionID and Email are fallback identities when UserID is unknown.
+	UnionID string
+	Email   string
+	ChatID   string
+	ChatType string // "p2p" or "group"
+	// Text of a message (bot mention already stripped).
+	Text string
+	// Action is set for a card click.
+	Action *Action
+	At     time.Time
+}
+
+// Action is a click on a card button (with the card's inputs).
+type Action struct {
+	// Name is the button's action: "approve", "reject", "transfer",
+	// "add_signer", "comment", "withdraw", "urge", "submit", "cancel", ...
+	Name string
+	// Value is the button's value as the bot set it (task id, instance id).
+	Value map[string]string
+	// Inputs are the values of the card's inputs (e.g. "reason").
+	Inputs map[string]string
+	// MessageRef is the platform message the click came from, when known.
+	MessageRef string
+}
+
+// Reply is the bot's answer to one event.
+type Reply struct {
+	// Messages are sent into the chat the event came from, in order.
+	Messages []Message
+	// Toast is a short text shown at once for a card click.
+	Toast string
+	// Card replaces the clicked card (a click's immediate answer); nil
+	// leaves the card as it is.
+	Card *Card
+}
+
+// Message is a text or a card.
+type Message struct {
+	Text string
+	Card *Card
+}
+
+// Color is a card's status colour.
+type Color string
+
+const (
+	ColorBlue   Color = "blue"   // pending / information
+	ColorGreen  Color = "green"  // approved
+	ColorRed    Color = "red"    // rejected / failed
+	ColorOrange Color = "orange" // reminder / escalation / returned
+	ColorGrey   Color = "grey"   // withdrawn / cancelled / done elsewhere
+)
+
+// Card is a platform-neutral interactive card; each adapter renders it.
+type Card struct {
+	Title    string
+	Color    Color
+	Fields   []Field  // key/value lines
+	Markdown string   // body text; **bold**, lists and line breaks only
+	Inputs   []Input  // optional inputs, sent back with any button click
+	Buttons  []Button // at most 6
+	Note     string   // small footer text ("Approved by 李雷 at 10:32")
+}
+
+// Field is one key/value line of a card.
+type Field struct {
+	Label string
+	Value string
+}
+
+// ButtonStyle hints how a button looks.
+type ButtonStyle string
+
+const (
+	StyleDefault ButtonStyle = "default"
+	StylePrimary ButtonStyle = "primary"
+	StyleDanger  ButtonStyle = "danger"
+)
+
+// Button is a card button. Value stays small (a few ids): platforms limit
+// the size of a callback value.
+type Button struct {
+	Label  string
+	Action string
+	Value  map[string]string
+	Style  ButtonStyle
+}
+
+// Input is a text input of a card (rejection reason, transfer target...).
+type Input struct {
+	Name        string
+	Label       string
+	Placeholder string
+}
+
+// Recipient is where an outbound message goes.
+type Recipient struct {
+	Platform string
+	App      string // platform app (tenant), if the platform has several
+	UserID   string // the user's id on the platform
+	ChatID   string // a chat instead of a user, if set
+}
+
+// Messenger sends and updates messages on one platform. Each adapter
+// implements it; the notifier uses it.
+type Messenger interface {
+	// Send delivers msg and returns a reference that Update accepts.
+	// key is an idempotency key: sending the same key twice must not show
+	// the message twice where the platform supports it.
+	Send(ctx context.Context, to Recipient, msg Message, key string) (ref string, err error)
+	// Update replaces the content of a sent message.
+	Update(ctx context.Context, ref string, msg Message) error
+}
+
+// StateStore keeps conversation state with a TTL.
+type StateStore interface {
+	// Get returns the value of key; ok is false when absent or expired.
+	Get(ctx context.Context, key string) (val []byte, ok bool, err error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Deduper remembers event ids.
+type Deduper interface {
+	// FirstSeen records key for ttl and reports whether this is the first
+	// time it is seen (false: a duplicate).
+	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Locker gives named leases so that one replica runs a scheduled job.
+type Locker interface {
+	// TryLock takes lock name for owner for ttl and reports whether owner
+	// holds it now. Calling it again as the holder renews the lease. A
+	// lease not renewed before ttl ends can be taken by another owner.
+	TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// Unlock releases the lock if owner holds it.
+	Unlock(ctx context.Context, name, owner string) error
+}

@@ -1,0 +1,147 @@
+package flows
+
+import (
+	"cmp"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/workcal"
+)
+
+// Clock tells the time. Tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// System is the actor of automatic actions in events and tasks.
+const System = "system"
+
+// Config configures an Engine.
+type Config struct {
+	Store Store
+	Clock Clock // default SystemClock
+	// Calendar is the business calendar of flows that count working time.
+	// Default: workcal.Default() (09:00-18:00 Mon-Fri, Asia/Shanghai).
+	Calendar *workcal.Calendar
+	// UrgeInterval is how often an applicant may urge one request (default 1h).
+	UrgeInterval time.Duration
+	// HTTPClient runs http steps (default: a client with no global timeout;
+	// each step has its own).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Engine runs flows: every call is one store transaction that checks the
+// actor's right, writes the change, its events and its outbox messages.
+type Engine struct {
+	store    Store
+	clock    Clock
+	cal      *workcal.Calendar
+	urgeGap  time.Duration
+	http     *http.Client
+	log      *slog.Logger
+	defs     *defCache
+}
+
+// New returns an engine over cfg.Store.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		store:   cfg.Store,
+		clock:   cmp.Or[Clock](cfg.Clock, SystemClock{}),
+		cal:     cfg.Calendar,
+		urgeGap: cmp.Or(cfg.UrgeInterval, time.Hour),
+		http:    cfg.HTTPClient,
+		log:     cmp.Or(cfg.Logger, slog.Default()),
+		defs:    newDefCache(),
+	}
+	if e.cal == nil {
+		e.cal = workcal.Default()
+	}
+	if e.http == nil {
+		e.http = &http.Client{}
+	}
+	return e
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Now returns the engine clock's time.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// Outcome is what an engine call changed: enough for the chat layer to
+// answer a click at once (toast + updated card) without another round trip.
+type Outcome struct {
+	Instance *Instance
+	Def      *flowdef.Definition
+	// Task is the task acted on (Decide, Transfer, AddSigner), after the change.
+	Task *Task
+	// Tasks are all tasks of the instance after the change.
+	Tasks  []*Task
+	Events []*Event
+	Outbox []*OutboxMessage
+}
+
+// SubmitRequest files a new request.
+type SubmitRequest struct {
+	Actor  string // directory user id of the applicant
+	FlowID string // flow id or alias
+	// Values maps field ids to values: canonical flowdef values, or the
+	// JSON-decoded forms flowdef.Normalize accepts (strings, numbers...).
+	Values map[string]any
+}
+
+// DecideRequest approves or rejects a task.
+type DecideRequest struct {
+	Actor   string
+	TaskID  int64
+	Approve bool
+	Comment string
+}
+
+// SignerPosition says where AddSigner puts the new signer.
+type SignerPosition string
+
+const (
+	SignBefore    SignerPosition = "before"    // the signer decides first, then me again
+	SignAfter     SignerPosition = "after"     // the signer decides after I approve
+	SignAlongside SignerPosition = "alongside" // the signer decides together with me (all must approve)
+)
+
+// View is everything needed to show one request.
+type View struct {
+	Instance  *Instance
+	Def       *flowdef.Definition
+	Form      flowdef.Values
+	Applicant *User
+	Tasks     []*Task
+	Events    []*Event
+	// Route is the ordered list of steps still to come with their resolved
+	// approvers (computed from the current form), for "who will approve".
+	Route []RouteStep
+}
+
+// RouteStep is one step of a request's route.
+type RouteStep struct {
+	StepID    string
+	Name      flowdef.Text
+	Kind      flowdef.StepKind
+	Mode      flowdef.Mode
+	Approvers []string // user ids
+	Status    string   // "done", "current", "upcoming", "skipped"
+}
+
+// TickResult counts what one Tick did.
+type TickResult struct {
+	Reminded  int
+	Escalated int
+	TimedOut  int
+}

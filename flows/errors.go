@@ -1,0 +1,107 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// Code classifies an Error; the web and API layers map it to an HTTP status.
+type Code string
+
+const (
+	CodeInvalid     Code = "invalid"      // bad input: 400
+	CodeForbidden   Code = "forbidden"    // the actor may not do this: 403
+	CodeNotFound    Code = "not_found"    // 404
+	CodeConflict    Code = "conflict"     // already decided, closed: 409
+	CodeRateLimited Code = "rate_limited" // 429
+)
+
+// Error is a user-safe error: the bot shows Message(locale), the API maps
+// Code to a status. Anything that is not an *Error is internal.
+type Error struct {
+	Code Code
+	Key  string         // message key, see messages
+	Args map[string]any // named arguments of the message
+	// Fields holds per-field problems of a form (field id -> message).
+	Fields map[string]flowdef.Text
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message("en"))
+}
+
+// Message renders the error for a locale ("zh-CN", "en").
+func (e *Error) Message(locale string) string {
+	t, ok := messages[e.Key]
+	if !ok {
+		t = flowdef.Text{ZH: e.Key, EN: e.Key}
+	}
+	return expand(t.In(locale), e.Args)
+}
+
+// Errorf builds an *Error.
+func Errorf(code Code, key string, args map[string]any) *Error {
+	return &Error{Code: code, Key: key, Args: args}
+}
+
+// ErrorCode returns the code of an *Error in err's chain, or "" for internal errors.
+func ErrorCode(err error) Code {
+	var fe *Error
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	return ""
+}
+
+// expand replaces {name} by args[name].
+func expand(s string, args map[string]any) string {
+	if len(args) == 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '{' {
+			if j := indexByte(s[i:], '}'); j > 0 {
+				if v, ok := args[s[i+1:i+j]]; ok {
+					out = fmt.Append(out, v)
+					i += j
+					continue
+				}
+			}
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// messages are the user-facing texts of engine errors.
+var messages = map[string]flowdef.Text{
+	"flow_unknown":      {ZH: "没有名为「{flow}」的流程。", EN: "There is no flow called \"{flow}\"."},
+	"flow_not_allowed":  {ZH: "你没有发起「{flow}」的权限。", EN: "You may not start \"{flow}\"."},
+	"user_unknown":      {ZH: "通讯录里没有用户 {user}。", EN: "User {user} is not in the directory."},
+	"form_invalid":      {ZH: "表单有误：{detail}", EN: "The form has mistakes: {detail}"},
+	"instance_unknown":  {ZH: "找不到申请 {ref}。", EN: "Request {ref} was not found."},
+	"task_unknown":      {ZH: "找不到这个审批任务。", EN: "This approval task was not found."},
+	"not_assignee":      {ZH: "这条审批不是你的，审批人是 {assignee}。", EN: "This approval is not yours; it is assigned to {assignee}."},
+	"already_decided":   {ZH: "已由 {by} 处理（{status}）。", EN: "Already decided by {by} ({status})."},
+	"request_closed":    {ZH: "申请 {number} 已结束（{status}），不能再操作。", EN: "Request {number} is closed ({status}); nothing more can be done."},
+	"not_applicant":     {ZH: "只有申请人可以这样做。", EN: "Only the applicant can do this."},
+	"not_participant":   {ZH: "你不是这条申请的参与人。", EN: "You are not a participant of this request."},
+	"urge_too_soon":     {ZH: "刚催办过，请 {wait} 后再试。", EN: "You urged recently; try again in {wait}."},
+	"reason_required":   {ZH: "请填写理由。", EN: "Please give a reason."},
+	"transfer_self":     {ZH: "不能转交给自己或当前审批人。", EN: "You cannot transfer to yourself or to a current approver."},
+	"signer_invalid":    {ZH: "不能加签这个人：{detail}", EN: "Cannot add this signer: {detail}"},
+	"not_returned":      {ZH: "申请 {number} 不在待修改状态。", EN: "Request {number} is not waiting for changes."},
+	"comment_empty":     {ZH: "评论不能为空。", EN: "A comment cannot be empty."},
+}

@@ -1,0 +1,286 @@
+package flowdef
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Text is a user-facing string in Chinese and English.
+type Text struct {
+	ZH string `yaml:"zh" json:"zh"`
+	EN string `yaml:"en" json:"en"`
+}
+
+// In returns the text for locale ("zh..." or anything else = en), falling
+// back to the other language when one is empty.
+func (t Text) In(locale string) string {
+	if len(locale) >= 2 && locale[:2] == "zh" {
+		if t.ZH != "" {
+			return t.ZH
+		}
+		return t.EN
+	}
+	if t.EN != "" {
+		return t.EN
+	}
+	return t.ZH
+}
+
+// FieldType is the type of a form field.
+type FieldType string
+
+const (
+	FieldText        FieldType = "text"
+	FieldTextarea    FieldType = "textarea"
+	FieldNumber      FieldType = "number"
+	FieldMoney       FieldType = "money"
+	FieldDate        FieldType = "date"
+	FieldDateRange   FieldType = "daterange"
+	FieldSelect      FieldType = "select"
+	FieldMultiSelect FieldType = "multiselect"
+	FieldUser        FieldType = "user"
+	FieldBool        FieldType = "bool"
+)
+
+// Option is one choice of a select or multiselect field.
+type Option struct {
+	Value string `yaml:"value" json:"value"`
+	Label Text   `yaml:"label" json:"label"`
+}
+
+// Field is one form field of a flow.
+type Field struct {
+	ID       string    `json:"id"`
+	Type     FieldType `json:"type"`
+	Label    Text      `json:"label"`
+	Help     Text      `json:"help"`
+	Required bool      `json:"required"`
+	// Min and Max bound numbers and money (in major units), text length
+	// (characters), date ranges (days) and multiselect counts. Nil = unbounded.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+	// Currency of a money field: CNY (default) or USD.
+	Currency string   `json:"currency,omitempty"`
+	Options  []Option `json:"options,omitempty"`
+	// Default is the canonical value used when the applicant gives none.
+	Default any `json:"default,omitempty"`
+	Line    int `json:"-"`
+}
+
+// Form values in their canonical form, as stored in an instance and as seen by
+// `when` expressions:
+//
+//	text, textarea, select, user, date ("2006-01-02"): string
+//	number: float64
+//	money: Money
+//	daterange: DateRange
+//	multiselect: []string
+//	bool: bool
+type Values map[string]any
+
+// Money is an amount in minor units (fen, cent): never a float.
+type Money struct {
+	Cents    int64  `json:"cents"`
+	Currency string `json:"currency"`
+}
+
+// DateRange is an inclusive range of dates with its length in days.
+type DateRange struct {
+	From string `json:"from"` // 2006-01-02
+	To   string `json:"to"`   // 2006-01-02
+	Days int    `json:"days"` // inclusive calendar days
+}
+
+// StepKind is what a step does.
+type StepKind string
+
+const (
+	StepApprove StepKind = "approve"
+	StepNotify  StepKind = "notify"
+	StepHTTP    StepKind = "http"
+)
+
+// Mode says how the approvers of one approve step decide.
+type Mode string
+
+const (
+	ModeAny      Mode = "any"      // 或签: the first decision wins
+	ModeAll      Mode = "all"      // 会签: every approver approves, one rejection rejects
+	ModeSequence Mode = "sequence" // 依次: one after another
+)
+
+// SelectorKind names how approvers (or CC recipients, or escalation targets)
+// are found.
+type SelectorKind string
+
+const (
+	SelUser     SelectorKind = "user"      // Value = directory user id
+	SelRole     SelectorKind = "role"      // Value = role name
+	SelManager  SelectorKind = "manager"   // Level = 1 direct manager, 2 the manager's manager...
+	SelDeptHead SelectorKind = "dept_head" // head of the applicant's department
+	SelField    SelectorKind = "field"     // Value = id of a user field of the form
+)
+
+// Selector finds zero or more directory users. YAML forms:
+//
+//	- user: lilei
+//	- role: hr
+//	- manager: 1          # levels up from the applicant (or from the assignee for escalation)
+//	- dept_head: true
+//	- field: approver
+type Selector struct {
+	Kind  SelectorKind `json:"kind"`
+	Value string       `json:"value,omitempty"`
+	Level int          `json:"level,omitempty"`
+	Line  int          `json:"-"`
+}
+
+// TimeoutAction is what happens when a task reaches its final timeout.
+type TimeoutAction string
+
+const (
+	TimeoutNothing TimeoutAction = "none"    // keep waiting (default)
+	TimeoutApprove TimeoutAction = "approve" // auto-approve, recorded as automatic
+	TimeoutReject  TimeoutAction = "reject"  // auto-reject, recorded as automatic
+)
+
+// Deadline is the deadline policy of a step (or the flow-wide default).
+// Zero durations mean "not set". Durations count calendar or working time
+// according to Definition.Calendar.
+type Deadline struct {
+	RemindAfter   time.Duration `json:"remind_after,omitempty"`
+	RemindEvery   time.Duration `json:"remind_every,omitempty"`
+	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	// EscalateTo finds who gets the escalation. A manager selector counts
+	// levels up from the assignee. Empty = the assignee's manager.
+	EscalateTo    []Selector    `json:"escalate_to,omitempty"`
+	TimeoutAfter  time.Duration `json:"timeout_after,omitempty"`
+	OnTimeout     TimeoutAction `json:"on_timeout,omitempty"`
+}
+
+// IsZero reports whether no part of the policy is set.
+func (d Deadline) IsZero() bool {
+	return d.RemindAfter == 0 && d.RemindEvery == 0 && d.EscalateAfter == 0 && d.TimeoutAfter == 0
+}
+
+// RejectAction is what a rejection does to the request.
+type RejectAction string
+
+const (
+	RejectEnd    RejectAction = "end"    // the request ends rejected (default)
+	RejectReturn RejectAction = "return" // back to the applicant to amend and resubmit
+)
+
+// EmptyAction is what happens when the approver selectors find nobody.
+type EmptyAction string
+
+const (
+	EmptySkip     EmptyAction = "skip"     // skip the step (default)
+	EmptyFallback EmptyAction = "fallback" // route to Step.Fallback
+)
+
+// HTTPCall is the external call of an http step.
+type HTTPCall struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"` // may contain {{ }} templates
+	Headers map[string]string `json:"headers,omitempty"`
+	// Body is a text/template rendered with .Form (Values), .Instance
+	// (number, id, flow, applicant) and .Applicant; the result must be JSON.
+	Body      string        `json:"body,omitempty"`
+	Timeout   time.Duration `json:"timeout"`    // default 10s
+	Retries   int           `json:"retries"`    // extra attempts after the first, default 2
+	OnFailure string        `json:"on_failure"` // "fail" (default: the instance fails) or "continue"
+}
+
+// Step is one step of a flow.
+type Step struct {
+	ID   string   `json:"id"`
+	Name Text     `json:"name"`
+	Kind StepKind `json:"kind"`
+	// When is the source of the condition; empty = always. Compiled at load.
+	When      string     `json:"when,omitempty"`
+	Approvers []Selector `json:"approvers,omitempty"`
+	Mode      Mode       `json:"mode,omitempty"`
+	// Deadline overrides the flow default when set.
+	Deadline *Deadline   `json:"deadline,omitempty"`
+	CC       []Selector  `json:"cc,omitempty"`
+	OnReject RejectAction `json:"on_reject,omitempty"`
+	OnEmpty  EmptyAction `json:"on_empty,omitempty"`
+	Fallback []Selector  `json:"fallback,omitempty"`
+	// Notify is the message of a notify step (CC Selectors get it).
+	Notify Text      `json:"notify,omitempty"`
+	HTTP   *HTTPCall `json:"http,omitempty"`
+	Line   int       `json:"-"`
+
+	when *vm.Program
+}
+
+// Starters says who may start a flow. Everyone, or anyone having one of the
+// roles or belonging to one of the departments (or their sub-departments).
+type Starters struct {
+	Everyone    bool     `json:"everyone"`
+	Roles       []string `json:"roles,omitempty"`
+	Departments []string `json:"departments,omitempty"`
+}
+
+// CalendarKind says how deadline durations are counted.
+type CalendarKind string
+
+const (
+	CalendarNatural CalendarKind = "calendar" // wall-clock time (default)
+	CalendarWorking CalendarKind = "working"  // working time on the business calendar
+)
+
+// Definition is one version of a flow, parsed and checked.
+type Definition struct {
+	ID          string       `json:"id"`
+	Name        Text         `json:"name"`
+	Description Text         `json:"description"`
+	Aliases     []string     `json:"aliases"`
+	Starters    Starters     `json:"start"`
+	Fields      []Field      `json:"fields"`
+	Steps       []Step       `json:"steps"`
+	Deadline    Deadline     `json:"deadline"`
+	Calendar    CalendarKind `json:"calendar"`
+	// Prefix of request numbers (LEAVE in LEAVE-20261126-0007); default the
+	// upper-cased id.
+	NumberPrefix string `json:"number_prefix"`
+}
+
+// Field returns the field with id, or nil.
+func (d *Definition) Field(id string) *Field {
+	for i := range d.Fields {
+		if d.Fields[i].ID == id {
+			return &d.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Step returns the step with id and its index, or nil and -1.
+func (d *Definition) Step(id string) (*Step, int) {
+	for i := range d.Steps {
+		if d.Steps[i].ID == id {
+			return &d.Steps[i], i
+		}
+	}
+	return nil, -1
+}
+
+// DeadlineOf returns the effective deadline policy of a step.
+func (d *Definition) DeadlineOf(s *Step) Deadline {
+	if s.Deadline != nil {
+		return *s.Deadline
+	}
+	return d.Deadline
+}
+
+// Applicant is what `when` expressions see as `applicant`.
+type Applicant struct {
+	ID      string   `expr:"id"`
+	Name    string   `expr:"name"`
+	Dept    string   `expr:"dept"`
+	Roles   []string `expr:"roles"`
+	Manager string   `expr:"manager"`
+}
