@@ -90,7 +90,7 @@ var messages = map[string]flowdef.Text{
 	"flow_unknown":      {ZH: "没有名为「{flow}」的流程。", EN: "There is no flow called \"{flow}\"."},
 	"flow_not_allowed":  {ZH: "你没有发起「{flow}」的权限。", EN: "You may not start \"{flow}\"."},
 	"user_unknown":      {ZH: "通讯录里没有用户 {user}。", EN: "User {user} is not in the directory."},
-	"form_invalid":      {ZH: "表单有误：{detail}", EN: "The form has mistakes: {detail}"},
+	"form_invalid":      {ZH: "表单有误：{detail_zh}", EN: "The form has mistakes: {detail}"},
 	"instance_unknown":  {ZH: "找不到申请 {ref}。", EN: "Request {ref} was not found."},
 	"task_unknown":      {ZH: "找不到这个审批任务。", EN: "This approval task was not found."},
 	"not_assignee":      {ZH: "这条审批不是你的，审批人是 {assignee}。", EN: "This approval is not yours; it is assigned to {assignee}."},
@@ -103,5 +103,6 @@ var messages = map[string]flowdef.Text{
 	"transfer_self":     {ZH: "不能转交给自己或当前审批人。", EN: "You cannot transfer to yourself or to a current approver."},
 	"signer_invalid":    {ZH: "不能加签这个人：{detail}", EN: "Cannot add this signer: {detail}"},
 	"not_returned":      {ZH: "申请 {number} 不在待修改状态。", EN: "Request {number} is not waiting for changes."},
+	"not_your_turn":     {ZH: "还没轮到你审批。", EN: "It is not your turn to decide yet."},
 	"comment_empty":     {ZH: "评论不能为空。", EN: "A comment cannot be empty."},
 }

@@ -1,0 +1,469 @@
+// flowbot playground: a small IM in the browser. Vanilla JS, no build step.
+// Every text from the bot is shown with textContent (never innerHTML).
+"use strict";
+
+(function () {
+  const TEXTS = {
+    zh: {
+      playground: "体验版",
+      clock: "演示时钟",
+      whoAreYou: "你是谁",
+      send: "发送",
+      placeholder: "输入消息或命令，例如 /help 或 请假",
+      hour: "+1 小时",
+      day: "+1 天",
+      actingAs: "当前身份：",
+      noUsers: "目录里还没有用户",
+      failed: "出错了：",
+      offline: "连接中断，正在重连…",
+      leave: "请假",
+      empty: "和机器人打个招呼吧：试试 /help",
+    },
+    en: {
+      playground: "playground",
+      clock: "demo clock",
+      whoAreYou: "Who are you?",
+      send: "Send",
+      placeholder: "Type a message or a command, e.g. /help or 请假",
+      hour: "+1 hour",
+      day: "+1 day",
+      actingAs: "Acting as ",
+      noUsers: "The directory has no users yet",
+      failed: "Failed: ",
+      offline: "Connection lost, reconnecting…",
+      leave: "请假 (leave)",
+      empty: "Say hello to the bot: try /help",
+    },
+  };
+
+  const $ = (sel) => document.querySelector(sel);
+  const state = {
+    config: { demo: false, clock: false },
+    users: [],
+    user: null, // the selected User
+    messages: new Map(), // id -> message
+    source: null, // EventSource
+  };
+
+  function lang() {
+    const l = (state.user && state.user.locale) || navigator.language || "zh";
+    return l.toLowerCase().startsWith("en") ? "en" : "zh";
+  }
+  function t(key) {
+    return TEXTS[lang()][key] || TEXTS.en[key] || key;
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) {
+      return crypto.randomUUID();
+    }
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  async function api(method, path, body) {
+    const opts = { method, headers: {} };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!res.ok) {
+      throw new Error((data && data.error) || `HTTP ${res.status}`);
+    }
+    return data;
+  }
+
+  // ---- toast ----
+  let toastTimer = 0;
+  function toast(text, isError) {
+    if (!text) return;
+    const el = $('[data-testid="toast"]');
+    el.textContent = text;
+    el.classList.toggle("error", !!isError);
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => {
+      el.hidden = true;
+    }, 3000);
+  }
+
+  // ---- markdown: **bold**, line breaks, "- " / "* " / "1. " lists ----
+  function inline(parent, text) {
+    const parts = text.split("**");
+    parts.forEach((p, i) => {
+      if (!p) return;
+      if (i % 2 === 1 && i < parts.length - 1) {
+        const b = document.createElement("strong");
+        b.textContent = p;
+        parent.appendChild(b);
+      } else {
+        parent.appendChild(document.createTextNode(i % 2 === 1 ? "**" + p : p));
+      }
+    });
+  }
+  function markdown(text) {
+    const root = document.createElement("div");
+    root.className = "md";
+    root.dataset.testid = "card-markdown";
+    let list = null;
+    let para = null;
+    for (const line of String(text).split(/\r?\n/)) {
+      const ul = line.match(/^\s*[-*]\s+(.*)$/);
+      const ol = line.match(/^\s*\d+[.)]\s+(.*)$/);
+      if (ul || ol) {
+        const tag = ul ? "UL" : "OL";
+        if (!list || list.tagName !== tag) {
+          list = document.createElement(tag);
+          root.appendChild(list);
+        }
+        const li = document.createElement("li");
+        inline(li, (ul || ol)[1]);
+        list.appendChild(li);
+        para = null;
+        continue;
+      }
+      list = null;
+      if (line.trim() === "") {
+        para = null;
+        continue;
+      }
+      if (para) {
+        para.appendChild(document.createElement("br"));
+      } else {
+        para = document.createElement("p");
+        root.appendChild(para);
+      }
+      inline(para, line);
+    }
+    return root;
+  }
+
+  // ---- cards ----
+  function el(tag, cls, text, testid) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    if (testid) e.dataset.testid = testid;
+    return e;
+  }
+
+  const COLORS = ["blue", "green", "red", "orange", "grey"];
+
+  function renderCard(msg) {
+    const c = msg.card;
+    const color = COLORS.includes(c.color) ? c.color : "blue";
+    const card = el("div", `card color-${color}`, null, "card");
+    card.dataset.color = color;
+    card.appendChild(el("div", "card-head", c.title || "", "card-title"));
+    const body = el("div", "card-body");
+    card.appendChild(body);
+    if (c.fields && c.fields.length) {
+      const grid = el("dl", "fields", null, "card-fields");
+      for (const f of c.fields) {
+        grid.appendChild(el("dt", "", f.label));
+        grid.appendChild(el("dd", "", f.value));
+      }
+      body.appendChild(grid);
+    }
+    if (c.markdown) body.appendChild(markdown(c.markdown));
+    const inputs = [];
+    if (c.inputs && c.inputs.length) {
+      const box = el("div", "inputs");
+      for (const inp of c.inputs) {
+        const label = el("label", "input-label");
+        label.appendChild(el("span", "", inp.label || inp.name));
+        const field = el("input", "", null, `card-input-${inp.name}`);
+        field.type = "text";
+        field.name = inp.name;
+        field.placeholder = inp.placeholder || "";
+        field.maxLength = 1000;
+        label.appendChild(field);
+        box.appendChild(label);
+        inputs.push(field);
+      }
+      body.appendChild(box);
+    }
+    if (c.buttons && c.buttons.length) {
+      const row = el("div", "buttons");
+      for (const b of c.buttons) {
+        const style = ["primary", "danger"].includes(b.style) ? b.style : "default";
+        const btn = el("button", `btn ${style}`, b.label, `card-button-${b.action}`);
+        btn.type = "button";
+        btn.addEventListener("click", () => clickButton(msg.id, b, inputs, row));
+        row.appendChild(btn);
+      }
+      body.appendChild(row);
+    }
+    if (c.note) card.appendChild(el("div", "card-note", c.note, "card-note"));
+    return card;
+  }
+
+  async function clickButton(messageID, b, inputs, row) {
+    const values = {};
+    for (const f of inputs) {
+      if (f.value.trim() !== "") values[f.name] = f.value.trim();
+    }
+    row.querySelectorAll("button").forEach((x) => (x.disabled = true));
+    try {
+      const res = await api("POST", "api/action", {
+        id: uuid(),
+        user: state.user.id,
+        message_id: messageID,
+        action: b.action,
+        value: b.value || {},
+        inputs: values,
+      });
+      if (res.updated) upsert(res.updated);
+      for (const m of res.messages || []) upsert(m);
+      toast(res.toast);
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+    } finally {
+      row.querySelectorAll("button").forEach((x) => (x.disabled = false));
+    }
+  }
+
+  // ---- messages ----
+  function hhmm(at) {
+    const d = new Date(at);
+    if (isNaN(d)) return "";
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function renderMessage(msg) {
+    const row = el("div", `msg ${msg.from === "me" ? "me" : "bot"}`, null, "message");
+    row.dataset.id = msg.id;
+    row.dataset.from = msg.from;
+    row.dataset.rev = msg.rev;
+    const bubble = el("div", "bubble");
+    if (msg.text) bubble.appendChild(el("div", "text", msg.text, "message-text"));
+    if (msg.card) bubble.appendChild(renderCard(msg));
+    row.appendChild(bubble);
+    row.appendChild(el("div", "time", hhmm(msg.at)));
+    return row;
+  }
+
+  // upsert shows msg, replacing an older revision of the same message.
+  function upsert(msg) {
+    if (!state.user || msg.user !== state.user.id) return;
+    const box = $('[data-testid="messages"]');
+    const old = state.messages.get(msg.id);
+    if (old && old.rev >= msg.rev) return;
+    state.messages.set(msg.id, msg);
+    const node = renderMessage(msg);
+    const existing = box.querySelector(`[data-id="${CSS.escape(msg.id)}"]`);
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    if (existing) {
+      existing.replaceWith(node);
+    } else {
+      box.querySelector(".empty")?.remove();
+      box.appendChild(node);
+      if (atBottom || msg.from === "me") box.scrollTop = box.scrollHeight;
+    }
+  }
+
+  async function loadHistory() {
+    const user = state.user;
+    const res = await api("GET", `api/history?user=${encodeURIComponent(user.id)}`);
+    if (state.user !== user) return;
+    const box = $('[data-testid="messages"]');
+    box.textContent = "";
+    state.messages.clear();
+    if (!res.messages.length) box.appendChild(el("div", "empty", t("empty")));
+    for (const m of res.messages) upsert(m);
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function connect() {
+    if (state.source) state.source.close();
+    const live = $('[data-testid="live"]');
+    const src = new EventSource(`api/events?user=${encodeURIComponent(state.user.id)}`);
+    state.source = src;
+    src.addEventListener("open", () => {
+      live.classList.add("on");
+      live.dataset.state = "on";
+      loadHistory().catch((e) => toast(t("failed") + e.message, true));
+    });
+    src.addEventListener("error", () => {
+      live.classList.remove("on");
+      live.dataset.state = "off";
+    });
+    const onMsg = (e) => {
+      try {
+        upsert(JSON.parse(e.data));
+      } catch (err) {
+        console.error(err);
+      }
+    };
+    src.addEventListener("message", onMsg);
+    src.addEventListener("update", onMsg);
+    src.addEventListener("clock", (e) => showClock(JSON.parse(e.data)));
+  }
+
+  // ---- send ----
+  async function send(text) {
+    text = text.trim();
+    if (!text || !state.user) return;
+    const input = $('[data-testid="input"]');
+    input.value = "";
+    try {
+      const res = await api("POST", "api/send", { id: uuid(), user: state.user.id, text });
+      if (res.me) upsert(res.me);
+      for (const m of res.messages || []) upsert(m);
+      toast(res.toast);
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+    }
+  }
+
+  // ---- clock ----
+  function showClock(c) {
+    const d = new Date(c.now);
+    const pad = (n) => String(n).padStart(2, "0");
+    const clock = $('[data-testid="clock"]');
+    clock.dateTime = c.now;
+    clock.textContent = isNaN(d)
+      ? "--"
+      : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    document.querySelectorAll("[data-advance]").forEach((b) => (b.hidden = !c.advance));
+  }
+  async function loadClock() {
+    try {
+      showClock(await api("GET", "api/clock"));
+    } catch (e) {
+      /* the clock is decoration; keep the last value */
+    }
+  }
+  async function advance(by, btn) {
+    btn.disabled = true;
+    try {
+      showClock(await api("POST", "api/clock", { advance: by }));
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // ---- users ----
+  function describe(u) {
+    return [u.department, (u.roles || []).join(", ")].filter(Boolean).join(" · ");
+  }
+
+  function renderUsers() {
+    const list = $('[data-testid="user-list"]');
+    const sel = $('[data-testid="user-select"]');
+    list.textContent = "";
+    sel.textContent = "";
+    if (!state.users.length) list.appendChild(el("li", "empty", t("noUsers")));
+    for (const u of state.users) {
+      const li = el("li", "user", null, `user-${u.id}`);
+      li.dataset.id = u.id;
+      li.tabIndex = 0;
+      li.setAttribute("role", "button");
+      li.classList.toggle("selected", !!state.user && state.user.id === u.id);
+      li.appendChild(el("span", "avatar", (u.name || u.id).slice(0, 1)));
+      const who = el("div", "who");
+      who.appendChild(el("div", "name", u.name || u.id));
+      who.appendChild(el("div", "meta", describe(u)));
+      li.appendChild(who);
+      li.addEventListener("click", () => selectUser(u.id));
+      li.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") selectUser(u.id);
+      });
+      list.appendChild(li);
+      const opt = el("option", "", `${u.name || u.id}${u.department ? " · " + u.department : ""}`);
+      opt.value = u.id;
+      opt.selected = !!state.user && state.user.id === u.id;
+      sel.appendChild(opt);
+    }
+  }
+
+  function applyLocale() {
+    document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
+    document.querySelectorAll("[data-i18n]").forEach((e) => (e.textContent = t(e.dataset.i18n)));
+    $('[data-testid="input"]').placeholder = t("placeholder");
+    $('[data-testid="advance-hour"]').textContent = t("hour");
+    $('[data-testid="advance-day"]').textContent = t("day");
+    $('[data-testid="chip-leave"]').textContent = t("leave");
+    const u = state.user;
+    $('[data-testid="current-user"]').textContent = u
+      ? t("actingAs") + (u.name || u.id) + (u.department ? ` (${u.department})` : "")
+      : "";
+  }
+
+  function selectUser(id) {
+    const u = state.users.find((x) => x.id === id) || { id, name: id };
+    state.user = u;
+    try {
+      sessionStorage.setItem("flowbot.user", id);
+    } catch (e) {
+      /* private mode */
+    }
+    const url = new URL(location.href);
+    url.searchParams.set("as", id);
+    history.replaceState(null, "", url);
+    renderUsers();
+    applyLocale();
+    $('[data-testid="messages"]').textContent = "";
+    state.messages.clear();
+    connect();
+  }
+
+  async function start() {
+    try {
+      state.config = await api("GET", "api/config");
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+      return;
+    }
+    document.body.classList.toggle("demo", state.config.demo);
+    $('[data-testid="demo-banner"]').hidden = !state.config.demo;
+    try {
+      state.users = (await api("GET", "api/users")).users || [];
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+    }
+    let want = new URL(location.href).searchParams.get("as");
+    if (!state.config.demo) want = state.config.user;
+    if (!want) {
+      try {
+        want = sessionStorage.getItem("flowbot.user");
+      } catch (e) {
+        want = null;
+      }
+    }
+    if (!want && state.users.length) want = state.users[0].id;
+    renderUsers();
+    applyLocale();
+    loadClock();
+    setInterval(loadClock, 15000);
+    if (want) selectUser(want);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $('[data-testid="composer"]').addEventListener("submit", (e) => {
+      e.preventDefault();
+      send($('[data-testid="input"]').value);
+    });
+    document.querySelectorAll("[data-testid^=chip-]").forEach((b) =>
+      b.addEventListener("click", () => send(b.dataset.text)),
+    );
+    document.querySelectorAll("[data-advance]").forEach((b) =>
+      b.addEventListener("click", () => advance(b.dataset.advance, b)),
+    );
+    $('[data-testid="user-select"]').addEventListener("change", (e) => selectUser(e.target.value));
+    start();
+  });
+})();

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"maps"
+	"time"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// The JSON the page reads. bots.Card has no JSON tags and is shared by every
+// adapter, so the playground keeps its own wire form (copied, so that a
+// caller changing its card later does not change the history).
+
+// Sides of a message.
+const (
+	FromMe  = "me"  // typed by the user
+	FromBot = "bot" // sent by the bot
+)
+
+type message struct {
+	ID   string    `json:"id"`
+	User string    `json:"user"`
+	From string    `json:"from"`
+	Text string    `json:"text,omitempty"`
+	Card *wireCard `json:"card,omitempty"`
+	At   time.Time `json:"at"`
+	// Rev counts updates (1 = as sent).
+	Rev int `json:"rev"`
+
+	key string // idempotency key, "" if none
+}
+
+type wireCard struct {
+	Title    string       `json:"title"`
+	Color    string       `json:"color,omitempty"`
+	Fields   []wireField  `json:"fields,omitempty"`
+	Markdown string       `json:"markdown,omitempty"`
+	Inputs   []wireInput  `json:"inputs,omitempty"`
+	Buttons  []wireButton `json:"buttons,omitempty"`
+	Note     string       `json:"note,omitempty"`
+}
+
+type wireField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+type wireInput struct {
+	Name        string `json:"name"`
+	Label       string `json:"label,omitempty"`
+	Placeholder string `json:"placeholder,omitempty"`
+}
+
+type wireButton struct {
+	Label  string            `json:"label"`
+	Action string            `json:"action"`
+	Value  map[string]string `json:"value,omitempty"`
+	Style  string            `json:"style,omitempty"`
+}
+
+func toWire(c *bots.Card) *wireCard {
+	if c == nil {
+		return nil
+	}
+	w := &wireCard{
+		Title:    c.Title,
+		Color:    string(c.Color),
+		Markdown: c.Markdown,
+		Note:     c.Note,
+	}
+	for _, f := range c.Fields {
+		w.Fields = append(w.Fields, wireField(f))
+	}
+	for _, in := range c.Inputs {
+		w.Inputs = append(w.Inputs, wireInput(in))
+	}
+	for _, b := range c.Buttons {
+		w.Buttons = append(w.Buttons, wireButton{
+			Label:  b.Label,
+			Action: b.Action,
+			Value:  maps.Clone(b.Value),
+			Style:  string(b.Style),
+		})
+	}
+	return w
+}
+
+// clone returns a copy of m safe to hand out of the lock (cards are never
+// mutated in place, only replaced, so sharing them is fine).
+func (m *message) clone() message {
+	c := *m
+	c.key = ""
+	return c
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of flowbot (see config.example.yaml,
+// which documents every key).
+type Config struct {
+	Log        LogConfig        `yaml:"log"`
+	HTTP       HTTPConfig       `yaml:"http"`
+	Database   DatabaseConfig   `yaml:"database"`
+	Redis      RedisConfig      `yaml:"redis"`
+	Flows      FlowsConfig      `yaml:"flows"`
+	Directory  DirectoryConfig  `yaml:"directory"`
+	Calendar   CalendarConfig   `yaml:"calendar"`
+	Engine     EngineConfig     `yaml:"engine"`
+	Bot        BotConfig        `yaml:"bot"`
+	Notifier   NotifierConfig   `yaml:"notifier"`
+	Scheduler  SchedulerConfig  `yaml:"scheduler"`
+	Playground PlaygroundConfig `yaml:"playground"`
+	Feishu     FeishuConfig     `yaml:"feishu"`
+}
+
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+type HTTPConfig struct {
+	Addr            string        `yaml:"addr"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+type DatabaseConfig struct {
+	Driver   string `yaml:"driver"` // sqlite or postgres
+	SQLite   string `yaml:"sqlite"` // file path
+	Postgres string `yaml:"postgres"`
+}
+
+type RedisConfig struct {
+	Enabled    bool     `yaml:"enabled"`
+	Addrs      []string `yaml:"addrs"`
+	MasterName string   `yaml:"master_name"`
+	Username   string   `yaml:"username"`
+	Password   string   `yaml:"password"`
+	DB         int      `yaml:"db"`
+	TLS        bool     `yaml:"tls"`
+	Prefix     string   `yaml:"prefix"`
+}
+
+type FlowsConfig struct {
+	Dir string `yaml:"dir"` // empty: the embedded examples
+}
+
+type DirectoryConfig struct {
+	File string `yaml:"file"` // empty: the embedded example company when the directory is empty
+}
+
+type CalendarConfig struct {
+	File string `yaml:"file"` // empty: the embedded calendar
+}
+
+type EngineConfig struct {
+	UrgeInterval time.Duration `yaml:"urge_interval"`
+}
+
+type BotConfig struct {
+	AdminContact    string        `yaml:"admin_contact"`
+	ConversationTTL time.Duration `yaml:"conversation_ttl"`
+	DedupeTTL       time.Duration `yaml:"dedupe_ttl"`
+}
+
+type NotifierConfig struct {
+	Workers int           `yaml:"workers"`
+	Batch   int           `yaml:"batch"`
+	Lease   time.Duration `yaml:"lease"`
+	Poll    time.Duration `yaml:"poll"`
+}
+
+type SchedulerConfig struct {
+	Tick   string `yaml:"tick"`
+	Digest string `yaml:"digest"`
+	Report string `yaml:"report"`
+}
+
+type PlaygroundConfig struct {
+	Enabled bool `yaml:"enabled"`
+	Demo    bool `yaml:"demo"`
+}
+
+type FeishuConfig struct {
+	Apps []FeishuApp `yaml:"apps"`
+}
+
+type FeishuApp struct {
+	AppID             string        `yaml:"app_id"`
+	AppSecret         string        `yaml:"app_secret"`
+	EncryptKey        string        `yaml:"encrypt_key"`
+	VerificationToken string        `yaml:"verification_token"`
+	Mode              string        `yaml:"mode"` // http or websocket
+	BaseURL           string        `yaml:"base_url"`
+	ReplayWindow      time.Duration `yaml:"replay_window"`
+}
+
+// DefaultConfig is what `flowbot serve` runs with when no file is given:
+// SQLite at ./flowbot.db, the embedded examples, the playground on
+// 127.0.0.1:8080.
+func DefaultConfig() Config {
+	return Config{
+		Log:        LogConfig{Level: "info", Format: "text"},
+		HTTP:       HTTPConfig{Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second},
+		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
+		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
+		Engine:     EngineConfig{UrgeInterval: time.Hour},
+		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour},
+		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: time.Minute, Poll: 500 * time.Millisecond},
+		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *"},
+		Playground: PlaygroundConfig{Enabled: true, Demo: true},
+	}
+}
+
+// ParseConfig reads YAML over the defaults, expanding ${ENV} references
+// first when expandEnv is set.
+func ParseConfig(r io.Reader, expandEnv bool) (Config, error) {
+	cfg := DefaultConfig()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	s := string(b)
+	if expandEnv {
+		s = os.Expand(s, os.Getenv)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(s))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("parse config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate names the first bad key it finds.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, a...)...)) }
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+	if c.HTTP.Addr == "" {
+		bad("http.addr", "is empty")
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+		if c.Database.SQLite == "" {
+			bad("database.sqlite", "is empty (a file path)")
+		}
+	case "postgres":
+		if c.Database.Postgres == "" {
+			bad("database.postgres", "is empty (a postgres:// URL; use ${ENV} for the password)")
+		}
+	default:
+		bad("database.driver", "must be sqlite or postgres, not %q", c.Database.Driver)
+	}
+	if c.Redis.Enabled && len(c.Redis.Addrs) == 0 {
+		bad("redis.addrs", "is empty while redis.enabled is true")
+	}
+	for i, a := range c.Feishu.Apps {
+		key := fmt.Sprintf("feishu.apps[%d]", i)
+		if a.AppID == "" {
+			bad(key+".app_id", "is empty")
+		}
+		if a.AppSecret == "" {
+			bad(key+".app_secret", "is empty (set it from the environment: ${FEISHU_APP_SECRET})")
+		}
+		switch a.Mode {
+		case "", "http":
+			if a.EncryptKey == "" && a.VerificationToken == "" {
+				bad(key+".encrypt_key", "http mode needs encrypt_key or verification_token so callbacks can be verified")
+			}
+		case "websocket":
+		default:
+			bad(key+".mode", "must be http or websocket, not %q", a.Mode)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,254 @@
+// Command flowbot runs the flowbot service and its admin commands.
+//
+//	flowbot serve [--config FILE]        run the bot, the adapters and the playground
+//	flowbot flows validate DIR           check flow files; one line per mistake
+//	flowbot flows graph ID [--dir DIR]   print a flow as a Mermaid diagram
+//	flowbot directory import FILE        load users and departments (YAML or CSV)
+//	flowbot migrate [--config FILE]      run the database migrations
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/flowbot/flowbot/examples"
+	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/orgfile"
+)
+
+const usage = `flowbot: chat-first workflows for Feishu, WeCom, DingTalk, Teams and the web.
+
+Usage:
+  flowbot serve [--config FILE]        run the service (default: SQLite ./flowbot.db, example flows, playground on http://127.0.0.1:8080)
+  flowbot flows validate DIR           check every flow file in DIR
+  flowbot flows graph ID [--dir DIR]   print flow ID as a Mermaid diagram (default DIR: the built-in examples)
+  flowbot directory import FILE [--config FILE]
+                                       replace the directory with users and departments from a YAML or CSV file
+  flowbot migrate [--config FILE]      run the database migrations
+`
+
+// errUsage marks a command line mistake (exit code 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "flowbot:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one command line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "flows":
+		if len(args) < 2 {
+			return errUsage
+		}
+		switch args[1] {
+		case "validate":
+			return cmdFlowsValidate(args[2:], stdout)
+		case "graph":
+			return cmdFlowsGraph(args[2:], stdout)
+		}
+	case "directory":
+		if len(args) >= 2 && args[1] == "import" {
+			return cmdDirectoryImport(ctx, args[2:], stdout)
+		}
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage
+}
+
+// loadConfig reads --config FILE (or the defaults) from a flag set.
+func loadConfig(path string) (Config, error) {
+	if path == "" {
+		cfg := DefaultConfig()
+		return cfg, cfg.Validate()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	return ParseConfig(f, true)
+}
+
+func cmdFlowsValidate(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	defs, _, err := flowdef.ParseDir(args[0])
+	if err != nil {
+		var list flowdef.Errors
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintln(stdout, e.Error())
+			}
+			return fmt.Errorf("%d mistake(s) in %s", len(list), args[0])
+		}
+		return err
+	}
+	for _, d := range defs {
+		fmt.Fprintf(stdout, "ok  %-12s %s / %s (%d fields, %d steps)\n", d.ID, d.Name.ZH, d.Name.EN, len(d.Fields), len(d.Steps))
+	}
+	return nil
+}
+
+func cmdFlowsGraph(args []string, stdout io.Writer) error {
+	fset := flag.NewFlagSet("flows graph", flag.ContinueOnError)
+	dir := fset.String("dir", "", "folder of flow files (default: the built-in examples)")
+	id, rest := "", args
+	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		id, rest = rest[0], rest[1:]
+	}
+	if err := fset.Parse(rest); err != nil {
+		return errUsage
+	}
+	if id == "" && fset.NArg() == 1 {
+		id = fset.Arg(0)
+	}
+	if id == "" {
+		return errUsage
+	}
+	defs, err := loadFlowDir(*dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if d.ID == id {
+			fmt.Fprint(stdout, flowdef.Mermaid(d))
+			return nil
+		}
+	}
+	return fmt.Errorf("no flow %q", id)
+}
+
+// loadFlowDir parses a folder of flows, or the embedded examples when dir is "".
+func loadFlowDir(dir string) ([]*flowdef.Definition, error) {
+	if dir != "" {
+		defs, _, err := flowdef.ParseDir(dir)
+		return defs, err
+	}
+	srcs, err := embeddedFlows()
+	if err != nil {
+		return nil, err
+	}
+	var defs []*flowdef.Definition
+	for _, name := range sortedKeys(srcs) {
+		d, err := flowdef.Parse(name, srcs[name])
+		if err != nil {
+			return nil, err
+		}
+		defs = append(defs, d)
+	}
+	return defs, nil
+}
+
+// embeddedFlows returns the built-in example flows by file name.
+func embeddedFlows() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := fs.WalkDir(examples.FS, "flows", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := examples.FS.ReadFile(path)
+		out[path] = b
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read embedded flows: %w", err)
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) error {
+	fset := flag.NewFlagSet("directory import", flag.ContinueOnError)
+	cfgPath := fset.String("config", "", "config file")
+	file := ""
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	if err := fset.Parse(args); err != nil {
+		return errUsage
+	}
+	if file == "" && fset.NArg() == 1 {
+		file = fset.Arg(0)
+	}
+	if file == "" {
+		return errUsage
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	users, depts, err := orgfile.Parse(filepath.Base(file), src)
+	if err != nil {
+		return err // lists every bad row; nothing was imported
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.ReplaceDirectory(ctx, users, depts); err != nil {
+		return fmt.Errorf("import directory: %w", err)
+	}
+	fmt.Fprintf(stdout, "imported %d users and %d departments from %s\n", len(users), len(depts), file)
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fset := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfgPath := fset.String("config", "", "config file")
+	if err := fset.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg) // opening runs the embedded migrations
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "migrated %s database\n", cfg.Database.Driver)
+	return nil
+}

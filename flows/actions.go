@@ -1,0 +1,267 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+)
+
+// Withdraw ends a request that is still open. Only the applicant may.
+func (e *Engine) Withdraw(ctx context.Context, actor string, instanceID int64, reason string) (*Outcome, error) {
+	return e.run(ctx, "withdraw", func(o *op) error {
+		l, err := e.load(o, instanceID)
+		if err != nil {
+			return err
+		}
+		in := l.in
+		if in.Applicant != actor {
+			return Errorf(CodeForbidden, "not_applicant", nil)
+		}
+		if !in.Status.Open() {
+			return Errorf(CodeConflict, "request_closed", map[string]any{"number": in.Number, "status": in.Status})
+		}
+		for _, t := range l.tasks {
+			if t.Status == TaskPending {
+				if err := o.send(MsgWithdrawn, t.Assignee, in, t, map[string]any{"reason": reason}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := o.cancelTasks(in, openTasks(l.tasks, in.StepID), actor); err != nil {
+			return err
+		}
+		in.Status = StatusWithdrawn
+		in.ClosedAt = ptr(o.now)
+		if err := o.event(in, nil, EvWithdrawn, actor, false, map[string]any{"reason": reason}); err != nil {
+			return err
+		}
+		return o.save(in)
+	})
+}
+
+// Resubmit sends a returned request through its route again, with the
+// values given replacing the old ones.
+func (e *Engine) Resubmit(ctx context.Context, actor string, instanceID int64, values map[string]any) (*Outcome, error) {
+	return e.run(ctx, "resubmit", func(o *op) error {
+		l, err := e.load(o, instanceID)
+		if err != nil {
+			return err
+		}
+		in := l.in
+		if in.Applicant != actor {
+			return Errorf(CodeForbidden, "not_applicant", nil)
+		}
+		if in.Status != StatusReturned {
+			return Errorf(CodeConflict, "not_returned", map[string]any{"number": in.Number})
+		}
+		merged := map[string]any{}
+		maps.Copy(merged, l.form)
+		maps.Copy(merged, values)
+		vals, err := e.checkForm(o.ctx, l.def, merged)
+		if err != nil {
+			return err
+		}
+		if in.Form, err = json.Marshal(vals); err != nil {
+			return fmt.Errorf("encode form: %w", err)
+		}
+		in.Status = StatusPending
+		if err := o.event(in, nil, EvResubmitted, actor, false, nil); err != nil {
+			return err
+		}
+		if err := e.advance(o, in, l.def, l.applicant, vals, 0); err != nil {
+			return err
+		}
+		if in.Status == StatusPending {
+			return o.send(MsgSubmitted, in.Applicant, in, nil, nil)
+		}
+		return nil
+	})
+}
+
+// Transfer hands the actor's pending task to another user, with a reason.
+func (e *Engine) Transfer(ctx context.Context, actor string, taskID int64, to, reason string) (*Outcome, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, Errorf(CodeInvalid, "reason_required", nil)
+	}
+	if _, err := e.user(ctx, to); err != nil {
+		return nil, err
+	}
+	return e.run(ctx, "transfer", func(o *op) error {
+		l, t, err := e.openTask(o, taskID, actor)
+		if err != nil {
+			return err
+		}
+		if to == actor || hasOpenTask(l.tasks, t.StepID, to) {
+			return Errorf(CodeInvalid, "transfer_self", nil)
+		}
+		o.closeTask(t, TaskTransferred, actor, reason, false)
+		t.Note = reason
+		if err := o.saveTask(t); err != nil {
+			return err
+		}
+		s, _ := l.def.Step(t.StepID)
+		nt := &Task{InstanceID: t.InstanceID, StepID: t.StepID, Seq: t.Seq, Assignee: to, CreatedAt: o.now, From: actor, Note: reason}
+		e.startTask(nt, l.def, s, o.now)
+		if err := o.tx.CreateTask(nt); err != nil {
+			return fmt.Errorf("create task: %w", err)
+		}
+		if err := o.event(l.in, t, EvTransferred, actor, false, map[string]any{"to": to, "reason": reason, "task": nt.ID}); err != nil {
+			return err
+		}
+		if err := o.send(MsgCardUpdate, "", l.in, t, nil); err != nil {
+			return err
+		}
+		if err := o.send(MsgTask, to, l.in, nt, map[string]any{"from": actor, "reason": reason}); err != nil {
+			return err
+		}
+		return o.save(l.in)
+	})
+}
+
+// AddSigner adds a signer to the actor's step: before the actor (the signer
+// decides first, then the actor again), after the actor approves, or
+// alongside (both must decide).
+func (e *Engine) AddSigner(ctx context.Context, actor string, taskID int64, signer string, pos SignerPosition, note string) (*Outcome, error) {
+	if _, err := e.user(ctx, signer); err != nil {
+		return nil, err
+	}
+	if pos != SignBefore && pos != SignAfter && pos != SignAlongside {
+		return nil, Errorf(CodeInvalid, "signer_invalid", map[string]any{"detail": "position must be before, after or alongside"})
+	}
+	return e.run(ctx, "add signer", func(o *op) error {
+		l, t, err := e.openTask(o, taskID, actor)
+		if err != nil {
+			return err
+		}
+		if signer == actor || signer == l.in.Applicant || hasOpenTask(l.tasks, t.StepID, signer) {
+			return Errorf(CodeInvalid, "signer_invalid", map[string]any{"detail": signer})
+		}
+		s, _ := l.def.Step(t.StepID)
+		nt := &Task{InstanceID: t.InstanceID, StepID: t.StepID, Seq: t.Seq, Assignee: signer, Status: TaskQueued, CreatedAt: o.now, From: actor, Note: note}
+		switch pos {
+		case SignBefore:
+			// The signer decides now; the actor's task waits its turn again.
+			e.startTask(nt, l.def, s, o.now)
+			t.Status = TaskQueued
+			t.RemindAt, t.EscalateAt, t.TimeoutAt, t.DueAt = nil, nil, nil, nil
+			t.Seq++
+			if err := o.saveTask(t); err != nil {
+				return err
+			}
+			if err := o.send(MsgCardUpdate, "", l.in, t, nil); err != nil {
+				return err
+			}
+		case SignAfter:
+			nt.Seq = t.Seq + 1
+		case SignAlongside:
+			e.startTask(nt, l.def, s, o.now)
+		}
+		if err := o.tx.CreateTask(nt); err != nil {
+			return fmt.Errorf("create task: %w", err)
+		}
+		if err := o.event(l.in, t, EvSignerAdded, actor, false, map[string]any{"signer": signer, "position": pos, "note": note, "task": nt.ID}); err != nil {
+			return err
+		}
+		if err := o.taskStarted(l.in, nt); err != nil {
+			return err
+		}
+		return o.save(l.in)
+	})
+}
+
+func hasOpenTask(ts []*Task, stepID, user string) bool {
+	for _, t := range ts {
+		if t.StepID == stepID && t.Open() && t.Assignee == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Comment adds a comment to a request and tells the other participants.
+// The applicant and anyone who had a task on it may comment.
+func (e *Engine) Comment(ctx context.Context, actor string, instanceID int64, text string) (*Outcome, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, Errorf(CodeInvalid, "comment_empty", nil)
+	}
+	return e.run(ctx, "comment", func(o *op) error {
+		l, err := e.load(o, instanceID)
+		if err != nil {
+			return err
+		}
+		people := []string{l.in.Applicant}
+		for _, t := range l.tasks {
+			if t.Status != TaskQueued && !contains(people, t.Assignee) {
+				people = append(people, t.Assignee)
+			}
+		}
+		if !contains(people, actor) {
+			return Errorf(CodeForbidden, "not_participant", nil)
+		}
+		if err := o.event(l.in, nil, EvCommented, actor, false, map[string]any{"text": text}); err != nil {
+			return err
+		}
+		for _, p := range people {
+			if p == actor {
+				continue
+			}
+			if p != l.in.Applicant && !hasOpenTask(l.tasks, l.in.StepID, p) {
+				continue // past approvers are not bothered
+			}
+			if err := o.send(MsgComment, p, l.in, nil, map[string]any{"by": actor, "text": text}); err != nil {
+				return err
+			}
+		}
+		return o.save(l.in)
+	})
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Urge nudges the current approvers of a pending request. Only the
+// applicant may, once per UrgeInterval.
+func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Outcome, error) {
+	return e.run(ctx, "urge", func(o *op) error {
+		l, err := e.load(o, instanceID)
+		if err != nil {
+			return err
+		}
+		in := l.in
+		if in.Applicant != actor {
+			return Errorf(CodeForbidden, "not_applicant", nil)
+		}
+		if in.Status != StatusPending {
+			return Errorf(CodeConflict, "request_closed", map[string]any{"number": in.Number, "status": in.Status})
+		}
+		if in.LastUrgeAt != nil && o.now.Sub(*in.LastUrgeAt) < e.urgeGap {
+			wait := e.urgeGap - o.now.Sub(*in.LastUrgeAt)
+			return Errorf(CodeRateLimited, "urge_too_soon", map[string]any{"wait": wait.Round(time.Minute).String()})
+		}
+		var to []string
+		for _, t := range l.tasks {
+			if t.Status == TaskPending {
+				to = append(to, t.Assignee)
+				if err := o.send(MsgUrge, t.Assignee, in, t, nil); err != nil {
+					return err
+				}
+			}
+		}
+		in.LastUrgeAt = ptr(o.now)
+		if err := o.event(in, nil, EvUrged, actor, false, map[string]any{"to": to}); err != nil {
+			return err
+		}
+		return o.save(in)
+	})
+}

@@ -1,0 +1,241 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// loaded is an instance with what most operations need beside it.
+type loaded struct {
+	in        *Instance
+	def       *flowdef.Definition
+	applicant *User
+	form      flowdef.Values
+	tasks     []*Task
+}
+
+// load reads an instance, its definition version, applicant, form and tasks
+// inside the operation's transaction.
+func (e *Engine) load(o *op, id int64) (*loaded, error) {
+	in, err := o.tx.Instance(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(CodeNotFound, "instance_unknown", map[string]any{"ref": id})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load instance %d: %w", id, err)
+	}
+	def, err := e.Definition(o.ctx, in.FlowID, in.FlowVersion)
+	if err != nil {
+		return nil, err
+	}
+	app, err := e.user(o.ctx, in.Applicant)
+	if err != nil {
+		return nil, err
+	}
+	form, err := decodeForm(def, in.Form, o.now)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := o.tx.TasksOf(in.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	o.out.Instance, o.out.Def = in, def
+	return &loaded{in: in, def: def, applicant: app, form: form, tasks: ts}, nil
+}
+
+func (l *loaded) task(id int64) *Task {
+	for _, t := range l.tasks {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// openTask loads task id for actor and checks it can be acted on by them.
+func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, error) {
+	t0, err := o.tx.Task(taskID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, Errorf(CodeNotFound, "task_unknown", nil)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load task %d: %w", taskID, err)
+	}
+	l, err := e.load(o, t0.InstanceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := l.task(taskID)
+	o.out.Task = t
+	if !l.in.Status.Open() {
+		return nil, nil, Errorf(CodeConflict, "request_closed", map[string]any{"number": l.in.Number, "status": l.in.Status})
+	}
+	if t.Assignee != actor {
+		name := t.Assignee
+		if u, err := e.store.User(o.ctx, t.Assignee); err == nil {
+			name = u.Name
+		}
+		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": name})
+	}
+	if !t.Open() || l.in.Status != StatusPending {
+		by := t.DecidedBy
+		if u, err := e.store.User(o.ctx, by); err == nil {
+			by = u.Name
+		}
+		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": by, "status": t.Status})
+	}
+	if t.Status == TaskQueued {
+		return nil, nil, Errorf(CodeConflict, "not_your_turn", nil)
+	}
+	return l, t, nil
+}
+
+// Decide approves or rejects a task. Only the assignee may decide, once; a
+// rejection needs a comment.
+func (e *Engine) Decide(ctx context.Context, r DecideRequest) (*Outcome, error) {
+	r.Comment = strings.TrimSpace(r.Comment)
+	return e.run(ctx, "decide", func(o *op) error {
+		l, t, err := e.openTask(o, r.TaskID, r.Actor)
+		if err != nil {
+			return err
+		}
+		if !r.Approve && r.Comment == "" {
+			return Errorf(CodeInvalid, "reason_required", nil)
+		}
+		return e.decide(o, l, t, r.Actor, r.Approve, r.Comment, false)
+	})
+}
+
+// decide closes task t with a decision and moves the instance on.
+func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, comment string, auto bool) error {
+	in := l.in
+	st, ev := TaskApproved, EvApproved
+	if !approve {
+		st, ev = TaskRejected, EvRejected
+	}
+	o.closeTask(t, st, actor, comment, auto)
+	if err := o.saveTask(t); err != nil {
+		return err
+	}
+	if err := o.event(in, t, ev, actor, auto, map[string]any{"comment": comment}); err != nil {
+		return err
+	}
+	if err := o.send(MsgCardUpdate, "", in, t, nil); err != nil {
+		return err
+	}
+	s, _ := l.def.Step(t.StepID)
+	if s == nil {
+		return fmt.Errorf("task %d: step %s not in flow %s v%d", t.ID, t.StepID, l.def.ID, in.FlowVersion)
+	}
+	open := openTasks(l.tasks, t.StepID)
+	if !approve {
+		if err := o.cancelTasks(in, open, actor); err != nil {
+			return err
+		}
+		return e.reject(o, l, s, actor, comment, auto)
+	}
+	var pending, queued []*Task
+	for _, x := range open {
+		if x.Status == TaskPending {
+			pending = append(pending, x)
+		} else {
+			queued = append(queued, x)
+		}
+	}
+	if s.Mode == flowdef.ModeAny || s.Mode == "" {
+		if err := o.cancelTasks(in, pending, actor); err != nil {
+			return err
+		}
+		pending = nil
+	}
+	if len(pending) > 0 {
+		return o.save(in)
+	}
+	if len(queued) > 0 {
+		low := queued[0].Seq
+		for _, x := range queued {
+			low = min(low, x.Seq)
+		}
+		for _, x := range queued {
+			if x.Seq == low {
+				e.startTask(x, l.def, s, o.now)
+				if err := o.saveTask(x); err != nil {
+					return err
+				}
+				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return o.save(in)
+	}
+	if err := o.event(in, nil, EvStepDone, System, true, nil); err != nil {
+		return err
+	}
+	_, idx := l.def.Step(t.StepID)
+	if idx+1 < len(l.def.Steps) {
+		if err := o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID}); err != nil {
+			return err
+		}
+	}
+	return e.advance(o, in, l.def, l.applicant, l.form, idx+1)
+}
+
+// reject ends the request or returns it to the applicant.
+func (e *Engine) reject(o *op, l *loaded, s *flowdef.Step, actor, comment string, auto bool) error {
+	in := l.in
+	data := map[string]any{"by": actor, "comment": comment, "auto": auto, "step": s.ID}
+	if s.OnReject == flowdef.RejectReturn {
+		in.Status = StatusReturned
+		if err := o.event(in, nil, EvReturned, actor, auto, data); err != nil {
+			return err
+		}
+		if err := o.send(MsgReturned, in.Applicant, in, nil, data); err != nil {
+			return err
+		}
+		return o.save(in)
+	}
+	in.Status = StatusRejected
+	in.ClosedAt = ptr(o.now)
+	if err := o.event(in, nil, EvCompleted, actor, auto, map[string]any{"status": StatusRejected}); err != nil {
+		return err
+	}
+	if err := o.send(MsgRejected, in.Applicant, in, nil, data); err != nil {
+		return err
+	}
+	return o.save(in)
+}
+
+// cancelTasks closes tasks that another decision made moot and updates
+// their cards.
+func (o *op) cancelTasks(in *Instance, ts []*Task, by string) error {
+	for _, x := range ts {
+		wasPending := x.Status == TaskPending
+		o.closeTask(x, TaskCancelled, by, "", false)
+		if err := o.saveTask(x); err != nil {
+			return err
+		}
+		if wasPending {
+			if err := o.send(MsgCardUpdate, "", in, x, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// openTasks returns the open tasks of a step.
+func openTasks(ts []*Task, stepID string) []*Task {
+	var out []*Task
+	for _, t := range ts {
+		if t.StepID == stepID && t.Open() {
+			out = append(out, t)
+		}
+	}
+	return out
+}

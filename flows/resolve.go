@@ -1,0 +1,124 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// resolve finds the users a list of selectors names, in order, without
+// duplicates. from is the user that manager levels count from (the
+// applicant for approvers, the assignee for escalation); form holds the
+// values user fields refer to.
+func (e *Engine) resolve(ctx context.Context, sels []flowdef.Selector, from *User, form flowdef.Values) ([]string, error) {
+	var out []string
+	add := func(id string) {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	for _, s := range sels {
+		switch s.Kind {
+		case flowdef.SelUser:
+			if _, err := e.store.User(ctx, s.Value); err == nil {
+				add(s.Value)
+			} else if !errors.Is(err, ErrNotFound) {
+				return nil, fmt.Errorf("load user %s: %w", s.Value, err)
+			}
+		case flowdef.SelRole:
+			us, err := e.store.UsersWithRole(ctx, s.Value)
+			if err != nil {
+				return nil, fmt.Errorf("users with role %s: %w", s.Value, err)
+			}
+			for _, u := range us {
+				add(u.ID)
+			}
+		case flowdef.SelManager:
+			id, err := e.managerOf(ctx, from, max(s.Level, 1))
+			if err != nil {
+				return nil, err
+			}
+			add(id)
+		case flowdef.SelDeptHead:
+			id, err := e.deptHead(ctx, from)
+			if err != nil {
+				return nil, err
+			}
+			add(id)
+		case flowdef.SelField:
+			if id, ok := form[s.Value].(string); ok {
+				if _, err := e.store.User(ctx, id); err == nil {
+					add(id)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// managerOf walks n levels up the manager chain of u ("" when it ends).
+func (e *Engine) managerOf(ctx context.Context, u *User, n int) (string, error) {
+	cur := u
+	for i := 0; i < n; i++ {
+		if cur.Manager == "" || cur.Manager == cur.ID {
+			return "", nil
+		}
+		m, err := e.store.User(ctx, cur.Manager)
+		if errors.Is(err, ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("load manager %s: %w", cur.Manager, err)
+		}
+		cur = m
+	}
+	return cur.ID, nil
+}
+
+// deptHead returns the head of u's department; when u heads it, the head of
+// the parent department.
+func (e *Engine) deptHead(ctx context.Context, u *User) (string, error) {
+	dept := u.Dept
+	for range 32 {
+		if dept == "" {
+			return "", nil
+		}
+		d, err := e.store.Department(ctx, dept)
+		if errors.Is(err, ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("load department %s: %w", dept, err)
+		}
+		if d.Head != "" && d.Head != u.ID {
+			return d.Head, nil
+		}
+		dept = d.Parent
+	}
+	return "", nil
+}
+
+// approversOf resolves the approvers of step s for the applicant: the
+// applicant is never their own approver; nobody found -> the fallback when
+// the step says so.
+func (e *Engine) approversOf(ctx context.Context, s *flowdef.Step, applicant *User, form flowdef.Values) ([]string, error) {
+	ids, err := e.resolve(ctx, s.Approvers, applicant, form)
+	if err != nil {
+		return nil, err
+	}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == applicant.ID })
+	if len(ids) == 0 && s.OnEmpty == flowdef.EmptyFallback {
+		ids, err = e.resolve(ctx, s.Fallback, applicant, form)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+func applicantEnv(u *User) flowdef.Applicant {
+	return flowdef.Applicant{ID: u.ID, Name: u.Name, Dept: u.Dept, Roles: u.Roles, Manager: u.Manager}
+}

@@ -1,0 +1,137 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// Submit files a new request: it checks the applicant may start the flow
+// and the form, numbers the request, and starts its first step.
+func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) {
+	u, err := e.user(ctx, r.Actor)
+	if err != nil {
+		return nil, err
+	}
+	def, err := e.FlowByAlias(ctx, r.FlowID)
+	if err != nil {
+		return nil, err
+	}
+	fv, err := e.store.Flow(ctx, def.ID, 0)
+	if err != nil {
+		return nil, fmt.Errorf("load flow %s: %w", def.ID, err)
+	}
+	if fv.Deleted {
+		return nil, Errorf(CodeNotFound, "flow_unknown", map[string]any{"flow": r.FlowID})
+	}
+	if !e.CanStart(ctx, u, def) {
+		return nil, Errorf(CodeForbidden, "flow_not_allowed", map[string]any{"flow": def.Name.In(u.Locale)})
+	}
+	vals, err := e.checkForm(ctx, def, r.Values)
+	if err != nil {
+		return nil, err
+	}
+	form, err := json.Marshal(vals)
+	if err != nil {
+		return nil, fmt.Errorf("encode form: %w", err)
+	}
+	return e.run(ctx, "submit", func(o *op) error {
+		day := o.now.In(e.cal.Location).Format("20060102")
+		prefix := def.NumberPrefix
+		if prefix == "" {
+			prefix = strings.ToUpper(def.ID)
+		}
+		n, err := o.tx.NextNumber(prefix + "-" + day)
+		if err != nil {
+			return fmt.Errorf("number request: %w", err)
+		}
+		in := &Instance{
+			Number: fmt.Sprintf("%s-%s-%04d", prefix, day, n), FlowID: def.ID, FlowVersion: fv.Version,
+			Applicant: u.ID, Status: StatusPending, Form: form, StepIndex: -1,
+			CreatedAt: o.now, UpdatedAt: o.now,
+		}
+		if err := o.tx.CreateInstance(in); err != nil {
+			return fmt.Errorf("create instance: %w", err)
+		}
+		o.out.Instance, o.out.Def = in, def
+		if err := o.event(in, nil, EvSubmitted, u.ID, false, map[string]any{"number": in.Number, "version": fv.Version}); err != nil {
+			return err
+		}
+		if err := e.advance(o, in, def, u, vals, 0); err != nil {
+			return err
+		}
+		if in.Status == StatusPending {
+			return o.send(MsgSubmitted, u.ID, in, nil, nil)
+		}
+		return nil
+	})
+}
+
+// checkForm validates values against the definition and the directory.
+func (e *Engine) checkForm(ctx context.Context, def *flowdef.Definition, in map[string]any) (flowdef.Values, error) {
+	vals, problems := def.CheckForm(in, e.clock.Now())
+	if problems == nil {
+		problems = map[string]flowdef.Text{}
+	}
+	for _, f := range def.Fields {
+		if f.Type != flowdef.FieldUser {
+			continue
+		}
+		if id, ok := vals[f.ID].(string); ok && id != "" {
+			if _, err := e.store.User(ctx, id); err != nil {
+				problems[f.ID] = flowdef.Text{ZH: "通讯录里没有用户 " + id, EN: "no user " + id + " in the directory"}
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return vals, nil
+	}
+	ids := make([]string, 0, len(problems))
+	for id := range problems {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var zh, en []string
+	for _, id := range ids {
+		label := id
+		if f := def.Field(id); f != nil {
+			label = f.Label.In("en")
+			zh = append(zh, f.Label.In("zh")+"："+problems[id].ZH)
+		} else {
+			zh = append(zh, id+"："+problems[id].ZH)
+		}
+		en = append(en, label+": "+problems[id].EN)
+	}
+	fe := Errorf(CodeInvalid, "form_invalid", map[string]any{"detail": strings.Join(en, "; ")})
+	fe.Fields = problems
+	fe.Args["detail_zh"] = strings.Join(zh, "；")
+	return nil, fe
+}
+
+// decodeForm reads an instance's stored form back into canonical values.
+func decodeForm(def *flowdef.Definition, raw json.RawMessage, now time.Time) (flowdef.Values, error) {
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("decode form: %w", err)
+		}
+	}
+	vals := flowdef.Values{}
+	for k, v := range m {
+		f := def.Field(k)
+		if f == nil || v == nil {
+			continue
+		}
+		nv, err := flowdef.Normalize(f, v, now)
+		if err != nil {
+			return nil, fmt.Errorf("decode form field %s: %w", k, err)
+		}
+		vals[k] = nv
+	}
+	return vals, nil
+}

@@ -1,0 +1,79 @@
+package archtest_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const mod = "github.com/flowbot/flowbot/"
+
+// allowed reports whether package pkg (path under the module) may import
+// dep (path under the module), and why not.
+func allowed(pkg, dep string) (bool, string) {
+	top := func(p string) string { a, _, _ := strings.Cut(p, "/"); return a }
+	within := func(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+	switch top(pkg) {
+	case "flows":
+		return within(dep, "flows"), "flows imports nothing of this repo but itself"
+	case "bots":
+		return within(dep, "flows") || within(dep, "bots"), "bots imports only flows"
+	case "adapters":
+		parts := strings.Split(pkg, "/")
+		own := "adapters/" + parts[1]
+		return within(dep, "bots") || within(dep, own), "an adapter imports bots and its own packages, never flows, store or another adapter"
+	case "store":
+		parts := strings.Split(pkg, "/")
+		own := "store/" + parts[1]
+		return within(dep, "flows") || within(dep, "bots") || within(dep, own), "a store imports flows and bots only"
+	}
+	return true, ""
+}
+
+func TestImportDirection(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, mod+"...").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		for _, dep := range fields[1:] {
+			if !strings.HasPrefix(dep, mod) {
+				continue
+			}
+			dep = strings.TrimPrefix(dep, mod)
+			checked++
+			if ok, why := allowed(pkg, dep); !ok {
+				t.Errorf("%s imports %s: %s", pkg, dep, why)
+			}
+		}
+	}
+	require.Positive(t, checked, "no imports inside the module were checked")
+}
+
+func TestRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pkg, dep string
+		ok       bool
+	}{
+		{"flows", "store/sqlite", false},
+		{"flows", "flows/flowdef", true},
+		{"bots", "flows", true},
+		{"bots/notify", "adapters/web", false},
+		{"adapters/feishu", "flows", false},
+		{"adapters/feishu", "adapters/web", false},
+		{"adapters/feishu", "adapters/feishu/feishutest", true},
+		{"adapters/feishu", "bots", true},
+		{"store/sqlite", "bots", true},
+		{"store/sqlite", "store/redis", false},
+		{"cmd/flowbot", "store/sqlite", true},
+	}
+	for _, tt := range tests {
+		got, _ := allowed(tt.pkg, tt.dep)
+		require.Equal(t, tt.ok, got, "%s -> %s", tt.pkg, tt.dep)
+	}
+}
