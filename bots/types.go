@@ -17,8 +17,8 @@ type Event struct {
 	// UserID is the sender's id on the platform (Feishu open_id...).
 	UserID string
 	// UnionID and Email are fallback identities when UserID is unknown.
-	UnionID string
-	Email   string
+	UnionID  string
+	Email    string
 	ChatID   string
 	ChatType string // "p2p" or "group"
 	// Text of a message (bot mention already stripped).
@@ -109,6 +109,9 @@ type Input struct {
 	Name        string
 	Label       string
 	Placeholder string
+	// Error, when set, is shown by the input (highlighted) to say what is
+	// wrong or missing, e.g. after a rejection without a reason.
+	Error string
 }
 
 // Recipient is where an outbound message goes.

@@ -72,22 +72,21 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 	}
 	t := l.task(taskID)
 	o.out.Task = t
-	if !l.in.Status.Open() {
-		return nil, nil, Errorf(CodeConflict, "request_closed", map[string]any{"number": l.in.Number, "status": l.in.Status})
+	closed := Errorf(CodeConflict, "request_closed", map[string]any{"number": l.in.Number, "status": l.in.Status})
+	if t.Open() && !l.in.Status.Open() {
+		return nil, nil, closed
 	}
 	if t.Assignee != actor {
-		name := t.Assignee
-		if u, err := e.store.User(o.ctx, t.Assignee); err == nil {
-			name = u.Name
-		}
-		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": name})
+		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.ctx, t.Assignee)})
 	}
-	if !t.Open() || l.in.Status != StatusPending {
-		by := t.DecidedBy
-		if u, err := e.store.User(o.ctx, by); err == nil {
-			by = u.Name
+	if !t.Open() {
+		if t.Status == TaskCancelled && !l.in.Status.Open() && t.DecidedBy == l.in.Applicant {
+			return nil, nil, closed // withdrawn
 		}
-		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": by, "status": t.Status})
+		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": e.nameOf(o.ctx, t.DecidedBy), "status": t.Status})
+	}
+	if l.in.Status != StatusPending {
+		return nil, nil, closed
 	}
 	if t.Status == TaskQueued {
 		return nil, nil, Errorf(CodeConflict, "not_your_turn", nil)
@@ -238,4 +237,15 @@ func openTasks(ts []*Task, stepID string) []*Task {
 		}
 	}
 	return out
+}
+
+// nameOf returns a user's name for messages, or the id when unknown.
+func (e *Engine) nameOf(ctx context.Context, id string) string {
+	if id == System {
+		return "系统 / system"
+	}
+	if u, err := e.store.User(ctx, id); err == nil {
+		return u.Name
+	}
+	return id
 }

@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/flowbot/flowbot/flows/flowdef"
 )
@@ -38,7 +39,34 @@ func (e *Error) Message(locale string) string {
 	if !ok {
 		t = flowdef.Text{ZH: e.Key, EN: e.Key}
 	}
-	return expand(t.In(locale), e.Args)
+	args := e.Args
+	if st, ok := args["status"]; ok {
+		args = maps.Clone(args)
+		args["status"] = StatusText(fmt.Sprint(st), locale)
+	}
+	return expand(t.In(locale), args)
+}
+
+// statusTexts name instance and task states for users.
+var statusTexts = map[string]flowdef.Text{
+	"pending":     {ZH: "审批中", EN: "pending"},
+	"queued":      {ZH: "排队中", EN: "queued"},
+	"returned":    {ZH: "已退回待修改", EN: "returned for changes"},
+	"approved":    {ZH: "已同意", EN: "approved"},
+	"rejected":    {ZH: "已拒绝", EN: "rejected"},
+	"withdrawn":   {ZH: "已撤回", EN: "withdrawn"},
+	"failed":      {ZH: "失败", EN: "failed"},
+	"transferred": {ZH: "已转交", EN: "transferred"},
+	"cancelled":   {ZH: "已取消", EN: "cancelled"},
+	"expired":     {ZH: "已超时", EN: "expired"},
+}
+
+// StatusText names an instance or task status in a locale.
+func StatusText(status, locale string) string {
+	if t, ok := statusTexts[status]; ok {
+		return t.In(locale)
+	}
+	return status
 }
 
 // Errorf builds an *Error.

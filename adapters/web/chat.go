@@ -157,11 +157,29 @@ func (a *Adapter) history(user string) []message {
 	return out
 }
 
-// subscribe opens a live stream of user's chat.
+// Close ends every open event stream (the pages reconnect) and refuses new
+// ones, so that http.Server.Shutdown is not held up by them. Register it
+// with http.Server.RegisterOnShutdown. Send and Update keep working.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	for user, set := range a.subs {
+		for s := range set {
+			a.dropLocked(user, s)
+		}
+	}
+	return nil
+}
+
+// subscribe opens a live stream of user's chat; nil after Close.
 func (a *Adapter) subscribe(user string) *subscriber {
 	s := &subscriber{ch: make(chan event, subBuffer)}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
 	set := a.subs[user]
 	if set == nil {
 		set = make(map[*subscriber]struct{})

@@ -36,9 +36,6 @@ func (a *Adapter) Handler() http.Handler {
 	mux.HandleFunc("POST /api/action", a.handleAction)
 	mux.HandleFunc("GET /api/clock", a.handleClock)
 	mux.HandleFunc("POST /api/clock", a.handleAdvance)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such api: "+r.URL.Path)
-	})
 	return securityHeaders(mux)
 }
 
@@ -314,10 +311,14 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s := a.subscribe(user)
+	if s == nil {
+		writeError(w, http.StatusServiceUnavailable, "shutting down, try again")
+		return
+	}
+	defer a.unsubscribe(user, s)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	s := a.subscribe(user)
-	defer a.unsubscribe(user, s)
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

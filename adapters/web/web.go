@@ -86,6 +86,8 @@ type Adapter struct {
 	chats map[string]*chat    // user id -> chat
 	refs  map[string]*message // message id -> message
 	subs  map[string]map[*subscriber]struct{}
+	// closed: Close was called, no new event streams.
+	closed bool
 }
 
 var _ bots.Messenger = (*Adapter)(nil)

@@ -49,6 +49,7 @@ type wireInput struct {
 	Name        string `json:"name"`
 	Label       string `json:"label,omitempty"`
 	Placeholder string `json:"placeholder,omitempty"`
+	Error       string `json:"error,omitempty"` // what is wrong or missing
 }
 
 type wireButton struct {
@@ -69,10 +70,12 @@ func toWire(c *bots.Card) *wireCard {
 		Note:     c.Note,
 	}
 	for _, f := range c.Fields {
-		w.Fields = append(w.Fields, wireField(f))
+		w.Fields = append(w.Fields, wireField{Label: f.Label, Value: f.Value})
 	}
 	for _, in := range c.Inputs {
-		w.Inputs = append(w.Inputs, wireInput(in))
+		w.Inputs = append(w.Inputs, wireInput{
+			Name: in.Name, Label: in.Label, Placeholder: in.Placeholder, Error: in.Error,
+		})
 	}
 	for _, b := range c.Buttons {
 		w.Buttons = append(w.Buttons, wireButton{

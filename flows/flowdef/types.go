@@ -124,11 +124,11 @@ const (
 
 // Selector finds zero or more directory users. YAML forms:
 //
-//	- user: lilei
-//	- role: hr
-//	- manager: 1          # levels up from the applicant (or from the assignee for escalation)
-//	- dept_head: true
-//	- field: approver
+//   - user: lilei
+//   - role: hr
+//   - manager: 1          # levels up from the applicant (or from the assignee for escalation)
+//   - dept_head: true
+//   - field: approver
 type Selector struct {
 	Kind  SelectorKind `json:"kind"`
 	Value string       `json:"value,omitempty"`
@@ -154,9 +154,9 @@ type Deadline struct {
 	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
 	// EscalateTo finds who gets the escalation. A manager selector counts
 	// levels up from the assignee. Empty = the assignee's manager.
-	EscalateTo    []Selector    `json:"escalate_to,omitempty"`
-	TimeoutAfter  time.Duration `json:"timeout_after,omitempty"`
-	OnTimeout     TimeoutAction `json:"on_timeout,omitempty"`
+	EscalateTo   []Selector    `json:"escalate_to,omitempty"`
+	TimeoutAfter time.Duration `json:"timeout_after,omitempty"`
+	OnTimeout    TimeoutAction `json:"on_timeout,omitempty"`
 }
 
 // IsZero reports whether no part of the policy is set.
@@ -203,11 +203,11 @@ type Step struct {
 	Approvers []Selector `json:"approvers,omitempty"`
 	Mode      Mode       `json:"mode,omitempty"`
 	// Deadline overrides the flow default when set.
-	Deadline *Deadline   `json:"deadline,omitempty"`
-	CC       []Selector  `json:"cc,omitempty"`
+	Deadline *Deadline    `json:"deadline,omitempty"`
+	CC       []Selector   `json:"cc,omitempty"`
 	OnReject RejectAction `json:"on_reject,omitempty"`
-	OnEmpty  EmptyAction `json:"on_empty,omitempty"`
-	Fallback []Selector  `json:"fallback,omitempty"`
+	OnEmpty  EmptyAction  `json:"on_empty,omitempty"`
+	Fallback []Selector   `json:"fallback,omitempty"`
 	// Notify is the message of a notify step (CC Selectors get it).
 	Notify Text      `json:"notify,omitempty"`
 	HTTP   *HTTPCall `json:"http,omitempty"`
@@ -246,6 +246,8 @@ type Definition struct {
 	// Prefix of request numbers (LEAVE in LEAVE-20261126-0007); default the
 	// upper-cased id.
 	NumberPrefix string `json:"number_prefix"`
+
+	idLine int // line of the id key, for errors across files
 }
 
 // Field returns the field with id, or nil.

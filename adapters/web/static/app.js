@@ -189,6 +189,10 @@
         field.placeholder = inp.placeholder || "";
         field.maxLength = 1000;
         label.appendChild(field);
+        if (inp.error) {
+          label.classList.add("invalid");
+          label.appendChild(el("span", "input-error", inp.error, `card-input-error-${inp.name}`));
+        }
         box.appendChild(label);
         inputs.push(field);
       }
@@ -269,8 +273,8 @@
     } else {
       box.querySelector(".empty")?.remove();
       box.appendChild(node);
-      if (atBottom || msg.from === "me") box.scrollTop = box.scrollHeight;
     }
+    if (atBottom || (!existing && msg.from === "me")) box.scrollTop = box.scrollHeight;
   }
 
   async function loadHistory() {

@@ -1,0 +1,19 @@
+# Build: docker build -t flowbot .
+# Run:   docker run -p 8080:8080 -v flowbot-data:/data flowbot
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/flowbot ./cmd/flowbot \
+ && mkdir -p /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/flowbot /usr/local/bin/flowbot
+COPY --from=build --chown=nonroot:nonroot /out/data /data
+WORKDIR /data
+USER nonroot:nonroot
+EXPOSE 8080
+ENV FLOWBOT_HTTP_ADDR=0.0.0.0:8080
+ENTRYPOINT ["/usr/local/bin/flowbot"]
+CMD ["serve", "--addr", "0.0.0.0:8080"]

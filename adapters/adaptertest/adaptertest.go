@@ -1,0 +1,284 @@
+package adaptertest
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// Recorder stands in for the bot: it records every event and answers with
+// ReplyFunc (default: a toast and a card naming the action).
+type Recorder struct {
+	// ReplyFunc builds the answer; nil uses DefaultReply.
+	ReplyFunc func(ev bots.Event) (bots.Reply, error)
+
+	mu     sync.Mutex
+	events []bots.Event
+	signal chan struct{}
+}
+
+// Handle records ev and answers it.
+func (r *Recorder) Handle(ctx context.Context, ev bots.Event) (bots.Reply, error) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	if r.signal == nil {
+		r.signal = make(chan struct{}, 1)
+	}
+	sig := r.signal
+	r.mu.Unlock()
+	select {
+	case sig <- struct{}{}:
+	default:
+	}
+	if r.ReplyFunc != nil {
+		return r.ReplyFunc(ev)
+	}
+	return DefaultReply(ev), nil
+}
+
+// Events returns the events recorded so far.
+func (r *Recorder) Events() []bots.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bots.Event(nil), r.events...)
+}
+
+// WaitEvents waits until at least n events were recorded, or fails t.
+func (r *Recorder) WaitEvents(t testing.TB, n int, timeout time.Duration) []bots.Event {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		if len(r.events) >= n {
+			out := append([]bots.Event(nil), r.events...)
+			r.mu.Unlock()
+			return out
+		}
+		if r.signal == nil {
+			r.signal = make(chan struct{}, 1)
+		}
+		sig := r.signal
+		got := len(r.events)
+		r.mu.Unlock()
+		select {
+		case <-sig:
+		case <-deadline.C:
+			t.Fatalf("waited %s for %d events, got %d", timeout, n, got)
+		}
+	}
+}
+
+// DefaultReply answers a click with a toast and a grey card naming the
+// action, and a message with one text echoing it.
+func DefaultReply(ev bots.Event) bots.Reply {
+	if ev.Action != nil {
+		return bots.Reply{
+			Toast: "done: " + ev.Action.Name,
+			Card:  &bots.Card{Title: "Done", Color: bots.ColorGrey, Note: ev.Action.Name + " by " + ev.UserID},
+		}
+	}
+	return bots.Reply{Messages: []bots.Message{{Text: "echo: " + ev.Text}}}
+}
+
+// Attack is how a delivered click is altered.
+type Attack int
+
+const (
+	// Genuine is an unaltered click, signed as the platform signs it.
+	Genuine Attack = iota
+	// ForgedSignature carries a signature made without the app's secret.
+	ForgedSignature
+	// Replayed is a correctly signed click whose timestamp is older than
+	// the replay window.
+	Replayed
+	// Tampered is a correctly signed click whose body was changed after
+	// signing (e.g. the button value).
+	Tampered
+)
+
+func (a Attack) String() string {
+	return [...]string{"genuine", "forged signature", "replayed", "tampered"}[a]
+}
+
+// ClickSpec is a click on a button the adapter rendered.
+type ClickSpec struct {
+	UserID string
+	Action string
+	Value  map[string]string
+	Inputs map[string]string
+}
+
+// Target is one adapter wired to its fake and a Recorder.
+type Target interface {
+	// Click delivers the click, altered by attack, and reports whether the
+	// adapter accepted it (the platform would show success).
+	Click(t *testing.T, c ClickSpec, attack Attack) (accepted bool)
+}
+
+// Harness is what an adapter's test provides.
+type Harness interface {
+	// NewTarget wires a fresh adapter (with rec as its bot) to a fresh fake.
+	NewTarget(t *testing.T, rec *Recorder) Target
+	// RenderCard renders a card as the adapter sends it.
+	RenderCard(c bots.Card) ([]byte, error)
+	// MaxCardBytes is the platform's limit on a rendered card.
+	MaxCardBytes() int
+}
+
+// Run runs the suite.
+func Run(t *testing.T, h Harness) {
+	t.Run("Clicks", func(t *testing.T) {
+		t.Parallel()
+		spec := ClickSpec{
+			UserID: "u-approver",
+			Action: "approve",
+			Value:  map[string]string{"task": "42", "v": "3"},
+			Inputs: map[string]string{"reason": "同意 ok"},
+		}
+		tests := []struct {
+			attack   Attack
+			accepted bool
+		}{
+			{Genuine, true},
+			{ForgedSignature, false},
+			{Replayed, false},
+			{Tampered, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.attack.String(), func(t *testing.T) {
+				t.Parallel()
+				rec := &Recorder{}
+				target := h.NewTarget(t, rec)
+				got := target.Click(t, spec, tt.attack)
+				require.Equal(t, tt.accepted, got, "accepted: got %v, want %v", got, tt.accepted)
+				if !tt.accepted {
+					require.Empty(t, rec.Events(), "a refused click must reach no handler")
+					return
+				}
+				evs := rec.WaitEvents(t, 1, 5*time.Second)
+				require.Len(t, evs, 1, "a genuine click gives exactly one event")
+				ev := evs[0]
+				require.NotNil(t, ev.Action)
+				require.NotEmpty(t, ev.Platform)
+				require.NotEmpty(t, ev.ID, "the event id is the dedupe key")
+				require.Equal(t, spec.UserID, ev.UserID)
+				require.Equal(t, spec.Action, ev.Action.Name)
+				require.Equal(t, spec.Value, ev.Action.Value)
+				for k, v := range spec.Inputs {
+					require.Equal(t, v, ev.Action.Inputs[k], "input %q", k)
+				}
+			})
+		}
+	})
+	t.Run("CardLimits", func(t *testing.T) {
+		t.Parallel()
+		limit := h.MaxCardBytes()
+		for name, c := range SampleCards() {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				b, err := h.RenderCard(c)
+				require.NoError(t, err)
+				require.NotEmpty(t, b)
+				require.LessOrEqual(t, len(b), limit, "card %s: got %d bytes, limit %d", name, len(b), limit)
+				again, err := h.RenderCard(c)
+				require.NoError(t, err)
+				require.True(t, bytes.Equal(b, again), "rendering must be deterministic")
+				if c.Title != "" && len(c.Title) < 100 {
+					require.Contains(t, string(b), c.Title, "the title must be shown")
+				}
+			})
+		}
+	})
+}
+
+// SampleCards are the cards every adapter must render within its limits:
+// each kind the bot sends, plus stress cases.
+func SampleCards() map[string]bots.Card {
+	task := bots.Card{
+		Title: "请假审批 LEAVE-20261126-0007",
+		Color: bots.ColorBlue,
+		Fields: []bots.Field{
+			{Label: "申请人", Value: "韩梅梅"}, {Label: "类型", Value: "年假"},
+			{Label: "天数", Value: "3"}, {Label: "日期", Value: "2026-12-01 ~ 2026-12-03"},
+		},
+		Markdown: "**事由**：家里有事\n- 交接：李雷",
+		Inputs:   []bots.Input{{Name: "comment", Label: "意见", Placeholder: "可选"}},
+		Buttons: []bots.Button{
+			{Label: "同意", Action: "approve", Value: map[string]string{"task": "42", "v": "3"}, Style: bots.StylePrimary},
+			{Label: "拒绝", Action: "reject", Value: map[string]string{"task": "42", "v": "3"}, Style: bots.StyleDanger},
+		},
+		Note: "截止 2026-11-28 18:00",
+	}
+	approved := bots.Card{
+		Title: "Expense approval EXP-20261126-0001", Color: bots.ColorGreen,
+		Fields: []bots.Field{{Label: "Requester", Value: "Alice"}, {Label: "Amount", Value: "1,200.00 CNY"}},
+		Note:   "Approved by Li Lei at 10:32",
+	}
+	rejected := approved
+	rejected.Color, rejected.Note = bots.ColorRed, "Rejected by Li Lei at 10:32: budget exhausted"
+	reminder := bots.Card{
+		Title: "Reminder: 2 requests are waiting for you", Color: bots.ColorOrange,
+		Markdown: "- LEAVE-0007 (overdue 3h)\n- EXP-0001",
+		Buttons:  []bots.Button{{Label: "Open my todo", Action: "todo", Style: bots.StylePrimary}},
+	}
+	withdrawn := bots.Card{Title: "Request withdrawn", Color: bots.ColorGrey, Note: "Withdrawn by the applicant"}
+	rejectInput := task
+	rejectInput.Inputs = []bots.Input{{Name: "reason", Label: "Reason", Placeholder: "Why?", Error: "请填写拒绝理由 / A reason is required"}}
+	form := bots.Card{
+		Title: "New leave request", Color: bots.ColorBlue,
+		Inputs: []bots.Input{
+			{Name: "days", Label: "Days", Placeholder: "1-30"},
+			{Name: "type", Label: "Type", Placeholder: "annual / sick"},
+			{Name: "reason", Label: "Reason"},
+		},
+		Buttons: []bots.Button{
+			{Label: "Submit", Action: "submit", Value: map[string]string{"flow": "leave"}, Style: bots.StylePrimary},
+			{Label: "Cancel", Action: "cancel", Value: map[string]string{"flow": "leave"}},
+		},
+	}
+	many := bots.Card{Title: "Fifteen fields", Color: bots.ColorBlue}
+	for i := range 15 {
+		many.Fields = append(many.Fields, bots.Field{Label: "字段 field " + string(rune('A'+i)), Value: strings.Repeat("值 value ", 20)})
+	}
+	six := bots.Card{Title: "Six buttons", Color: bots.ColorBlue}
+	for i, a := range []string{"approve", "reject", "transfer", "add_signer", "comment", "urge"} {
+		six.Buttons = append(six.Buttons, bots.Button{Label: a, Action: a, Value: map[string]string{"task": "42", "i": string(rune('0' + i))}})
+	}
+	long := bots.Card{
+		Title:    strings.Repeat("很长的标题 long title ", 40),
+		Color:    bots.ColorOrange,
+		Markdown: strings.Repeat("**粗体** 正文 body text with some words.\n", 2000),
+		Note:     strings.Repeat("备注 ", 500),
+	}
+	huge := many
+	huge.Title = "Everything at once"
+	huge.Fields = append([]bots.Field(nil), many.Fields...)
+	for i := range huge.Fields {
+		huge.Fields[i].Value = strings.Repeat("长值 long value ", 300)
+	}
+	huge.Markdown = long.Markdown
+	huge.Buttons = six.Buttons
+	huge.Inputs = form.Inputs
+	return map[string]bots.Card{
+		"task":         task,
+		"approved":     approved,
+		"rejected":     rejected,
+		"reminder":     reminder,
+		"withdrawn":    withdrawn,
+		"reject_input": rejectInput,
+		"form":         form,
+		"many_fields":  many,
+		"six_buttons":  six,
+		"long":         long,
+		"huge":         huge,
+		"title_only":   {Title: "仅标题 title only"},
+	}
+}

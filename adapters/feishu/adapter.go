@@ -1,0 +1,215 @@
+package feishu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	lark "github.com/larksuite/oapi-sdk-go/v3"
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
+	"golang.org/x/time/rate"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// Platform is the bots.Event.Platform of this adapter.
+const Platform = "feishu"
+
+// Handler is what the adapter needs from the bot. Handle returns a nil
+// error for anything the user should see (in the Reply) and a non-nil error
+// for internal failures, which make Feishu redeliver.
+type Handler interface {
+	Handle(ctx context.Context, ev bots.Event) (bots.Reply, error)
+}
+
+var _ bots.Messenger = (*Adapter)(nil)
+var _ http.Handler = (*Adapter)(nil)
+
+// Adapter connects one or more Feishu apps to the bot.
+type Adapter struct {
+	cfg  Config
+	h    Handler
+	log  *slog.Logger
+	now  func() time.Time
+	apps []*app
+	byID map[string]*app
+
+	// bg is the context of background work (replies sent after an ack,
+	// delayed card updates); Close cancels it and waits.
+	bg     context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	startOnce sync.Once
+}
+
+// app is the runtime state of one configured app.
+type app struct {
+	cfg    App
+	client *lark.Client
+	disp   *dispatcher.EventDispatcher
+	ws     *larkws.Client
+
+	tokMu  sync.Mutex
+	tok    string
+	tokExp time.Time
+
+	appSec, appMin *rate.Limiter
+	chatMu         sync.Mutex
+	chats          map[string]*rate.Limiter
+}
+
+// New checks cfg and builds an adapter; it makes no network call.
+func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
+	if h == nil {
+		return nil, errors.New("feishu: new adapter: nil handler")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	o := options{log: slog.Default(), now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.httpClient == nil {
+		o.httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	a := &Adapter{cfg: cfg, h: h, log: o.log.WithGroup("feishu"), now: o.now, byID: map[string]*app{}}
+	a.bg, a.cancel = context.WithCancel(context.Background())
+	sdkLog := sdkLogger{a.log}
+	for _, ac := range cfg.Apps {
+		p := &app{
+			cfg: ac,
+			client: lark.NewClient(ac.ID, ac.Secret,
+				lark.WithOpenBaseUrl(ac.BaseURL),
+				lark.WithHttpClient(o.httpClient),
+				// The SDK's token cache is package-global (shared by every
+				// client of the process); each app keeps its own instead.
+				lark.WithEnableTokenCache(false),
+				lark.WithLogger(sdkLog),
+				lark.WithLogLevel(larkcore.LogLevelError),
+			),
+			appSec: rate.NewLimiter(rate.Limit(cfg.Rate.AppPerSecond), max(1, int(cfg.Rate.AppPerSecond))),
+			appMin: rate.NewLimiter(rate.Limit(cfg.Rate.AppPerMinute/60), max(1, int(cfg.Rate.AppPerMinute))),
+			chats:  map[string]*rate.Limiter{},
+		}
+		p.disp = dispatcher.NewEventDispatcher(ac.VerificationToken, ac.EncryptKey)
+		p.disp.InitConfig(larkevent.WithLogger(sdkLog), larkevent.WithLogLevel(larkcore.LogLevelError))
+		p.disp.OnP2MessageReceiveV1(func(ctx context.Context, ev *larkim.P2MessageReceiveV1) error {
+			return a.onMessage(ctx, p, ev)
+		})
+		p.disp.OnP2CardActionTrigger(func(ctx context.Context, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+			return a.onClick(ctx, p, ev)
+		})
+		a.apps = append(a.apps, p)
+		a.byID[ac.ID] = p
+	}
+	return a, nil
+}
+
+// Start opens the long connection of every websocket-mode app and returns
+// once all are connected, or with the first error. HTTP-mode apps need no
+// start: mount the adapter at /webhook/feishu.
+func (a *Adapter) Start(ctx context.Context) error {
+	var ready []chan error
+	a.startOnce.Do(func() {
+		for _, p := range a.apps {
+			if p.cfg.Mode != ModeWebSocket {
+				continue
+			}
+			ch := make(chan error, 1)
+			ready = append(ready, ch)
+			p.ws = larkws.NewClient(p.cfg.ID, p.cfg.Secret,
+				larkws.WithDomain(p.cfg.BaseURL),
+				larkws.WithEventHandler(p.disp),
+				larkws.WithLogger(sdkLogger{a.log}),
+				larkws.WithLogLevel(larkcore.LogLevelError),
+				larkws.WithOnReady(func() { trySend(ch, nil) }),
+				larkws.WithOnError(func(err error) { trySend(ch, err) }),
+			)
+			cli, id := p.ws, p.cfg.ID
+			// The SDK's Start blocks forever (select{}) and ignores ctx.
+			go func() {
+				if err := cli.Start(a.bg); err != nil {
+					a.log.Error("long connection ended", "app", id, "err", err)
+					trySend(ch, err)
+				}
+			}()
+		}
+	})
+	for _, ch := range ready {
+		select {
+		case err := <-ch:
+			if err != nil {
+				return fmt.Errorf("feishu: open long connection: %w", err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("feishu: open long connection: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+func trySend(ch chan error, err error) {
+	select {
+	case ch <- err:
+	default:
+	}
+}
+
+// Close stops background work (replies after an ack, delayed card updates)
+// and waits for it. Long connections are left to the process's end: the
+// SDK's client cannot be stopped safely (see the package README in the
+// report).
+func (a *Adapter) Close() error {
+	a.cancel()
+	a.wg.Wait()
+	return nil
+}
+
+// goBackground runs f in the background, tracked by Close.
+func (a *Adapter) goBackground(f func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f(a.bg)
+	}()
+}
+
+// app picks the configured app by id; "" means the only app.
+func (a *Adapter) app(id string) (*app, error) {
+	if id == "" && len(a.apps) == 1 {
+		return a.apps[0], nil
+	}
+	p, ok := a.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("feishu: app %q: %w", id, ErrUnknownApp)
+	}
+	return p, nil
+}
+
+// sdkLogger routes the SDK's logs to slog.
+type sdkLogger struct{ l *slog.Logger }
+
+func (s sdkLogger) Debug(ctx context.Context, args ...any) {
+	s.l.DebugContext(ctx, fmt.Sprint(args...), "src", "sdk")
+}
+func (s sdkLogger) Info(ctx context.Context, args ...any) {
+	s.l.DebugContext(ctx, fmt.Sprint(args...), "src", "sdk")
+}
+func (s sdkLogger) Warn(ctx context.Context, args ...any) {
+	s.l.WarnContext(ctx, fmt.Sprint(args...), "src", "sdk")
+}
+func (s sdkLogger) Error(ctx context.Context, args ...any) {
+	s.l.ErrorContext(ctx, fmt.Sprint(args...), "src", "sdk")
+}

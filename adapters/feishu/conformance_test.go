@@ -1,0 +1,66 @@
+package feishu_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/adapters/adaptertest"
+	"github.com/flowbot/flowbot/adapters/feishu"
+	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
+	"github.com/flowbot/flowbot/bots"
+)
+
+type harness struct{}
+
+func (harness) NewTarget(t *testing.T, rec *adaptertest.Recorder) adaptertest.Target {
+	return &target{b: setup(t, setupOpts{handler: rec})}
+}
+
+func (harness) RenderCard(c bots.Card) ([]byte, error) { return feishu.RenderCard(c) }
+func (harness) MaxCardBytes() int                       { return feishu.MaxCardBytes }
+
+type target struct{ b *testBundle }
+
+func (tg *target) Click(t *testing.T, c adaptertest.ClickSpec, attack adaptertest.Attack) bool {
+	f := tg.b.fake
+	card, err := feishu.RenderCard(bots.Card{Title: "t", Buttons: []bots.Button{{Label: "go", Action: c.Action, Value: c.Value}}})
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(card, &m))
+	value, ok := feishutest.ButtonValue(m, "go")
+	require.True(t, ok)
+	form := map[string]any{}
+	for k, v := range c.Inputs {
+		form[k] = v
+	}
+	payload, _ := f.ClickEvent(feishutest.Click{App: tg.b.app.ID, OpenID: c.UserID, MessageID: "om_x", Value: value, FormValue: form})
+	at := time.Now()
+	if attack == adaptertest.Replayed {
+		at = at.Add(-10 * time.Minute)
+	}
+	body, hdr, err := f.Seal(tg.b.app.ID, payload, at)
+	require.NoError(t, err)
+	switch attack {
+	case adaptertest.ForgedSignature:
+		hdr.Set("X-Lark-Signature", feishutest.Sign(hdr.Get("X-Lark-Request-Timestamp"), hdr.Get("X-Lark-Request-Nonce"), "guessed-key", body))
+	case adaptertest.Tampered:
+		// Re-encrypt a changed payload but keep the original signature.
+		changed := bytes.Replace(payload, []byte(c.Action), []byte("reject"), 1)
+		enc, err := feishutest.Encrypt(changed, tg.b.app.EncryptKey)
+		require.NoError(t, err)
+		body, _ = json.Marshal(map[string]string{"encrypt": enc})
+	}
+	r := f.Post(t, tg.b.app.ID, body, hdr)
+	cr := feishutest.DecodeClick(r, "")
+	return r.Status == http.StatusOK && (cr.Toast == nil || cr.Toast.Type != "error")
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	adaptertest.Run(t, harness{})
+}

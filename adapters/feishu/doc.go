@@ -1,0 +1,17 @@
+// Package feishu is the Feishu / Lark adapter: it owns the platform's
+// protocol in both directions and nothing else.
+//
+// Inbound, it verifies and decodes webhook requests (X-Lark-Signature,
+// AES decryption, verification token, replay window, body limit) or takes
+// events from the SDK's long connection, turns im.message.receive_v1 and
+// card.action.trigger into one bots.Event each, and answers a click within
+// Feishu's 3 s deadline with a toast and the updated card.
+//
+// Outbound, it implements bots.Messenger over the im v1 message API:
+// cards are rendered from bots.Card as card JSON 2.0 (render.go), sends are
+// idempotent through Feishu's uuid, tenant tokens are cached per app and
+// renewed when Feishu says they expired, and rate limits are respected.
+//
+// It imports bots and the Feishu SDK only: never flows, a store or another
+// adapter. Business rules (who may approve) belong to the bot and engine.
+package feishu

@@ -1,0 +1,496 @@
+package feishutest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// App is an app known to the fake.
+type App struct {
+	ID                string
+	Secret            string
+	EncryptKey        string
+	VerificationToken string
+	// Webhook is the adapter's /webhook/feishu URL, for http-mode apps.
+	Webhook   string
+	TenantKey string
+}
+
+// Message is a message the fake accepted (im v1 message create).
+type Message struct {
+	ID            string
+	AppID         string
+	ReceiveIDType string
+	ReceiveID     string
+	ChatID        string
+	MsgType       string
+	Content       string // as sent; updated by patches and delayed updates
+	UUID          string
+	Updates       int // patches and delayed updates applied
+}
+
+// Card decodes the message's card (nil for text).
+func (m Message) Card() map[string]any {
+	if m.MsgType != "interactive" {
+		return nil
+	}
+	var c map[string]any
+	if json.Unmarshal([]byte(m.Content), &c) != nil {
+		return nil
+	}
+	return c
+}
+
+// Text returns the text of a text message.
+func (m Message) Text() string {
+	var t struct {
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal([]byte(m.Content), &t)
+	return t.Text
+}
+
+// Patch is one PATCH of a message.
+type Patch struct {
+	MessageID string
+	Content   string
+}
+
+// CardUpdate is one delayed card update.
+type CardUpdate struct {
+	Token     string
+	MessageID string
+	Card      json.RawMessage
+}
+
+// Server is the fake. Its zero value is not usable: call NewServer.
+type Server struct {
+	// URL is the base URL to configure as the app's BaseURL.
+	URL string
+
+	srv    *httptest.Server
+	client *http.Client
+	now    func() time.Time
+	ttl    time.Duration
+
+	mu           sync.Mutex
+	apps         map[string]*App
+	tokens       map[string]token
+	tokensIssued int
+	messages     []*Message
+	byID         map[string]*Message
+	byUUID       map[string]*Message
+	patches      []Patch
+	cardUpdates  []CardUpdate
+	clickTokens  map[string]*clickToken
+	limitNext    int
+	limitReset   int
+	calls        int
+	devices      map[string]string // ws device id -> app id
+	conns        map[string]*wsConn
+	seq          uint64
+}
+
+type token struct {
+	app string
+	exp time.Time
+}
+
+type clickToken struct {
+	messageID string
+	uses      int
+	exp       time.Time
+}
+
+// Option tunes a Server.
+type Option func(*Server)
+
+// WithTokenTTL sets the lifetime of issued tenant tokens (default 2h).
+func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.ttl = d } }
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// NewServer starts a fake on a local port (plain HTTP: the SDK's long
+// connection uses http.DefaultClient). Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		client:      &http.Client{Timeout: 10 * time.Second},
+		now:         time.Now,
+		ttl:         2 * time.Hour,
+		apps:        map[string]*App{},
+		tokens:      map[string]token{},
+		byID:        map[string]*Message{},
+		byUUID:      map[string]*Message{},
+		clickTokens: map[string]*clickToken{},
+		devices:     map[string]string{},
+		conns:       map[string]*wsConn{},
+		limitReset:  -1,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", s.handleToken)
+	mux.HandleFunc("POST /open-apis/im/v1/messages", s.api(s.handleCreate))
+	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", s.api(s.handlePatch))
+	mux.HandleFunc("POST /open-apis/interactive/v1/card/update", s.api(s.handleCardUpdate))
+	mux.HandleFunc("POST /callback/ws/endpoint", s.handleEndpoint)
+	mux.HandleFunc("GET /ws", s.handleWS)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close closes long connections and stops the server.
+func (s *Server) Close() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = map[string]*wsConn{}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+	s.srv.Close()
+}
+
+// AddApp registers an app (or replaces it, e.g. to set its Webhook).
+func (s *Server) AddApp(a App) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a.TenantKey == "" {
+		a.TenantKey = "tenant-" + a.ID
+	}
+	s.apps[a.ID] = &a
+}
+
+// ExpireTokens makes every issued tenant token expired now.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.tokens {
+		t.exp = s.now().Add(-time.Second)
+		s.tokens[k] = t
+	}
+}
+
+// RateLimitNext makes the next n API calls answer HTTP 429 with code
+// 99991400; resetSeconds >= 0 adds an x-ogw-ratelimit-reset header.
+func (s *Server) RateLimitNext(n, resetSeconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limitNext, s.limitReset = n, resetSeconds
+}
+
+// TokensIssued counts tenant tokens issued so far.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokensIssued
+}
+
+// Calls counts API calls (messages, patches, card updates), including
+// refused ones.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// Messages returns copies of the accepted messages, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Message, len(s.messages))
+	for i, m := range s.messages {
+		out[i] = *m
+	}
+	return out
+}
+
+// Message returns the message with id.
+func (s *Server) Message(id string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.byID[id]
+	if !ok {
+		return Message{}, false
+	}
+	return *m, true
+}
+
+// Patches returns the accepted PATCH calls.
+func (s *Server) Patches() []Patch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Patch(nil), s.patches...)
+}
+
+// CardUpdates returns the accepted delayed card updates.
+func (s *Server) CardUpdates() []CardUpdate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]CardUpdate(nil), s.cardUpdates...)
+}
+
+// P2PChatID is the chat id the fake gives the p2p chat of a user.
+func P2PChatID(openID string) string { return "oc_p2p_" + strings.TrimPrefix(openID, "ou_") }
+
+// feishu error codes the fake answers with.
+const (
+	codeTokenMissing = 99991661
+	codeTokenInvalid = 99991663
+	codeRateLimited  = 99991400
+	codeBadParam     = 99992402
+	codeTooLong      = 230025
+	codeNotFound     = 230001
+	codeBadSecret    = 10014
+)
+
+func writeFeishu(w http.ResponseWriter, status, code int, msg string, data any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	body := map[string]any{"code": code, "msg": msg}
+	if data != nil {
+		body["data"] = data
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func randomID(prefix string) string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AppID     string `json:"app_id"`
+		AppSecret string `json:"app_secret"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "invalid json", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.apps[req.AppID]
+	if !ok || a.Secret != req.AppSecret {
+		writeFeishu(w, http.StatusOK, codeBadSecret, "app secret invalid", nil)
+		return
+	}
+	tok := randomID("t-")
+	s.tokens[tok] = token{app: a.ID, exp: s.now().Add(s.ttl)}
+	s.tokensIssued++
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"code": 0, "msg": "ok", "tenant_access_token": tok, "expire": int(s.ttl / time.Second),
+	})
+}
+
+// api wraps an API endpoint with the rate-limit switch and the bearer
+// token check; h runs with s.mu held and the caller's app.
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, app *App, body []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			writeFeishu(w, http.StatusBadRequest, codeBadParam, "read body", nil)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.calls++
+		if s.limitNext > 0 {
+			s.limitNext--
+			if s.limitReset >= 0 {
+				w.Header().Set("x-ogw-ratelimit-reset", fmt.Sprint(s.limitReset))
+			}
+			writeFeishu(w, http.StatusTooManyRequests, codeRateLimited, "request trigger frequency limit", nil)
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || tok == "" {
+			writeFeishu(w, http.StatusBadRequest, codeTokenMissing, "Missing access token for authorization.", nil)
+			return
+		}
+		t, ok := s.tokens[tok]
+		if !ok || !s.now().Before(t.exp) {
+			writeFeishu(w, http.StatusBadRequest, codeTokenInvalid, "Invalid access token for authorization.", nil)
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			writeFeishu(w, http.StatusBadRequest, codeBadParam, "content type must be application/json", nil)
+			return
+		}
+		h(w, r, s.apps[t.app], body)
+	}
+}
+
+var receiveIDTypes = map[string]bool{"open_id": true, "union_id": true, "user_id": true, "email": true, "chat_id": true}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, app *App, body []byte) {
+	idType := r.URL.Query().Get("receive_id_type")
+	if !receiveIDTypes[idType] {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "field validation failed: receive_id_type", nil)
+		return
+	}
+	var req struct {
+		ReceiveID string `json:"receive_id"`
+		MsgType   string `json:"msg_type"`
+		Content   string `json:"content"`
+		UUID      string `json:"uuid"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "invalid json body", nil)
+		return
+	}
+	if req.ReceiveID == "" || len(req.UUID) > 50 {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "field validation failed: receive_id / uuid", nil)
+		return
+	}
+	if code, msg := checkContent(req.MsgType, req.Content); code != 0 {
+		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	if req.UUID != "" {
+		if m, ok := s.byUUID[app.ID+"/"+req.UUID]; ok {
+			writeFeishu(w, http.StatusOK, 0, "success", messageData(m))
+			return
+		}
+	}
+	chat := req.ReceiveID
+	if idType != "chat_id" {
+		chat = P2PChatID(req.ReceiveID)
+	}
+	m := &Message{
+		ID: randomID("om_"), AppID: app.ID, ReceiveIDType: idType, ReceiveID: req.ReceiveID,
+		ChatID: chat, MsgType: req.MsgType, Content: req.Content, UUID: req.UUID,
+	}
+	s.messages = append(s.messages, m)
+	s.byID[m.ID] = m
+	if req.UUID != "" {
+		s.byUUID[app.ID+"/"+req.UUID] = m
+	}
+	writeFeishu(w, http.StatusOK, 0, "success", messageData(m))
+}
+
+func messageData(m *Message) map[string]any {
+	return map[string]any{"message_id": m.ID, "chat_id": m.ChatID, "msg_type": m.MsgType}
+}
+
+// checkContent checks a message body the way Feishu does (subset).
+func checkContent(msgType, content string) (int, string) {
+	switch msgType {
+	case "text":
+		var t struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal([]byte(content), &t) != nil || t.Text == "" {
+			return codeBadParam, "text content must be {\"text\": ...}"
+		}
+		if len(content) > 150*1024 {
+			return codeTooLong, "message content too long"
+		}
+	case "interactive":
+		if len(content) > 30*1024 {
+			return codeTooLong, "card content too long"
+		}
+		return checkCard([]byte(content))
+	default:
+		return codeBadParam, "unsupported msg_type " + msgType
+	}
+	return 0, ""
+}
+
+// checkCard checks the shape of a card JSON 2.0.
+func checkCard(b []byte) (int, string) {
+	var c struct {
+		Schema string `json:"schema"`
+		Config *struct {
+			UpdateMulti bool `json:"update_multi"`
+		} `json:"config"`
+		Body *struct {
+			Elements []map[string]any `json:"elements"`
+		} `json:"body"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return codeBadParam, "card is not json"
+	}
+	switch {
+	case c.Schema != "2.0":
+		return codeBadParam, "card schema must be 2.0"
+	case c.Config == nil || !c.Config.UpdateMulti:
+		return codeBadParam, "card 2.0 needs config.update_multi=true"
+	case c.Body == nil:
+		return codeBadParam, "card has no body"
+	}
+	for _, e := range c.Body.Elements {
+		if _, ok := e["tag"].(string); !ok {
+			return codeBadParam, "card element without tag"
+		}
+	}
+	return 0, ""
+}
+
+func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, app *App, body []byte) {
+	m, ok := s.byID[r.PathValue("id")]
+	if !ok || m.AppID != app.ID {
+		writeFeishu(w, http.StatusBadRequest, codeNotFound, "message not found", nil)
+		return
+	}
+	var req struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "invalid json body", nil)
+		return
+	}
+	if m.MsgType != "interactive" {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "only cards can be patched", nil)
+		return
+	}
+	if code, msg := checkContent("interactive", req.Content); code != 0 {
+		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	m.Content = req.Content
+	m.Updates++
+	s.patches = append(s.patches, Patch{MessageID: m.ID, Content: req.Content})
+	writeFeishu(w, http.StatusOK, 0, "success", map[string]any{})
+}
+
+func (s *Server) handleCardUpdate(w http.ResponseWriter, r *http.Request, app *App, body []byte) {
+	var req struct {
+		Token string          `json:"token"`
+		Card  json.RawMessage `json:"card"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "invalid json body", nil)
+		return
+	}
+	ct, ok := s.clickTokens[req.Token]
+	if !ok || ct.uses >= 2 || !s.now().Before(ct.exp) {
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "invalid or used card token", nil)
+		return
+	}
+	if code, msg := checkCard(req.Card); code != 0 {
+		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	ct.uses++
+	if m, ok := s.byID[ct.messageID]; ok {
+		m.Content = string(req.Card)
+		m.Updates++
+	}
+	s.cardUpdates = append(s.cardUpdates, CardUpdate{Token: req.Token, MessageID: ct.messageID, Card: req.Card})
+	writeFeishu(w, http.StatusOK, 0, "success", map[string]any{})
+}

@@ -1,0 +1,111 @@
+package feishu_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/adapters/adaptertest"
+	"github.com/flowbot/flowbot/adapters/feishu"
+	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
+	"github.com/flowbot/flowbot/bots"
+)
+
+// testBundle is one adapter wired to one fake and a recording handler.
+type testBundle struct {
+	fake    *feishutest.Server
+	adapter *feishu.Adapter
+	rec     *adaptertest.Recorder
+	app     feishu.App
+	webhook string
+}
+
+type setupOpts struct {
+	mode       string
+	encryptKey string // "-" for none
+	token      string // "-" for none
+	rate       feishu.RateLimits
+	reply      func(bots.Event) (bots.Reply, error)
+	handler    feishu.Handler
+	clickWait  time.Duration
+	fakeOpts   []feishutest.Option
+	appMutator func(*feishu.App)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// setup starts a fake, an adapter for one fresh app and, in http mode, a
+// server for the adapter's webhook.
+func setup(t testing.TB, o setupOpts) *testBundle {
+	t.Helper()
+	b := &testBundle{fake: feishutest.NewServer(o.fakeOpts...), rec: &adaptertest.Recorder{ReplyFunc: o.reply}}
+	t.Cleanup(b.fake.Close)
+	app := feishu.App{
+		ID:                "cli_" + randHex(8),
+		Secret:            "secret-" + randHex(8),
+		EncryptKey:        "ek-" + randHex(8),
+		VerificationToken: "vt-" + randHex(8),
+		Mode:              o.mode,
+		BaseURL:           b.fake.URL,
+	}
+	if o.encryptKey == "-" {
+		app.EncryptKey = ""
+	}
+	if o.token == "-" {
+		app.VerificationToken = ""
+	}
+	if o.appMutator != nil {
+		o.appMutator(&app)
+	}
+	b.app = app
+	var h feishu.Handler = b.rec
+	if o.handler != nil {
+		h = o.handler
+	}
+	cfg := feishu.Config{Apps: []feishu.App{app}, Rate: o.rate, ClickTimeout: o.clickWait}
+	a, err := feishu.New(cfg, h, feishu.WithLogger(quietLogger()))
+	require.NoError(t, err)
+	b.adapter = a
+	fa := feishutest.App{ID: app.ID, Secret: app.Secret, EncryptKey: app.EncryptKey, VerificationToken: app.VerificationToken}
+	if app.Mode == feishu.ModeWebSocket {
+		b.fake.AddApp(fa)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, a.Start(ctx))
+		require.True(t, b.fake.Connected(app.ID), "the adapter must hold a long connection")
+	} else {
+		srv := httptest.NewServer(a)
+		t.Cleanup(srv.Close)
+		b.webhook = srv.URL + "/webhook/feishu"
+		fa.Webhook = b.webhook
+		b.fake.AddApp(fa)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return b
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+}
+

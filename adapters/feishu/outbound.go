@@ -1,0 +1,286 @@
+package feishu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkauth "github.com/larksuite/oapi-sdk-go/v3/service/auth/v3"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+	"golang.org/x/time/rate"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// refSep separates the app id and the message id in a message reference.
+const refSep = ":"
+
+// Feishu codes the adapter reacts to.
+var (
+	// tokenCodes mean the tenant token is missing, invalid or expired.
+	tokenCodes = map[int]bool{99991661: true, 99991663: true, 99991664: true, 99991665: true, 99991668: true, 99991671: true}
+	// rateCodes mean "too many requests".
+	rateCodes = map[int]bool{99991400: true, 230020: true, 11232: true}
+)
+
+const maxAttempts = 30
+
+// Send delivers msg to a user (open_id) or a chat and returns a reference
+// "<app id>:<message id>" for Update. key becomes Feishu's uuid, so a
+// retried send within an hour is not shown twice.
+func (a *Adapter) Send(ctx context.Context, to bots.Recipient, msg bots.Message, key string) (string, error) {
+	p, err := a.app(to.App)
+	if err != nil {
+		return "", fmt.Errorf("feishu: send: %w", err)
+	}
+	idType, id := "open_id", to.UserID
+	if to.ChatID != "" {
+		idType, id = "chat_id", to.ChatID
+	}
+	if id == "" {
+		return "", fmt.Errorf("feishu: send: %w", ErrNoRecipient)
+	}
+	msgType, content, err := renderMessage(msg)
+	if err != nil {
+		return "", err
+	}
+	body := larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType(msgType).Content(content)
+	if key != "" {
+		body.Uuid(uuidFor(key))
+	}
+	req := larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).Body(body.Build()).Build()
+	var msgID string
+	err = a.call(ctx, p, "send message", id, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+		resp, err := p.client.Im.Message.Create(ctx, req, opt)
+		if err != nil {
+			return nil, larkcore.CodeError{}, err
+		}
+		if resp.Data != nil {
+			msgID = deref(resp.Data.MessageId)
+		}
+		return resp.ApiResp, resp.CodeError, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if msgID == "" {
+		return "", fmt.Errorf("feishu: send message: answer without message_id")
+	}
+	return p.cfg.ID + refSep + msgID, nil
+}
+
+// Update replaces a sent card (PATCH message). Text messages cannot be
+// updated on Feishu.
+func (a *Adapter) Update(ctx context.Context, ref string, msg bots.Message) error {
+	appID, msgID, ok := strings.Cut(ref, refSep)
+	if !ok || appID == "" || msgID == "" {
+		return fmt.Errorf("feishu: update %q: %w", ref, ErrBadRef)
+	}
+	p, err := a.app(appID)
+	if err != nil {
+		return fmt.Errorf("feishu: update: %w", err)
+	}
+	if msg.Card == nil {
+		return fmt.Errorf("feishu: update %s: only cards can be updated", ref)
+	}
+	_, content, err := renderMessage(msg)
+	if err != nil {
+		return err
+	}
+	req := larkim.NewPatchMessageReqBuilder().MessageId(msgID).
+		Body(larkim.NewPatchMessageReqBodyBuilder().Content(content).Build()).Build()
+	return a.call(ctx, p, "update message", "msg:"+msgID, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+		resp, err := p.client.Im.Message.Patch(ctx, req, opt)
+		if err != nil {
+			return nil, larkcore.CodeError{}, err
+		}
+		return resp.ApiResp, resp.CodeError, nil
+	})
+}
+
+// delayedUpdate replaces a clicked card with the click's token (valid 30
+// minutes, twice), for clicks the bot answered after the deadline.
+func (a *Adapter) delayedUpdate(ctx context.Context, p *app, token string, c bots.Card) error {
+	card, err := RenderCard(c)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"token": token, "card": json.RawMessage(card)}
+	return a.call(ctx, p, "delayed card update", "", func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+		resp, err := p.client.Post(ctx, "/open-apis/interactive/v1/card/update", body, larkcore.AccessTokenTypeTenant, opt)
+		if err != nil {
+			return nil, larkcore.CodeError{}, err
+		}
+		var ce larkcore.CodeError
+		if strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			_ = json.Unmarshal(resp.RawBody, &ce)
+		}
+		return resp, ce, nil
+	})
+}
+
+// sendReplies sends a reply's messages into a chat in the background,
+// after the event was acknowledged.
+func (a *Adapter) sendReplies(p *app, chatID, eventID string, msgs []bots.Message) {
+	if len(msgs) == 0 || chatID == "" {
+		return
+	}
+	a.goBackground(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		for i, m := range msgs {
+			key := ""
+			if eventID != "" {
+				key = fmt.Sprintf("reply:%s:%d", eventID, i)
+			}
+			if _, err := a.Send(ctx, bots.Recipient{Platform: Platform, App: p.cfg.ID, ChatID: chatID}, m, key); err != nil {
+				a.log.Error("send reply", "app", p.cfg.ID, "chat", chatID, "event_id", eventID, "err", err)
+				return
+			}
+		}
+	})
+}
+
+// call runs one API request with the app's token, waiting for the rate
+// limiters, renewing the token once when Feishu says it expired, and
+// backing off on rate-limit answers until ctx ends.
+func (a *Adapter) call(ctx context.Context, p *app, op, chat string,
+	do func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error),
+) error {
+	renewed := false
+	backoff := a.cfg.Rate.BackoffMin
+	for attempt := 1; ; attempt++ {
+		if err := p.wait(ctx, chat, a.cfg.Rate.ChatPerSecond); err != nil {
+			return fmt.Errorf("feishu: %s: wait for rate limit: %w", op, err)
+		}
+		tok, err := a.token(ctx, p)
+		if err != nil {
+			return fmt.Errorf("feishu: %s: %w", op, err)
+		}
+		resp, ce, err := do(ctx, larkcore.WithTenantAccessToken(tok))
+		if err != nil {
+			return fmt.Errorf("feishu: %s: %w", op, err)
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		switch {
+		case ce.Code == 0 && status < 300:
+			return nil
+		case tokenCodes[ce.Code] && !renewed:
+			renewed = true
+			p.dropToken(tok)
+			continue
+		case (status == http.StatusTooManyRequests || rateCodes[ce.Code]) && attempt < maxAttempts:
+			wait := backoff + rand.N(backoff/2+1)
+			if resp != nil {
+				if s, err := strconv.Atoi(resp.Header.Get("x-ogw-ratelimit-reset")); err == nil && s >= 0 {
+					wait = time.Duration(s)*time.Second + rand.N(a.cfg.Rate.BackoffMin+1)
+				}
+			}
+			backoff = min(backoff*2, a.cfg.Rate.BackoffMax)
+			a.log.Debug("rate limited", "app", p.cfg.ID, "op", op, "wait", wait)
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("feishu: %s: back off: %w", op, err)
+			}
+			continue
+		}
+		return &APIError{Op: op, Status: status, Code: ce.Code, Msg: ce.Msg}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait takes a slot of the app's and the chat's limiters.
+func (p *app) wait(ctx context.Context, chat string, perChat float64) error {
+	if err := p.appSec.Wait(ctx); err != nil {
+		return err
+	}
+	if err := p.appMin.Wait(ctx); err != nil {
+		return err
+	}
+	if chat == "" {
+		return nil
+	}
+	p.chatMu.Lock()
+	l, ok := p.chats[chat]
+	if !ok {
+		if len(p.chats) > 10000 {
+			clear(p.chats) // forget idle chats; a fresh limiter is full
+		}
+		l = rate.NewLimiter(rate.Limit(perChat), max(1, int(perChat)))
+		p.chats[chat] = l
+	}
+	p.chatMu.Unlock()
+	return l.Wait(ctx)
+}
+
+// token returns the app's tenant token, fetching one when none is cached
+// or the cached one is about to expire.
+func (a *Adapter) token(ctx context.Context, p *app) (string, error) {
+	p.tokMu.Lock()
+	defer p.tokMu.Unlock()
+	if p.tok != "" && a.now().Before(p.tokExp) {
+		return p.tok, nil
+	}
+	req := larkauth.NewInternalTenantAccessTokenReqBuilder().
+		Body(larkauth.NewInternalTenantAccessTokenReqBodyBuilder().AppId(p.cfg.ID).AppSecret(p.cfg.Secret).Build()).Build()
+	resp, err := p.client.Auth.V3.TenantAccessToken.Internal(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("get tenant token: %w", err)
+	}
+	var body struct {
+		Code   int    `json:"code"`
+		Msg    string `json:"msg"`
+		Token  string `json:"tenant_access_token"`
+		Expire int    `json:"expire"`
+	}
+	if resp.ApiResp == nil || json.Unmarshal(resp.RawBody, &body) != nil {
+		return "", errors.New("get tenant token: malformed answer")
+	}
+	if body.Code != 0 || body.Token == "" {
+		return "", fmt.Errorf("get tenant token: %w", &APIError{Op: "get tenant token", Status: resp.StatusCode, Code: body.Code, Msg: body.Msg})
+	}
+	ttl := time.Duration(body.Expire) * time.Second
+	if ttl > 6*time.Minute {
+		ttl -= 3 * time.Minute
+	} else {
+		ttl /= 2
+	}
+	p.tok, p.tokExp = body.Token, a.now().Add(ttl)
+	return p.tok, nil
+}
+
+// dropToken forgets tok if it is still the cached token.
+func (p *app) dropToken(tok string) {
+	p.tokMu.Lock()
+	defer p.tokMu.Unlock()
+	if p.tok == tok {
+		p.tok = ""
+	}
+}
+
+// uuidFor derives Feishu's uuid (at most 50 characters) from a key.
+func uuidFor(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}

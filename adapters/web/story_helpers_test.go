@@ -1,0 +1,134 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/adapters/web"
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/notify"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/sqlite"
+)
+
+// testClock is the engine's settable clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *testClock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// story wires the real pieces behind the playground: SQLite store, engine,
+// bot, and a tiny outbox drain standing in for the notifier.
+type story struct {
+	ctx      context.Context
+	db       *sqlite.DB
+	engine   *flows.Engine
+	bot      *bots.Bot
+	clock    *testClock
+	adapter  *web.Adapter
+	srv      *httptest.Server
+	notifier *notify.Notifier
+}
+
+func setupStory(t *testing.T) *story {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flowbot.db"), sqlite.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	s := &story{ctx: ctx, db: db, clock: &testClock{t: time.Date(2026, 11, 26, 9, 30, 0, 0, time.Local)}}
+	s.engine = flows.New(flows.Config{Store: db, Clock: s.clock, Calendar: demoCalendar(t), Logger: slog.New(slog.DiscardHandler)})
+	loadDemoData(t, ctx, db, s.engine)
+	s.bot = bots.New(bots.Config{
+		Engine: s.engine, Store: db, State: db.StateStore(), Dedupe: db.Deduper(),
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	s.adapter = web.New(web.Config{
+		Handler: s.bot, Demo: true, Now: s.clock.Now, Logger: slog.New(slog.DiscardHandler),
+		Users: func(ctx context.Context) ([]web.User, error) {
+			us, err := db.Users(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]web.User, 0, len(us))
+			for _, u := range us {
+				dept := u.Dept
+				if d, err := db.Department(ctx, u.Dept); err == nil {
+					dept = d.Name
+				}
+				out = append(out, web.User{ID: u.ID, Name: u.Name, Department: dept, Roles: u.Roles, Locale: u.Locale})
+			}
+			return out, nil
+		},
+		Advance: func(ctx context.Context, d time.Duration) (time.Time, error) {
+			now := s.clock.Add(d)
+			if _, err := s.engine.Tick(ctx, now); err != nil {
+				return now, err
+			}
+			return now, s.drain(ctx)
+		},
+	})
+	s.notifier = notify.New(notify.Config{
+		Store: db, Renderer: s.bot, HTTP: s.engine, Clock: s.clock.Now,
+		Messengers: map[string]bots.Messenger{web.Platform: s.adapter},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	s.srv = httptest.NewServer(s.adapter.Handler())
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// drain delivers every due outbox message through the real notifier
+// (bots/notify) and the adapter; it reports the first delivery error.
+func (s *story) drain(ctx context.Context) error {
+	for {
+		n, err := s.notifier.DrainOnce(ctx)
+		if err != nil {
+			return fmt.Errorf("drain outbox: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// drainLoop drains the outbox until the test ends (the browser story's
+// notifier).
+func (s *story) drainLoop(t *testing.T) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := s.drain(ctx); err != nil && ctx.Err() == nil {
+					t.Errorf("drain outbox: %v", err)
+					return
+				}
+			}
+		}
+	}()
+}

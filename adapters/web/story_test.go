@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var eventSeq atomic.Int64
+
+func (s *story) send(t *testing.T, user, text string) replyResponse {
+	t.Helper()
+	var out replyResponse
+	r := postJSON(t, s.srv.URL+"/api/send", map[string]string{
+		"id": fmt.Sprint("ev-", eventSeq.Add(1)), "user": user, "text": text,
+	}, &out)
+	require.Equal(t, http.StatusOK, r.StatusCode, "send %q as %s: %s", text, user, out.Error)
+	return out
+}
+
+func (s *story) click(t *testing.T, user string, m wireMessage, action string, inputs map[string]string) replyResponse {
+	t.Helper()
+	require.NotNil(t, m.Card, "message %s has no card", m.ID)
+	var value map[string]string
+	for _, b := range m.Card.Buttons {
+		if b.Action == action {
+			value = b.Value
+		}
+	}
+	require.NotNil(t, value, "card %q has no %s button", m.Card.Title, action)
+	var out replyResponse
+	r := postJSON(t, s.srv.URL+"/api/action", map[string]any{
+		"id": fmt.Sprint("ev-", eventSeq.Add(1)), "user": user, "message_id": m.ID,
+		"action": action, "value": value, "inputs": inputs,
+	}, &out)
+	require.Equal(t, http.StatusOK, r.StatusCode, "click %s as %s: %s", action, user, out.Error)
+	return out
+}
+
+// lastWithButton is the newest message of msgs whose card has action.
+func lastWithButton(t *testing.T, msgs []wireMessage, action string) wireMessage {
+	t.Helper()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if c := msgs[i].Card; c != nil {
+			for _, b := range c.Buttons {
+				if b.Action == action {
+					return msgs[i]
+				}
+			}
+		}
+	}
+	t.Fatalf("no card with a %s button among %d messages", action, len(msgs))
+	return wireMessage{}
+}
+
+func cardText(c *wireCard) string {
+	if c == nil {
+		return ""
+	}
+	var sb strings.Builder
+	sb.WriteString(c.Title + "\n")
+	for _, f := range c.Fields {
+		sb.WriteString(f.Label + ": " + f.Value + "\n")
+	}
+	sb.WriteString(c.Markdown + "\n" + c.Note)
+	return sb.String()
+}
+
+func TestLeaveStoryOverHTTP(t *testing.T) {
+	t.Parallel()
+	s := setupStory(t)
+
+	// The employee files a 5-day leave by conversation.
+	s.send(t, employee, "请假")
+	s.send(t, employee, "1")
+	s.send(t, employee, "2026-12-01~2026-12-05")
+	rep := s.send(t, employee, "跳过")
+	summary := lastWithButton(t, rep.Messages, "submit")
+	rep = s.click(t, employee, summary, "submit", nil)
+	require.Contains(t, rep.Toast, "LEAVE-")
+	number := rep.Toast[strings.Index(rep.Toast, "LEAVE-"):][:len("LEAVE-20261126-0001")]
+	require.NotNil(t, rep.Updated, "the summary card turns into the request card")
+	require.NoError(t, s.drain(s.ctx))
+
+	// The manager's card arrives; he approves with a comment.
+	task := lastWithButton(t, history(t, s.srv.URL, manager), "approve")
+	require.Contains(t, cardText(task.Card), number)
+	rep = s.click(t, manager, task, "approve", map[string]string{"comment": "同意，好好休息"})
+	require.NotEmpty(t, rep.Toast)
+	require.NotNil(t, rep.Updated)
+	require.Empty(t, rep.Updated.Card.Buttons, "a decided card has no buttons")
+	require.NoError(t, s.drain(s.ctx))
+
+	// More than 3 days: HR approves too.
+	hrTask := lastWithButton(t, history(t, s.srv.URL, hr), "approve")
+	require.Contains(t, cardText(hrTask.Card), number)
+	s.click(t, hr, hrTask, "approve", nil)
+	require.NoError(t, s.drain(s.ctx))
+
+	// The applicant is told; every copy of the task cards shows the outcome.
+	mine := history(t, s.srv.URL, employee)
+	last := mine[len(mine)-1]
+	require.NotNil(t, last.Card)
+	require.Equal(t, "green", last.Card.Color, "approved: %s", cardText(last.Card))
+	require.Contains(t, cardText(last.Card), number)
+	for _, user := range []string{manager, hr} {
+		for _, m := range history(t, s.srv.URL, user) {
+			if m.Card != nil && strings.Contains(cardText(m.Card), number) {
+				require.Empty(t, m.Card.Buttons, "%s still sees buttons on %q", user, m.Card.Title)
+			}
+		}
+	}
+
+	// A second request, filed inline, is rejected with a reason.
+	rep = s.send(t, employee, "/leave type=sick period=2026-12-10~2026-12-11 reason=看病")
+	rep = s.click(t, employee, lastWithButton(t, rep.Messages, "submit"), "submit", nil)
+	require.Contains(t, rep.Toast, "LEAVE-")
+	number2 := rep.Toast[strings.Index(rep.Toast, "LEAVE-"):][:len("LEAVE-20261126-0002")]
+	require.NotEqual(t, number, number2)
+	require.NoError(t, s.drain(s.ctx))
+	before := len(history(t, s.srv.URL, manager))
+
+	// A day passes on the demo clock: the manager is reminded.
+	var clock struct {
+		Now time.Time `json:"now"`
+	}
+	r := postJSON(t, s.srv.URL+"/api/clock", map[string]string{"advance": "24h"}, &clock)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.True(t, clock.Now.Equal(s.engine.Now()), "the page shows the engine's clock")
+	after := history(t, s.srv.URL, manager)
+	require.Greater(t, len(after), before, "a reminder arrives after a day")
+	task = lastWithButton(t, after, "reject")
+	require.Contains(t, cardText(task.Card), number2)
+	rep = s.click(t, manager, task, "reject", map[string]string{"comment": "项目上线，人手不够"})
+	require.NotEmpty(t, rep.Toast)
+	require.NoError(t, s.drain(s.ctx))
+
+	mine = history(t, s.srv.URL, employee)
+	last = mine[len(mine)-1]
+	require.NotNil(t, last.Card)
+	require.Equal(t, "red", last.Card.Color, "rejected: %s", cardText(last.Card))
+	require.Contains(t, cardText(last.Card), number2)
+	require.Contains(t, cardText(last.Card), "项目上线，人手不够", "the applicant reads the reason")
+	for _, m := range history(t, s.srv.URL, hr) {
+		require.NotContains(t, cardText(m.Card), number2, "HR never gets a 2-day request")
+	}
+	for _, m := range history(t, s.srv.URL, manager) {
+		if strings.Contains(cardText(m.Card), number2) {
+			require.Empty(t, m.Card.Buttons, "every copy (task card and reminder) shows the decision")
+		}
+	}
+}

@@ -1,0 +1,380 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// click handles a card button.
+func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	a := ev.Action
+	input := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
+	switch a.Name {
+	case "submit":
+		return b.submitConv(ctx, ev, u, a.Value["conv"], true)
+	case "cancel":
+		return b.cancelClick(ctx, ev, u, a.Value["conv"])
+	}
+	taskID, instID := parseID(a.Value["task"]), parseID(a.Value["instance"])
+	switch a.Name {
+	case "approve", "reject", "transfer", "add_signer":
+		if taskID == 0 {
+			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+		}
+	case "withdraw", "urge":
+		if instID == 0 {
+			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+		}
+	case "comment":
+		if taskID == 0 && instID == 0 {
+			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+		}
+	default:
+		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)})}, nil
+	}
+	var (
+		out       *flows.Outcome
+		err       error
+		toast     string
+		highlight string // the input to highlight when the answer is an error
+	)
+	switch a.Name {
+	case "approve":
+		toast = T(loc, "toast_approved", nil)
+		out, err = b.eng.Decide(ctx, flows.DecideRequest{Actor: u.ID, TaskID: taskID, Approve: true, Comment: input("comment")})
+	case "reject":
+		toast, highlight = T(loc, "toast_rejected", nil), "comment"
+		out, err = b.eng.Decide(ctx, flows.DecideRequest{Actor: u.ID, TaskID: taskID, Approve: false, Comment: input("comment")})
+		if errKey(err) == "reason_required" {
+			err = userErr("toast_reason", nil)
+		}
+	case "transfer", "add_signer":
+		highlight = "user"
+		var to *flows.User
+		if to, err = b.findUser(ctx, input("user")); err != nil {
+			break
+		}
+		if a.Name == "transfer" {
+			toast = T(loc, "toast_transferred", map[string]any{"to": to.Name})
+			out, err = b.eng.Transfer(ctx, u.ID, taskID, to.ID, input("comment"))
+			if errKey(err) == "reason_required" {
+				highlight = "comment"
+			}
+			break
+		}
+		pos, ok := signerPosition(input("position"), a.Value["position"])
+		if !ok {
+			highlight, err = "position", userErr("position_invalid", nil)
+			break
+		}
+		toast = T(loc, "toast_signer", map[string]any{"who": to.Name})
+		out, err = b.eng.AddSigner(ctx, u.ID, taskID, to.ID, pos, input("comment"))
+	case "comment":
+		highlight = "comment"
+		if input("comment") == "" {
+			err = userErr("toast_need_text", nil)
+			break
+		}
+		if instID == 0 {
+			if instID, err = b.instanceOfTask(ctx, taskID); err != nil {
+				break
+			}
+		}
+		toast = T(loc, "toast_commented", nil)
+		out, err = b.eng.Comment(ctx, u.ID, instID, input("comment"))
+	case "withdraw":
+		toast = T(loc, "toast_withdrawn", nil)
+		out, err = b.eng.Withdraw(ctx, u.ID, instID, input("comment"))
+	case "urge":
+		toast = T(loc, "toast_urged", nil)
+		out, err = b.eng.Urge(ctx, u.ID, instID)
+	}
+	if err != nil {
+		return b.clickFailed(ctx, u, taskID, instID, err, highlight)
+	}
+	if taskID > 0 {
+		v := b.outcomeView(ctx, out)
+		return Reply{Toast: toast, Card: b.TaskCard(v, findTask(v.Tasks, taskID, out.Task), u)}, nil
+	}
+	v, verr := b.eng.View(ctx, out.Instance.ID) // the full history and route
+	if verr != nil {
+		b.log.WarnContext(ctx, "reload request after click", "err", verr)
+		v = b.outcomeView(ctx, out)
+	}
+	return Reply{Toast: toast, Card: b.RequestCard(v, u)}, nil
+}
+
+// clickFailed answers a refused or failed click: the reason as a toast and
+// a card showing the current state, with the input at fault highlighted.
+func (b *Bot) clickFailed(ctx context.Context, u *flows.User, taskID, instID int64, err error, highlight string) (Reply, error) {
+	loc := locale(u)
+	msg, internal := b.explain(ctx, loc, err)
+	if internal {
+		return Reply{Toast: msg}, err
+	}
+	rep := Reply{Toast: msg}
+	if instID == 0 && taskID > 0 {
+		if id, err := b.instanceOfTask(ctx, taskID); err == nil {
+			instID = id
+		}
+	}
+	if instID == 0 {
+		return rep, nil
+	}
+	v, verr := b.eng.View(ctx, instID)
+	if verr != nil {
+		b.log.WarnContext(ctx, "load request for refused click", "err", verr)
+		return rep, nil
+	}
+	if taskID == 0 {
+		rep.Card = b.RequestCard(v, u)
+		return rep, nil
+	}
+	t := findTask(v.Tasks, taskID, nil)
+	if t == nil {
+		rep.Card = b.RequestCard(v, u)
+		return rep, nil
+	}
+	rep.Card = b.TaskCard(v, t, u)
+	for i := range rep.Card.Inputs {
+		if rep.Card.Inputs[i].Name == highlight {
+			rep.Card.Inputs[i].Error = msg
+		}
+	}
+	return rep, nil
+}
+
+func parseID(s string) int64 {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}
+
+// instanceOfTask returns the instance id of a task.
+func (b *Bot) instanceOfTask(ctx context.Context, taskID int64) (int64, error) {
+	var id int64
+	err := b.store.View(ctx, func(tx flows.Tx) error {
+		t, err := tx.Task(taskID)
+		if err != nil {
+			return err
+		}
+		id = t.InstanceID
+		return nil
+	})
+	if errors.Is(err, flows.ErrNotFound) {
+		return 0, flows.Errorf(flows.CodeNotFound, "task_unknown", nil)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load task %d: %w", taskID, err)
+	}
+	return id, nil
+}
+
+// findUser finds a directory user by id, email or exact name.
+func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
+	if q == "" {
+		return nil, userErr("toast_need_user", nil)
+	}
+	u, err := b.store.User(ctx, q)
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, flows.ErrNotFound) {
+		return nil, fmt.Errorf("find user %q: %w", q, err)
+	}
+	if strings.Contains(q, "@") {
+		u, err := b.store.UserByEmail(ctx, q)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, flows.ErrNotFound) {
+			return nil, fmt.Errorf("find user by email: %w", err)
+		}
+	}
+	users, err := b.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var found []*flows.User
+	for _, x := range users {
+		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) {
+			found = append(found, x)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, userErr("user_not_found", map[string]any{"q": truncate(q, 40)})
+	}
+	ids := make([]string, len(found))
+	for i, x := range found {
+		ids[i] = x.ID
+	}
+	return nil, userErr("user_ambiguous", map[string]any{"q": truncate(q, 40), "ids": strings.Join(ids, ", ")})
+}
+
+// signerPosition reads the add-signer position from the input or the
+// button value; empty means before.
+func signerPosition(in, val string) (flows.SignerPosition, bool) {
+	s := strings.ToLower(strings.TrimSpace(in))
+	if s == "" {
+		s = strings.ToLower(strings.TrimSpace(val))
+	}
+	switch s {
+	case "", "before", "前", "之前", "前加签":
+		return flows.SignBefore, true
+	case "after", "后", "之后", "后加签":
+		return flows.SignAfter, true
+	case "alongside", "together", "同时", "并", "并加签", "会签":
+		return flows.SignAlongside, true
+	}
+	return "", false
+}
+
+// outcomeView builds a View from an engine outcome without reading the
+// store again (the applicant comes from the directory snapshot when there).
+// Its Events are only those of the call, and Route is nil.
+func (b *Bot) outcomeView(ctx context.Context, out *flows.Outcome) *flows.View {
+	v := &flows.View{Instance: out.Instance, Def: out.Def, Tasks: out.Tasks, Events: out.Events}
+	var raw map[string]any
+	if len(out.Instance.Form) > 0 {
+		if err := json.Unmarshal(out.Instance.Form, &raw); err != nil {
+			b.log.WarnContext(ctx, "decode form of outcome", "instance", out.Instance.ID, "err", err)
+		}
+	}
+	v.Form = normalize(out.Def, raw, b.now())
+	v.Applicant = b.user(out.Instance.Applicant)
+	if v.Applicant == nil {
+		if a, err := b.store.User(ctx, out.Instance.Applicant); err == nil {
+			v.Applicant = a
+		} else {
+			v.Applicant = &flows.User{ID: out.Instance.Applicant, Name: out.Instance.Applicant}
+		}
+	}
+	return v
+}
+
+// submitConv files the conversation's request (the summary's Submit, by
+// click or by text).
+func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token string, click bool) (Reply, error) {
+	loc := locale(u)
+	if b.cfg.State == nil {
+		return textReply(click, T(loc, "state_down", nil)), nil
+	}
+	st, err := b.loadConv(ctx, ev)
+	if err != nil {
+		b.log.WarnContext(ctx, "load conversation to submit", "err", err)
+		return textReply(click, T(loc, "state_down", nil)), nil
+	}
+	if st == nil || (click && st.Token != token) || len(st.Pending) > 0 {
+		return textReply(click, T(loc, "conv_stale", nil)), nil
+	}
+	// Delete first so that a second click cannot submit twice.
+	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+		b.log.WarnContext(ctx, "end conversation", "err", err)
+		return textReply(click, T(loc, "state_down", nil)), nil
+	}
+	out, err := b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values})
+	if err != nil {
+		return b.submitFailed(ctx, ev, u, st, err, click)
+	}
+	v, verr := b.eng.View(ctx, out.Instance.ID)
+	if verr != nil {
+		b.log.WarnContext(ctx, "load submitted request", "err", verr)
+		v = b.outcomeView(ctx, out)
+	}
+	msg := T(loc, "submitted", map[string]any{"number": out.Instance.Number})
+	card := b.RequestCard(v, u)
+	if click {
+		return Reply{Toast: msg, Card: card}, nil
+	}
+	card.Markdown = joinNonEmpty("\n\n", msg, card.Markdown)
+	return Reply{Messages: []Message{{Card: card}}}, nil
+}
+
+// submitFailed keeps the conversation when Submit refused the form (the
+// fields at fault are asked again) or failed inside.
+func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *convState, err error, click bool) (Reply, error) {
+	loc := locale(u)
+	msg, internal := b.explain(ctx, loc, err)
+	var fe *flows.Error
+	if errors.As(err, &fe) && len(fe.Fields) > 0 {
+		if d, derr := b.eng.FlowByAlias(ctx, st.Flow); derr == nil {
+			st.Pending = nil
+			for _, f := range d.Fields {
+				if _, bad := fe.Fields[f.ID]; bad {
+					st.Pending = append(st.Pending, f.ID)
+					delete(st.Values, f.ID)
+				}
+			}
+			st.Total = len(st.Pending)
+			rep, _ := b.saveAndNext(ctx, ev, loc, d, st, []string{msg})
+			if click {
+				rep.Toast = msg
+			}
+			return rep, nil
+		}
+	}
+	if internal { // let the user submit again
+		if serr := b.saveConv(ctx, ev, st); serr != nil {
+			b.log.WarnContext(ctx, "restore conversation", "err", serr)
+		}
+		return textReply(click, msg), err
+	}
+	return textReply(click, msg), nil
+}
+
+// cancelClick is the summary's Cancel button.
+func (b *Bot) cancelClick(ctx context.Context, ev Event, u *flows.User, token string) (Reply, error) {
+	loc := locale(u)
+	if b.cfg.State == nil {
+		return Reply{Toast: T(loc, "state_down", nil)}, nil
+	}
+	st, err := b.loadConv(ctx, ev)
+	if err != nil {
+		b.log.WarnContext(ctx, "load conversation to cancel", "err", err)
+		return Reply{Toast: T(loc, "state_down", nil)}, nil
+	}
+	if st == nil || st.Token != token {
+		return Reply{Toast: T(loc, "conv_stale", nil)}, nil
+	}
+	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+		b.log.WarnContext(ctx, "cancel conversation", "err", err)
+		return Reply{Toast: T(loc, "state_down", nil)}, nil
+	}
+	title := st.Flow
+	if d, err := b.eng.FlowByAlias(ctx, st.Flow); err == nil {
+		title = d.Name.In(loc)
+	}
+	msg := T(loc, "conv_cancelled", nil)
+	return Reply{Toast: msg, Card: &Card{Title: title, Color: ColorGrey, Note: msg}}, nil
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+// errKey returns the message key of an engine error, or "".
+func errKey(err error) string {
+	var fe *flows.Error
+	if errors.As(err, &fe) {
+		return fe.Key
+	}
+	return ""
+}

@@ -1,0 +1,320 @@
+package bots
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// Config configures a Bot.
+type Config struct {
+	Engine *flows.Engine
+	// Store is the directory and query side (default: Engine.Store()).
+	Store flows.Store
+	// State keeps conversations; nil = conversations are unavailable.
+	State StateStore
+	// Dedupe remembers event ids; nil = no dedupe.
+	Dedupe Deduper
+	Logger *slog.Logger
+	// ConversationTTL is how long a conversation waits for an answer (default 30m).
+	ConversationTTL time.Duration
+	// DedupeTTL is how long an event id is remembered (default 24h).
+	DedupeTTL time.Duration
+	// AdminContact is who unknown users should ask, e.g.
+	// "IT 服务台 / IT helpdesk (it@example.com)".
+	AdminContact string
+	// DirectoryTTL is how long user and department names used on cards are
+	// cached (default 1m). Rights and identities never use the cache.
+	DirectoryTTL time.Duration
+}
+
+// DedupeForgetter is an optional interface of a Deduper: Forget removes a
+// key so that a redelivery of an event whose handling failed (internal
+// error) is handled again.
+type DedupeForgetter interface {
+	Forget(ctx context.Context, key string) error
+}
+
+// MaxTextBytes is the longest message the bot accepts.
+const MaxTextBytes = 4096
+
+// Bot is the chat layer: one Handle per inbound event.
+type Bot struct {
+	cfg   Config
+	eng   *flows.Engine
+	store flows.Store
+	log   *slog.Logger
+
+	dirMu sync.Mutex
+	dir   atomic.Pointer[directory]
+	zones sync.Map // tz name -> *time.Location
+}
+
+// New returns a bot over cfg.Engine.
+func New(cfg Config) *Bot {
+	cfg.ConversationTTL = cmp.Or(cfg.ConversationTTL, 30*time.Minute)
+	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, 24*time.Hour)
+	cfg.DirectoryTTL = cmp.Or(cfg.DirectoryTTL, time.Minute)
+	b := &Bot{cfg: cfg, eng: cfg.Engine, store: cfg.Store, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("bots")}
+	if b.store == nil && b.eng != nil {
+		b.store = b.eng.Store()
+	}
+	return b
+}
+
+// Handle answers one inbound event. The returned error is nil when the
+// user got a meaningful answer (including refusals and user mistakes) and
+// non-nil only for internal failures (database down...): the adapter
+// should then answer with a non-2xx so that the platform retries. The
+// Reply is always worth showing, even with an error.
+func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
+	key := ""
+	if ev.ID != "" && b.cfg.Dedupe != nil {
+		key = ev.Platform + ":" + ev.ID
+		first, err := b.cfg.Dedupe.FirstSeen(ctx, key, b.cfg.DedupeTTL)
+		switch {
+		case err != nil:
+			// Fail open: the engine's optimistic locking keeps decisions
+			// single; a lost message is worse than a rare double answer.
+			b.log.WarnContext(ctx, "dedupe unavailable, handling event anyway", "key", key, "err", err)
+			key = ""
+		case !first:
+			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
+			return Reply{}, nil
+		}
+	}
+	rep, err := b.handle(ctx, ev)
+	if err != nil && key != "" {
+		if f, ok := b.cfg.Dedupe.(DedupeForgetter); ok {
+			if ferr := f.Forget(ctx, key); ferr != nil {
+				b.log.WarnContext(ctx, "forget failed event id", "key", key, "err", ferr)
+			}
+		}
+	}
+	return rep, err
+}
+
+func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
+	u, err := b.identify(ctx, ev)
+	if err != nil {
+		b.log.ErrorContext(ctx, "identify user", "platform", ev.Platform, "user", ev.UserID, "err", err)
+		msg := T("zh", "internal_error", nil) + "\n" + T("en", "internal_error", nil)
+		return textReply(ev.Action != nil, msg), fmt.Errorf("identify user: %w", err)
+	}
+	if u == nil {
+		admin := cmp.Or(b.cfg.AdminContact, T("zh", "admin_default", nil))
+		return textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin})), nil
+	}
+	b.directory(ctx)
+	if ev.Action != nil {
+		return b.click(ctx, ev, u)
+	}
+	return b.message(ctx, ev, u)
+}
+
+// identify finds the directory user of an event: by app-qualified platform
+// id, by platform id, by email; nil when unknown.
+func (b *Bot) identify(ctx context.Context, ev Event) (*flows.User, error) {
+	try := func(u *flows.User, err error) (*flows.User, error) {
+		if errors.Is(err, flows.ErrNotFound) {
+			return nil, nil
+		}
+		return u, err
+	}
+	if ev.UserID != "" {
+		if ev.App != "" {
+			if u, err := try(b.store.UserByPlatform(ctx, ev.Platform+":"+ev.App, ev.UserID)); u != nil || err != nil {
+				return u, err
+			}
+		}
+		if u, err := try(b.store.UserByPlatform(ctx, ev.Platform, ev.UserID)); u != nil || err != nil {
+			return u, err
+		}
+		if ev.Platform == "web" { // the playground speaks directory ids
+			if u, err := try(b.store.User(ctx, ev.UserID)); u != nil || err != nil {
+				return u, err
+			}
+		}
+	}
+	if ev.Email != "" {
+		return try(b.store.UserByEmail(ctx, ev.Email))
+	}
+	return nil, nil
+}
+
+// botError is a user mistake found by the bot itself (not the engine).
+type botError struct {
+	key  string
+	args map[string]any
+}
+
+func (e *botError) Error() string { return T("en", e.key, e.args) }
+
+func userErr(key string, args map[string]any) error { return &botError{key: key, args: args} }
+
+// explain turns err into what the user reads. internal is true (and the
+// error logged) when it is neither an engine *flows.Error nor a botError.
+func (b *Bot) explain(ctx context.Context, loc string, err error) (msg string, internal bool) {
+	var fe *flows.Error
+	if errors.As(err, &fe) {
+		return fe.Message(loc), false
+	}
+	var be *botError
+	if errors.As(err, &be) {
+		return T(loc, be.key, be.args), false
+	}
+	b.log.ErrorContext(ctx, "internal error", "err", err)
+	return T(loc, "internal_error", nil), true
+}
+
+// fail answers a message with the explanation of err; the error is
+// returned only when it is internal.
+func (b *Bot) fail(ctx context.Context, loc string, err error) (Reply, error) {
+	msg, internal := b.explain(ctx, loc, err)
+	if internal {
+		return textReply(false, msg), err
+	}
+	return textReply(false, msg), nil
+}
+
+func textReply(toast bool, text string) Reply {
+	if toast {
+		return Reply{Toast: text}
+	}
+	return Reply{Messages: []Message{{Text: text}}}
+}
+
+func locale(u *flows.User) string {
+	if u == nil || u.Locale == "" {
+		return DefaultLocale
+	}
+	return u.Locale
+}
+
+// zone returns the user's time zone (default Asia/Shanghai).
+func (b *Bot) zone(u *flows.User) *time.Location {
+	name := "Asia/Shanghai"
+	if u != nil && u.TZ != "" {
+		name = u.TZ
+	}
+	if l, ok := b.zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		l = time.FixedZone("CST", 8*3600)
+	}
+	b.zones.Store(name, l)
+	return l
+}
+
+func (b *Bot) now() time.Time {
+	if b.eng != nil {
+		return b.eng.Now()
+	}
+	return time.Now()
+}
+
+// directory is a snapshot of user and department names for cards.
+type directory struct {
+	users map[string]*flows.User
+	depts map[string]*flows.Department
+	at    time.Time
+}
+
+// directory returns a recent snapshot, reloading it when older than
+// DirectoryTTL. A failed reload keeps the old one (names fall back to ids).
+func (b *Bot) directory(ctx context.Context) *directory {
+	d := b.dir.Load()
+	if d != nil && time.Since(d.at) < b.cfg.DirectoryTTL {
+		return d
+	}
+	b.dirMu.Lock()
+	defer b.dirMu.Unlock()
+	if d = b.dir.Load(); d != nil && time.Since(d.at) < b.cfg.DirectoryTTL {
+		return d
+	}
+	users, err := b.store.Users(ctx)
+	if err != nil {
+		b.log.WarnContext(ctx, "load directory for cards", "err", err)
+		return d
+	}
+	depts, err := b.store.Departments(ctx)
+	if err != nil {
+		b.log.WarnContext(ctx, "load departments for cards", "err", err)
+		return d
+	}
+	nd := &directory{users: make(map[string]*flows.User, len(users)), depts: make(map[string]*flows.Department, len(depts)), at: time.Now()}
+	for _, u := range users {
+		nd.users[u.ID] = u
+	}
+	for _, dp := range depts {
+		nd.depts[dp.ID] = dp
+	}
+	b.dir.Store(nd)
+	return nd
+}
+
+// ensureDirectory loads the name snapshot for cards built outside Handle
+// and Render (which load it with their context): the card functions take
+// no context, so this first load has its own short deadline.
+func (b *Bot) ensureDirectory() {
+	if b.dir.Load() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	b.directory(ctx)
+}
+
+// user returns a directory user from the snapshot, or nil.
+func (b *Bot) user(id string) *flows.User {
+	if d := b.dir.Load(); d != nil {
+		return d.users[id]
+	}
+	return nil
+}
+
+// name returns the display name of a user id.
+func (b *Bot) name(loc, id string) string {
+	if id == flows.System {
+		return T(loc, "system", nil)
+	}
+	if u := b.user(id); u != nil && u.Name != "" {
+		return u.Name
+	}
+	return id
+}
+
+func (b *Bot) names(loc string, ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = b.name(loc, id)
+	}
+	if isZH(loc) {
+		return strings.Join(out, "、")
+	}
+	return strings.Join(out, ", ")
+}
+
+func (b *Bot) deptName(loc, id string) string {
+	if d := b.dir.Load(); d != nil {
+		if dp := d.depts[id]; dp != nil {
+			if !isZH(loc) && dp.NameEN != "" {
+				return dp.NameEN
+			}
+			if dp.Name != "" {
+				return dp.Name
+			}
+		}
+	}
+	return id
+}

@@ -1,0 +1,106 @@
+package botstest
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// RunDeduper checks that the Deduper returned by newStore reports each key
+// as first seen exactly once per TTL, also under concurrency. newStore is
+// called once per subtest, with the subtest's t.
+func RunDeduper(t *testing.T, newStore func(t *testing.T) bots.Deduper) {
+	t.Helper()
+
+	t.Run("FirstThenDuplicate", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		key := uniqueKey(t)
+		want := []bool{true, false, false}
+		for i, w := range want {
+			got, err := d.FirstSeen(ctx, key, longTTL)
+			require.NoError(t, err)
+			require.Equalf(t, w, got, "call %d: got first=%v, want %v", i+1, got, w)
+		}
+		other, err := d.FirstSeen(ctx, uniqueKey(t, "other"), longTTL)
+		require.NoError(t, err)
+		require.True(t, other, "another key is first seen on its own")
+	})
+
+	t.Run("ConcurrentOneKey", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		key := uniqueKey(t)
+		const n = 50
+		var (
+			firsts atomic.Int32
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+			errs   = make(chan error, n)
+		)
+		for range n {
+			wg.Go(func() {
+				<-start
+				first, err := d.FirstSeen(ctx, key, longTTL)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if first {
+					firsts.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		require.Equalf(t, int32(1), firsts.Load(), "got %d first sightings of one key by %d goroutines, want 1", firsts.Load(), n)
+	})
+
+	t.Run("ExpiryLetsItBeSeenAgain", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		key := uniqueKey(t)
+		start := time.Now()
+		first, err := d.FirstSeen(ctx, key, shortTTL)
+		require.NoError(t, err)
+		require.True(t, first)
+		again := pollUntil(t, "key seen as new after its ttl", func() bool {
+			first, err := d.FirstSeen(ctx, key, shortTTL)
+			require.NoError(t, err)
+			return first
+		})
+		requireNotBefore(t, "key forgotten", start, again, shortTTL)
+		dup, err := d.FirstSeen(ctx, key, shortTTL)
+		require.NoError(t, err)
+		require.False(t, dup, "seen again right after being recorded anew")
+	})
+
+	t.Run("BadInput", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		_, err := d.FirstSeen(ctx, "", longTTL)
+		require.Error(t, err, "FirstSeen with an empty key")
+		key := uniqueKey(t)
+		_, err = d.FirstSeen(ctx, key, 0)
+		require.Error(t, err, "FirstSeen with ttl 0")
+		_, err = d.FirstSeen(ctx, key, -time.Second)
+		require.Error(t, err, "FirstSeen with a negative ttl")
+		// The refused calls recorded nothing.
+		first, err := d.FirstSeen(ctx, key, longTTL)
+		require.NoError(t, err)
+		require.True(t, first, "a refused call recorded the key")
+	})
+}

@@ -1,0 +1,388 @@
+package bots
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// Card size limits: every card must fit Feishu's 30 KB and Teams' 28 KB.
+const (
+	maxCardFields = 15  // key/value lines per card
+	maxFieldText  = 500 // characters per value
+	maxHistory    = 5   // events shown on a request card
+)
+
+// TaskCard is the approver's card of task t: the request's key facts and,
+// while t waits for viewer's decision, the Approve / Reject / Transfer /
+// Add signer / Comment buttons with their inputs. A closed task shows no
+// buttons and a note saying who closed it and when, in the viewer's locale
+// and time zone.
+func (b *Bot) TaskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
+	b.ensureDirectory()
+	if t == nil {
+		return b.RequestCard(v, viewer)
+	}
+	loc, tz := locale(viewer), b.zone(viewer)
+	in := v.Instance
+	c := &Card{Title: cardTitle(loc, v), Color: taskColor(t, in)}
+	c.Fields = append(c.Fields,
+		Field{Label: T(loc, "f_applicant", nil), Value: applicantName(v)},
+		Field{Label: T(loc, "f_dept", nil), Value: b.deptName(loc, applicantDept(v))},
+	)
+	if s, _ := v.Def.Step(t.StepID); s != nil {
+		c.Fields = append(c.Fields, Field{Label: T(loc, "f_step", nil), Value: s.Name.In(loc)})
+	}
+	var md []string
+	c.Fields, md = b.formFields(loc, v, c.Fields, md)
+	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
+		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
+	}
+	if t.Comment != "" && !t.Open() {
+		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
+	}
+	c.Markdown = strings.Join(md, "\n")
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && viewer.ID == t.Assignee {
+		c.Inputs = []Input{
+			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil)},
+			{Name: "user", Label: T(loc, "in_user", nil), Placeholder: T(loc, "in_user_ph", nil)},
+			{Name: "position", Label: T(loc, "in_position", nil), Placeholder: T(loc, "in_position_ph", nil)},
+		}
+		val := func() map[string]string {
+			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}
+		}
+		c.Buttons = []Button{
+			{Label: T(loc, "btn_approve", nil), Action: "approve", Value: val(), Style: StylePrimary},
+			{Label: T(loc, "btn_reject", nil), Action: "reject", Value: val(), Style: StyleDanger},
+			{Label: T(loc, "btn_transfer", nil), Action: "transfer", Value: val(), Style: StyleDefault},
+			{Label: T(loc, "btn_signer", nil), Action: "add_signer", Value: val(), Style: StyleDefault},
+			{Label: T(loc, "btn_comment", nil), Action: "comment", Value: val(), Style: StyleDefault},
+		}
+		return c
+	}
+	c.Note = b.taskNote(loc, tz, v, t)
+	return c
+}
+
+// taskNote says what became of a task that the viewer cannot act on.
+func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Task) string {
+	in := v.Instance
+	at := b.fmtTime(tz, t.DecidedAt)
+	by := b.name(loc, t.DecidedBy)
+	switch t.Status {
+	case flows.TaskApproved:
+		if t.Auto {
+			return T(loc, "note_auto_approved", map[string]any{"at": at})
+		}
+		return T(loc, "note_approved", map[string]any{"by": by, "at": at})
+	case flows.TaskRejected:
+		if t.Auto {
+			return T(loc, "note_auto_rejected", map[string]any{"at": at})
+		}
+		return T(loc, "note_rejected", map[string]any{"by": by, "at": at})
+	case flows.TaskTransferred:
+		to := "?"
+		for _, x := range v.Tasks {
+			if x.ID > t.ID && x.From == t.Assignee && x.StepID == t.StepID {
+				to = b.name(loc, x.Assignee)
+				break
+			}
+		}
+		return T(loc, "note_transferred", map[string]any{"by": by, "to": to, "at": at})
+	case flows.TaskCancelled:
+		if in.Status == flows.StatusWithdrawn {
+			return T(loc, "note_withdrawn", map[string]any{"at": at})
+		}
+		return T(loc, "note_cancelled", map[string]any{"by": by, "at": at})
+	case flows.TaskExpired:
+		return T(loc, "note_expired", map[string]any{"at": at})
+	case flows.TaskQueued:
+		return T(loc, "note_queued", nil)
+	}
+	if !in.Status.Open() || in.Status == flows.StatusReturned {
+		return T(loc, "note_closed", map[string]any{"status": statusText(loc, in.Status)})
+	}
+	return T(loc, "note_waiting", map[string]any{"who": b.name(loc, t.Assignee)})
+}
+
+// RequestCard is the applicant's view of a request: status, current step,
+// form, route with ✓ / → / … marks and the latest events; Withdraw and
+// Urge while it is pending and the viewer is the applicant.
+func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
+	b.ensureDirectory()
+	loc, tz := locale(viewer), b.zone(viewer)
+	in := v.Instance
+	c := &Card{Title: cardTitle(loc, v), Color: statusColor(in.Status)}
+	c.Fields = append(c.Fields,
+		Field{Label: T(loc, "f_status", nil), Value: statusText(loc, in.Status)},
+		Field{Label: T(loc, "f_applicant", nil), Value: applicantName(v)},
+	)
+	if s, _ := v.Def.Step(in.StepID); s != nil && in.Status.Open() {
+		c.Fields = append(c.Fields, Field{Label: T(loc, "f_step", nil), Value: s.Name.In(loc)})
+	}
+	var md []string
+	c.Fields, md = b.formFields(loc, v, c.Fields, md)
+	if route := b.routeLines(loc, v); len(route) > 0 {
+		md = append(md, T(loc, "route", nil))
+		md = append(md, route...)
+	}
+	if hist := b.historyLines(loc, tz, v); len(hist) > 0 {
+		md = append(md, T(loc, "history", nil))
+		md = append(md, hist...)
+	}
+	c.Markdown = strings.Join(md, "\n")
+	c.Note = T(loc, "f_submitted", nil) + " " + b.fmtTime(tz, &in.CreatedAt)
+	if in.Status == flows.StatusPending && viewer != nil && viewer.ID == in.Applicant {
+		id := strconv.FormatInt(in.ID, 10)
+		c.Buttons = []Button{
+			{Label: T(loc, "btn_urge", nil), Action: "urge", Value: map[string]string{"instance": id}, Style: StylePrimary},
+			{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: map[string]string{"instance": id}, Style: StyleDanger},
+		}
+	}
+	return c
+}
+
+// formFields appends the form's values (formatted, truncated) to fields,
+// up to maxCardFields lines in all; a markdown line says how many were left out.
+func (b *Bot) formFields(loc string, v *flows.View, fields []Field, md []string) ([]Field, []string) {
+	left := 0
+	for i := range v.Def.Fields {
+		f := &v.Def.Fields[i]
+		val, ok := v.Form[f.ID]
+		if !ok || val == nil {
+			continue
+		}
+		if len(fields) >= maxCardFields {
+			left++
+			continue
+		}
+		fields = append(fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, val, loc), maxFieldText)})
+	}
+	if left > 0 {
+		md = append(md, T(loc, "more_fields", map[string]any{"n": left, "number": v.Instance.Number}))
+	}
+	return fields, md
+}
+
+var routeMarks = map[string]string{
+	"done": "✓", "current": "→", "upcoming": "…",
+	string(flows.StatusRejected): "✗", string(flows.StatusFailed): "✗",
+	string(flows.StatusWithdrawn): "✗", string(flows.StatusReturned): "↩",
+}
+
+// routeLines lists the steps of the request. Without a computed route (a
+// view built from an engine outcome) it is derived from the tasks.
+func (b *Bot) routeLines(loc string, v *flows.View) []string {
+	route := v.Route
+	if route == nil {
+		for i := range v.Def.Steps {
+			s := &v.Def.Steps[i]
+			rs := flows.RouteStep{StepID: s.ID, Name: s.Name, Kind: s.Kind, Mode: s.Mode, Status: "upcoming"}
+			switch {
+			case i < v.Instance.StepIndex:
+				rs.Status = "done"
+			case i == v.Instance.StepIndex && v.Instance.Status.Open():
+				rs.Status = "current"
+			case i == v.Instance.StepIndex:
+				rs.Status = string(v.Instance.Status)
+				if v.Instance.Status == flows.StatusApproved {
+					rs.Status = "done"
+				}
+			}
+			for _, t := range v.Tasks {
+				if t.StepID == s.ID && t.Status != flows.TaskTransferred && !contains(rs.Approvers, t.Assignee) {
+					rs.Approvers = append(rs.Approvers, t.Assignee)
+				}
+			}
+			if rs.Status == "upcoming" && len(rs.Approvers) == 0 {
+				continue // not known without evaluating the step
+			}
+			route = append(route, rs)
+		}
+	}
+	var out []string
+	for _, rs := range route {
+		mark, ok := routeMarks[rs.Status]
+		if !ok {
+			continue // skipped
+		}
+		line := mark + " " + rs.Name.In(loc)
+		if len(rs.Approvers) > 0 {
+			line += " — " + b.names(loc, rs.Approvers)
+		}
+		if rs.Status == "current" {
+			if isZH(loc) {
+				line += "（" + T(loc, "rs_current", nil) + "）"
+			} else {
+				line += " (" + T(loc, "rs_current", nil) + ")"
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+var historyTypes = map[flows.EventType]bool{
+	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
+	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
+	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
+}
+
+// historyLines shows the latest events worth reading.
+func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []string {
+	var evs []*flows.Event
+	for _, e := range v.Events {
+		if historyTypes[e.Type] {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) > maxHistory {
+		evs = evs[len(evs)-maxHistory:]
+	}
+	out := make([]string, 0, len(evs))
+	for _, e := range evs {
+		var data map[string]any
+		_ = json.Unmarshal(e.Data, &data)
+		str := func(k string) string {
+			if s, ok := data[k].(string); ok {
+				return s
+			}
+			return ""
+		}
+		to := str("to")
+		if to == "" {
+			to = str("signer")
+		}
+		line := b.fmtTime(tz, &e.At) + " " + T(loc, "ev_"+string(e.Type), map[string]any{
+			"who": b.name(loc, e.Actor), "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
+		})
+		if text := cmpStr(str("comment"), str("text"), str("reason")); text != "" {
+			sep := "："
+			if !isZH(loc) {
+				sep = ": "
+			}
+			line += sep + truncate(text, 100)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func cmpStr(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func cardTitle(loc string, v *flows.View) string {
+	return v.Def.Name.In(loc) + " · " + v.Instance.Number
+}
+
+func applicantName(v *flows.View) string {
+	if v.Applicant != nil && v.Applicant.Name != "" {
+		return v.Applicant.Name
+	}
+	return v.Instance.Applicant
+}
+
+func applicantDept(v *flows.View) string {
+	if v.Applicant != nil {
+		return v.Applicant.Dept
+	}
+	return ""
+}
+
+func statusText(loc string, s flows.Status) string {
+	if _, ok := catalog["st_"+string(s)]; ok {
+		return T(loc, "st_"+string(s), nil)
+	}
+	return string(s)
+}
+
+func statusColor(s flows.Status) Color {
+	switch s {
+	case flows.StatusApproved:
+		return ColorGreen
+	case flows.StatusRejected, flows.StatusFailed:
+		return ColorRed
+	case flows.StatusReturned:
+		return ColorOrange
+	case flows.StatusWithdrawn:
+		return ColorGrey
+	}
+	return ColorBlue
+}
+
+func taskColor(t *flows.Task, in *flows.Instance) Color {
+	switch t.Status {
+	case flows.TaskApproved:
+		return ColorGreen
+	case flows.TaskRejected:
+		return ColorRed
+	case flows.TaskPending, flows.TaskQueued:
+		if in.Status.Open() {
+			return ColorBlue
+		}
+		return statusColor(in.Status)
+	}
+	return ColorGrey
+}
+
+// fmtTime shows t in tz: "10:32" today, "11-26 10:32" this year, else the
+// full date.
+func (b *Bot) fmtTime(tz *time.Location, t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	lt, now := t.In(tz), b.now().In(tz)
+	switch {
+	case lt.Year() == now.Year() && lt.YearDay() == now.YearDay():
+		return lt.Format("15:04")
+	case lt.Year() == now.Year():
+		return lt.Format("01-02 15:04")
+	}
+	return lt.Format("2006-01-02 15:04")
+}
+
+// duration is a short human duration ("5 小时", "2 h 15 min").
+func duration(loc string, d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h >= 24:
+		return T(loc, "dur_day", map[string]any{"d": h / 24, "h": h % 24})
+	case h > 0 && m > 0:
+		return T(loc, "dur_hour_min", map[string]any{"h": h, "m": m})
+	case h > 0:
+		return T(loc, "dur_hour", map[string]any{"h": h})
+	}
+	return T(loc, "dur_min", map[string]any{"m": m})
+}
+
+// truncate cuts s to at most n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

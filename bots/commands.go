@@ -1,0 +1,374 @@
+package bots
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// builtin is a command of the bot itself (not a flow).
+type builtin struct {
+	id    string
+	words []string // the first is the canonical /word
+	help  string   // catalog key of the help line
+}
+
+// builtins are the bot's commands, in help order. Read-only.
+var builtins = []builtin{
+	{"todo", []string{"todo", "待办", "待审批"}, "help_todo"},
+	{"mine", []string{"mine", "我的申请", "我的"}, "help_mine"},
+	{"status", []string{"status", "进度", "查询"}, "help_status"},
+	{"withdraw", []string{"withdraw", "撤回"}, "help_withdraw"},
+	{"urge", []string{"urge", "催办"}, "help_urge"},
+	{"stats", []string{"stats", "统计"}, "help_stats"},
+	{"flows", []string{"flows", "流程"}, "help_flowscmd"},
+	{"help", []string{"help", "帮助", "?", "？"}, "help_help"},
+	{"cancel", []string{"cancel", "取消"}, "help_cancel"},
+}
+
+func findBuiltin(word string) *builtin {
+	for i := range builtins {
+		if slices.Contains(builtins[i].words, word) {
+			return &builtins[i]
+		}
+	}
+	return nil
+}
+
+// message handles a text message.
+func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	if len(ev.Text) > MaxTextBytes {
+		return textReply(false, T(loc, "too_long", map[string]any{"size": len(ev.Text), "max": MaxTextBytes})), nil
+	}
+	text := strings.TrimSpace(ev.Text)
+	if text == "" {
+		return textReply(false, T(loc, "empty_hint", nil)), nil
+	}
+	cmd, perr := ParseCommand(text)
+	bi := findBuiltin(cmd.Name)
+	if perr != nil {
+		bi = nil
+	}
+	// A plain text answers the open conversation unless it looks like a
+	// command: a command or flow word alone or with name=value arguments.
+	var flow *flowdef.Definition
+	if perr == nil && bi == nil && cmd.Name != "" && len(cmd.Words) == 0 {
+		if d, err := b.eng.FlowByAlias(ctx, cmd.Name); err == nil {
+			flow = d
+		}
+	}
+	looksLikeCommand := cmd.Slash || (len(cmd.Words) == 0 && (flow != nil || (bi != nil && len(cmd.Args) == 0)))
+	if !looksLikeCommand && b.cfg.State != nil {
+		st, err := b.loadConv(ctx, ev)
+		if err != nil {
+			b.log.WarnContext(ctx, "load conversation", "err", err)
+			if bi == nil {
+				return textReply(false, T(loc, "state_down", nil)), nil
+			}
+		} else if st != nil {
+			return b.answer(ctx, ev, u, st, text)
+		}
+	}
+	if perr != nil {
+		return textReply(false, T(loc, "arg_quote", nil)), nil
+	}
+	if bi != nil {
+		if bi.id != "cancel" {
+			b.abandonConv(ctx, ev)
+		}
+		return b.runBuiltin(ctx, ev, u, bi, cmd)
+	}
+	if flow != nil {
+		return b.startFlow(ctx, ev, u, flow, cmd)
+	}
+	if cmd.Name != "" {
+		d, err := b.eng.FlowByAlias(ctx, cmd.Name)
+		if err == nil {
+			return b.startFlow(ctx, ev, u, d, cmd)
+		}
+		if flows.ErrorCode(err) != flows.CodeNotFound {
+			return b.fail(ctx, loc, err)
+		}
+	}
+	return b.unknown(ctx, u, cmd, text)
+}
+
+// unknown answers a message that is no command: a suggestion and the hint.
+func (b *Bot) unknown(ctx context.Context, u *flows.User, cmd Command, text string) (Reply, error) {
+	loc := locale(u)
+	words := []string{}
+	for _, bi := range builtins {
+		words = append(words, bi.words...)
+	}
+	if defs, err := b.eng.Flows(ctx); err == nil {
+		for _, d := range defs {
+			words = append(words, strings.ToLower(d.ID))
+			for _, a := range d.Aliases {
+				words = append(words, strings.ToLower(a))
+			}
+		}
+	} else {
+		b.log.WarnContext(ctx, "list flows for suggestion", "err", err)
+	}
+	var lines []string
+	if cmd.Slash {
+		lines = append(lines, T(loc, "unknown_cmd", map[string]any{"cmd": "/" + cmd.Name}))
+	} else {
+		lines = append(lines, T(loc, "not_understood", map[string]any{"text": truncate(text, 40), "ttl": b.ttlText(loc)}))
+	}
+	if cmd.Name != "" {
+		if s, ok := closest(cmd.Name, words); ok {
+			lines = append(lines, T(loc, "did_you_mean", map[string]any{"cmd": s}))
+		}
+	}
+	lines = append(lines, T(loc, "help_hint", nil))
+	return textReply(false, strings.Join(lines, "\n")), nil
+}
+
+func (b *Bot) ttlText(loc string) string { return duration(loc, b.cfg.ConversationTTL) }
+
+func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *builtin, cmd Command) (Reply, error) {
+	loc := locale(u)
+	switch bi.id {
+	case "help":
+		return b.help(ctx, u)
+	case "flows":
+		return b.flowList(ctx, u)
+	case "todo":
+		return b.todo(ctx, u)
+	case "mine":
+		return b.mine(ctx, u)
+	case "stats":
+		return b.stats(ctx, u)
+	case "cancel":
+		return b.cancelConv(ctx, ev, u)
+	}
+	// Commands on one request.
+	if len(cmd.Words) == 0 {
+		return textReply(false, T(loc, "arg_missing", map[string]any{"cmd": bi.words[0]})), nil
+	}
+	v, err := b.viewRef(ctx, cmd.Words[0])
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	switch bi.id {
+	case "status":
+		if !b.canSee(u, v) {
+			return textReply(false, T(loc, "not_visible", map[string]any{"ref": v.Instance.Number})), nil
+		}
+		return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
+	case "withdraw":
+		out, err := b.eng.Withdraw(ctx, u.ID, v.Instance.ID, strings.Join(cmd.Words[1:], " "))
+		if err != nil {
+			return b.fail(ctx, loc, err)
+		}
+		c := b.RequestCard(b.outcomeView(ctx, out), u)
+		c.Markdown = T(loc, "toast_withdrawn", nil) + "\n\n" + c.Markdown
+		return Reply{Messages: []Message{{Card: c}}}, nil
+	default: // urge
+		out, err := b.eng.Urge(ctx, u.ID, v.Instance.ID)
+		if err != nil {
+			return b.fail(ctx, loc, err)
+		}
+		c := b.RequestCard(b.outcomeView(ctx, out), u)
+		c.Markdown = T(loc, "toast_urged", nil) + "\n\n" + c.Markdown
+		return Reply{Messages: []Message{{Card: c}}}, nil
+	}
+}
+
+// viewRef loads a request by number (case-insensitive) or numeric id.
+func (b *Bot) viewRef(ctx context.Context, ref string) (*flows.View, error) {
+	ref = strings.TrimSpace(ref)
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
+		return b.eng.View(ctx, id)
+	}
+	return b.eng.ViewByNumber(ctx, ref)
+}
+
+// canSee reports whether u may look at a request: the applicant, anyone
+// with a task on it, anyone it was copied to, admins and auditors.
+func (b *Bot) canSee(u *flows.User, v *flows.View) bool {
+	if v.Instance.Applicant == u.ID || u.HasRole("admin") || u.HasRole("auditor") {
+		return true
+	}
+	for _, t := range v.Tasks {
+		if t.Assignee == u.ID {
+			return true
+		}
+	}
+	for _, e := range v.Events {
+		if e.Type == flows.EvCC && strings.Contains(string(e.Data), `"`+u.ID+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) help(ctx context.Context, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	lines := []string{T(loc, "help_title", nil)}
+	defs, err := b.startable(ctx, u)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	for _, d := range defs {
+		lines = append(lines, b.flowLine(loc, d))
+	}
+	for _, bi := range builtins {
+		lines = append(lines, T(loc, bi.help, nil))
+	}
+	lines = append(lines, "", T(loc, "help_args", nil))
+	return textReply(false, strings.Join(lines, "\n")), nil
+}
+
+func (b *Bot) flowLine(loc string, d *flowdef.Definition) string {
+	sep := ", "
+	if isZH(loc) {
+		sep = "、"
+	}
+	return T(loc, "flow_line", map[string]any{"id": d.ID, "aliases": strings.Join(d.Aliases, sep), "name": d.Name.In(loc)})
+}
+
+// startable lists the flows u may start.
+func (b *Bot) startable(ctx context.Context, u *flows.User) ([]*flowdef.Definition, error) {
+	defs, err := b.eng.Flows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*flowdef.Definition
+	for _, d := range defs {
+		if b.eng.CanStart(ctx, u, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (b *Bot) flowList(ctx context.Context, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	defs, err := b.startable(ctx, u)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	if len(defs) == 0 {
+		return textReply(false, T(loc, "no_flows", nil)), nil
+	}
+	c := &Card{Title: T(loc, "flows_title", nil), Color: ColorBlue}
+	var md []string
+	for _, d := range defs {
+		line := "• " + b.flowLine(loc, d)
+		if desc := d.Description.In(loc); desc != "" {
+			line += "\n  " + truncate(desc, 120)
+		}
+		md = append(md, line)
+	}
+	c.Markdown = strings.Join(md, "\n")
+	return Reply{Messages: []Message{{Card: c}}}, nil
+}
+
+// maxListCards bounds how many task cards /todo sends at once.
+const maxListCards = 10
+
+func (b *Bot) todo(ctx context.Context, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	ts, err := b.eng.Todo(ctx, u.ID)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	if len(ts) == 0 {
+		return textReply(false, T(loc, "todo_none", nil)), nil
+	}
+	rep := Reply{Messages: []Message{{Text: T(loc, "todo_header", map[string]any{"n": len(ts)})}}}
+	for i, t := range ts {
+		if i == maxListCards {
+			rep.Messages = append(rep.Messages, Message{Text: T(loc, "list_more", map[string]any{"n": len(ts) - i})})
+			break
+		}
+		v, err := b.eng.View(ctx, t.InstanceID)
+		if err != nil {
+			return b.fail(ctx, loc, err)
+		}
+		rep.Messages = append(rep.Messages, Message{Card: b.TaskCard(v, findTask(v.Tasks, t.ID, t), u)})
+	}
+	return rep, nil
+}
+
+// maxListFields bounds the lines of a list card.
+const maxListFields = 15
+
+func (b *Bot) mine(ctx context.Context, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	ins, err := b.eng.Mine(ctx, u.ID, maxListFields+1)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	if len(ins) == 0 {
+		return textReply(false, T(loc, "mine_none", nil)), nil
+	}
+	c := &Card{Title: T(loc, "mine_title", nil), Color: ColorBlue}
+	for i, in := range ins {
+		if i == maxListFields {
+			c.Note = T(loc, "list_more", map[string]any{"n": "≥1"})
+			break
+		}
+		flow, step := in.FlowID, ""
+		if d, err := b.eng.Definition(ctx, in.FlowID, in.FlowVersion); err == nil {
+			flow = d.Name.In(loc)
+			if s, _ := d.Step(in.StepID); s != nil && in.Status.Open() {
+				step = " · " + s.Name.In(loc)
+			}
+		}
+		c.Fields = append(c.Fields, Field{
+			Label: in.Number,
+			Value: T(loc, "mine_line", map[string]any{"flow": flow, "status": statusText(loc, in.Status), "step": step}),
+		})
+	}
+	return Reply{Messages: []Message{{Card: c}}}, nil
+}
+
+func findTask(ts []*flows.Task, id int64, fallback *flows.Task) *flows.Task {
+	for _, t := range ts {
+		if t.ID == id {
+			return t
+		}
+	}
+	return fallback
+}
+
+// abandonConv drops the conversation of the event's chat, best effort and
+// quickly: commands that need no state must work while the StateStore is down.
+func (b *Bot) abandonConv(ctx context.Context, ev Event) {
+	if b.cfg.State == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+		b.log.DebugContext(ctx, "abandon conversation", "err", err)
+	}
+}
+
+func (b *Bot) cancelConv(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
+	loc := locale(u)
+	if b.cfg.State == nil {
+		return textReply(false, T(loc, "conv_none", nil)), nil
+	}
+	st, err := b.loadConv(ctx, ev)
+	if err == nil && st != nil {
+		err = b.cfg.State.Delete(ctx, convKey(ev))
+	}
+	if err != nil {
+		b.log.WarnContext(ctx, "cancel conversation", "err", err)
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	if st == nil {
+		return textReply(false, T(loc, "conv_none", nil)), nil
+	}
+	return textReply(false, T(loc, "conv_cancelled", nil)), nil
+}

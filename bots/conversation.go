@@ -1,0 +1,371 @@
+package bots
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// convState is a conversation filling a flow's form, kept as JSON in the
+// StateStore under convKey.
+type convState struct {
+	Flow    string         `json:"flow"`
+	Values  map[string]any `json:"values"`
+	Pending []string       `json:"pending"` // field ids still to ask, current first; empty = confirming
+	Total   int            `json:"total"`   // questions asked in all, for "question n of total"
+	Token   string         `json:"token"`   // carried by the summary card's buttons
+}
+
+// convKey is the StateStore key of the conversation of one user in one chat.
+func convKey(ev Event) string {
+	return "conv:" + ev.Platform + ":" + ev.App + ":" + ev.UserID + ":" + ev.ChatID
+}
+
+func (b *Bot) loadConv(ctx context.Context, ev Event) (*convState, error) {
+	if b.cfg.State == nil {
+		return nil, nil
+	}
+	raw, ok, err := b.cfg.State.Get(ctx, convKey(ev))
+	if err != nil {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	var st convState
+	if err := json.Unmarshal(raw, &st); err != nil || st.Flow == "" {
+		b.log.WarnContext(ctx, "dropping unreadable conversation", "key", convKey(ev), "err", err)
+		return nil, nil
+	}
+	if st.Values == nil {
+		st.Values = map[string]any{}
+	}
+	return &st, nil
+}
+
+func (b *Bot) saveConv(ctx context.Context, ev Event, st *convState) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode conversation: %w", err)
+	}
+	if err := b.cfg.State.Set(ctx, convKey(ev), raw, b.cfg.ConversationTTL); err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	return nil
+}
+
+func newToken() string {
+	var p [8]byte
+	_, _ = rand.Read(p[:])
+	return hex.EncodeToString(p[:])
+}
+
+// skipWords skip an optional question.
+var skipWords = []string{"skip", "跳过", "略过", "-", "无"}
+
+// submitWords and cancelWords answer the summary by text.
+var (
+	submitWords = []string{"submit", "提交", "确认", "ok", "yes", "是"}
+	cancelWords = []string{"cancel", "取消"}
+)
+
+// startFlow starts a conversation for flow d with the inline arguments of cmd.
+func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef.Definition, cmd Command) (Reply, error) {
+	loc := locale(u)
+	if !b.eng.CanStart(ctx, u, d) {
+		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
+	}
+	if len(cmd.Words) > 0 {
+		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40)})), nil
+	}
+	vals, problems, err := b.inlineValues(loc, d, cmd.Args)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	st := &convState{Flow: d.ID, Values: vals, Token: newToken()}
+	for _, f := range d.Fields {
+		_, have := vals[f.ID]
+		_, bad := problems[f.ID]
+		if bad || (!have && (f.Required || len(cmd.Args) == 0)) {
+			st.Pending = append(st.Pending, f.ID)
+		}
+	}
+	st.Total = len(st.Pending)
+	if b.cfg.State == nil {
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	if err := b.saveConv(ctx, ev, st); err != nil {
+		b.log.WarnContext(ctx, "start conversation", "err", err)
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	var notes []string
+	for _, f := range d.Fields {
+		if p, ok := problems[f.ID]; ok {
+			notes = append(notes, T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": p}))
+		}
+	}
+	return b.next(loc, d, st, notes), nil
+}
+
+// inlineValues parses name=value arguments against d's fields. An unknown
+// name is an error; a value that does not parse is a problem, asked again.
+func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]string) (map[string]any, map[string]string, error) {
+	vals, problems := map[string]any{}, map[string]string{}
+	texts := map[string]string{}
+	var from, to string
+	for k, v := range args {
+		f := fieldByName(d, k)
+		switch {
+		case f != nil:
+			texts[f.ID] = v
+		case k == "from" || k == "start" || k == "开始":
+			from = v
+		case k == "to" || k == "end" || k == "结束":
+			to = v
+		default:
+			ids := make([]string, len(d.Fields))
+			for i, f := range d.Fields {
+				ids[i] = f.ID
+			}
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": truncate(k, 40), "fields": strings.Join(ids, ", ")})
+		}
+	}
+	if from != "" || to != "" {
+		var dr *flowdef.Field
+		for i := range d.Fields {
+			if d.Fields[i].Type == flowdef.FieldDateRange && texts[d.Fields[i].ID] == "" {
+				dr = &d.Fields[i]
+				break
+			}
+		}
+		if dr == nil {
+			k := "from"
+			if from == "" {
+				k = "to"
+			}
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": k, "fields": fieldIDs(d)})
+		}
+		texts[dr.ID] = from + "~" + to
+	}
+	now := b.now()
+	for id, text := range texts {
+		f := d.Field(id)
+		v, err := flowdef.ParseInput(f, optionNumbers(f, text), now)
+		if err != nil {
+			problems[id] = reasonText(loc, err)
+			continue
+		}
+		vals[id] = v
+	}
+	return vals, problems, nil
+}
+
+func fieldIDs(d *flowdef.Definition) string {
+	ids := make([]string, len(d.Fields))
+	for i, f := range d.Fields {
+		ids[i] = f.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// fieldByName finds a field by id or label (case-insensitive).
+func fieldByName(d *flowdef.Definition, name string) *flowdef.Field {
+	for i := range d.Fields {
+		f := &d.Fields[i]
+		if strings.EqualFold(f.ID, name) || strings.EqualFold(f.Label.ZH, name) || strings.EqualFold(f.Label.EN, name) {
+			return f
+		}
+	}
+	return nil
+}
+
+// reasonText is the user-facing reason of a ParseInput error.
+func reasonText(loc string, err error) string {
+	var ve *flowdef.ValueError
+	if errors.As(err, &ve) {
+		return ve.Reason.In(loc)
+	}
+	return err.Error()
+}
+
+// optionNumbers replaces option numbers ("2", "1,3") by option values in
+// answers to select and multiselect fields.
+func optionNumbers(f *flowdef.Field, text string) string {
+	text = strings.TrimSpace(text)
+	if f.Type != flowdef.FieldSelect && f.Type != flowdef.FieldMultiSelect {
+		return text
+	}
+	pick := func(s string) string {
+		s = strings.TrimSpace(s)
+		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= len(f.Options) {
+			return f.Options[n-1].Value
+		}
+		return s
+	}
+	if f.Type == flowdef.FieldSelect {
+		return pick(text)
+	}
+	parts := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ' ' || r == ';' || r == '；' })
+	for i, p := range parts {
+		parts[i] = pick(p)
+	}
+	return strings.Join(parts, ",")
+}
+
+// answer handles a message while a conversation is open.
+func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState, text string) (Reply, error) {
+	loc := locale(u)
+	d, err := b.eng.FlowByAlias(ctx, st.Flow)
+	if err != nil {
+		b.abandonConv(ctx, ev)
+		return b.fail(ctx, loc, err)
+	}
+	lower := strings.ToLower(text)
+	if len(st.Pending) == 0 {
+		switch {
+		case slices.Contains(submitWords, lower):
+			return b.submitConv(ctx, ev, u, st.Token, false)
+		case slices.Contains(cancelWords, lower):
+			return b.cancelConv(ctx, ev, u)
+		}
+		rep := b.next(loc, d, st, nil)
+		rep.Messages = append([]Message{{Text: T(loc, "confirm_hint", nil)}}, rep.Messages...)
+		return rep, nil
+	}
+	f := d.Field(st.Pending[0])
+	if f == nil { // the flow changed under the conversation
+		st.Pending = st.Pending[1:]
+		return b.saveAndNext(ctx, ev, loc, d, st, nil)
+	}
+	if slices.Contains(skipWords, lower) {
+		if f.Required {
+			return b.next(loc, d, st, []string{T(loc, "answer_needed", map[string]any{"label": f.Label.In(loc)})}), nil
+		}
+		delete(st.Values, f.ID)
+		st.Pending = st.Pending[1:]
+		return b.saveAndNext(ctx, ev, loc, d, st, nil)
+	}
+	v, err := flowdef.ParseInput(f, optionNumbers(f, text), b.now())
+	if err != nil {
+		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": reasonText(loc, err)})
+		return b.next(loc, d, st, []string{note}), nil
+	}
+	st.Values[f.ID] = v
+	st.Pending = st.Pending[1:]
+	return b.saveAndNext(ctx, ev, loc, d, st, nil)
+}
+
+func (b *Bot) saveAndNext(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, notes []string) (Reply, error) {
+	if err := b.saveConv(ctx, ev, st); err != nil {
+		b.log.WarnContext(ctx, "continue conversation", "err", err)
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	return b.next(loc, d, st, notes), nil
+}
+
+// next shows notes, then the current question or the summary card.
+func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []string) Reply {
+	var rep Reply
+	if len(st.Pending) == 0 {
+		if len(notes) > 0 {
+			rep.Messages = append(rep.Messages, Message{Text: strings.Join(notes, "\n")})
+		}
+		rep.Messages = append(rep.Messages, Message{Card: b.summaryCard(loc, d, st)})
+		return rep
+	}
+	f := d.Field(st.Pending[0])
+	lines := append([]string{}, notes...)
+	if len(lines) > 0 {
+		lines = append(lines, "")
+	}
+	n := st.Total - len(st.Pending) + 1
+	lines = append(lines, T(loc, "ask_header", map[string]any{"flow": d.Name.In(loc), "n": n, "total": max(st.Total, n)}))
+	req := T(loc, "ask_optional", nil)
+	if f.Required {
+		req = T(loc, "ask_required", nil)
+	}
+	lines = append(lines, "**"+f.Label.In(loc)+"**"+req)
+	if h := f.Help.In(loc); h != "" {
+		lines = append(lines, h)
+	}
+	if len(f.Options) > 0 {
+		lines = append(lines, T(loc, "ask_options", nil))
+		for i, o := range f.Options {
+			lines = append(lines, fmt.Sprintf("%d. %s", i+1, o.Label.In(loc)))
+		}
+		if f.Type == flowdef.FieldMultiSelect {
+			lines = append(lines, T(loc, "ask_multi", nil))
+		}
+	}
+	lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)}), T(loc, "ask_cancel", nil))
+	rep.Messages = append(rep.Messages, Message{Text: strings.Join(lines, "\n")})
+	return rep
+}
+
+func example(loc string, f *flowdef.Field) string {
+	switch f.Type {
+	case flowdef.FieldNumber, flowdef.FieldMoney, flowdef.FieldDate, flowdef.FieldDateRange, flowdef.FieldUser, flowdef.FieldBool:
+		return T(loc, "ex_"+string(f.Type), nil)
+	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
+		if len(f.Options) > 0 {
+			return "1 / " + f.Options[0].Label.In(loc)
+		}
+		return T(loc, "ex_select", nil)
+	}
+	return T(loc, "ex_text", nil)
+}
+
+// summaryCard shows the values of a conversation with Submit and Cancel.
+func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Card {
+	c := &Card{Title: T(loc, "summary_title", map[string]any{"flow": d.Name.In(loc)}), Color: ColorBlue}
+	vals := normalize(d, st.Values, b.now())
+	shown := 0
+	for i := range d.Fields {
+		f := &d.Fields[i]
+		v, ok := vals[f.ID]
+		if !ok {
+			continue
+		}
+		if shown == maxCardFields {
+			c.Note = T(loc, "summary_more", map[string]any{"n": len(vals) - shown})
+			break
+		}
+		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, v, loc), maxFieldText)})
+		shown++
+	}
+	c.Markdown = T(loc, "summary_hint", nil)
+	val := map[string]string{"conv": st.Token}
+	c.Buttons = []Button{
+		{Label: T(loc, "btn_submit", nil), Action: "submit", Value: val, Style: StylePrimary},
+		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
+	}
+	return c
+}
+
+// normalize turns stored (JSON-decoded) values back into canonical ones;
+// values that no longer fit the field are dropped.
+func normalize(d *flowdef.Definition, in map[string]any, now time.Time) flowdef.Values {
+	out := flowdef.Values{}
+	for k, v := range in {
+		f := d.Field(k)
+		if f == nil || v == nil {
+			continue
+		}
+		nv, err := flowdef.Normalize(f, v, now)
+		if err != nil {
+			continue
+		}
+		out[k] = nv
+	}
+	return out
+}

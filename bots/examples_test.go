@@ -1,0 +1,82 @@
+package bots_test
+
+import (
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/examples"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/orgfile"
+)
+
+// setupExamples is setup with the shipped example company and flows.
+func setupExamples(t *testing.T) *bundle {
+	t.Helper()
+	b := setup(t)
+	src, err := fs.ReadFile(examples.FS, "org.yaml")
+	require.NoError(t, err)
+	users, depts, err := orgfile.Parse("org.yaml", src)
+	require.NoError(t, err)
+	require.NoError(t, b.db.ReplaceDirectory(b.ctx, users, depts))
+	files, err := fs.Glob(examples.FS, "flows/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		y, err := fs.ReadFile(examples.FS, f)
+		require.NoError(t, err)
+		_, _, err = b.engine.PublishFlow(b.ctx, filepath.Base(f), y)
+		require.NoError(t, err, f)
+	}
+	// A fresh bot: the one of setup cached the test directory's names.
+	b.bot = bots.New(bots.Config{Engine: b.engine, State: b.state, AdminContact: admin})
+	return b
+}
+
+func TestExampleFlowsStartAConversation(t *testing.T) {
+	t.Parallel()
+	b := setupExamples(t)
+	defs, err := b.engine.Flows(b.ctx)
+	require.NoError(t, err)
+	listed := text(b.say(t, "wangzong", "/flows"))
+	for _, d := range defs {
+		if !b.engine.CanStart(b.ctx, mustUser(t, b, "wangzong"), d) {
+			continue
+		}
+		require.Contains(t, listed, "/"+d.ID)
+		got := text(b.say(t, "wangzong", "/"+d.ID))
+		require.Contains(t, got, d.Name.ZH+" · 第 1/", d.ID)
+		require.Contains(t, got, "**"+d.Fields[0].Label.ZH+"**", d.ID)
+	}
+}
+
+func TestExampleLeaveEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := setupExamples(t)
+	b.say(t, "hanmeimei", "请假")
+	b.say(t, "hanmeimei", "3")
+	b.say(t, "hanmeimei", "2026-12-01~2026-12-02")
+	card := lastCard(t, b.say(t, "hanmeimei", "家里有事"))
+	require.Contains(t, cardText(card), "事假")
+	rep := b.click(t, "hanmeimei", button(t, card, "submit"), nil)
+	require.True(t, strings.HasPrefix(rep.Toast, "已提交，申请编号 LEAVE-"), rep.Toast)
+	require.Contains(t, cardText(rep.Card), "→ 直属上级审批 — 李雷")
+
+	task := lastCard(t, b.say(t, "lilei", "/todo"))
+	require.Contains(t, cardText(task), "部门: 研发部")
+	rep = b.click(t, "lilei", button(t, task, "approve"), nil)
+	require.Equal(t, "已同意", rep.Toast)
+	require.Equal(t, bots.ColorGreen, rep.Card.Color)
+	require.Contains(t, text(b.say(t, "hanmeimei", "/mine")), "已通过")
+}
+
+func mustUser(t *testing.T, b *bundle, id string) *flows.User {
+	t.Helper()
+	u, err := b.db.User(b.ctx, id)
+	require.NoError(t, err)
+	return u
+}

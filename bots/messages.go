@@ -1,0 +1,272 @@
+package bots
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// DefaultLocale is the locale of users who have none.
+const DefaultLocale = "zh-CN"
+
+// T renders the catalog text key in locale ("zh..." = Chinese, anything
+// else = English), replacing {name} by args[name]. An unknown key renders
+// as the key itself so that a missing text is visible, not silent.
+func T(locale, key string, args map[string]any) string {
+	t, ok := catalog[key]
+	if !ok {
+		return key
+	}
+	return expand(t.In(locale), args)
+}
+
+// MessageKeys lists the keys of the catalog, sorted.
+func MessageKeys() []string {
+	keys := make([]string, 0, len(catalog))
+	for k := range catalog {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// MessageText returns the Chinese and English texts of key.
+func MessageText(key string) (flowdef.Text, bool) {
+	t, ok := catalog[key]
+	return t, ok
+}
+
+// isZH reports whether locale is Chinese.
+func isZH(locale string) bool { return strings.HasPrefix(strings.ToLower(locale), "zh") }
+
+// expand replaces {name} by args[name]; unknown names stay as they are.
+func expand(s string, args map[string]any) string {
+	if len(args) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	var sb strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			sb.WriteString(s)
+			return sb.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			sb.WriteString(s)
+			return sb.String()
+		}
+		sb.WriteString(s[:i])
+		if v, ok := args[s[i+1:i+j]]; ok {
+			fmt.Fprint(&sb, v)
+		} else {
+			sb.WriteString(s[i : i+j+1])
+		}
+		s = s[i+j+1:]
+	}
+}
+
+// catalog holds every user-facing text of the chat layer. Read-only.
+var catalog = map[string]flowdef.Text{
+	// Identity, limits, failures.
+	"unknown_user": {
+		ZH: "抱歉，通讯录里找不到你，暂时无法使用审批机器人。请联系 {admin} 开通。\nSorry, you are not in the directory yet, so I cannot help you. Please ask {admin} to add you.",
+		EN: "抱歉，通讯录里找不到你，暂时无法使用审批机器人。请联系 {admin} 开通。\nSorry, you are not in the directory yet, so I cannot help you. Please ask {admin} to add you.",
+	},
+	"admin_default":  {ZH: "管理员 / your administrator", EN: "管理员 / your administrator"},
+	"internal_error": {ZH: "系统内部错误，请稍后重试。", EN: "Internal error, please try again in a moment."},
+	"state_down": {
+		ZH: "暂时无法继续对话，请稍后再试。\nCannot continue the conversation right now, please try again shortly.",
+		EN: "暂时无法继续对话，请稍后再试。\nCannot continue the conversation right now, please try again shortly.",
+	},
+	"too_long":     {ZH: "消息太长了（{size} 字节，上限 {max}）。请精简后再发。", EN: "Your message is too long ({size} bytes, the limit is {max}). Please shorten it."},
+	"empty_hint":   {ZH: "发送 /help 查看可用命令，或发送 /flows 查看可以发起的流程。", EN: "Send /help to see what I can do, or /flows for the flows you can start."},
+	"help_hint":    {ZH: "发送 /help 查看所有命令。", EN: "Send /help to see all commands."},
+	"unknown_cmd":  {ZH: "没有「{cmd}」这个命令。", EN: "Unknown command \"{cmd}\"."},
+	"did_you_mean": {ZH: "你是不是想用 /{cmd}？", EN: "Did you mean /{cmd}?"},
+	"not_understood": {
+		ZH: "没看懂「{text}」。如果你在回答我的问题，那个对话可能已超时结束（{ttl} 无操作会结束），请重新发起。",
+		EN: "I did not understand \"{text}\". If you were answering one of my questions, that conversation has ended (it expires after {ttl} without an answer); please start again.",
+	},
+	"unknown_action": {ZH: "无法处理这个按钮（{action}）。", EN: "This button cannot be handled ({action})."},
+	"bad_button":     {ZH: "这张卡片的数据有误，请用 /todo 或 /mine 重新打开。", EN: "This card's data is broken; reopen it with /todo or /mine."},
+	"system":         {ZH: "系统", EN: "system"},
+
+	// Help.
+	"help_title":    {ZH: "我可以帮你发起和处理审批：", EN: "I can file and handle approvals for you:"},
+	"help_flows":    {ZH: "可以发起的流程：", EN: "Flows you can start:"},
+	"help_args":     {ZH: "熟练用户可以一次写全：/leave type=annual from=2026-12-01 to=2026-12-03 reason=\"家里有事\"", EN: "Power users can give everything at once: /leave type=annual from=2026-12-01 to=2026-12-03 reason=\"family\""},
+	"help_todo":     {ZH: "/todo（待办）— 待我审批的事项", EN: "/todo — approvals waiting for me"},
+	"help_mine":     {ZH: "/mine（我的申请）— 我发起的申请", EN: "/mine — my requests"},
+	"help_status":   {ZH: "/status 编号（进度）— 查看申请进度，如 /status LEAVE-20261126-0007", EN: "/status N — a request's progress, e.g. /status LEAVE-20261126-0007"},
+	"help_withdraw": {ZH: "/withdraw 编号（撤回）— 撤回我的申请", EN: "/withdraw N — withdraw my request"},
+	"help_urge":     {ZH: "/urge 编号（催办）— 提醒审批人", EN: "/urge N — nudge the approvers"},
+	"help_stats":    {ZH: "/stats（统计）— 部门近 30 天的审批统计（经理和管理员）", EN: "/stats — your departments' numbers for the last 30 days (managers, admins)"},
+	"help_flowscmd": {ZH: "/flows（流程）— 我可以发起的流程", EN: "/flows — the flows I can start"},
+	"help_help":     {ZH: "/help（帮助）— 显示本帮助", EN: "/help — this help"},
+	"help_cancel":   {ZH: "/cancel（取消）— 退出当前对话", EN: "/cancel — leave the current conversation"},
+	"flow_line":     {ZH: "/{id}（{aliases}）— {name}", EN: "/{id} ({aliases}) — {name}"},
+	"no_flows":      {ZH: "目前没有你可以发起的流程。", EN: "There is no flow you can start right now."},
+	"flows_title":   {ZH: "你可以发起的流程", EN: "Flows you can start"},
+
+	// Conversation.
+	"ask_header":     {ZH: "{flow} · 第 {n}/{total} 项", EN: "{flow} · question {n} of {total}"},
+	"ask_required":   {ZH: "（必填）", EN: " (required)"},
+	"ask_optional":   {ZH: "（选填，回复“跳过”略过）", EN: " (optional, reply \"skip\" to leave it out)"},
+	"ask_options":    {ZH: "可选项（回复序号或名称）：", EN: "Options (reply with the number or the name):"},
+	"ask_multi":      {ZH: "可多选，用逗号分隔，如 1,3", EN: "Several allowed, separated by commas, e.g. 1,3"},
+	"ask_example":    {ZH: "例如：{ex}", EN: "For example: {ex}"},
+	"ask_cancel":     {ZH: "随时发送 /cancel 取消。", EN: "Send /cancel at any time to stop."},
+	"answer_invalid": {ZH: "「{label}」填写有误：{reason}", EN: "That is not a valid {label}: {reason}"},
+	"answer_needed":  {ZH: "「{label}」是必填项，不能跳过。", EN: "{label} is required and cannot be skipped."},
+	"ex_text":        {ZH: "家里有事", EN: "family matters"},
+	"ex_number":      {ZH: "3", EN: "3"},
+	"ex_money":       {ZH: "1280.50", EN: "1280.50"},
+	"ex_date":        {ZH: "2026-12-01（或 明天）", EN: "2026-12-01 (or tomorrow)"},
+	"ex_daterange":   {ZH: "2026-12-01~2026-12-03", EN: "2026-12-01~2026-12-03"},
+	"ex_user":        {ZH: "lilei、李雷 或 lilei@example.com", EN: "lilei, Li Lei or lilei@example.com"},
+	"ex_bool":        {ZH: "是 / 否", EN: "yes / no"},
+	"ex_select":      {ZH: "1", EN: "1"},
+	"summary_title":  {ZH: "请确认：{flow}", EN: "Please confirm: {flow}"},
+	"summary_hint":   {ZH: "确认无误后点击“提交”。", EN: "Check the values, then click Submit."},
+	"summary_more":   {ZH: "另有 {n} 项未显示。", EN: "{n} more fields not shown."},
+	"confirm_hint":   {ZH: "请点击上方卡片的“提交”或“取消”，也可以直接回复“提交”或“取消”。", EN: "Click Submit or Cancel on the card above, or reply \"submit\" or \"cancel\"."},
+	"btn_submit":     {ZH: "提交", EN: "Submit"},
+	"btn_cancel":     {ZH: "取消", EN: "Cancel"},
+	"conv_cancelled": {ZH: "已取消，没有提交任何内容。", EN: "Cancelled; nothing was submitted."},
+	"conv_none":      {ZH: "当前没有进行中的对话。", EN: "There is no conversation to cancel."},
+	"conv_stale":     {ZH: "这张确认卡已过期（对话已结束或已重新开始），请重新发起。", EN: "This confirmation card is out of date (the conversation ended or started over); please start again."},
+	"submitted":      {ZH: "已提交，申请编号 {number}。", EN: "Submitted as {number}."},
+	"arg_unknown":    {ZH: "「{flow}」没有字段「{key}」。可用字段：{fields}", EN: "\"{flow}\" has no field \"{key}\". Fields: {fields}"},
+	"arg_bare":       {ZH: "看不懂参数「{arg}」，请用 名称=值 的形式，如 reason=\"家里有事\"。", EN: "I do not understand \"{arg}\"; write name=value, e.g. reason=\"family\"."},
+	"arg_quote":      {ZH: "引号没有配对，请检查后重发。", EN: "A quote is not closed; please check and send again."},
+	"arg_missing":    {ZH: "请在命令后写上申请编号，如 /{cmd} LEAVE-20261126-0007。", EN: "Add a request number after the command, e.g. /{cmd} LEAVE-20261126-0007."},
+	"flow_forbidden": {ZH: "你没有发起「{flow}」的权限。", EN: "You may not start \"{flow}\"."},
+	"not_visible":    {ZH: "你无权查看申请 {ref}。", EN: "You may not see request {ref}."},
+
+	// Clicks.
+	"toast_approved":    {ZH: "已同意", EN: "Approved"},
+	"toast_rejected":    {ZH: "已驳回", EN: "Rejected"},
+	"toast_transferred": {ZH: "已转交给 {to}", EN: "Transferred to {to}"},
+	"toast_signer":      {ZH: "已加签 {who}", EN: "{who} added as signer"},
+	"toast_commented":   {ZH: "评论已发送", EN: "Comment sent"},
+	"toast_withdrawn":   {ZH: "已撤回", EN: "Withdrawn"},
+	"toast_urged":       {ZH: "已催办审批人", EN: "The approvers were reminded"},
+	"toast_reason":      {ZH: "驳回请填写理由", EN: "Please give a reason for the rejection"},
+	"toast_need_user":   {ZH: "请填写要转交或加签的人", EN: "Please enter who should get it"},
+	"toast_need_text":   {ZH: "请填写内容", EN: "Please write something first"},
+	"input_required":    {ZH: "必填", EN: "Required"},
+	"user_not_found":    {ZH: "通讯录里找不到「{q}」。", EN: "Nobody called \"{q}\" in the directory."},
+	"user_ambiguous":    {ZH: "「{q}」有多人同名：{ids}，请填写账号。", EN: "Several people match \"{q}\": {ids}; enter a user id."},
+	"position_invalid":  {ZH: "加签位置请填 before（前）、after（后）或 alongside（同时）。", EN: "Position must be before, after or alongside."},
+
+	// Cards.
+	"f_applicant":        {ZH: "申请人", EN: "Applicant"},
+	"f_dept":             {ZH: "部门", EN: "Department"},
+	"f_step":             {ZH: "当前步骤", EN: "Step"},
+	"f_status":           {ZH: "状态", EN: "Status"},
+	"f_number":           {ZH: "编号", EN: "Number"},
+	"f_submitted":        {ZH: "提交时间", EN: "Submitted"},
+	"btn_approve":        {ZH: "同意", EN: "Approve"},
+	"btn_reject":         {ZH: "驳回", EN: "Reject"},
+	"btn_transfer":       {ZH: "转交", EN: "Transfer"},
+	"btn_signer":         {ZH: "加签", EN: "Add signer"},
+	"btn_comment":        {ZH: "评论", EN: "Comment"},
+	"btn_withdraw":       {ZH: "撤回", EN: "Withdraw"},
+	"btn_urge":           {ZH: "催办", EN: "Urge"},
+	"in_comment":         {ZH: "意见 / 理由", EN: "Comment / reason"},
+	"in_comment_ph":      {ZH: "驳回、转交时必填", EN: "Required to reject or transfer"},
+	"in_user":            {ZH: "转交 / 加签给", EN: "Transfer to / add signer"},
+	"in_user_ph":         {ZH: "账号、姓名或邮箱", EN: "User id, name or email"},
+	"in_position":        {ZH: "加签位置", EN: "Signer position"},
+	"in_position_ph":     {ZH: "before 前 / after 后 / alongside 同时（默认 before）", EN: "before / after / alongside (default before)"},
+	"route":              {ZH: "**审批路线**", EN: "**Route**"},
+	"history":            {ZH: "**最近动态**", EN: "**Latest**"},
+	"more_fields":        {ZH: "另有 {n} 项未显示，用 /status {number} 查看。", EN: "{n} more fields; see /status {number}."},
+	"rs_current":         {ZH: "审批中", EN: "in progress"},
+	"rs_approvers":       {ZH: "{names}", EN: "{names}"},
+	"comment_line":       {ZH: "💬 {who}：{text}", EN: "💬 {who}: {text}"},
+	"note_approved":      {ZH: "已由 {by} 同意 · {at}", EN: "Approved by {by} at {at}"},
+	"note_rejected":      {ZH: "已由 {by} 驳回 · {at}", EN: "Rejected by {by} at {at}"},
+	"note_auto_approved": {ZH: "超时自动同意 · {at}", EN: "Approved automatically on timeout at {at}"},
+	"note_auto_rejected": {ZH: "超时自动驳回 · {at}", EN: "Rejected automatically on timeout at {at}"},
+	"note_transferred":   {ZH: "已由 {by} 转交给 {to} · {at}", EN: "Transferred by {by} to {to} at {at}"},
+	"note_cancelled":     {ZH: "已由 {by} 处理，无需再审批 · {at}", EN: "No longer needed: handled by {by} at {at}"},
+	"note_withdrawn":     {ZH: "申请人已撤回 · {at}", EN: "Withdrawn by the applicant at {at}"},
+	"note_expired":       {ZH: "已超时 · {at}", EN: "Expired at {at}"},
+	"note_queued":        {ZH: "排队中，轮到时会通知审批人", EN: "Queued: the approver is notified when it is their turn"},
+	"note_waiting":       {ZH: "等待 {who} 审批", EN: "Waiting for {who}"},
+	"note_closed":        {ZH: "申请已结束：{status}", EN: "The request is closed: {status}"},
+	"list_more":          {ZH: "另有 {n} 条未显示。", EN: "{n} more not shown."},
+
+	// Statuses.
+	"st_pending":     {ZH: "审批中", EN: "Pending"},
+	"st_returned":    {ZH: "待修改", EN: "Returned for changes"},
+	"st_approved":    {ZH: "已通过", EN: "Approved"},
+	"st_rejected":    {ZH: "已驳回", EN: "Rejected"},
+	"st_withdrawn":   {ZH: "已撤回", EN: "Withdrawn"},
+	"st_failed":      {ZH: "失败", EN: "Failed"},
+	"ts_queued":      {ZH: "排队中", EN: "Queued"},
+	"ts_pending":     {ZH: "待审批", EN: "Pending"},
+	"ts_approved":    {ZH: "已同意", EN: "Approved"},
+	"ts_rejected":    {ZH: "已驳回", EN: "Rejected"},
+	"ts_transferred": {ZH: "已转交", EN: "Transferred"},
+	"ts_cancelled":   {ZH: "已取消", EN: "Cancelled"},
+	"ts_expired":     {ZH: "已超时", EN: "Expired"},
+
+	// Events (history lines).
+	"ev_submitted":    {ZH: "{who} 提交了申请", EN: "{who} submitted"},
+	"ev_resubmitted":  {ZH: "{who} 重新提交", EN: "{who} resubmitted"},
+	"ev_approved":     {ZH: "{who} 同意", EN: "{who} approved"},
+	"ev_rejected":     {ZH: "{who} 驳回", EN: "{who} rejected"},
+	"ev_returned":     {ZH: "{who} 退回修改", EN: "{who} returned it for changes"},
+	"ev_transferred":  {ZH: "{who} 转交给 {to}", EN: "{who} transferred it to {to}"},
+	"ev_signer_added": {ZH: "{who} 加签 {to}", EN: "{who} added {to} as signer"},
+	"ev_commented":    {ZH: "{who} 评论", EN: "{who} commented"},
+	"ev_urged":        {ZH: "{who} 催办", EN: "{who} urged"},
+	"ev_escalated":    {ZH: "超时升级", EN: "escalated on timeout"},
+	"ev_timed_out":    {ZH: "超时自动处理", EN: "handled automatically on timeout"},
+	"ev_withdrawn":    {ZH: "{who} 撤回了申请", EN: "{who} withdrew the request"},
+	"ev_completed":    {ZH: "流程结束：{status}", EN: "finished: {status}"},
+
+	// Lists.
+	"todo_none":   {ZH: "没有待你审批的事项。🎉", EN: "Nothing is waiting for you. 🎉"},
+	"todo_header": {ZH: "你有 {n} 条待审批：", EN: "{n} approvals are waiting for you:"},
+	"mine_title":  {ZH: "我的申请", EN: "My requests"},
+	"mine_none":   {ZH: "你还没有发起过申请。发送 /flows 查看可以发起的流程。", EN: "You have no requests yet. Send /flows to see what you can start."},
+	"mine_line":   {ZH: "{flow} · {status}{step}", EN: "{flow} · {status}{step}"},
+
+	// Statistics.
+	"stats_forbidden": {ZH: "只有部门经理和管理员可以查看统计。", EN: "Only managers and admins can see statistics."},
+	"stats_title":     {ZH: "审批统计（近 30 天）", EN: "Approval statistics (last 30 days)"},
+	"stats_scope":     {ZH: "范围", EN: "Scope"},
+	"stats_all":       {ZH: "全公司", EN: "whole company"},
+	"stats_total":     {ZH: "申请总数", EN: "Requests"},
+	"stats_median":    {ZH: "决定用时中位数", EN: "Median time to decision"},
+	"stats_none":      {ZH: "暂无", EN: "n/a"},
+	"stats_by_flow":   {ZH: "**按流程**", EN: "**By flow**"},
+
+	// Notifications (Render).
+	"hd_task":        {ZH: "📝 有一条新的审批待你处理", EN: "📝 A new approval is waiting for you"},
+	"hd_task_from":   {ZH: "📝 {from} 把这条审批转交给你：{reason}", EN: "📝 {from} transferred this approval to you: {reason}"},
+	"hd_submitted":   {ZH: "✅ 已提交，申请编号 {number}", EN: "✅ Submitted as {number}"},
+	"hd_approved":    {ZH: "🎉 你的申请 {number} 已通过", EN: "🎉 Your request {number} was approved"},
+	"hd_rejected":    {ZH: "❌ 你的申请 {number} 被 {by} 驳回：{comment}", EN: "❌ Your request {number} was rejected by {by}: {comment}"},
+	"hd_returned":    {ZH: "↩️ 你的申请 {number} 被 {by} 退回修改：{comment}", EN: "↩️ Your request {number} was returned by {by} for changes: {comment}"},
+	"hd_failed":      {ZH: "⚠️ 你的申请 {number} 处理失败：{error}", EN: "⚠️ Your request {number} failed: {error}"},
+	"hd_progress":    {ZH: "👍 「{step}」已通过，进入下一步", EN: "👍 \"{step}\" approved; on to the next step"},
+	"hd_reminder":    {ZH: "⏰ 提醒：{flow} {number} 待你审批，已等待 {wait}", EN: "⏰ Reminder: {flow} {number} has waited {wait} for you"},
+	"hd_escalation":  {ZH: "⚠️ {flow} {number} 已超时未处理，审批人 {assignee}", EN: "⚠️ {flow} {number} is overdue; the approver is {assignee}"},
+	"hd_cc":          {ZH: "📨 抄送给你：{applicant} 的 {flow} {number}", EN: "📨 For your information: {flow} {number} of {applicant}"},
+	"hd_urge":        {ZH: "📣 {applicant} 在催办 {flow} {number}，请尽快处理", EN: "📣 {applicant} asks you to decide {flow} {number} soon"},
+	"hd_comment":     {ZH: "💬 {by} 评论了 {flow} {number}：{text}", EN: "💬 {by} commented on {flow} {number}: {text}"},
+	"hd_transferred": {ZH: "↪️ 你的审批 {number} 已转交给 {to}", EN: "↪️ Your approval {number} was transferred to {to}"},
+	"hd_withdrawn":   {ZH: "🚫 {applicant} 撤回了 {flow} {number}，无需再审批", EN: "🚫 {applicant} withdrew {flow} {number}; no decision needed"},
+	"no_comment":     {ZH: "（无）", EN: "(none)"},
+	"dur_min":        {ZH: "{m} 分钟", EN: "{m} min"},
+	"dur_hour":       {ZH: "{h} 小时", EN: "{h} h"},
+	"dur_hour_min":   {ZH: "{h} 小时 {m} 分钟", EN: "{h} h {m} min"},
+	"dur_day":        {ZH: "{d} 天 {h} 小时", EN: "{d} d {h} h"},
+}

@@ -1,0 +1,147 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// ErrNotChat is returned by Render for outbox messages that are no chat
+// message (http steps): the notifier runs those through the engine.
+var ErrNotChat = errors.New("not a chat message")
+
+// Render turns an outbox message into the chat message for its recipient
+// to, in to's locale and time zone. Task-related kinds give the task card
+// (with buttons only if to is the assignee and the task is pending); the
+// applicant's kinds give the request card under a one-line headline.
+func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User) (Message, error) {
+	loc := locale(to)
+	var data map[string]any
+	if len(m.Data) > 0 {
+		if err := json.Unmarshal(m.Data, &data); err != nil {
+			var s string
+			if json.Unmarshal(m.Data, &s) == nil && m.Kind == flows.MsgText {
+				return Message{Text: truncate(s, MaxTextBytes)}, nil
+			}
+			return Message{}, fmt.Errorf("render %s message %d: decode data: %w", m.Kind, m.ID, err)
+		}
+	}
+	str := func(k string) string {
+		if s, ok := data[k].(string); ok {
+			return s
+		}
+		return ""
+	}
+	switch m.Kind {
+	case flows.MsgHTTP:
+		return Message{}, fmt.Errorf("render message %d: %w", m.ID, ErrNotChat)
+	case flows.MsgText:
+		if t, ok := textOf(data["text"]); ok {
+			return Message{Text: truncate(t.In(loc), MaxTextBytes)}, nil
+		}
+		return Message{}, fmt.Errorf("render text message %d: no text in data", m.ID)
+	}
+	if m.InstanceID == 0 {
+		return Message{}, fmt.Errorf("render %s message %d: no request", m.Kind, m.ID)
+	}
+	b.directory(ctx)
+	v, err := b.eng.View(ctx, m.InstanceID)
+	if err != nil {
+		return Message{}, fmt.Errorf("render %s message %d: load request %d: %w", m.Kind, m.ID, m.InstanceID, err)
+	}
+	args := map[string]any{
+		"flow": v.Def.Name.In(loc), "number": v.Instance.Number, "applicant": applicantName(v),
+		"by": b.name(loc, str("by")), "comment": cmpStr(str("comment"), T(loc, "no_comment", nil)),
+		"error": truncate(str("error"), 200), "text": truncate(str("text"), 500),
+		"to": b.name(loc, str("to")), "from": b.name(loc, str("from")), "reason": truncate(str("reason"), 200),
+	}
+	task := findTask(v.Tasks, m.TaskID, nil)
+	taskCard := func(headline string) (Message, error) {
+		if task == nil {
+			return Message{}, fmt.Errorf("render %s message %d: task %d not in request %d", m.Kind, m.ID, m.TaskID, m.InstanceID)
+		}
+		c := b.TaskCard(v, task, to)
+		if headline != "" {
+			c.Markdown = joinNonEmpty("\n\n", T(loc, headline, args), c.Markdown)
+		}
+		return Message{Card: c}, nil
+	}
+	requestCard := func(headline string) (Message, error) {
+		c := b.RequestCard(v, to)
+		c.Markdown = joinNonEmpty("\n\n", T(loc, headline, args), c.Markdown)
+		return Message{Card: c}, nil
+	}
+	switch m.Kind {
+	case flows.MsgTask:
+		if str("from") != "" {
+			return taskCard("") // the card itself says who transferred it
+		}
+		return taskCard("hd_task")
+	case flows.MsgCardUpdate:
+		return taskCard("")
+	case flows.MsgSubmitted:
+		return requestCard("hd_submitted")
+	case flows.MsgApproved:
+		return requestCard("hd_approved")
+	case flows.MsgRejected:
+		return requestCard("hd_rejected")
+	case flows.MsgReturned:
+		return requestCard("hd_returned")
+	case flows.MsgFailed:
+		return requestCard("hd_failed")
+	case flows.MsgProgress:
+		args["step"] = str("step")
+		if s, _ := v.Def.Step(str("step")); s != nil {
+			args["step"] = s.Name.In(loc)
+		}
+		return requestCard("hd_progress")
+	case flows.MsgReminder:
+		if task != nil {
+			since := task.CreatedAt
+			if task.StartedAt != nil {
+				since = *task.StartedAt
+			}
+			args["wait"] = duration(loc, b.now().Sub(since))
+		}
+		return taskCard("hd_reminder")
+	case flows.MsgEscalation:
+		args["assignee"] = b.name(loc, str("assignee"))
+		msg, err := taskCard("hd_escalation")
+		if err == nil && msg.Card.Color == ColorBlue {
+			msg.Card.Color = ColorOrange
+		}
+		return msg, err
+	case flows.MsgCC:
+		msg, err := requestCard("hd_cc")
+		if t, ok := textOf(data["text"]); ok && err == nil {
+			msg.Card.Markdown = joinNonEmpty("\n\n", truncate(t.In(loc), maxFieldText), msg.Card.Markdown)
+		}
+		return msg, err
+	case flows.MsgUrge:
+		return taskCard("hd_urge")
+	case flows.MsgComment:
+		return Message{Text: T(loc, "hd_comment", args)}, nil
+	case flows.MsgTransferred:
+		return Message{Text: T(loc, "hd_transferred", args)}, nil
+	case flows.MsgWithdrawn:
+		return taskCard("hd_withdrawn")
+	}
+	return Message{}, fmt.Errorf("render message %d: unknown kind %q", m.ID, m.Kind)
+}
+
+// textOf reads a text given as {"zh": .., "en": ..} or as a plain string.
+func textOf(v any) (flowdef.Text, bool) {
+	switch x := v.(type) {
+	case string:
+		return flowdef.Text{ZH: x, EN: x}, x != ""
+	case map[string]any:
+		zh, _ := x["zh"].(string)
+		en, _ := x["en"].(string)
+		return flowdef.Text{ZH: zh, EN: en}, zh != "" || en != ""
+	}
+	return flowdef.Text{}, false
+}

@@ -1,0 +1,334 @@
+package schedule
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+// Ticker runs the due reminders, escalations and timeouts (the engine).
+type Ticker interface {
+	Tick(ctx context.Context, now time.Time) (flows.TickResult, error)
+}
+
+// Metrics observes the scheduler. Optional.
+type Metrics interface {
+	// TickDuration records how long one Tick took.
+	TickDuration(d time.Duration)
+}
+
+// Job names, also the suffix of their lock names.
+const (
+	JobTick   = "tick"
+	JobDigest = "digest"
+	JobReport = "report"
+)
+
+// Config configures a Scheduler.
+type Config struct {
+	Store   flows.Store
+	Ticker  Ticker
+	Locker  bots.Locker  // nil: every job runs here (one replica)
+	Deduper bots.Deduper // required for digests and reports
+	Clock   func() time.Time
+	// TickSpec is the cron spec of Tick, with an optional seconds field
+	// (default "*/30 * * * * *").
+	TickSpec string
+	// DigestSpec is when a manager gets the digest, in the manager's time
+	// zone (default "0 9 * * *").
+	DigestSpec string
+	// ReportSpec is when admins get the monthly report, in their time
+	// zone (default "0 9 1 * *").
+	ReportSpec string
+	// DefaultTZ is the zone of users without one (default Asia/Shanghai).
+	DefaultTZ string
+	// CatchUp is how late a digest or report is still sent after its
+	// time, e.g. when no replica ran then (default 12h).
+	CatchUp time.Duration
+	// LockTTL is the lease of a job's lock (default 5m).
+	LockTTL time.Duration
+	// StepName names a flow's step in texts; nil or false: the step id.
+	StepName func(ctx context.Context, flowID, stepID string) (flowdef.Text, bool)
+	// Kick is called after messages were enqueued (the notifier's Kick).
+	Kick    func()
+	Logger  *slog.Logger
+	Metrics Metrics
+}
+
+// Scheduler runs the jobs. Start/Stop run them on cron; RunDue runs what
+// is due at a given time at once.
+type Scheduler struct {
+	cfg    Config
+	log    *slog.Logger
+	owner  string
+	err    error // a bad spec, reported by Start and RunDue
+	tick   cron.Schedule
+	parser cron.Parser
+
+	mu   sync.Mutex
+	seen map[string]bool // dedupe keys known to be taken, to skip work
+	cron *cron.Cron
+	stop context.CancelFunc
+}
+
+// New returns a scheduler. A bad spec or time zone is reported by Start
+// and RunDue.
+func New(cfg Config) *Scheduler {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	cfg.TickSpec = cmp.Or(cfg.TickSpec, "*/30 * * * * *")
+	cfg.DigestSpec = cmp.Or(cfg.DigestSpec, "0 9 * * *")
+	cfg.ReportSpec = cmp.Or(cfg.ReportSpec, "0 9 1 * *")
+	cfg.DefaultTZ = cmp.Or(cfg.DefaultTZ, "Asia/Shanghai")
+	cfg.CatchUp = cmp.Or(cfg.CatchUp, 12*time.Hour)
+	cfg.LockTTL = cmp.Or(cfg.LockTTL, 5*time.Minute)
+	s := &Scheduler{
+		cfg:    cfg,
+		log:    cmp.Or(cfg.Logger, slog.Default()).WithGroup("schedule"),
+		owner:  randomID(),
+		parser: cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor),
+		seen:   map[string]bool{},
+	}
+	var errs []error
+	var err error
+	if s.tick, err = s.parser.Parse(cfg.TickSpec); err != nil {
+		errs = append(errs, fmt.Errorf("tick spec %q: %w", cfg.TickSpec, err))
+	}
+	if _, err := s.parser.Parse(cfg.DigestSpec); err != nil {
+		errs = append(errs, fmt.Errorf("digest spec %q: %w", cfg.DigestSpec, err))
+	}
+	if _, err := s.parser.Parse(cfg.ReportSpec); err != nil {
+		errs = append(errs, fmt.Errorf("report spec %q: %w", cfg.ReportSpec, err))
+	}
+	if _, err := time.LoadLocation(cfg.DefaultTZ); err != nil {
+		errs = append(errs, fmt.Errorf("default time zone %q: %w", cfg.DefaultTZ, err))
+	}
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("no store"))
+	}
+	if cfg.Deduper == nil {
+		errs = append(errs, errors.New("no deduper"))
+	}
+	if len(errs) > 0 {
+		s.err = fmt.Errorf("schedule: %w", errors.Join(errs...))
+	}
+	return s
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics on a broken system)
+	return hex.EncodeToString(b)
+}
+
+// Start runs the jobs on cron until Stop or ctx ends: Tick on TickSpec,
+// and once a minute the digests and reports that became due.
+func (s *Scheduler) Start(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cron != nil {
+		return errors.New("schedule: already started")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c := cron.New(cron.WithParser(s.parser), cron.WithLocation(time.UTC),
+		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	c.Schedule(s.tick, cron.FuncJob(func() {
+		if err := s.runTick(ctx, s.cfg.Clock()); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "tick", "err", err)
+		}
+	}))
+	every, _ := s.parser.Parse("0 * * * * *")
+	c.Schedule(every, cron.FuncJob(func() {
+		now := s.cfg.Clock()
+		if err := s.runDigests(ctx, now); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "digests", "err", err)
+		}
+		if err := s.runReports(ctx, now); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "reports", "err", err)
+		}
+	}))
+	c.Start()
+	s.cron, s.stop = c, cancel
+	return nil
+}
+
+// Stop stops the cron and waits for running jobs to finish.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	c, cancel := s.cron, s.stop
+	s.cron, s.stop = nil, nil
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	cancel()
+	<-c.Stop().Done()
+}
+
+// RunDue runs everything due at now at once: Tick(now), the digests and
+// the reports whose time lies within CatchUp before now and that were not
+// sent yet. The playground calls it after moving the clock.
+func (s *Scheduler) RunDue(ctx context.Context, now time.Time) error {
+	if s.err != nil {
+		return s.err
+	}
+	return errors.Join(s.runTick(ctx, now), s.runDigests(ctx, now), s.runReports(ctx, now))
+}
+
+// locked runs fn if this replica gets job's lock; ran is false otherwise.
+func (s *Scheduler) locked(ctx context.Context, job string, fn func() error) (ran bool, err error) {
+	if s.cfg.Locker == nil {
+		return true, fn()
+	}
+	name := "flowbot:job:" + job
+	ok, err := s.cfg.Locker.TryLock(ctx, name, s.owner, s.cfg.LockTTL)
+	if err != nil {
+		return false, fmt.Errorf("lock job %s: %w", job, err)
+	}
+	if !ok {
+		s.log.DebugContext(ctx, "job runs on another replica", "job", job)
+		return false, nil
+	}
+	defer func() {
+		if uerr := s.cfg.Locker.Unlock(context.WithoutCancel(ctx), name, s.owner); uerr != nil {
+			s.log.WarnContext(ctx, "unlock job", "job", job, "err", uerr)
+		}
+	}()
+	return true, fn()
+}
+
+func (s *Scheduler) runTick(ctx context.Context, now time.Time) error {
+	if s.cfg.Ticker == nil {
+		return nil
+	}
+	_, err := s.locked(ctx, JobTick, func() error {
+		start := time.Now()
+		res, err := s.cfg.Ticker.Tick(ctx, now)
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.TickDuration(time.Since(start))
+		}
+		if err != nil {
+			return fmt.Errorf("tick at %s: %w", now.Format(time.RFC3339), err)
+		}
+		if res != (flows.TickResult{}) {
+			s.log.InfoContext(ctx, "tick", "reminded", res.Reminded, "escalated", res.Escalated, "timed_out", res.TimedOut)
+			s.kick()
+		}
+		return nil
+	})
+	return err
+}
+
+func (s *Scheduler) kick() {
+	if s.cfg.Kick != nil {
+		s.cfg.Kick()
+	}
+}
+
+// zone returns the location of u (DefaultTZ when unset or unknown).
+func (s *Scheduler) zone(u *flows.User) *time.Location {
+	if u.TZ != "" {
+		if loc, err := time.LoadLocation(u.TZ); err == nil {
+			return loc
+		}
+		s.log.Warn("unknown time zone, using the default", "user", u.ID, "tz", u.TZ)
+	}
+	loc, err := time.LoadLocation(s.cfg.DefaultTZ)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// lastDue returns the latest time of spec in loc that is <= now and later
+// than now-CatchUp; ok is false when there is none.
+func (s *Scheduler) lastDue(spec string, loc *time.Location, now time.Time) (time.Time, bool) {
+	sched, err := s.parser.Parse(spec)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if ss, ok := sched.(*cron.SpecSchedule); ok {
+		ss.Location = loc
+	}
+	t := sched.Next(now.Add(-s.cfg.CatchUp).In(loc))
+	if t.IsZero() || t.After(now) {
+		return time.Time{}, false
+	}
+	for range 100000 {
+		n := sched.Next(t)
+		if n.IsZero() || n.After(now) {
+			break
+		}
+		t = n
+	}
+	return t, true
+}
+
+// claim reports whether key is not taken yet and takes it.
+func (s *Scheduler) claim(ctx context.Context, key string) (bool, error) {
+	first, err := s.cfg.Deduper.FirstSeen(ctx, key, 48*time.Hour)
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", key, err)
+	}
+	s.markSeen(key)
+	return first, nil
+}
+
+func (s *Scheduler) wasSeen(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[key]
+}
+
+func (s *Scheduler) markSeen(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen) > 100000 {
+		clear(s.seen) // only a shortcut; the Deduper is the truth
+	}
+	s.seen[key] = true
+}
+
+// forget releases key after a failed send, when the Deduper can.
+func (s *Scheduler) forget(ctx context.Context, key string) {
+	s.mu.Lock()
+	delete(s.seen, key)
+	s.mu.Unlock()
+	if f, ok := s.cfg.Deduper.(bots.DedupeForgetter); ok {
+		if err := f.Forget(context.WithoutCancel(ctx), key); err != nil {
+			s.log.WarnContext(ctx, "forget dedupe key", "key", key, "err", err)
+		}
+	}
+}
+
+// enqueue writes a text message for user to the outbox.
+func (s *Scheduler) enqueue(ctx context.Context, to string, text flowdef.Text, now time.Time) error {
+	data, err := textData(text)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.Update(ctx, func(tx flows.Tx) error {
+		return tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgText, Recipient: to, Data: data,
+			Status: flows.OutboxPending, NextAt: now, CreatedAt: now})
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue message to %s: %w", to, err)
+	}
+	return nil
+}

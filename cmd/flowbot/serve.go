@@ -1,0 +1,406 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowbot/flowbot/adapters/web"
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/notify"
+	"github.com/flowbot/flowbot/bots/schedule"
+	"github.com/flowbot/flowbot/examples"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/orgfile"
+	"github.com/flowbot/flowbot/flows/workcal"
+	"github.com/flowbot/flowbot/store/sqlite"
+)
+
+// shiftClock is the engine's clock: real time plus an offset that the
+// playground's demo control moves forward.
+type shiftClock struct{ offset atomic.Int64 }
+
+func (c *shiftClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *shiftClock) Advance(d time.Duration) time.Time {
+	c.offset.Add(int64(d))
+	return c.Now()
+}
+
+// app is one running flowbot process: everything `serve` wires together.
+type app struct {
+	cfg      Config
+	log      *slog.Logger
+	store    flows.Store
+	state    kvStores
+	clock    *shiftClock
+	engine   *flows.Engine
+	bot      *bots.Bot
+	notifier *notify.Notifier
+	sched    *schedule.Scheduler
+	web      *web.Adapter
+	metrics  *metrics
+	mux      *http.ServeMux
+	closers  []func() error
+}
+
+// kvStores are the chat layer's state, dedupe and locks, and a readiness
+// check of where they live.
+type kvStores struct {
+	state  bots.StateStore
+	dedupe bots.Deduper
+	locker bots.Locker
+	ping   func(ctx context.Context) error
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	cfgPath := fset.String("config", "", "config file (default: built-in defaults)")
+	addr := fset.String("addr", "", "listen address (overrides http.addr)")
+	if err := fset.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.HTTP.Addr = *addr
+	} else if env := os.Getenv("FLOWBOT_HTTP_ADDR"); env != "" && *cfgPath == "" {
+		cfg.HTTP.Addr = env
+	}
+	a, err := newApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
+	}
+	fmt.Fprintf(stdout, "flowbot is running: open http://%s/ui/\n", ln.Addr())
+	return a.serve(ctx, ln)
+}
+
+func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newApp opens the stores, loads flows and directory, and wires the engine,
+// bot, notifier, scheduler and adapters.
+func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error) {
+	a := &app{cfg: cfg, log: newLogger(cfg.Log, logw), clock: &shiftClock{}, mux: http.NewServeMux()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.store, err = openStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.store.Close)
+	if a.state, err = openKV(ctx, cfg, a.store); err != nil {
+		return nil, err
+	}
+	cal, err := loadCalendar(cfg.Calendar.File)
+	if err != nil {
+		return nil, err
+	}
+	a.engine = flows.New(flows.Config{Store: a.store, Clock: a.clock, Calendar: cal, UrgeInterval: cfg.Engine.UrgeInterval, Logger: a.log})
+	if err := a.loadDirectory(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.publishFlows(ctx); err != nil {
+		return nil, err
+	}
+	a.metrics = newMetrics(a.store)
+	a.bot = bots.New(bots.Config{
+		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
+		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, AdminContact: cfg.Bot.AdminContact,
+	})
+	messengers := map[string]bots.Messenger{}
+	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
+	if cfg.Playground.Enabled {
+		a.web = web.New(web.Config{
+			Handler: h, Users: a.webUsers, Now: a.clock.Now, Demo: cfg.Playground.Demo, Logger: a.log,
+			Advance: a.advance,
+		})
+		messengers["web"] = a.web
+		a.mux.Handle("/ui/", http.StripPrefix("/ui", a.web.Handler()))
+		a.mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	}
+	if err := a.wireFeishu(ctx, h, messengers); err != nil {
+		return nil, err
+	}
+	a.notifier = notify.New(notify.Config{
+		Store: a.store, Renderer: a.bot, Messengers: messengers, HTTP: a.engine, Clock: a.clock.Now,
+		Lease: cfg.Notifier.Lease, Batch: cfg.Notifier.Batch, Workers: cfg.Notifier.Workers, Poll: cfg.Notifier.Poll,
+		Logger: a.log, Metrics: a.metrics,
+	})
+	a.sched, err = schedule.New(schedule.Config{
+		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, Clock: a.clock.Now,
+		TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
+		Logger: a.log, Metrics: a.metrics, OnEnqueue: a.kick,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	a.routes()
+	return a, nil
+}
+
+// kick wakes the notifier: an engine call may have written messages.
+func (a *app) kick() {
+	if a.notifier != nil {
+		a.notifier.Kick()
+	}
+}
+
+// advance is the playground's demo clock control: move the clock, run what
+// became due (reminders, escalations, digests), deliver at once.
+func (a *app) advance(ctx context.Context, d time.Duration) (time.Time, error) {
+	if d <= 0 || d > 31*24*time.Hour {
+		return a.clock.Now(), fmt.Errorf("advance: %s is out of range (0, 31 days]", d)
+	}
+	now := a.clock.Advance(d)
+	if err := a.sched.RunDue(ctx, now); err != nil {
+		return now, fmt.Errorf("run due work: %w", err)
+	}
+	a.kick()
+	return now, nil
+}
+
+func (a *app) webUsers(ctx context.Context) ([]web.User, error) {
+	users, err := a.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	depts, err := a.store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, d := range depts {
+		names[d.ID] = d.Name
+		if d.NameEN != "" {
+			names[d.ID] = d.Name + " / " + d.NameEN
+		}
+	}
+	out := make([]web.User, 0, len(users))
+	for _, u := range users {
+		if _, ok := u.Platforms["web"]; !ok {
+			continue
+		}
+		out = append(out, web.User{ID: u.Platforms["web"], Name: u.Name, Department: names[u.Dept], Roles: u.Roles, Locale: u.Locale})
+	}
+	return out, nil
+}
+
+func (a *app) routes() {
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
+}
+
+// readyz reports each dependency: 200 when all answer, 503 otherwise.
+func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]error{}
+	_, checks["database"] = a.store.OutboxDepth(ctx)
+	if a.state.ping != nil {
+		checks["state"] = a.state.ping(ctx)
+	}
+	status := http.StatusOK
+	names := sortedKeys(checks)
+	var body []byte
+	for _, n := range names {
+		line := n + ": ok\n"
+		if err := checks[n]; err != nil {
+			status = http.StatusServiceUnavailable
+			line = n + ": " + err.Error() + "\n"
+		}
+		body = append(body, line...)
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// serve runs HTTP, the notifier and the scheduler until ctx ends, then
+// shuts down gracefully: in-flight requests finish first.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := a.notifier.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("notifier stopped", "err", err)
+		}
+	}()
+	a.sched.Start(bg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.cfg.Database.Driver)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		a.log.Warn("shutdown", "err", serr)
+	}
+	a.sched.Stop()
+	stopBG()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+// loadDirectory imports directory.file at start, or the example company
+// when no file is configured and the directory is empty.
+func (a *app) loadDirectory(ctx context.Context) error {
+	name, src := a.cfg.Directory.File, []byte(nil)
+	if name != "" {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read directory file: %w", err)
+		}
+		src = b
+	} else {
+		users, err := a.store.Users(ctx)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		if len(users) > 0 {
+			return nil
+		}
+		if src, err = examples.FS.ReadFile("org.yaml"); err != nil {
+			return fmt.Errorf("read example company: %w", err)
+		}
+		name = "org.yaml"
+	}
+	users, depts, err := orgfile.Parse(filepath.Base(name), src)
+	if err != nil {
+		return fmt.Errorf("directory %s: %w", name, err)
+	}
+	if err := a.store.ReplaceDirectory(ctx, users, depts); err != nil {
+		return fmt.Errorf("import directory: %w", err)
+	}
+	a.log.Info("directory loaded", "file", name, "users", len(users), "departments", len(depts))
+	return nil
+}
+
+// publishFlows publishes every flow of flows.dir (or the examples); a
+// changed file becomes a new version.
+func (a *app) publishFlows(ctx context.Context) error {
+	srcs := map[string][]byte{}
+	if dir := a.cfg.Flows.Dir; dir != "" {
+		matches, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
+		if err != nil {
+			return fmt.Errorf("list flows: %w", err)
+		}
+		for _, m := range matches {
+			b, err := os.ReadFile(m)
+			if err != nil {
+				return fmt.Errorf("read flow: %w", err)
+			}
+			srcs[m] = b
+		}
+	} else {
+		var err error
+		if srcs, err = embeddedFlows(); err != nil {
+			return err
+		}
+	}
+	names := sortedKeys(srcs)
+	sort.Strings(names)
+	var errs []error
+	for _, n := range names {
+		d, v, err := a.engine.PublishFlow(ctx, n, srcs[n])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		a.log.Info("flow published", "flow", d.ID, "version", v)
+	}
+	return errors.Join(errs...)
+}
+
+func loadCalendar(file string) (*workcal.Calendar, error) {
+	var src []byte
+	var err error
+	if file == "" {
+		src, err = examples.FS.ReadFile("calendar.yaml")
+	} else {
+		src, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read calendar: %w", err)
+	}
+	cal, err := workcal.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("calendar %s: %w", file, err)
+	}
+	return cal, nil
+}
+
+// openStore opens the configured database; opening runs its migrations.
+func openStore(ctx context.Context, cfg Config) (flows.Store, error) {
+	switch cfg.Database.Driver {
+	case "postgres":
+		return openPostgres(ctx, cfg.Database.Postgres)
+	default:
+		db, err := sqlite.Open(ctx, cfg.Database.SQLite)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", cfg.Database.SQLite, err)
+		}
+		return db, nil
+	}
+}
+
+// openKV picks where conversation state, dedupe keys and locks live:
+// Redis when enabled, else the SQLite database.
+func openKV(ctx context.Context, cfg Config, st flows.Store) (kvStores, error) {
+	if cfg.Redis.Enabled {
+		return openRedis(ctx, cfg.Redis)
+	}
+	db, ok := st.(*sqlite.DB)
+	if !ok {
+		return kvStores{}, errors.New("config: redis.enabled: with database.driver postgres, Redis must be enabled for conversation state, dedupe and locks")
+	}
+	return kvStores{state: db.StateStore(), dedupe: db.Deduper(), locker: db.Locker()}, nil
+}

@@ -1,0 +1,73 @@
+package flowdef_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+)
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(goodFlow))
+	files, _ := filepath.Glob("../../examples/flows/*.yaml")
+	for _, name := range files {
+		if src, err := os.ReadFile(name); err == nil {
+			f.Add(src)
+		}
+	}
+	f.Add([]byte("id: x\nsteps: [{id: s, when: 'a >', approvers: [{role: hr}]}]\n"))
+	f.Add([]byte("- [\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		d, err := flowdef.Parse("f.yaml", src)
+		if err != nil {
+			require.Nil(t, d)
+			var errs flowdef.Errors
+			require.True(t, errors.As(err, &errs), "mistakes come as Errors, got %T", err)
+			require.NotEmpty(t, errs)
+			for _, e := range errs {
+				require.Positive(t, e.Line)
+				require.NotEmpty(t, e.Msg)
+			}
+			return
+		}
+		// A definition that parses parses again the same, and its parts work.
+		again, err := flowdef.Parse("f.yaml", src)
+		require.NoError(t, err)
+		require.Equal(t, d.ID, again.ID)
+		require.NotEmpty(t, d.Steps)
+		env := d.Env(nil, flowdef.Applicant{})
+		for i := range d.Steps {
+			_, err := d.Steps[i].Applies(env)
+			_ = err // a runtime error (e.g. division) is allowed, a panic is not
+		}
+		_ = flowdef.Mermaid(d)
+		_, _ = d.CheckForm(map[string]any{}, now)
+	})
+}
+
+func FuzzParseInput(f *testing.F) {
+	fields := []*flowdef.Field{moneyField, usdField, numField, dateField, rangeField, selectField, multiField, boolField, textField, userField}
+	for i, s := range []string{"¥1,234.50", "$12", "3", "2026-12-01", "12-01 至 12-03", "病假", "red, 3", "是", "hi", "@lilei", "9999999999999999.99", "-0.5"} {
+		f.Add(uint8(i), s)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, text string) {
+		fld := fields[int(which)%len(fields)]
+		v, err := flowdef.ParseInput(fld, text, now)
+		if err != nil {
+			var ve *flowdef.ValueError
+			require.True(t, errors.As(err, &ve), "got %T", err)
+			require.NotEmpty(t, ve.Reason.EN)
+			require.NotEmpty(t, ve.Reason.ZH)
+			return
+		}
+		// A parsed value is canonical: normalizing it again changes nothing.
+		again, err := flowdef.Normalize(fld, v, now)
+		require.NoError(t, err)
+		require.Equal(t, v, again)
+		require.NotPanics(t, func() { flowdef.FormatValue(fld, v, "zh-CN") })
+	})
+}

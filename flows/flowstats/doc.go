@@ -1,0 +1,11 @@
+// Package flowstats computes process statistics from the event log, the
+// instances and the tasks of a flows.Store: per flow, step, approver and
+// department it counts requests by outcome and measures the median and p90
+// time to a decision, the rejection and overdue rates and the bottleneck
+// step; PredictFinish gives an ETA for a new request from history.
+//
+// Load reads the rows a query needs; Build and the other functions are pure
+// functions over loaded rows, so that one load can serve many reports (the
+// daily digest builds one per manager). The package is read-only: it never
+// writes to the store. It imports flows (and flows/flowdef) only.
+package flowstats

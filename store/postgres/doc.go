@@ -1,0 +1,20 @@
+// Package postgres implements flows.Store on PostgreSQL with pgx (pgxpool),
+// for running several flowbot replicas against one database.
+//
+// The schema (migrations/*.sql, embedded) keeps the table and column names
+// of store/sqlite; times are timestamptz at millisecond precision and come
+// back in UTC; form and event data are bytea, returned byte for byte.
+// Migrations run at Open under a transaction-free advisory lock scoped to
+// the current schema, so replicas starting together migrate once.
+//
+// Concurrency: Update runs at READ COMMITTED; Tx.UpdateInstance is an
+// optimistic write (WHERE id = $1 AND rev = $2) that reports
+// flows.ErrConflict when the revision moved. Unique violations,
+// serialization failures and deadlocks are flows.ErrConflict too; missing
+// rows are flows.ErrNotFound. ClaimOutbox takes messages with
+// FOR UPDATE SKIP LOCKED, so concurrent notifiers never get the same
+// message within its lease.
+//
+// This package imports flows for its types and never imports bots'
+// users, adapters or cmd.
+package postgres

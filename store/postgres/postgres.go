@@ -1,0 +1,252 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	_ flows.Store = (*DB)(nil)
+	_ flows.Tx    = (*tx)(nil)
+)
+
+// DefaultConnectTimeout bounds how long a connection attempt may take, so
+// that calls fail fast while the database is down.
+const DefaultConnectTimeout = 2 * time.Second
+
+// DB is a flowbot database in PostgreSQL. It is safe for concurrent use.
+type DB struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// Open connects to the database at url (a postgres:// URL or a keyword/value
+// DSN) and runs the migrations not yet applied.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: parse url: %w", err)
+	}
+	return OpenConfig(ctx, cfg, nil)
+}
+
+// OpenConfig is Open with a parsed pool configuration (to set search_path,
+// pool sizes...) and a logger (nil: slog.Default()). A zero ConnectTimeout
+// becomes DefaultConnectTimeout.
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) (*DB, error) {
+	if cfg == nil {
+		return nil, errors.New("open postgres: nil config")
+	}
+	cfg = cfg.Copy()
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db := &DB{pool: pool, log: log.With("store", "postgres")}
+	if err := db.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pool. Closing twice is harmless.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range ents {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, each in its own transaction, while holding an
+// advisory lock for the current schema: replicas migrating at once wait for
+// each other and apply each migration once. It is idempotent.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	const lockKey = `hashtextextended('flowbot migrate ' || current_schema(), 0)`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`); err != nil {
+		return fmt.Errorf("migrate: take advisory lock: %w", err)
+	}
+	defer func() {
+		// Unlock even if ctx is done; a lost connection drops the lock anyway.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(`+lockKey+`)`); err != nil {
+			db.log.WarnContext(ctx, "release migration lock", "err", err)
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		applied, err := applyMigration(ctx, conn.Conn(), m)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if applied {
+			db.log.InfoContext(ctx, "applied migration", "name", m.name)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (bool, error) {
+	applied := false
+	err := pgx.BeginFunc(ctx, conn, func(t pgx.Tx) error {
+		var n int
+		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+			return fmt.Errorf("check applied: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := t.Exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		applied = true
+		return nil
+	})
+	return applied, err
+}
+
+// Update runs fn in one read-write transaction (READ COMMITTED). fn's error
+// is returned unchanged after rollback.
+func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
+	return db.inTx(ctx, true, func(t *tx) error { return fn(t) })
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(tx flows.Tx) error) error {
+	return db.inTx(ctx, false, func(t *tx) error { return fn(t) })
+}
+
+// inTx runs fn in a transaction; fn's error comes back unchanged, commit
+// errors are mapped (serialization failure: flows.ErrConflict).
+func (db *DB) inTx(ctx context.Context, write bool, fn func(t *tx) error) (err error) {
+	opts := pgx.TxOptions{AccessMode: pgx.ReadWrite}
+	what := "write"
+	if !write {
+		opts.AccessMode, what = pgx.ReadOnly, "read"
+	}
+	pt, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin %s transaction: %w", what, mapErr(err))
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked
+			_ = pt.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(&tx{ctx: ctx, tx: pt, write: write}); err != nil {
+		done = true
+		_ = pt.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	done = true
+	if err := pt.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns "no rows" into flows.ErrNotFound and unique violations,
+// serialization failures and deadlocks into flows.ErrConflict, keeping the
+// original error in the chain.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return flows.ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505", // unique_violation
+			"40001", // serialization_failure
+			"40P01": // deadlock_detected
+			return fmt.Errorf("%w: %w", flows.ErrConflict, err)
+		}
+	}
+	return err
+}

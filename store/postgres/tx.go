@@ -1,0 +1,251 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// errReadOnly is returned by a write method of a View transaction.
+var errReadOnly = errors.New("write in a read-only transaction (use Update)")
+
+// tx implements flows.Tx. It lives only for one Update or View call, which
+// is why it may carry that call's context.
+type tx struct {
+	ctx   context.Context
+	tx    pgx.Tx
+	write bool
+}
+
+func (t *tx) mustWrite(op string) error {
+	if !t.write {
+		return fmt.Errorf("%s: %w", op, errReadOnly)
+	}
+	return nil
+}
+
+// NextNumber returns the next number (1, 2, ...) of the sequence key.
+func (t *tx) NextNumber(key string) (int, error) {
+	if err := t.mustWrite("next number"); err != nil {
+		return 0, err
+	}
+	if key == "" {
+		return 0, errors.New("next number: empty key")
+	}
+	var n int
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO sequences (key, value) VALUES ($1, 1)
+		ON CONFLICT (key) DO UPDATE SET value = sequences.value + 1 RETURNING value`, key).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next number %q: %w", key, mapErr(err))
+	}
+	return n, nil
+}
+
+// CreateInstance inserts in and sets in.ID and in.Rev = 1.
+func (t *tx) CreateInstance(in *flows.Instance) error {
+	if err := t.mustWrite("create instance"); err != nil {
+		return err
+	}
+	if in == nil {
+		return errors.New("create instance: nil instance")
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO instances (number, flow_id, flow_version, applicant, status, form,
+		step_index, step_id, created_at, updated_at, closed_at, last_urge_at, rev)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING id`,
+		in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
+		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("create instance %s: %w", in.Number, mapErr(err))
+	}
+	in.ID, in.Rev = id, 1
+	return nil
+}
+
+// Instance returns instance id or flows.ErrNotFound.
+func (t *tx) Instance(id int64) (*flows.Instance, error) {
+	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceCols+` FROM instances WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get instance %d: %w", id, mapErr(err))
+	}
+	return in, nil
+}
+
+// InstanceByNumber returns the instance numbered number or flows.ErrNotFound.
+func (t *tx) InstanceByNumber(number string) (*flows.Instance, error) {
+	if number == "" {
+		return nil, fmt.Errorf("get instance by number: empty number: %w", flows.ErrNotFound)
+	}
+	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceCols+` FROM instances WHERE number = $1`, number))
+	if err != nil {
+		return nil, fmt.Errorf("get instance %q: %w", number, mapErr(err))
+	}
+	return in, nil
+}
+
+// UpdateInstance writes in if the stored Rev equals in.Rev and then
+// increments in.Rev; otherwise flows.ErrConflict (flows.ErrNotFound when
+// the instance does not exist).
+func (t *tx) UpdateInstance(in *flows.Instance) error {
+	if err := t.mustWrite("update instance"); err != nil {
+		return err
+	}
+	if in == nil {
+		return errors.New("update instance: nil instance")
+	}
+	tag, err := t.tx.Exec(t.ctx, `UPDATE instances SET number = $1, flow_id = $2, flow_version = $3, applicant = $4,
+		status = $5, form = $6, step_index = $7, step_id = $8, created_at = $9, updated_at = $10, closed_at = $11,
+		last_urge_at = $12, rev = rev + 1 WHERE id = $13 AND rev = $14`,
+		in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
+		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev)
+	if err != nil {
+		return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		var exists bool
+		if err := t.tx.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM instances WHERE id = $1)`, in.ID).Scan(&exists); err != nil {
+			return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
+		}
+		if !exists {
+			return fmt.Errorf("update instance %d: %w", in.ID, flows.ErrNotFound)
+		}
+		return fmt.Errorf("update instance %d at rev %d: %w", in.ID, in.Rev, flows.ErrConflict)
+	}
+	in.Rev++
+	return nil
+}
+
+// CreateTask inserts tk and sets tk.ID.
+func (t *tx) CreateTask(tk *flows.Task) error {
+	if err := t.mustWrite("create task"); err != nil {
+		return err
+	}
+	if tk == nil {
+		return errors.New("create task: nil task")
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by,
+		auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated,
+		from_user, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		RETURNING id`, taskArgs(tk)...).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, mapErr(err))
+	}
+	tk.ID = id
+	return nil
+}
+
+// Task returns task id or flows.ErrNotFound.
+func (t *tx) Task(id int64) (*flows.Task, error) {
+	tk, err := scanTask(t.tx.QueryRow(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get task %d: %w", id, mapErr(err))
+	}
+	return tk, nil
+}
+
+// UpdateTask overwrites tk; flows.ErrNotFound when it does not exist.
+func (t *tx) UpdateTask(tk *flows.Task) error {
+	if err := t.mustWrite("update task"); err != nil {
+		return err
+	}
+	if tk == nil {
+		return errors.New("update task: nil task")
+	}
+	tag, err := t.tx.Exec(t.ctx, `UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
+		status = $5, comment = $6, decided_by = $7, auto = $8, created_at = $9, started_at = $10, decided_at = $11,
+		remind_at = $12, escalate_at = $13, timeout_at = $14, due_at = $15, reminders = $16, escalated = $17,
+		from_user = $18, note = $19 WHERE id = $20`, append(taskArgs(tk), tk.ID)...)
+	if err != nil {
+		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("update task %d: %w", tk.ID, flows.ErrNotFound)
+	}
+	return nil
+}
+
+// TasksOf returns the tasks of an instance ordered by id.
+func (t *tx) TasksOf(instanceID int64) ([]*flows.Task, error) {
+	rows, _ := t.tx.Query(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE instance_id = $1 ORDER BY id`, instanceID)
+	ts, err := collect(rows, scanTask)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of instance %d: %w", instanceID, mapErr(err))
+	}
+	return ts, nil
+}
+
+// DueTasks returns up to limit (<= 0: 100) pending tasks with DueAt <= now,
+// earliest first, through the partial index tasks_due.
+func (t *tx) DueTasks(now time.Time, limit int) ([]*flows.Task, error) {
+	rows, _ := t.tx.Query(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE status = 'pending' AND due_at <= $1
+		ORDER BY due_at, id LIMIT $2`, ms(now), cmpOr(limit, 100))
+	ts, err := collect(rows, scanTask)
+	if err != nil {
+		return nil, fmt.Errorf("list due tasks: %w", mapErr(err))
+	}
+	return ts, nil
+}
+
+// AppendEvent inserts e and sets e.ID.
+func (t *tx) AppendEvent(e *flows.Event) error {
+	if err := t.mustWrite("append event"); err != nil {
+		return err
+	}
+	if e == nil {
+		return errors.New("append event: nil event")
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type), e.Actor, e.Auto, blob(e.Data), ms(e.At)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, mapErr(err))
+	}
+	e.ID = id
+	return nil
+}
+
+// EventsOf returns the events of an instance in order.
+func (t *tx) EventsOf(instanceID int64) ([]*flows.Event, error) {
+	rows, _ := t.tx.Query(t.ctx, `SELECT `+eventCols+` FROM events WHERE instance_id = $1 ORDER BY id`, instanceID)
+	es, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("list events of instance %d: %w", instanceID, mapErr(err))
+	}
+	return es, nil
+}
+
+// Enqueue inserts m as a pending message and sets m.ID and m.Status.
+func (t *tx) Enqueue(m *flows.OutboxMessage) error {
+	if err := t.mustWrite("enqueue"); err != nil {
+		return err
+	}
+	if m == nil {
+		return errors.New("enqueue: nil message")
+	}
+	if m.Kind == "" {
+		return errors.New("enqueue: message without kind")
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
+		attempts, next_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8) RETURNING id`,
+		string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID, blob(m.Data), ms(m.NextAt), ms(m.CreatedAt)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
+	}
+	m.ID, m.Status, m.Attempts, m.LastError, m.DeliveredAt = id, flows.OutboxPending, 0, "", nil
+	return nil
+}
+
+func cmpOr(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,203 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// ErrUnavailable is wrapped by every error caused by Redis not answering
+// (refused or dropped connection, timeout, server loading or read-only).
+var ErrUnavailable = errors.New("redis: unavailable")
+
+// Store implements bots.StateStore, bots.Deduper and bots.Locker on Redis.
+// It is safe for concurrent use.
+type Store struct {
+	client goredis.UniversalClient
+	prefix string
+	owned  bool // Close closes client
+}
+
+var (
+	_ bots.StateStore = (*Store)(nil)
+	_ bots.Deduper    = (*Store)(nil)
+	_ bots.Locker     = (*Store)(nil)
+)
+
+// New returns a Store using client, with every key starting with prefix.
+// Closing the client stays the caller's job.
+func New(client goredis.UniversalClient, prefix string) *Store {
+	return &Store{client: client, prefix: prefix}
+}
+
+// Close closes the client if Open created it.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("redis: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return wrap(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Get returns the value of key; ok is false when absent or expired.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if key == "" {
+		return nil, false, errors.New("redis: get state: empty key")
+	}
+	val, err := s.client.Get(ctx, s.prefix+"state:"+key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, wrap(ctx, fmt.Sprintf("get state %q", key), err)
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	return val, true, nil
+}
+
+// Set stores val under key for ttl (> 0).
+func (s *Store) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if err := check("set state", key, ttl); err != nil {
+		return err
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	if err := s.client.Set(ctx, s.prefix+"state:"+key, val, roundTTL(ttl)).Err(); err != nil {
+		return wrap(ctx, fmt.Sprintf("set state %q", key), err)
+	}
+	return nil
+}
+
+// Delete removes key; an absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if key == "" {
+		return errors.New("redis: delete state: empty key")
+	}
+	if err := s.client.Del(ctx, s.prefix+"state:"+key).Err(); err != nil {
+		return wrap(ctx, fmt.Sprintf("delete state %q", key), err)
+	}
+	return nil
+}
+
+// FirstSeen records key for ttl (SET NX PX) and reports whether it was not
+// already recorded.
+func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := check("dedupe", key, ttl); err != nil {
+		return false, err
+	}
+	first, err := s.client.SetNX(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl)).Result()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("dedupe %q", key), err)
+	}
+	return first, nil
+}
+
+// renewScript extends the lease KEYS[1] to ARGV[2] ms if ARGV[1] holds it.
+var renewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`)
+
+// unlockScript deletes the lease KEYS[1] if ARGV[1] holds it.
+var unlockScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+// TryLock takes lock name for owner for ttl (SET NX PX), or renews it when
+// owner already holds it, and reports whether owner holds it now.
+func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	if err := check("lock", name, ttl); err != nil {
+		return false, err
+	}
+	if owner == "" {
+		return false, fmt.Errorf("redis: lock %q: empty owner", name)
+	}
+	key := s.prefix + "lock:" + name
+	took, err := s.client.SetNX(ctx, key, owner, roundTTL(ttl)).Result()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("lock %q for %s", name, owner), err)
+	}
+	if took {
+		return true, nil
+	}
+	n, err := renewScript.Run(ctx, s.client, []string{key}, owner, roundTTL(ttl).Milliseconds()).Int()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("renew lock %q for %s", name, owner), err)
+	}
+	return n == 1, nil
+}
+
+// Unlock releases lock name if owner holds it; otherwise it does nothing.
+func (s *Store) Unlock(ctx context.Context, name, owner string) error {
+	if name == "" {
+		return errors.New("redis: unlock: empty name")
+	}
+	if owner == "" {
+		return fmt.Errorf("redis: unlock %q: empty owner", name)
+	}
+	if err := unlockScript.Run(ctx, s.client, []string{s.prefix + "lock:" + name}, owner).Err(); err != nil {
+		return wrap(ctx, fmt.Sprintf("unlock %q for %s", name, owner), err)
+	}
+	return nil
+}
+
+func check(op, key string, ttl time.Duration) error {
+	if key == "" {
+		return fmt.Errorf("redis: %s: empty key", op)
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("redis: %s %q: ttl must be positive, got %s", op, key, ttl)
+	}
+	return nil
+}
+
+// roundTTL rounds ttl up to whole milliseconds, the precision of PX.
+func roundTTL(ttl time.Duration) time.Duration {
+	return (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// wrap adds what was being done to err, and ErrUnavailable when err says
+// Redis could not be reached (not a reply error, not the caller's own
+// cancelled context).
+func wrap(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	if isReplyError(err) {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	return fmt.Errorf("redis: %s: %w: %w", op, ErrUnavailable, err)
+}
+
+// isReplyError reports whether Redis answered with an error that is about
+// the command, not about the server being unable to serve.
+func isReplyError(err error) bool {
+	var rerr goredis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	return !goredis.IsLoadingError(err) && !goredis.IsReadOnlyError(err) &&
+		!goredis.IsClusterDownError(err) && !goredis.IsTryAgainError(err) &&
+		!goredis.IsMasterDownError(err)
+}

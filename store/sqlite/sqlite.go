@@ -1,0 +1,322 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/flows"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	_ flows.Store     = (*DB)(nil)
+	_ bots.StateStore = (*stateStore)(nil)
+	_ bots.Deduper    = (*deduper)(nil)
+	_ bots.Locker     = (*locker)(nil)
+	_ flows.Tx        = (*tx)(nil)
+)
+
+// DB is a flowbot database in one SQLite file. It is safe for concurrent use.
+type DB struct {
+	path   string
+	log    *slog.Logger
+	writer *sql.DB // one connection: all writes queue here
+	reader *sql.DB // read-only pool
+	ws     *stmts  // statements prepared on the writer
+	rs     *stmts  // statements prepared on the reader pool
+
+	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option changes how Open sets up the database.
+type Option func(*options)
+
+type options struct {
+	log         *slog.Logger
+	readers     int
+	busyTimeout time.Duration
+	cacheKiB    int
+}
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithReaders sets the size of the read connection pool (default
+// max(4, GOMAXPROCS)).
+func WithReaders(n int) Option { return func(o *options) { o.readers = n } }
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process before failing (default 5s).
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// WithCacheSize sets SQLite's page cache per connection in KiB (default 16384).
+func WithCacheSize(kib int) Option { return func(o *options) { o.cacheKiB = kib } }
+
+// Open opens (creating if needed) the database file at path and runs the
+// migrations not yet applied.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	o := options{
+		log:         slog.Default(),
+		readers:     max(4, runtime.GOMAXPROCS(0)),
+		busyTimeout: 5 * time.Second,
+		cacheKiB:    16384,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	switch {
+	case path == "":
+		return nil, errors.New("open sqlite: empty path")
+	case path == ":memory:" || strings.Contains(path, "mode=memory"):
+		return nil, errors.New("open sqlite: in-memory databases are not supported (reader and writer pools need one file); use a file in a temp dir")
+	case strings.ContainsAny(path, "?#"):
+		return nil, fmt.Errorf("open sqlite %q: path must not contain '?' or '#'", path)
+	case o.readers < 1:
+		return nil, fmt.Errorf("open sqlite: readers must be >= 1, got %d", o.readers)
+	case o.busyTimeout < 0:
+		return nil, fmt.Errorf("open sqlite: negative busy timeout %s", o.busyTimeout)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	db := &DB{path: path, log: o.log.With("store", "sqlite")}
+
+	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
+		"&_pragma=cache_size(-" + strconv.Itoa(max(o.cacheKiB, 64)) + ")"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	db.writer = w
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+
+	r, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(o.readers)
+	r.SetMaxIdleConns(o.readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	db.reader = r
+
+	if db.ws, err = prepare(ctx, w, true); err == nil {
+		db.rs, err = prepare(ctx, r, false)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both connection pools. Closing twice is harmless.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
+	var errs []error
+	for _, s := range []*stmts{db.ws, db.rs} {
+		if s != nil {
+			errs = append(errs, s.close())
+		}
+	}
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close sqlite %s: %w", db.path, err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range ents {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, each in its own transaction. It is idempotent and
+// safe against a concurrent Migrate in another process.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		applied, err := db.applyMigration(ctx, m)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if applied {
+			db.log.InfoContext(ctx, "applied migration", "name", m.name)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m migration) (applied bool, err error) {
+	t, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = t.Rollback()
+		}
+	}()
+	var n int
+	if err := t.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return false, fmt.Errorf("check applied: %w", err)
+	}
+	if n > 0 {
+		return false, t.Rollback()
+	}
+	if _, err := t.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("run: %w", err)
+	}
+	if _, err := t.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		return false, fmt.Errorf("record: %w", err)
+	}
+	if err := t.Commit(); err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	return true, nil
+}
+
+// Update runs fn in one write transaction (BEGIN IMMEDIATE on the single
+// writer connection). fn's error is returned unchanged after rollback.
+func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
+	return db.write(ctx, func(t *tx) error { return fn(t) })
+}
+
+// View runs fn in a read-only transaction on the reader pool.
+func (db *DB) View(ctx context.Context, fn func(tx flows.Tx) error) error {
+	return db.read(ctx, func(t *tx) error { return fn(t) })
+}
+
+func (db *DB) write(ctx context.Context, fn func(t *tx) error) (err error) {
+	st, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", mapErr(err))
+	}
+	t := &tx{ctx: ctx, tx: st, st: db.ws, write: true}
+	done := false
+	defer func() {
+		if !done {
+			_ = st.Rollback() // fn panicked
+		}
+	}()
+	if err := fn(t); err != nil {
+		done = true
+		_ = st.Rollback()
+		return err
+	}
+	done = true
+	if err := st.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
+	st, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", mapErr(err))
+	}
+	defer func() { _ = st.Rollback() }()
+	return fn(&tx{ctx: ctx, tx: st, st: db.rs})
+}
+
+// mapErr turns SQLite's unique/primary-key violations into flows.ErrConflict
+// and sql.ErrNoRows into flows.ErrNotFound, keeping the original text.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return flows.ErrNotFound
+	}
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %s", flows.ErrConflict, se.Error())
+		}
+	}
+	return err
+}

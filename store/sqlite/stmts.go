@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// stmts are the hot statements, prepared once per pool at Open. Inside a
+// transaction they are bound with Tx.StmtContext, which reuses the
+// connection's prepared statement.
+type stmts struct {
+	nextNumber, insInstance, instance, instanceByNumber, updInstance, instanceExists,
+	insTask, task, updTask, tasksOf, dueTasks, insEvent, eventsOf, enqueue *sql.Stmt
+	all []*sql.Stmt
+}
+
+const (
+	qNextNumber       = `INSERT INTO sequences (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`
+	qInsInstance      = `INSERT INTO instances (number, flow_id, flow_version, applicant, status, form, step_index, step_id, created_at, updated_at, closed_at, last_urge_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+	qInstance         = `SELECT ` + instanceCols + ` FROM instances WHERE id = ?`
+	qInstanceByNumber = `SELECT ` + instanceCols + ` FROM instances WHERE number = ? AND number <> ''`
+	qUpdInstance      = `UPDATE instances SET number = ?, flow_id = ?, flow_version = ?, applicant = ?, status = ?, form = ?, step_index = ?, step_id = ?, created_at = ?, updated_at = ?, closed_at = ?, last_urge_at = ?, rev = rev + 1 WHERE id = ? AND rev = ?`
+	qInstanceExists   = `SELECT count(*) FROM instances WHERE id = ?`
+	qInsTask          = `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qTask             = `SELECT ` + taskCols + ` FROM tasks WHERE id = ?`
+	qUpdTask          = `UPDATE tasks SET instance_id = ?, step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ? WHERE id = ?`
+	qTasksOf          = `SELECT ` + taskCols + ` FROM tasks WHERE instance_id = ? ORDER BY id`
+	// The literal status = 'pending' lets SQLite use the partial index tasks_due.
+	qDueTasks = `SELECT ` + taskCols + ` FROM tasks WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`
+	qInsEvent = `INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qEventsOf = `SELECT ` + eventCols + ` FROM events WHERE instance_id = ? ORDER BY id`
+	qEnqueue  = `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status, attempts, next_at, last_error, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, NULL)`
+)
+
+func prepare(ctx context.Context, db *sql.DB, write bool) (*stmts, error) {
+	s := &stmts{}
+	type item struct {
+		p     **sql.Stmt
+		q     string
+		write bool
+	}
+	items := []item{
+		{&s.nextNumber, qNextNumber, true},
+		{&s.insInstance, qInsInstance, true},
+		{&s.instance, qInstance, false},
+		{&s.instanceByNumber, qInstanceByNumber, false},
+		{&s.updInstance, qUpdInstance, true},
+		{&s.instanceExists, qInstanceExists, false},
+		{&s.insTask, qInsTask, true},
+		{&s.task, qTask, false},
+		{&s.updTask, qUpdTask, true},
+		{&s.tasksOf, qTasksOf, false},
+		{&s.dueTasks, qDueTasks, false},
+		{&s.insEvent, qInsEvent, true},
+		{&s.eventsOf, qEventsOf, false},
+		{&s.enqueue, qEnqueue, true},
+	}
+	for _, it := range items {
+		if it.write && !write {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, it.q)
+		if err != nil {
+			_ = s.close()
+			return nil, fmt.Errorf("prepare %q: %w", it.q, err)
+		}
+		*it.p = st
+		s.all = append(s.all, st)
+	}
+	return s, nil
+}
+
+func (s *stmts) close() error {
+	var errs []error
+	for _, st := range s.all {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
