@@ -38,7 +38,7 @@ func TestApproveClick(t *testing.T) {
 
 	// A second click on the same card: the engine's answer, nothing changes.
 	rep = b.click(t, "cto", button(t, card, "approve"), nil)
-	require.Contains(t, rep.Toast, "已结束")
+	require.Contains(t, rep.Toast, "已由 李雷 处理")
 	require.Empty(t, rep.Card.Buttons)
 	require.Contains(t, text(b.say(t, "dev1", "/mine")), "已通过")
 }

@@ -101,17 +101,35 @@ func (e *Engine) FlowInfos(ctx context.Context) ([]FlowInfo, error) {
 
 // FlowByAlias finds a flow by id or alias (case-insensitive).
 func (e *Engine) FlowByAlias(ctx context.Context, alias string) (*flowdef.Definition, error) {
-	alias = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(alias), "/"))
-	defs, err := e.Flows(ctx)
+	fi, err := e.flowByAlias(ctx, alias)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range defs {
-		if strings.ToLower(d.ID) == alias || slices.ContainsFunc(d.Aliases, func(a string) bool { return strings.ToLower(a) == alias }) {
-			return d, nil
+	return fi.Def, nil
+}
+
+// flowByAlias finds the latest version of a flow that is not deleted, by id
+// (one indexed lookup) or else by alias.
+func (e *Engine) flowByAlias(ctx context.Context, alias string) (FlowInfo, error) {
+	alias = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(alias), "/"))
+	fv, err := e.store.Flow(ctx, alias, 0)
+	switch {
+	case err == nil && !fv.Deleted:
+		d, err := e.parsed(fv)
+		return FlowInfo{Def: d, Version: fv.Version}, err
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return FlowInfo{}, fmt.Errorf("load flow %s: %w", alias, err)
+	}
+	infos, err := e.FlowInfos(ctx)
+	if err != nil {
+		return FlowInfo{}, err
+	}
+	for _, fi := range infos {
+		if slices.ContainsFunc(fi.Def.Aliases, func(a string) bool { return strings.ToLower(a) == alias }) {
+			return fi, nil
 		}
 	}
-	return nil, Errorf(CodeNotFound, "flow_unknown", map[string]any{"flow": alias})
+	return FlowInfo{}, Errorf(CodeNotFound, "flow_unknown", map[string]any{"flow": alias})
 }
 
 // CanStart reports whether u may start d: everyone, or u has one of the

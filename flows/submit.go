@@ -18,17 +18,11 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	def, err := e.FlowByAlias(ctx, r.FlowID)
+	fv, err := e.flowByAlias(ctx, r.FlowID)
 	if err != nil {
 		return nil, err
 	}
-	fv, err := e.store.Flow(ctx, def.ID, 0)
-	if err != nil {
-		return nil, fmt.Errorf("load flow %s: %w", def.ID, err)
-	}
-	if fv.Deleted {
-		return nil, Errorf(CodeNotFound, "flow_unknown", map[string]any{"flow": r.FlowID})
-	}
+	def := fv.Def
 	if !e.CanStart(ctx, u, def) {
 		return nil, Errorf(CodeForbidden, "flow_not_allowed", map[string]any{"flow": def.Name.In(u.Locale)})
 	}

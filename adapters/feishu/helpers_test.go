@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"strconv"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -109,3 +110,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+
+func samples() map[string]bots.Card { return adaptertest.SampleCards() }
+
+func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }

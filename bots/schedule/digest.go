@@ -100,10 +100,14 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 		if err != nil {
 			return fmt.Errorf("%s: load departments: %w", job.name, err)
 		}
+		from := s.lastRun(ctx, job.name)
+		if from.IsZero() || !from.Before(now) {
+			from = now.Add(-s.cfg.CatchUp)
+		}
 		var in *input
 		var errs []error
 		for _, u := range job.who(users, depts) {
-			at, ok := s.lastDue(job.spec, s.zone(u), now)
+			at, ok := s.lastDue(job.spec, s.zone(u), from, now)
 			if !ok {
 				continue
 			}
@@ -133,7 +137,10 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 			sent++
 			s.log.InfoContext(ctx, "sent", "job", job.name, "to", u.ID, "for", at.Format(time.RFC3339))
 		}
-		return errors.Join(errs...)
+		if len(errs) > 0 {
+			return errors.Join(errs...) // the next run retries from the same point
+		}
+		return s.setLastRun(ctx, job.name, now)
 	})
 	if sent > 0 {
 		s.kick()

@@ -86,7 +86,7 @@ type bundle struct {
 	numbers map[string]string
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: &clock{t: now}, ticker: &ticker{}, numbers: map[string]string{}}
@@ -110,7 +110,7 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
-func (b *bundle) open(t *testing.T) *sqlite.DB {
+func (b *bundle) open(t testing.TB) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(b.ctx, b.path)
 	require.NoError(t, err)
@@ -124,7 +124,7 @@ func (b *bundle) open(t *testing.T) *sqlite.DB {
 //   - C: dev1, yesterday 16:00, waits for cto, reminder due 17:00 (overdue)
 //   - D: dev2, three days ago 08:00, waits for cto, no deadline (oldest)
 //   - E: ukdev, yesterday 10:00 London, waits for uklead
-func (b *bundle) seedHistory(t *testing.T) {
+func (b *bundle) seedHistory(t testing.TB) {
 	t.Helper()
 	b.seed(t, "A", &flows.Instance{FlowID: "leave", Applicant: "dev1", Status: flows.StatusApproved, CreatedAt: sh(-1, 10, 0), ClosedAt: ptr(sh(-1, 14, 0))},
 		&flows.Task{StepID: "mgr", Assignee: "cto", Status: flows.TaskApproved, CreatedAt: sh(-1, 10, 0), StartedAt: ptr(sh(-1, 10, 0)), DecidedAt: ptr(sh(-1, 11, 0))},
@@ -140,7 +140,7 @@ func (b *bundle) seedHistory(t *testing.T) {
 		&flows.Task{StepID: "mgr", Assignee: "uklead", Status: flows.TaskPending, CreatedAt: ukYesterday, StartedAt: ptr(ukYesterday)})
 }
 
-func (b *bundle) seed(t *testing.T, name string, in *flows.Instance, tasks ...*flows.Task) {
+func (b *bundle) seed(t testing.TB, name string, in *flows.Instance, tasks ...*flows.Task) {
 	t.Helper()
 	require.NoError(t, b.db.Update(b.ctx, func(tx flows.Tx) error {
 		in.Number = "REQ-" + name

@@ -54,8 +54,11 @@ type Config struct {
 	ReportSpec string
 	// DefaultTZ is the zone of users without one (default Asia/Shanghai).
 	DefaultTZ string
-	// CatchUp is how late a digest or report is still sent after its
-	// time, e.g. when no replica ran then (default 12h).
+	// State keeps each job's last run, so that a restart or another
+	// replica resumes where the last run stopped. nil: kept in memory.
+	State bots.StateStore
+	// CatchUp is how far back the first run of a job (no last run known)
+	// looks for a due digest or report (default 1h).
 	CatchUp time.Duration
 	// LockTTL is the lease of a job's lock (default 5m).
 	LockTTL time.Duration
@@ -78,7 +81,8 @@ type Scheduler struct {
 	parser cron.Parser
 
 	mu   sync.Mutex
-	seen map[string]bool // dedupe keys known to be taken, to skip work
+	seen map[string]bool      // dedupe keys known to be taken, to skip work
+	last map[string]time.Time // job -> last run, without State
 	cron *cron.Cron
 	stop context.CancelFunc
 }
@@ -93,7 +97,7 @@ func New(cfg Config) *Scheduler {
 	cfg.DigestSpec = cmp.Or(cfg.DigestSpec, "0 9 * * *")
 	cfg.ReportSpec = cmp.Or(cfg.ReportSpec, "0 9 1 * *")
 	cfg.DefaultTZ = cmp.Or(cfg.DefaultTZ, "Asia/Shanghai")
-	cfg.CatchUp = cmp.Or(cfg.CatchUp, 12*time.Hour)
+	cfg.CatchUp = cmp.Or(cfg.CatchUp, time.Hour)
 	cfg.LockTTL = cmp.Or(cfg.LockTTL, 5*time.Minute)
 	s := &Scheduler{
 		cfg:    cfg,
@@ -101,6 +105,7 @@ func New(cfg Config) *Scheduler {
 		owner:  randomID(),
 		parser: cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor),
 		seen:   map[string]bool{},
+		last:   map[string]time.Time{},
 	}
 	var errs []error
 	var err error
@@ -256,9 +261,9 @@ func (s *Scheduler) zone(u *flows.User) *time.Location {
 	return loc
 }
 
-// lastDue returns the latest time of spec in loc that is <= now and later
-// than now-CatchUp; ok is false when there is none.
-func (s *Scheduler) lastDue(spec string, loc *time.Location, now time.Time) (time.Time, bool) {
+// lastDue returns the latest time of spec in loc in (from, now]; ok is
+// false when there is none.
+func (s *Scheduler) lastDue(spec string, loc *time.Location, from, now time.Time) (time.Time, bool) {
 	sched, err := s.parser.Parse(spec)
 	if err != nil {
 		return time.Time{}, false
@@ -266,7 +271,7 @@ func (s *Scheduler) lastDue(spec string, loc *time.Location, now time.Time) (tim
 	if ss, ok := sched.(*cron.SpecSchedule); ok {
 		ss.Location = loc
 	}
-	t := sched.Next(now.Add(-s.cfg.CatchUp).In(loc))
+	t := sched.Next(from.In(loc))
 	if t.IsZero() || t.After(now) {
 		return time.Time{}, false
 	}
@@ -279,6 +284,42 @@ func (s *Scheduler) lastDue(spec string, loc *time.Location, now time.Time) (tim
 	}
 	return t, true
 }
+
+// lastRun returns when job last ran to completion, or now-CatchUp when
+// that is unknown or not before now (the clock moved back).
+func (s *Scheduler) lastRun(ctx context.Context, job string) time.Time {
+	var last time.Time
+	if s.cfg.State != nil {
+		v, ok, err := s.cfg.State.Get(ctx, lastRunKey(job))
+		if err != nil {
+			s.log.WarnContext(ctx, "read last run", "job", job, "err", err)
+		} else if ok {
+			_ = last.UnmarshalText(v) // a bad value reads as unknown
+		}
+	} else {
+		s.mu.Lock()
+		last = s.last[job]
+		s.mu.Unlock()
+	}
+	return last
+}
+
+// setLastRun records that job ran up to now.
+func (s *Scheduler) setLastRun(ctx context.Context, job string, now time.Time) error {
+	if s.cfg.State == nil {
+		s.mu.Lock()
+		s.last[job] = now
+		s.mu.Unlock()
+		return nil
+	}
+	v, _ := now.UTC().MarshalText()
+	if err := s.cfg.State.Set(ctx, lastRunKey(job), v, 400*24*time.Hour); err != nil {
+		return fmt.Errorf("record last run of %s: %w", job, err)
+	}
+	return nil
+}
+
+func lastRunKey(job string) string { return "flowbot:job:" + job + ":last" }
 
 // claim reports whether key is not taken yet and takes it.
 func (s *Scheduler) claim(ctx context.Context, key string) (bool, error) {

@@ -33,18 +33,18 @@ func TestDigestContent(t *testing.T) {
 	require.Contains(t, zh, "昨日：提交 3，通过 1，驳回 1")
 	require.Contains(t, zh, "最慢的环节：「人事审批」")
 
-	// ceo heads exec, which contains eng and uk: E was filed "yesterday"
-	// in London but today in Shanghai, so it does not count.
+	// ceo heads exec, which contains eng and uk: E (10:00 London = 18:00
+	// Shanghai) was filed yesterday too, in ceo's time zone.
 	require.Len(t, texts["ceo"], 1)
 	require.Contains(t, texts["ceo"][0].EN, "Waiting for you: none")
 	require.Contains(t, texts["ceo"][0].EN, "Overdue in your departments: 1")
-	require.Contains(t, texts["ceo"][0].EN, "Yesterday: 3 submitted, 1 approved, 1 rejected")
+	require.Contains(t, texts["ceo"][0].EN, "Yesterday: 4 submitted, 1 approved, 1 rejected")
 
 	// hr1 heads hr, where nothing happened and nothing waits: no digest.
 	require.NotContains(t, texts, "hr1")
 	// uklead's 09:00 in London is eight hours later.
 	require.NotContains(t, texts, "uklead")
-	require.Equal(t, 1, kicked, "the notifier is woken once")
+	require.Equal(t, 2, kicked, "the notifier is woken after the tick that reminded and after the digests")
 }
 
 func TestDigestNotSentTwice(t *testing.T) {
@@ -57,7 +57,7 @@ func TestDigestNotSentTwice(t *testing.T) {
 	// Another replica, or this one after a restart, over the same store.
 	db2 := b.open(t)
 	s2 := b.scheduler(schedule.Config{Store: db2, Deduper: db2.Deduper(), Locker: db2.Locker()})
-	require.NoError(t, s2.RunDue(b.ctx, now.Add(2*time.Hour)))
+	require.NoError(t, s2.RunDue(b.ctx, now.Add(30*time.Minute))) // due again for a fresh scheduler
 	texts := b.texts(t)
 	require.Len(t, texts["cto"], 1)
 	require.Len(t, texts["ceo"], 1)
@@ -108,6 +108,26 @@ func TestRunDueAfterMovingTheClock(t *testing.T) {
 	require.Equal(t, b.clock.Now(), b.ticker.calls[2], "Tick gets the moved time")
 }
 
+func TestRestartResumesFromTheLastRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seedHistory(t)
+	early := now.Add(-time.Minute)
+	s1 := b.scheduler(schedule.Config{State: b.db.StateStore()})
+	require.NoError(t, s1.RunDue(b.ctx, early))
+	require.Empty(t, b.texts(t))
+
+	// Down from 08:59 to 10:30: beyond the 1h catch-up, but the last run
+	// is known, so 09:00 lies between it and now.
+	late := now.Add(90 * time.Minute)
+	forgetful := b.scheduler(schedule.Config{})
+	require.NoError(t, forgetful.RunDue(b.ctx, late))
+	require.Empty(t, b.texts(t), "without a last run only the catch-up window counts")
+	s2 := b.scheduler(schedule.Config{State: b.db.StateStore()})
+	require.NoError(t, s2.RunDue(b.ctx, late))
+	require.Len(t, b.texts(t)["cto"], 1)
+}
+
 func TestJobRunsOnOneReplica(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -148,7 +168,7 @@ func TestMonthlyReport(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.seedHistory(t)
-	s := b.scheduler(schedule.Config{DigestSpec: "0 9 * * 7"}) // digests on Sundays only
+	s := b.scheduler(schedule.Config{DigestSpec: "0 9 * * 0"}) // digests on Sundays only
 	first := time.Date(2026, 12, 1, 9, 30, 0, 0, shanghai)
 	require.NoError(t, s.RunDue(b.ctx, first))
 	texts := b.texts(t)

@@ -23,6 +23,7 @@ import (
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/orgfile"
 	"github.com/flowbot/flowbot/flows/workcal"
 	"github.com/flowbot/flowbot/store/sqlite"
@@ -155,14 +156,11 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Lease: cfg.Notifier.Lease, Batch: cfg.Notifier.Batch, Workers: cfg.Notifier.Workers, Poll: cfg.Notifier.Poll,
 		Logger: a.log, Metrics: a.metrics,
 	})
-	a.sched, err = schedule.New(schedule.Config{
-		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, Clock: a.clock.Now,
-		TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
-		Logger: a.log, Metrics: a.metrics, OnEnqueue: a.kick,
+	a.sched = schedule.New(schedule.Config{
+		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
+		Clock: a.clock.Now, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
+		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: %w", err)
-	}
 	a.routes()
 	return a, nil
 }
@@ -188,6 +186,19 @@ func (a *app) advance(ctx context.Context, d time.Duration) (time.Time, error) {
 	return now, nil
 }
 
+// stepName names a flow's step for the digest.
+func (a *app) stepName(ctx context.Context, flowID, stepID string) (flowdef.Text, bool) {
+	d, err := a.engine.Definition(ctx, flowID, 0)
+	if err != nil {
+		return flowdef.Text{}, false
+	}
+	s, _ := d.Step(stepID)
+	if s == nil {
+		return flowdef.Text{}, false
+	}
+	return s.Name, true
+}
+
 func (a *app) webUsers(ctx context.Context) ([]web.User, error) {
 	users, err := a.store.Users(ctx)
 	if err != nil {
@@ -206,10 +217,7 @@ func (a *app) webUsers(ctx context.Context) ([]web.User, error) {
 	}
 	out := make([]web.User, 0, len(users))
 	for _, u := range users {
-		if _, ok := u.Platforms["web"]; !ok {
-			continue
-		}
-		out = append(out, web.User{ID: u.Platforms["web"], Name: u.Name, Department: names[u.Dept], Roles: u.Roles, Locale: u.Locale})
+		out = append(out, web.User{ID: webID(u), Name: u.Name, Department: names[u.Dept], Roles: u.Roles, Locale: u.Locale})
 	}
 	return out, nil
 }
@@ -258,7 +266,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			a.log.Error("notifier stopped", "err", err)
 		}
 	}()
-	a.sched.Start(bg)
+	if err := a.sched.Start(bg); err != nil {
+		stopBG()
+		<-done
+		return fmt.Errorf("start scheduler: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.cfg.Database.Driver)
@@ -403,4 +415,13 @@ func openKV(ctx context.Context, cfg Config, st flows.Store) (kvStores, error) {
 		return kvStores{}, errors.New("config: redis.enabled: with database.driver postgres, Redis must be enabled for conversation state, dedupe and locks")
 	}
 	return kvStores{state: db.StateStore(), dedupe: db.Deduper(), locker: db.Locker()}, nil
+}
+
+// webID is a user's id in the playground: their "web" platform id, or
+// their directory id.
+func webID(u *flows.User) string {
+	if id := u.Platforms["web"]; id != "" {
+		return id
+	}
+	return u.ID
 }

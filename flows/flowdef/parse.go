@@ -255,9 +255,9 @@ func (p *parser) aliases(n *yaml.Node) []string {
 	out := p.strings(n, "aliases")
 	seen := map[string]bool{}
 	var uniq []string
-	for i, a := range out {
-		if strings.ContainsAny(a, " \t\n") {
-			p.errf(n.Content[min(i, len(n.Content)-1)], "alias %q must be one word", a)
+	for _, a := range out {
+		if strings.ContainsAny(a, " \t\n") || a == "" {
+			p.errf(n, "alias %q must be one word", a)
 			continue
 		}
 		if !seen[strings.ToLower(a)] {
