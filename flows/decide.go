@@ -44,7 +44,7 @@ func (e *Engine) load(o *op, id int64) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	o.out.Instance, o.out.Def = in, def
+	o.out.Instance, o.out.Def, o.out.Form, o.out.Applicant = in, def, form, app
 	return &loaded{in: in, def: def, applicant: app, form: form, tasks: ts}, nil
 }
 

@@ -42,13 +42,13 @@ type Config struct {
 // Engine runs flows: every call is one store transaction that checks the
 // actor's right, writes the change, its events and its outbox messages.
 type Engine struct {
-	store    Store
-	clock    Clock
-	cal      *workcal.Calendar
-	urgeGap  time.Duration
-	http     *http.Client
-	log      *slog.Logger
-	defs     *defCache
+	store   Store
+	clock   Clock
+	cal     *workcal.Calendar
+	urgeGap time.Duration
+	http    *http.Client
+	log     *slog.Logger
+	defs    *defCache
 }
 
 // New returns an engine over cfg.Store.
@@ -84,6 +84,9 @@ type Outcome struct {
 	Def      *flowdef.Definition
 	// Task is the task acted on (Decide, Transfer, AddSigner), after the change.
 	Task *Task
+	// Form is the instance's form, canonical; Applicant the applicant.
+	Form      flowdef.Values
+	Applicant *User
 	// Tasks are all tasks of the instance after the change.
 	Tasks  []*Task
 	Events []*Event

@@ -307,7 +307,10 @@ func TestRefusedCallsChangeNothing(t *testing.T) {
 		call func() error
 		code flows.Code
 	}{
-		{"unknown flow", func() error { _, err := b.engine.Submit(b.ctx, flows.SubmitRequest{Actor: "dev1", FlowID: "nope"}); return err }, flows.CodeNotFound},
+		{"unknown flow", func() error {
+			_, err := b.engine.Submit(b.ctx, flows.SubmitRequest{Actor: "dev1", FlowID: "nope"})
+			return err
+		}, flows.CodeNotFound},
 		{"unknown user", func() error {
 			_, err := b.engine.Submit(b.ctx, flows.SubmitRequest{Actor: "ghost", FlowID: "leave", Values: leave(1)})
 			return err

@@ -52,7 +52,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 		if err := o.tx.CreateInstance(in); err != nil {
 			return fmt.Errorf("create instance: %w", err)
 		}
-		o.out.Instance, o.out.Def = in, def
+		o.out.Instance, o.out.Def, o.out.Form, o.out.Applicant = in, def, vals, u
 		if err := o.event(in, nil, EvSubmitted, u.ID, false, map[string]any{"number": in.Number, "version": fv.Version}); err != nil {
 			return err
 		}

@@ -13,8 +13,8 @@ type User struct {
 	Dept    string   `json:"dept,omitempty" yaml:"dept"`
 	Manager string   `json:"manager,omitempty" yaml:"manager"`
 	Roles   []string `json:"roles,omitempty" yaml:"roles"`
-	Locale  string   `json:"locale,omitempty" yaml:"locale"`   // "zh-CN" or "en"
-	TZ      string   `json:"tz,omitempty" yaml:"tz"`           // IANA name, e.g. Asia/Shanghai
+	Locale  string   `json:"locale,omitempty" yaml:"locale"` // "zh-CN" or "en"
+	TZ      string   `json:"tz,omitempty" yaml:"tz"`         // IANA name, e.g. Asia/Shanghai
 	// Platforms maps a platform ("feishu", "wecom", "dingtalk", "teams",
 	// "web") to the user's id there. Feishu ids may be qualified by app:
 	// "feishu:cli_a1" -> open_id.
@@ -63,7 +63,7 @@ type Instance struct {
 	FlowVersion int             `json:"flow_version"`
 	Applicant   string          `json:"applicant"`
 	Status      Status          `json:"status"`
-	Form        json.RawMessage `json:"form"` // canonical flowdef.Values as JSON
+	Form        json.RawMessage `json:"form"`       // canonical flowdef.Values as JSON
 	StepIndex   int             `json:"step_index"` // index into the definition's steps; -1 before start
 	StepID      string          `json:"step_id"`
 	CreatedAt   time.Time       `json:"created_at"`
@@ -106,14 +106,14 @@ type Task struct {
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	// Deadlines, absolute. DueAt is the earliest of the ones still ahead and
 	// is what Tick looks up through an index; nil = nothing due.
-	RemindAt    *time.Time `json:"remind_at,omitempty"`
-	EscalateAt  *time.Time `json:"escalate_at,omitempty"`
-	TimeoutAt   *time.Time `json:"timeout_at,omitempty"`
-	DueAt       *time.Time `json:"due_at,omitempty"`
-	Reminders   int        `json:"reminders"`
-	Escalated   bool       `json:"escalated"`
-	From        string     `json:"from,omitempty"` // transferred from / added by
-	Note        string     `json:"note,omitempty"` // transfer reason, add-signer note
+	RemindAt   *time.Time `json:"remind_at,omitempty"`
+	EscalateAt *time.Time `json:"escalate_at,omitempty"`
+	TimeoutAt  *time.Time `json:"timeout_at,omitempty"`
+	DueAt      *time.Time `json:"due_at,omitempty"`
+	Reminders  int        `json:"reminders"`
+	Escalated  bool       `json:"escalated"`
+	From       string     `json:"from,omitempty"` // transferred from / added by
+	Note       string     `json:"note,omitempty"` // transfer reason, add-signer note
 }
 
 // Open reports whether the task still waits for a decision.
@@ -123,26 +123,26 @@ func (t *Task) Open() bool { return t.Status == TaskPending || t.Status == TaskQ
 type EventType string
 
 const (
-	EvSubmitted    EventType = "submitted"
-	EvResubmitted  EventType = "resubmitted"
-	EvStepStarted  EventType = "step_started"
-	EvStepSkipped  EventType = "step_skipped"
-	EvStepDone     EventType = "step_done"
-	EvTaskCreated  EventType = "task_created"
-	EvApproved     EventType = "approved"
-	EvRejected     EventType = "rejected"
-	EvReturned     EventType = "returned"
-	EvTransferred  EventType = "transferred"
-	EvSignerAdded  EventType = "signer_added"
-	EvCommented    EventType = "commented"
-	EvUrged        EventType = "urged"
-	EvReminded     EventType = "reminded"
-	EvEscalated    EventType = "escalated"
-	EvTimedOut     EventType = "timed_out"
-	EvWithdrawn    EventType = "withdrawn"
-	EvCC           EventType = "cc"
-	EvHTTPCalled   EventType = "http_called"
-	EvCompleted    EventType = "completed" // Data["status"] = approved | rejected | failed
+	EvSubmitted   EventType = "submitted"
+	EvResubmitted EventType = "resubmitted"
+	EvStepStarted EventType = "step_started"
+	EvStepSkipped EventType = "step_skipped"
+	EvStepDone    EventType = "step_done"
+	EvTaskCreated EventType = "task_created"
+	EvApproved    EventType = "approved"
+	EvRejected    EventType = "rejected"
+	EvReturned    EventType = "returned"
+	EvTransferred EventType = "transferred"
+	EvSignerAdded EventType = "signer_added"
+	EvCommented   EventType = "commented"
+	EvUrged       EventType = "urged"
+	EvReminded    EventType = "reminded"
+	EvEscalated   EventType = "escalated"
+	EvTimedOut    EventType = "timed_out"
+	EvWithdrawn   EventType = "withdrawn"
+	EvCC          EventType = "cc"
+	EvHTTPCalled  EventType = "http_called"
+	EvCompleted   EventType = "completed" // Data["status"] = approved | rejected | failed
 )
 
 // Event is one appended, never-edited entry of the event log.
@@ -163,23 +163,23 @@ type Event struct {
 type MsgKind string
 
 const (
-	MsgTask       MsgKind = "task"        // a new task card for an approver
-	MsgCardUpdate MsgKind = "card_update" // update every sent copy of TaskID's card
-	MsgSubmitted  MsgKind = "submitted"   // to the applicant: request filed, route
-	MsgApproved   MsgKind = "approved"    // to the applicant: request approved
-	MsgRejected   MsgKind = "rejected"    // to the applicant: rejected (Data: by, comment, auto)
-	MsgReturned   MsgKind = "returned"    // to the applicant: amend and resubmit
-	MsgFailed     MsgKind = "failed"      // to the applicant: an http step failed
-	MsgProgress   MsgKind = "progress"    // to the applicant: a step was approved, next step
-	MsgReminder   MsgKind = "reminder"    // to an assignee
-	MsgEscalation MsgKind = "escalation"  // to the escalation target (Data: task, assignee)
-	MsgCC         MsgKind = "cc"          // CC notice / notify step
-	MsgUrge       MsgKind = "urge"        // the applicant nudges an assignee
-	MsgComment    MsgKind = "comment"     // a comment to the other participants
+	MsgTask        MsgKind = "task"        // a new task card for an approver
+	MsgCardUpdate  MsgKind = "card_update" // update every sent copy of TaskID's card
+	MsgSubmitted   MsgKind = "submitted"   // to the applicant: request filed, route
+	MsgApproved    MsgKind = "approved"    // to the applicant: request approved
+	MsgRejected    MsgKind = "rejected"    // to the applicant: rejected (Data: by, comment, auto)
+	MsgReturned    MsgKind = "returned"    // to the applicant: amend and resubmit
+	MsgFailed      MsgKind = "failed"      // to the applicant: an http step failed
+	MsgProgress    MsgKind = "progress"    // to the applicant: a step was approved, next step
+	MsgReminder    MsgKind = "reminder"    // to an assignee
+	MsgEscalation  MsgKind = "escalation"  // to the escalation target (Data: task, assignee)
+	MsgCC          MsgKind = "cc"          // CC notice / notify step
+	MsgUrge        MsgKind = "urge"        // the applicant nudges an assignee
+	MsgComment     MsgKind = "comment"     // a comment to the other participants
 	MsgTransferred MsgKind = "transferred" // to the previous assignee
-	MsgWithdrawn  MsgKind = "withdrawn"   // to the assignees of a withdrawn request
-	MsgHTTP       MsgKind = "http"        // run the http step StepID (no recipient)
-	MsgText       MsgKind = "text"        // free text in Data["text"] (digest, report)
+	MsgWithdrawn   MsgKind = "withdrawn"   // to the assignees of a withdrawn request
+	MsgHTTP        MsgKind = "http"        // run the http step StepID (no recipient)
+	MsgText        MsgKind = "text"        // free text in Data["text"] (digest, report)
 )
 
 // OutboxStatus is the delivery state of an outbox message.

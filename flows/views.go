@@ -47,7 +47,7 @@ func (e *Engine) View(ctx context.Context, instanceID int64) (*View, error) {
 	if v.Form, err = decodeForm(v.Def, v.Instance.Form, e.clock.Now()); err != nil {
 		return nil, err
 	}
-	if v.Route, err = e.route(ctx, v); err != nil {
+	if v.Route, err = e.Route(ctx, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -73,10 +73,11 @@ func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error)
 	return e.View(ctx, id)
 }
 
-// route lists the steps of a request: those done (with who decided), the
+// Route lists the steps of a request: those done (with who decided), the
 // current one, and those still to come with the approvers they would get
-// from the current form.
-func (e *Engine) route(ctx context.Context, v *View) ([]RouteStep, error) {
+// from the current form. v needs Instance, Def, Form, Applicant, Tasks and
+// Events.
+func (e *Engine) Route(ctx context.Context, v *View) ([]RouteStep, error) {
 	env := v.Def.Env(v.Form, applicantEnv(v.Applicant))
 	skipped := map[string]bool{}
 	for _, ev := range v.Events {

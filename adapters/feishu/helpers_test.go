@@ -114,3 +114,5 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func samples() map[string]bots.Card { return adaptertest.SampleCards() }
 
 func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
+
+func feishuField(label, value string) bots.Field { return bots.Field{Label: label, Value: value} }

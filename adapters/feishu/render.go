@@ -1,6 +1,7 @@
 package feishu
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -36,10 +37,13 @@ var defaultLimits = renderLimits{title: 200, field: 1000, markdown: 12000, note:
 func RenderCard(c bots.Card) ([]byte, error) {
 	lim := defaultLimits
 	for {
-		b, err := json.Marshal(renderCard(c, lim))
-		if err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(renderCard(c, lim)); err != nil {
 			return nil, fmt.Errorf("feishu: encode card: %w", err)
 		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if len(b) <= MaxCardBytes || lim.markdown < 16 {
 			return b, nil
 		}
@@ -177,9 +181,10 @@ func template(c bots.Color) string {
 
 // escapeMarkdown keeps user-provided text from becoming markup: no
 // <at id=all>, no links, no emphasis.
+// Feishu's card markdown takes HTML character entities.
 var markdownEscaper = strings.NewReplacer(
 	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"*", "\\*", "_", "\\_", "~", "\\~", "`", "\\`", "[", "\\[", "]", "\\]",
+	"*", "&#42;", "`", "&#96;", "[", "&#91;", "]", "&#93;",
 )
 
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }

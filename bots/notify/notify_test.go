@@ -367,3 +367,9 @@ func TestNoStore(t *testing.T) {
 	_, err := n.DrainOnce(context.Background())
 	require.ErrorContains(t, err, "no store")
 }
+
+// The real implementations fit the interfaces the notifier declares.
+var (
+	_ notify.Renderer   = (*bots.Bot)(nil)
+	_ notify.HTTPRunner = (*flows.Engine)(nil)
+)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots/schedule"
+	"github.com/flowbot/flowbot/flows"
 )
 
 func TestDigestContent(t *testing.T) {
@@ -271,3 +272,6 @@ func TestDigestTextOmitsWhatIsUnknown(t *testing.T) {
 	require.True(t, schedule.DigestFacts{Date: now}.Empty())
 
 }
+
+// The engine fits the Ticker the scheduler declares.
+var _ schedule.Ticker = (*flows.Engine)(nil)

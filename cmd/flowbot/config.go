@@ -108,6 +108,7 @@ type FeishuApp struct {
 	Mode              string        `yaml:"mode"` // http or websocket
 	BaseURL           string        `yaml:"base_url"`
 	ReplayWindow      time.Duration `yaml:"replay_window"`
+	BotOpenID         string        `yaml:"bot_open_id"`
 }
 
 // DefaultConfig is what `flowbot serve` runs with when no file is given:
@@ -150,7 +151,9 @@ func ParseConfig(r io.Reader, expandEnv bool) (Config, error) {
 // Validate names the first bad key it finds.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(key, format string, a ...any) { errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, a...)...)) }
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, a...)...))
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -2,11 +2,32 @@ package main
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/flowbot/flowbot/adapters/feishu"
 	"github.com/flowbot/flowbot/bots"
 )
 
-// wireFeishu is replaced when the Feishu adapter lands.
+// wireFeishu starts the Feishu adapter when apps are configured: its
+// webhook on /webhook/feishu, its long connections, and its Messenger.
 func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Messenger) error {
+	if len(a.cfg.Feishu.Apps) == 0 {
+		return nil
+	}
+	var apps []feishu.App
+	for _, c := range a.cfg.Feishu.Apps {
+		apps = append(apps, feishu.App{
+			ID: c.AppID, Secret: c.AppSecret, EncryptKey: c.EncryptKey, VerificationToken: c.VerificationToken,
+			Mode: c.Mode, BaseURL: c.BaseURL, ReplayWindow: c.ReplayWindow, BotOpenID: c.BotOpenID,
+		})
+	}
+	ad, err := feishu.New(feishu.Config{Apps: apps}, h)
+	if err != nil {
+		return fmt.Errorf("feishu: %w", err)
+	}
+	a.closers = append(a.closers, ad.Close)
+	a.starters = append(a.starters, ad.Start)
+	ms["feishu"] = ad
+	a.mux.Handle("POST /webhook/feishu", ad)
 	return nil
 }

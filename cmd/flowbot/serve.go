@@ -54,6 +54,7 @@ type app struct {
 	metrics  *metrics
 	mux      *http.ServeMux
 	closers  []func() error
+	starters []func(ctx context.Context) error // long connections, started by serve
 }
 
 // kvStores are the chat layer's state, dedupe and locks, and a readiness
@@ -63,6 +64,7 @@ type kvStores struct {
 	dedupe bots.Deduper
 	locker bots.Locker
 	ping   func(ctx context.Context) error
+	close  func() error
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -120,6 +122,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	a.closers = append(a.closers, a.store.Close)
 	if a.state, err = openKV(ctx, cfg, a.store); err != nil {
 		return nil, err
+	}
+	if a.state.close != nil {
+		a.closers = append(a.closers, a.state.close)
 	}
 	cal, err := loadCalendar(cfg.Calendar.File)
 	if err != nil {
@@ -270,6 +275,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		stopBG()
 		<-done
 		return fmt.Errorf("start scheduler: %w", err)
+	}
+	for _, start := range a.starters {
+		if err := start(bg); err != nil {
+			stopBG()
+			<-done
+			return fmt.Errorf("start adapter: %w", err)
+		}
+	}
+	if a.web != nil {
+		srv.RegisterOnShutdown(func() { _ = a.web.Close() })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

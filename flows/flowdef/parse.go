@@ -287,6 +287,9 @@ func (p *parser) starters(n *yaml.Node) Starters {
 	return s
 }
 
+// maxDuration bounds every duration of a definition.
+const maxDuration = 3650 * 24 * time.Hour
+
 // ParseDuration reads 30m, 8h, 2d, 1d12h, 90s (d = 24h). It is what every
 // duration of a definition accepts.
 func ParseDuration(s string) (time.Duration, error) {
@@ -321,10 +324,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		default:
 			return 0, fmt.Errorf("bad duration %q: unit must be d, h, m or s", in)
 		}
-		if num > 3650*24 {
-			return 0, fmt.Errorf("bad duration %q: too long", in)
+		part := num * float64(unit)
+		if part > float64(maxDuration-total) {
+			return 0, fmt.Errorf("bad duration %q: longer than 10 years", in)
 		}
-		total += time.Duration(num * float64(unit))
+		total += time.Duration(part)
 		rest = rest[i+1:]
 	}
 	if total <= 0 {

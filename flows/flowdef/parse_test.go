@@ -339,3 +339,17 @@ steps:
 	_, err = hand.Applies(d.Env(nil, flowdef.Applicant{}))
 	require.ErrorContains(t, err, "compile condition of step h")
 }
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	good := map[string]time.Duration{"30m": 30 * time.Minute, "8h": 8 * time.Hour, "2d": 48 * time.Hour, "1d12h": 36 * time.Hour, "1.5h": 90 * time.Minute, "90s": 90 * time.Second, "100000s": 100000 * time.Second}
+	for in, want := range good {
+		got, err := flowdef.ParseDuration(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "4", "h", "4 hours", "4w", "-1h", "0m", "99999999d", "1e9h", "1..2h"} {
+		_, err := flowdef.ParseDuration(in)
+		require.Error(t, err, in)
+	}
+}

@@ -128,6 +128,17 @@ func decodeStrict(n *yaml.Node, into any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	dec.KnownFields(true)
 	if err := dec.Decode(into); err != nil {
+		// Line numbers inside the re-encoded entry would mislead: the
+		// caller adds the entry's own line.
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, len(te.Errors))
+			for i, m := range te.Errors {
+				msgs[i] = yamlLineRe.ReplaceAllString(m, "")
+				msgs[i] = strings.TrimPrefix(msgs[i], ": ")
+			}
+			return errors.New(strings.Join(msgs, "; "))
+		}
 		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return nil
