@@ -83,7 +83,15 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 		if t.Status == TaskCancelled && !l.in.Status.Open() && t.DecidedBy == l.in.Applicant {
 			return nil, nil, closed // withdrawn
 		}
-		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": e.nameOf(o.ctx, t.DecidedBy), "status": t.Status})
+		status := t.Status
+		if status == TaskCancelled { // another approver's decision closed it: say which
+			for _, x := range l.tasks {
+				if x.StepID == t.StepID && x.Assignee == t.DecidedBy && (x.Status == TaskApproved || x.Status == TaskRejected) {
+					status = x.Status
+				}
+			}
+		}
+		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": e.nameOf(o.ctx, t.DecidedBy), "status": status})
 	}
 	if l.in.Status != StatusPending {
 		return nil, nil, closed

@@ -86,7 +86,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		require.NoError(t, a.Start(ctx))
-		require.True(t, b.fake.Connected(app.ID), "the adapter must hold a long connection")
+		waitFor(t, 5*time.Second, "the adapter's long connection", func() bool { return b.fake.Connected(app.ID) })
 	} else {
 		srv := httptest.NewServer(a)
 		t.Cleanup(srv.Close)

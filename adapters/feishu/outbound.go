@@ -164,11 +164,11 @@ func (a *Adapter) call(ctx context.Context, p *app, op, chat string,
 		}
 		tok, err := a.token(ctx, p)
 		if err != nil {
-			return fmt.Errorf("feishu: %s: %w", op, err)
+			return fmt.Errorf("feishu: %s: %w", op, ctxErr(ctx, err))
 		}
 		resp, ce, err := do(ctx, larkcore.WithTenantAccessToken(tok))
 		if err != nil {
-			return fmt.Errorf("feishu: %s: %w", op, err)
+			return fmt.Errorf("feishu: %s: %w", op, ctxErr(ctx, err))
 		}
 		status := 0
 		if resp != nil {
@@ -197,6 +197,14 @@ func (a *Adapter) call(ctx context.Context, p *app, op, chat string,
 		}
 		return &APIError{Op: op, Status: status, Code: ce.Code, Msg: ce.Msg}
 	}
+}
+
+// ctxErr prefers the context's error: the SDK flattens it into text.
+func ctxErr(ctx context.Context, err error) error {
+	if ce := ctx.Err(); ce != nil && !errors.Is(err, ce) {
+		return fmt.Errorf("%w (%v)", ce, err)
+	}
+	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -4,8 +4,8 @@
 // The schema (migrations/*.sql, embedded) keeps the table and column names
 // of store/sqlite; times are timestamptz at millisecond precision and come
 // back in UTC; form and event data are bytea, returned byte for byte.
-// Migrations run at Open under a transaction-free advisory lock scoped to
-// the current schema, so replicas starting together migrate once.
+// Migrations run at Open under a session advisory lock keyed by the current
+// schema, so replicas starting together apply each migration once.
 //
 // Concurrency: Update runs at READ COMMITTED; Tx.UpdateInstance is an
 // optimistic write (WHERE id = $1 AND rev = $2) that reports
@@ -15,6 +15,6 @@
 // FOR UPDATE SKIP LOCKED, so concurrent notifiers never get the same
 // message within its lease.
 //
-// This package imports flows for its types and never imports bots'
-// users, adapters or cmd.
+// This package imports flows for its types and never imports bots,
+// adapters or cmd.
 package postgres

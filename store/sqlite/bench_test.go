@@ -47,7 +47,7 @@ func openDueFixture(b *testing.B) *sqlite.DB {
 		if dueFixture.err != nil {
 			return
 		}
-		db, err := sqlite.Open(ctx, filepath.Join(dueFixture.dir, "due.db"))
+		db, err := sqlite.Open(ctx, filepath.Join(dueFixture.dir, "due.db"), sqlite.WithLogger(quiet))
 		if err != nil {
 			dueFixture.err = err
 			return

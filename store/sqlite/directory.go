@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -35,7 +35,7 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 				return err
 			}
 		}
-		insU, err := t.tx.PrepareContext(ctx, `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		insU, err := t.tx.PrepareContext(ctx, `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, roles, platforms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -52,7 +52,11 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			return err
 		}
 		for _, u := range users {
-			if _, err := insU.ExecContext(ctx, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ); err != nil {
+			roles, platforms, err := userJSON(u)
+			if err != nil {
+				return fmt.Errorf("user %s: %w", u.ID, err)
+			}
+			if _, err := insU.ExecContext(ctx, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, roles, platforms); err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, mapErr(err))
 			}
 			for i, r := range u.Roles {
@@ -79,9 +83,26 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 	return nil
 }
 
+// userJSON encodes the denormalised roles and platforms columns.
+func userJSON(u *flows.User) (roles, platforms []byte, err error) {
+	r := u.Roles
+	if r == nil {
+		r = []string{}
+	}
+	p := u.Platforms
+	if p == nil {
+		p = map[string]string{}
+	}
+	if roles, err = json.Marshal(r); err != nil {
+		return nil, nil, err
+	}
+	platforms, err = json.Marshal(p)
+	return roles, platforms, err
+}
+
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-const userCols = `id, name, email, dept, manager, locale, tz`
+const userCols = `id, name, email, dept, manager, locale, tz, roles, platforms`
 
 // User returns user id or flows.ErrNotFound.
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
@@ -94,7 +115,7 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 
 // UserByPlatform finds a user by platform key and the id there.
 func (db *DB) UserByPlatform(ctx context.Context, platform, platformID string) (*flows.User, error) {
-	u, err := db.oneUser(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz FROM user_platforms p JOIN users u ON u.id = p.user_id WHERE p.platform = ? AND p.platform_id = ?`, platform, platformID)
+	u, err := db.oneUser(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms FROM user_platforms p JOIN users u ON u.id = p.user_id WHERE p.platform = ? AND p.platform_id = ?`, platform, platformID)
 	if err != nil {
 		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, err)
 	}
@@ -126,7 +147,7 @@ func (db *DB) Users(ctx context.Context) ([]*flows.User, error) {
 
 // UsersWithRole returns the users having role, ordered by id.
 func (db *DB) UsersWithRole(ctx context.Context, role string) ([]*flows.User, error) {
-	us, err := db.users(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY u.id`, role)
+	us, err := db.users(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY u.id`, role)
 	if err != nil {
 		return nil, fmt.Errorf("list users with role %s: %w", role, err)
 	}
@@ -144,80 +165,39 @@ func (db *DB) oneUser(ctx context.Context, q string, args ...any) (*flows.User, 
 	return us[0], nil
 }
 
-// users runs q (selecting userCols) and fills roles and platforms, all in
-// one read transaction.
+// users runs q (selecting userCols) on the reader pool.
 func (db *DB) users(ctx context.Context, q string, args ...any) ([]*flows.User, error) {
-	var out []*flows.User
-	err := db.read(ctx, func(t *tx) error {
-		rows, err := t.tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		out, err = collect(rows, func(s scanner) (*flows.User, error) {
-			u := &flows.User{}
-			return u, s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ)
-		})
-		if err != nil || len(out) == 0 {
-			return err
-		}
-		byID := make(map[string]*flows.User, len(out))
-		for _, u := range out {
-			byID[u.ID] = u
-		}
-		// One user: look up by id; many: read the small side tables whole.
-		where, wargs := "", []any(nil)
-		if len(out) == 1 {
-			where, wargs = ` WHERE user_id = ?`, []any{out[0].ID}
-		}
-		if err := eachRow(ctx, t.tx, `SELECT user_id, role FROM user_roles`+where+` ORDER BY user_id, pos`, wargs, func(uid, role string) {
-			if u := byID[uid]; u != nil {
-				u.Roles = append(u.Roles, role)
-			}
-		}); err != nil {
-			return err
-		}
-		return eachRow(ctx, t.tx, `SELECT user_id, platform, platform_id FROM user_platforms`+where, wargs, func(uid, kv string) {
-			if u := byID[uid]; u != nil {
-				p, id, _ := strings.Cut(kv, "\x00")
-				if u.Platforms == nil {
-					u.Platforms = map[string]string{}
-				}
-				u.Platforms[p] = id
-			}
-		})
-	})
-	return out, err
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanUser)
 }
 
-// eachRow calls fn(user_id, value) for each row of q; a third column is
-// joined to the second with a NUL byte.
-func eachRow(ctx context.Context, t *sql.Tx, q string, args []any, fn func(uid, v string)) error {
-	rows, err := t.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
+func scanUser(s scanner) (*flows.User, error) {
+	u := &flows.User{}
+	var roles, platforms []byte
+	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ, &roles, &platforms); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
+	if err := json.Unmarshal(roles, &u.Roles); err != nil {
+		return nil, fmt.Errorf("decode roles of user %s: %w", u.ID, err)
 	}
-	for rows.Next() {
-		var uid, a, b string
-		dest := []any{&uid, &a, &b}[:len(cols)]
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if len(cols) == 3 {
-			a += "\x00" + b
-		}
-		fn(uid, a)
+	if err := json.Unmarshal(platforms, &u.Platforms); err != nil {
+		return nil, fmt.Errorf("decode platforms of user %s: %w", u.ID, err)
 	}
-	return rows.Err()
+	if len(u.Roles) == 0 {
+		u.Roles = nil
+	}
+	if len(u.Platforms) == 0 {
+		u.Platforms = nil
+	}
+	return u, nil
 }
 
 // Department returns department id or flows.ErrNotFound.
 func (db *DB) Department(ctx context.Context, id string) (*flows.Department, error) {
-	d, err := scanDept(db.reader.QueryRowContext(ctx, `SELECT id, name, name_en, head, parent FROM departments WHERE id = ?`, id))
+	d, err := scanDept(db.queryRow(ctx, `SELECT id, name, name_en, head, parent FROM departments WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("get department %s: %w", id, mapErr(err))
 	}
@@ -226,7 +206,7 @@ func (db *DB) Department(ctx context.Context, id string) (*flows.Department, err
 
 // Departments returns every department ordered by id.
 func (db *DB) Departments(ctx context.Context) ([]*flows.Department, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, name_en, head, parent FROM departments ORDER BY id`)
+	rows, err := db.query(ctx, `SELECT id, name, name_en, head, parent FROM departments ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list departments: %w", err)
 	}

@@ -64,7 +64,7 @@ func (db *DB) Flow(ctx context.Context, id string, v int) (*flows.FlowVersion, e
 		q += `?`
 		args = append(args, v)
 	}
-	fv, err := scanFlow(db.reader.QueryRowContext(ctx, q, args...))
+	fv, err := scanFlow(db.queryRow(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("get flow %s version %d: %w", id, v, mapErr(err))
 	}
@@ -81,7 +81,7 @@ func scanFlow(s scanner) (*flows.FlowVersion, error) {
 
 // LatestFlows returns the latest version of every flow not deleted, by id.
 func (db *DB) LatestFlows(ctx context.Context) ([]*flows.FlowVersion, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT v.flow_id, v.version, v.source, v.hash, f.deleted, v.created_at FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.latest WHERE f.deleted = 0 ORDER BY f.id`)
+	rows, err := db.query(ctx, `SELECT v.flow_id, v.version, v.source, v.hash, f.deleted, v.created_at FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.latest WHERE f.deleted = 0 ORDER BY f.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list flows: %w", err)
 	}

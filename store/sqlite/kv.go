@@ -65,7 +65,7 @@ func (s *stateStore) Get(ctx context.Context, key string) ([]byte, bool, error) 
 		return nil, false, err
 	}
 	var val []byte
-	err := (*DB)(s).reader.QueryRowContext(ctx, `SELECT val FROM kv_state WHERE key = ? AND expires_at > ?`, key, time.Now().UnixMilli()).Scan(&val)
+	err := (*DB)(s).queryRow(ctx, `SELECT val FROM kv_state WHERE key = ? AND expires_at > ?`, key, time.Now().UnixMilli()).Scan(&val)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

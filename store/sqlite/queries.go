@@ -49,7 +49,7 @@ func (db *DB) Instances(ctx context.Context, f flows.InstanceFilter) ([]*flows.I
 	}
 	w.WriteString(" ORDER BY created_at DESC, id DESC LIMIT ?")
 	args = append(args, cmpOr(f.Limit, 100))
-	rows, err := db.reader.QueryContext(ctx, w.String(), args...)
+	rows, err := db.query(ctx, w.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
@@ -79,7 +79,7 @@ func (db *DB) Tasks(ctx context.Context, f flows.TaskFilter) ([]*flows.Task, err
 	inList(&w, &args, "status", f.Status)
 	w.WriteString(" ORDER BY id LIMIT ?")
 	args = append(args, cmpOr(f.Limit, 100))
-	rows, err := db.reader.QueryContext(ctx, w.String(), args...)
+	rows, err := db.query(ctx, w.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -118,7 +118,7 @@ func (db *DB) Events(ctx context.Context, f flows.EventFilter) ([]*flows.Event, 
 	}
 	w.WriteString(" ORDER BY id LIMIT ?")
 	args = append(args, cmpOr(f.Limit, 1000))
-	rows, err := db.reader.QueryContext(ctx, w.String(), args...)
+	rows, err := db.query(ctx, w.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -231,7 +231,7 @@ func (db *DB) Outbox(ctx context.Context, status flows.OutboxStatus, limit int) 
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, cmpOr(limit, 100))
-	rows, err := db.reader.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
@@ -245,7 +245,7 @@ func (db *DB) Outbox(ctx context.Context, status flows.OutboxStatus, limit int) 
 // OutboxDepth counts pending messages.
 func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
 	var n int
-	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count outbox: %w", err)
 	}
 	return n, nil
@@ -279,7 +279,7 @@ func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) (
 		q += ` AND task_id = ?`
 		args = append(args, taskID)
 	}
-	rows, err := db.reader.QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := db.query(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list message refs of instance %d: %w", instanceID, err)
 	}

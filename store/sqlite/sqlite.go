@@ -42,6 +42,7 @@ type DB struct {
 	reader *sql.DB // read-only pool
 	ws     *stmts  // statements prepared on the writer
 	rs     *stmts  // statements prepared on the reader pool
+	cache  *stmtCache
 
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
@@ -132,6 +133,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	db.reader = r
+	db.cache = &stmtCache{db: r}
 
 	if db.ws, err = prepare(ctx, w, true); err == nil {
 		db.rs, err = prepare(ctx, r, false)
@@ -155,6 +157,9 @@ func (db *DB) close() error {
 		if s != nil {
 			errs = append(errs, s.close())
 		}
+	}
+	if db.cache != nil {
+		errs = append(errs, db.cache.close())
 	}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())

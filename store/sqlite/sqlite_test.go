@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,10 +14,13 @@ import (
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // MustOpen opens a fresh database in a temp dir, closed at cleanup.
 func MustOpen(tb testing.TB, opts ...sqlite.Option) (*sqlite.DB, string) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "flowbot.db")
+	opts = append([]sqlite.Option{sqlite.WithLogger(quiet)}, opts...)
 	db, err := sqlite.Open(context.Background(), path, opts...)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = db.Close() })
@@ -52,7 +56,7 @@ func TestReopenKeepsData(t *testing.T) {
 	require.NoError(t, db.StateStore().Set(ctx, "conv:alice", []byte("step2"), time.Hour))
 	require.NoError(t, db.Close())
 
-	db2, err := sqlite.Open(ctx, path)
+	db2, err := sqlite.Open(ctx, path, sqlite.WithLogger(quiet))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db2.Close() })
 	require.NoError(t, db2.Update(ctx, func(tx flows.Tx) error {
@@ -87,7 +91,7 @@ func TestMigrateIdempotent(t *testing.T) {
 	require.NoError(t, db.Migrate(ctx))
 
 	// A second handle on the same file, open at the same time.
-	db2, err := sqlite.Open(ctx, path)
+	db2, err := sqlite.Open(ctx, path, sqlite.WithLogger(quiet))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db2.Close() })
 	fv, err := db2.Flow(ctx, "leave", 0)

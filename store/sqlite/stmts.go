@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // stmts are the hot statements, prepared once per pool at Open. Inside a
@@ -15,6 +16,81 @@ type stmts struct {
 	insTask, task, updTask, tasksOf, dueTasks, insEvent, eventsOf, enqueue *sql.Stmt
 	all []*sql.Stmt
 }
+
+// stmtCache holds statements prepared on the reader pool, keyed by their
+// text, for the queries outside transactions. Dynamic filter queries have a
+// bounded number of shapes; past maxCached the rest run unprepared.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+const maxCached = 512
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	st, ok := c.m[q]
+	full := len(c.m) >= maxCached
+	c.mu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[q]; ok { // another goroutine won
+		_ = st.Close()
+		return old, nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// query runs q on the reader pool through the statement cache.
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := db.cache.get(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return db.reader.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for one row.
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) scanner {
+	st, err := db.cache.get(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	if st == nil {
+		return db.reader.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 const (
 	qNextNumber       = `INSERT INTO sequences (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`

@@ -119,7 +119,11 @@ CREATE TABLE users (
 	dept      TEXT NOT NULL,
 	manager   TEXT NOT NULL,
 	locale    TEXT NOT NULL,
-	tz        TEXT NOT NULL
+	tz        TEXT NOT NULL,
+	-- roles (JSON array) and platforms (JSON object) are copies of
+	-- user_roles and user_platforms, so that one row read gives a whole user.
+	roles     TEXT NOT NULL,
+	platforms TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX users_email ON users(email_key) WHERE email_key <> '';
 
