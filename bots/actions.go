@@ -2,7 +2,6 @@ package bots
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -100,15 +99,10 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return b.clickFailed(ctx, u, taskID, instID, err, highlight)
 	}
 	if taskID > 0 {
-		v := b.outcomeView(ctx, out)
+		v := b.outcomeView(out, nil)
 		return Reply{Toast: toast, Card: b.TaskCard(v, findTask(v.Tasks, taskID, out.Task), u)}, nil
 	}
-	v, verr := b.eng.View(ctx, out.Instance.ID) // the full history and route
-	if verr != nil {
-		b.log.WarnContext(ctx, "reload request after click", "err", verr)
-		v = b.outcomeView(ctx, out)
-	}
-	return Reply{Toast: toast, Card: b.RequestCard(v, u)}, nil
+	return Reply{Toast: toast, Card: b.RequestCard(b.historyView(ctx, out), u)}, nil
 }
 
 // clickFailed answers a refused or failed click: the reason as a toast and
@@ -242,26 +236,44 @@ func signerPosition(in, val string) (flows.SignerPosition, bool) {
 }
 
 // outcomeView builds a View from an engine outcome without reading the
-// store again (the applicant comes from the directory snapshot when there).
-// Its Events are only those of the call, and Route is nil.
-func (b *Bot) outcomeView(ctx context.Context, out *flows.Outcome) *flows.View {
-	v := &flows.View{Instance: out.Instance, Def: out.Def, Tasks: out.Tasks, Events: out.Events}
-	var raw map[string]any
-	if len(out.Instance.Form) > 0 {
-		if err := json.Unmarshal(out.Instance.Form, &raw); err != nil {
-			b.log.WarnContext(ctx, "decode form of outcome", "instance", out.Instance.ID, "err", err)
-		}
-	}
-	v.Form = normalize(out.Def, raw, b.now())
-	v.Applicant = b.user(out.Instance.Applicant)
-	if v.Applicant == nil {
-		if a, err := b.store.User(ctx, out.Instance.Applicant); err == nil {
-			v.Applicant = a
-		} else {
-			v.Applicant = &flows.User{ID: out.Instance.Applicant, Name: out.Instance.Applicant}
-		}
+// store again: its Events are before (events already loaded, e.g. by the
+// View a command started from) followed by those of the call, and its Route
+// is nil (see withRoute).
+func (b *Bot) outcomeView(out *flows.Outcome, before []*flows.Event) *flows.View {
+	v := &flows.View{Instance: out.Instance, Def: out.Def, Form: out.Form, Applicant: out.Applicant, Tasks: out.Tasks}
+	v.Events = append(append(make([]*flows.Event, 0, len(before)+len(out.Events)), before...), out.Events...)
+	if v.Applicant == nil { // not set by every engine call; show the id
+		v.Applicant = &flows.User{ID: out.Instance.Applicant, Name: out.Instance.Applicant}
 	}
 	return v
+}
+
+// withRoute computes v's route from its form (Engine.Route), best effort:
+// without it the card derives the route from the tasks.
+func (b *Bot) withRoute(ctx context.Context, v *flows.View) *flows.View {
+	route, err := b.eng.Route(ctx, v)
+	if err != nil {
+		b.log.WarnContext(ctx, "compute route for card", "instance", v.Instance.ID, "err", err)
+		return v
+	}
+	v.Route = route
+	return v
+}
+
+// maxEvents bounds the events read to show a request's history.
+const maxEvents = 10000
+
+// historyView is outcomeView with the request's whole event history (one
+// store query instead of a full Engine.View) and its route.
+func (b *Bot) historyView(ctx context.Context, out *flows.Outcome) *flows.View {
+	v := b.outcomeView(out, nil)
+	evs, err := b.store.Events(ctx, flows.EventFilter{InstanceID: out.Instance.ID, Limit: maxEvents})
+	if err != nil {
+		b.log.WarnContext(ctx, "load history for card", "instance", out.Instance.ID, "err", err)
+	} else {
+		v.Events = evs
+	}
+	return b.withRoute(ctx, v)
 }
 
 // submitConv files the conversation's request (the summary's Submit, by
@@ -288,11 +300,8 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)
 	}
-	v, verr := b.eng.View(ctx, out.Instance.ID)
-	if verr != nil {
-		b.log.WarnContext(ctx, "load submitted request", "err", verr)
-		v = b.outcomeView(ctx, out)
-	}
+	// A new request's outcome holds all its events: no reload needed.
+	v := b.withRoute(ctx, b.outcomeView(out, nil))
 	msg := T(loc, "submitted", map[string]any{"number": out.Instance.Number})
 	card := b.RequestCard(v, u)
 	if click {

@@ -168,7 +168,7 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		if err != nil {
 			return b.fail(ctx, loc, err)
 		}
-		c := b.RequestCard(b.outcomeView(ctx, out), u)
+		c := b.RequestCard(b.withRoute(ctx, b.outcomeView(out, v.Events)), u)
 		c.Markdown = T(loc, "toast_withdrawn", nil) + "\n\n" + c.Markdown
 		return Reply{Messages: []Message{{Card: c}}}, nil
 	default: // urge
@@ -176,7 +176,7 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		if err != nil {
 			return b.fail(ctx, loc, err)
 		}
-		c := b.RequestCard(b.outcomeView(ctx, out), u)
+		c := b.RequestCard(b.withRoute(ctx, b.outcomeView(out, v.Events)), u)
 		c.Markdown = T(loc, "toast_urged", nil) + "\n\n" + c.Markdown
 		return Reply{Messages: []Message{{Card: c}}}, nil
 	}

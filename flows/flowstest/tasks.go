@@ -62,6 +62,23 @@ func testUpdateTask(t *testing.T, b *bundle) {
 		return nil
 	}))
 
+	// Every field is written, the instance and assignee too.
+	other := b.mustInstance(t, "LEAVE-20261126-0002", "alice", T0)
+	tk.InstanceID, tk.Assignee, tk.CreatedAt = other.ID, "carol", at(time.Hour)
+	b.update(t, func(tx flows.Tx) error { return tx.UpdateTask(tk) })
+	require.NoError(t, b.s.View(b.ctx, func(tx flows.Tx) error {
+		got, err := tx.Task(tk.ID)
+		require.NoError(t, err)
+		requireTask(t, tk, got)
+		ts, err := tx.TasksOf(in.ID)
+		require.NoError(t, err)
+		require.Empty(t, ts)
+		ts, err = tx.TasksOf(other.ID)
+		require.NoError(t, err)
+		require.Equal(t, []int64{tk.ID}, taskIDs(ts))
+		return nil
+	}))
+
 	ghost := *tk
 	ghost.ID = tk.ID + 1000
 	err := b.s.Update(b.ctx, func(tx flows.Tx) error { return tx.UpdateTask(&ghost) })

@@ -234,6 +234,18 @@ func testUpdateInstance(t *testing.T, b *bundle) {
 	in.ClosedAt, in.LastUrgeAt, in.Status = nil, nil, flows.StatusReturned
 	b.update(t, func(tx flows.Tx) error { return tx.UpdateInstance(in) })
 	require.Equal(t, int64(3), in.Rev)
+	// Every field is written, the identifying ones too.
+	in.Number, in.FlowID, in.FlowVersion, in.Applicant, in.CreatedAt = "EXP-20261127-0009", "expense", 7, "bob", at(-time.Hour)
+	b.update(t, func(tx flows.Tx) error { return tx.UpdateInstance(in) })
+	require.Equal(t, int64(4), in.Rev)
+	require.NoError(t, b.s.View(b.ctx, func(tx flows.Tx) error {
+		got, err := tx.InstanceByNumber("EXP-20261127-0009")
+		require.NoError(t, err)
+		requireInstance(t, in, got)
+		_, err = tx.InstanceByNumber("LEAVE-20261126-0001")
+		require.ErrorIs(t, err, flows.ErrNotFound, "the old number is free")
+		return nil
+	}))
 	require.NoError(t, b.s.View(b.ctx, func(tx flows.Tx) error {
 		got, err := tx.Instance(in.ID)
 		require.NoError(t, err)

@@ -12,8 +12,8 @@ import (
 // transaction they are bound with Tx.StmtContext, which reuses the
 // connection's prepared statement.
 type stmts struct {
-	nextNumber, insInstance, instance, instanceByNumber, updInstance, instanceExists,
-	insTask, task, updTask, tasksOf, dueTasks, insEvent, eventsOf, enqueue *sql.Stmt
+	nextNumber, insInstance, instance, instanceByNumber, updInstance, updInstanceFast, instanceExists,
+	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue *sql.Stmt
 	all []*sql.Stmt
 }
 
@@ -98,6 +98,11 @@ const (
 	qInstance         = `SELECT ` + instanceCols + ` FROM instances WHERE id = ?`
 	qInstanceByNumber = `SELECT ` + instanceCols + ` FROM instances WHERE number = ? AND number <> ''`
 	qUpdInstance      = `UPDATE instances SET number = ?, flow_id = ?, flow_version = ?, applicant = ?, status = ?, form = ?, step_index = ?, step_id = ?, created_at = ?, updated_at = ?, closed_at = ?, last_urge_at = ?, rev = rev + 1 WHERE id = ? AND rev = ?`
+	// The fast updates leave the indexed identity columns out of SET (so
+	// SQLite need not rewrite their index entries) and guard them in WHERE;
+	// when they did change, the full statement runs instead.
+	qUpdInstanceFast = `UPDATE instances SET flow_version = ?, status = ?, form = ?, step_index = ?, step_id = ?, updated_at = ?, closed_at = ?, last_urge_at = ?, rev = rev + 1 WHERE id = ? AND rev = ? AND number = ? AND flow_id = ? AND applicant = ? AND created_at = ?`
+	qUpdTaskFast     = `UPDATE tasks SET step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ? WHERE id = ? AND instance_id = ?`
 	qInstanceExists   = `SELECT count(*) FROM instances WHERE id = ?`
 	qInsTask          = `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qTask             = `SELECT ` + taskCols + ` FROM tasks WHERE id = ?`
@@ -123,6 +128,8 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*stmts, error) {
 		{&s.instance, qInstance, false},
 		{&s.instanceByNumber, qInstanceByNumber, false},
 		{&s.updInstance, qUpdInstance, true},
+		{&s.updInstanceFast, qUpdInstanceFast, true},
+		{&s.updTaskFast, qUpdTaskFast, true},
 		{&s.instanceExists, qInstanceExists, false},
 		{&s.insTask, qInsTask, true},
 		{&s.task, qTask, false},

@@ -95,7 +95,20 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("update instance: nil instance")
 	}
-	res, err := t.stmt(t.st.updInstance).ExecContext(t.ctx, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
+	res, err := t.stmt(t.st.updInstanceFast).ExecContext(t.ctx, in.FlowVersion, string(in.Status), blob(in.Form),
+		in.StepIndex, in.StepID, ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt),
+		in.ID, in.Rev, in.Number, in.FlowID, in.Applicant, ms(in.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update instance %d: %w", in.ID, err)
+	} else if n == 1 {
+		in.Rev++
+		return nil
+	}
+	// Stale, missing, or an identity column changed: the full statement.
+	res, err = t.stmt(t.st.updInstance).ExecContext(t.ctx, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
 		string(in.Status), blob(in.Form), in.StepIndex, in.StepID, ms(in.CreatedAt), ms(in.UpdatedAt),
 		nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev)
 	if err != nil {
@@ -162,7 +175,18 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 	if tk == nil {
 		return errors.New("update task: nil task")
 	}
-	res, err := t.stmt(t.st.updTask).ExecContext(t.ctx, taskArgs(tk, tk.ID)...)
+	args := taskArgs(tk, tk.ID)
+	res, err := t.stmt(t.st.updTaskFast).ExecContext(t.ctx, append(args[1:len(args):len(args)], tk.InstanceID)...)
+	if err != nil {
+		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update task %d: %w", tk.ID, err)
+	} else if n == 1 {
+		return nil
+	}
+	// Missing, or moved to another instance: the full statement.
+	res, err = t.stmt(t.st.updTask).ExecContext(t.ctx, args...)
 	if err != nil {
 		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
 	}
