@@ -2,12 +2,14 @@ package bots
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 )
 
 // click handles a card button.
@@ -27,7 +29,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil)}, nil
 		}
-	case "withdraw", "urge":
+	case "withdraw", "urge", "amend":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil)}, nil
 		}
@@ -37,6 +39,9 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		}
 	default:
 		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)})}, nil
+	}
+	if a.Name == "amend" {
+		return b.amendClick(ctx, ev, u, instID)
 	}
 	var (
 		out       *flows.Outcome
@@ -96,18 +101,25 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		out, err = b.eng.Urge(ctx, u.ID, instID)
 	}
 	if err != nil {
-		return b.clickFailed(ctx, u, taskID, instID, err, highlight)
+		return b.clickFailed(ctx, ev, u, taskID, instID, err, highlight)
 	}
 	if taskID > 0 {
 		v := b.outcomeView(out, nil)
-		return Reply{Toast: toast, Card: b.TaskCard(v, findTask(v.Tasks, taskID, out.Task), u)}, nil
+		t := findTask(v.Tasks, taskID, out.Task)
+		if t != nil {
+			b.keepRef(ctx, ev, u, out.Instance.ID, taskID)
+		} else {
+			b.keepRef(ctx, ev, u, out.Instance.ID, 0)
+		}
+		return Reply{Toast: toast, Card: b.TaskCard(v, t, u)}, nil
 	}
-	return Reply{Toast: toast, Card: b.RequestCard(b.historyView(ctx, out), u)}, nil
+	b.keepRef(ctx, ev, u, out.Instance.ID, 0)
+	return Reply{Toast: toast, Card: b.RequestCard(b.withRoute(ctx, b.withHistory(ctx, b.outcomeView(out, nil))), u)}, nil
 }
 
 // clickFailed answers a refused or failed click: the reason as a toast and
 // a card showing the current state, with the input at fault highlighted.
-func (b *Bot) clickFailed(ctx context.Context, u *flows.User, taskID, instID int64, err error, highlight string) (Reply, error) {
+func (b *Bot) clickFailed(ctx context.Context, ev Event, u *flows.User, taskID, instID int64, err error, highlight string) (Reply, error) {
 	loc := locale(u)
 	msg, internal := b.explain(ctx, loc, err)
 	if internal {
@@ -127,22 +139,51 @@ func (b *Bot) clickFailed(ctx context.Context, u *flows.User, taskID, instID int
 		b.log.WarnContext(ctx, "load request for refused click", "err", verr)
 		return rep, nil
 	}
-	if taskID == 0 {
-		rep.Card = b.RequestCard(v, u)
-		return rep, nil
-	}
 	t := findTask(v.Tasks, taskID, nil)
 	if t == nil {
 		rep.Card = b.RequestCard(v, u)
+		b.keepRef(ctx, ev, u, instID, 0)
 		return rep, nil
 	}
 	rep.Card = b.TaskCard(v, t, u)
+	b.keepRef(ctx, ev, u, instID, taskID)
 	for i := range rep.Card.Inputs {
 		if rep.Card.Inputs[i].Name == highlight {
 			rep.Card.Inputs[i].Error = msg
 		}
 	}
 	return rep, nil
+}
+
+// keepRef records that the message a click came from now shows the card
+// of request instID (the task card of taskID; 0: the request card), so
+// that the notifier's later updates of the request's cards reach it too.
+// Best effort: a failure is logged, the click's answer stands.
+func (b *Bot) keepRef(ctx context.Context, ev Event, u *flows.User, instID, taskID int64) {
+	if ev.Action == nil || ev.Action.MessageRef == "" || instID == 0 {
+		return
+	}
+	r := &flows.MessageRef{
+		InstanceID: instID, TaskID: taskID, Recipient: u.ID,
+		Platform: platformKey(ev, u), Ref: ev.Action.MessageRef, CreatedAt: b.now(),
+	}
+	if err := b.store.SaveMessageRef(ctx, r); err != nil {
+		b.log.WarnContext(ctx, "save message ref of clicked card", "instance", instID, "task", taskID, "platform", r.Platform, "err", err)
+	}
+}
+
+// platformKey is the key of u.Platforms the event came through, the key
+// the notifier files message refs under: "feishu:cli_a" for an app-qualified
+// id, else the platform name.
+func platformKey(ev Event, u *flows.User) string {
+	if ev.App == "" {
+		return ev.Platform
+	}
+	k := ev.Platform + ":" + ev.App
+	if u.Platforms[k] != ev.UserID && u.Platforms[ev.Platform] == ev.UserID {
+		return ev.Platform
+	}
+	return k
 }
 
 func parseID(s string) int64 {
@@ -263,17 +304,29 @@ func (b *Bot) withRoute(ctx context.Context, v *flows.View) *flows.View {
 // maxEvents bounds the events read to show a request's history.
 const maxEvents = 10000
 
-// historyView is outcomeView with the request's whole event history (one
-// store query instead of a full Engine.View) and its route.
-func (b *Bot) historyView(ctx context.Context, out *flows.Outcome) *flows.View {
-	v := b.outcomeView(out, nil)
-	evs, err := b.store.Events(ctx, flows.EventFilter{InstanceID: out.Instance.ID, Limit: maxEvents})
+// withHistory replaces v's events by the request's whole event history:
+// one store query instead of a full Engine.View. On failure v keeps the
+// events it has.
+func (b *Bot) withHistory(ctx context.Context, v *flows.View) *flows.View {
+	evs, err := b.store.Events(ctx, flows.EventFilter{InstanceID: v.Instance.ID, Limit: maxEvents})
 	if err != nil {
-		b.log.WarnContext(ctx, "load history for card", "instance", out.Instance.ID, "err", err)
-	} else {
-		v.Events = evs
+		b.log.WarnContext(ctx, "load history for card", "instance", v.Instance.ID, "err", err)
+		return v
 	}
-	return b.withRoute(ctx, v)
+	v.Events = evs
+	return v
+}
+
+// instanceForm reads the form from the outcome's instance. Resubmit's
+// Outcome.Form holds the values before the change; the instance has the
+// new ones.
+func (b *Bot) instanceForm(ctx context.Context, out *flows.Outcome) flowdef.Values {
+	var raw map[string]any
+	if err := json.Unmarshal(out.Instance.Form, &raw); err != nil {
+		b.log.WarnContext(ctx, "decode form of request", "instance", out.Instance.ID, "err", err)
+		return out.Form
+	}
+	return normalize(out.Def, raw, b.now())
 }
 
 // submitConv files the conversation's request (the summary's Submit, by
@@ -296,15 +349,27 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 		b.log.WarnContext(ctx, "end conversation", "err", err)
 		return textReply(click, T(loc, "state_down", nil)), nil
 	}
-	out, err := b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values})
+	var out *flows.Outcome
+	if st.Instance > 0 {
+		out, err = b.eng.Resubmit(ctx, u.ID, st.Instance, st.Values)
+	} else {
+		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values})
+	}
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)
 	}
 	// A new request's outcome holds all its events: no reload needed.
-	v := b.withRoute(ctx, b.outcomeView(out, nil))
+	v := b.outcomeView(out, nil)
 	msg := T(loc, "submitted", map[string]any{"number": out.Instance.Number})
+	if st.Instance > 0 {
+		v.Form = b.instanceForm(ctx, out)
+		b.withHistory(ctx, v)
+		msg = T(loc, "resubmitted", map[string]any{"number": out.Instance.Number})
+	}
+	b.withRoute(ctx, v)
 	card := b.RequestCard(v, u)
 	if click {
+		b.keepRef(ctx, ev, u, out.Instance.ID, 0)
 		return Reply{Toast: msg, Card: card}, nil
 	}
 	card.Markdown = joinNonEmpty("\n\n", msg, card.Markdown)
@@ -318,7 +383,7 @@ func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *con
 	msg, internal := b.explain(ctx, loc, err)
 	var fe *flows.Error
 	if errors.As(err, &fe) && len(fe.Fields) > 0 {
-		if d, derr := b.eng.FlowByAlias(ctx, st.Flow); derr == nil {
+		if d, derr := b.convDef(ctx, st); derr == nil {
 			st.Pending = nil
 			for _, f := range d.Fields {
 				if _, bad := fe.Fields[f.ID]; bad {
@@ -362,7 +427,7 @@ func (b *Bot) cancelClick(ctx context.Context, ev Event, u *flows.User, token st
 		return Reply{Toast: T(loc, "state_down", nil)}, nil
 	}
 	title := st.Flow
-	if d, err := b.eng.FlowByAlias(ctx, st.Flow); err == nil {
+	if d, err := b.convDef(ctx, st); err == nil {
 		title = d.Name.In(loc)
 	}
 	msg := T(loc, "conv_cancelled", nil)

@@ -110,8 +110,9 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 }
 
 // RequestCard is the applicant's view of a request: status, current step,
-// form, route with ✓ / → / … marks and the latest events; Withdraw and
-// Urge while it is pending and the viewer is the applicant.
+// form, route with ✓ / → / … marks and the latest events. The applicant
+// gets Urge and Withdraw while it is pending, Amend and resubmit and
+// Withdraw while it is returned for changes.
 func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
 	b.ensureDirectory()
 	loc, tz := locale(viewer), b.zone(viewer)
@@ -136,11 +137,19 @@ func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
 	}
 	c.Markdown = strings.Join(md, "\n")
 	c.Note = T(loc, "f_submitted", nil) + " " + b.fmtTime(tz, &in.CreatedAt)
-	if in.Status == flows.StatusPending && viewer != nil && viewer.ID == in.Applicant {
-		id := strconv.FormatInt(in.ID, 10)
-		c.Buttons = []Button{
-			{Label: T(loc, "btn_urge", nil), Action: "urge", Value: map[string]string{"instance": id}, Style: StylePrimary},
-			{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: map[string]string{"instance": id}, Style: StyleDanger},
+	if viewer != nil && viewer.ID == in.Applicant {
+		val := func() map[string]string { return map[string]string{"instance": strconv.FormatInt(in.ID, 10)} }
+		switch in.Status {
+		case flows.StatusPending:
+			c.Buttons = []Button{
+				{Label: T(loc, "btn_urge", nil), Action: "urge", Value: val(), Style: StylePrimary},
+				{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: val(), Style: StyleDanger},
+			}
+		case flows.StatusReturned:
+			c.Buttons = []Button{
+				{Label: T(loc, "btn_amend", nil), Action: "amend", Value: val(), Style: StylePrimary},
+				{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: val(), Style: StyleDanger},
+			}
 		}
 	}
 	return c
@@ -206,7 +215,11 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 	}
 	var out []string
 	for _, rs := range route {
-		mark, ok := routeMarks[rs.Status]
+		status := rs.Status
+		if status == "current" && v.Instance.Status == flows.StatusReturned {
+			status = string(flows.StatusReturned) // waits for the applicant, not the approvers
+		}
+		mark, ok := routeMarks[status]
 		if !ok {
 			continue // skipped
 		}
@@ -214,7 +227,7 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 		if len(rs.Approvers) > 0 {
 			line += " — " + b.names(loc, rs.Approvers)
 		}
-		if rs.Status == "current" {
+		if status == "current" {
 			if isZH(loc) {
 				line += "（" + T(loc, "rs_current", nil) + "）"
 			} else {
@@ -235,10 +248,14 @@ var historyTypes = map[flows.EventType]bool{
 // historyLines shows the latest events worth reading.
 func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []string {
 	var evs []*flows.Event
-	for _, e := range v.Events {
-		if historyTypes[e.Type] {
-			evs = append(evs, e)
+	for i, e := range v.Events {
+		if !historyTypes[e.Type] {
+			continue
 		}
+		if e.Type == flows.EvRejected && returnedBy(v.Events[i+1:], e) {
+			continue // the "returned" line says it
+		}
+		evs = append(evs, e)
 	}
 	if len(evs) > maxHistory {
 		evs = evs[len(evs)-maxHistory:]
@@ -270,6 +287,20 @@ func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []strin
 		out = append(out, line)
 	}
 	return out
+}
+
+// returnedBy reports whether the rejection rej returned the request: a
+// returned event by the same actor at the same time follows it.
+func returnedBy(next []*flows.Event, rej *flows.Event) bool {
+	for _, e := range next {
+		if !e.At.Equal(rej.At) {
+			return false
+		}
+		if e.Type == flows.EvReturned && e.Actor == rej.Actor {
+			return true
+		}
+	}
+	return false
 }
 
 func cmpStr(ss ...string) string {

@@ -25,6 +25,7 @@ var builtins = []builtin{
 	{"status", []string{"status", "进度", "查询"}, "help_status"},
 	{"withdraw", []string{"withdraw", "撤回"}, "help_withdraw"},
 	{"urge", []string{"urge", "催办"}, "help_urge"},
+	{"resubmit", []string{"resubmit", "重新提交", "amend"}, "help_resubmit"},
 	{"stats", []string{"stats", "统计"}, "help_stats"},
 	{"flows", []string{"flows", "流程"}, "help_flowscmd"},
 	{"help", []string{"help", "帮助", "?", "？"}, "help_help"},
@@ -163,6 +164,8 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 			return textReply(false, T(loc, "not_visible", map[string]any{"ref": v.Instance.Number})), nil
 		}
 		return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
+	case "resubmit":
+		return b.amend(ctx, ev, u, v, false)
 	case "withdraw":
 		out, err := b.eng.Withdraw(ctx, u.ID, v.Instance.ID, strings.Join(cmd.Words[1:], " "))
 		if err != nil {

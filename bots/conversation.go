@@ -24,6 +24,21 @@ type convState struct {
 	Pending []string       `json:"pending"` // field ids still to ask, current first; empty = confirming
 	Total   int            `json:"total"`   // questions asked in all, for "question n of total"
 	Token   string         `json:"token"`   // carried by the summary card's buttons
+	// Instance, Number and Version are set when the conversation amends a
+	// returned request (Submit resubmits it): its id, number and the
+	// definition version it is pinned to.
+	Instance int64  `json:"instance,omitempty"`
+	Number   string `json:"number,omitempty"`
+	Version  int    `json:"version,omitempty"`
+}
+
+// convDef returns the definition a conversation fills: the pinned version
+// of an amended request, else the latest version of the flow.
+func (b *Bot) convDef(ctx context.Context, st *convState) (*flowdef.Definition, error) {
+	if st.Version > 0 {
+		return b.eng.Definition(ctx, st.Flow, st.Version)
+	}
+	return b.eng.FlowByAlias(ctx, st.Flow)
 }
 
 // convKey is the StateStore key of the conversation of one user in one chat.
@@ -225,7 +240,7 @@ func optionNumbers(f *flowdef.Field, text string) string {
 // answer handles a message while a conversation is open.
 func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState, text string) (Reply, error) {
 	loc := locale(u)
-	d, err := b.eng.FlowByAlias(ctx, st.Flow)
+	d, err := b.convDef(ctx, st)
 	if err != nil {
 		b.abandonConv(ctx, ev)
 		return b.fail(ctx, loc, err)
@@ -237,6 +252,9 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 			return b.submitConv(ctx, ev, u, st.Token, false)
 		case slices.Contains(cancelWords, lower):
 			return b.cancelConv(ctx, ev, u)
+		}
+		if rep, ok, err := b.edit(ctx, ev, loc, d, st, text); ok {
+			return rep, err
 		}
 		rep := b.next(loc, d, st, nil)
 		rep.Messages = append([]Message{{Text: T(loc, "confirm_hint", nil)}}, rep.Messages...)
@@ -263,6 +281,43 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 	st.Values[f.ID] = v
 	st.Pending = st.Pending[1:]
 	return b.saveAndNext(ctx, ev, loc, d, st, nil)
+}
+
+// edit changes a conversation that waits for confirmation: "name=value"
+// arguments (field id or label) set fields, a field's id or label alone
+// asks that field again. ok is false when text is neither.
+func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, text string) (rep Reply, ok bool, err error) {
+	cmd, perr := ParseCommand(text)
+	if perr != nil {
+		return textReply(false, T(loc, "arg_quote", nil)), true, nil
+	}
+	if cmd.Slash || len(cmd.Words) > 0 {
+		return Reply{}, false, nil
+	}
+	if cmd.Name == "" && len(cmd.Args) > 0 {
+		vals, problems, verr := b.inlineValues(loc, d, cmd.Args)
+		if verr != nil {
+			msg, _ := b.explain(ctx, loc, verr)
+			return b.next(loc, d, st, []string{msg}), true, nil
+		}
+		var notes []string
+		for _, f := range d.Fields {
+			if p, bad := problems[f.ID]; bad {
+				notes = append(notes, T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": p}))
+			} else if v, set := vals[f.ID]; set {
+				st.Values[f.ID] = v
+				notes = append(notes, T(loc, "field_changed", map[string]any{"label": f.Label.In(loc), "value": truncate(flowdef.FormatValue(&f, v, loc), 100)}))
+			}
+		}
+		rep, err := b.saveAndNext(ctx, ev, loc, d, st, notes)
+		return rep, true, err
+	}
+	if f := fieldByName(d, strings.TrimSpace(text)); f != nil && len(cmd.Args) == 0 {
+		st.Pending, st.Total = []string{f.ID}, 1
+		rep, err := b.saveAndNext(ctx, ev, loc, d, st, nil)
+		return rep, true, err
+	}
+	return Reply{}, false, nil
 }
 
 func (b *Bot) saveAndNext(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, notes []string) (Reply, error) {
@@ -328,6 +383,11 @@ func example(loc string, f *flowdef.Field) string {
 // summaryCard shows the values of a conversation with Submit and Cancel.
 func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Card {
 	c := &Card{Title: T(loc, "summary_title", map[string]any{"flow": d.Name.In(loc)}), Color: ColorBlue}
+	hint, submit := "summary_hint", "btn_submit"
+	if st.Instance > 0 {
+		c.Title = T(loc, "amend_title", map[string]any{"flow": d.Name.In(loc), "number": st.Number})
+		hint, submit = "amend_hint", "btn_resubmit"
+	}
 	vals := normalize(d, st.Values, b.now())
 	shown := 0
 	for i := range d.Fields {
@@ -343,10 +403,10 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, v, loc), maxFieldText)})
 		shown++
 	}
-	c.Markdown = T(loc, "summary_hint", nil)
+	c.Markdown = T(loc, hint, nil)
 	val := map[string]string{"conv": st.Token}
 	c.Buttons = []Button{
-		{Label: T(loc, "btn_submit", nil), Action: "submit", Value: val, Style: StylePrimary},
+		{Label: T(loc, submit, nil), Action: "submit", Value: val, Style: StylePrimary},
 		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
 	}
 	return c

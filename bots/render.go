@@ -82,6 +82,9 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		}
 		return taskCard("hd_task")
 	case flows.MsgCardUpdate:
+		if m.TaskID == 0 { // the request card's copies
+			return Message{Card: b.RequestCard(v, to)}, nil
+		}
 		return taskCard("")
 	case flows.MsgSubmitted:
 		return requestCard("hd_submitted")

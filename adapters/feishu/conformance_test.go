@@ -22,7 +22,7 @@ func (harness) NewTarget(t *testing.T, rec *adaptertest.Recorder) adaptertest.Ta
 }
 
 func (harness) RenderCard(c bots.Card) ([]byte, error) { return feishu.RenderCard(c) }
-func (harness) MaxCardBytes() int                       { return feishu.MaxCardBytes }
+func (harness) MaxCardBytes() int                      { return feishu.MaxCardBytes }
 
 type target struct{ b *testBundle }
 

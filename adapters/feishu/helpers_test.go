@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"strconv"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,7 +109,6 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an outcome
 	}
 }
-
 
 func samples() map[string]bots.Card { return adaptertest.SampleCards() }
 

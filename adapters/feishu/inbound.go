@@ -271,7 +271,7 @@ func (a *Adapter) onMessage(ctx context.Context, p *app, ev *larkim.P2MessageRec
 	if err != nil {
 		return fmt.Errorf("%w: %w", errHandler, err)
 	}
-	a.sendReplies(p, bev.ChatID, bev.ID, reply.Messages)
+	a.sendReplies(p, bots.Recipient{ChatID: bev.ChatID, UserID: bev.UserID}, bev.ID, reply.Messages)
 	return nil
 }
 
@@ -294,7 +294,11 @@ func (a *Adapter) messageEvent(p *app, ev *larkim.P2MessageReceiveV1) (bots.Even
 	chatType := deref(m.ChatType)
 	text, mentioned := stripMentions(content.Text, m.Mentions, p.cfg.BotOpenID)
 	if chatType != "p2p" {
-		if p.cfg.BotOpenID != "" && !mentioned {
+		// In a group the bot takes only messages addressed to it: with its
+		// open_id known, those mentioning it; otherwise those with a
+		// mention at all (an app that may read every group message would
+		// else answer all of them).
+		if (p.cfg.BotOpenID != "" && !mentioned) || len(m.Mentions) == 0 {
 			return bots.Event{}, false
 		}
 		chatType = "group"
@@ -354,10 +358,8 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 	}
 	done := make(chan clickResult, 1)
 	token := ev.Event.Token
-	chatID := ""
-	if ev.Event.Context != nil {
-		chatID = ev.Event.Context.OpenChatID
-	}
+	// Messages of a click's reply go to the card's chat, or to the clicker.
+	to := bots.Recipient{ChatID: bev.ChatID, UserID: bev.UserID}
 	a.goBackground(func(bg context.Context) {
 		hctx, cancel := context.WithTimeout(bg, 30*time.Second)
 		defer cancel()
@@ -368,7 +370,7 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 		default:
 		}
 		// The click was answered already: finish by delayed update.
-		a.finishLate(hctx, p, token, chatID, bev.ID, reply, err)
+		a.finishLate(hctx, p, token, to, bev.ID, reply, err)
 	})
 	timer := time.NewTimer(a.cfg.ClickTimeout)
 	defer timer.Stop()
@@ -387,7 +389,7 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 		a.log.Error("handle click", "app", p.cfg.ID, "event_id", bev.ID, "err", r.err)
 		return toast("error", msgTryAgain), nil
 	}
-	a.sendReplies(p, chatID, bev.ID, r.reply.Messages)
+	a.sendReplies(p, to, bev.ID, r.reply.Messages)
 	return a.clickResponse(r.reply), nil
 }
 
@@ -416,7 +418,7 @@ func (a *Adapter) lateAnswer(done chan clickResult) clickResult {
 	}
 }
 
-func (a *Adapter) finishLate(ctx context.Context, p *app, token, chatID, eventID string, reply bots.Reply, err error) {
+func (a *Adapter) finishLate(ctx context.Context, p *app, token string, to bots.Recipient, eventID string, reply bots.Reply, err error) {
 	if err != nil {
 		a.log.Error("handle click (late)", "app", p.cfg.ID, "event_id", eventID, "err", err)
 		return
@@ -426,7 +428,7 @@ func (a *Adapter) finishLate(ctx context.Context, p *app, token, chatID, eventID
 			a.log.Error("delayed card update", "app", p.cfg.ID, "event_id", eventID, "err", err)
 		}
 	}
-	a.sendReplies(p, chatID, eventID, reply.Messages)
+	a.sendReplies(p, to, eventID, reply.Messages)
 }
 
 func (a *Adapter) clickResponse(r bots.Reply) *callback.CardActionTriggerResponse {

@@ -128,12 +128,13 @@ func (a *Adapter) delayedUpdate(ctx context.Context, p *app, token string, c bot
 	})
 }
 
-// sendReplies sends a reply's messages into a chat in the background,
-// after the event was acknowledged.
-func (a *Adapter) sendReplies(p *app, chatID, eventID string, msgs []bots.Message) {
-	if len(msgs) == 0 || chatID == "" {
+// sendReplies sends a reply's messages in the background, after the event
+// was acknowledged: into to's chat, or to to's user when there is no chat.
+func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []bots.Message) {
+	if len(msgs) == 0 || (to.ChatID == "" && to.UserID == "") {
 		return
 	}
+	to.Platform, to.App = Platform, p.cfg.ID
 	a.goBackground(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
@@ -142,8 +143,8 @@ func (a *Adapter) sendReplies(p *app, chatID, eventID string, msgs []bots.Messag
 			if eventID != "" {
 				key = fmt.Sprintf("reply:%s:%d", eventID, i)
 			}
-			if _, err := a.Send(ctx, bots.Recipient{Platform: Platform, App: p.cfg.ID, ChatID: chatID}, m, key); err != nil {
-				a.log.Error("send reply", "app", p.cfg.ID, "chat", chatID, "event_id", eventID, "err", err)
+			if _, err := a.Send(ctx, to, m, key); err != nil {
+				a.log.Error("send reply", "app", p.cfg.ID, "chat", to.ChatID, "event_id", eventID, "err", err)
 				return
 			}
 		}

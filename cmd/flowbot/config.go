@@ -27,6 +27,11 @@ type Config struct {
 	Scheduler  SchedulerConfig  `yaml:"scheduler"`
 	Playground PlaygroundConfig `yaml:"playground"`
 	Feishu     FeishuConfig     `yaml:"feishu"`
+	API        APIConfig        `yaml:"api"`
+}
+
+type APIConfig struct {
+	AdminToken string `yaml:"admin_token"` // bearer token of /api/v1/admin/...; empty = those endpoints are off
 }
 
 type LogConfig struct {

@@ -233,6 +233,7 @@ func (a *app) routes() {
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
+	a.adminAPI()
 }
 
 // readyz reports each dependency: 200 when all answer, 503 otherwise.

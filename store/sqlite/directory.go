@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -21,6 +22,14 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 		for p, pid := range u.Platforms {
 			if p == "" || pid == "" {
 				return fmt.Errorf("replace directory: user %s: empty platform key or id (%q: %q)", u.ID, p, pid)
+			}
+			if !utf8.ValidString(p) || !utf8.ValidString(pid) {
+				return fmt.Errorf("replace directory: user %s: platform key or id %q: %q is not valid UTF-8", u.ID, p, pid)
+			}
+		}
+		for _, r := range u.Roles {
+			if !utf8.ValidString(r) {
+				return fmt.Errorf("replace directory: user %s: role %q is not valid UTF-8", u.ID, r)
 			}
 		}
 	}

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/botstest"
 )
 
 // eventually polls cond every few ms until it holds or 5s pass.
@@ -192,4 +195,29 @@ func TestKVBadInput(t *testing.T) {
 	held, err := l.TryLock(ctx, "tick", "b", time.Hour)
 	require.NoError(t, err)
 	require.True(t, held, "bad calls took no lock")
+}
+
+func TestBotsConformance(t *testing.T) {
+	t.Parallel()
+	t.Run("StateStore", func(t *testing.T) {
+		t.Parallel()
+		botstest.RunStateStore(t, func(t *testing.T) bots.StateStore {
+			db, _ := MustOpen(t)
+			return db.StateStore()
+		})
+	})
+	t.Run("Deduper", func(t *testing.T) {
+		t.Parallel()
+		botstest.RunDeduper(t, func(t *testing.T) bots.Deduper {
+			db, _ := MustOpen(t)
+			return db.Deduper()
+		})
+	})
+	t.Run("Locker", func(t *testing.T) {
+		t.Parallel()
+		botstest.RunLocker(t, func(t *testing.T) bots.Locker {
+			db, _ := MustOpen(t)
+			return db.Locker()
+		})
+	})
 }

@@ -1,4 +1,6 @@
 -- 0001: the whole flowbot schema. Times are INTEGER unix milliseconds (UTC).
+-- Every index costs a page write per commit on the hot path (submit,
+-- decide): add one only for a query that would otherwise scan a big table.
 
 CREATE TABLE sequences (
 	key   TEXT PRIMARY KEY,
@@ -38,7 +40,6 @@ CREATE TABLE instances (
 );
 CREATE UNIQUE INDEX instances_number ON instances(number) WHERE number <> '';
 CREATE INDEX instances_applicant ON instances(applicant, created_at);
-CREATE INDEX instances_flow ON instances(flow_id, created_at);
 CREATE INDEX instances_created ON instances(created_at);
 
 CREATE TABLE tasks (
@@ -81,7 +82,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_instance ON events(instance_id);
 CREATE INDEX events_at ON events(at);
-CREATE INDEX events_flow ON events(flow_id, at);
 
 CREATE TABLE outbox (
 	id           INTEGER PRIMARY KEY,

@@ -1,0 +1,60 @@
+package bots
+
+import (
+	"context"
+	"maps"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// amendClick is the "Amend and resubmit" button of a returned request.
+func (b *Bot) amendClick(ctx context.Context, ev Event, u *flows.User, instID int64) (Reply, error) {
+	v, err := b.eng.View(ctx, instID)
+	if err != nil {
+		return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+	}
+	return b.amend(ctx, ev, u, v, true)
+}
+
+// amend starts a conversation that amends the returned request of v: the
+// summary card with the current values, where the applicant changes fields
+// (name=value, or a field's name to be asked again) and resubmits. The
+// engine checks the applicant's right again when the request is resubmitted.
+func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View, click bool) (Reply, error) {
+	loc := locale(u)
+	in := v.Instance
+	var refusal error
+	switch {
+	case in.Applicant != u.ID:
+		refusal = flows.Errorf(flows.CodeForbidden, "not_applicant", nil)
+	case in.Status != flows.StatusReturned:
+		refusal = flows.Errorf(flows.CodeConflict, "not_returned", map[string]any{"number": in.Number})
+	}
+	if refusal != nil {
+		msg, _ := b.explain(ctx, loc, refusal)
+		if click {
+			b.keepRef(ctx, ev, u, in.ID, 0)
+			return Reply{Toast: msg, Card: b.RequestCard(v, u)}, nil
+		}
+		return textReply(false, msg), nil
+	}
+	if b.cfg.State == nil {
+		return textReply(click, T(loc, "state_down", nil)), nil
+	}
+	st := &convState{
+		Flow: v.Def.ID, Version: in.FlowVersion, Instance: in.ID, Number: in.Number,
+		Values: maps.Clone(map[string]any(v.Form)), Token: newToken(),
+	}
+	if st.Values == nil {
+		st.Values = map[string]any{}
+	}
+	if err := b.saveConv(ctx, ev, st); err != nil {
+		b.log.WarnContext(ctx, "start amending", "instance", in.ID, "err", err)
+		return textReply(click, T(loc, "state_down", nil)), nil
+	}
+	rep := b.next(loc, v.Def, st, nil)
+	if click {
+		rep.Toast = T(loc, "toast_amend", nil)
+	}
+	return rep, nil
+}

@@ -1,0 +1,133 @@
+package bots_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/notify"
+	"github.com/flowbot/flowbot/flows"
+)
+
+// recordingMessenger records the updates of sent messages.
+type recordingMessenger struct {
+	mu      sync.Mutex
+	sent    int
+	updates map[string][]bots.Message // ref -> updates, in order
+}
+
+func (m *recordingMessenger) Send(_ context.Context, to bots.Recipient, _ bots.Message, _ string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent++
+	return fmt.Sprintf("sent-%s-%d", to.UserID, m.sent), nil
+}
+
+func (m *recordingMessenger) Update(_ context.Context, ref string, msg bots.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.updates[ref] = append(m.updates[ref], msg)
+	return nil
+}
+
+func (m *recordingMessenger) last(ref string) *bots.Card {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if u := m.updates[ref]; len(u) > 0 {
+		return u[len(u)-1].Card
+	}
+	return nil
+}
+
+// clickRef clicks btn on the platform message ref.
+func (b *bundle) clickRef(t *testing.T, ev bots.Event, btn bots.Button, inputs map[string]string, ref string) bots.Reply {
+	t.Helper()
+	ev.ID = fmt.Sprint("e", b.seq.Add(1))
+	ev.Action = &bots.Action{Name: btn.Action, Value: btn.Value, Inputs: inputs, MessageRef: ref}
+	rep, err := b.bot.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	return rep
+}
+
+func refsOf(t *testing.T, b *bundle, instID int64) []*flows.MessageRef {
+	t.Helper()
+	refs, err := b.db.MessageRefs(b.ctx, instID, 0)
+	require.NoError(t, err)
+	for _, r := range refs {
+		r.CreatedAt = r.CreatedAt.UTC()
+	}
+	return refs
+}
+
+func TestClickedCardsKeepTheirMessageRef(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := b.clock.Now()
+	feishu := bots.Event{Platform: "feishu", App: "cli_a", UserID: "ou_dev1", ChatID: "oc_1", ChatType: "p2p"}
+
+	// The summary card becomes the request card: its message is kept
+	// under the app-qualified platform key the notifier uses.
+	ev := feishu
+	ev.ID, ev.Text = "m1", "/leave type=annual period=2026-12-01~2026-12-02"
+	rep, err := b.bot.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	rep = b.clickRef(t, feishu, button(t, lastCard(t, rep), "submit"), nil, "om_summary")
+	require.Contains(t, rep.Toast, "LEAVE-20261126-0001")
+	ins, err := b.db.Instances(b.ctx, flows.InstanceFilter{})
+	require.NoError(t, err)
+	inst := ins[0].ID
+	want := []*flows.MessageRef{{InstanceID: inst, Recipient: "dev1", Platform: "feishu:cli_a", Ref: "om_summary", CreatedAt: now}}
+	require.Equal(t, want, refsOf(t, b, inst))
+
+	// A click without a message ref records nothing.
+	ts, err := b.engine.Todo(b.ctx, "cto")
+	require.NoError(t, err)
+	task := ts[0]
+	b.click(t, "cto", taskButton("comment", task), map[string]string{"comment": "看一下"})
+	require.Len(t, refsOf(t, b, inst), 1)
+
+	// A refused click shows the task card: kept under the task.
+	web := bots.Event{Platform: "web", UserID: "cto", ChatID: "cto"}
+	rep = b.clickRef(t, web, taskButton("reject", task), nil, "web-7")
+	require.Equal(t, "驳回请填写理由", rep.Toast)
+	want = append(want, &flows.MessageRef{InstanceID: inst, TaskID: task.ID, Recipient: "cto", Platform: "web", Ref: "web-7", CreatedAt: now})
+	require.ElementsMatch(t, want, refsOf(t, b, inst))
+	// The same card clicked again is recorded once.
+	rep = b.clickRef(t, web, taskButton("approve", task), nil, "web-7")
+	require.Equal(t, "已同意", rep.Toast)
+	require.ElementsMatch(t, want, refsOf(t, b, inst))
+
+	// The notifier's card updates now reach both messages.
+	fs, wb := &recordingMessenger{updates: map[string][]bots.Message{}}, &recordingMessenger{updates: map[string][]bots.Message{}}
+	n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
+		Messengers: map[string]bots.Messenger{"feishu": fs, "web": wb}})
+	for i := 0; i < 10; i++ {
+		got, err := n.DrainOnce(b.ctx)
+		require.NoError(t, err)
+		if got == 0 {
+			break
+		}
+	}
+	c := fs.last("om_summary")
+	require.NotNil(t, c, "the former summary card was updated")
+	require.Contains(t, cardText(c), "状态: 已通过")
+	require.Equal(t, bots.ColorGreen, c.Color)
+	c = wb.last("web-7")
+	require.NotNil(t, c, "the approver's clicked card was updated")
+	require.Equal(t, "已由 李雷 同意 · 10:00", c.Note)
+}
+
+func TestRenderRequestCardUpdate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", 2)
+	msg, err := b.bot.Render(b.ctx, &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: out.Instance.ID}, mustUser(t, b, "dev1"))
+	require.NoError(t, err)
+	require.Equal(t, "请假 · LEAVE-20261126-0001", msg.Card.Title)
+	require.NotContains(t, msg.Card.Markdown, "已提交", "the bare request card, no headline")
+	require.Equal(t, []string{"urge", "withdraw"}, actions(msg.Card))
+}
