@@ -250,14 +250,20 @@ var catalog = map[string]flowdef.Text{
 	"mine_line":   {ZH: "{flow} · {status}{step}", EN: "{flow} · {status}{step}"},
 
 	// Statistics.
-	"stats_forbidden": {ZH: "只有部门经理和管理员可以查看统计。", EN: "Only managers and admins can see statistics."},
-	"stats_title":     {ZH: "审批统计（近 30 天）", EN: "Approval statistics (last 30 days)"},
-	"stats_scope":     {ZH: "范围", EN: "Scope"},
-	"stats_all":       {ZH: "全公司", EN: "whole company"},
-	"stats_total":     {ZH: "申请总数", EN: "Requests"},
-	"stats_median":    {ZH: "决定用时中位数", EN: "Median time to decision"},
-	"stats_none":      {ZH: "暂无", EN: "n/a"},
-	"stats_by_flow":   {ZH: "**按流程**", EN: "**By flow**"},
+	"stats_forbidden":        {ZH: "只有部门经理和管理员可以查看统计。", EN: "Only managers and admins can see statistics."},
+	"stats_title":            {ZH: "审批统计（近 30 天）", EN: "Approval statistics (last 30 days)"},
+	"stats_scope":            {ZH: "范围", EN: "Scope"},
+	"stats_all":              {ZH: "全公司", EN: "whole company"},
+	"stats_total":            {ZH: "申请总数", EN: "Requests"},
+	"stats_median":           {ZH: "决定用时中位数", EN: "Median time to decision"},
+	"stats_none":             {ZH: "暂无", EN: "n/a"},
+	"stats_by_flow":          {ZH: "**按流程**", EN: "**By flow**"},
+	"stats_p90":              {ZH: "决定用时 P90", EN: "90th percentile time to decision"},
+	"stats_reject_rate":      {ZH: "驳回率", EN: "Rejection rate"},
+	"stats_overdue_rate":     {ZH: "超时率", EN: "Overdue rate"},
+	"stats_bottleneck":       {ZH: "瓶颈步骤", EN: "Bottleneck step"},
+	"stats_bottleneck_value": {ZH: "{flow} · {step}（中位 {wait}）", EN: "{flow} · {step} (median {wait})"},
+	"stats_flow_median":      {ZH: "（中位 {wait}）", EN: " (median {wait})"},
 
 	// Notifications (Render).
 	"hd_task":      {ZH: "📝 有一条新的审批待你处理", EN: "📝 A new approval is waiting for you"},

@@ -2,19 +2,22 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
 // statsWindow is the period /stats covers.
 const statsWindow = 30 * 24 * time.Hour
 
-// stats answers /stats: requests of the last 30 days by status and flow and
-// the median time to a decision, for the viewer's departments (all of them
-// for admins and auditors).
+// stats answers /stats: the last 30 days' requests by outcome and by flow,
+// the median and p90 time to a decision, the rejection and overdue rates
+// and the bottleneck step (flows/flowstats), for the viewer's departments
+// and their sub-departments (all of them for admins and auditors).
 func (b *Bot) stats(ctx context.Context, u *flows.User) (Reply, error) {
 	loc := locale(u)
 	all := u.HasRole("admin") || u.HasRole("auditor")
@@ -22,107 +25,114 @@ func (b *Bot) stats(ctx context.Context, u *flows.User) (Reply, error) {
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
-	scope := map[string]bool{}
+	var roots []string
 	if !all {
 		for _, d := range depts {
 			if d.Head == u.ID {
-				scope[d.ID] = true
+				roots = append(roots, d.ID)
 			}
 		}
-		if u.HasRole("manager") && u.Dept != "" {
-			scope[u.Dept] = true
+		if u.HasRole("manager") && u.Dept != "" && !slices.Contains(roots, u.Dept) {
+			roots = append(roots, u.Dept)
 		}
-		if len(scope) == 0 {
+		if len(roots) == 0 {
 			return textReply(false, T(loc, "stats_forbidden", nil)), nil
 		}
-		for grew := true; grew; { // add sub-departments
-			grew = false
-			for _, d := range depts {
-				if d.Parent != "" && scope[d.Parent] && !scope[d.ID] {
-					scope[d.ID], grew = true, true
-				}
-			}
-		}
-	}
-	users, err := b.store.Users(ctx)
-	if err != nil {
-		return b.fail(ctx, loc, err)
-	}
-	deptOf := make(map[string]string, len(users))
-	for _, x := range users {
-		deptOf[x.ID] = x.Dept
 	}
 	now := b.now()
-	ins, err := b.store.Instances(ctx, flows.InstanceFilter{Since: now.Add(-statsWindow), Limit: 100000})
+	q := flowstats.Query{Since: now.Add(-statsWindow), Now: now}
+	if !all {
+		q.Depts = flowstats.ExpandDepts(depts, roots)
+	}
+	rep, err := flowstats.Compute(ctx, b.store, q)
 	if err != nil {
-		return b.fail(ctx, loc, err)
+		return b.fail(ctx, loc, fmt.Errorf("compute statistics: %w", err))
 	}
-	byStatus := map[flows.Status]int{}
-	byFlow := map[string]int{}
-	var flowsSeen []string
-	var took []time.Duration
-	total := 0
-	for _, in := range ins {
-		if !all && !scope[deptOf[in.Applicant]] {
-			continue
-		}
-		total++
-		byStatus[in.Status]++
-		if byFlow[in.FlowID] == 0 {
-			flowsSeen = append(flowsSeen, in.FlowID)
-		}
-		byFlow[in.FlowID]++
-		if in.ClosedAt != nil && (in.Status == flows.StatusApproved || in.Status == flows.StatusRejected) {
-			took = append(took, in.ClosedAt.Sub(in.CreatedAt))
-		}
-	}
+
 	c := &Card{Title: T(loc, "stats_title", nil), Color: ColorBlue}
 	scopeText := T(loc, "stats_all", nil)
 	if !all {
 		var names []string
-		for _, d := range depts {
-			if scope[d.ID] && (d.Parent == "" || !scope[d.Parent]) {
+		for _, d := range depts { // top-most departments of the scope only
+			if slices.Contains(q.Depts, d.ID) && (d.Parent == "" || !slices.Contains(q.Depts, d.Parent)) {
 				names = append(names, b.deptName(loc, d.ID))
 			}
 		}
 		scopeText = joinList(loc, names)
 	}
+	tot := rep.Total
 	c.Fields = append(c.Fields,
 		Field{Label: T(loc, "stats_scope", nil), Value: truncate(scopeText, maxFieldText)},
-		Field{Label: T(loc, "stats_total", nil), Value: strconv.Itoa(total)},
+		Field{Label: T(loc, "stats_total", nil), Value: strconv.Itoa(tot.Submitted)},
 	)
-	for _, s := range []flows.Status{flows.StatusPending, flows.StatusReturned, flows.StatusApproved, flows.StatusRejected, flows.StatusWithdrawn, flows.StatusFailed} {
-		if n := byStatus[s]; n > 0 {
-			c.Fields = append(c.Fields, Field{Label: statusText(loc, s), Value: strconv.Itoa(n)})
+	for _, x := range []struct {
+		s flows.Status
+		n int
+	}{
+		{flows.StatusPending, tot.Pending}, {flows.StatusApproved, tot.Approved}, {flows.StatusRejected, tot.Rejected},
+		{flows.StatusWithdrawn, tot.Withdrawn}, {flows.StatusFailed, tot.Failed},
+	} {
+		if x.n > 0 {
+			c.Fields = append(c.Fields, Field{Label: statusText(loc, x.s), Value: strconv.Itoa(x.n)})
 		}
 	}
-	median := T(loc, "stats_none", nil)
-	if len(took) > 0 {
-		slices.Sort(took)
-		mid := took[len(took)/2]
-		if len(took)%2 == 0 {
-			mid = (took[len(took)/2-1] + mid) / 2
-		}
-		median = duration(loc, mid)
+	none := T(loc, "stats_none", nil)
+	median, p90 := none, none
+	if tot.Decision.N > 0 {
+		median, p90 = duration(loc, tot.Decision.Median), duration(loc, tot.Decision.P90)
 	}
-	c.Fields = append(c.Fields, Field{Label: T(loc, "stats_median", nil), Value: median})
-	if len(flowsSeen) > 0 {
-		slices.SortFunc(flowsSeen, func(a, b string) int { return byFlow[b] - byFlow[a] })
-		lines := []string{T(loc, "stats_by_flow", nil)}
-		for i, id := range flowsSeen {
-			if i == maxCardFields {
-				break
-			}
-			name := id
-			if d, err := b.eng.Definition(ctx, id, 0); err == nil {
-				name = d.Name.In(loc)
-			}
-			lines = append(lines, "• "+name+": "+strconv.Itoa(byFlow[id]))
+	c.Fields = append(c.Fields,
+		Field{Label: T(loc, "stats_median", nil), Value: median},
+		Field{Label: T(loc, "stats_p90", nil), Value: p90},
+	)
+	if tot.Approved+tot.Rejected > 0 {
+		c.Fields = append(c.Fields, Field{Label: T(loc, "stats_reject_rate", nil), Value: percent(tot.RejectionRate)})
+	}
+	if tot.Tasks > 0 {
+		c.Fields = append(c.Fields, Field{Label: T(loc, "stats_overdue_rate", nil), Value: percent(tot.OverdueRate)})
+	}
+	if bn := rep.Bottleneck; bn != nil {
+		flow, step := b.stepNames(ctx, loc, bn.FlowID, bn.StepID)
+		c.Fields = append(c.Fields, Field{Label: T(loc, "stats_bottleneck", nil),
+			Value: T(loc, "stats_bottleneck_value", map[string]any{"flow": flow, "step": step, "wait": duration(loc, bn.Decision.Median)})})
+	}
+	fs := slices.Clone(rep.Flows)
+	slices.SortStableFunc(fs, func(a, b flowstats.FlowStats) int { return b.Submitted - a.Submitted })
+	var lines []string
+	for _, f := range fs {
+		if f.Submitted == 0 {
+			continue
 		}
-		c.Markdown = joinNonEmpty("\n", lines...)
+		if len(lines) == maxCardFields {
+			break
+		}
+		name, _ := b.stepNames(ctx, loc, f.Key, "")
+		line := "• " + name + ": " + strconv.Itoa(f.Submitted)
+		if f.Decision.N > 0 {
+			line += T(loc, "stats_flow_median", map[string]any{"wait": duration(loc, f.Decision.Median)})
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) > 0 {
+		c.Markdown = joinNonEmpty("\n", append([]string{T(loc, "stats_by_flow", nil)}, lines...)...)
 	}
 	return Reply{Messages: []Message{{Card: c}}}, nil
 }
+
+// stepNames returns the names of a flow and one of its steps in loc (the
+// ids when the flow is gone).
+func (b *Bot) stepNames(ctx context.Context, loc, flowID, stepID string) (flow, step string) {
+	flow, step = flowID, stepID
+	if d, err := b.eng.Definition(ctx, flowID, 0); err == nil {
+		flow = d.Name.In(loc)
+		if s, _ := d.Step(stepID); s != nil {
+			step = s.Name.In(loc)
+		}
+	}
+	return flow, step
+}
+
+func percent(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }
 
 func joinList(loc string, xs []string) string {
 	sep := ", "

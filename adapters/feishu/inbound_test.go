@@ -91,6 +91,7 @@ func TestMessageGroupMentions(t *testing.T) {
 	}{
 		{"leading mention stripped", "", "@_user_1 /todo", []feishutest.Mention{{Key: "@_user_1", OpenID: bot, Name: "flowbot"}}, "/todo"},
 		{"bot mention anywhere", bot, "转交 @_user_2 给 @_user_1", []feishutest.Mention{{Key: "@_user_1", OpenID: bot, Name: "flowbot"}, {Key: "@_user_2", OpenID: "ou_lilei", Name: "李雷"}}, "转交 @李雷 给"},
+		{"no mention at all", "", "hello everyone", nil, ""},
 		{"not for the bot", bot, "hello @_user_1", []feishutest.Mention{{Key: "@_user_1", OpenID: "ou_lilei", Name: "李雷"}}, ""},
 	}
 	for _, tt := range tests {

@@ -63,7 +63,7 @@ type options struct {
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithReaders sets the size of the read connection pool (default
-// max(4, GOMAXPROCS)).
+// max(8, 2*GOMAXPROCS)).
 func WithReaders(n int) Option { return func(o *options) { o.readers = n } }
 
 // WithBusyTimeout sets how long a connection waits for a lock held by
@@ -78,7 +78,7 @@ func WithCacheSize(kib int) Option { return func(o *options) { o.cacheKiB = kib 
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	o := options{
 		log:         slog.Default(),
-		readers:     max(4, runtime.GOMAXPROCS(0)),
+		readers:     max(8, 2*runtime.GOMAXPROCS(0)),
 		busyTimeout: 5 * time.Second,
 		cacheKiB:    16384,
 	}
