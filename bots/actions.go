@@ -2,14 +2,12 @@ package bots
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/flows/flowdef"
 )
 
 // click handles a card button.
@@ -317,18 +315,6 @@ func (b *Bot) withHistory(ctx context.Context, v *flows.View) *flows.View {
 	return v
 }
 
-// instanceForm reads the form from the outcome's instance. Resubmit's
-// Outcome.Form holds the values before the change; the instance has the
-// new ones.
-func (b *Bot) instanceForm(ctx context.Context, out *flows.Outcome) flowdef.Values {
-	var raw map[string]any
-	if err := json.Unmarshal(out.Instance.Form, &raw); err != nil {
-		b.log.WarnContext(ctx, "decode form of request", "instance", out.Instance.ID, "err", err)
-		return out.Form
-	}
-	return normalize(out.Def, raw, b.now())
-}
-
 // submitConv files the conversation's request (the summary's Submit, by
 // click or by text).
 func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token string, click bool) (Reply, error) {
@@ -362,7 +348,6 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 	v := b.outcomeView(out, nil)
 	msg := T(loc, "submitted", map[string]any{"number": out.Instance.Number})
 	if st.Instance > 0 {
-		v.Form = b.instanceForm(ctx, out)
 		b.withHistory(ctx, v)
 		msg = T(loc, "resubmitted", map[string]any{"number": out.Instance.Number})
 	}

@@ -64,6 +64,7 @@ func (e *Engine) Resubmit(ctx context.Context, actor string, instanceID int64, v
 		if err != nil {
 			return err
 		}
+		o.out.Form = vals
 		if in.Form, err = json.Marshal(vals); err != nil {
 			return fmt.Errorf("encode form: %w", err)
 		}

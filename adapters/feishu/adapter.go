@@ -48,6 +48,10 @@ type Adapter struct {
 	bg     context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// closeMu guards closed, so that no background work starts while
+	// Close waits.
+	closeMu sync.Mutex
+	closed  bool
 
 	startOnce sync.Once
 }
@@ -66,6 +70,13 @@ type app struct {
 	appSec, appMin *rate.Limiter
 	chatMu         sync.Mutex
 	chats          map[string]*rate.Limiter
+}
+
+var ignoredEvents = []string{
+	"im.message.message_read_v1", "im.message.recalled_v1",
+	"im.message.reaction.created_v1", "im.message.reaction.deleted_v1",
+	"im.chat.member.bot.added_v1", "im.chat.member.bot.deleted_v1",
+	"im.chat.disbanded_v1", "p2p_chat_create", "application.bot.menu_v6",
 }
 
 // New checks cfg and builds an adapter; it makes no network call.
@@ -111,6 +122,12 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		p.disp.OnP2CardActionTrigger(func(ctx context.Context, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
 			return a.onClick(ctx, p, ev)
 		})
+		// Events an app is commonly subscribed to but the bot ignores: the
+		// long connection would otherwise answer them with 500 (HTTP
+		// answers 200 to any unknown type anyway).
+		for _, typ := range ignoredEvents {
+			p.disp.OnCustomizedEvent(typ, func(context.Context, *larkevent.EventReq) error { return nil })
+		}
 		a.apps = append(a.apps, p)
 		a.byID[ac.ID] = p
 	}
@@ -169,16 +186,27 @@ func trySend(ch chan error, err error) {
 
 // Close stops background work (replies after an ack, delayed card updates)
 // and waits for it. Long connections are left to the process's end: the
-// SDK's client cannot be stopped safely (see the package README in the
-// report).
+// SDK's ws client has no safe way to stop (its Close races with its own
+// read and ping loops, and Start never returns).
 func (a *Adapter) Close() error {
+	a.closeMu.Lock()
+	a.closed = true
+	a.closeMu.Unlock()
 	a.cancel()
 	a.wg.Wait()
 	return nil
 }
 
-// goBackground runs f in the background, tracked by Close.
+// goBackground runs f in the background, tracked by Close. After Close, f
+// still runs (so that callers waiting on it are answered) but with a
+// cancelled context.
 func (a *Adapter) goBackground(f func(ctx context.Context)) {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	if a.closed {
+		go f(a.bg)
+		return
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

@@ -140,6 +140,7 @@ func TestURLVerification(t *testing.T) {
 		want       int
 	}{
 		{"encrypted", "", "", http.StatusOK},
+		{"encrypted, no token configured", "", "-", http.StatusOK},
 		{"plain", "-", "", http.StatusOK},
 		{"encrypted wrong token", "", "wrong", http.StatusUnauthorized},
 		{"plain wrong token", "-", "wrong", http.StatusUnauthorized},
@@ -147,9 +148,9 @@ func TestURLVerification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, setupOpts{encryptKey: tt.encryptKey})
+			b := setup(t, setupOpts{encryptKey: tt.encryptKey, token: tt.token})
 			tok := tt.token
-			if tok == "" {
+			if tok == "" || tok == "-" {
 				tok = b.app.VerificationToken
 			}
 			payload, _ := json.Marshal(map[string]string{"type": "url_verification", "challenge": "ch-123", "token": tok})

@@ -3,6 +3,7 @@ package feishu_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,14 @@ func TestLongConnectionBadSecret(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "app secret invalid")
 	require.False(t, fake.Connected("cli_ws_bad"))
+}
+
+func TestLongConnectionIgnoresOtherEvents(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{mode: feishu.ModeWebSocket})
+	payload := b.fake.MessageEvent(feishutest.Delivery{App: b.app.ID, OpenID: "ou_a", ChatID: "oc_1", Text: "x"})
+	payload = []byte(strings.Replace(string(payload), "im.message.receive_v1", "im.message.message_read_v1", 1))
+	r := b.fake.Push(t, b.app.ID, payload)
+	require.Equal(t, http.StatusOK, r.Status, "acknowledged, not redelivered")
+	require.Empty(t, b.rec.Events())
 }

@@ -190,7 +190,7 @@ func FuzzParseConfig(f *testing.F) {
 // must be refused by Validate, naming the field.
 func TestConfigValidateRefusesRunTimeMistakes(t *testing.T) {
 	t.Parallel()
-	t.Skip(`needs fix: Validate checks neither cron specs nor negative numbers. Add to config.go Validate: parse scheduler.tick/digest/report with cron.NewParser(cron.SecondOptional|cron.Minute|cron.Hour|cron.Dom|cron.Month|cron.Dow|cron.Descriptor) and bad("scheduler.tick", "%v", err); bad("notifier.workers"/"notifier.batch", "must be >= 0") when < 0; bad(key, "must not be negative") for http.shutdown_timeout, notifier.lease, notifier.poll, bot.conversation_ttl, bot.dedupe_ttl, engine.urge_interval when < 0`)
+	t.Skip(`needs fix: Validate checks neither cron specs nor negative numbers. Add to config.go Validate: parse scheduler.tick/digest/report with cron.NewParser(cron.SecondOptional|cron.Minute|cron.Hour|cron.Dom|cron.Month|cron.Dow|cron.Descriptor) and report the parse error as bad("scheduler.tick", ...); bad("notifier.workers"/"notifier.batch", "must be >= 0") when < 0; bad(key, "must not be negative") for http.shutdown_timeout, notifier.lease, notifier.poll, bot.conversation_ttl, bot.dedupe_ttl, engine.urge_interval when < 0`)
 	tests := []struct{ src, field string }{
 		{`scheduler: {tick: "every now and then"}`, "scheduler.tick"},
 		{`scheduler: {digest: "9 o'clock"}`, "scheduler.digest"},

@@ -53,6 +53,13 @@ func freshPostgres(t testing.TB) (string, *pgxpool.Pool) {
 	require.NoError(t, err)
 	u.Path = "/" + name
 	pool, err := pgxpool.New(ctx, u.String())
+	// The replicas get a larger pool than pgx's default (max(4, CPUs)): the
+	// engine reads the directory through the pool while it holds a write
+	// transaction (flows/resolve.go), so a default pool deadlocks under
+	// concurrent submits until the request times out. See the report.
+	q := u.Query()
+	q.Set("pool_max_conns", "32")
+	u.RawQuery = q.Encode()
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		pool.Close()
