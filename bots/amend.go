@@ -23,14 +23,7 @@ func (b *Bot) amendClick(ctx context.Context, ev Event, u *flows.User, instID in
 func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View, click bool) (Reply, error) {
 	loc := locale(u)
 	in := v.Instance
-	var refusal error
-	switch {
-	case in.Applicant != u.ID:
-		refusal = flows.Errorf(flows.CodeForbidden, "not_applicant", nil)
-	case in.Status != flows.StatusReturned:
-		refusal = flows.Errorf(flows.CodeConflict, "not_returned", map[string]any{"number": in.Number})
-	}
-	if refusal != nil {
+	if refusal := flows.CanResubmit(in, u.ID); refusal != nil {
 		msg, _ := b.explain(ctx, loc, refusal)
 		if click {
 			b.keepRef(ctx, ev, u, in.ID, 0)

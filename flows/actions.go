@@ -17,11 +17,8 @@ func (e *Engine) Withdraw(ctx context.Context, actor string, instanceID int64, r
 			return err
 		}
 		in := l.in
-		if in.Applicant != actor {
-			return Errorf(CodeForbidden, "not_applicant", nil)
-		}
-		if !in.Status.Open() {
-			return Errorf(CodeConflict, "request_closed", map[string]any{"number": in.Number, "status": in.Status})
+		if err := CanWithdraw(in, actor); err != nil {
+			return err
 		}
 		for _, t := range l.tasks {
 			if t.Status == TaskPending {
@@ -51,11 +48,8 @@ func (e *Engine) Resubmit(ctx context.Context, actor string, instanceID int64, v
 			return err
 		}
 		in := l.in
-		if in.Applicant != actor {
-			return Errorf(CodeForbidden, "not_applicant", nil)
-		}
-		if in.Status != StatusReturned {
-			return Errorf(CodeConflict, "not_returned", map[string]any{"number": in.Number})
+		if err := CanResubmit(in, actor); err != nil {
+			return err
 		}
 		merged := map[string]any{}
 		maps.Copy(merged, l.form)
@@ -240,11 +234,8 @@ func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Out
 			return err
 		}
 		in := l.in
-		if in.Applicant != actor {
-			return Errorf(CodeForbidden, "not_applicant", nil)
-		}
-		if in.Status != StatusPending {
-			return Errorf(CodeConflict, "request_closed", map[string]any{"number": in.Number, "status": in.Status})
+		if err := CanUrge(in, actor); err != nil {
+			return err
 		}
 		if in.LastUrgeAt != nil && o.now.Sub(*in.LastUrgeAt) < e.urgeGap {
 			wait := e.urgeGap - o.now.Sub(*in.LastUrgeAt)
