@@ -21,8 +21,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
+	"github.com/flowbot/flowbot/examples"
 )
 
 const (
@@ -215,11 +217,12 @@ steps:
 }
 
 // replicaConfig is the config of one replica of a shared deployment.
-func replicaConfig(pgURL, prefix, flows string, feishu map[string]any) map[string]any {
+func replicaConfig(pgURL, prefix, flows, org string, feishu map[string]any) map[string]any {
 	cfg := map[string]any{
 		"database":   map[string]any{"driver": "postgres", "postgres": pgURL},
 		"redis":      map[string]any{"enabled": true, "addrs": []string{redisAddr}, "prefix": prefix},
 		"flows":      map[string]any{"dir": flows},
+		"directory":  map[string]any{"file": org},
 		"scheduler":  map[string]any{"tick": "@every 1s"},
 		"notifier":   map[string]any{"lease": "5s", "poll": "200ms"},
 		"playground": map[string]any{"enabled": true, "demo": true},
@@ -228,4 +231,29 @@ func replicaConfig(pgURL, prefix, flows string, feishu map[string]any) map[strin
 		cfg["feishu"] = feishu
 	}
 	return cfg
+}
+
+// feishuOnlyOrg writes the example company with Feishu open_ids only (no
+// web, WeCom...), so that the notifier delivers every message through the
+// Feishu fake, where sends can be counted across processes. The
+// playground still acts as any directory user (it speaks directory ids).
+func feishuOnlyOrg(t testing.TB) string {
+	t.Helper()
+	src, err := examples.FS.ReadFile("org.yaml")
+	require.NoError(t, err)
+	var org struct {
+		Departments []map[string]any `yaml:"departments"`
+		Users       []map[string]any `yaml:"users"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &org))
+	for _, u := range org.Users {
+		p, _ := u["platforms"].(map[string]any)
+		require.NotEmpty(t, p["feishu"], "user %v of the example company has no feishu open_id", u["id"])
+		u["platforms"] = map[string]any{"feishu": p["feishu"]}
+	}
+	out, err := yaml.Marshal(org)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "org.yaml")
+	require.NoError(t, os.WriteFile(path, out, 0o600))
+	return path
 }

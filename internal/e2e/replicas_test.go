@@ -15,9 +15,9 @@ func sharedDeployment(t *testing.T, remindAfter string) (*loadGen, *feishuFake, 
 	pgURL, pool := freshPostgres(t)
 	prefix := redisPrefix(t)
 	fake := newFeishuFake(t)
-	flows := flowDir(t, remindAfter)
-	a := startReplica(t, "replica-a", replicaConfig(pgURL, prefix, flows, fake.config()))
-	b := startReplica(t, "replica-b", replicaConfig(pgURL, prefix, flows, fake.config()))
+	cfg := replicaConfig(pgURL, prefix, flowDir(t, remindAfter), feishuOnlyOrg(t), fake.config())
+	a := startReplica(t, "replica-a", cfg)
+	b := startReplica(t, "replica-b", cfg)
 	l := &loadGen{t: t, pool: pool, replicas: []*replica{a, b}}
 	return l, fake, []*replica{a, b}
 }
