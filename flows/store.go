@@ -17,7 +17,20 @@ var (
 )
 
 // Store is what the engine needs from a database. One implementation per
-// engine (store/sqlite, store/postgres); all run flows/flowstest.
+// engine (store/sqlite, store/postgres); all run flows/flowstest, which
+// pins what this comment leaves open:
+//
+//   - Orderings: Instances newest first; Tasks, Events, TasksOf and EventsOf
+//     by id; ClaimOutbox by NextAt then id; Outbox newest first;
+//     MessageRefs in the order saved.
+//   - A rolled-back NextNumber is not consumed; writes inside View fail.
+//   - MarkFailed also counts the attempt.
+//   - A ReplaceDirectory that fails (duplicate id, empty id, a platform id
+//     used twice) leaves the old directory intact.
+//   - DeleteFlow, UpdateTask and Mark* of an unknown id give ErrNotFound.
+//   - Never call a write method of the store from inside an Update
+//     callback (on SQLite the single writer connection is busy); reads are
+//     fine.
 type Store interface {
 	// Update runs fn in one read-write transaction: everything fn writes
 	// commits together or not at all. fn's error is returned unchanged
