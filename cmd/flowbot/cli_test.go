@@ -122,7 +122,6 @@ func TestFlowsValidateBadFolder(t *testing.T) {
 // or the wrong folder) must not say everything is fine.
 func TestFlowsValidateEmptyFolder(t *testing.T) {
 	t.Parallel()
-	t.Skip(`needs fix: flows validate on a folder without *.yaml prints nothing and exits 0. In main.go cmdFlowsValidate, after ParseDir succeeds: if len(defs) == 0 { return errors.New("no flow files (*.yaml, *.yml) in " + args[0]) }`)
 	dir := t.TempDir()
 	writeFile(t, dir, "notes.txt", "id: x\n")
 	_, _, err := runCLI(t, "flows", "validate", dir)
@@ -299,27 +298,48 @@ func TestDirectoryImportMistakes(t *testing.T) {
 // importing one must keep the other half of the directory.
 func TestDirectoryImportCSVKeepsTheOtherHalf(t *testing.T) {
 	t.Parallel()
-	t.Skip(`needs fix: directory import of users.csv calls ReplaceDirectory(users, nil) and deletes every department (then departments.csv deletes every user). In main.go cmdDirectoryImport, after opening the store: for a users CSV (.csv without "department" in the name) load depts, _ = st.Departments(ctx); for a departments CSV load users, _ = st.Users(ctx); then check the pair with orgfile.Validate(name, users, depts, nil) before ReplaceDirectory`)
 	dir := t.TempDir()
 	cfg, db := sqliteConfig(t, dir)
 	org, _, depts := exampleOrg(t)
 	_, _, err := runCLI(t, "directory", "import", org, "--config", cfg)
 	require.NoError(t, err)
 
-	csv := strings.Join(orgfile.UserColumns, ",") + "\n" +
+	header := strings.Join(orgfile.UserColumns, ",") + "\n"
+	heads := "wangzong,王总,ceo@example.com,exec,,admin,zh-CN,Asia/Shanghai,,,,\n" +
+		"zhaomin,赵敏,zm@example.com,sales,wangzong,employee,zh-CN,Asia/Shanghai,,,,\n" +
+		"chenjing,陈静,cj@example.com,hradm,wangzong,hr,zh-CN,Asia/Shanghai,,,,\n"
+	// Without the department heads the kept departments would point at
+	// nobody: refused, nothing changes.
+	before, beforeDepts := directoryOf(t, db)
+	_, _, err = runCLI(t, "directory", "import", writeFile(t, dir, "users.csv", header+"lilei,李雷,lilei@example.com,eng,,employee,zh-CN,Asia/Shanghai,,,,\n"), "--config", cfg)
+	require.ErrorContains(t, err, `head "wangzong" is not a known user`)
+	gotUsers, gotDepts := directoryOf(t, db)
+	require.Equal(t, before, gotUsers)
+	require.Equal(t, beforeDepts, gotDepts)
+
+	csv := header + heads +
 		"newbie,新人,newbie@example.com,eng,lilei,employee,zh-CN,Asia/Shanghai,,,,\n" +
-		"lilei,李雷,lilei@example.com,eng,,employee,zh-CN,Asia/Shanghai,,,,\n"
+		"lilei,李雷,lilei@example.com,eng,wangzong,employee,zh-CN,Asia/Shanghai,,,,\n"
 	_, _, err = runCLI(t, "directory", "import", writeFile(t, dir, "users.csv", csv), "--config", cfg)
 	require.NoError(t, err)
-	gotUsers, gotDepts := directoryOf(t, db)
-	require.Equal(t, []string{"lilei", "newbie"}, gotUsers)
+	gotUsers, gotDepts = directoryOf(t, db)
+	require.Equal(t, []string{"chenjing", "lilei", "newbie", "wangzong", "zhaomin"}, gotUsers)
 	require.Equal(t, depts, gotDepts, "the departments are kept")
 
+	// A departments CSV that drops departments people still belong to is
+	// refused; one that keeps them all replaces the departments only.
 	dcsv := strings.Join(orgfile.DepartmentColumns, ",") + "\neng,研发部,Engineering,lilei,\n"
+	_, _, err = runCLI(t, "directory", "import", writeFile(t, dir, "departments.csv", dcsv), "--config", cfg)
+	require.ErrorContains(t, err, `unknown department "hradm"`)
+	dcsv = strings.Join(orgfile.DepartmentColumns, ",") + "\n" +
+		"exec,总经办,Executive office,wangzong,\n" +
+		"eng,研发中心,R&D,lilei,exec\n" +
+		"sales,销售部,Sales,zhaomin,exec\n" +
+		"hradm,人事行政部,HR & Admin,chenjing,exec\n"
 	_, _, err = runCLI(t, "directory", "import", writeFile(t, dir, "departments.csv", dcsv), "--config", cfg)
 	require.NoError(t, err)
 	gotUsers, _ = directoryOf(t, db)
-	require.Equal(t, []string{"lilei", "newbie"}, gotUsers, "the users are kept")
+	require.Equal(t, []string{"chenjing", "lilei", "newbie", "wangzong", "zhaomin"}, gotUsers, "the users are kept")
 }
 
 func TestMigrateTwice(t *testing.T) {

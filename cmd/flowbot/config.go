@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -141,16 +145,52 @@ func ParseConfig(r io.Reader, expandEnv bool) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read config: %w", err)
 	}
-	s := string(b)
 	if expandEnv {
-		s = os.Expand(s, os.Getenv)
+		// Expand ${ENV} inside values only, after parsing, so a secret
+		// holding YAML syntax (" #", "{", ": ") stays one value. The
+		// references become plain-scalar placeholders first, so that they
+		// parse anywhere (even inside a flow mapping's braces).
+		b = envRef.ReplaceAll(b, []byte(envMark+"${1}${2}"+envMark))
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return cfg, fmt.Errorf("parse config: %w", err)
+		}
+		expandScalars(&doc)
+		if b, err = yaml.Marshal(&doc); err != nil {
+			return cfg, fmt.Errorf("parse config: %w", err)
+		}
 	}
-	dec := yaml.NewDecoder(strings.NewReader(s))
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, fmt.Errorf("parse config: %w", err)
 	}
 	return cfg, cfg.Validate()
+}
+
+// envRef matches a ${NAME} or $NAME reference; envMark brackets its
+// placeholder.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+const envMark = "FLOWBOTENV9x7q"
+
+var envPlaceholder = regexp.MustCompile(envMark + `([A-Za-z_][A-Za-z0-9_]*)` + envMark)
+
+// expandScalars replaces the ${ENV} placeholders in every scalar value of
+// a YAML tree by the variables' values.
+func expandScalars(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		v := envPlaceholder.ReplaceAllStringFunc(n.Value, func(m string) string {
+			return os.Getenv(strings.TrimSuffix(strings.TrimPrefix(m, envMark), envMark))
+		})
+		if v != n.Value {
+			n.Value = v
+			n.Style = yaml.DoubleQuotedStyle // keep it a string whatever it holds
+		}
+	}
+	for _, c := range n.Content {
+		expandScalars(c)
+	}
 }
 
 // Validate names the first bad key it finds.
@@ -182,6 +222,28 @@ func (c Config) Validate() error {
 	default:
 		bad("database.driver", "must be sqlite or postgres, not %q", c.Database.Driver)
 	}
+	specs := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	for key, spec := range map[string]string{"scheduler.tick": c.Scheduler.Tick, "scheduler.digest": c.Scheduler.Digest, "scheduler.report": c.Scheduler.Report} {
+		if spec == "" {
+			continue
+		}
+		if _, err := specs.Parse(spec); err != nil {
+			bad(key, "is not a cron spec: %v", err)
+		}
+	}
+	for key, n := range map[string]int{"notifier.workers": c.Notifier.Workers, "notifier.batch": c.Notifier.Batch, "redis.db": c.Redis.DB} {
+		if n < 0 {
+			bad(key, "must be >= 0, not %d", n)
+		}
+	}
+	for key, d := range map[string]time.Duration{
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll,
+		"bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
+	} {
+		if d < 0 {
+			bad(key, "must not be negative, not %s", d)
+		}
+	}
 	if c.Redis.Enabled && len(c.Redis.Addrs) == 0 {
 		bad("redis.addrs", "is empty while redis.enabled is true")
 	}
@@ -203,5 +265,6 @@ func (c Config) Validate() error {
 			bad(key+".mode", "must be http or websocket, not %q", a.Mode)
 		}
 	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

@@ -70,7 +70,6 @@ feishu:
 // A secret from the environment is used as it is, whatever characters it
 // holds: it is a value, not YAML.
 func TestConfigEnvironmentValueIsNotYAML(t *testing.T) {
-	t.Skip(`needs fix: ParseConfig expands ${ENV} in the YAML text before parsing, so a secret with " #" is cut at the comment, and one starting with "{" or "*" or holding ": " breaks the file. Fix in config.go: decode into a yaml.Node, walk it and replace each ScalarNode's Value with os.Expand(Value, os.Getenv) (leave the Tag alone), then yaml.Marshal the node and decode that with KnownFields(true) as today`)
 	for _, secret := range []string{"abc #def", "{x", "*star", "a: b", "'quoted"} {
 		t.Setenv("FLOWBOT_TEST_SECRET", secret)
 		cfg, err := parseConfigString(t, "redis: {password: ${FLOWBOT_TEST_SECRET}}\n")
@@ -190,7 +189,6 @@ func FuzzParseConfig(f *testing.F) {
 // must be refused by Validate, naming the field.
 func TestConfigValidateRefusesRunTimeMistakes(t *testing.T) {
 	t.Parallel()
-	t.Skip(`needs fix: Validate checks neither cron specs nor negative numbers. Add to config.go Validate: parse scheduler.tick/digest/report with cron.NewParser(cron.SecondOptional|cron.Minute|cron.Hour|cron.Dom|cron.Month|cron.Dow|cron.Descriptor) and report the parse error as bad("scheduler.tick", ...); bad("notifier.workers"/"notifier.batch", "must be >= 0") when < 0; bad(key, "must not be negative") for http.shutdown_timeout, notifier.lease, notifier.poll, bot.conversation_ttl, bot.dedupe_ttl, engine.urge_interval when < 0`)
 	tests := []struct{ src, field string }{
 		{`scheduler: {tick: "every now and then"}`, "scheduler.tick"},
 		{`scheduler: {digest: "9 o'clock"}`, "scheduler.digest"},

@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/flowbot/flowbot/examples"
@@ -112,6 +114,9 @@ func cmdFlowsValidate(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
+	if len(defs) == 0 {
+		return errors.New("no flow files (*.yaml, *.yml) in " + args[0])
+	}
 	for _, d := range defs {
 		fmt.Fprintf(stdout, "ok  %-12s %s / %s (%d fields, %d steps)\n", d.ID, d.Name.ZH, d.Name.EN, len(d.Fields), len(d.Steps))
 	}
@@ -120,6 +125,7 @@ func cmdFlowsValidate(args []string, stdout io.Writer) error {
 
 func cmdFlowsGraph(args []string, stdout io.Writer) error {
 	fset := flag.NewFlagSet("flows graph", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
 	dir := fset.String("dir", "", "folder of flow files (default: the built-in examples)")
 	id, rest := "", args
 	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
@@ -196,6 +202,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) error {
 	fset := flag.NewFlagSet("directory import", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
 	cfgPath := fset.String("config", "", "config file")
 	file := ""
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
@@ -222,11 +229,25 @@ func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// A CSV file holds one half of the directory: keep the other half.
+	base := strings.ToLower(filepath.Base(file))
+	if strings.HasSuffix(base, ".csv") {
+		if strings.Contains(base, "department") {
+			if users, err = st.Users(ctx); err != nil {
+				return fmt.Errorf("read users: %w", err)
+			}
+		} else if depts, err = st.Departments(ctx); err != nil {
+			return fmt.Errorf("read departments: %w", err)
+		}
+		if probs := orgfile.Validate(filepath.Base(file), users, depts, nil); len(probs) > 0 {
+			return probs
+		}
+	}
 	if err := st.ReplaceDirectory(ctx, users, depts); err != nil {
 		return fmt.Errorf("import directory: %w", err)
 	}
@@ -236,6 +257,7 @@ func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) er
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	fset := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
 	cfgPath := fset.String("config", "", "config file")
 	if err := fset.Parse(args); err != nil {
 		return errUsage
@@ -244,7 +266,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg) // opening runs the embedded migrations
+	st, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) // opening runs the embedded migrations
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 			a.close()
 		}
 	}()
-	if a.store, err = openStore(ctx, cfg); err != nil {
+	if a.store, err = openStore(ctx, cfg, a.log); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
@@ -357,6 +357,11 @@ func (a *app) loadDirectory(ctx context.Context) error {
 func (a *app) publishFlows(ctx context.Context) error {
 	srcs := map[string][]byte{}
 	if dir := a.cfg.Flows.Dir; dir != "" {
+		// The folder as a whole first: duplicate ids and aliases across
+		// files are mistakes, not new versions of each other.
+		if _, _, err := flowdef.ParseDir(dir); err != nil {
+			return fmt.Errorf("flows %s: %w", dir, err)
+		}
 		matches, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 		if err != nil {
 			return fmt.Errorf("list flows: %w", err)
@@ -407,12 +412,12 @@ func loadCalendar(file string) (*workcal.Calendar, error) {
 }
 
 // openStore opens the configured database; opening runs its migrations.
-func openStore(ctx context.Context, cfg Config) (flows.Store, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (flows.Store, error) {
 	switch cfg.Database.Driver {
 	case "postgres":
 		return openPostgres(ctx, cfg.Database.Postgres)
 	default:
-		db, err := sqlite.Open(ctx, cfg.Database.SQLite)
+		db, err := sqlite.Open(ctx, cfg.Database.SQLite, sqlite.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", cfg.Database.SQLite, err)
 		}

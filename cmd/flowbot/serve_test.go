@@ -97,7 +97,8 @@ func TestServeLeaveStory(t *testing.T) {
 	code, again, err := p.tryClick(context.Background(), approver, task, "approve", nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
-	require.NotEqual(t, rep.Toast, again.Toast, "a second approval is refused with a message")
+	require.NotEmpty(t, again.Toast, "a second approval is answered with a message")
+	require.NotEqual(t, rep.Toast, again.Toast, "a second approval is refused, not done twice")
 
 	// The applicant is told the request was approved.
 	waitFor(t, 10*time.Second, "the approval notice", func() bool {
@@ -197,7 +198,6 @@ func TestNewAppRefusesBadSetup(t *testing.T) {
 // version of the other flow.
 func TestNewAppRefusesDuplicateFlowIDs(t *testing.T) {
 	t.Parallel()
-	t.Skip(`needs fix: publishFlows publishes each file on its own, so a duplicate id silently becomes version 2 of the first file's flow; parse the folder with flowdef.ParseDir first (as flows validate does) and return its Errors`)
 	dir := t.TempDir()
 	leave, err := embeddedFlows()
 	require.NoError(t, err)

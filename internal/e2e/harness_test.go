@@ -220,12 +220,12 @@ func (r *replica) get(path string) (int, string) {
 
 // reply is the playground's answer to /ui/api/send and /ui/api/action.
 type reply struct {
-	Status   int        `json:"-"`
-	Error    string     `json:"error"`
-	Me       *wireMsg   `json:"me"`
-	Messages []wireMsg  `json:"messages"`
-	Toast    string     `json:"toast"`
-	Updated  *wireMsg   `json:"updated"`
+	Status   int       `json:"-"`
+	Error    string    `json:"error"`
+	Me       *wireMsg  `json:"me"`
+	Messages []wireMsg `json:"messages"`
+	Toast    string    `json:"toast"`
+	Updated  *wireMsg  `json:"updated"`
 }
 
 type wireMsg struct {

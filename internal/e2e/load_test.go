@@ -51,6 +51,9 @@ type loadGen struct {
 	concurrentDups bool
 	// tolerate transport errors and non-200 answers (a replica is killed).
 	tolerate bool
+	// plain: no duplicates, double clicks, rejections or undecided
+	// requests (benchmarks).
+	plain bool
 
 	events  atomic.Int64
 	acked   atomic.Int64
@@ -145,6 +148,7 @@ func (l *loadGen) worker(ctx context.Context, applicant string) {
 		k := int(l.nextK.Add(1))
 		c := &cycle{k: k, applicant: applicant, afterKill: l.killed.Load()}
 		switch {
+		case l.plain:
 		case k%5 == 0:
 			c.plan = planLeave
 		case k%7 == 3:
@@ -168,10 +172,12 @@ func (l *loadGen) submit(ctx context.Context, c *cycle, after int64) (int64, boo
 		return 0, false
 	}
 	text := fmt.Sprintf("/expense amount=%d category=travel description=e2e-%d", 100+c.k%900, c.k)
-	send := func(r *replica) (reply, error) { return r.send(ctx, c.applicant, fmt.Sprintf("e2e-%d-send", c.k), text) }
+	send := func(r *replica) (reply, error) {
+		return r.send(ctx, c.applicant, fmt.Sprintf("e2e-%d-send", c.k), text)
+	}
 	var rp reply
 	var ok bool
-	if c.k%4 == 0 {
+	if c.k%4 == 0 && !l.plain {
 		rp, ok = l.deliverTwice(rs, "send", send)
 	} else {
 		rp, ok = l.deliver(rs[0], "send", send)
@@ -193,7 +199,7 @@ func (l *loadGen) submit(ctx context.Context, c *cycle, after int64) (int64, boo
 	if rs == nil {
 		return 0, false
 	}
-	if c.k%4 == 1 {
+	if c.k%4 == 1 && !l.plain {
 		_, ok = l.deliverTwice(rs, "submit", click)
 	} else {
 		_, ok = l.deliver(rs[0], "submit", click)
@@ -241,7 +247,7 @@ func (l *loadGen) decide(ctx context.Context, c *cycle) {
 	if rs == nil {
 		return
 	}
-	if c.k%3 != 0 || len(rs) < 2 {
+	if c.k%3 != 0 || len(rs) < 2 || l.plain {
 		_, c.decideAcked = l.deliver(rs[0], action, click(1))
 		return
 	}

@@ -42,6 +42,7 @@ func TestReplicasShareTheWork(t *testing.T) {
 	total, distinct := checkDeliveries(t, l.pool, fake)
 	t.Logf("Feishu: %d message create calls, %d distinct uuids, %d messages shown; %d reminders", total, distinct, len(fake.Messages()), reminders)
 	require.Equal(t, distinct, total, "a message was sent twice (no replica died, so no resend is expected)")
+	requireCardUpdatesDrained(t, l.pool, 20*time.Second)
 }
 
 func TestReplicaKilledMidLoad(t *testing.T) {
@@ -78,4 +79,5 @@ func TestReplicaKilledMidLoad(t *testing.T) {
 		total, distinct, total-distinct, len(fake.Messages()), after)
 	code, body := rs[0].get("/readyz")
 	require.Equal(t, 200, code, "survivor /readyz: %s", body)
+	requireCardUpdatesDrained(t, l.pool, 20*time.Second)
 }
