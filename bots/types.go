@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -129,9 +130,15 @@ type Messenger interface {
 	// key is an idempotency key: sending the same key twice must not show
 	// the message twice where the platform supports it.
 	Send(ctx context.Context, to Recipient, msg Message, key string) (ref string, err error)
-	// Update replaces the content of a sent message.
+	// Update replaces the content of a sent message. When the message
+	// cannot be updated any more (deleted on the platform, or held by
+	// another process), the error wraps ErrMessageGone: the notifier then
+	// skips that copy instead of retrying.
 	Update(ctx context.Context, ref string, msg Message) error
 }
+
+// ErrMessageGone says a sent message can no longer be updated.
+var ErrMessageGone = errors.New("message gone")
 
 // StateStore keeps conversation state with a TTL.
 type StateStore interface {

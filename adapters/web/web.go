@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -32,7 +32,7 @@ const (
 // ErrUnknownMessage is returned by Update for a reference this process does
 // not know (never sent, dropped from the bounded history, or sent before a
 // restart).
-var ErrUnknownMessage = errors.New("web: unknown message")
+var ErrUnknownMessage = fmt.Errorf("web: unknown message: %w", bots.ErrMessageGone)
 
 // Handler handles one inbound event. *bots.Bot satisfies it.
 type Handler interface {

@@ -33,6 +33,25 @@ func RunDeduper(t *testing.T, newStore func(t *testing.T) bots.Deduper) {
 		require.True(t, other, "another key is first seen on its own")
 	})
 
+	t.Run("ForgetLetsARedeliveryThrough", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		f, ok := d.(bots.DedupeForgetter)
+		if !ok {
+			t.Skip("this Deduper does not implement bots.DedupeForgetter")
+		}
+		key := uniqueKey(t)
+		first, err := d.FirstSeen(ctx, key, longTTL)
+		require.NoError(t, err)
+		require.True(t, first)
+		require.NoError(t, f.Forget(ctx, key))
+		first, err = d.FirstSeen(ctx, key, longTTL)
+		require.NoError(t, err)
+		require.True(t, first, "a forgotten key is first seen again")
+		require.NoError(t, f.Forget(ctx, uniqueKey(t, "never-seen")), "forgetting an unknown key is fine")
+	})
+
 	t.Run("ConcurrentOneKey", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()

@@ -330,6 +330,10 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 			continue
 		}
 		if err := ms.Update(ctx, r.Ref, msg); err != nil {
+			if errors.Is(err, bots.ErrMessageGone) {
+				n.log.InfoContext(ctx, "card copy gone, not updated", "platform", r.Platform, "ref", r.Ref, "err", err)
+				continue
+			}
 			n.failed(platform)
 			errs = append(errs, fmt.Errorf("update card of %s on %s: %w", r.Recipient, r.Platform, err))
 			continue

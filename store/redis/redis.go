@@ -110,6 +110,18 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	return first, nil
 }
 
+// Forget removes a dedupe key, so that an event whose handling failed is
+// handled again when the platform redelivers it (bots.DedupeForgetter).
+func (s *Store) Forget(ctx context.Context, key string) error {
+	if key == "" {
+		return fmt.Errorf("forget dedupe key: empty key")
+	}
+	if err := s.client.Del(ctx, s.prefix+"dedupe:"+key).Err(); err != nil {
+		return wrap(ctx, fmt.Sprintf("forget %q", key), err)
+	}
+	return nil
+}
+
 // renewScript extends the lease KEYS[1] to ARGV[2] ms if ARGV[1] holds it.
 var renewScript = goredis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then

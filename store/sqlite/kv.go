@@ -135,6 +135,22 @@ func (d *deduper) FirstSeen(ctx context.Context, key string, ttl time.Duration) 
 	return first, nil
 }
 
+// Forget removes a dedupe key, so that an event whose handling failed is
+// handled again when the platform redelivers it (bots.DedupeForgetter).
+func (d *deduper) Forget(ctx context.Context, key string) error {
+	if err := checkKV("forget dedupe key", key, 0, false); err != nil {
+		return err
+	}
+	err := (*DB)(d).write(ctx, func(t *tx) error {
+		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("forget dedupe key %q: %w", key, err)
+	}
+	return nil
+}
+
 // TryLock takes lock name for owner for ttl, or renews it when owner holds
 // it, and reports whether owner holds it now.
 func (l *locker) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
