@@ -54,7 +54,7 @@ func (e *Engine) Resubmit(ctx context.Context, actor string, instanceID int64, v
 		merged := map[string]any{}
 		maps.Copy(merged, l.form)
 		maps.Copy(merged, values)
-		vals, err := e.checkForm(o.ctx, l.def, merged)
+		vals, err := e.checkForm(o.tx, l.def, merged)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (e *Engine) Transfer(ctx context.Context, actor string, taskID int64, to, r
 	if reason == "" {
 		return nil, Errorf(CodeInvalid, "reason_required", nil)
 	}
-	if _, err := e.user(ctx, to); err != nil {
+	if _, err := e.user(e.reads(ctx), to); err != nil {
 		return nil, err
 	}
 	return e.run(ctx, "transfer", func(o *op) error {
@@ -121,7 +121,7 @@ func (e *Engine) Transfer(ctx context.Context, actor string, taskID int64, to, r
 // decides first, then the actor again), after the actor approves, or
 // alongside (both must decide).
 func (e *Engine) AddSigner(ctx context.Context, actor string, taskID int64, signer string, pos SignerPosition, note string) (*Outcome, error) {
-	if _, err := e.user(ctx, signer); err != nil {
+	if _, err := e.user(e.reads(ctx), signer); err != nil {
 		return nil, err
 	}
 	if pos != SignBefore && pos != SignAfter && pos != SignAlongside {

@@ -28,11 +28,11 @@ func (e *Engine) load(o *op, id int64) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load instance %d: %w", id, err)
 	}
-	def, err := e.Definition(o.ctx, in.FlowID, in.FlowVersion)
+	def, err := e.definition(o.tx, in.FlowID, in.FlowVersion)
 	if err != nil {
 		return nil, err
 	}
-	app, err := e.user(o.ctx, in.Applicant)
+	app, err := e.user(o.tx, in.Applicant)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 		return nil, nil, closed
 	}
 	if t.Assignee != actor {
-		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.ctx, t.Assignee)})
+		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
 	}
 	if !t.Open() {
 		if t.Status == TaskCancelled && !l.in.Status.Open() && t.DecidedBy == l.in.Applicant {
@@ -91,7 +91,7 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 				}
 			}
 		}
-		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": e.nameOf(o.ctx, t.DecidedBy), "status": status})
+		return nil, nil, Errorf(CodeConflict, "already_decided", map[string]any{"by": e.nameOf(o.tx, t.DecidedBy), "status": status})
 	}
 	if l.in.Status != StatusPending {
 		return nil, nil, closed
@@ -248,11 +248,11 @@ func openTasks(ts []*Task, stepID string) []*Task {
 }
 
 // nameOf returns a user's name for messages, or the id when unknown.
-func (e *Engine) nameOf(ctx context.Context, id string) string {
+func (e *Engine) nameOf(r reader, id string) string {
 	if id == System {
 		return "系统 / system"
 	}
-	if u, err := e.store.User(ctx, id); err == nil {
+	if u, err := r.User(id); err == nil {
 		return u.Name
 	}
 	return id

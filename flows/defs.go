@@ -36,12 +36,17 @@ func (e *Engine) DeleteFlow(ctx context.Context, id string) error {
 
 // Definition returns version v of flow id (0 = the latest).
 func (e *Engine) Definition(ctx context.Context, id string, v int) (*flowdef.Definition, error) {
+	return e.definition(e.reads(ctx), id, v)
+}
+
+// definition is Definition through r.
+func (e *Engine) definition(r reader, id string, v int) (*flowdef.Definition, error) {
 	if v > 0 {
 		if d := e.defs.get(id, v); d != nil {
 			return d, nil
 		}
 	}
-	fv, err := e.store.Flow(ctx, id, v)
+	fv, err := r.Flow(id, v)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(CodeNotFound, "flow_unknown", map[string]any{"flow": id})
 	}
@@ -160,8 +165,8 @@ func (e *Engine) CanStart(ctx context.Context, u *User, d *flowdef.Definition) b
 }
 
 // user loads a directory user, mapping "not found" to a user-safe error.
-func (e *Engine) user(ctx context.Context, id string) (*User, error) {
-	u, err := e.store.User(ctx, id)
+func (e *Engine) user(r reader, id string) (*User, error) {
+	u, err := r.User(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(CodeNotFound, "user_unknown", map[string]any{"user": id})
 	}

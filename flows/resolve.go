@@ -13,7 +13,7 @@ import (
 // duplicates. from is the user that manager levels count from (the
 // applicant for approvers, the assignee for escalation); form holds the
 // values user fields refer to.
-func (e *Engine) resolve(ctx context.Context, sels []flowdef.Selector, from *User, form flowdef.Values) ([]string, error) {
+func (e *Engine) resolve(r reader, sels []flowdef.Selector, from *User, form flowdef.Values) ([]string, error) {
 	var out []string
 	add := func(id string) {
 		if id != "" && !slices.Contains(out, id) {
@@ -23,13 +23,13 @@ func (e *Engine) resolve(ctx context.Context, sels []flowdef.Selector, from *Use
 	for _, s := range sels {
 		switch s.Kind {
 		case flowdef.SelUser:
-			if _, err := e.store.User(ctx, s.Value); err == nil {
+			if _, err := r.User(s.Value); err == nil {
 				add(s.Value)
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, fmt.Errorf("load user %s: %w", s.Value, err)
 			}
 		case flowdef.SelRole:
-			us, err := e.store.UsersWithRole(ctx, s.Value)
+			us, err := r.UsersWithRole(s.Value)
 			if err != nil {
 				return nil, fmt.Errorf("users with role %s: %w", s.Value, err)
 			}
@@ -37,20 +37,20 @@ func (e *Engine) resolve(ctx context.Context, sels []flowdef.Selector, from *Use
 				add(u.ID)
 			}
 		case flowdef.SelManager:
-			id, err := e.managerOf(ctx, from, max(s.Level, 1))
+			id, err := e.managerOf(r, from, max(s.Level, 1))
 			if err != nil {
 				return nil, err
 			}
 			add(id)
 		case flowdef.SelDeptHead:
-			id, err := e.deptHead(ctx, from)
+			id, err := e.deptHead(r, from)
 			if err != nil {
 				return nil, err
 			}
 			add(id)
 		case flowdef.SelField:
 			if id, ok := form[s.Value].(string); ok {
-				if _, err := e.store.User(ctx, id); err == nil {
+				if _, err := r.User(id); err == nil {
 					add(id)
 				}
 			}
@@ -60,13 +60,13 @@ func (e *Engine) resolve(ctx context.Context, sels []flowdef.Selector, from *Use
 }
 
 // managerOf walks n levels up the manager chain of u ("" when it ends).
-func (e *Engine) managerOf(ctx context.Context, u *User, n int) (string, error) {
+func (e *Engine) managerOf(r reader, u *User, n int) (string, error) {
 	cur := u
 	for i := 0; i < n; i++ {
 		if cur.Manager == "" || cur.Manager == cur.ID {
 			return "", nil
 		}
-		m, err := e.store.User(ctx, cur.Manager)
+		m, err := r.User(cur.Manager)
 		if errors.Is(err, ErrNotFound) {
 			return "", nil
 		}
@@ -80,13 +80,13 @@ func (e *Engine) managerOf(ctx context.Context, u *User, n int) (string, error) 
 
 // deptHead returns the head of u's department; when u heads it, the head of
 // the parent department.
-func (e *Engine) deptHead(ctx context.Context, u *User) (string, error) {
+func (e *Engine) deptHead(r reader, u *User) (string, error) {
 	dept := u.Dept
 	for range 32 {
 		if dept == "" {
 			return "", nil
 		}
-		d, err := e.store.Department(ctx, dept)
+		d, err := r.Department(dept)
 		if errors.Is(err, ErrNotFound) {
 			return "", nil
 		}
@@ -104,14 +104,14 @@ func (e *Engine) deptHead(ctx context.Context, u *User) (string, error) {
 // approversOf resolves the approvers of step s for the applicant: the
 // applicant is never their own approver; nobody found -> the fallback when
 // the step says so.
-func (e *Engine) approversOf(ctx context.Context, s *flowdef.Step, applicant *User, form flowdef.Values) ([]string, error) {
-	ids, err := e.resolve(ctx, s.Approvers, applicant, form)
+func (e *Engine) approversOf(r reader, s *flowdef.Step, applicant *User, form flowdef.Values) ([]string, error) {
+	ids, err := e.resolve(r, s.Approvers, applicant, form)
 	if err != nil {
 		return nil, err
 	}
 	ids = slices.DeleteFunc(ids, func(id string) bool { return id == applicant.ID })
 	if len(ids) == 0 && s.OnEmpty == flowdef.EmptyFallback {
-		ids, err = e.resolve(ctx, s.Fallback, applicant, form)
+		ids, err = e.resolve(r, s.Fallback, applicant, form)
 		if err != nil {
 			return nil, err
 		}
@@ -122,3 +122,31 @@ func (e *Engine) approversOf(ctx context.Context, s *flowdef.Step, applicant *Us
 func applicantEnv(u *User) flowdef.Applicant {
 	return flowdef.Applicant{ID: u.ID, Name: u.Name, Dept: u.Dept, Roles: u.Roles, Manager: u.Manager}
 }
+
+// reader is where an operation reads the directory and flows: its own
+// transaction inside Engine.run (so it never needs a second connection
+// while holding one), the store elsewhere.
+type reader interface {
+	User(id string) (*User, error)
+	UsersWithRole(role string) ([]*User, error)
+	Department(id string) (*Department, error)
+	Flow(id string, v int) (*FlowVersion, error)
+}
+
+// storeReader reads through the store, outside any transaction.
+type storeReader struct {
+	ctx context.Context
+	s   Store
+}
+
+func (r storeReader) User(id string) (*User, error) { return r.s.User(r.ctx, id) }
+func (r storeReader) UsersWithRole(role string) ([]*User, error) {
+	return r.s.UsersWithRole(r.ctx, role)
+}
+func (r storeReader) Department(id string) (*Department, error) { return r.s.Department(r.ctx, id) }
+func (r storeReader) Flow(id string, v int) (*FlowVersion, error) {
+	return r.s.Flow(r.ctx, id, v)
+}
+
+// reads returns a reader over the store for ctx.
+func (e *Engine) reads(ctx context.Context) reader { return storeReader{ctx, e.store} }

@@ -48,7 +48,7 @@ func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant
 			}
 			return o.save(in)
 		}
-		ids, err := e.approversOf(o.ctx, s, applicant, form)
+		ids, err := e.approversOf(o.tx, s, applicant, form)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (e *Engine) notifyCC(o *op, in *Instance, s *flowdef.Step, applicant *User,
 	if len(s.CC) == 0 {
 		return nil
 	}
-	ids, err := e.resolve(o.ctx, s.CC, applicant, form)
+	ids, err := e.resolve(o.tx, s.CC, applicant, form)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,15 @@ type Tx interface {
 	// Enqueue inserts m (status pending; the engine sets NextAt and
 	// CreatedAt) and sets m.ID.
 	Enqueue(m *OutboxMessage) error
+
+	// Reads of the directory and flows during an operation, so that it
+	// never needs a second connection while it holds this one (with a
+	// bounded pool, that would deadlock under load). Same results as the
+	// Store methods of the same names.
+	User(id string) (*User, error)
+	UsersWithRole(role string) ([]*User, error)
+	Department(id string) (*Department, error)
+	Flow(id string, v int) (*FlowVersion, error)
 }
 
 // InstanceFilter selects instances. Zero fields do not filter.

@@ -14,7 +14,7 @@ import (
 // Submit files a new request: it checks the applicant may start the flow
 // and the form, numbers the request, and starts its first step.
 func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) {
-	u, err := e.user(ctx, r.Actor)
+	u, err := e.user(e.reads(ctx), r.Actor)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 	if !e.CanStart(ctx, u, def) {
 		return nil, Errorf(CodeForbidden, "flow_not_allowed", map[string]any{"flow": def.Name.In(u.Locale)})
 	}
-	vals, err := e.checkForm(ctx, def, r.Values)
+	vals, err := e.checkForm(e.reads(ctx), def, r.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 }
 
 // checkForm validates values against the definition and the directory.
-func (e *Engine) checkForm(ctx context.Context, def *flowdef.Definition, in map[string]any) (flowdef.Values, error) {
+func (e *Engine) checkForm(r reader, def *flowdef.Definition, in map[string]any) (flowdef.Values, error) {
 	vals, problems := def.CheckForm(in, e.clock.Now())
 	if problems == nil {
 		problems = map[string]flowdef.Text{}
@@ -77,7 +77,7 @@ func (e *Engine) checkForm(ctx context.Context, def *flowdef.Definition, in map[
 			continue
 		}
 		if id, ok := vals[f.ID].(string); ok && id != "" {
-			if _, err := e.store.User(ctx, id); err != nil {
+			if _, err := r.User(id); err != nil {
 				problems[f.ID] = flowdef.Text{ZH: "通讯录里没有用户 " + id, EN: "no user " + id + " in the directory"}
 			}
 		}

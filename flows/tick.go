@@ -92,7 +92,7 @@ func (e *Engine) tickTask(o *op, id int64, res *TickResult) error {
 	if due(t.EscalateAt) {
 		t.EscalateAt = nil
 		t.Escalated = true
-		assignee, err := e.user(o.ctx, t.Assignee)
+		assignee, err := e.user(o.tx, t.Assignee)
 		if err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func (e *Engine) tickTask(o *op, id int64, res *TickResult) error {
 		if len(sels) == 0 {
 			sels = []flowdef.Selector{{Kind: flowdef.SelManager, Level: 1}}
 		}
-		to, err := e.resolve(o.ctx, sels, assignee, l.form)
+		to, err := e.resolve(o.tx, sels, assignee, l.form)
 		if err != nil {
 			return err
 		}

@@ -95,9 +95,10 @@ type NotifierConfig struct {
 }
 
 type SchedulerConfig struct {
-	Tick   string `yaml:"tick"`
-	Digest string `yaml:"digest"`
-	Report string `yaml:"report"`
+	Tick    string        `yaml:"tick"`
+	Digest  string        `yaml:"digest"`
+	Report  string        `yaml:"report"`
+	LockTTL time.Duration `yaml:"lock_ttl"`
 }
 
 type PlaygroundConfig struct {
@@ -132,7 +133,7 @@ func DefaultConfig() Config {
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
 		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour},
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: time.Minute, Poll: 500 * time.Millisecond},
-		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *"},
+		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true, Demo: true},
 	}
 }
@@ -238,7 +239,7 @@ func (c Config) Validate() error {
 	}
 	for key, d := range map[string]time.Duration{
 		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll,
-		"bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
+		"scheduler.lock_ttl": c.Scheduler.LockTTL, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {
 		if d < 0 {
 			bad(key, "must not be negative, not %s", d)

@@ -12,6 +12,7 @@ var directoryTests = []test{
 	{"Lookups", testDirectoryLookups},
 	{"ReplaceRemovesOld", testDirectoryReplace},
 	{"ReplaceIsAtomic", testDirectoryAtomic},
+	{"ReadsInsideTransactions", testDirectoryInTx},
 }
 
 func directory() ([]*flows.User, []*flows.Department) {
@@ -180,5 +181,60 @@ func testDirectoryAtomic(t *testing.T, b *bundle) {
 		ds, err := b.s.Departments(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, ds, 3)
+	}
+}
+
+// testDirectoryInTx checks the Tx reads give what the Store reads give,
+// inside Update (while the operation holds its connection) and View, and
+// that many concurrent Updates reading the directory all finish: none
+// waits for a second connection while holding one.
+func testDirectoryInTx(t *testing.T, b *bundle) {
+	users, depts := directory()
+	require.NoError(t, b.s.ReplaceDirectory(b.ctx, users, depts))
+	_, _, err := b.s.SaveFlow(b.ctx, "leave", []byte("id: leave"), "h1")
+	require.NoError(t, err)
+	check := func(tx flows.Tx) error {
+		u, err := tx.User("u3")
+		require.NoError(t, err)
+		requireUser(t, users[0], u)
+		_, err = tx.User("nobody")
+		require.ErrorIs(t, err, flows.ErrNotFound)
+		hr, err := tx.UsersWithRole("hr")
+		require.NoError(t, err)
+		require.Equal(t, []string{"u3"}, userIDs(hr))
+		none, err := tx.UsersWithRole("ghost")
+		require.NoError(t, err)
+		require.Empty(t, none)
+		d, err := tx.Department("rd")
+		require.NoError(t, err)
+		require.Equal(t, "u1", d.Head)
+		_, err = tx.Department("nope")
+		require.ErrorIs(t, err, flows.ErrNotFound)
+		fv, err := tx.Flow("leave", 0)
+		require.NoError(t, err)
+		require.Equal(t, 1, fv.Version)
+		require.Equal(t, "id: leave", string(fv.Source))
+		_, err = tx.Flow("leave", 7)
+		require.ErrorIs(t, err, flows.ErrNotFound)
+		return nil
+	}
+	require.NoError(t, b.s.Update(b.ctx, check))
+	require.NoError(t, b.s.View(b.ctx, check))
+
+	const n = 40
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			errs <- b.s.Update(b.ctx, func(tx flows.Tx) error {
+				if _, err := tx.NextNumber("TX-READS"); err != nil {
+					return err
+				}
+				_, err := tx.UsersWithRole("hr")
+				return err
+			})
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
 	}
 }

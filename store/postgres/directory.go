@@ -87,10 +87,26 @@ func scanUser(s pgx.Row) (*flows.User, error) {
 }
 
 func (db *DB) users(ctx context.Context, q string, args ...any) ([]*flows.User, error) {
-	rows, _ := db.pool.Query(ctx, q, args...)
+	return queryUsers(ctx, db.pool, q, args...)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func queryUsers(ctx context.Context, q querier, sql string, args ...any) ([]*flows.User, error) {
+	rows, _ := q.Query(ctx, sql, args...)
 	us, err := collect(rows, scanUser)
 	return us, mapErr(err)
 }
+
+const (
+	userByID    = userSelect + ` WHERE u.id = $1`
+	usersByRole = userSelect + ` WHERE EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $1) ORDER BY u.id`
+	deptByID    = `SELECT id, name, name_en, head, parent FROM departments WHERE id = $1`
+)
 
 func (db *DB) oneUser(ctx context.Context, q string, args ...any) (*flows.User, error) {
 	u, err := scanUser(db.pool.QueryRow(ctx, q, args...))
@@ -99,7 +115,7 @@ func (db *DB) oneUser(ctx context.Context, q string, args ...any) (*flows.User, 
 
 // User returns user id or flows.ErrNotFound.
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
-	u, err := db.oneUser(ctx, userSelect+` WHERE u.id = $1`, id)
+	u, err := db.oneUser(ctx, userByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
@@ -140,7 +156,7 @@ func (db *DB) Users(ctx context.Context) ([]*flows.User, error) {
 
 // UsersWithRole returns the users having role, ordered by id.
 func (db *DB) UsersWithRole(ctx context.Context, role string) ([]*flows.User, error) {
-	us, err := db.users(ctx, userSelect+` WHERE EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $1) ORDER BY u.id`, role)
+	us, err := db.users(ctx, usersByRole, role)
 	if err != nil {
 		return nil, fmt.Errorf("list users with role %s: %w", role, err)
 	}
@@ -149,7 +165,7 @@ func (db *DB) UsersWithRole(ctx context.Context, role string) ([]*flows.User, er
 
 // Department returns department id or flows.ErrNotFound.
 func (db *DB) Department(ctx context.Context, id string) (*flows.Department, error) {
-	d, err := scanDept(db.pool.QueryRow(ctx, `SELECT id, name, name_en, head, parent FROM departments WHERE id = $1`, id))
+	d, err := scanDept(db.pool.QueryRow(ctx, deptByID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get department %s: %w", id, mapErr(err))
 	}

@@ -64,19 +64,21 @@ func (db *DB) Flow(ctx context.Context, id string, v int) (*flows.FlowVersion, e
 	if v < 0 {
 		return nil, fmt.Errorf("get flow %s version %d: negative version: %w", id, v, flows.ErrNotFound)
 	}
-	q := `SELECT ` + flowCols + ` FROM flow_versions v JOIN flows f ON f.id = v.flow_id WHERE v.flow_id = $1 AND v.version = `
-	args := []any{id}
-	if v == 0 {
-		q += `f.latest`
-	} else {
-		q += `$2`
-		args = append(args, v)
-	}
+	q, args := flowQuery(id, v)
 	fv, err := scanFlow(db.pool.QueryRow(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("get flow %s version %d: %w", id, v, mapErr(err))
 	}
 	return fv, nil
+}
+
+// flowQuery selects version v of flow id (0: the latest).
+func flowQuery(id string, v int) (string, []any) {
+	q := `SELECT ` + flowCols + ` FROM flow_versions v JOIN flows f ON f.id = v.flow_id WHERE v.flow_id = $1 AND v.version = `
+	if v == 0 {
+		return q + `f.latest`, []any{id}
+	}
+	return q + `$2`, []any{id, v}
 }
 
 func scanFlow(s pgx.Row) (*flows.FlowVersion, error) {

@@ -249,3 +249,42 @@ func cmpOr(v, def int) int {
 	}
 	return v
 }
+
+// User, UsersWithRole, Department and Flow read on the transaction's own
+// connection: an operation never waits for a second pool connection while
+// it holds one.
+func (t *tx) User(id string) (*flows.User, error) {
+	u, err := scanUser(t.tx.QueryRow(t.ctx, userByID, id))
+	if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", id, mapErr(err))
+	}
+	return u, nil
+}
+
+func (t *tx) UsersWithRole(role string) ([]*flows.User, error) {
+	us, err := queryUsers(t.ctx, t.tx, usersByRole, role)
+	if err != nil {
+		return nil, fmt.Errorf("list users with role %s: %w", role, err)
+	}
+	return us, nil
+}
+
+func (t *tx) Department(id string) (*flows.Department, error) {
+	d, err := scanDept(t.tx.QueryRow(t.ctx, deptByID, id))
+	if err != nil {
+		return nil, fmt.Errorf("get department %s: %w", id, mapErr(err))
+	}
+	return d, nil
+}
+
+func (t *tx) Flow(id string, v int) (*flows.FlowVersion, error) {
+	if v < 0 {
+		return nil, fmt.Errorf("get flow %s version %d: negative version: %w", id, v, flows.ErrNotFound)
+	}
+	q, args := flowQuery(id, v)
+	fv, err := scanFlow(t.tx.QueryRow(t.ctx, q, args...))
+	if err != nil {
+		return nil, fmt.Errorf("get flow %s version %d: %w", id, v, mapErr(err))
+	}
+	return fv, nil
+}

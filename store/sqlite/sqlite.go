@@ -279,7 +279,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", mapErr(err))
 	}
-	t := &tx{ctx: ctx, tx: st, st: db.ws, write: true}
+	t := &tx{db: db, ctx: ctx, tx: st, st: db.ws, write: true}
 	done := false
 	defer func() {
 		if !done {
@@ -304,7 +304,7 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 		return fmt.Errorf("begin read transaction: %w", mapErr(err))
 	}
 	defer func() { _ = st.Rollback() }()
-	return fn(&tx{ctx: ctx, tx: st, st: db.rs})
+	return fn(&tx{db: db, ctx: ctx, tx: st, st: db.rs})
 }
 
 // mapErr turns SQLite's unique/primary-key violations into flows.ErrConflict

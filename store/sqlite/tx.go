@@ -16,6 +16,7 @@ var errReadOnly = errors.New("write in a read-only transaction (use Update)")
 // tx implements flows.Tx. It lives only for one Update or View call, which
 // is why it may carry that call's context.
 type tx struct {
+	db    *DB
 	ctx   context.Context
 	tx    *sql.Tx
 	st    *stmts
@@ -303,4 +304,16 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// User, UsersWithRole, Department and Flow read on the reader pool: in WAL
+// mode readers never wait for the single writer, so an operation holding
+// the writer can read without any risk of waiting on itself.
+func (t *tx) User(id string) (*flows.User, error) { return t.db.User(t.ctx, id) }
+func (t *tx) UsersWithRole(role string) ([]*flows.User, error) {
+	return t.db.UsersWithRole(t.ctx, role)
+}
+func (t *tx) Department(id string) (*flows.Department, error) { return t.db.Department(t.ctx, id) }
+func (t *tx) Flow(id string, v int) (*flows.FlowVersion, error) {
+	return t.db.Flow(t.ctx, id, v)
 }
