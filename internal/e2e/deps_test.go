@@ -55,13 +55,9 @@ func freshPostgres(t testing.TB) (string, *pgxpool.Pool) {
 	require.NoError(t, err)
 	u.Path = "/" + name
 	pool, err := pgxpool.New(ctx, u.String())
-	// The replicas get a larger pool than pgx's default (max(4, CPUs)): the
-	// engine reads the directory through the pool while it holds a write
-	// transaction (flows/resolve.go), so a default pool deadlocks under
-	// concurrent submits until the request times out. See the report.
-	q := u.Query()
-	q.Set("pool_max_conns", "32")
-	u.RawQuery = q.Encode()
+	// The replicas run with pgx's default pool (max(4, CPUs) connections):
+	// an operation reads on its own transaction and never needs a second
+	// connection, so a small pool cannot deadlock under concurrent load.
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		pool.Close()
