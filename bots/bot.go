@@ -36,6 +36,12 @@ type Config struct {
 	DirectoryTTL time.Duration
 }
 
+// DedupeConfirmer is an optional interface of a Deduper: Confirm keeps a
+// key seen for ttl from now (after its event was handled).
+type DedupeConfirmer interface {
+	Confirm(ctx context.Context, key string, ttl time.Duration) error
+}
+
 // DedupeForgetter is an optional interface of a Deduper: Forget removes a
 // key so that a redelivery of an event whose handling failed (internal
 // error) is handled again.
@@ -77,9 +83,18 @@ func New(cfg Config) *Bot {
 // Reply is always worth showing, even with an error.
 func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 	key := ""
+	confirm, twoPhase := b.cfg.Dedupe.(DedupeConfirmer)
 	if ev.ID != "" && b.cfg.Dedupe != nil {
 		key = ev.Platform + ":" + ev.ID
-		first, err := b.cfg.Dedupe.FirstSeen(ctx, key, b.cfg.DedupeTTL)
+		// Two phases where the Deduper can: the id is held only briefly
+		// while the event is handled, and for DedupeTTL once it was. A
+		// process killed mid-way thus does not swallow the platform's
+		// later redelivery.
+		ttl := b.cfg.DedupeTTL
+		if twoPhase {
+			ttl = ProcessingTTL
+		}
+		first, err := b.cfg.Dedupe.FirstSeen(ctx, key, ttl)
 		switch {
 		case err != nil:
 			// Fail open: the engine's optimistic locking keeps decisions
@@ -92,15 +107,32 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		}
 	}
 	rep, err := b.handle(ctx, ev)
-	if err != nil && key != "" {
+	if key == "" {
+		return rep, err
+	}
+	// The event's own context may have expired (that can be why it
+	// failed): record the outcome of the dedupe key regardless.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	switch {
+	case err != nil:
 		if f, ok := b.cfg.Dedupe.(DedupeForgetter); ok {
-			if ferr := f.Forget(ctx, key); ferr != nil {
+			if ferr := f.Forget(dctx, key); ferr != nil {
 				b.log.WarnContext(ctx, "forget failed event id", "key", key, "err", ferr)
 			}
+		}
+	case twoPhase:
+		if cerr := confirm.Confirm(dctx, key, b.cfg.DedupeTTL); cerr != nil {
+			b.log.WarnContext(ctx, "confirm handled event id", "key", key, "err", cerr)
 		}
 	}
 	return rep, err
 }
+
+// ProcessingTTL is how long an event id is held while its event is being
+// handled, with a DedupeConfirmer: longer than any handler deadline, short
+// enough that a redelivery after a crash is handled.
+const ProcessingTTL = time.Minute
 
 func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	u, err := b.identify(ctx, ev)

@@ -223,7 +223,7 @@ func TestUnknownUser(t *testing.T) {
 		require.Contains(t, got, "通讯录里找不到你")
 		require.Contains(t, got, "you are not in the directory")
 	}
-	require.Zero(t, b.state.calls.Load(), "an unknown user touches no conversation")
+	require.Zero(t, b.state.Calls(), "an unknown user touches no conversation")
 }
 
 func TestIdentityFallbacks(t *testing.T) {
@@ -281,7 +281,7 @@ func TestStateStoreDown(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.submit(t, "dev1", 2)
-	b.state.down.Store(true)
+	b.state.SetDown(true)
 	tests := []struct {
 		text string
 		want string

@@ -1,37 +1,22 @@
 package bots_test
 
 import (
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots"
-	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/flows/orgfile"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // setupExamples is setup with the shipped example company and flows.
 func setupExamples(t *testing.T) *bundle {
 	t.Helper()
 	b := setup(t)
-	src, err := fs.ReadFile(examples.FS, "org.yaml")
-	require.NoError(t, err)
-	users, depts, err := orgfile.Parse("org.yaml", src)
-	require.NoError(t, err)
-	require.NoError(t, b.db.ReplaceDirectory(b.ctx, users, depts))
-	files, err := fs.Glob(examples.FS, "flows/*.yaml")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, f := range files {
-		y, err := fs.ReadFile(examples.FS, f)
-		require.NoError(t, err)
-		_, _, err = b.engine.PublishFlow(b.ctx, filepath.Base(f), y)
-		require.NoError(t, err, f)
-	}
+	testkit.LoadExampleOrg(t, b.ctx, b.db)
+	testkit.PublishExampleFlows(t, b.ctx, b.engine)
 	// A fresh bot: the one of setup cached the test directory's names.
 	b.bot = bots.New(bots.Config{Engine: b.engine, State: b.state, AdminContact: admin})
 	return b

@@ -2,11 +2,8 @@ package bots_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,97 +12,9 @@ import (
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
-
-// clock is a settable test clock shared by the engine and the state store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-var errDown = errors.New("state store down")
-
-// memState is an in-process StateStore with TTLs on the test clock; down
-// makes every call fail as a dead Redis would.
-type memState struct {
-	mu    sync.Mutex
-	clock *clock
-	m     map[string]memEntry
-	down  atomic.Bool
-	calls atomic.Int64
-}
-
-type memEntry struct {
-	val []byte
-	exp time.Time
-}
-
-func (s *memState) Get(_ context.Context, key string) ([]byte, bool, error) {
-	s.calls.Add(1)
-	if s.down.Load() {
-		return nil, false, errDown
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.m[key]
-	if !ok || !s.clock.Now().Before(e.exp) {
-		return nil, false, nil
-	}
-	return e.val, true, nil
-}
-
-func (s *memState) Set(_ context.Context, key string, val []byte, ttl time.Duration) error {
-	s.calls.Add(1)
-	if s.down.Load() {
-		return errDown
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = memEntry{val: append([]byte(nil), val...), exp: s.clock.Now().Add(ttl)}
-	return nil
-}
-
-func (s *memState) Delete(_ context.Context, key string) error {
-	s.calls.Add(1)
-	if s.down.Load() {
-		return errDown
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-	return nil
-}
-
-// memDedupe is an in-process Deduper.
-type memDedupe struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (d *memDedupe) FirstSeen(_ context.Context, key string, _ time.Duration) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen[key] {
-		return false, nil
-	}
-	d.seen[key] = true
-	return true, nil
-}
-
-func (d *memDedupe) Forget(_ context.Context, key string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, key)
-	return nil
-}
 
 // Directory: ceo <- cto <- dev1 (zh), dev2 (en); hr1 has role hr; fin1 is
 // in finance. dev1 is also known on Feishu app cli_a through an open id.
@@ -180,8 +89,8 @@ type bundle struct {
 	db     *sqlite.DB
 	engine *flows.Engine
 	bot    *bots.Bot
-	clock  *clock
-	state  *memState
+	clock  *testkit.Clock
+	state  *testkit.MemState
 	seq    atomic.Int64
 }
 
@@ -190,10 +99,8 @@ const admin = "IT 服务台 / IT helpdesk (it@example.com)"
 func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flowbot.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	b := &bundle{ctx: ctx, db: db, clock: &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}}
+	db := testkit.OpenSQLite(t)
+	b := &bundle{ctx: ctx, db: db, clock: testkit.NewClock(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC))}
 	b.engine = flows.New(flows.Config{Store: db, Clock: b.clock})
 	users, depts := testOrg()
 	require.NoError(t, db.ReplaceDirectory(ctx, users, depts))
@@ -201,9 +108,9 @@ func setup(t testing.TB) *bundle {
 		_, _, err := b.engine.PublishFlow(ctx, "test.yaml", []byte(src))
 		require.NoError(t, err)
 	}
-	b.state = &memState{clock: b.clock, m: map[string]memEntry{}}
+	b.state = testkit.NewMemState(b.clock.Now)
 	b.bot = bots.New(bots.Config{
-		Engine: b.engine, Store: db, State: b.state, Dedupe: &memDedupe{seen: map[string]bool{}},
+		Engine: b.engine, Store: db, State: b.state, Dedupe: testkit.NewMemDedupe(),
 		AdminContact: admin,
 	})
 	return b

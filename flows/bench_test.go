@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/store/sqlite"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // BenchmarkSubmitApprove measures submit + approve cycles of the expense
@@ -52,13 +52,10 @@ func BenchmarkSubmitApprove(b *testing.B) {
 func BenchmarkTick1M(b *testing.B) {
 	const instances, perInstance, due = 100_000, 10, 100
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "tick.db")
-	db, err := sqlite.Open(ctx, path)
-	require.NoError(b, err)
-	defer db.Close()
+	db := testkit.OpenSQLiteFile(b, filepath.Join(b.TempDir(), "tick.db"))
 	users, depts := testOrg()
 	require.NoError(b, db.ReplaceDirectory(ctx, users, depts))
-	clk := &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(t0)
 	e := flows.New(flows.Config{Store: db, Clock: clk})
 	_, v, err := e.PublishFlow(ctx, "leave.yaml", []byte(leaveYAML))
 	require.NoError(b, err)

@@ -12,22 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
 
 // A small company: ceo <- cto <- dev1, dev2; ceo <- cfo <- fin1; hr1 (role hr) reports to ceo.
 func testOrg() ([]*flows.User, []*flows.Department) {
@@ -125,22 +112,21 @@ steps:
       on_timeout: approve
 `
 
+// t0 is when the tests' clock starts.
+var t0 = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+
 type bundle struct {
 	ctx    context.Context
 	store  *sqlite.DB
 	engine *flows.Engine
-	clock  *clock
-	path   string
+	clock  *testkit.Clock
 }
 
 func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "flowbot.db")
-	db, err := sqlite.Open(ctx, path)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	b := &bundle{ctx: ctx, store: db, path: path, clock: &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}}
+	db := testkit.OpenSQLite(t)
+	b := &bundle{ctx: ctx, store: db, clock: testkit.NewClock(t0)}
 	b.engine = flows.New(flows.Config{Store: db, Clock: b.clock})
 	users, depts := testOrg()
 	require.NoError(t, db.ReplaceDirectory(ctx, users, depts))
@@ -610,21 +596,18 @@ func TestRestartKeepsDueWork(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "flowbot.db")
-	clk := &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}
-	db, err := sqlite.Open(ctx, path)
-	require.NoError(t, err)
+	clk := testkit.NewClock(t0)
+	db := testkit.OpenSQLiteFile(t, path)
 	users, depts := testOrg()
 	require.NoError(t, db.ReplaceDirectory(ctx, users, depts))
 	e := flows.New(flows.Config{Store: db, Clock: clk})
-	_, _, err = e.PublishFlow(ctx, "leave.yaml", []byte(leaveYAML))
+	_, _, err := e.PublishFlow(ctx, "leave.yaml", []byte(leaveYAML))
 	require.NoError(t, err)
 	_, err = e.Submit(ctx, flows.SubmitRequest{Actor: "dev1", FlowID: "leave", Values: leave(1)})
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	db, err = sqlite.Open(ctx, path)
-	require.NoError(t, err)
-	defer db.Close()
+	db = testkit.OpenSQLiteFile(t, path)
 	e = flows.New(flows.Config{Store: db, Clock: clk})
 	res, err := e.Tick(ctx, clk.Add(5*time.Hour))
 	require.NoError(t, err)

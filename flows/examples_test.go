@@ -6,43 +6,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/flows/orgfile"
-	"github.com/flowbot/flowbot/store/sqlite"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // setupExamples runs the example flows over the example company.
 func setupExamples(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "flowbot.db")
-	db, err := sqlite.Open(ctx, path)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	src, err := os.ReadFile("../examples/org.yaml")
-	require.NoError(t, err)
-	users, depts, err := orgfile.Parse("org.yaml", src)
-	require.NoError(t, err)
-	require.NoError(t, db.ReplaceDirectory(ctx, users, depts))
-	b := &bundle{ctx: ctx, store: db, path: path, clock: &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}}
+	db := testkit.OpenSQLite(t)
+	testkit.LoadExampleOrg(t, ctx, db)
+	b := &bundle{ctx: ctx, store: db, clock: testkit.NewClock(t0)}
 	b.engine = flows.New(flows.Config{Store: db, Clock: b.clock})
-	files, err := filepath.Glob("../examples/flows/*.yaml")
-	require.NoError(t, err)
-	require.Len(t, files, 4)
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		require.NoError(t, err)
-		_, _, err = b.engine.PublishFlow(ctx, f, src)
-		require.NoError(t, err)
-	}
+	require.Len(t, testkit.PublishExampleFlows(t, ctx, b.engine), 4)
 	return b
 }
 

@@ -3,9 +3,7 @@ package feishu_test
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/store/sqlite"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 const storyLeaveYAML = `
@@ -44,46 +42,6 @@ steps:
     approvers: [{manager: 1}]
 `
 
-// memState and memDedupe are in-process bots stores for the story.
-type memState struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memState) Get(_ context.Context, k string) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[k]
-	return v, ok, nil
-}
-
-func (s *memState) Set(_ context.Context, k string, v []byte, _ time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[k] = append([]byte(nil), v...)
-	return nil
-}
-
-func (s *memState) Delete(_ context.Context, k string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, k)
-	return nil
-}
-
-type memDedupe struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (d *memDedupe) FirstSeen(_ context.Context, k string, _ time.Duration) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	first := !d.seen[k]
-	d.seen[k] = true
-	return first, nil
-}
-
 // TestLeaveStory runs the real bot, engine and notifier behind the adapter:
 // an employee asks for leave in a p2p chat, the manager approves on the
 // card, the applicant is told and every copy of the card is patched.
@@ -93,14 +51,12 @@ func TestLeaveStory(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flowbot.db"))
-			require.NoError(t, err)
-			t.Cleanup(func() { db.Close() })
+			db := testkit.OpenSQLite(t)
 			engine := flows.New(flows.Config{Store: db, Logger: quietLogger()})
-			_, _, err = engine.PublishFlow(ctx, "leave.yaml", []byte(storyLeaveYAML))
+			_, _, err := engine.PublishFlow(ctx, "leave.yaml", []byte(storyLeaveYAML))
 			require.NoError(t, err)
-			bot := bots.New(bots.Config{Engine: engine, Store: db, State: &memState{m: map[string][]byte{}},
-				Dedupe: &memDedupe{seen: map[string]bool{}}, Logger: quietLogger()})
+			bot := bots.New(bots.Config{Engine: engine, Store: db, State: testkit.NewMemState(nil),
+				Dedupe: testkit.NewMemDedupe(), Logger: quietLogger()})
 
 			b := setup(t, setupOpts{mode: mode, handler: bot})
 			app := b.app.ID

@@ -5,34 +5,24 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
-// testClock is the engine's settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
+// The people of the stories, from examples/org.yaml: 韩梅梅 reports to 李雷;
+// 陈静 (HR) approves leave of more than 3 days.
+const (
+	employee = "hanmeimei"
+	manager  = "lilei"
+	hr       = "chenjing"
+)
 
 // story wires the real pieces behind the playground: SQLite store, engine,
 // bot, and a tiny outbox drain standing in for the notifier.
@@ -41,7 +31,7 @@ type story struct {
 	db       *sqlite.DB
 	engine   *flows.Engine
 	bot      *bots.Bot
-	clock    *testClock
+	clock    *testkit.Clock
 	adapter  *web.Adapter
 	srv      *httptest.Server
 	notifier *notify.Notifier
@@ -50,12 +40,12 @@ type story struct {
 func setupStory(t *testing.T) *story {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flowbot.db"), sqlite.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	s := &story{ctx: ctx, db: db, clock: &testClock{t: time.Date(2026, 11, 26, 9, 30, 0, 0, time.Local)}}
-	s.engine = flows.New(flows.Config{Store: db, Clock: s.clock, Calendar: demoCalendar(t), Logger: slog.New(slog.DiscardHandler)})
-	loadDemoData(t, ctx, db, s.engine)
+	db := testkit.OpenSQLite(t)
+	s := &story{ctx: ctx, db: db, clock: testkit.NewClock(time.Date(2026, 11, 26, 9, 30, 0, 0, time.Local))}
+	s.engine = flows.New(flows.Config{Store: db, Clock: s.clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
+	// The example company and flows, as `flowbot serve` runs with no config.
+	testkit.LoadExampleOrg(t, ctx, db)
+	testkit.PublishExampleFlows(t, ctx, s.engine)
 	s.bot = bots.New(bots.Config{
 		Engine: s.engine, Store: db, State: db.StateStore(), Dedupe: db.Deduper(),
 		Logger: slog.New(slog.DiscardHandler),

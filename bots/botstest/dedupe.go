@@ -52,6 +52,31 @@ func RunDeduper(t *testing.T, newStore func(t *testing.T) bots.Deduper) {
 		require.NoError(t, f.Forget(ctx, uniqueKey(t, "never-seen")), "forgetting an unknown key is fine")
 	})
 
+	t.Run("ConfirmExtendsTheHold", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		c, ok := d.(bots.DedupeConfirmer)
+		if !ok {
+			t.Skip("this Deduper does not implement bots.DedupeConfirmer")
+		}
+		held, confirmed := uniqueKey(t, "held"), uniqueKey(t, "confirmed")
+		for _, k := range []string{held, confirmed} {
+			first, err := d.FirstSeen(ctx, k, shortTTL)
+			require.NoError(t, err)
+			require.True(t, first)
+		}
+		require.NoError(t, c.Confirm(ctx, confirmed, longTTL))
+		require.Eventually(t, func() bool {
+			first, err := d.FirstSeen(ctx, held, shortTTL)
+			return err == nil && first
+		}, 10*shortTTL, 50*time.Millisecond, "an unconfirmed hold expires, so a redelivery is handled")
+		first, err := d.FirstSeen(ctx, confirmed, longTTL)
+		require.NoError(t, err)
+		require.False(t, first, "a confirmed key stays seen past the short hold")
+		require.Error(t, c.Confirm(ctx, "", longTTL), "an empty key is refused")
+	})
+
 	t.Run("ConcurrentOneKey", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()

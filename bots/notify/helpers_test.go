@@ -14,23 +14,11 @@ import (
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var errPlatformDown = errors.New("platform down")
 
@@ -148,7 +136,7 @@ type bundle struct {
 	ctx    context.Context
 	path   string
 	db     *sqlite.DB
-	clock  *clock
+	clock  *testkit.Clock
 	feishu *platform
 	web    *platform
 	render *renderer
@@ -157,9 +145,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: &clock{t: t0},
+	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: testkit.NewClock(t0),
 		feishu: newPlatform("feishu"), web: newPlatform("web"), render: &renderer{state: map[int64]string{}}}
-	b.db = b.open(t)
+	b.db = testkit.OpenSQLiteFile(t, b.path)
 	users := []*flows.User{
 		{ID: "alice", Name: "Alice", Locale: "en", Platforms: map[string]string{"feishu": "ou_alice", "web": "alice"}},
 		{ID: "bob", Name: "鲍勃", Locale: "zh-CN", Platforms: map[string]string{"web": "bob"}},
@@ -168,14 +156,6 @@ func setup(t *testing.T) *bundle {
 	}
 	require.NoError(t, b.db.ReplaceDirectory(ctx, users, nil))
 	return b
-}
-
-func (b *bundle) open(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(b.ctx, b.path)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func (b *bundle) messengers() map[string]bots.Messenger {

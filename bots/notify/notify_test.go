@@ -13,6 +13,7 @@ import (
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 func (b *bundle) notifier(cfg notify.Config) *notify.Notifier {
@@ -252,7 +253,7 @@ func TestRestartResumesAndSendsOnce(t *testing.T) {
 	require.Len(t, b.web.shownKeys(), 1)
 
 	// A new process over the same file, before and after the lease ends.
-	db2 := b.open(t)
+	db2 := testkit.OpenSQLiteFile(t, b.path)
 	n2 := notify.New(notify.Config{Store: db2, Renderer: b.render, Clock: b.clock.Now, Messengers: b.messengers()})
 	got, err := n2.DrainOnce(b.ctx)
 	require.NoError(t, err)
@@ -290,7 +291,7 @@ func TestTwoNotifiersDeliverEachMessageOnce(t *testing.T) {
 		ms = append(ms, &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "bob", InstanceID: int64(i + 1), TaskID: int64(100 + i)})
 	}
 	b.enqueue(t, ms...)
-	db2 := b.open(t)
+	db2 := testkit.OpenSQLiteFile(t, b.path)
 	var wg sync.WaitGroup
 	for _, db := range []flows.Store{b.db, db2} {
 		n := notify.New(notify.Config{Store: db, Renderer: b.render, Clock: b.clock.Now, Messengers: b.messengers(), Batch: 7})

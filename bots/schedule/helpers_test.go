@@ -13,6 +13,7 @@ import (
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -35,18 +36,6 @@ func sh(dayOffset, hour, minute int) time.Time {
 }
 
 func ptr(t time.Time) *time.Time { return &t }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // ticker is a fake engine Tick that can hold a call until released.
 type ticker struct {
@@ -80,7 +69,7 @@ type bundle struct {
 	ctx    context.Context
 	path   string
 	db     *sqlite.DB
-	clock  *clock
+	clock  *testkit.Clock
 	ticker *ticker
 	// numbers of seeded requests by name
 	numbers map[string]string
@@ -89,8 +78,8 @@ type bundle struct {
 func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: &clock{t: now}, ticker: &ticker{}, numbers: map[string]string{}}
-	b.db = b.open(t)
+	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: testkit.NewClock(now), ticker: &ticker{}, numbers: map[string]string{}}
+	b.db = testkit.OpenSQLiteFile(t, b.path)
 	users := []*flows.User{
 		{ID: "ceo", Name: "王总", Dept: "exec", Roles: []string{"admin"}, Locale: "zh-CN", TZ: "Asia/Shanghai"},
 		{ID: "cto", Name: "李雷", Dept: "eng", Manager: "ceo", Locale: "zh-CN", TZ: "Asia/Shanghai"},
@@ -108,14 +97,6 @@ func setup(t testing.TB) *bundle {
 	}
 	require.NoError(t, b.db.ReplaceDirectory(ctx, users, depts))
 	return b
-}
-
-func (b *bundle) open(t testing.TB) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(b.ctx, b.path)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // seedHistory files the requests the digest tests expect:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 func TestDigestContent(t *testing.T) {
@@ -56,7 +57,7 @@ func TestDigestNotSentTwice(t *testing.T) {
 	require.NoError(t, s1.RunDue(b.ctx, now))
 	require.NoError(t, s1.RunDue(b.ctx, now.Add(time.Minute)))
 	// Another replica, or this one after a restart, over the same store.
-	db2 := b.open(t)
+	db2 := testkit.OpenSQLiteFile(t, b.path)
 	s2 := b.scheduler(schedule.Config{Store: db2, Deduper: db2.Deduper(), Locker: db2.Locker()})
 	require.NoError(t, s2.RunDue(b.ctx, now.Add(30*time.Minute))) // due again for a fresh scheduler
 	texts := b.texts(t)
@@ -70,7 +71,7 @@ func TestDigestConcurrentReplicasSendOnce(t *testing.T) {
 	b.seedHistory(t)
 	var wg sync.WaitGroup
 	for range 4 {
-		db := b.open(t)
+		db := testkit.OpenSQLiteFile(t, b.path)
 		s := b.scheduler(schedule.Config{Store: db, Deduper: db.Deduper(), Locker: db.Locker(), Ticker: &ticker{}})
 		wg.Go(func() { require.NoError(t, s.RunDue(b.ctx, now)) })
 	}
@@ -90,7 +91,7 @@ func TestRunDueAfterMovingTheClock(t *testing.T) {
 	require.NoError(t, s.RunDue(b.ctx, early))
 	require.Empty(t, b.texts(t), "nobody's 09:00 has come")
 
-	b.clock.t = early
+	b.clock.Set(early)
 	b.clock.Add(24 * time.Hour) // the playground's "+1 day": 08:59 on the 27th
 	require.NoError(t, s.RunDue(b.ctx, b.clock.Now()))
 	texts := b.texts(t)
@@ -134,7 +135,7 @@ func TestJobRunsOnOneReplica(t *testing.T) {
 	b := setup(t)
 	k := &ticker{entered: make(chan struct{}, 1), release: make(chan struct{})}
 	s1 := b.scheduler(schedule.Config{Ticker: k})
-	db2 := b.open(t)
+	db2 := testkit.OpenSQLiteFile(t, b.path)
 	s2 := b.scheduler(schedule.Config{Store: db2, Deduper: db2.Deduper(), Locker: db2.Locker(), Ticker: k})
 
 	done := make(chan error, 1)

@@ -19,7 +19,7 @@ import (
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/orgfile"
-	"github.com/flowbot/flowbot/store/sqlite"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // runCLI runs one command line in process, as main does.
@@ -187,8 +187,7 @@ func sqliteConfig(t *testing.T, dir string) (cfgPath, dbPath string) {
 // directoryOf opens the database and returns its user and department ids.
 func directoryOf(t *testing.T, dbPath string) (users, depts []string) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.WithLogger(discardLogger()))
-	require.NoError(t, err)
+	db := testkit.OpenSQLiteFile(t, dbPath)
 	defer db.Close()
 	us, err := db.Users(context.Background())
 	require.NoError(t, err)
@@ -208,10 +207,7 @@ func directoryOf(t *testing.T, dbPath string) (users, depts []string) {
 func exampleOrg(t *testing.T) (path string, users, depts []string) {
 	t.Helper()
 	path = filepath.Join("..", "..", "examples", "org.yaml")
-	src, err := os.ReadFile(path)
-	require.NoError(t, err)
-	us, ds, err := orgfile.Parse("org.yaml", src)
-	require.NoError(t, err)
+	us, ds := testkit.ExampleOrg(t)
 	for _, u := range us {
 		users = append(users, u.ID)
 	}
@@ -351,8 +347,7 @@ func TestMigrateTwice(t *testing.T) {
 		require.Contains(t, out, "migrated sqlite database")
 	}
 	// The database works after both runs.
-	st, err := sqlite.Open(context.Background(), db, sqlite.WithLogger(discardLogger()))
-	require.NoError(t, err)
+	st := testkit.OpenSQLiteFile(t, db)
 	defer st.Close()
 	n, err := st.OutboxDepth(context.Background())
 	require.NoError(t, err)

@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/store/sqlite"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // buildFlowbot compiles ./cmd/flowbot into dir.
@@ -291,8 +291,7 @@ func testCrashAndRestart(t *testing.T, bin string) {
 	}
 
 	// Everything acknowledged survived the crash.
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.WithLogger(discardLogger()))
-	require.NoError(t, err)
+	db := testkit.OpenSQLiteFile(t, dbPath)
 	defer db.Close()
 	ins, err := db.Instances(context.Background(), flows.InstanceFilter{Limit: 100000})
 	require.NoError(t, err)
@@ -349,8 +348,7 @@ func testCrashAndRestart(t *testing.T, bin string) {
 func submitOffline(t *testing.T, dbPath string, users []string) []string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dbPath, sqlite.WithLogger(discardLogger()))
-	require.NoError(t, err)
+	db := testkit.OpenSQLiteFile(t, dbPath)
 	defer db.Close()
 	cal, err := loadCalendar("")
 	require.NoError(t, err)

@@ -15,6 +15,9 @@ const mod = "github.com/flowbot/flowbot/"
 func allowed(pkg, dep string) (bool, string) {
 	top := func(p string) string { a, _, _ := strings.Cut(p, "/"); return a }
 	within := func(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+	if within(dep, "internal/testkit") {
+		return false, "internal/testkit holds test helpers: only _test.go files import it"
+	}
 	switch top(pkg) {
 	case "flows":
 		return within(dep, "flows"), "flows imports nothing of this repo but itself"
@@ -71,6 +74,9 @@ func TestRules(t *testing.T) {
 		{"store/sqlite", "bots", true},
 		{"store/sqlite", "store/redis", false},
 		{"cmd/flowbot", "store/sqlite", true},
+		{"cmd/flowbot", "internal/testkit", false},
+		{"flows", "internal/testkit", false},
+		{"internal/e2e", "internal/testkit", false},
 	}
 	for _, tt := range tests {
 		got, _ := allowed(tt.pkg, tt.dep)

@@ -110,6 +110,18 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	return first, nil
 }
 
+// Confirm keeps key seen for ttl from now (bots.DedupeConfirmer: after the
+// event was handled).
+func (s *Store) Confirm(ctx context.Context, key string, ttl time.Duration) error {
+	if err := check("dedupe", key, ttl); err != nil {
+		return err
+	}
+	if err := s.client.Set(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl)).Err(); err != nil {
+		return wrap(ctx, fmt.Sprintf("confirm %q", key), err)
+	}
+	return nil
+}
+
 // Forget removes a dedupe key, so that an event whose handling failed is
 // handled again when the platform redelivers it (bots.DedupeForgetter).
 func (s *Store) Forget(ctx context.Context, key string) error {

@@ -135,6 +135,23 @@ func (d *deduper) FirstSeen(ctx context.Context, key string, ttl time.Duration) 
 	return first, nil
 }
 
+// Confirm keeps key seen for ttl from now (bots.DedupeConfirmer: after the
+// event was handled).
+func (d *deduper) Confirm(ctx context.Context, key string, ttl time.Duration) error {
+	if err := checkKV("confirm dedupe key", key, ttl, true); err != nil {
+		return err
+	}
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
+		_, err := t.ExecContext(ctx, `INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
+			key, now+ttlMS(ttl))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("confirm dedupe key %q: %w", key, err)
+	}
+	return nil
+}
+
 // Forget removes a dedupe key, so that an event whose handling failed is
 // handled again when the platform redelivers it (bots.DedupeForgetter).
 func (d *deduper) Forget(ctx context.Context, key string) error {
