@@ -48,10 +48,23 @@ type Reply struct {
 	Messages []Message
 	// Toast is a short text shown at once for a card click.
 	Toast string
+	// ToastKind says how the toast looks: "" or ToastInfo for a success,
+	// ToastWarning for a refusal or a mistake of the user, ToastError for
+	// an internal failure.
+	ToastKind ToastKind
 	// Card replaces the clicked card (a click's immediate answer); nil
 	// leaves the card as it is.
 	Card *Card
 }
+
+// ToastKind classifies a toast.
+type ToastKind string
+
+const (
+	ToastInfo    ToastKind = "info"
+	ToastWarning ToastKind = "warning"
+	ToastError   ToastKind = "error"
+)
 
 // Message is a text or a card.
 type Message struct {
