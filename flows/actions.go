@@ -93,6 +93,9 @@ func (e *Engine) Transfer(ctx context.Context, actor string, taskID int64, to, r
 		if to == actor || hasOpenTask(l.tasks, t.StepID, to) {
 			return Errorf(CodeInvalid, "transfer_self", nil)
 		}
+		if to == l.in.Applicant {
+			return Errorf(CodeInvalid, "transfer_applicant", map[string]any{"name": l.applicant.Name})
+		}
 		o.closeTask(t, TaskTransferred, actor, reason, false)
 		t.Note = reason
 		if err := o.saveTask(t); err != nil {
@@ -125,15 +128,20 @@ func (e *Engine) AddSigner(ctx context.Context, actor string, taskID int64, sign
 		return nil, err
 	}
 	if pos != SignBefore && pos != SignAfter && pos != SignAlongside {
-		return nil, Errorf(CodeInvalid, "signer_invalid", map[string]any{"detail": "position must be before, after or alongside"})
+		return nil, Errorf(CodeInvalid, "signer_position", nil)
 	}
 	return e.run(ctx, "add signer", func(o *op) error {
 		l, t, err := e.openTask(o, taskID, actor)
 		if err != nil {
 			return err
 		}
-		if signer == actor || signer == l.in.Applicant || hasOpenTask(l.tasks, t.StepID, signer) {
-			return Errorf(CodeInvalid, "signer_invalid", map[string]any{"detail": signer})
+		switch {
+		case signer == actor:
+			return Errorf(CodeInvalid, "signer_self", nil)
+		case signer == l.in.Applicant:
+			return Errorf(CodeInvalid, "signer_applicant", map[string]any{"name": l.applicant.Name})
+		case hasOpenTask(l.tasks, t.StepID, signer):
+			return Errorf(CodeInvalid, "signer_already", map[string]any{"name": e.nameOf(o.tx, signer)})
 		}
 		s, _ := l.def.Step(t.StepID)
 		nt := &Task{InstanceID: t.InstanceID, StepID: t.StepID, Seq: t.Seq, Assignee: signer, Status: TaskQueued, CreatedAt: o.now, From: actor, Note: note}
@@ -239,7 +247,8 @@ func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Out
 		}
 		if in.LastUrgeAt != nil && o.now.Sub(*in.LastUrgeAt) < e.urgeGap {
 			wait := e.urgeGap - o.now.Sub(*in.LastUrgeAt)
-			return Errorf(CodeRateLimited, "urge_too_soon", map[string]any{"wait": wait.Round(time.Minute).String()})
+			minutes := int((wait + time.Minute - 1) / time.Minute) // round up: never "0 minutes"
+			return Errorf(CodeRateLimited, "urge_too_soon", map[string]any{"minutes": minutes})
 		}
 		var to []string
 		for _, t := range l.tasks {

@@ -32,7 +32,7 @@ func (e *Engine) load(o *op, id int64) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	app, err := e.user(o.tx, in.Applicant)
+	app, err := e.member(o.tx, in.Applicant)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +155,33 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 		}
 	}
 	if s.Mode == flowdef.ModeAny || s.Mode == "" {
-		if err := o.cancelTasks(in, pending, actor); err != nil {
+		// A signer added before someone hands the task back to them.
+		for _, x := range queued {
+			if t.From != "" && x.Assignee == t.From && x.Seq == t.Seq+1 {
+				e.startTask(x, l.def, s, o.now)
+				if err := o.saveTask(x); err != nil {
+					return err
+				}
+				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
+					return err
+				}
+				return o.save(in)
+			}
+		}
+		// Otherwise the first decision decides the step: every other open
+		// task ends, except signers the decider added to come after them.
+		var moot, keep []*Task
+		for _, x := range open {
+			if x.Status == TaskQueued && x.From == actor {
+				keep = append(keep, x)
+			} else {
+				moot = append(moot, x)
+			}
+		}
+		if err := o.cancelTasks(in, moot, actor); err != nil {
 			return err
 		}
-		pending = nil
+		pending, queued = nil, keep
 	}
 	if len(pending) > 0 {
 		return o.save(in)

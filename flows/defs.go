@@ -175,3 +175,18 @@ func (e *Engine) user(r reader, id string) (*User, error) {
 	}
 	return u, nil
 }
+
+// member loads a user who takes part in a request. Someone who has left
+// the directory since (a departed applicant or approver) is not an error:
+// the request goes on with a stand-in that has only the id, so one
+// departure never blocks reminders or decisions on everyone's requests.
+func (e *Engine) member(r reader, id string) (*User, error) {
+	u, err := r.User(id)
+	if errors.Is(err, ErrNotFound) {
+		return &User{ID: id, Name: id}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load user %s: %w", id, err)
+	}
+	return u, nil
+}

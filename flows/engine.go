@@ -100,6 +100,10 @@ type SubmitRequest struct {
 	// Values maps field ids to values: canonical flowdef values, or the
 	// JSON-decoded forms flowdef.Normalize accepts (strings, numbers...).
 	Values map[string]any
+	// Key makes the submission idempotent: a second Submit by the same
+	// actor with the same key (a double click on Submit, a redelivered
+	// event) files nothing and answers CodeConflict "already_submitted".
+	Key string
 }
 
 // DecideRequest approves or rejects a task.

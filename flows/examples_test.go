@@ -212,7 +212,7 @@ steps:
   - id: erp
     name: {zh: ERP, en: ERP}
     kind: http
-    http: {url: "` + erp.URL + `", body: '{}', retries: 3}
+    http: {url: "` + erp.URL + `", body: '{}', retries: 3, timeout: 2s}
 `
 	_, _, err := b.engine.PublishFlow(b.ctx, "buy2.yaml", []byte(src))
 	require.NoError(t, err)

@@ -41,7 +41,12 @@ func (e *Engine) RunHTTP(ctx context.Context, m *OutboxMessage) error {
 	if s == nil || s.HTTP == nil {
 		return fmt.Errorf("run http step: step %s of %s has no http call", m.StepID, in.FlowID)
 	}
-	res := e.callHTTP(ctx, s.HTTP, map[string]any{
+	// The call runs on its own budget, not the caller's deadline (the
+	// notifier's delivery lease): cutting it half-way would leave an ERP
+	// call made but unrecorded, and call it again on redelivery.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpBudget(s.HTTP))
+	defer cancel()
+	res := e.callHTTP(callCtx, s.HTTP, map[string]any{
 		"Form":      v.Form,
 		"Instance":  map[string]any{"ID": in.ID, "Number": in.Number, "Flow": in.FlowID, "Applicant": in.Applicant, "CreatedAt": in.CreatedAt},
 		"Applicant": v.Applicant,
@@ -93,7 +98,7 @@ func (e *Engine) callHTTP(ctx context.Context, c *flowdef.HTTPCall, data any, ke
 			case <-ctx.Done():
 				res.Error = ctx.Err().Error()
 				return res
-			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+			case <-time.After(retryWait(attempt)):
 			}
 		}
 		res = e.callOnce(ctx, c, url, body, key, timeout)
@@ -127,4 +132,26 @@ func (e *Engine) callOnce(ctx context.Context, c *flowdef.HTTPCall, url string, 
 	defer resp.Body.Close()
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
 	return httpResult{Status: resp.StatusCode, Body: string(excerpt)}
+}
+
+// retryWait is the wait before retry n (1, 2, ...): 200 ms doubling, at
+// most 2 s.
+func retryWait(n int) time.Duration {
+	if n >= 4 {
+		return 2 * time.Second
+	}
+	return 200 * time.Millisecond << (n - 1)
+}
+
+// httpBudget bounds a whole http step: every attempt's timeout and the
+// waits between them, plus a margin.
+func httpBudget(c *flowdef.HTTPCall) time.Duration {
+	d := 5 * time.Second
+	for n := 0; n <= c.Retries; n++ {
+		d += cmp.Or(c.Timeout, 10*time.Second)
+		if n > 0 {
+			d += retryWait(n)
+		}
+	}
+	return d
 }

@@ -115,6 +115,7 @@ func (e *Engine) approversOf(r reader, s *flowdef.Step, applicant *User, form fl
 		if err != nil {
 			return nil, err
 		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id == applicant.ID })
 	}
 	return ids, nil
 }

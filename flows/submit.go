@@ -35,6 +35,17 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 		return nil, fmt.Errorf("encode form: %w", err)
 	}
 	return e.run(ctx, "submit", func(o *op) error {
+		if r.Key != "" {
+			// Numbering the key inside this transaction makes it unique
+			// with the request: a rolled-back submit does not consume it.
+			n, err := o.tx.NextNumber("submit-key:" + u.ID + ":" + r.Key)
+			if err != nil {
+				return fmt.Errorf("check submission key: %w", err)
+			}
+			if n > 1 {
+				return Errorf(CodeConflict, "already_submitted", nil)
+			}
+		}
 		day := o.now.In(e.cal.Location).Format("20060102")
 		prefix := def.NumberPrefix
 		if prefix == "" {
@@ -68,7 +79,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 
 // checkForm validates values against the definition and the directory.
 func (e *Engine) checkForm(r reader, def *flowdef.Definition, in map[string]any) (flowdef.Values, error) {
-	vals, problems := def.CheckForm(in, e.clock.Now())
+	vals, problems := def.CheckForm(in, e.clock.Now().In(e.cal.Location))
 	if problems == nil {
 		problems = map[string]flowdef.Text{}
 	}

@@ -92,7 +92,7 @@ func (e *Engine) tickTask(o *op, id int64, res *TickResult) error {
 	if due(t.EscalateAt) {
 		t.EscalateAt = nil
 		t.Escalated = true
-		assignee, err := e.user(o.tx, t.Assignee)
+		assignee, err := e.member(o.tx, t.Assignee)
 		if err != nil {
 			return err
 		}

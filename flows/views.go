@@ -41,7 +41,7 @@ func (e *Engine) View(ctx context.Context, instanceID int64) (*View, error) {
 	if v.Def, err = e.Definition(ctx, v.Instance.FlowID, v.Instance.FlowVersion); err != nil {
 		return nil, err
 	}
-	if v.Applicant, err = e.user(e.reads(ctx), v.Instance.Applicant); err != nil {
+	if v.Applicant, err = e.member(e.reads(ctx), v.Instance.Applicant); err != nil {
 		return nil, err
 	}
 	if v.Form, err = decodeForm(v.Def, v.Instance.Form, e.clock.Now()); err != nil {

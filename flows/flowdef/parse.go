@@ -105,7 +105,7 @@ func (p *parser) parse(src []byte) (d *Definition) {
 			}
 		},
 		"deadline": func(_, v *yaml.Node) {
-			if dl := p.deadline(v); dl != nil {
+			if dl := p.deadline(v, Deadline{}); dl != nil {
 				d.Deadline = *dl
 			}
 		},
@@ -131,7 +131,7 @@ func (p *parser) parse(src []byte) (d *Definition) {
 	if stepsNode == nil {
 		p.errf(root, "no steps: a flow needs at least one step")
 	} else {
-		d.Steps = p.steps(stepsNode, env)
+		d.Steps = p.steps(stepsNode, env, d.Deadline)
 	}
 	for _, s := range p.fieldSels {
 		f := d.Field(s.Value)
@@ -349,7 +349,10 @@ func (p *parser) duration(n *yaml.Node, what string) time.Duration {
 	return d
 }
 
-func (p *parser) deadline(n *yaml.Node) *Deadline {
+// deadline reads a deadline block; inherit is the flow default a step's
+// block is merged with, so that a step may set escalate_to or on_timeout
+// alone when the flow gives escalate_after or timeout_after.
+func (p *parser) deadline(n *yaml.Node, inherit Deadline) *Deadline {
 	var d Deadline
 	var escNode, timeoutNode *yaml.Node
 	p.mapping(n, "deadline", map[string]func(k, v *yaml.Node){
@@ -373,10 +376,11 @@ func (p *parser) deadline(n *yaml.Node) *Deadline {
 			}
 		},
 	})
-	if escNode != nil && d.EscalateAfter == 0 {
+	eff := mergeDeadline(inherit, d)
+	if escNode != nil && eff.EscalateAfter == 0 {
 		p.errf(escNode, "escalate_to without escalate_after")
 	}
-	if timeoutNode != nil && d.OnTimeout != TimeoutNothing && d.OnTimeout != "" && d.TimeoutAfter == 0 {
+	if timeoutNode != nil && eff.OnTimeout != TimeoutNothing && eff.OnTimeout != "" && eff.TimeoutAfter == 0 {
 		p.errf(timeoutNode, "on_timeout %s without timeout_after", d.OnTimeout)
 	}
 	return &d
@@ -576,7 +580,7 @@ func (p *parser) fieldDefault(f *Field, n *yaml.Node) any {
 
 var stepKinds = []StepKind{StepApprove, StepNotify, StepHTTP}
 
-func (p *parser) steps(n *yaml.Node, env map[string]any) []Step {
+func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) []Step {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errf(n, "no steps: steps must be a non-empty list")
 		return nil
@@ -604,7 +608,7 @@ func (p *parser) steps(n *yaml.Node, env map[string]any) []Step {
 					p.errf(v, "unknown mode %q (want any, all or sequence)", s.Mode)
 				}
 			},
-			"deadline": func(_, v *yaml.Node) { s.Deadline = p.deadline(v) },
+			"deadline": func(_, v *yaml.Node) { s.Deadline = p.deadline(v, flowDeadline) },
 			"cc":       func(_, v *yaml.Node) { ccNode = v; s.CC = p.selectors(v, "cc") },
 			"on_reject": func(_, v *yaml.Node) {
 				s.OnReject = RejectAction(p.str(v, "on_reject"))
@@ -689,7 +693,7 @@ var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 func (p *parser) http(n *yaml.Node) *HTTPCall {
 	c := &HTTPCall{Method: "POST", Timeout: 10 * time.Second, Retries: 2, OnFailure: "fail"}
-	var urlNode *yaml.Node
+	var urlNode, timeoutNode, retriesNode *yaml.Node
 	p.mapping(n, "http", map[string]func(k, v *yaml.Node){
 		"method": func(_, v *yaml.Node) {
 			c.Method = strings.ToUpper(p.str(v, "method"))
@@ -714,8 +718,9 @@ func (p *parser) http(n *yaml.Node) *HTTPCall {
 				p.errf(v, "body template does not parse: %v", err)
 			}
 		},
-		"timeout": func(_, v *yaml.Node) { c.Timeout = p.duration(v, "timeout") },
+		"timeout": func(_, v *yaml.Node) { timeoutNode = v; c.Timeout = p.duration(v, "timeout") },
 		"retries": func(_, v *yaml.Node) {
+			retriesNode = v
 			c.Retries = p.integer(v, "retries")
 			if c.Retries < 0 || c.Retries > 10 {
 				p.errf(v, "retries must be from 0 to 10, got %q", v.Value)
@@ -728,6 +733,20 @@ func (p *parser) http(n *yaml.Node) *HTTPCall {
 			}
 		},
 	})
+	if c.Timeout > 0 && c.Retries >= 0 && c.Retries <= 10 && c.WorstCase() > MaxHTTPWorstCase {
+		worst := c.WorstCase()
+		at := n
+		switch {
+		case timeoutNode != nil:
+			at = timeoutNode
+		case retriesNode != nil:
+			at = retriesNode
+		}
+		p.errf(at, "http step takes up to %s in the worst case (timeout %s × %d attempts + %s of waits between them), "+
+			"more than the limit of %s: the call runs inside the notifier's delivery lease (1 minute, finished within 45s) "+
+			"and would be handed to a second worker while still running; lower timeout or retries",
+			worst, c.Timeout, c.Retries+1, worst-c.Timeout*time.Duration(c.Retries+1), MaxHTTPWorstCase)
+	}
 	switch {
 	case urlNode == nil || strings.TrimSpace(c.URL) == "":
 		p.errf(n, "http step without url")

@@ -173,6 +173,11 @@ steps:
 	d, err := flowdef.Parse("po.yaml", []byte(base))
 	require.NoError(t, err)
 	require.Equal(t, 5*time.Second, d.Steps[0].HTTP.Timeout)
+	require.Equal(t, 15*time.Second+600*time.Millisecond, d.Steps[0].HTTP.WorstCase())
+	// Just under the limit: 13s × 3 + 0.6s = 39.6s.
+	d, err = flowdef.Parse("po.yaml", []byte(strings.Replace(base, "timeout: 5s", "timeout: 13s", 1)))
+	require.NoError(t, err)
+	require.Less(t, d.Steps[0].HTTP.WorstCase(), flowdef.MaxHTTPWorstCase)
 	tests := []struct {
 		name, old, new string
 		line           int
@@ -184,6 +189,9 @@ steps:
 		{"relative url", "url: https://erp.example.com/po", "url: /po", 7, "must be an absolute http"},
 		{"bad on_failure", "on_failure: continue", "on_failure: ignore", 11, `unknown on_failure "ignore"`},
 		{"negative retries", "retries: 2", "retries: -1", 10, "retries must be from 0 to 10"},
+		{"worst case over 40s", "timeout: 5s", "timeout: 15s", 9, "takes up to 45.6s in the worst case (timeout 15s × 3 attempts + 600ms of waits between them), more than the limit of 40s"},
+		{"default timeout, many retries", "timeout: 5s\n      retries: 2", "retries: 3", 9, "takes up to 41.2s"},
+		{"lease named", "timeout: 5s", "timeout: 1m", 9, "notifier's delivery lease"},
 		{"http block missing", "    http:\n      method: POST\n      url: https://erp.example.com/po\n      body: '{\"n\": {{ json .Instance.Number }}}'\n      timeout: 5s\n      retries: 2\n      on_failure: continue\n", "", 3, "http step erp without http block"},
 	}
 	for _, tc := range tests {
@@ -352,4 +360,53 @@ func TestParseDuration(t *testing.T) {
 		_, err := flowdef.ParseDuration(in)
 		require.Error(t, err, in)
 	}
+}
+
+func TestDeadlineOfMergesKeyByKey(t *testing.T) {
+	t.Parallel()
+	const src = `id: po
+deadline:
+  remind_after: 4h
+  remind_every: 4h
+  escalate_after: 1d
+  escalate_to: [{manager: 2}]
+  timeout_after: 3d
+  on_timeout: reject
+steps:
+  - id: plain
+    approvers: [{role: hr}]
+  - id: quick
+    approvers: [{role: hr}]
+    deadline: {remind_after: 1h, on_timeout: none}
+  - id: other_boss
+    approvers: [{role: hr}]
+    deadline: {escalate_to: [{role: admin}]}
+`
+	d, err := flowdef.Parse("po.yaml", []byte(src))
+	require.NoError(t, err, "escalate_to alone is fine when the flow gives escalate_after")
+	flowDL := d.Deadline
+	plain, _ := d.Step("plain")
+	require.Equal(t, flowDL, d.DeadlineOf(plain))
+
+	quick, _ := d.Step("quick")
+	got := d.DeadlineOf(quick)
+	require.Equal(t, time.Hour, got.RemindAfter, "the step's key wins")
+	require.Equal(t, 4*time.Hour, got.RemindEvery, "keys the step leaves out come from the flow")
+	require.Equal(t, 24*time.Hour, got.EscalateAfter)
+	require.Equal(t, flowDL.EscalateTo, got.EscalateTo)
+	require.Equal(t, 72*time.Hour, got.TimeoutAfter)
+	require.Equal(t, flowdef.TimeoutNothing, got.OnTimeout, "on_timeout: none turns the flow's auto-reject off")
+
+	other, _ := d.Step("other_boss")
+	got = d.DeadlineOf(other)
+	require.Equal(t, []flowdef.SelectorKind{flowdef.SelRole}, []flowdef.SelectorKind{got.EscalateTo[0].Kind})
+	require.Equal(t, "admin", got.EscalateTo[0].Value)
+	require.Equal(t, 24*time.Hour, got.EscalateAfter)
+	require.Equal(t, flowdef.TimeoutReject, got.OnTimeout)
+	require.Equal(t, flowDL, d.Deadline, "merging does not change the flow default")
+
+	// Without a flow default, escalate_to alone is still a mistake.
+	_, err = flowdef.Parse("po.yaml", []byte("id: po\nsteps:\n  - id: s\n    approvers: [{role: hr}]\n    deadline: {escalate_to: [{role: admin}]}\n"))
+	require.ErrorContains(t, err, "po.yaml:5:")
+	require.ErrorContains(t, err, "escalate_to without escalate_after")
 }

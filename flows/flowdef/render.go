@@ -48,7 +48,10 @@ func RenderHTTP(c *HTTPCall, data any) (url string, body []byte, err error) {
 // Mermaid draws a flow as a Mermaid `flowchart TD`: start, every step
 // (name, kind, approvers, mode, condition), and the approved and rejected
 // ends. A conditional step is entered by an edge labelled with its
-// condition, and skipped by an edge labelled "not" and the condition.
+// condition, and skipped by an edge labelled "not" and the condition. A
+// rejection ends in the rejected box, or, for a step with on_reject:
+// return, goes back to the start (退回修改 / back to applicant). The
+// rejected box is drawn only when some step can end there.
 func Mermaid(d *Definition) string {
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
@@ -72,7 +75,12 @@ func Mermaid(d *Definition) string {
 		fmt.Fprintf(&b, "    s%d[%s]\n", i, mq(strings.Join(lines, "<br/>")))
 	}
 	b.WriteString("    approved([Approved / 已通过])\n")
-	b.WriteString("    rejected([Rejected / 已拒绝])\n")
+	for i := range d.Steps {
+		if d.Steps[i].Kind == StepApprove && d.Steps[i].OnReject != RejectReturn {
+			b.WriteString("    rejected([Rejected / 已拒绝])\n")
+			break
+		}
+	}
 	node := func(i int) string {
 		if i >= len(d.Steps) {
 			return "approved"
@@ -104,11 +112,12 @@ func Mermaid(d *Definition) string {
 		}
 		s := &d.Steps[i]
 		if s.Kind == StepApprove {
-			label := "reject"
 			if s.OnReject == RejectReturn {
-				label = "reject: back to applicant"
+				// The applicant amends and resubmits: back to the start.
+				fmt.Fprintf(&b, "    %s -.->|%s| start\n", to, mq("退回修改 / back to applicant"))
+			} else {
+				fmt.Fprintf(&b, "    %s -.->|%s| rejected\n", to, mq("reject"))
 			}
-			fmt.Fprintf(&b, "    %s -.->|%s| rejected\n", to, mq(label))
 		}
 		next := []edge{{to, ""}}
 		if s.Kind == StepApprove {

@@ -26,13 +26,25 @@ func TestMermaid(t *testing.T) {
 		`s0 -->|"approve · budget > 5000 && kind == #quot;abroad#quot;"| s1`,
 		`s0 -->|"approve · not budget > 5000 && kind == #quot;abroad#quot;"| s2`,
 		`s1 -->|"approve"| s2`,
-		`s1 -.->|"reject: back to applicant"| rejected`,
+		`s1 -.->|"退回修改 / back to applicant"| start`,
 		`s0 -.->|"reject"| rejected`,
 		"s2 --> approved",
 	} {
 		require.Contains(t, out, want)
 	}
 	require.NotContains(t, out, "s2 -.->", "a notify step cannot reject")
+	require.NotContains(t, out, "s1 -.->|\"reject\"| rejected", "a returned request does not end rejected")
+}
+
+func TestMermaidOnlyReturns(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(goodFlow, "approvers: [{manager: 1}]", "approvers: [{manager: 1}]\n    on_reject: return", 1)
+	d, err := flowdef.Parse("trip.yaml", []byte(src))
+	require.NoError(t, err)
+	out := flowdef.Mermaid(d)
+	require.Contains(t, out, `s0 -.->|"退回修改 / back to applicant"| start`)
+	require.Contains(t, out, `s1 -.->|"退回修改 / back to applicant"| start`)
+	require.NotContains(t, out, "rejected", "no step ends the request rejected: no Rejected box")
 }
 
 func TestRenderHTTP(t *testing.T) {

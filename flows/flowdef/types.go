@@ -193,6 +193,32 @@ type HTTPCall struct {
 	OnFailure string        `json:"on_failure"` // "fail" (default: the instance fails) or "continue"
 }
 
+// MaxHTTPWorstCase bounds HTTPCall.WorstCase: an http step is performed
+// while its outbox message is leased by the notifier (lease 1 minute, work
+// finished within 45s); a longer call would be handed to a second worker
+// and made twice.
+const MaxHTTPWorstCase = 40 * time.Second
+
+// HTTPRetryWait is the wait before attempt n (1 = the first retry) of an
+// http step: n × 200ms, as the engine waits.
+func HTTPRetryWait(n int) time.Duration { return time.Duration(n) * 200 * time.Millisecond }
+
+// WorstCase is the longest an http step can take: every attempt
+// (1 + Retries) reaching Timeout, plus the waits between attempts. Retries
+// outside 0..10 count as 10.
+func (c *HTTPCall) WorstCase() time.Duration {
+	if c.Retries < 0 || c.Retries > 10 {
+		c2 := *c
+		c2.Retries = 10
+		return c2.WorstCase()
+	}
+	total := c.Timeout * time.Duration(c.Retries+1)
+	for n := 1; n <= c.Retries; n++ {
+		total += HTTPRetryWait(n)
+	}
+	return total
+}
+
 // Step is one step of a flow.
 type Step struct {
 	ID   string   `json:"id"`
@@ -202,7 +228,7 @@ type Step struct {
 	When      string     `json:"when,omitempty"`
 	Approvers []Selector `json:"approvers,omitempty"`
 	Mode      Mode       `json:"mode,omitempty"`
-	// Deadline overrides the flow default when set.
+	// Deadline overrides the flow default key by key (see DeadlineOf).
 	Deadline *Deadline    `json:"deadline,omitempty"`
 	CC       []Selector   `json:"cc,omitempty"`
 	OnReject RejectAction `json:"on_reject,omitempty"`
@@ -270,12 +296,38 @@ func (d *Definition) Step(id string) (*Step, int) {
 	return nil, -1
 }
 
-// DeadlineOf returns the effective deadline policy of a step.
+// DeadlineOf returns the effective deadline policy of a step: the flow
+// default merged key by key with the step's deadline, each key the step
+// sets (a non-zero duration, a non-empty escalate_to or on_timeout)
+// replacing the flow's.
 func (d *Definition) DeadlineOf(s *Step) Deadline {
-	if s.Deadline != nil {
-		return *s.Deadline
+	if s.Deadline == nil {
+		return d.Deadline
 	}
-	return d.Deadline
+	return mergeDeadline(d.Deadline, *s.Deadline)
+}
+
+func mergeDeadline(base, over Deadline) Deadline {
+	out := base
+	if over.RemindAfter != 0 {
+		out.RemindAfter = over.RemindAfter
+	}
+	if over.RemindEvery != 0 {
+		out.RemindEvery = over.RemindEvery
+	}
+	if over.EscalateAfter != 0 {
+		out.EscalateAfter = over.EscalateAfter
+	}
+	if len(over.EscalateTo) > 0 {
+		out.EscalateTo = over.EscalateTo
+	}
+	if over.TimeoutAfter != 0 {
+		out.TimeoutAfter = over.TimeoutAfter
+	}
+	if over.OnTimeout != "" {
+		out.OnTimeout = over.OnTimeout
+	}
+	return out
 }
 
 // Applicant is what `when` expressions see as `applicant`.

@@ -86,8 +86,9 @@ func Normalize(f *Field, v any, now time.Time) (any, error) {
 		}
 	case FieldUser:
 		if s, ok := v.(string); ok {
-			s = strings.TrimPrefix(strings.TrimSpace(s), "@")
-			if s != "" && !strings.ContainsAny(s, " \t\n") {
+			// "@lilei" and "@@lilei" (a chat mention typed twice) are lilei.
+			s = strings.TrimLeft(strings.TrimSpace(s), "@")
+			if userIDRe.MatchString(s) {
 				return s, nil
 			}
 		}
@@ -172,6 +173,9 @@ func normNumber(f *Field, v any) (any, error) {
 	}
 	return x, nil
 }
+
+// userIDRe is the shape of a directory user id (as orgfile accepts it).
+var userIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]*$`)
 
 var moneyRe = regexp.MustCompile(`^(-?)(\d+)(?:\.(\d*))?$`)
 

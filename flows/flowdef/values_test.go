@@ -91,6 +91,8 @@ func TestParseInputGood(t *testing.T) {
 		{boolField, "false", false},
 		{textField, "hi", "hi"},
 		{userField, "@lilei", "lilei"},
+		{userField, "@@lilei", "lilei"},
+		{userField, " lilei ", "lilei"},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.f.Type)+"/"+tc.in, func(t *testing.T) {
@@ -128,6 +130,9 @@ func TestParseInputBad(t *testing.T) {
 		{multiField, "red, pink", `no option "pink"`, "没有选项“pink”"},
 		{boolField, "maybe", "answer yes or no", "请回答 是 或 否"},
 		{userField, "two words", "enter a user id", "请输入用户 ID"},
+		{userField, "@@", "enter a user id", "请输入用户 ID"},
+		{userField, "@", "enter a user id", "请输入用户 ID"},
+		{userField, "李雷!", "enter a user id", "请输入用户 ID"},
 		{textField, "   ", "empty answer", "不能为空"},
 	}
 	for _, tc := range tests {
