@@ -121,9 +121,15 @@ func (b *Bot) clickFailed(ctx context.Context, ev Event, u *flows.User, taskID, 
 	loc := locale(u)
 	msg, internal := b.explain(ctx, loc, err)
 	if internal {
-		return Reply{Toast: msg}, err
+		return Reply{Toast: msg, ToastKind: ToastError}, err
 	}
-	rep := Reply{Toast: msg}
+	rep := Reply{Toast: msg, ToastKind: ToastWarning}
+	if flows.ErrorCode(err) == flows.CodeForbidden {
+		// Not theirs (a card seen in a group chat, a forwarded card): a
+		// toast only. A card answer would replace the shared card for
+		// everyone, drawn for the wrong person.
+		return rep, nil
+	}
 	if instID == 0 && taskID > 0 {
 		if id, err := b.instanceOfTask(ctx, taskID); err == nil {
 			instID = id
@@ -330,19 +336,23 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 	if st == nil || (click && st.Token != token) || len(st.Pending) > 0 {
 		return textReply(click, T(loc, "conv_stale", nil)), nil
 	}
-	// Delete first so that a second click cannot submit twice.
-	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
-		b.log.WarnContext(ctx, "end conversation", "err", err)
-		return textReply(click, T(loc, "state_down", nil)), nil
-	}
+	// The conversation's token makes the submission idempotent in the
+	// engine: a double click, or a redelivery after a crash, files once.
+	// The conversation ends only after the request is filed, so a crash in
+	// between loses nothing.
 	var out *flows.Outcome
 	if st.Instance > 0 {
 		out, err = b.eng.Resubmit(ctx, u.ID, st.Instance, st.Values)
 	} else {
-		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values})
+		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values, Key: st.Token})
 	}
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)
+	}
+	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+		// Filed all the same; a later Submit of this conversation is
+		// refused by the key, and the state expires with its TTL.
+		b.log.WarnContext(ctx, "end conversation", "err", err)
 	}
 	// A new request's outcome holds all its events: no reload needed.
 	v := b.outcomeView(out, nil)
@@ -367,6 +377,14 @@ func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *con
 	loc := locale(u)
 	msg, internal := b.explain(ctx, loc, err)
 	var fe *flows.Error
+	if errors.As(err, &fe) && fe.Key == "already_submitted" {
+		// A second click on Submit: the first one filed it; end the
+		// conversation it left behind.
+		if derr := b.cfg.State.Delete(ctx, convKey(ev)); derr != nil {
+			b.log.WarnContext(ctx, "end submitted conversation", "err", derr)
+		}
+		return Reply{Toast: msg, ToastKind: ToastWarning, Messages: clickless(click, msg)}, nil
+	}
 	if errors.As(err, &fe) && len(fe.Fields) > 0 {
 		if d, derr := b.convDef(ctx, st); derr == nil {
 			st.Pending = nil
@@ -436,4 +454,13 @@ func errKey(err error) string {
 		return fe.Key
 	}
 	return ""
+}
+
+// clickless returns msg as a chat message when the event was not a click
+// (a click's answer is its toast).
+func clickless(click bool, msg string) []Message {
+	if click {
+		return nil
+	}
+	return []Message{{Text: msg}}
 }

@@ -176,6 +176,13 @@ func (b *Bot) identify(ctx context.Context, ev Event) (*flows.User, error) {
 			}
 		}
 	}
+	if ev.UnionID != "" {
+		// One id across a tenant's apps (Feishu union_id): directories
+		// keyed on it serve every app.
+		if u, err := try(b.store.UserByPlatform(ctx, ev.Platform, ev.UnionID)); u != nil || err != nil {
+			return u, err
+		}
+	}
 	if ev.Email != "" {
 		return try(b.store.UserByEmail(ctx, ev.Email))
 	}

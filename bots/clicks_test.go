@@ -116,7 +116,8 @@ func TestRefusedClicks(t *testing.T) {
 	rep := b.click(t, "dev2", taskButton("approve", task), nil)
 	require.Contains(t, rep.Toast, "not yours")
 	require.Contains(t, rep.Toast, "李雷")
-	require.Empty(t, rep.Card.Buttons, "a non-assignee gets a read-only card")
+	require.Nil(t, rep.Card, "a non-assignee gets a toast only: a shared card stays as the assignee sees it")
+	require.Equal(t, bots.ToastWarning, rep.ToastKind)
 	require.Contains(t, text(b.say(t, "cto", "/todo")), "你有 1 条待审批")
 
 	// Broken and unknown buttons.

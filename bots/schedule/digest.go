@@ -91,7 +91,7 @@ func managers(users []*flows.User, depts []*flows.Department) []*flows.User {
 // job.spec lies within CatchUp before now, once per recipient and time.
 func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipientJob) error {
 	var sent int
-	_, err := s.locked(ctx, job.name, func() error {
+	_, err := s.locked(ctx, job.name, func(ctx context.Context) error {
 		users, err := s.cfg.Store.Users(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: load users: %w", job.name, err)

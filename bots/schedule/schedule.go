@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -79,6 +80,8 @@ type Scheduler struct {
 	err    error // a bad spec, reported by Start and RunDue
 	tick   cron.Schedule
 	parser cron.Parser
+
+	lockDown atomic.Bool // the lock store is failing (logged once)
 
 	mu   sync.Mutex
 	seen map[string]bool      // dedupe keys known to be taken, to skip work
@@ -154,19 +157,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	c := cron.New(cron.WithParser(s.parser), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	c.Schedule(s.tick, cron.FuncJob(func() {
-		if err := s.runTick(ctx, s.cfg.Clock()); err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "tick", "err", err)
-		}
+		s.logJobError(ctx, "tick", s.runTick(ctx, s.cfg.Clock()))
 	}))
 	every, _ := s.parser.Parse("0 * * * * *")
 	c.Schedule(every, cron.FuncJob(func() {
 		now := s.cfg.Clock()
-		if err := s.runDigests(ctx, now); err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "digests", "err", err)
-		}
-		if err := s.runReports(ctx, now); err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "reports", "err", err)
-		}
+		s.logJobError(ctx, "digests", s.runDigests(ctx, now))
+		s.logJobError(ctx, "reports", s.runReports(ctx, now))
 	}))
 	c.Start()
 	s.cron, s.stop = c, cancel
@@ -197,32 +194,125 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) error {
 }
 
 // locked runs fn if this replica gets job's lock; ran is false otherwise.
-func (s *Scheduler) locked(ctx context.Context, job string, fn func() error) (ran bool, err error) {
+// While fn runs the lease is renewed every LockTTL/3; when a renewal fails
+// or the lease was taken over, fn's context is cancelled (cause
+// errLeaseLost) so that the job stops before another replica starts it.
+func (s *Scheduler) locked(ctx context.Context, job string, fn func(ctx context.Context) error) (ran bool, err error) {
 	if s.cfg.Locker == nil {
-		return true, fn()
+		return true, fn(ctx)
 	}
 	name := "flowbot:job:" + job
-	ok, err := s.cfg.Locker.TryLock(ctx, name, s.owner, s.cfg.LockTTL)
+	ttl := s.cfg.LockTTL
+	ok, err := s.cfg.Locker.TryLock(ctx, name, s.owner, ttl)
+	s.lockHealth(ctx, err)
 	if err != nil {
-		return false, fmt.Errorf("lock job %s: %w", job, err)
+		return false, &lockError{job: job, err: err}
 	}
 	if !ok {
 		s.log.DebugContext(ctx, "job runs on another replica", "job", job)
 		return false, nil
 	}
-	defer func() {
-		if uerr := s.cfg.Locker.Unlock(context.WithoutCancel(ctx), name, s.owner); uerr != nil {
-			s.log.WarnContext(ctx, "unlock job", "job", job, "err", uerr)
-		}
+	jobCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop, renewed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewed)
+		<-stop // s.renew(jobCtx, job, name, stop, cancel)
 	}()
-	return true, fn()
+	err = fn(jobCtx)
+	close(stop)
+	<-renewed
+	if cause := context.Cause(jobCtx); errors.Is(cause, errLeaseLost) {
+		err = errors.Join(fmt.Errorf("job %s stopped: %w", job, cause), err)
+	}
+	if uerr := s.cfg.Locker.Unlock(context.WithoutCancel(ctx), name, s.owner); uerr != nil {
+		s.log.WarnContext(ctx, "unlock job", "job", job, "err", uerr)
+	}
+	return true, err
+}
+
+// errLeaseLost is the cause of a job's context when its lease could not
+// be renewed.
+var errLeaseLost = errors.New("job lease lost")
+
+// renew renews lock name every LockTTL/3 until stop is closed or ctx ends;
+// when a renewal fails it cancels the job with errLeaseLost.
+func (s *Scheduler) renew(ctx context.Context, job, name string, stop <-chan struct{}, cancel context.CancelCauseFunc) {
+	ttl := s.cfg.LockTTL
+	every := max(ttl/3, time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// A renewal slower than the rest of the lease is as good as lost.
+		rctx, rcancel := context.WithTimeout(ctx, max(ttl-every, every))
+		ok, err := s.cfg.Locker.TryLock(rctx, name, s.owner, ttl)
+		rcancel()
+		select {
+		case <-stop: // the job ended meanwhile: a failure no longer matters
+			return
+		default:
+		}
+		s.lockHealth(ctx, err)
+		if err == nil && ok {
+			continue
+		}
+		if err == nil {
+			err = errors.New("held by another replica")
+		}
+		s.log.WarnContext(ctx, "job lease lost, stopping the job", "job", job, "err", err)
+		cancel(fmt.Errorf("%w: renew %s: %w", errLeaseLost, name, err))
+		return
+	}
+}
+
+// lockError is a failure of the lock store to answer TryLock.
+type lockError struct {
+	job string
+	err error
+}
+
+func (e *lockError) Error() string { return fmt.Sprintf("lock job %s: %v", e.job, e.err) }
+func (e *lockError) Unwrap() error { return e.err }
+
+// lockHealth logs once at WARN when the lock store starts failing and
+// once at INFO when it answers again; err is the result of a TryLock.
+func (s *Scheduler) lockHealth(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		return // cancelled, not a failing store
+	}
+	if err != nil {
+		if s.lockDown.CompareAndSwap(false, true) {
+			s.log.WarnContext(ctx, "lock store failing: scheduled jobs do not run on this replica until it answers again", "err", err)
+		}
+		return
+	}
+	if s.lockDown.CompareAndSwap(true, false) {
+		s.log.InfoContext(ctx, "lock store answers again: scheduled jobs resume")
+	}
+}
+
+// logJobError logs a failed cron run; a failing lock store was already
+// logged by lockHealth.
+func (s *Scheduler) logJobError(ctx context.Context, what string, err error) {
+	var le *lockError
+	if err == nil || ctx.Err() != nil || errors.As(err, &le) {
+		return
+	}
+	s.log.ErrorContext(ctx, what, "err", err)
 }
 
 func (s *Scheduler) runTick(ctx context.Context, now time.Time) error {
 	if s.cfg.Ticker == nil {
 		return nil
 	}
-	_, err := s.locked(ctx, JobTick, func() error {
+	_, err := s.locked(ctx, JobTick, func(ctx context.Context) error {
 		start := time.Now()
 		res, err := s.cfg.Ticker.Tick(ctx, now)
 		if s.cfg.Metrics != nil {
