@@ -3,6 +3,7 @@ package adaptertest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -267,7 +268,26 @@ func SampleCards() map[string]bots.Card {
 	huge.Markdown = long.Markdown
 	huge.Buttons = six.Buttons
 	huge.Inputs = form.Inputs
+	// A claim with 300 line items: more fields than any card can hold.
+	items := bots.Card{Title: "报销明细 300 items", Color: bots.ColorBlue, Buttons: task.Buttons}
+	for i := range 300 {
+		items.Fields = append(items.Fields, bots.Field{Label: fmt.Sprintf("第 %d 项 item %d", i+1, i+1), Value: fmt.Sprintf("差旅 travel %d.00 CNY — 出租车 taxi", 100+i)})
+	}
+	// Characters that JSON escapes, twice where a platform sends the card
+	// as a string inside a JSON body: each costs 2 to 4 bytes, not 1.
+	quotes := bots.Card{
+		Title:    "Quotes and backslashes",
+		Color:    bots.ColorOrange,
+		Markdown: strings.Repeat(`"\"`, 8000),
+		Note:     strings.Repeat(`\"`, 300),
+		Buttons:  six.Buttons,
+	}
+	for i := range 10 {
+		quotes.Fields = append(quotes.Fields, bots.Field{Label: fmt.Sprintf(`"f%d"\`, i), Value: strings.Repeat(`"\`, 1000)})
+	}
 	return map[string]bots.Card{
+		"items_300":    items,
+		"quotes":       quotes,
 		"task":         task,
 		"approved":     approved,
 		"rejected":     rejected,

@@ -2,6 +2,7 @@ package feishu
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,6 @@ import (
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
-	"golang.org/x/time/rate"
 
 	"github.com/flowbot/flowbot/bots"
 )
@@ -67,9 +67,12 @@ type app struct {
 	tok    string
 	tokExp time.Time
 
-	appSec, appMin *rate.Limiter
-	chatMu         sync.Mutex
-	chats          map[string]*rate.Limiter
+	limits *limiter
+
+	// botID is the bot's open_id: the configured one, or the one fetched
+	// by Start.
+	botMu sync.Mutex
+	botID string
 }
 
 var ignoredEvents = []string{
@@ -110,9 +113,12 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 				lark.WithLogger(sdkLog),
 				lark.WithLogLevel(larkcore.LogLevelError),
 			),
-			appSec: rate.NewLimiter(rate.Limit(cfg.Rate.AppPerSecond), max(1, int(cfg.Rate.AppPerSecond))),
-			appMin: rate.NewLimiter(rate.Limit(cfg.Rate.AppPerMinute/60), max(1, int(cfg.Rate.AppPerMinute))),
-			chats:  map[string]*rate.Limiter{},
+			limits: newLimiter(cfg.Rate),
+			botID:  ac.BotOpenID,
+		}
+		if ac.Mode == ModeHTTP && ac.EncryptKey == "" {
+			a.log.Warn("app has no encrypt_key: callbacks are not signed, only the verification token and the event's create_time guard against forged and replayed requests; set encrypt_key (事件订阅 > Encrypt Key) to get signatures",
+				"app", ac.ID)
 		}
 		p.disp = dispatcher.NewEventDispatcher(ac.VerificationToken, ac.EncryptKey)
 		p.disp.InitConfig(larkevent.WithLogger(sdkLog), larkevent.WithLogLevel(larkcore.LogLevelError))
@@ -134,10 +140,29 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	return a, nil
 }
 
-// Start opens the long connection of every websocket-mode app and returns
-// once all are connected, or with the first error. HTTP-mode apps need no
-// start: mount the adapter at /webhook/feishu.
+// Start fetches the bot's open_id of every app configured without one
+// (GET /open-apis/bot/v3/info, so that group messages mentioning someone
+// else are not taken for the bot), then opens the long connection of every
+// websocket-mode app and returns once all are connected, or with the first
+// error. HTTP-mode apps need no other start: mount the adapter at
+// /webhook/feishu. A failed open_id fetch is logged, not returned: group
+// messages then go by the leading-mention rule (see App.BotOpenID).
 func (a *Adapter) Start(ctx context.Context) error {
+	for _, p := range a.apps {
+		if p.botOpenID() != "" {
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		id, err := a.fetchBotOpenID(fctx, p)
+		cancel()
+		if err != nil {
+			a.log.Warn("get the bot's open_id; group messages go by their leading mention (set bot_open_id to avoid it)", "app", p.cfg.ID, "err", err)
+			continue
+		}
+		p.botMu.Lock()
+		p.botID = id
+		p.botMu.Unlock()
+	}
 	var ready []chan error
 	a.startOnce.Do(func() {
 		for _, p := range a.apps {
@@ -224,6 +249,45 @@ func (a *Adapter) app(id string) (*app, error) {
 		return nil, fmt.Errorf("feishu: app %q: %w", id, ErrUnknownApp)
 	}
 	return p, nil
+}
+
+// botOpenID is the bot's open_id, "" while unknown.
+func (p *app) botOpenID() string {
+	p.botMu.Lock()
+	defer p.botMu.Unlock()
+	return p.botID
+}
+
+// fetchBotOpenID asks Feishu for the bot's own open_id.
+func (a *Adapter) fetchBotOpenID(ctx context.Context, p *app) (string, error) {
+	var body struct {
+		Bot struct {
+			OpenID string `json:"open_id"`
+		} `json:"bot"`
+	}
+	err := a.call(ctx, p, "get bot info", "", func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+		resp, err := p.client.Get(ctx, "/open-apis/bot/v3/info", nil, larkcore.AccessTokenTypeTenant, opt)
+		if err != nil {
+			return nil, larkcore.CodeError{}, err
+		}
+		var ce larkcore.CodeError
+		if err := json.Unmarshal(resp.RawBody, &ce); err != nil {
+			return nil, ce, fmt.Errorf("decode bot info: %w", err)
+		}
+		if ce.Code == 0 {
+			if err := json.Unmarshal(resp.RawBody, &body); err != nil {
+				return nil, ce, fmt.Errorf("decode bot info: %w", err)
+			}
+		}
+		return resp, ce, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if body.Bot.OpenID == "" {
+		return "", errors.New("feishu: get bot info: answer without open_id")
+	}
+	return body.Bot.OpenID, nil
 }
 
 // sdkLogger routes the SDK's logs to slog.

@@ -50,14 +50,20 @@ type App struct {
 	// ReplayWindow refuses webhook requests whose X-Lark-Request-Timestamp
 	// is further than this from now (5m).
 	ReplayWindow time.Duration
-	// BotOpenID is the bot's own open_id. When set, group messages that do
-	// not mention the bot are ignored and the mention is stripped wherever
-	// it is; otherwise leading mentions are stripped.
+	// BotOpenID is the bot's own open_id: group messages that do not
+	// mention the bot are ignored and the mention is stripped wherever it
+	// is. When empty, Start fetches it from Feishu; until then (or if that
+	// fails) a group message is taken when it starts with a mention, and
+	// leading mentions are stripped.
 	BotOpenID string
 }
 
 // RateLimits are the outbound limits per app and per chat; the defaults are
-// Feishu's published numbers.
+// Feishu's published numbers. The per-app limit holds over any window: at
+// most AppPerSecond in a second and AppPerMinute in 60 s. The per-chat
+// limit is keyed by chat id; a user's sends by open_id share the limit of
+// their p2p chat once the adapter knows that chat (from the user's
+// messages or a first send). Card updates are limited per message.
 type RateLimits struct {
 	AppPerSecond  float64 // 50
 	AppPerMinute  float64 // 1000
@@ -99,6 +105,14 @@ func (e *ConfigError) Error() string { return "feishu: config " + e.Key + ": " +
 func (c Config) validate() error {
 	if len(c.Apps) == 0 {
 		return &ConfigError{Key: "feishu.apps", Reason: "at least one app is required"}
+	}
+	switch {
+	case c.Rate.AppPerSecond < 0:
+		return &ConfigError{Key: "feishu.rate.app_per_second", Reason: "must be positive"}
+	case c.Rate.AppPerMinute < 0:
+		return &ConfigError{Key: "feishu.rate.app_per_minute", Reason: "must be positive"}
+	case c.Rate.ChatPerSecond < 0:
+		return &ConfigError{Key: "feishu.rate.chat_per_second", Reason: "must be positive"}
 	}
 	seen := map[string]bool{}
 	for i, a := range c.Apps {

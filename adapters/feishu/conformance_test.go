@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,20 @@ func (harness) NewTarget(t *testing.T, rec *adaptertest.Recorder) adaptertest.Ta
 	return &target{b: setup(t, setupOpts{handler: rec})}
 }
 
-func (harness) RenderCard(c bots.Card) ([]byte, error) { return feishu.RenderCard(c) }
-func (harness) MaxCardBytes() int                      { return feishu.MaxCardBytes }
+// RenderCard returns the request body that sends the card, as the SDK
+// encodes it: Feishu's limit applies to that body, where the card JSON is
+// an escaped string.
+func (harness) RenderCard(c bots.Card) ([]byte, error) {
+	card, err := feishu.RenderCard(c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]string{
+		"receive_id": "ou_" + strings.Repeat("0", 32), "msg_type": "interactive",
+		"content": string(card), "uuid": strings.Repeat("f", 32),
+	})
+}
+func (harness) MaxCardBytes() int { return feishu.MaxCardBytes }
 
 type target struct{ b *testBundle }
 

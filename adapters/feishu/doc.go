@@ -9,8 +9,12 @@
 //
 // Outbound, it implements bots.Messenger over the im v1 message API:
 // cards are rendered from bots.Card as card JSON 2.0 (render.go), sends are
-// idempotent through Feishu's uuid, tenant tokens are cached per app and
-// renewed when Feishu says they expired, and rate limits are respected.
+// idempotent through Feishu's uuid (so 5xx answers, network errors and
+// rate-limit answers are retried with backoff until the caller's context
+// ends), tenant tokens are cached per app and renewed when Feishu says they
+// expired, and rate limits are respected (limit.go: per app 50/s and
+// 1000/min over any window, per chat 5/s). A card is cut down until its
+// send request, where the card is an escaped JSON string, fits 30 KB.
 //
 // It imports bots and the Feishu SDK only: never flows, a store or another
 // adapter. Business rules (who may approve) belong to the bot and engine.

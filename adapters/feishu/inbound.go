@@ -199,6 +199,12 @@ func (a *Adapter) authenticatePlain(hdr http.Header, body []byte, env envelope) 
 	if err := checkEnvelope(p, env); err != nil {
 		return nil, nil, env, err
 	}
+	// Without an encrypt key nothing is signed and the header timestamp
+	// can be rewritten: the event's own create_time bounds a replay too.
+	// (Feishu's own redeliveries after the window are refused as well.)
+	if err := a.checkCreateTime(p, env.Header.CreateTime); err != nil {
+		return nil, nil, env, err
+	}
 	return p, body, env, nil
 }
 
@@ -218,6 +224,23 @@ func (a *Adapter) checkTimestamp(p *app, ts string, required bool) error {
 	d := a.now().Sub(time.Unix(sec, 0))
 	if d > p.cfg.ReplayWindow || d < -p.cfg.ReplayWindow {
 		return refuse(http.StatusUnauthorized, "timestamp outside the replay window")
+	}
+	return nil
+}
+
+// checkCreateTime applies the replay window to an event's
+// header.create_time (milliseconds), when present.
+func (a *Adapter) checkCreateTime(p *app, ms string) error {
+	if ms == "" {
+		return nil
+	}
+	v, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "malformed create_time")
+	}
+	d := a.now().Sub(time.UnixMilli(v))
+	if d > p.cfg.ReplayWindow || d < -p.cfg.ReplayWindow {
+		return refuse(http.StatusUnauthorized, "event create_time outside the replay window")
 	}
 	return nil
 }
@@ -256,8 +279,15 @@ func tokenOK(p *app, token string) bool {
 	return p.cfg.VerificationToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(p.cfg.VerificationToken)) == 1
 }
 
-func decrypt(ciphertext, key string) ([]byte, envelope, error) {
+func decrypt(ciphertext, key string) (_ []byte, _ envelope, err error) {
 	var env envelope
+	// The SDK's EventDecrypt slices by the padding byte unchecked and
+	// panics on a forged ciphertext with bad padding.
+	defer func() {
+		if recover() != nil {
+			err = refuse(http.StatusBadRequest, "cannot decrypt")
+		}
+	}()
 	plain, err := larkevent.EventDecrypt(ciphertext, key)
 	if err != nil {
 		return nil, env, refuse(http.StatusBadRequest, "cannot decrypt")
@@ -273,6 +303,9 @@ func (a *Adapter) onMessage(ctx context.Context, p *app, ev *larkim.P2MessageRec
 	bev, ok := a.messageEvent(p, ev)
 	if !ok {
 		return nil
+	}
+	if bev.ChatType == "p2p" {
+		p.limits.learnP2P(bev.UserID, bev.ChatID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.MessageTimeout)
 	defer cancel()
@@ -301,13 +334,14 @@ func (a *Adapter) messageEvent(p *app, ev *larkim.P2MessageReceiveV1) (bots.Even
 		return bots.Event{}, false
 	}
 	chatType := deref(m.ChatType)
-	text, mentioned := stripMentions(content.Text, m.Mentions, p.cfg.BotOpenID)
+	botID := p.botOpenID()
+	text, mentioned := stripMentions(content.Text, m.Mentions, botID)
 	if chatType != "p2p" {
 		// In a group the bot takes only messages addressed to it: with its
 		// open_id known, those mentioning it; otherwise those with a
 		// mention at all (an app that may read every group message would
 		// else answer all of them).
-		if (p.cfg.BotOpenID != "" && !mentioned) || len(m.Mentions) == 0 {
+		if (botID != "" && !mentioned) || len(m.Mentions) == 0 {
 			return bots.Event{}, false
 		}
 		chatType = "group"
@@ -363,7 +397,7 @@ func stripMentions(text string, mentions []*larkim.MentionEvent, botOpenID strin
 func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
 	bev, err := a.clickEvent(p, ev)
 	if err != nil {
-		return toast("error", msgBadButton), nil
+		return toast(toastError, msgBadButton), nil
 	}
 	done := make(chan clickResult, 1)
 	token := ev.Event.Token
@@ -393,13 +427,36 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 	}
 	if r.err != nil {
 		if errors.Is(r.err, errLate) {
-			return toast("info", msgProcessing), nil
+			return toast(toastInfo, msgProcessing), nil
 		}
 		a.log.Error("handle click", "app", p.cfg.ID, "event_id", bev.ID, "err", r.err)
-		return toast("error", msgTryAgain), nil
+		if r.reply.Toast != "" {
+			// The bot's own words for its failure, shown as an error.
+			return &callback.CardActionTriggerResponse{Toast: &callback.Toast{Type: toastError, Content: r.reply.Toast}}, nil
+		}
+		return toast(toastError, msgTryAgain), nil
 	}
 	a.sendReplies(p, to, bev.ID, r.reply.Messages)
 	return a.clickResponse(r.reply), nil
+}
+
+// Feishu's toast types.
+const (
+	toastInfo    = "info"
+	toastWarning = "warning"
+	toastError   = "error"
+)
+
+// toastType maps the bot's toast kind to Feishu's toast type.
+func toastType(k bots.ToastKind) string {
+	switch k {
+	case bots.ToastWarning:
+		return toastWarning
+	case bots.ToastError:
+		return toastError
+	default:
+		return toastInfo
+	}
 }
 
 var errLate = errors.New("click answered before the bot finished")
@@ -443,13 +500,13 @@ func (a *Adapter) finishLate(ctx context.Context, p *app, token string, to bots.
 func (a *Adapter) clickResponse(r bots.Reply) *callback.CardActionTriggerResponse {
 	out := &callback.CardActionTriggerResponse{}
 	if r.Toast != "" {
-		out.Toast = &callback.Toast{Type: "info", Content: r.Toast}
+		out.Toast = &callback.Toast{Type: toastType(r.ToastKind), Content: r.Toast}
 	}
 	if r.Card != nil {
 		b, err := RenderCard(*r.Card)
 		if err != nil {
 			a.log.Error("render card", "err", err)
-			return toast("error", msgTryAgain)
+			return toast(toastError, msgTryAgain)
 		}
 		out.Card = &callback.Card{Type: "raw", Data: json.RawMessage(b)}
 	}

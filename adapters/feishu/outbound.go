@@ -16,7 +16,6 @@ import (
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkauth "github.com/larksuite/oapi-sdk-go/v3/service/auth/v3"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
-	"golang.org/x/time/rate"
 
 	"github.com/flowbot/flowbot/bots"
 )
@@ -58,14 +57,14 @@ func (a *Adapter) Send(ctx context.Context, to bots.Recipient, msg bots.Message,
 		body.Uuid(uuidFor(key))
 	}
 	req := larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).Body(body.Build()).Build()
-	var msgID string
-	err = a.call(ctx, p, "send message", id, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+	var msgID, chatID string
+	err = a.call(ctx, p, "send message", p.limits.chatKey(idType, id), func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
 		resp, err := p.client.Im.Message.Create(ctx, req, opt)
 		if err != nil {
 			return nil, larkcore.CodeError{}, err
 		}
 		if resp.Data != nil {
-			msgID = deref(resp.Data.MessageId)
+			msgID, chatID = deref(resp.Data.MessageId), deref(resp.Data.ChatId)
 		}
 		return resp.ApiResp, resp.CodeError, nil
 	})
@@ -74,6 +73,9 @@ func (a *Adapter) Send(ctx context.Context, to bots.Recipient, msg bots.Message,
 	}
 	if msgID == "" {
 		return "", fmt.Errorf("feishu: send message: answer without message_id")
+	}
+	if idType == "open_id" {
+		p.limits.learnP2P(id, chatID)
 	}
 	return p.cfg.ID + refSep + msgID, nil
 }
@@ -144,8 +146,12 @@ func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []
 				key = fmt.Sprintf("reply:%s:%d", eventID, i)
 			}
 			if _, err := a.Send(ctx, to, m, key); err != nil {
-				a.log.Error("send reply", "app", p.cfg.ID, "chat", to.ChatID, "event_id", eventID, "err", err)
-				return
+				// Transient failures were retried until ctx ended; a
+				// message Feishu refuses does not hold back the others.
+				a.log.Error("send reply", "app", p.cfg.ID, "chat", to.ChatID, "event_id", eventID, "message", i, "err", err)
+				if ctx.Err() != nil {
+					return
+				}
 			}
 		}
 	})
@@ -153,28 +159,56 @@ func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []
 
 // call runs one API request with the app's token, waiting for the rate
 // limiters, renewing the token once when Feishu says it expired, and
-// backing off on rate-limit answers until ctx ends.
+// backing off until ctx ends on rate-limit answers, 5xx answers and
+// network errors (safe: sends carry a uuid, updates replace the content).
+// chat is the per-chat limiter key ("" for none).
 func (a *Adapter) call(ctx context.Context, p *app, op, chat string,
 	do func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error),
 ) error {
 	renewed := false
 	backoff := a.cfg.Rate.BackoffMin
+	var last error
 	for attempt := 1; ; attempt++ {
-		if err := p.wait(ctx, chat, a.cfg.Rate.ChatPerSecond); err != nil {
+		if attempt > 1 {
+			// wait is the backoff of the previous attempt's failure.
+			wait := backoff + rand.N(backoff/2+1)
+			var rl *rateLimited
+			if errors.As(last, &rl) && rl.reset >= 0 {
+				wait = rl.reset + rand.N(a.cfg.Rate.BackoffMin+1)
+			}
+			backoff = min(backoff*2, a.cfg.Rate.BackoffMax)
+			a.log.Debug("retry", "app", p.cfg.ID, "op", op, "attempt", attempt, "wait", wait, "err", last)
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("feishu: %s: back off after %v: %w", op, last, err)
+			}
+		}
+		if err := p.limits.wait(ctx, time.Now, chat); err != nil {
 			return fmt.Errorf("feishu: %s: wait for rate limit: %w", op, err)
 		}
 		tok, err := a.token(ctx, p)
 		if err != nil {
+			var apiErr *APIError
+			if ctx.Err() == nil && attempt < maxAttempts && !(errors.As(err, &apiErr) && apiErr.Status < 500) {
+				last = err
+				continue // network error or 5xx of the token endpoint
+			}
 			return fmt.Errorf("feishu: %s: %w", op, ctxErr(ctx, err))
 		}
 		resp, ce, err := do(ctx, larkcore.WithTenantAccessToken(tok))
 		if err != nil {
+			// A network error, a timeout, or an answer that is not Feishu's
+			// JSON (a gateway's 502 page, a bare 429): all transient.
+			if ctx.Err() == nil && attempt < maxAttempts {
+				last = err
+				continue
+			}
 			return fmt.Errorf("feishu: %s: %w", op, ctxErr(ctx, err))
 		}
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
 		}
+		apiErr := &APIError{Op: op, Status: status, Code: ce.Code, Msg: ce.Msg}
 		switch {
 		case ce.Code == 0 && status < 300:
 			return nil
@@ -183,21 +217,25 @@ func (a *Adapter) call(ctx context.Context, p *app, op, chat string,
 			p.dropToken(tok)
 			continue
 		case (status == http.StatusTooManyRequests || rateCodes[ce.Code]) && attempt < maxAttempts:
-			wait := backoff + rand.N(backoff/2+1)
-			if resp != nil {
-				if s, err := strconv.Atoi(resp.Header.Get("x-ogw-ratelimit-reset")); err == nil && s >= 0 {
-					wait = time.Duration(s)*time.Second + rand.N(a.cfg.Rate.BackoffMin+1)
-				}
+			rl := &rateLimited{APIError: apiErr, reset: -1}
+			if s, err := strconv.Atoi(resp.Header.Get("x-ogw-ratelimit-reset")); err == nil && s >= 0 {
+				rl.reset = time.Duration(s) * time.Second
 			}
-			backoff = min(backoff*2, a.cfg.Rate.BackoffMax)
-			a.log.Debug("rate limited", "app", p.cfg.ID, "op", op, "wait", wait)
-			if err := sleep(ctx, wait); err != nil {
-				return fmt.Errorf("feishu: %s: back off: %w", op, err)
-			}
+			last = rl
+			continue
+		case status >= 500 && attempt < maxAttempts:
+			last = apiErr
 			continue
 		}
-		return &APIError{Op: op, Status: status, Code: ce.Code, Msg: ce.Msg}
+		return apiErr
 	}
+}
+
+// rateLimited is a rate-limit answer; reset is Feishu's
+// x-ogw-ratelimit-reset (-1 when absent).
+type rateLimited struct {
+	*APIError
+	reset time.Duration
 }
 
 // ctxErr prefers the context's error: the SDK flattens it into text.
@@ -217,30 +255,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// wait takes a slot of the app's and the chat's limiters.
-func (p *app) wait(ctx context.Context, chat string, perChat float64) error {
-	if err := p.appSec.Wait(ctx); err != nil {
-		return err
-	}
-	if err := p.appMin.Wait(ctx); err != nil {
-		return err
-	}
-	if chat == "" {
-		return nil
-	}
-	p.chatMu.Lock()
-	l, ok := p.chats[chat]
-	if !ok {
-		if len(p.chats) > 10000 {
-			clear(p.chats) // forget idle chats; a fresh limiter is full
-		}
-		l = rate.NewLimiter(rate.Limit(perChat), max(1, int(perChat)))
-		p.chats[chat] = l
-	}
-	p.chatMu.Unlock()
-	return l.Wait(ctx)
 }
 
 // token returns the app's tenant token, fetching one when none is cached

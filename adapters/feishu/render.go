@@ -3,6 +3,7 @@ package feishu
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -10,9 +11,19 @@ import (
 	"github.com/flowbot/flowbot/bots"
 )
 
-// MaxCardBytes is Feishu's limit on a card message body (30 KB). Rendered
-// cards are cut down to stay below it.
+// MaxCardBytes is Feishu's limit on the request body of a card message
+// (30 KB). The card JSON travels as a JSON string inside that body, so its
+// quotes, backslashes and <, >, & (escaped by Go as \u003c...) count
+// double or more: RenderCard measures the escaped size plus the
+// envelope and cuts the card down until the request fits.
 const MaxCardBytes = 30 * 1024
+
+// envelopeBytes bounds what a send request adds around the card content:
+// {"receive_id":"<id>","msg_type":"interactive","content":...,"uuid":"<32>"}.
+const envelopeBytes = 256
+
+// maxButtons is the most buttons a card shows (bots.Card's contract).
+const maxButtons = 6
 
 // maxTextBytes is the limit on a text message (150 KB).
 const maxTextBytes = 150 * 1024
@@ -26,40 +37,130 @@ const (
 	valueValues = "v"
 )
 
-// renderLimits bound the parts of a card; halved until the card fits.
+// renderLimits bound the parts of a card.
 type renderLimits struct {
-	title, field, markdown, note int // in runes
+	title, label, field, markdown, note int // in runes
+	fields, buttons                     int // how many are shown
+	bare                                bool
 }
 
-var defaultLimits = renderLimits{title: 200, field: 1000, markdown: 12000, note: 500}
+var defaultLimits = renderLimits{title: 200, label: 100, field: 1000, markdown: 12000, note: 500}
 
-// RenderCard renders c as Feishu card JSON 2.0, within MaxCardBytes.
+// ErrCardTooLarge says a card does not fit even cut down to its title and
+// buttons (button values far beyond what a callback value may hold).
+var ErrCardTooLarge = errors.New("card too large")
+
+// RenderCard renders c as Feishu card JSON 2.0 whose send request stays
+// within MaxCardBytes. When too large it cuts, in order: long texts (field
+// values, markdown, note) to a quarter; fields from the end, with a
+// "… 还有 N 项 / N more" line; buttons beyond 6; then every text harder;
+// last, everything but the title and the buttons.
 func RenderCard(c bots.Card) ([]byte, error) {
 	lim := defaultLimits
-	for {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(renderCard(c, lim)); err != nil {
-			return nil, fmt.Errorf("feishu: encode card: %w", err)
-		}
-		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		if len(b) <= MaxCardBytes || lim.markdown < 16 {
-			return b, nil
-		}
-		lim = renderLimits{title: lim.title, field: lim.field / 2, markdown: lim.markdown / 2, note: lim.note / 2}
+	lim.fields, lim.buttons = len(c.Fields), len(c.Buttons)
+	try := func(l renderLimits) ([]byte, bool, error) {
+		b, err := encodeCard(renderCard(c, l))
+		return b, err == nil && cardFits(b), err
 	}
+	for i := 0; ; i++ {
+		b, ok, err := try(lim)
+		if err != nil || ok {
+			return b, err
+		}
+		if i == 2 {
+			break
+		}
+		lim.field, lim.markdown, lim.note = lim.field/2, lim.markdown/2, lim.note/2
+	}
+	if lim.fields > 0 {
+		// The most fields that fit, by bisection (size grows with fields).
+		lo, hi := 0, lim.fields-1
+		var best []byte
+		for lo <= hi {
+			mid := (lo + hi) / 2
+			l := lim
+			l.fields = mid
+			b, ok, err := try(l)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				best, lo = b, mid+1
+			} else {
+				hi = mid - 1
+			}
+		}
+		if best != nil {
+			return best, nil
+		}
+		lim.fields = 0
+	}
+	if lim.buttons > maxButtons {
+		lim.buttons = maxButtons
+		if b, ok, err := try(lim); err != nil || ok {
+			return b, err
+		}
+	}
+	for lim.markdown > 16 || lim.field > 16 || lim.note > 16 || lim.label > 16 || lim.title > 40 {
+		lim = renderLimits{
+			title: max(lim.title/2, 40), label: max(lim.label/2, 16), field: max(lim.field/2, 16),
+			markdown: lim.markdown / 2, note: lim.note / 2, fields: lim.fields, buttons: lim.buttons,
+		}
+		if b, ok, err := try(lim); err != nil || ok {
+			return b, err
+		}
+	}
+	lim.bare = true
+	b, ok, err := try(lim)
+	if err != nil || ok {
+		return b, err
+	}
+	return nil, fmt.Errorf("feishu: render card %q: %w", truncate(c.Title, 40), ErrCardTooLarge)
+}
+
+func encodeCard(card map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(card); err != nil {
+		return nil, fmt.Errorf("feishu: encode card: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// cardFits reports whether a send request carrying card stays within
+// MaxCardBytes, measured as the SDK encodes it (encoding/json, HTML
+// characters escaped).
+func cardFits(card []byte) bool {
+	return CardRequestBytes(card) <= MaxCardBytes
+}
+
+// CardRequestBytes is the size of a send request carrying the card JSON
+// card: the card as a JSON string plus the request's envelope (its upper
+// bound).
+func CardRequestBytes(card []byte) int {
+	s, err := json.Marshal(string(card))
+	if err != nil {
+		return len(card)*6 + envelopeBytes
+	}
+	return len(s) + envelopeBytes
 }
 
 func renderCard(c bots.Card, lim renderLimits) map[string]any {
-	var elems []any
-	if len(c.Fields) > 0 {
-		elems = append(elems, renderFields(c.Fields, lim)...)
+	if lim.bare {
+		c = bots.Card{Title: c.Title, Color: c.Color, Buttons: c.Buttons}
 	}
-	if c.Markdown != "" {
+	var elems []any
+	if n := min(lim.fields, len(c.Fields)); n > 0 {
+		elems = append(elems, renderFields(c.Fields[:n], lim)...)
+	}
+	if more := len(c.Fields) - min(lim.fields, len(c.Fields)); more > 0 {
+		elems = append(elems, map[string]any{"tag": "markdown", "content": fmt.Sprintf("… 还有 %d 项 / %d more", more, more)})
+	}
+	if c.Markdown != "" && lim.markdown > 0 {
 		elems = append(elems, map[string]any{"tag": "markdown", "content": truncate(c.Markdown, lim.markdown)})
 	}
-	buttons := renderButtons(c.Buttons, len(c.Inputs) > 0)
+	buttons := renderButtons(c.Buttons[:min(lim.buttons, len(c.Buttons))], len(c.Inputs) > 0)
 	if len(c.Inputs) > 0 {
 		var form []any
 		for _, in := range c.Inputs {
@@ -70,7 +171,7 @@ func renderCard(c bots.Card, lim renderLimits) map[string]any {
 	} else {
 		elems = append(elems, buttons...)
 	}
-	if c.Note != "" {
+	if c.Note != "" && lim.note > 0 {
 		elems = append(elems, map[string]any{
 			"tag":       "markdown",
 			"text_size": "notation",
@@ -103,7 +204,7 @@ func renderFields(fields []bots.Field, lim renderLimits) []any {
 				"weight": 1,
 				"elements": []any{map[string]any{
 					"tag":     "markdown",
-					"content": "**" + escapeMarkdown(truncate(f.Label, 100)) + "**\n" + escapeMarkdown(truncate(f.Value, lim.field)),
+					"content": "**" + escapeMarkdown(truncate(f.Label, lim.label)) + "**\n" + escapeMarkdown(truncate(f.Value, lim.field)),
 				}},
 			})
 		}
@@ -118,10 +219,10 @@ func renderInput(in bots.Input, lim renderLimits) []any {
 		"name": in.Name,
 	}
 	if in.Label != "" {
-		el["label"] = map[string]any{"tag": "plain_text", "content": truncate(in.Label, 100)}
+		el["label"] = map[string]any{"tag": "plain_text", "content": truncate(in.Label, lim.label)}
 	}
 	if in.Placeholder != "" {
-		el["placeholder"] = map[string]any{"tag": "plain_text", "content": truncate(in.Placeholder, 100)}
+		el["placeholder"] = map[string]any{"tag": "plain_text", "content": truncate(in.Placeholder, lim.label)}
 	}
 	out := []any{el}
 	if in.Error != "" {

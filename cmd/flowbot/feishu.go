@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/flowbot/flowbot/adapters/feishu"
 	"github.com/flowbot/flowbot/bots"
@@ -23,7 +22,7 @@ func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Mess
 	}
 	ad, err := feishu.New(feishu.Config{Apps: apps}, h)
 	if err != nil {
-		return fmt.Errorf("feishu: %w", err)
+		return err // already says "feishu: ..."
 	}
 	a.closers = append(a.closers, ad.Close)
 	a.starters = append(a.starters, ad.Start)

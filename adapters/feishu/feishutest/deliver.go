@@ -136,12 +136,21 @@ func header(a *App, eventID, eventType, ms string) map[string]any {
 // connection if one is open, else to its webhook.
 func (s *Server) Deliver(t testing.TB, d Delivery) Result {
 	t.Helper()
+	r, err := s.TryDeliver(d)
+	if err != nil {
+		t.Fatalf("feishutest: %v", err)
+	}
+	return r
+}
+
+// TryDeliver is Deliver returning its error, for use outside tests.
+func (s *Server) TryDeliver(d Delivery) (Result, error) {
 	if d.EventID == "" {
 		d.EventID = randomID("ev_")
 	}
-	r := s.Push(t, d.App, s.MessageEvent(d))
+	r, err := s.TryPush(d.App, s.MessageEvent(d))
 	r.EventID = d.EventID
-	return r
+	return r, err
 }
 
 // Click describes a card click in full.
@@ -200,16 +209,41 @@ func (s *Server) ClickEvent(c Click) (payload []byte, cardToken string) {
 	return b, cardToken
 }
 
-// ClickWith delivers a click and decodes the answer.
+// ClickWith delivers a click and decodes the answer. When the answer
+// carries a card ("raw"), the fake shows it in place of the clicked
+// message, as Feishu does, so that Message shows what the click did.
 func (s *Server) ClickWith(t testing.TB, c Click) ClickResult {
 	t.Helper()
+	r, err := s.TryClick(c)
+	if err != nil {
+		t.Fatalf("feishutest: %v", err)
+	}
+	return r
+}
+
+// TryClick is ClickWith returning its error, for use outside tests.
+func (s *Server) TryClick(c Click) (ClickResult, error) {
 	if c.EventID == "" {
 		c.EventID = randomID("ev_")
 	}
 	payload, tok := s.ClickEvent(c)
-	r := s.Push(t, c.App, payload)
+	r, err := s.TryPush(c.App, payload)
 	r.EventID = c.EventID
-	return DecodeClick(r, tok)
+	if err != nil {
+		return ClickResult{Result: r, CardToken: tok}, err
+	}
+	cr := DecodeClick(r, tok)
+	if r.Status == http.StatusOK && cr.CardType == "raw" && cr.Card != nil {
+		if card, err := json.Marshal(cr.Card); err == nil {
+			s.mu.Lock()
+			if m, ok := s.byID[c.MessageID]; ok && m.MsgType == "interactive" {
+				m.Content = string(card)
+				m.Updates++
+			}
+			s.mu.Unlock()
+		}
+	}
+	return cr, nil
 }
 
 // DecodeClick decodes a click's answer.
@@ -235,21 +269,30 @@ func DecodeClick(r Result, cardToken string) ClickResult {
 // its long connection if open, else signed and encrypted to its webhook.
 func (s *Server) Push(t testing.TB, appID string, payload []byte) Result {
 	t.Helper()
+	r, err := s.TryPush(appID, payload)
+	if err != nil {
+		t.Fatalf("feishutest: %v", err)
+	}
+	return r
+}
+
+// TryPush is Push returning its error, for use outside tests.
+func (s *Server) TryPush(appID string, payload []byte) (Result, error) {
 	s.mu.Lock()
 	conn := s.conns[appID]
 	s.mu.Unlock()
 	if conn != nil {
 		r, err := conn.push(payload)
 		if err != nil {
-			t.Fatalf("feishutest: push over long connection: %v", err)
+			return r, fmt.Errorf("push over long connection: %w", err)
 		}
-		return r
+		return r, nil
 	}
 	body, hdr, err := s.Seal(appID, payload, s.now())
 	if err != nil {
-		t.Fatalf("feishutest: %v", err)
+		return Result{}, err
 	}
-	return s.Post(t, appID, body, hdr)
+	return s.TryPost(appID, body, hdr)
 }
 
 // Seal encrypts payload with the app's encrypt key (if any) and returns the
@@ -285,26 +328,35 @@ func (s *Server) Seal(appID string, payload []byte, at time.Time) ([]byte, http.
 // Post sends a raw webhook request to the app's Webhook.
 func (s *Server) Post(t testing.TB, appID string, body []byte, hdr http.Header) Result {
 	t.Helper()
+	r, err := s.TryPost(appID, body, hdr)
+	if err != nil {
+		t.Fatalf("feishutest: %v", err)
+	}
+	return r
+}
+
+// TryPost is Post returning its error, for use outside tests.
+func (s *Server) TryPost(appID string, body []byte, hdr http.Header) (Result, error) {
 	s.mu.Lock()
 	a := s.apps[appID]
 	s.mu.Unlock()
 	if a == nil || a.Webhook == "" {
-		t.Fatalf("feishutest: app %q has no webhook", appID)
+		return Result{}, fmt.Errorf("app %q has no webhook", appID)
 	}
 	req, err := http.NewRequest(http.MethodPost, a.Webhook, bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("feishutest: %v", err)
+		return Result{}, fmt.Errorf("post webhook: %w", err)
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		t.Fatalf("feishutest: post webhook: %v", err)
+		return Result{}, fmt.Errorf("post webhook: %w", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return Result{Status: resp.StatusCode, Body: b}
+	return Result{Status: resp.StatusCode, Body: b}, nil
 }
 
 // Sign computes X-Lark-Signature: hex SHA-256 of timestamp + nonce +

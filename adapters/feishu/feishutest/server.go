@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +23,9 @@ type App struct {
 	// Webhook is the adapter's /webhook/feishu URL, for http-mode apps.
 	Webhook   string
 	TenantKey string
+	// BotOpenID is the bot's open_id served by /open-apis/bot/v3/info
+	// (default "ou_bot_" + ID).
+	BotOpenID string
 }
 
 // Message is a message the fake accepted (im v1 message create).
@@ -93,6 +97,9 @@ type Server struct {
 	clickTokens  map[string]*clickToken
 	limitNext    int
 	limitReset   int
+	failNext     int
+	failStatus   int
+	onMessage    func(Message)
 	calls        int
 	devices      map[string]string // ws device id -> app id
 	conns        map[string]*wsConn
@@ -119,9 +126,36 @@ func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.ttl = d }
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithMessageHook calls f with each message the fake accepts (a copy,
+// after the fake recorded it), e.g. to print it.
+func WithMessageHook(f func(Message)) Option { return func(s *Server) { s.onMessage = f } }
+
 // NewServer starts a fake on a local port (plain HTTP: the SDK's long
 // connection uses http.DefaultClient). Close it when done.
 func NewServer(opts ...Option) *Server {
+	s := newServer(opts...)
+	s.srv = httptest.NewServer(s.mux())
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewServerAt starts a fake listening on addr ("127.0.0.1:9999"; port 0
+// picks a free one), for a fake run by hand. Close it when done.
+func NewServerAt(addr string, opts ...Option) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("feishutest: listen on %s: %w", addr, err)
+	}
+	s := newServer(opts...)
+	s.srv = httptest.NewUnstartedServer(s.mux())
+	_ = s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+func newServer(opts ...Option) *Server {
 	s := &Server{
 		client:      &http.Client{Timeout: 10 * time.Second},
 		now:         time.Now,
@@ -138,16 +172,19 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	return s
+}
+
+func (s *Server) mux() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /open-apis/bot/v3/info", s.api(s.handleBotInfo))
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", s.handleToken)
 	mux.HandleFunc("POST /open-apis/im/v1/messages", s.api(s.handleCreate))
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", s.api(s.handlePatch))
 	mux.HandleFunc("POST /open-apis/interactive/v1/card/update", s.api(s.handleCardUpdate))
 	mux.HandleFunc("POST /callback/ws/endpoint", s.handleEndpoint)
 	mux.HandleFunc("GET /ws", s.handleWS)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	return s
+	return mux
 }
 
 // Close stops the server. Open long connections are left open on purpose:
@@ -176,6 +213,9 @@ func (s *Server) AddApp(a App) {
 	if a.TenantKey == "" {
 		a.TenantKey = "tenant-" + a.ID
 	}
+	if a.BotOpenID == "" {
+		a.BotOpenID = "ou_bot_" + a.ID
+	}
 	s.apps[a.ID] = &a
 }
 
@@ -195,6 +235,16 @@ func (s *Server) RateLimitNext(n, resetSeconds int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limitNext, s.limitReset = n, resetSeconds
+}
+
+// FailNext makes the next n API calls fail as a broken network or
+// gateway would: status > 0 answers that HTTP status with a plain-text
+// body (no Feishu JSON, no rate-limit header); status 0 drops the
+// connection without an answer.
+func (s *Server) FailNext(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext, s.failStatus = n, status
 }
 
 // TokensIssued counts tenant tokens issued so far.
@@ -315,6 +365,22 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, app *App, bo
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls++
+		if s.failNext > 0 {
+			s.failNext--
+			if s.failStatus == 0 {
+				if hj, ok := w.(http.Hijacker); ok {
+					if c, _, err := hj.Hijack(); err == nil {
+						_ = c.Close()
+						return
+					}
+				}
+				panic(http.ErrAbortHandler)
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(s.failStatus)
+			_, _ = io.WriteString(w, http.StatusText(s.failStatus))
+			return
+		}
 		if s.limitNext > 0 {
 			s.limitNext--
 			if s.limitReset >= 0 {
@@ -334,7 +400,7 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, app *App, bo
 			writeFeishu(w, http.StatusBadRequest, codeTokenInvalid, "Invalid access token for authorization.", nil)
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		if ct := r.Header.Get("Content-Type"); r.Method != http.MethodGet && !strings.HasPrefix(ct, "application/json") {
 			writeFeishu(w, http.StatusBadRequest, codeBadParam, "content type must be application/json", nil)
 			return
 		}
@@ -364,7 +430,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, app *App, 
 		writeFeishu(w, http.StatusBadRequest, codeBadParam, "field validation failed: receive_id / uuid", nil)
 		return
 	}
-	if code, msg := checkContent(req.MsgType, req.Content); code != 0 {
+	if code, msg := checkContent(req.MsgType, req.Content, len(body)); code != 0 {
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
 		return
 	}
@@ -388,14 +454,32 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, app *App, 
 		s.byUUID[app.ID+"/"+req.UUID] = m
 	}
 	writeFeishu(w, http.StatusOK, 0, "success", messageData(m))
+	if s.onMessage != nil {
+		// Called with s.mu held: the hook must not call the server.
+		s.onMessage(*m)
+	}
+}
+
+func (s *Server) handleBotInfo(w http.ResponseWriter, _ *http.Request, app *App, _ []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"code": 0, "msg": "ok",
+		"bot": map[string]any{"activate_status": 2, "app_name": app.ID, "avatar_url": "", "ip_white_list": []string{}, "open_id": app.BotOpenID},
+	})
 }
 
 func messageData(m *Message) map[string]any {
 	return map[string]any{"message_id": m.ID, "chat_id": m.ChatID, "msg_type": m.MsgType}
 }
 
-// checkContent checks a message body the way Feishu does (subset).
-func checkContent(msgType, content string) (int, string) {
+// MaxCardRequestBytes is the largest request body of a card message the
+// fake accepts (Feishu's 30 KB, measured on the whole body, where the card
+// is a JSON-escaped string).
+const MaxCardRequestBytes = 30 * 1024
+
+// checkContent checks a message body the way Feishu does (subset);
+// bodyLen is the size of the whole request body.
+func checkContent(msgType, content string, bodyLen int) (int, string) {
 	switch msgType {
 	case "text":
 		var t struct {
@@ -408,7 +492,7 @@ func checkContent(msgType, content string) (int, string) {
 			return codeTooLong, "message content too long"
 		}
 	case "interactive":
-		if len(content) > 30*1024 {
+		if bodyLen > MaxCardRequestBytes {
 			return codeTooLong, "card content too long"
 		}
 		return checkCard([]byte(content))
@@ -465,7 +549,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, app *App, b
 		writeFeishu(w, http.StatusBadRequest, codeBadParam, "only cards can be patched", nil)
 		return
 	}
-	if code, msg := checkContent("interactive", req.Content); code != 0 {
+	if code, msg := checkContent("interactive", req.Content, len(body)); code != 0 {
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
 		return
 	}
