@@ -81,8 +81,8 @@ func TestExampleFlowRouting(t *testing.T) {
 			[][]string{{"lilei"}}, flows.StatusPending, "erp"},
 		{"purchase by a department head: the head above", "lilei", "purchase", map[string]any{"item": "laptop", "amount": "9000"},
 			[][]string{{"wangzong"}}, flows.StatusPending, "erp"},
-		{"onboarding: IT, HR and admin together", "chenjing", "onboarding", map[string]any{"new_hire": "新同事", "start_date": "2026-12-07", "department": "eng"},
-			[][]string{{"wangzong", "wuqiang"}}, flows.StatusApproved, ""},
+		{"onboarding: IT, HR and office together", "chenjing", "onboarding", map[string]any{"new_hire": "新同事", "start_date": "2026-12-07", "department": "eng", "manager": "lilei"},
+			[][]string{{"wuqiang", "zhoufang"}}, flows.StatusApproved, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,12 +100,13 @@ func TestExampleFlowRouting(t *testing.T) {
 func TestOnboardingNotifiesAfterApproval(t *testing.T) {
 	t.Parallel()
 	b := setupExamples(t)
-	out := b.submit(t, "wuqiang", "onboarding", map[string]any{"new_hire": "Alex", "start_date": "2026-12-07", "department": "sales"})
-	require.Equal(t, []string{"chenjing", "wangzong"}, keys(pending(out)), "the applicant (IT) is not their own approver")
+	out := b.submit(t, "wuqiang", "onboarding", map[string]any{"new_hire": "Alex", "start_date": "2026-12-07", "department": "sales", "manager": "zhaomin"})
+	require.Equal(t, []string{"chenjing", "zhoufang"}, keys(pending(out)), "the applicant (IT) is not their own approver")
 	_, out = approveAll(t, b, out)
 	require.Equal(t, flows.StatusApproved, out.Instance.Status)
-	// The notify step tells the applicant's manager and HR (the same person here: once).
-	require.Subset(t, kinds(out.Outbox), []string{"cc:chenjing", "approved:wuqiang"})
+	// The notify step tells the new hire's manager and HR, once each.
+	require.Subset(t, kinds(out.Outbox), []string{"cc:zhaomin", "cc:chenjing", "approved:wuqiang"})
+	require.NotContains(t, kinds(out.Outbox), "cc:wangzong")
 	n := 0
 	for _, k := range kinds(out.Outbox) {
 		if k == "cc:chenjing" {
@@ -119,7 +120,7 @@ func TestStartRights(t *testing.T) {
 	t.Parallel()
 	b := setupExamples(t)
 	_, err := b.engine.Submit(b.ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "onboarding",
-		Values: map[string]any{"new_hire": "x", "start_date": "2026-12-07", "department": "eng"}})
+		Values: map[string]any{"new_hire": "x", "start_date": "2026-12-07", "department": "eng", "manager": "lilei"}})
 	require.Equal(t, flows.CodeForbidden, flows.ErrorCode(err))
 }
 

@@ -98,7 +98,7 @@ func (e *Engine) callHTTP(ctx context.Context, c *flowdef.HTTPCall, data any, ke
 			case <-ctx.Done():
 				res.Error = ctx.Err().Error()
 				return res
-			case <-time.After(retryWait(attempt)):
+			case <-time.After(flowdef.HTTPRetryWait(attempt)):
 			}
 		}
 		res = e.callOnce(ctx, c, url, body, key, timeout)
@@ -134,24 +134,10 @@ func (e *Engine) callOnce(ctx context.Context, c *flowdef.HTTPCall, url string, 
 	return httpResult{Status: resp.StatusCode, Body: string(excerpt)}
 }
 
-// retryWait is the wait before retry n (1, 2, ...): 200 ms doubling, at
-// most 2 s.
-func retryWait(n int) time.Duration {
-	if n >= 4 {
-		return 2 * time.Second
-	}
-	return 200 * time.Millisecond << (n - 1)
-}
-
-// httpBudget bounds a whole http step: every attempt's timeout and the
-// waits between them, plus a margin.
+// httpBudget bounds a whole http step: its worst case (every attempt's
+// timeout and the waits between them) plus a margin.
 func httpBudget(c *flowdef.HTTPCall) time.Duration {
-	d := 5 * time.Second
-	for n := 0; n <= c.Retries; n++ {
-		d += cmp.Or(c.Timeout, 10*time.Second)
-		if n > 0 {
-			d += retryWait(n)
-		}
-	}
-	return d
+	c2 := *c
+	c2.Timeout = cmp.Or(c.Timeout, 10*time.Second)
+	return c2.WorstCase() + 5*time.Second
 }

@@ -16,7 +16,7 @@ const seqGap = 100
 // the first step that waits (approve, http). Past the last step the
 // instance is approved.
 func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant *User, form flowdef.Values, i int) error {
-	env := def.Env(form, applicantEnv(applicant))
+	env := def.EnvOn(form, applicantEnv(applicant), e.cal)
 	for ; i < len(def.Steps); i++ {
 		s := &def.Steps[i]
 		in.StepIndex, in.StepID = i, s.ID

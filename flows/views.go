@@ -78,7 +78,7 @@ func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error)
 // from the current form. v needs Instance, Def, Form, Applicant, Tasks and
 // Events.
 func (e *Engine) Route(ctx context.Context, v *View) ([]RouteStep, error) {
-	env := v.Def.Env(v.Form, applicantEnv(v.Applicant))
+	env := v.Def.EnvOn(v.Form, applicantEnv(v.Applicant), e.cal)
 	skipped := map[string]bool{}
 	for _, ev := range v.Events {
 		switch ev.Type {

@@ -40,7 +40,7 @@
 //	  - id: period
 //	    type: daterange
 //	    min: 1                  # numbers, money (major units), text length,
-//	    max: 30                 # daterange days, multiselect count
+//	    max: 30                 # daterange days (calendar), multiselect count
 //	  - id: amount
 //	    type: money
 //	    currency: CNY           # CNY (default) | USD
@@ -61,7 +61,7 @@
 //	    on_empty: fallback      # skip (default) | fallback
 //	    fallback: [{role: admin}]
 //	    cc: [{role: hr}]
-//	    deadline: {remind_after: 2h}
+//	    deadline: {remind_after: 2h}   # merged key by key with the flow's
 //	  - id: hr
 //	    when: period.days > 3 && type != "sick"
 //	    approvers: [{role: hr}]
@@ -80,11 +80,35 @@
 //	      retries: 2            # extra attempts, default 2
 //	      on_failure: continue  # fail (default) | continue
 //
+// # Deadlines
+//
+// A step's deadline is merged key by key with the flow's: each key the step
+// gives replaces the flow's, the others are inherited. A step with
+// `deadline: {remind_after: 1h}` in a flow with `remind_every: 4h,
+// timeout_after: 3d` reminds after 1h, then every 4h, and times out after
+// 3d. `on_timeout: none` in a step turns off the flow's auto-approve or
+// auto-reject; a duration cannot be unset (leave it out of the flow default
+// instead). escalate_to and on_timeout need escalate_after and
+// timeout_after in the step or the flow.
+//
+// # HTTP steps
+//
+// The worst case of an http step, timeout × (retries + 1) plus the waits
+// between attempts (200ms, 400ms, 800ms, then 2s each), must be at most 40s
+// (MaxHTTPWorstCase): the call runs while the notifier leases its outbox
+// message (1 minute, work finished within 45s), and a longer call would be
+// handed to a second worker and made twice. Loading refuses a longer step
+// with a file:line error; the default 10s × 3 attempts + 0.6s = 30.6s
+// fits, 10s with retries: 3 (41.4s) does not.
+//
 // # Conditions
 //
 // `when` is an expr expression that must be boolean. It sees every field by
 // id: number and money as float64 (money in major units: `amount > 5000`),
-// date as "2006-01-02" string, daterange as {from, to, days}, multiselect as
+// date as "2006-01-02" string, daterange as {from, to, days, workdays}
+// (days: calendar days, both ends included, so Friday to Monday is 4;
+// workdays: the working days among them on the business calendar when the
+// engine evaluates with EnvOn, Monday to Friday with Env), multiselect as
 // []string, bool as bool, the rest as strings; and `applicant` with id,
 // name, dept, roles and manager (`"finance" in applicant.roles`).
 //

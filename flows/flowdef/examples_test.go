@@ -40,4 +40,29 @@ func TestExamplesParse(t *testing.T) {
 	require.Equal(t, "continue", erp.HTTP.OnFailure)
 	prep, _ := byID["onboarding"].Step("prepare")
 	require.Equal(t, flowdef.ModeAll, prep.Mode)
+	var roles []string
+	for _, s := range prep.Approvers {
+		require.Equal(t, flowdef.SelRole, s.Kind)
+		roles = append(roles, s.Value)
+	}
+	require.Equal(t, []string{"it", "hr", "office"}, roles, "IT, HR and 行政 sign, not the admin (the CEO)")
+	mgr := byID["onboarding"].Field("manager")
+	require.NotNil(t, mgr)
+	require.Equal(t, flowdef.FieldUser, mgr.Type)
+	require.True(t, mgr.Required)
+	require.Equal(t, flowdef.Text{ZH: "直属上级", EN: "Manager"}, mgr.Label)
+	announce, _ := byID["onboarding"].Step("announce")
+	require.Equal(t, flowdef.StepNotify, announce.Kind)
+	var cc []string
+	for _, s := range announce.CC {
+		cc = append(cc, string(s.Kind)+":"+s.Value)
+	}
+	require.Equal(t, []string{"field:manager", "role:hr"}, cc, "the new hire's manager and HR are told")
+	for _, d := range defs {
+		for _, s := range d.Steps {
+			if s.HTTP != nil {
+				require.LessOrEqual(t, s.HTTP.WorstCase(), flowdef.MaxHTTPWorstCase, "%s/%s", d.ID, s.ID)
+			}
+		}
+	}
 }

@@ -11,11 +11,46 @@ import (
 )
 
 // RangeEnv is how a daterange field looks in a condition:
-// `period.days > 3`, `period.from >= "2026-12-01"`.
+// `period.days > 3`, `period.workdays > 3`, `period.from >= "2026-12-01"`.
 type RangeEnv struct {
 	From string `expr:"from"`
 	To   string `expr:"to"`
-	Days int    `expr:"days"`
+	// Days counts calendar days, both ends included (Fri–Mon = 4).
+	Days int `expr:"days"`
+	// Workdays counts the working days of the range on the business
+	// calendar given to EnvOn (Monday to Friday with Env).
+	Workdays int `expr:"workdays"`
+}
+
+// WorkCalendar says which dates are working days; *workcal.Calendar is one.
+type WorkCalendar interface {
+	// IsWorkDate reports whether date ("2006-01-02") is a working day.
+	IsWorkDate(date string) bool
+}
+
+// weekdays is the calendar Env uses: Monday to Friday, no holidays.
+type weekdays struct{}
+
+func (weekdays) IsWorkDate(date string) bool {
+	t, err := time.Parse(dateLayout, date)
+	return err == nil && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday
+}
+
+// maxWorkdaySpan bounds the days looked at when counting working days.
+const maxWorkdaySpan = 3700
+
+func rangeEnv(r DateRange, cal WorkCalendar) RangeEnv {
+	out := RangeEnv{From: r.From, To: r.To, Days: r.Days}
+	t, err := time.Parse(dateLayout, r.From)
+	if err != nil {
+		return out
+	}
+	for i := 0; i < r.Days && i < maxWorkdaySpan; i++ {
+		if cal.IsWorkDate(t.AddDate(0, 0, i).Format(dateLayout)) {
+			out.Workdays++
+		}
+	}
+	return out
 }
 
 // zeroOf is the value a field has in a condition when the form has none;
@@ -63,9 +98,19 @@ func compileWhen(src string, env map[string]any) (*vm.Program, error) {
 
 // Env builds the environment of `when` expressions from canonical form
 // values and the applicant. Money is in major units (float64), a daterange is
-// {from, to, days}, and a field without a value has the zero value of its
-// type.
+// {from, to, days, workdays} with workdays counted Monday to Friday, and a
+// field without a value has the zero value of its type. EnvOn counts
+// workdays on a business calendar.
 func (d *Definition) Env(v Values, a Applicant) map[string]any {
+	return d.EnvOn(v, a, nil)
+}
+
+// EnvOn is Env with the working days of date ranges counted on cal (nil =
+// Monday to Friday).
+func (d *Definition) EnvOn(v Values, a Applicant, cal WorkCalendar) map[string]any {
+	if cal == nil {
+		cal = weekdays{}
+	}
 	if a.Roles == nil {
 		a.Roles = []string{}
 	}
@@ -75,12 +120,12 @@ func (d *Definition) Env(v Values, a Applicant) map[string]any {
 		if f.ID == "applicant" {
 			continue
 		}
-		env[f.ID] = envValue(f, v[f.ID])
+		env[f.ID] = envValue(f, v[f.ID], cal)
 	}
 	return env
 }
 
-func envValue(f *Field, raw any) any {
+func envValue(f *Field, raw any, cal WorkCalendar) any {
 	if raw == nil {
 		return zeroOf(f.Type)
 	}
@@ -92,7 +137,7 @@ func envValue(f *Field, raw any) any {
 	case Money:
 		return float64(x.Cents) / 100
 	case DateRange:
-		return RangeEnv(x)
+		return rangeEnv(x, cal)
 	}
 	return v
 }

@@ -43,6 +43,10 @@ func FuzzParse(f *testing.F) {
 		for i := range d.Steps {
 			_, err := d.Steps[i].Applies(env)
 			_ = err // a runtime error (e.g. division) is allowed, a panic is not
+			if h := d.Steps[i].HTTP; h != nil {
+				require.LessOrEqual(t, h.WorstCase(), flowdef.MaxHTTPWorstCase, "no http step outlives the delivery lease")
+			}
+			_ = d.DeadlineOf(&d.Steps[i])
 		}
 		_ = flowdef.Mermaid(d)
 		_, _ = d.CheckForm(map[string]any{}, now)

@@ -178,6 +178,9 @@ steps:
 	d, err = flowdef.Parse("po.yaml", []byte(strings.Replace(base, "timeout: 5s", "timeout: 13s", 1)))
 	require.NoError(t, err)
 	require.Less(t, d.Steps[0].HTTP.WorstCase(), flowdef.MaxHTTPWorstCase)
+	// The waits grow: 200ms, 400ms, 800ms, then 2s each.
+	c := flowdef.HTTPCall{Timeout: time.Second, Retries: 6}
+	require.Equal(t, 7*time.Second+(200+400+800+2000+2000+2000)*time.Millisecond, c.WorstCase())
 	tests := []struct {
 		name, old, new string
 		line           int
@@ -190,7 +193,7 @@ steps:
 		{"bad on_failure", "on_failure: continue", "on_failure: ignore", 11, `unknown on_failure "ignore"`},
 		{"negative retries", "retries: 2", "retries: -1", 10, "retries must be from 0 to 10"},
 		{"worst case over 40s", "timeout: 5s", "timeout: 15s", 9, "takes up to 45.6s in the worst case (timeout 15s × 3 attempts + 600ms of waits between them), more than the limit of 40s"},
-		{"default timeout, many retries", "timeout: 5s\n      retries: 2", "retries: 3", 9, "takes up to 41.2s"},
+		{"default timeout, many retries", "timeout: 5s\n      retries: 2", "retries: 3", 9, "takes up to 41.4s in the worst case (timeout 10s × 4 attempts + 1.4s of waits between them)"},
 		{"lease named", "timeout: 5s", "timeout: 1m", 9, "notifier's delivery lease"},
 		{"http block missing", "    http:\n      method: POST\n      url: https://erp.example.com/po\n      body: '{\"n\": {{ json .Instance.Number }}}'\n      timeout: 5s\n      retries: 2\n      on_failure: continue\n", "", 3, "http step erp without http block"},
 	}

@@ -199,9 +199,18 @@ type HTTPCall struct {
 // and made twice.
 const MaxHTTPWorstCase = 40 * time.Second
 
-// HTTPRetryWait is the wait before attempt n (1 = the first retry) of an
-// http step: n × 200ms, as the engine waits.
-func HTTPRetryWait(n int) time.Duration { return time.Duration(n) * 200 * time.Millisecond }
+// HTTPRetryWait is the wait before retry n (1, 2, ...) of an http step:
+// 200ms doubling, at most 2s (200ms, 400ms, 800ms, 2s, 2s...), as the
+// engine waits.
+func HTTPRetryWait(n int) time.Duration {
+	switch {
+	case n < 1:
+		return 0
+	case n >= 4:
+		return 2 * time.Second
+	}
+	return 200 * time.Millisecond << (n - 1)
+}
 
 // WorstCase is the longest an http step can take: every attempt
 // (1 + Retries) reaching Timeout, plus the waits between attempts. Retries

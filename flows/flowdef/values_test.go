@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/workcal"
 )
 
 // now is Thursday 2026-11-26 10:00 in Shanghai.
@@ -311,6 +312,56 @@ func TestFormatValue(t *testing.T) {
 		t.Run(tc.want, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tc.want, flowdef.FormatValue(tc.f, tc.v, tc.locale))
+		})
+	}
+}
+
+func TestEnvWorkdays(t *testing.T) {
+	t.Parallel()
+	d, err := flowdef.Parse("leave.yaml", []byte(`id: leave
+fields:
+  - {id: period, type: daterange}
+steps:
+  - id: hr
+    when: period.workdays > 3
+    approvers: [{role: hr}]
+`))
+	require.NoError(t, err)
+	cal, err := workcal.Parse([]byte("holidays: [2026-10-01..2026-10-07]\nworkdays: [2026-10-10]\n"))
+	require.NoError(t, err)
+	var _ flowdef.WorkCalendar = cal
+	hr, _ := d.Step("hr")
+	tests := []struct {
+		name      string
+		period    string
+		days      int
+		workdays  int
+		onCalDays int
+	}{
+		{"Fri to Mon", "2026-11-27 to 2026-11-30", 4, 2, 2},
+		{"one week", "2026-11-23 to 2026-11-29", 7, 5, 5},
+		{"national day and make-up Saturday", "2026-10-01 to 2026-10-10", 10, 7, 3},
+		{"one day", "2026-11-28", 1, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v, problems := d.CheckForm(map[string]any{"period": tc.period}, now)
+			require.Nil(t, problems)
+			env := d.Env(v, flowdef.Applicant{})
+			r := env["period"].(flowdef.RangeEnv)
+			require.Equal(t, tc.days, r.Days, "days are inclusive calendar days")
+			require.Equal(t, tc.workdays, r.Workdays, "Env counts Monday to Friday")
+			applies, err := hr.Applies(env)
+			require.NoError(t, err)
+			require.Equal(t, tc.workdays > 3, applies)
+
+			env = d.EnvOn(v, flowdef.Applicant{}, cal)
+			r = env["period"].(flowdef.RangeEnv)
+			require.Equal(t, tc.onCalDays, r.Workdays, "EnvOn counts on the business calendar")
+			applies, err = hr.Applies(env)
+			require.NoError(t, err)
+			require.Equal(t, tc.onCalDays > 3, applies)
 		})
 	}
 }

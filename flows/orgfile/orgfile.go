@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,86 +157,133 @@ func yamlLine(err error) int {
 	return 1
 }
 
-// UserColumns are the columns of a users CSV, in this order.
+// UserColumns are the columns of a users CSV, found by header name in any
+// order; columns with other names (e.g. of an Excel export) are ignored.
 var UserColumns = []string{"id", "name", "email", "dept", "manager", "roles", "locale", "tz", "feishu", "wecom", "dingtalk", "teams"}
 
-// DepartmentColumns are the columns of a departments CSV, in this order.
+// RequiredUserColumns must be in the header of a users CSV.
+var RequiredUserColumns = []string{"id", "name"}
+
+// DepartmentColumns are the columns of a departments CSV, found by header
+// name like UserColumns.
 var DepartmentColumns = []string{"id", "name", "name_en", "head", "parent"}
 
-func readCSV(name string, src []byte, want []string) ([][]string, Problems) {
+// RequiredDepartmentColumns must be in the header of a departments CSV.
+var RequiredDepartmentColumns = []string{"id", "name"}
+
+// csvRow is one data row of a CSV with its cells by known column name.
+type csvRow struct {
+	line  int
+	cells map[string]string
+}
+
+// readCSV reads a CSV whose header names its columns. Known columns are
+// found by name (case and spaces ignored), unknown ones are ignored, a
+// missing required one or a known one given twice is a mistake.
+func readCSV(name string, src []byte, known, required []string) ([]csvRow, Problems) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
-	rows, err := r.ReadAll()
-	if err != nil {
-		line := 1
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			line = pe.Line
+	var recs [][]string
+	var lines []int
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		return nil, Problems{{name, line, "invalid CSV: " + err.Error()}}
+		if err != nil {
+			line := 1
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			return nil, Problems{{name, line, "invalid CSV: " + err.Error()}}
+		}
+		line, _ := r.FieldPos(0)
+		recs = append(recs, rec)
+		lines = append(lines, line)
 	}
-	if len(rows) == 0 {
-		return nil, Problems{{name, 1, "empty CSV: want the header " + strings.Join(want, ",")}}
+	if len(recs) == 0 {
+		return nil, Problems{{name, 1, "empty CSV: want a header with at least " + strings.Join(required, ",") + " (known columns: " + strings.Join(known, ",") + ")"}}
 	}
-	head := rows[0]
-	for i := range head {
-		head[i] = strings.ToLower(strings.TrimSpace(head[i]))
-	}
-	if strings.Join(head, ",") != strings.Join(want, ",") {
-		return nil, Problems{{name, 1, fmt.Sprintf("header is %q, want %q", strings.Join(head, ","), strings.Join(want, ","))}}
-	}
+	col := map[string]int{}
 	var probs Problems
-	for i, row := range rows[1:] {
-		if len(row) != len(want) {
-			probs = append(probs, Problem{name, i + 2, fmt.Sprintf("%d columns, want %d", len(row), len(want))})
+	for i, h := range recs[0] {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(known, h) {
+			continue // an extra column: ignored
+		}
+		if _, dup := col[h]; dup {
+			probs = append(probs, Problem{name, lines[0], fmt.Sprintf("column %q given twice in the header", h)})
+			continue
+		}
+		col[h] = i
+	}
+	for _, h := range required {
+		if _, ok := col[h]; !ok {
+			probs = append(probs, Problem{name, lines[0], fmt.Sprintf("header has no column %q (header is %q; known columns: %s)", h, strings.Join(recs[0], ","), strings.Join(known, ","))})
 		}
 	}
-	return rows[1:], probs
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	rows := make([]csvRow, 0, len(recs)-1)
+	for i, rec := range recs[1:] {
+		line := lines[i+1]
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		if len(rec) != len(recs[0]) {
+			probs = append(probs, Problem{name, line, fmt.Sprintf("%d columns, want %d as in the header", len(rec), len(recs[0]))})
+			continue
+		}
+		cells := make(map[string]string, len(col))
+		for h, j := range col {
+			cells[h] = strings.TrimSpace(rec[j])
+		}
+		rows = append(rows, csvRow{line: line, cells: cells})
+	}
+	return rows, probs
 }
 
 func parseUserCSV(name string, src []byte) ([]*flows.User, map[any]int, Problems) {
-	rows, probs := readCSV(name, src, UserColumns)
+	rows, probs := readCSV(name, src, UserColumns, RequiredUserColumns)
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
 	lines := map[any]int{}
 	var users []*flows.User
-	for i, row := range rows {
-		for j := range row {
-			row[j] = strings.TrimSpace(row[j])
-		}
-		u := &flows.User{ID: row[0], Name: row[1], Email: row[2], Dept: row[3], Manager: row[4], Locale: row[6], TZ: row[7]}
-		for _, r := range strings.Split(row[5], ";") {
+	for _, row := range rows {
+		c := row.cells
+		u := &flows.User{ID: c["id"], Name: c["name"], Email: c["email"], Dept: c["dept"], Manager: c["manager"], Locale: c["locale"], TZ: c["tz"]}
+		for _, r := range strings.Split(c["roles"], ";") {
 			if r = strings.TrimSpace(r); r != "" {
 				u.Roles = append(u.Roles, r)
 			}
 		}
 		u.Platforms = map[string]string{"web": u.ID}
-		for j, p := range []string{"feishu", "wecom", "dingtalk", "teams"} {
-			if v := row[8+j]; v != "" {
+		for _, p := range []string{"feishu", "wecom", "dingtalk", "teams"} {
+			if v := c[p]; v != "" {
 				u.Platforms[p] = v
 			}
 		}
-		lines[u] = i + 2
+		lines[u] = row.line
 		users = append(users, u)
 	}
 	return users, lines, nil
 }
 
 func parseDeptCSV(name string, src []byte) ([]*flows.Department, map[any]int, Problems) {
-	rows, probs := readCSV(name, src, DepartmentColumns)
+	rows, probs := readCSV(name, src, DepartmentColumns, RequiredDepartmentColumns)
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
 	lines := map[any]int{}
 	var depts []*flows.Department
-	for i, row := range rows {
-		for j := range row {
-			row[j] = strings.TrimSpace(row[j])
-		}
-		d := &flows.Department{ID: row[0], Name: row[1], NameEN: row[2], Head: row[3], Parent: row[4]}
-		lines[d] = i + 2
+	for _, row := range rows {
+		c := row.cells
+		d := &flows.Department{ID: c["id"], Name: c["name"], NameEN: c["name_en"], Head: c["head"], Parent: c["parent"]}
+		lines[d] = row.line
 		depts = append(depts, d)
 	}
 	return depts, lines, nil
@@ -331,6 +380,9 @@ func Validate(name string, users []*flows.User, depts []*flows.Department, lines
 				}
 			}
 		}
+		if u.Email != "" && !validEmail(u.Email) {
+			add(u, "user %s: bad email address %q (want e.g. lilei@example.com)", u.ID, u.Email)
+		}
 		if u.Locale != "" && !localeRe.MatchString(u.Locale) {
 			add(u, "user %s: bad locale %q (want zh-CN or en)", u.ID, u.Locale)
 		}
@@ -359,4 +411,16 @@ func Validate(name string, users []*flows.User, depts []*flows.Department, lines
 		}
 	}
 	return probs
+}
+
+// validEmail accepts a bare address such as lilei@example.com: one @, a
+// local part and a domain with a dot, no display name, no spaces.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
+		!strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t<>")
 }

@@ -2,6 +2,7 @@ package orgfile_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,8 +35,13 @@ func TestExampleOrg(t *testing.T) {
 		}
 		require.True(t, strings.HasPrefix(u.Platforms["feishu"], "ou_"))
 	}
-	for _, r := range []string{"hr", "finance", "cfo", "it", "admin", "employee"} {
+	for _, r := range []string{"hr", "finance", "cfo", "it", "admin", "office", "employee"} {
 		require.True(t, roles[r], "someone has role %s", r)
+	}
+	for _, u := range users {
+		if slices.Contains(u.Roles, "office") {
+			require.Equal(t, "hradm", u.Dept, "行政 (office) is in 人事行政部: %s", u.ID)
+		}
 	}
 	require.Equal(t, 2, locales["en"])
 	require.Equal(t, "王总", byID["wangzong"].Name)
@@ -121,6 +127,25 @@ func TestParseCSV(t *testing.T) {
 	require.Equal(t, "Engineering", depts[1].NameEN)
 }
 
+func TestParseCSVExtraColumns(t *testing.T) {
+	t.Parallel()
+	// An Excel export: other columns, another order, header in capitals,
+	// optional columns left out.
+	src := "\xef\xbb\xbf工号,Name,ID,Email,职位,Manager,Roles,Feishu\n" +
+		"001,王总,boss,boss@example.com,CEO,,admin;employee,ou_1\n" +
+		"002,李雷,lead,lead@example.com,研发经理,boss,employee,\n"
+	users, _, err := orgfile.Parse("export.csv", []byte(src))
+	require.NoError(t, err)
+	require.Len(t, users, 2)
+	require.Equal(t, &flows.User{ID: "boss", Name: "王总", Email: "boss@example.com", Roles: []string{"admin", "employee"},
+		Platforms: map[string]string{"feishu": "ou_1", "web": "boss"}}, users[0])
+	require.Equal(t, "boss", users[1].Manager)
+
+	_, depts, err := orgfile.Parse("departments.csv", []byte("Head,ID,Name,Cost center\nboss,exec,总经办,CC01\n"))
+	require.NoError(t, err)
+	require.Equal(t, &flows.Department{ID: "exec", Name: "总经办", Head: "boss"}, depts[0])
+}
+
 func TestParseCSVMistakes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -137,8 +162,17 @@ func TestParseCSVMistakes(t *testing.T) {
 			"users.csv:5: user ops: unknown time zone \"Mars/X\"",
 			"users.csv:5: user ops: feishu id \"ou_1\" is already used by boss",
 		}},
-		{"bad header", "users.csv", "id,name\nx,y\n", []string{"users.csv:1: header is \"id,name\""}},
+		{"no name column", "users.csv", "id,nom\nx,y\n", []string{`users.csv:1: header has no column "name" (header is "id,nom"`}},
+		{"no column known", "users.csv", "工号,姓名\nx,y\n", []string{`users.csv:1: header has no column "id"`, `users.csv:1: header has no column "name"`}},
+		{"column twice", "users.csv", "id,name,Email,email\nx,y,a@b.cn,a@b.cn\n", []string{`users.csv:1: column "email" given twice`}},
 		{"short row", "users.csv", usersCSV + "a,b\n", []string{"users.csv:5: 2 columns, want 12"}},
+		{"bad email", "users.csv", usersCSV + "ops,Ops,ops at example.com,,,,,,,,,\nqa,QA,qa@,,,,,,,,,\npm,PM,PM <pm@example.com>,,,,,,,,,\n", []string{
+			`users.csv:5: user ops: bad email address "ops at example.com"`,
+			`users.csv:6: user qa: bad email address "qa@"`,
+			`users.csv:7: user pm: bad email address "PM <pm@example.com>"`,
+		}},
+		{"bad email in yaml", "org.yaml", "users:\n  - {id: a, name: A, email: a@localhost}\n", []string{`org.yaml:2: user a: bad email address "a@localhost"`}},
+		{"dept without name column", "departments.csv", "id,name_en\na,A\n", []string{`departments.csv:1: header has no column "name"`}},
 		{"empty", "users.csv", "", []string{"users.csv:1: empty CSV"}},
 		{"dept parent cycle", "departments.csv", "id,name,name_en,head,parent\na,A,,,b\nb,B,,,a\n", []string{
 			"departments.csv:2: department a: parent cycle", "departments.csv:3: department b: parent cycle"}},

@@ -50,6 +50,18 @@ func (c *Calendar) IsWorkday(day time.Time) bool {
 	return !c.Weekend[day.In(c.loc()).Weekday()]
 }
 
+// IsWorkDate reports whether date ("2006-01-02", a date of the calendar's
+// time zone) is a working day; a malformed date is not. It lets flow
+// conditions count the working days of a date range
+// (flowdef.WorkCalendar).
+func (c *Calendar) IsWorkDate(date string) bool {
+	t, err := time.ParseInLocation("2006-01-02", date, c.loc())
+	if err != nil {
+		return false
+	}
+	return c.IsWorkday(t.Add(12 * time.Hour))
+}
+
 // at returns the time min minutes after midnight of day's date.
 func (c *Calendar) at(day time.Time, min int) time.Time {
 	y, m, d := day.Date()

@@ -154,3 +154,31 @@ func FuzzParse(f *testing.F) {
 		require.False(t, got.Before(start.Add(time.Nanosecond)), "time moves forward")
 	})
 }
+
+func TestIsWorkDate(t *testing.T) {
+	t.Parallel()
+	c, _ := mustCal(t)
+	tests := []struct {
+		date string
+		want bool
+	}{
+		{"2026-11-27", true},  // Friday
+		{"2026-11-28", false}, // Saturday
+		{"2026-10-01", false}, // national day
+		{"2026-10-10", true},  // make-up Saturday
+		{"2026-12-25", false}, // holiday
+		{"2026-13-01", false}, // not a date
+		{"", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.date, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, c.IsWorkDate(tc.date))
+		})
+	}
+	// The date is a date of the calendar's zone, whatever that zone is.
+	far, err := workcal.Parse([]byte("timezone: Pacific/Kiritimati\n"))
+	require.NoError(t, err)
+	require.True(t, far.IsWorkDate("2026-11-27"), "Friday in UTC+14")
+	require.False(t, far.IsWorkDate("2026-11-28"), "Saturday in UTC+14")
+}
