@@ -146,10 +146,40 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 		return textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin})), nil
 	}
 	b.directory(ctx)
+	var rep Reply
 	if ev.Action != nil {
-		return b.click(ctx, ev, u)
+		rep, err = b.click(ctx, ev, u)
+	} else {
+		rep, err = b.message(ctx, ev, u)
 	}
-	return b.message(ctx, ev, u)
+	b.keepSentRefs(&rep, ev, u)
+	return rep, err
+}
+
+// keepSentRefs lets the adapter report where the reply's request and task
+// cards were sent, so that the notifier updates those copies too.
+func (b *Bot) keepSentRefs(rep *Reply, ev Event, u *flows.User) {
+	abouts := make([]*About, len(rep.Messages))
+	any := false
+	for i, m := range rep.Messages {
+		if m.Card != nil && m.Card.About != nil && m.Card.About.InstanceID > 0 {
+			abouts[i], any = m.Card.About, true
+		}
+	}
+	if !any {
+		return
+	}
+	platform := platformKey(ev, u)
+	rep.Sent = func(ctx context.Context, i int, ref string) {
+		if i < 0 || i >= len(abouts) || abouts[i] == nil || ref == "" {
+			return
+		}
+		r := &flows.MessageRef{InstanceID: abouts[i].InstanceID, TaskID: abouts[i].TaskID, Recipient: u.ID,
+			Platform: platform, Ref: ref, CreatedAt: b.now()}
+		if err := b.store.SaveMessageRef(ctx, r); err != nil {
+			b.log.WarnContext(ctx, "save message ref of reply card", "instance", r.InstanceID, "task", r.TaskID, "err", err)
+		}
+	}
 }
 
 // identify finds the directory user of an event: by app-qualified platform

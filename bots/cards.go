@@ -27,6 +27,12 @@ func (b *Bot) TaskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	if t == nil {
 		return b.RequestCard(v, viewer)
 	}
+	c := b.taskCard(v, t, viewer)
+	c.About = &About{InstanceID: v.Instance.ID, TaskID: t.ID}
+	return c
+}
+
+func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	loc, tz := locale(viewer), b.zone(viewer)
 	in := v.Instance
 	c := &Card{Title: cardTitle(loc, v), Color: taskColor(t, in)}
@@ -114,6 +120,12 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 // gets Urge and Withdraw while it is pending, Amend and resubmit and
 // Withdraw while it is returned for changes.
 func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
+	c := b.requestCard(v, viewer)
+	c.About = &About{InstanceID: v.Instance.ID}
+	return c
+}
+
+func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
 	b.ensureDirectory()
 	loc, tz := locale(viewer), b.zone(viewer)
 	in := v.Instance

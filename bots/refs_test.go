@@ -131,3 +131,51 @@ func TestRenderRequestCardUpdate(t *testing.T) {
 	require.NotContains(t, msg.Card.Markdown, "已提交", "the bare request card, no headline")
 	require.Equal(t, []string{"urge", "withdraw"}, actions(msg.Card))
 }
+
+// Cards sent as the answer to a typed command (/todo, /status, the card
+// after submitting) are kept too, once the adapter reports where they went.
+func TestReplyCardsKeepTheirMessageRef(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", 2)
+	inst := out.Instance.ID
+	rep := b.say(t, "cto", "/todo")
+	require.NotNil(t, rep.Sent, "a reply with a task card asks where it was sent")
+	for i, m := range rep.Messages {
+		rep.Sent(b.ctx, i, fmt.Sprintf("todo-%d", i)) // the adapter reports each send
+		if m.Card != nil && m.Card.About != nil {
+			require.Equal(t, inst, m.Card.About.InstanceID)
+		}
+	}
+	status := b.say(t, "dev1", "/status LEAVE-20261126-0001")
+	require.NotNil(t, status.Sent)
+	status.Sent(b.ctx, len(status.Messages)-1, "status-card")
+	var kept []string
+	for _, r := range refsOf(t, b, inst) {
+		kept = append(kept, r.Recipient+":"+r.Ref)
+	}
+	require.Contains(t, kept, "dev1:status-card")
+	require.Subset(t, kept, []string{"cto:todo-" + fmt.Sprint(len(rep.Messages)-1)})
+	// A text-only reply asks nothing.
+	require.Nil(t, b.say(t, "dev1", "/help").Sent)
+
+	// The approver decides on another copy: every kept copy is updated.
+	_, err := b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "cto", TaskID: pendingTask(t, out, "cto").ID, Approve: true})
+	require.NoError(t, err)
+	wb := &recordingMessenger{updates: map[string][]bots.Message{}}
+	n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
+		Messengers: map[string]bots.Messenger{"web": wb}})
+	for range 10 {
+		got, err := n.DrainOnce(b.ctx)
+		require.NoError(t, err)
+		if got == 0 {
+			break
+		}
+	}
+	c := wb.last(fmt.Sprintf("todo-%d", len(rep.Messages)-1))
+	require.NotNil(t, c, "the /todo copy of the task card was updated")
+	require.Empty(t, c.Buttons, "no live buttons on a decided task")
+	c = wb.last("status-card")
+	require.NotNil(t, c, "the /status copy of the request card was updated")
+	require.Equal(t, bots.ColorGreen, c.Color)
+}

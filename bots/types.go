@@ -55,6 +55,11 @@ type Reply struct {
 	// Card replaces the clicked card (a click's immediate answer); nil
 	// leaves the card as it is.
 	Card *Card
+	// Sent, when set, is called by the adapter for each of Messages it
+	// sent, with the message's index and the platform's reference (what
+	// Messenger.Update accepts), so that the bot can update that copy when
+	// the request changes. Adapters call it after each successful send.
+	Sent func(ctx context.Context, index int, ref string)
 }
 
 // ToastKind classifies a toast.
@@ -92,6 +97,15 @@ type Card struct {
 	Inputs   []Input  // optional inputs, sent back with any button click
 	Buttons  []Button // at most 6
 	Note     string   // small footer text ("Approved by 李雷 at 10:32")
+	// About names the request (and task) the card shows, so that every
+	// copy of it can be updated later. Set by the bot; adapters ignore it.
+	About *About `json:"-"`
+}
+
+// About names the request and task (0: the request card) of a card.
+type About struct {
+	InstanceID int64
+	TaskID     int64
 }
 
 // Field is one key/value line of a card.

@@ -132,7 +132,7 @@ func (a *Adapter) delayedUpdate(ctx context.Context, p *app, token string, c bot
 
 // sendReplies sends a reply's messages in the background, after the event
 // was acknowledged: into to's chat, or to to's user when there is no chat.
-func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []bots.Message) {
+func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []bots.Message, sent func(context.Context, int, string)) {
 	if len(msgs) == 0 || (to.ChatID == "" && to.UserID == "") {
 		return
 	}
@@ -145,7 +145,11 @@ func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []
 			if eventID != "" {
 				key = fmt.Sprintf("reply:%s:%d", eventID, i)
 			}
-			if _, err := a.Send(ctx, to, m, key); err != nil {
+			ref, err := a.Send(ctx, to, m, key)
+			if err == nil && sent != nil {
+				sent(ctx, i, ref)
+			}
+			if err != nil {
 				// Transient failures were retried until ctx ended; a
 				// message Feishu refuses does not hold back the others.
 				a.log.Error("send reply", "app", p.cfg.ID, "chat", to.ChatID, "event_id", eventID, "message", i, "err", err)

@@ -187,7 +187,7 @@ func (a *Adapter) handleSend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp := replyResponse{Me: &me, Messages: a.appendReply(user, reply), Toast: reply.Toast}
+	resp := replyResponse{Me: &me, Messages: a.appendReply(r.Context(), user, reply), Toast: reply.Toast}
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -234,7 +234,7 @@ func (a *Adapter) handleAction(w http.ResponseWriter, r *http.Request) {
 			resp.Updated = &m
 		}
 	}
-	resp.Messages = a.appendReply(user, reply)
+	resp.Messages = a.appendReply(r.Context(), user, reply)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -252,9 +252,9 @@ func (a *Adapter) handle(w http.ResponseWriter, r *http.Request, ev bots.Event) 
 }
 
 // appendReply adds the bot's messages to user's chat.
-func (a *Adapter) appendReply(user string, reply bots.Reply) []message {
+func (a *Adapter) appendReply(ctx context.Context, user string, reply bots.Reply) []message {
 	out := []message{}
-	for _, m := range reply.Messages {
+	for i, m := range reply.Messages {
 		if m.Text == "" && m.Card == nil {
 			continue
 		}
@@ -262,6 +262,9 @@ func (a *Adapter) appendReply(user string, reply bots.Reply) []message {
 		if err != nil {
 			a.log.Error("append reply", "user", user, "err", err)
 			continue
+		}
+		if reply.Sent != nil {
+			reply.Sent(ctx, i, sent.ID)
 		}
 		out = append(out, sent)
 	}
