@@ -344,7 +344,7 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 	if st.Instance > 0 {
 		out, err = b.eng.Resubmit(ctx, u.ID, st.Instance, st.Values)
 	} else {
-		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values, Key: st.Token})
+		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values, Key: st.Token, Told: true})
 	}
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)

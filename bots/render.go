@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -41,7 +42,21 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		return Message{}, fmt.Errorf("render message %d: %w", m.ID, ErrNotChat)
 	case flows.MsgText:
 		if t, ok := textOf(data["text"]); ok {
-			return Message{Text: truncate(t.In(loc), MaxTextBytes)}, nil
+			body := truncate(t.In(loc), MaxTextBytes)
+			title, titled := textOf(data["title"])
+			if !titled && !strings.Contains(body, "**") {
+				return Message{Text: body}, nil
+			}
+			// Digests and reports are markdown: shown as a card, which
+			// every platform renders.
+			c := &Card{Title: title.In(loc), Color: ColorBlue, Markdown: body}
+			if !titled {
+				c.Title = "flowbot"
+				if first, rest, ok := strings.Cut(body, "\n"); ok && strings.HasPrefix(first, "**") {
+					c.Title, c.Markdown = strings.Trim(first, "* "), strings.TrimLeft(rest, "\n")
+				}
+			}
+			return Message{Card: c}, nil
 		}
 		return Message{}, fmt.Errorf("render text message %d: no text in data", m.ID)
 	}
@@ -101,7 +116,9 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		if s, _ := v.Def.Step(str("step")); s != nil {
 			args["step"] = s.Name.In(loc)
 		}
-		return requestCard("hd_progress")
+		// A line, not another copy of the request card: the applicant's
+		// cards are updated in place by the same decision.
+		return Message{Text: T(loc, "hd_progress", args) + " · " + v.Instance.Number}, nil
 	case flows.MsgReminder:
 		if task != nil {
 			since := task.CreatedAt

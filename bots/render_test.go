@@ -43,11 +43,15 @@ func TestRenderEveryKind(t *testing.T) {
 		{"rejected", flows.OutboxMessage{Kind: flows.MsgRejected, Data: raw(t, map[string]any{"by": "cto", "comment": "不行"})}, "dev1", []string{"被 李雷 驳回：不行"}, bots.ColorBlue, true},
 		{"returned", flows.OutboxMessage{Kind: flows.MsgReturned, Data: raw(t, map[string]any{"by": "cto"})}, "dev2", []string{"returned by 李雷 for changes: (none)"}, bots.ColorBlue, false},
 		{"failed", flows.OutboxMessage{Kind: flows.MsgFailed, Data: raw(t, map[string]any{"error": "HTTP 500"})}, "dev1", []string{"处理失败：HTTP 500"}, bots.ColorBlue, true},
-		{"progress", flows.OutboxMessage{Kind: flows.MsgProgress, Data: raw(t, map[string]any{"step": "manager"})}, "dev1", []string{"「上级审批」已通过"}, bots.ColorBlue, true},
+		// A line only: the applicant's request cards are updated in place.
+		{"progress", flows.OutboxMessage{Kind: flows.MsgProgress, Data: raw(t, map[string]any{"step": "manager"})}, "dev1", []string{"「上级审批」已通过", "LEAVE-20261126-0001"}, "", false},
 		{"approved", flows.OutboxMessage{Kind: flows.MsgApproved}, "dev2", []string{"was approved"}, bots.ColorBlue, false},
 		{"withdrawn", flows.OutboxMessage{Kind: flows.MsgWithdrawn, TaskID: task.ID}, "cto", []string{"韩梅梅 撤回了 请假"}, bots.ColorBlue, true},
 		{"text", flows.OutboxMessage{Kind: flows.MsgText, Data: raw(t, map[string]any{"text": map[string]any{"zh": "日报", "en": "Digest"}})}, "dev2", []string{"Digest"}, "", false},
 		{"plain text", flows.OutboxMessage{Kind: flows.MsgText, Data: raw(t, map[string]any{"text": "你好"})}, "dev2", []string{"你好"}, "", false},
+		// Digests are markdown: a card, so that no platform shows raw asterisks.
+		{"digest", flows.OutboxMessage{Kind: flows.MsgText, Data: raw(t, map[string]any{"text": map[string]any{"zh": "**每日审批摘要**\n- 待我审批：2", "en": "**Daily digest**\n- Waiting for me: 2"}})}, "dev2", []string{"Daily digest", "Waiting for me: 2"}, bots.ColorBlue, false},
+		{"titled report", flows.OutboxMessage{Kind: flows.MsgText, Data: raw(t, map[string]any{"title": map[string]any{"zh": "月报", "en": "Monthly report"}, "text": "- ok"})}, "dev1", []string{"月报", "- ok"}, bots.ColorBlue, false},
 	}
 	b.clock.Add(5 * time.Hour)
 	for _, tt := range tests {

@@ -104,6 +104,9 @@ type SubmitRequest struct {
 	// actor with the same key (a double click on Submit, a redelivered
 	// event) files nothing and answers CodeConflict "already_submitted".
 	Key string
+	// Told says the applicant sees the filed request already (the chat
+	// answered with its card): no separate "submitted" message is sent.
+	Told bool
 }
 
 // DecideRequest approves or rejects a task.

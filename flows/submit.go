@@ -70,7 +70,7 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 		if err := e.advance(o, in, def, u, vals, 0); err != nil {
 			return err
 		}
-		if in.Status == StatusPending {
+		if in.Status == StatusPending && !r.Told {
 			return o.send(MsgSubmitted, u.ID, in, nil, nil)
 		}
 		return nil

@@ -141,6 +141,10 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("drain outbox: %w", err)
 	}
+	// Every message of the batch must be finished well inside the lease
+	// taken now, however long the ones before it took: past this, another
+	// replica may claim it.
+	done := time.Now().Add(n.cfg.Lease * 3 / 4)
 	work := make(chan *flows.OutboxMessage)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -148,7 +152,7 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 	for range min(n.cfg.Workers, len(ms)) {
 		wg.Go(func() {
 			for m := range work {
-				if err := n.handle(ctx, m); err != nil {
+				if err := n.handle(ctx, m, done); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -173,10 +177,15 @@ func (p permanent) Unwrap() error { return p.err }
 // handle delivers one claimed message and records the outcome. The error
 // returned is the store's only: delivery failures are recorded on the
 // message.
-func (n *Notifier) handle(ctx context.Context, m *flows.OutboxMessage) error {
+func (n *Notifier) handle(ctx context.Context, m *flows.OutboxMessage, done time.Time) error {
 	// Finish well inside the lease, so that no other claimer gets the
-	// message while this one still works on it.
-	dctx, cancel := context.WithTimeout(ctx, n.cfg.Lease*3/4)
+	// message while this one still works on it; a message whose time is
+	// nearly up is left for the next claim rather than sent late.
+	if time.Until(done) < n.cfg.Lease/8 {
+		n.log.InfoContext(ctx, "lease nearly over, left for the next claim", "msg", m.ID)
+		return nil
+	}
+	dctx, cancel := context.WithDeadline(ctx, done)
 	err := n.deliver(dctx, m)
 	cancel()
 	if ctx.Err() != nil {

@@ -134,7 +134,7 @@ func DefaultConfig() Config {
 		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour},
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: time.Minute, Poll: 500 * time.Millisecond},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
-		Playground: PlaygroundConfig{Enabled: true, Demo: true},
+		Playground: PlaygroundConfig{Enabled: true},
 	}
 }
 

@@ -329,6 +329,7 @@ func testConfig(dir string) Config {
 	cfg.HTTP.ShutdownTimeout = 5 * time.Second
 	cfg.Notifier.Poll = 50 * time.Millisecond
 	cfg.Log.Level = "warn"
+	cfg.Playground.Demo = true // the tests act as anyone through the playground
 	return cfg
 }
 

@@ -33,7 +33,7 @@ func newMetrics(store flows.Store) *metrics {
 			Name: "flowbot_commands_total", Help: "Chat commands by command word.",
 		}, []string{"command"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "flowbot_decisions_total", Help: "Card actions by action (approve, reject, transfer...).",
+			Name: "flowbot_decisions_total", Help: "Decisions the engine accepted, by action (approve, reject, transfer, add_signer).",
 		}, []string{"action"}),
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowbot_deliveries_total", Help: "Messages delivered by platform.",
@@ -84,7 +84,6 @@ type countingHandler struct {
 func (h countingHandler) Handle(ctx context.Context, ev bots.Event) (bots.Reply, error) {
 	if ev.Action != nil {
 		h.m.eventsIn.WithLabelValues(ev.Platform, "action").Inc()
-		h.m.decisions.WithLabelValues(ev.Action.Name).Inc()
 	} else {
 		h.m.eventsIn.WithLabelValues(ev.Platform, "message").Inc()
 		word, _, _ := strings.Cut(strings.TrimSpace(ev.Text), " ")
@@ -93,11 +92,17 @@ func (h countingHandler) Handle(ctx context.Context, ev bots.Event) (bots.Reply,
 		}
 	}
 	r, err := h.next.Handle(ctx, ev)
+	if ev.Action != nil && err == nil && r.ToastKind != bots.ToastWarning && r.ToastKind != bots.ToastError && decisions[ev.Action.Name] {
+		h.m.decisions.WithLabelValues(ev.Action.Name).Inc() // accepted by the engine
+	}
 	if h.kick != nil {
 		h.kick() // the engine may have written outbox messages: deliver now
 	}
 	return r, err
 }
+
+// decisions are the card actions that decide or move a task.
+var decisions = map[string]bool{"approve": true, "reject": true, "transfer": true, "add_signer": true}
 
 // commandLabel bounds the label's cardinality to known-looking words.
 func commandLabel(w string) string {

@@ -120,6 +120,7 @@ func serveConfig(t *testing.T, dir string) (cfg, db string) {
 http: {addr: "127.0.0.1:0", shutdown_timeout: 5s}
 database: {driver: sqlite, sqlite: %q}
 notifier: {lease: 2s, poll: 100ms}
+playground: {demo: true}
 `, db))
 	return cfg, db
 }

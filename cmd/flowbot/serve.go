@@ -79,6 +79,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if *cfgPath == "" {
+		// The embedded defaults are the try-it-out mode: the playground
+		// lets you act as anyone and move the clock.
+		cfg.Playground.Demo = true
+	}
 	if *addr != "" {
 		cfg.HTTP.Addr = *addr
 	} else if env := os.Getenv("FLOWBOT_HTTP_ADDR"); env != "" && *cfgPath == "" {
@@ -155,6 +160,12 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	}
 	if err := a.wireFeishu(ctx, h, messengers); err != nil {
 		return nil, err
+	}
+	if cfg.Playground.Enabled && cfg.Playground.Demo {
+		a.log.Warn("playground in DEMO mode: anyone who reaches " + cfg.HTTP.Addr + " can act as any user and move the clock; set playground.demo: false in production")
+		if len(cfg.Feishu.Apps) > 0 {
+			a.log.Warn("demo mode is on while a real platform (feishu) is configured: real requests can be decided by anyone through the playground")
+		}
 	}
 	a.notifier = notify.New(notify.Config{
 		Store: a.store, Renderer: a.bot, Messengers: messengers, HTTP: a.engine, Clock: a.clock.Now,
