@@ -129,9 +129,14 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 			if !first || !worth {
 				continue
 			}
-			if err := s.enqueue(ctx, u.ID, text, now); err != nil {
+			fresh, err := s.enqueue(ctx, key, u.ID, text, now)
+			if err != nil {
 				s.forget(ctx, key)
 				errs = append(errs, fmt.Errorf("%s for %s: %w", job.name, u.ID, err))
+				continue
+			}
+			if !fresh {
+				s.log.InfoContext(ctx, "already sent (the dedupe store lost its key)", "job", job.name, "to", u.ID, "key", key)
 				continue
 			}
 			sent++

@@ -182,8 +182,10 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 			l := &fakeLocker{renewName: "flowbot:job:tick", renewErr: tc.renewErr}
 			k := &ticker{release: make(chan struct{})} // never released: only the context ends it
 			s := b.scheduler(schedule.Config{Locker: l, Ticker: k, LockTTL: 300 * time.Millisecond, Logger: logs.logger()})
+			ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second) // without renewals the Tick would wait for ever
+			defer cancel()
 			start := time.Now()
-			err := s.RunDue(b.ctx, now)
+			err := s.RunDue(ctx, now)
 			took := time.Since(start)
 			require.ErrorContains(t, err, "job tick stopped: job lease lost")
 			require.ErrorContains(t, err, tc.want)

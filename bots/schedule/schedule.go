@@ -217,7 +217,7 @@ func (s *Scheduler) locked(ctx context.Context, job string, fn func(ctx context.
 	stop, renewed := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(renewed)
-		<-stop // s.renew(jobCtx, job, name, stop, cancel)
+		s.renew(jobCtx, job, name, stop, cancel)
 	}()
 	err = fn(jobCtx)
 	close(stop)
@@ -448,18 +448,29 @@ func (s *Scheduler) forget(ctx context.Context, key string) {
 	}
 }
 
-// enqueue writes a text message for user to the outbox.
-func (s *Scheduler) enqueue(ctx context.Context, to string, text flowdef.Text, now time.Time) error {
+// enqueue writes a text message for user to the outbox, once per key: the
+// key is numbered in the same transaction (Tx.NextNumber "sent:<key>"), so
+// the database remembers what was sent even when the Deduper (Redis)
+// lost its keys. sent is false when key was sent before.
+func (s *Scheduler) enqueue(ctx context.Context, key, to string, text flowdef.Text, now time.Time) (sent bool, err error) {
 	data, err := textData(text)
 	if err != nil {
-		return err
+		return false, err
 	}
 	err = s.cfg.Store.Update(ctx, func(tx flows.Tx) error {
+		n, err := tx.NextNumber("sent:" + key)
+		if err != nil {
+			return fmt.Errorf("check %s was sent: %w", key, err)
+		}
+		if n > 1 {
+			return nil
+		}
+		sent = true
 		return tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgText, Recipient: to, Data: data,
 			Status: flows.OutboxPending, NextAt: now, CreatedAt: now})
 	})
 	if err != nil {
-		return fmt.Errorf("enqueue message to %s: %w", to, err)
+		return false, fmt.Errorf("enqueue message to %s: %w", to, err)
 	}
-	return nil
+	return sent, nil
 }

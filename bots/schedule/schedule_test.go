@@ -65,6 +65,33 @@ func TestDigestNotSentTwice(t *testing.T) {
 	require.Len(t, texts["ceo"], 1)
 }
 
+// Redis restarted empty: the last runs and the dedupe keys are gone, and
+// the digest sent half an hour ago lies within the catch-up window again.
+// The database still knows it was sent.
+func TestDigestNotSentTwiceAfterRedisLostItsKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seedHistory(t)
+	s1 := b.scheduler(schedule.Config{Deduper: testkit.NewMemDedupe(), State: testkit.NewMemState(time.Now)})
+	require.NoError(t, s1.RunDue(b.ctx, now))
+	require.Len(t, b.texts(t)["cto"], 1)
+	for _, report := range []bool{false, true} {
+		s2 := b.scheduler(schedule.Config{Deduper: testkit.NewMemDedupe(), State: testkit.NewMemState(time.Now)})
+		at := now.Add(30 * time.Minute)
+		if report {
+			at = time.Date(2026, 12, 1, 9, 10, 0, 0, shanghai)
+			s1 = b.scheduler(schedule.Config{Deduper: testkit.NewMemDedupe(), DigestSpec: "0 9 * * 0"})
+			require.NoError(t, s1.RunDue(b.ctx, at.Add(-5*time.Minute)))
+			s2 = b.scheduler(schedule.Config{Deduper: testkit.NewMemDedupe(), DigestSpec: "0 9 * * 0"})
+		}
+		require.NoError(t, s2.RunDue(b.ctx, at))
+	}
+	texts := b.texts(t)
+	require.Len(t, texts["cto"], 1, "got %d digests for cto, want 1", len(texts["cto"]))
+	require.Len(t, texts["ceo"], 2, "one digest and one monthly report")
+	require.Contains(t, texts["ceo"][1].EN, "Process health report")
+}
+
 func TestDigestConcurrentReplicasSendOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

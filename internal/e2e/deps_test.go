@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,8 +112,15 @@ func count(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) int {
 func waitOutboxDrained(t testing.TB, pool *pgxpool.Pool, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, "outbox drained", func() (bool, string) {
-		n := count(t, pool, `SELECT count(*) FROM outbox WHERE status = 'pending' AND kind <> 'card_update'`)
-		return n == 0, fmt.Sprintf("%d pending", n)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var n, attempts int
+		var kind, lastErr string
+		var next time.Time
+		_ = pool.QueryRow(ctx, `SELECT count(*), coalesce(max(kind), ''), coalesce(max(attempts), 0), coalesce(max(last_error), ''), coalesce(min(next_at), now())
+			FROM outbox WHERE status = 'pending' AND kind <> 'card_update'`).Scan(&n, &kind, &attempts, &lastErr, &next)
+		return n == 0, fmt.Sprintf("%d pending, e.g. kind %q, up to %d attempts, error %q, the first due in %s",
+			n, kind, attempts, lastErr, time.Until(next).Round(time.Second))
 	})
 }
 
@@ -143,12 +152,43 @@ const (
 )
 
 // feishuFake is feishutest's server behind a counting proxy: the proxy sees
-// every message create call (retries included), the fake keeps the
-// messages it shows (deduplicated by uuid, as Feishu does).
+// every message create call (retries included) before the fake
+// de-duplicates it by uuid, as Feishu does, and keeps what it shows.
 type feishuFake struct {
 	*feishutest.Server
 	URL     string // what the replicas use as base_url
-	creates lockedCounter
+	creates createLog
+}
+
+// createLog records the message create calls per uuid.
+type createLog struct {
+	mu     sync.Mutex
+	calls  map[string]int             // uuid -> create calls
+	toWhom map[string]map[string]bool // uuid -> receive ids
+}
+
+func (c *createLog) add(uuid, receiveID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls, c.toWhom = map[string]int{}, map[string]map[string]bool{}
+	}
+	c.calls[uuid]++
+	if c.toWhom[uuid] == nil {
+		c.toWhom[uuid] = map[string]bool{}
+	}
+	c.toWhom[uuid][receiveID] = true
+}
+
+// snapshot returns the create calls and the number of recipients per uuid.
+func (c *createLog) snapshot() (calls, recipients map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	calls, recipients = maps.Clone(c.calls), map[string]int{}
+	for u, to := range c.toWhom {
+		recipients[u] = len(to)
+	}
+	return calls, recipients
 }
 
 func newFeishuFake(t testing.TB) *feishuFake {
@@ -164,10 +204,11 @@ func newFeishuFake(t testing.TB) *feishuFake {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			var m struct {
-				UUID string `json:"uuid"`
+				UUID      string `json:"uuid"`
+				ReceiveID string `json:"receive_id"`
 			}
 			_ = json.Unmarshal(body, &m)
-			f.creates.add(m.UUID)
+			f.creates.add(m.UUID, m.ReceiveID)
 		}
 		proxy.ServeHTTP(w, r)
 	}))

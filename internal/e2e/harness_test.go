@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -122,8 +121,9 @@ func startReplica(t testing.TB, name string, cfg map[string]any) *replica {
 	t.Helper()
 	dir := t.TempDir()
 	base := map[string]any{
-		"log":  map[string]any{"level": "info", "format": "text"},
-		"http": map[string]any{"addr": "127.0.0.1:0", "shutdown_timeout": "2s"},
+		"log":        map[string]any{"level": "info", "format": "text"},
+		"http":       map[string]any{"addr": "127.0.0.1:0", "shutdown_timeout": "2s"},
+		"playground": map[string]any{"demo": true}, // the tests act as anyone
 	}
 	for k, v := range cfg {
 		base[k] = v
@@ -314,29 +314,4 @@ func (r *replica) send(ctx context.Context, user, id, text string) (reply, error
 // action is POST /ui/api/action (a card click).
 func (r *replica) action(ctx context.Context, user, id, action string, value, inputs map[string]string) (reply, error) {
 	return r.post(ctx, "/ui/api/action", map[string]any{"id": id, "user": user, "action": action, "value": value, "inputs": inputs})
-}
-
-// lockedCounter counts strings from several goroutines.
-type lockedCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *lockedCounter) add(k string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[k]++
-}
-
-func (c *lockedCounter) snapshot() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.n))
-	for k, v := range c.n {
-		out[k] = v
-	}
-	return out
 }

@@ -2,10 +2,12 @@ package e2e_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,7 +18,24 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite", to read a replica's database
+
+	"github.com/flowbot/flowbot/examples"
 )
+
+// sqliteCount runs a count(*) query on the SQLite database at path, read
+// only, while a replica writes it.
+func sqliteCount(t testing.TB, path, query string, args ...any) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, query, args...).Scan(&n), "query %s", query)
+	return n
+}
 
 // freePort returns a port that was free a moment ago.
 func freePort(t testing.TB) int {
@@ -80,9 +99,17 @@ func TestRedisDownMidConversation(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
 	rds := startOwnRedis(t, port)
+	// The example leave flow, and an expense flow that reminds after 3s.
+	flowsDir := flowDir(t, "3s")
+	leave, err := examples.FS.ReadFile("flows/leave.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(flowsDir, "leave.yaml"), leave, 0o600))
+	dbPath := filepath.Join(t.TempDir(), "flowbot.db")
 	fb := startReplica(t, "replica", map[string]any{
-		"database": map[string]any{"driver": "sqlite", "sqlite": filepath.Join(t.TempDir(), "flowbot.db")},
-		"redis":    map[string]any{"enabled": true, "addrs": []string{rds.addr}, "prefix": "e2e:"},
+		"database":  map[string]any{"driver": "sqlite", "sqlite": dbPath},
+		"redis":     map[string]any{"enabled": true, "addrs": []string{rds.addr}, "prefix": "e2e:"},
+		"flows":     map[string]any{"dir": flowsDir},
+		"scheduler": map[string]any{"tick": "@every 1s"},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -91,6 +118,8 @@ func TestRedisDownMidConversation(t *testing.T) {
 		return code == 200, body
 	})
 	submitExpense(ctx, t, fb, "hanmeimei", "pre") // a task for lilei
+	submitExpense(ctx, t, fb, "tom", "late")      // reminded 3s later, while Redis is down
+	lateFiled := time.Now()
 
 	rp, err := fb.send(ctx, "zhangwei", "leave-1", "请假")
 	require.NoError(t, err)
@@ -113,16 +142,31 @@ func TestRedisDownMidConversation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, rp.Status, rp.Error)
 	require.NotContains(t, rp.text(), "系统内部错误")
+	require.Equal(t, 1, sqliteCount(t, dbPath, `SELECT count(*) FROM instances i JOIN tasks t ON t.instance_id = i.id
+		WHERE i.applicant = 'hanmeimei' AND i.status = 'approved' AND t.status = 'approved' AND t.decided_by = 'lilei'`),
+		"the approval clicked without Redis is recorded (answer: %s)", rp.text())
 
 	code, body := fb.get("/readyz")
 	require.Equal(t, 503, code, body)
 	require.Contains(t, body, "state:", "/readyz names the state store")
 	require.True(t, fb.alive(), "flowbot crashed without Redis")
 
+	// Keep Redis down until tom's reminder is due: the wall clock must
+	// pass, there is no signal to wait for.
+	time.Sleep(time.Until(lateFiled.Add(4 * time.Second)))
+	remindedInOutage := sqliteCount(t, dbPath, `SELECT count(*) FROM tasks t JOIN instances i ON i.id = t.instance_id
+		WHERE i.applicant = 'tom' AND t.reminders > 0`)
+	t.Logf("tom's task reminded while Redis was down: %d (the scheduler's lock lives in Redis)", remindedInOutage)
+
 	startOwnRedis(t, port)
 	eventually(t, 20*time.Second, "ready again", func() (bool, string) {
 		code, body := fb.get("/readyz")
 		return code == 200, body
+	})
+	eventually(t, 20*time.Second, "reminders resume after Redis returns", func() (bool, string) {
+		n := sqliteCount(t, dbPath, `SELECT count(*) FROM tasks t JOIN instances i ON i.id = t.instance_id
+			WHERE i.applicant = 'tom' AND t.status = 'pending' AND t.reminders = 1`)
+		return n == 1, fmt.Sprintf("%d of tom's tasks reminded once", n)
 	})
 	rp, err = fb.send(ctx, "tom", "leave-3", "请假")
 	require.NoError(t, err)
