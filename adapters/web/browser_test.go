@@ -81,7 +81,10 @@ func leaveCard(color bots.Color, note string) *bots.Card {
 func TestBrowserPlayground(t *testing.T) {
 	t.Parallel()
 	browser := newBrowser(t)
-	now := time.Date(2026, 11, 26, 9, 30, 0, 0, time.Local)
+	// The users have no time zone: the page shows Asia/Shanghai time.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 26, 9, 30, 0, 0, shanghai)
 	var clockMu sync.Mutex
 	bot := &scriptedBot{}
 	a := web.New(web.Config{
@@ -109,7 +112,7 @@ func TestBrowserPlayground(t *testing.T) {
 	emp := openTab(t, browser, srv.URL+"/?as=emp")
 	waitJS(t, emp, "demo banner", `!document.querySelector('[data-testid="demo-banner"]').hidden`)
 	waitJS(t, emp, "chinese texts", `document.querySelector('[data-testid="send"]').textContent === "发送"`)
-	waitJS(t, emp, "clock", `document.querySelector('[data-testid="clock"]').textContent.endsWith("09:30")`)
+	waitJS(t, emp, "clock", `document.querySelector('[data-testid="clock"]').textContent === "2026-11-26 09:30"`)
 
 	// The employee asks for help (a markdown card) and files a request.
 	require.NoError(t, chromedp.Do(emp, chromedp.Click(chromedp.CSS(`[data-testid="chip-help"]`))))

@@ -146,8 +146,9 @@ type replyResponse struct {
 	Updated *message `json:"updated,omitempty"`
 }
 
-const maxText = 4000
-
+// handleSend hands the typed text to the bot as it is (trimmed): an empty or
+// too long text is the bot's to refuse, in the user's language. The only
+// bound here is MaxBody, far above the bot's limit.
 func (a *Adapter) handleSend(w http.ResponseWriter, r *http.Request) {
 	var req sendRequest
 	if !decodeBody(w, r, &req) {
@@ -157,27 +158,24 @@ func (a *Adapter) handleSend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	text := strings.TrimSpace(req.Text)
-	switch {
-	case text == "":
-		writeError(w, http.StatusBadRequest, "text is empty")
-		return
-	case len(text) > maxText:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("text is longer than %d bytes", maxText))
-		return
-	case !validID(req.ID):
+	if !validID(req.ID) {
 		writeError(w, http.StatusBadRequest, "id must be up to 64 letters, digits or dashes")
 		return
 	}
+	text := strings.TrimSpace(req.Text)
 	id := req.ID
 	if id == "" {
 		id = randomHex(16)
 	}
-	me, err := a.appendMessage(user, FromMe, bots.Message{Text: text}, "in:"+id)
-	if err != nil {
-		a.log.Error("append message", "user", user, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "cannot keep the message, try again")
-		return
+	var me *message
+	if text != "" { // an empty text has no bubble of its own, only the bot's hint
+		m, err := a.appendMessage(user, FromMe, bots.Message{Text: text}, "in:"+id)
+		if err != nil {
+			a.log.Error("append message", "user", user, "err", err)
+			writeError(w, http.StatusServiceUnavailable, "cannot keep the message, try again")
+			return
+		}
+		me = &m
 	}
 	ev := bots.Event{
 		Platform: Platform, ID: id, UserID: user, ChatID: user, ChatType: "p2p",
@@ -187,7 +185,7 @@ func (a *Adapter) handleSend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp := replyResponse{Me: &me, Messages: a.appendReply(r.Context(), user, reply), Toast: reply.Toast}
+	resp := replyResponse{Me: me, Messages: a.appendReply(r.Context(), user, reply), Toast: reply.Toast}
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -75,6 +75,22 @@ func TestBrowserLeaveStory(t *testing.T) {
 	waitJS(t, emp, "summary replaced", `!document.querySelector('[data-testid="card-button-submit"]')`)
 	click(t, mgr, "user-"+manager)
 	waitJS(t, mgr, "second task card", `!!document.querySelector('[data-testid="card-button-reject"]')`)
+
+	// 李雷 does not answer; a day passes on the demo clock (Thursday 10:00
+	// to Friday 10:00 in Shanghai): the reminder arrives live in his tab,
+	// and every time on the page is in his time zone (the browser runs in
+	// UTC, where it is 02:00).
+	reminders := `[...document.querySelectorAll('[data-testid="card"]')].filter(c => c.textContent.includes("⏰ 提醒"))`
+	n, err := chromedp.Run(mgr, chromedp.Evaluate[int](reminders+`.length`))
+	require.NoError(t, err)
+	require.Zero(t, n, "no reminder before the clock moves")
+	click(t, mgr, "advance-day")
+	waitJS(t, mgr, "reminder card", reminders+`.length === 1`)
+	waitJS(t, mgr, "clock in Shanghai time", `document.querySelector('[data-testid="clock"]').textContent === "2026-11-27 10:00"`)
+	at, err := chromedp.Run(mgr, chromedp.Evaluate[string](reminders+`[0].closest('.msg').querySelector('.time').textContent`))
+	require.NoError(t, err)
+	require.Equal(t, "10:00", at, "the reminder's time is 李雷's (Shanghai), 24-hour")
+	screenshot(t, mgr, "story-manager-reminder")
 	require.NoError(t, chromedp.Do(mgr, chromedp.SendKeys(chromedp.CSS(`[data-testid="card-input-comment"]`), "项目上线，人手不够")))
 	click(t, mgr, "card-button-reject")
 	waitJS(t, mgr, "rejected card", `!document.querySelector('[data-testid="card-button-reject"]')`)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
@@ -17,11 +19,12 @@ import (
 )
 
 // The people of the stories, from examples/org.yaml: 韩梅梅 reports to 李雷;
-// 陈静 (HR) approves leave of more than 3 days.
+// 陈静 (HR) approves leave of more than 3 days; 李雷 reports to 王总.
 const (
 	employee = "hanmeimei"
 	manager  = "lilei"
 	hr       = "chenjing"
+	boss     = "wangzong" // 王总, 李雷's manager: overdue leave escalates to him
 )
 
 // story wires the real pieces behind the playground: SQLite store, engine,
@@ -41,7 +44,11 @@ func setupStory(t *testing.T) *story {
 	t.Helper()
 	ctx := context.Background()
 	db := testkit.OpenSQLite(t)
-	s := &story{ctx: ctx, db: db, clock: testkit.NewClock(time.Date(2026, 11, 26, 9, 30, 0, 0, time.Local))}
+	// Thursday 10:00 in Shanghai, the example calendar's zone: deadlines
+	// count working time from here (09:00-18:00, Monday to Friday).
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	s := &story{ctx: ctx, db: db, clock: testkit.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai))}
 	s.engine = flows.New(flows.Config{Store: db, Clock: s.clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
 	// The example company and flows, as `flowbot serve` runs with no config.
 	testkit.LoadExampleOrg(t, ctx, db)
@@ -63,7 +70,7 @@ func setupStory(t *testing.T) *story {
 				if d, err := db.Department(ctx, u.Dept); err == nil {
 					dept = d.Name
 				}
-				out = append(out, web.User{ID: u.ID, Name: u.Name, Department: dept, Roles: u.Roles, Locale: u.Locale})
+				out = append(out, web.User{ID: u.ID, Name: u.Name, Department: dept, Roles: u.Roles, Locale: u.Locale, TZ: u.TZ})
 			}
 			return out, nil
 		},

@@ -3,12 +3,15 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
 )
 
 var eventSeq atomic.Int64
@@ -71,6 +74,26 @@ func cardText(c *wireCard) string {
 	return sb.String()
 }
 
+// newCardWith is the newest of msgs whose card shows every one of texts.
+func newCardWith(t *testing.T, msgs []wireMessage, texts ...string) wireMessage {
+	t.Helper()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		ok := msgs[i].Card != nil
+		for _, s := range texts {
+			ok = ok && strings.Contains(cardText(msgs[i].Card), s)
+		}
+		if ok {
+			return msgs[i]
+		}
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, cardText(m.Card)+m.Text)
+	}
+	t.Fatalf("no new card showing %q; the new messages are: %q", texts, got)
+	return wireMessage{}
+}
+
 func TestLeaveStoryOverHTTP(t *testing.T) {
 	t.Parallel()
 	s := setupStory(t)
@@ -123,18 +146,36 @@ func TestLeaveStoryOverHTTP(t *testing.T) {
 	number2 := rep.Toast[strings.Index(rep.Toast, "LEAVE-"):][:len("LEAVE-20261126-0002")]
 	require.NotEqual(t, number, number2)
 	require.NoError(t, s.drain(s.ctx))
-	before := len(history(t, s.srv.URL, manager))
+	filed := s.clock.Now()
+	require.Equal(t, time.Thursday, filed.Weekday())
+	mgrBefore := len(history(t, s.srv.URL, manager))
+	bossBefore := len(history(t, s.srv.URL, boss))
 
-	// A day passes on the demo clock: the manager is reminded.
+	// 4 working hours later (Thursday 14:00) 李雷 is reminded; nothing is
+	// escalated yet.
 	var clock struct {
 		Now time.Time `json:"now"`
 	}
-	r := postJSON(t, s.srv.URL+"/api/clock", map[string]string{"advance": "24h"}, &clock)
+	r := postJSON(t, s.srv.URL+"/api/clock", map[string]string{"advance": "4h"}, &clock)
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	require.True(t, clock.Now.Equal(s.engine.Now()), "the page shows the engine's clock")
-	after := history(t, s.srv.URL, manager)
-	require.Greater(t, len(after), before, "a reminder arrives after a day")
-	task = lastWithButton(t, after, "reject")
+	reminder := newCardWith(t, history(t, s.srv.URL, manager)[mgrBefore:], number2, "⏰ 提醒")
+	require.Contains(t, cardText(reminder.Card), "待你审批", "the reminder says who waits: %s", cardText(reminder.Card))
+	require.NotEmpty(t, reminder.Card.Buttons, "李雷 can decide from the reminder")
+	for _, m := range history(t, s.srv.URL, boss)[bossBefore:] {
+		require.NotContains(t, cardText(m.Card), number2, "no escalation before one working day")
+	}
+
+	// More than one working day after filing (Friday 14:00): 王总, the
+	// approver's manager, gets the escalation.
+	r = postJSON(t, s.srv.URL+"/api/clock", map[string]string{"advance": "24h"}, &clock)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, time.Friday, clock.Now.In(filed.Location()).Weekday())
+	escalation := newCardWith(t, history(t, s.srv.URL, boss)[bossBefore:], number2, "已超时未处理")
+	require.Contains(t, cardText(escalation.Card), "李雷", "the escalation names the approver: %s", cardText(escalation.Card))
+	require.Equal(t, "orange", escalation.Card.Color)
+
+	task = lastWithButton(t, history(t, s.srv.URL, manager), "reject")
 	require.Contains(t, cardText(task.Card), number2)
 	rep = s.click(t, manager, task, "reject", map[string]string{"comment": "项目上线，人手不够"})
 	require.NotEmpty(t, rep.Toast)
@@ -149,9 +190,41 @@ func TestLeaveStoryOverHTTP(t *testing.T) {
 	for _, m := range history(t, s.srv.URL, hr) {
 		require.NotContains(t, cardText(m.Card), number2, "HR never gets a 2-day request")
 	}
-	for _, m := range history(t, s.srv.URL, manager) {
-		if strings.Contains(cardText(m.Card), number2) {
-			require.Empty(t, m.Card.Buttons, "every copy (task card and reminder) shows the decision")
+	for _, user := range []string{manager, boss} {
+		for _, m := range history(t, s.srv.URL, user) {
+			if strings.Contains(cardText(m.Card), number2) {
+				require.Empty(t, m.Card.Buttons, "%s still sees buttons on %q", user, cardText(m.Card))
+				require.Contains(t, cardText(m.Card), "驳回",
+					"every copy (task card, reminder, escalation) shows the decision: %s has %q", user, cardText(m.Card))
+			}
 		}
+	}
+}
+
+// Empty and too long texts reach the real bot, which answers in the
+// sender's language; the long text stays in the chat, not lost.
+func TestBotRefusesTextInUsersLanguage(t *testing.T) {
+	t.Parallel()
+	s := setupStory(t)
+	long := strings.Repeat("a", bots.MaxTextBytes+1)
+	tests := []struct {
+		name, user, text, want string
+	}{
+		{"too long, Chinese user", employee, long, "消息太长了"},
+		{"too long, English user", "tom", long, "too long"},
+		{"empty, Chinese user", employee, "  ", "查看可用命令"},
+		{"empty, English user", "tom", "", "Send /help"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := s.send(t, tt.user, tt.text)
+			require.Len(t, rep.Messages, 1)
+			require.Contains(t, rep.Messages[0].Text, tt.want)
+			if tt.text == long {
+				require.Contains(t, rep.Messages[0].Text, strconv.Itoa(bots.MaxTextBytes), "the bot names its limit")
+				require.NotNil(t, rep.Me)
+				require.Equal(t, long, rep.Me.Text, "the refused text stays in the chat")
+			}
+		})
 	}
 }

@@ -46,6 +46,9 @@ type User struct {
 	Department string   `json:"department,omitempty"`
 	Roles      []string `json:"roles,omitempty"`
 	Locale     string   `json:"locale,omitempty"` // "zh-CN" or "en"
+	// TZ is the user's IANA time zone (e.g. "Asia/Shanghai"): the page
+	// shows every time in it, as the cards do. Empty: Asia/Shanghai.
+	TZ string `json:"tz,omitempty"`
 }
 
 // Config configures an Adapter.

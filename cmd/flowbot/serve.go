@@ -233,7 +233,7 @@ func (a *app) webUsers(ctx context.Context) ([]web.User, error) {
 	}
 	out := make([]web.User, 0, len(users))
 	for _, u := range users {
-		out = append(out, web.User{ID: webID(u), Name: u.Name, Department: names[u.Dept], Roles: u.Roles, Locale: u.Locale})
+		out = append(out, web.User{ID: webID(u), Name: u.Name, Department: names[u.Dept], Roles: u.Roles, Locale: u.Locale, TZ: u.TZ})
 	}
 	return out, nil
 }

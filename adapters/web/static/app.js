@@ -43,6 +43,7 @@
     user: null, // the selected User
     messages: new Map(), // id -> message
     source: null, // EventSource
+    clock: null, // the last api/clock answer
   };
 
   function lang() {
@@ -238,12 +239,42 @@
     }
   }
 
-  // ---- messages ----
-  function hhmm(at) {
-    const d = new Date(at);
-    if (isNaN(d)) return "";
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // ---- time: in the selected user's time zone (as the cards), 24-hour ----
+  const DEFAULT_TZ = "Asia/Shanghai";
+  const formats = new Map(); // "locale|tz" -> Intl.DateTimeFormat
+  function timeFormat() {
+    const locale = lang() === "en" ? "en-GB" : "zh-CN";
+    const tz = (state.user && state.user.tz) || DEFAULT_TZ;
+    const key = `${locale}|${tz}`;
+    let f = formats.get(key);
+    if (!f) {
+      const opts = {
+        year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      };
+      try {
+        f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: tz });
+      } catch (e) {
+        f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: DEFAULT_TZ }); // unknown zone name
+      }
+      formats.set(key, f);
+    }
+    return f;
   }
+  // timeParts returns {date: "2026-11-26", time: "11:57"} or null.
+  function timeParts(at) {
+    const d = new Date(at);
+    if (isNaN(d)) return null;
+    const p = {};
+    for (const x of timeFormat().formatToParts(d)) p[x.type] = x.value;
+    return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
+  }
+  function hhmm(at) {
+    const p = timeParts(at);
+    return p ? p.time : "";
+  }
+
+  // ---- messages ----
 
   function renderMessage(msg) {
     const row = el("div", `msg ${msg.from === "me" ? "me" : "bot"}`, null, "message");
@@ -316,13 +347,15 @@
   }
 
   // ---- send ----
-  async function send(text) {
+  // send sends text; fromInput: it was typed in the composer, which is
+  // cleared only once the send succeeded (a refused text is not lost).
+  async function send(text, fromInput) {
     text = text.trim();
     if (!text || !state.user) return;
     const input = $('[data-testid="input"]');
-    input.value = "";
     try {
       const res = await api("POST", "api/send", { id: uuid(), user: state.user.id, text });
+      if (fromInput && input.value.trim() === text) input.value = "";
       if (res.me) upsert(res.me);
       for (const m of res.messages || []) upsert(m);
       toast(res.toast);
@@ -333,13 +366,12 @@
 
   // ---- clock ----
   function showClock(c) {
-    const d = new Date(c.now);
-    const pad = (n) => String(n).padStart(2, "0");
+    if (!c) return;
+    state.clock = c;
+    const p = timeParts(c.now);
     const clock = $('[data-testid="clock"]');
     clock.dateTime = c.now;
-    clock.textContent = isNaN(d)
-      ? "--"
-      : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    clock.textContent = p ? `${p.date} ${p.time}` : "--";
     document.querySelectorAll("[data-advance]").forEach((b) => (b.hidden = !c.advance));
   }
   async function loadClock() {
@@ -420,6 +452,7 @@
     history.replaceState(null, "", url);
     renderUsers();
     applyLocale();
+    showClock(state.clock); // in the new user's time zone
     $('[data-testid="messages"]').textContent = "";
     state.messages.clear();
     connect();
@@ -459,7 +492,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     $('[data-testid="composer"]').addEventListener("submit", (e) => {
       e.preventDefault();
-      send($('[data-testid="input"]').value);
+      send($('[data-testid="input"]').value, true);
     });
     document.querySelectorAll("[data-testid^=chip-]").forEach((b) =>
       b.addEventListener("click", () => send(b.dataset.text)),
