@@ -127,7 +127,11 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 			}
 			args["wait"] = duration(loc, b.now().Sub(since))
 		}
-		return taskCard("hd_reminder")
+		msg, err := taskCard("hd_reminder")
+		if err == nil && msg.Card.Color == ColorBlue {
+			msg.Card.Color = ColorOrange // an alert, as the escalation
+		}
+		return msg, err
 	case flows.MsgEscalation:
 		args["assignee"] = b.name(loc, str("assignee"))
 		msg, err := taskCard("hd_escalation")

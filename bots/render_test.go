@@ -34,7 +34,7 @@ func TestRenderEveryKind(t *testing.T) {
 		{"task", flows.OutboxMessage{Kind: flows.MsgTask, TaskID: task.ID}, "cto", []string{"有一条新的审批待你处理", "LEAVE-20261126-0001"}, bots.ColorBlue, true},
 		{"task en", flows.OutboxMessage{Kind: flows.MsgTask, TaskID: task.ID}, "dev2", []string{"Leave · LEAVE-20261126-0001", "Waiting for 李雷"}, bots.ColorBlue, false},
 		{"submitted", flows.OutboxMessage{Kind: flows.MsgSubmitted}, "dev1", []string{"已提交，申请编号 LEAVE-20261126-0001", "→ 上级审批 — 李雷", "… 人事审批 — 刘人事"}, bots.ColorBlue, true},
-		{"reminder", flows.OutboxMessage{Kind: flows.MsgReminder, TaskID: task.ID}, "cto", []string{"⏰ 提醒：请假 LEAVE-20261126-0001 待你审批，已等待 5 小时"}, bots.ColorBlue, true},
+		{"reminder", flows.OutboxMessage{Kind: flows.MsgReminder, TaskID: task.ID}, "cto", []string{"⏰ 提醒：请假 LEAVE-20261126-0001 待你审批，已等待 5 小时"}, bots.ColorOrange, true},
 		{"escalation", flows.OutboxMessage{Kind: flows.MsgEscalation, TaskID: task.ID, Data: raw(t, map[string]any{"assignee": "cto"})}, "ceo", []string{"已超时未处理，审批人 李雷"}, bots.ColorOrange, false},
 		{"cc", flows.OutboxMessage{Kind: flows.MsgCC, Data: raw(t, map[string]any{"text": map[string]any{"zh": "请知悉", "en": "FYI"}})}, "dev2", []string{"For your information", "FYI"}, bots.ColorBlue, false},
 		{"urge", flows.OutboxMessage{Kind: flows.MsgUrge, TaskID: task.ID}, "cto", []string{"韩梅梅 在催办"}, bots.ColorBlue, true},
