@@ -63,6 +63,11 @@ type RedisConfig struct {
 	DB         int      `yaml:"db"`
 	TLS        bool     `yaml:"tls"`
 	Prefix     string   `yaml:"prefix"`
+	// Timeouts of one Redis call; zero: 500ms each, so that a Redis outage
+	// is noticed at once rather than holding up chat answers.
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 }
 
 type FlowsConfig struct {
@@ -239,7 +244,8 @@ func (c Config) Validate() error {
 	}
 	for key, d := range map[string]time.Duration{
 		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll,
-		"scheduler.lock_ttl": c.Scheduler.LockTTL, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
+		"scheduler.lock_ttl": c.Scheduler.LockTTL, "redis.dial_timeout": c.Redis.DialTimeout,
+		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {
 		if d < 0 {
 			bad(key, "must not be negative, not %s", d)

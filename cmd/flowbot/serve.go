@@ -426,7 +426,7 @@ func loadCalendar(file string) (*workcal.Calendar, error) {
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (flows.Store, error) {
 	switch cfg.Database.Driver {
 	case "postgres":
-		return openPostgres(ctx, cfg.Database.Postgres)
+		return openPostgres(ctx, cfg.Database.Postgres, log)
 	default:
 		db, err := sqlite.Open(ctx, cfg.Database.SQLite, sqlite.WithLogger(log))
 		if err != nil {

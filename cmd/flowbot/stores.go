@@ -3,14 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/store/postgres"
 	"github.com/flowbot/flowbot/store/redis"
 )
 
-func openPostgres(ctx context.Context, url string) (flows.Store, error) {
-	db, err := postgres.Open(ctx, url)
+func openPostgres(ctx context.Context, url string, log *slog.Logger) (flows.Store, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("config: database.postgres: %w", err)
+	}
+	db, err := postgres.OpenConfig(ctx, pc, log)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -24,6 +31,7 @@ func openRedis(ctx context.Context, cfg RedisConfig) (kvStores, error) {
 	st, err := redis.Open(redis.Config{
 		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Username: cfg.Username, Password: cfg.Password,
 		DB: cfg.DB, TLS: cfg.TLS, Prefix: cfg.Prefix,
+		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
 	})
 	if err != nil {
 		return kvStores{}, fmt.Errorf("open redis: %w", err)
