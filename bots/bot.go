@@ -28,6 +28,10 @@ type Config struct {
 	ConversationTTL time.Duration
 	// DedupeTTL is how long an event id is remembered (default 24h).
 	DedupeTTL time.Duration
+	// ProcessingTTL is how long an event id is held while its event is
+	// handled, with a DedupeConfirmer (default ProcessingTTL): longer than
+	// any handler's deadline.
+	ProcessingTTL time.Duration
 	// AdminContact is who unknown users should ask, e.g.
 	// "IT 服务台 / IT helpdesk (it@example.com)".
 	AdminContact string
@@ -37,10 +41,17 @@ type Config struct {
 }
 
 // DedupeConfirmer is an optional interface of a Deduper: Confirm keeps a
-// key seen for ttl from now (after its event was handled).
+// key seen for ttl from now and marks it done (its event was handled);
+// Done reports whether it was.
 type DedupeConfirmer interface {
 	Confirm(ctx context.Context, key string, ttl time.Duration) error
+	Done(ctx context.Context, key string) (bool, error)
 }
+
+// ErrInFlight says an event is being handled elsewhere right now (or its
+// handler died less than ProcessingTTL ago): the platform should deliver
+// it again later.
+var ErrInFlight = errors.New("event is being handled, deliver it again later")
 
 // DedupeForgetter is an optional interface of a Deduper: Forget removes a
 // key so that a redelivery of an event whose handling failed (internal
@@ -68,6 +79,7 @@ type Bot struct {
 func New(cfg Config) *Bot {
 	cfg.ConversationTTL = cmp.Or(cfg.ConversationTTL, 30*time.Minute)
 	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, 24*time.Hour)
+	cfg.ProcessingTTL = cmp.Or(cfg.ProcessingTTL, ProcessingTTL)
 	cfg.DirectoryTTL = cmp.Or(cfg.DirectoryTTL, time.Minute)
 	b := &Bot{cfg: cfg, eng: cfg.Engine, store: cfg.Store, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("bots")}
 	if b.store == nil && b.eng != nil {
@@ -92,7 +104,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		// later redelivery.
 		ttl := b.cfg.DedupeTTL
 		if twoPhase {
-			ttl = ProcessingTTL
+			ttl = b.cfg.ProcessingTTL
 		}
 		first, err := b.cfg.Dedupe.FirstSeen(ctx, key, ttl)
 		switch {
@@ -101,6 +113,16 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 			// single; a lost message is worse than a rare double answer.
 			b.log.WarnContext(ctx, "dedupe unavailable, handling event anyway", "key", key, "err", err)
 			key = ""
+		case !first && twoPhase:
+			done, derr := confirm.Done(ctx, key)
+			if derr == nil && !done {
+				// Held by a handler that has not finished: if it dies, this
+				// redelivery must not be the one that is dropped.
+				b.log.InfoContext(ctx, "event in flight elsewhere, asking for redelivery", "key", key)
+				return Reply{}, ErrInFlight
+			}
+			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
+			return Reply{}, nil
 		case !first:
 			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
 			return Reply{}, nil
@@ -129,9 +151,9 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 	return rep, err
 }
 
-// ProcessingTTL is how long an event id is held while its event is being
-// handled, with a DedupeConfirmer: longer than any handler deadline, short
-// enough that a redelivery after a crash is handled.
+// ProcessingTTL is the default hold of an event id while its event is
+// being handled, with a DedupeConfirmer: longer than any handler deadline,
+// short enough that a redelivery after a crash is handled.
 const ProcessingTTL = time.Minute
 
 func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {

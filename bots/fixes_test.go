@@ -57,3 +57,28 @@ func TestIdentifyByUnionID(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, text(rep), admin)
 }
+
+// A redelivery that finds its event still held by a handler that has not
+// finished (another replica, or one that died) asks to be delivered again
+// rather than being dropped; once handled, duplicates are dropped quietly.
+func TestRedeliveryOfAnEventInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	d := b.db.Deduper()
+	bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state, Dedupe: d})
+	ev := b.msg("dev1", "/help")
+	first, err := d.FirstSeen(b.ctx, "web:"+ev.ID, bots.ProcessingTTL) // held elsewhere
+	require.NoError(t, err)
+	require.True(t, first)
+	_, err = bot.Handle(b.ctx, ev)
+	require.ErrorIs(t, err, bots.ErrInFlight)
+
+	ev2 := b.msg("dev1", "/help")
+	rep, err := bot.Handle(b.ctx, ev2)
+	require.NoError(t, err)
+	require.NotEmpty(t, text(rep))
+	rep, err = bot.Handle(b.ctx, ev2) // handled: a plain duplicate
+	require.NoError(t, err)
+	require.Empty(t, rep.Messages)
+	require.Empty(t, rep.Toast)
+}

@@ -66,7 +66,23 @@ func RunDeduper(t *testing.T, newStore func(t *testing.T) bots.Deduper) {
 			require.NoError(t, err)
 			require.True(t, first)
 		}
+		done, err := c.Done(ctx, confirmed)
+		require.NoError(t, err)
+		require.False(t, done, "held, not done yet")
 		require.NoError(t, c.Confirm(ctx, confirmed, longTTL))
+		done, err = c.Done(ctx, confirmed)
+		require.NoError(t, err)
+		require.True(t, done, "confirmed is done")
+		if f, ok := d.(bots.DedupeForgetter); ok {
+			other := uniqueKey(t, "forgotten")
+			_, err := d.FirstSeen(ctx, other, longTTL)
+			require.NoError(t, err)
+			require.NoError(t, c.Confirm(ctx, other, longTTL))
+			require.NoError(t, f.Forget(ctx, other))
+			done, err = c.Done(ctx, other)
+			require.NoError(t, err)
+			require.False(t, done, "a forgotten key is not done")
+		}
 		require.Eventually(t, func() bool {
 			first, err := d.FirstSeen(ctx, held, shortTTL)
 			return err == nil && first

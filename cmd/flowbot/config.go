@@ -90,6 +90,7 @@ type BotConfig struct {
 	AdminContact    string        `yaml:"admin_contact"`
 	ConversationTTL time.Duration `yaml:"conversation_ttl"`
 	DedupeTTL       time.Duration `yaml:"dedupe_ttl"`
+	ProcessingTTL   time.Duration `yaml:"processing_ttl"`
 }
 
 type NotifierConfig struct {
@@ -136,7 +137,7 @@ func DefaultConfig() Config {
 		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
 		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
-		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour},
+		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: time.Minute},
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: time.Minute, Poll: 500 * time.Millisecond},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
@@ -245,7 +246,7 @@ func (c Config) Validate() error {
 	for key, d := range map[string]time.Duration{
 		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll,
 		"scheduler.lock_ttl": c.Scheduler.LockTTL, "redis.dial_timeout": c.Redis.DialTimeout,
-		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
+		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.processing_ttl": c.Bot.ProcessingTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {
 		if d < 0 {
 			bad(key, "must not be negative, not %s", d)

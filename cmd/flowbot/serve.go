@@ -145,7 +145,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	a.metrics = newMetrics(a.store)
 	a.bot = bots.New(bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
-		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, AdminContact: cfg.Bot.AdminContact,
+		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 	})
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}

@@ -124,6 +124,9 @@ func startReplica(t testing.TB, name string, cfg map[string]any) *replica {
 		"log":        map[string]any{"level": "info", "format": "text"},
 		"http":       map[string]any{"addr": "127.0.0.1:0", "shutdown_timeout": "2s"},
 		"playground": map[string]any{"demo": true}, // the tests act as anyone
+		// A replica killed mid-event holds its id this long; the
+		// platform's redelivery is then handled by the survivor.
+		"bot": map[string]any{"processing_ttl": "2s"},
 	}
 	for k, v := range cfg {
 		base[k] = v

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -92,6 +93,14 @@ type sendFunc func(r *replica, id string) (reply, error)
 func (l *loadGen) try(r *replica, what, id string, do sendFunc) (reply, bool) {
 	l.events.Add(1)
 	rp, err := do(r, id)
+	// 503 asks the platform to deliver the event again later (e.g. its
+	// duplicate is still being handled on the other replica): do as a
+	// platform does, a few times, with the same id.
+	for n := 0; err == nil && rp.Status == http.StatusServiceUnavailable && n < 40; n++ {
+		time.Sleep(100 * time.Millisecond)
+		l.redelivered.Add(1)
+		rp, err = do(r, id)
+	}
 	if err == nil && rp.Status == 200 {
 		l.acked.Add(1)
 		return rp, true
@@ -144,7 +153,7 @@ func (l *loadGen) settle(ctx context.Context, what, id string, do sendFunc) (rep
 		case err == nil && rp.Status == 200:
 			repeat++ // dropped as a duplicate: the user clicks again
 		default:
-			time.Sleep(100 * time.Millisecond) // back off before the next redelivery
+			time.Sleep(250 * time.Millisecond) // back off before the next redelivery
 		}
 	}
 	l.t.Errorf("%s (event %s): not handled by a live replica after redeliveries", what, id)

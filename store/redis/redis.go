@@ -116,10 +116,27 @@ func (s *Store) Confirm(ctx context.Context, key string, ttl time.Duration) erro
 	if err := check("dedupe", key, ttl); err != nil {
 		return err
 	}
-	if err := s.client.Set(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl)).Err(); err != nil {
+	_, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error { // two keys, maybe two cluster slots: no MULTI
+		p.Set(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl))
+		p.Set(ctx, s.prefix+"dedupe-done:"+key, "1", roundTTL(ttl))
+		return nil
+	})
+	if err != nil {
 		return wrap(ctx, fmt.Sprintf("confirm %q", key), err)
 	}
 	return nil
+}
+
+// Done reports whether key was confirmed (and has not expired).
+func (s *Store) Done(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, fmt.Errorf("dedupe done: empty key")
+	}
+	n, err := s.client.Exists(ctx, s.prefix+"dedupe-done:"+key).Result()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("dedupe done %q", key), err)
+	}
+	return n > 0, nil
 }
 
 // Forget removes a dedupe key, so that an event whose handling failed is
@@ -128,7 +145,7 @@ func (s *Store) Forget(ctx context.Context, key string) error {
 	if key == "" {
 		return fmt.Errorf("forget dedupe key: empty key")
 	}
-	if err := s.client.Del(ctx, s.prefix+"dedupe:"+key).Err(); err != nil {
+	if err := s.client.Del(ctx, s.prefix+"dedupe:"+key, s.prefix+"dedupe-done:"+key).Err(); err != nil {
 		return wrap(ctx, fmt.Sprintf("forget %q", key), err)
 	}
 	return nil

@@ -142,15 +142,36 @@ func (d *deduper) Confirm(ctx context.Context, key string, ttl time.Duration) er
 		return err
 	}
 	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
-		_, err := t.ExecContext(ctx, `INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
-			key, now+ttlMS(ttl))
-		return err
+		for _, k := range []string{key, doneKey(key)} {
+			if _, err := t.ExecContext(ctx, `INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
+				k, now+ttlMS(ttl)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("confirm dedupe key %q: %w", key, err)
 	}
 	return nil
 }
+
+// Done reports whether key was confirmed (and has not expired).
+func (d *deduper) Done(ctx context.Context, key string) (bool, error) {
+	if err := checkKV("dedupe done", key, 0, false); err != nil {
+		return false, err
+	}
+	var n int
+	err := (*DB)(d).reader.QueryRowContext(ctx, `SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`,
+		doneKey(key), time.Now().UnixMilli()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("dedupe done %q: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+// doneKey is where Confirm marks a key done.
+func doneKey(key string) string { return "done\x00" + key }
 
 // Forget removes a dedupe key, so that an event whose handling failed is
 // handled again when the platform redelivers it (bots.DedupeForgetter).
@@ -159,7 +180,7 @@ func (d *deduper) Forget(ctx context.Context, key string) error {
 		return err
 	}
 	err := (*DB)(d).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key = ?`, key)
+		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key IN (?, ?)`, key, doneKey(key))
 		return err
 	})
 	if err != nil {
