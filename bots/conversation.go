@@ -362,7 +362,10 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 			lines = append(lines, T(loc, "ask_multi", nil))
 		}
 	}
-	lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)}), T(loc, "ask_cancel", nil))
+	if h := strings.ToLower(f.Help.In(loc)); !strings.Contains(h, "例如") && !strings.Contains(h, "e.g.") && !strings.Contains(h, "for example") {
+		lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)})) // the help gives none
+	}
+	lines = append(lines, T(loc, "ask_cancel", nil))
 	rep.Messages = append(rep.Messages, Message{Text: strings.Join(lines, "\n")})
 	return rep
 }
