@@ -30,7 +30,7 @@ func allowed(pkg, dep string) (bool, string) {
 	case "store":
 		parts := strings.Split(pkg, "/")
 		own := "store/" + parts[1]
-		return within(dep, "flows") || within(dep, "bots") || within(dep, own), "a store imports flows and bots only"
+		return within(dep, "flows") || within(dep, "bots") || within(dep, own) || within(dep, "store/internal"), "a store imports flows, bots and the stores' shared internals only"
 	}
 	return true, ""
 }
@@ -73,6 +73,7 @@ func TestRules(t *testing.T) {
 		{"adapters/feishu", "bots", true},
 		{"store/sqlite", "bots", true},
 		{"store/sqlite", "store/redis", false},
+		{"store/postgres", "store/internal/migrate", true},
 		{"cmd/flowbot", "store/sqlite", true},
 		{"cmd/flowbot", "internal/testkit", false},
 		{"flows", "internal/testkit", false},

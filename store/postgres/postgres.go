@@ -5,11 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -87,46 +84,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range ents {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
 // Migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction, while holding an
 // advisory lock for the current schema: replicas migrating at once wait for
 // each other and apply each migration once. It is idempotent.
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -157,29 +120,29 @@ func (db *DB) Migrate(ctx context.Context) error {
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, conn.Conn(), m)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 		if applied {
-			db.log.InfoContext(ctx, "applied migration", "name", m.name)
+			db.log.InfoContext(ctx, "applied migration", "name", m.Name)
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (bool, error) {
+func applyMigration(ctx context.Context, conn *pgx.Conn, m migrate.Migration) (bool, error) {
 	applied := false
 	err := pgx.BeginFunc(ctx, conn, func(t pgx.Tx) error {
 		var n int
-		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+		if err := t.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
 			return fmt.Errorf("check applied: %w", err)
 		}
 		if n > 0 {
 			return nil
 		}
-		if _, err := t.Exec(ctx, m.sql); err != nil {
+		if _, err := t.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}
-		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		applied = true

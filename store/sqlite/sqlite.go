@@ -6,10 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -173,45 +172,11 @@ func (db *DB) close() error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range ents {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
 // Migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction. It is idempotent and
 // safe against a concurrent Migrate in another process.
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -224,16 +189,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 	for _, m := range ms {
 		applied, err := db.applyMigration(ctx, m)
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 		if applied {
-			db.log.InfoContext(ctx, "applied migration", "name", m.name)
+			db.log.InfoContext(ctx, "applied migration", "name", m.Name)
 		}
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, m migration) (applied bool, err error) {
+func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) (applied bool, err error) {
 	t, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
@@ -244,17 +209,17 @@ func (db *DB) applyMigration(ctx context.Context, m migration) (applied bool, er
 		}
 	}()
 	var n int
-	if err := t.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := t.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return false, fmt.Errorf("check applied: %w", err)
 	}
 	if n > 0 {
 		return false, t.Rollback()
 	}
-	if _, err := t.ExecContext(ctx, m.sql); err != nil {
+	if _, err := t.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("run: %w", err)
 	}
 	if _, err := t.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
 		return false, fmt.Errorf("record: %w", err)
 	}
 	if err := t.Commit(); err != nil {
