@@ -182,13 +182,13 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 // cards were sent, so that the notifier updates those copies too.
 func (b *Bot) keepSentRefs(rep *Reply, ev Event, u *flows.User) {
 	abouts := make([]*About, len(rep.Messages))
-	any := false
+	found := false
 	for i, m := range rep.Messages {
 		if m.Card != nil && m.Card.About != nil && m.Card.About.InstanceID > 0 {
-			abouts[i], any = m.Card.About, true
+			abouts[i], found = m.Card.About, true
 		}
 	}
-	if !any {
+	if !found {
 		return
 	}
 	platform := platformKey(ev, u)
