@@ -2,7 +2,7 @@
 # Run:   docker run -p 8080:8080 -v flowbot-data:/data flowbot
 # Without a config file the image runs the demo playground (anyone can act
 # as anyone). For real use mount a config with playground.demo: false:
-#        docker run -v $PWD/config.yaml:/data/config.yaml ... flowbot serve --config /data/config.yaml
+#        docker run -v $PWD/config.yaml:/data/config.yaml ... flowbot serve --config /data/config.yaml --addr 0.0.0.0:8080
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
