@@ -405,6 +405,9 @@ func (b *Bot) fmtTime(tz *time.Location, t *time.Time) string {
 
 // duration is a short human duration ("5 小时", "2 h 15 min").
 func duration(loc string, d time.Duration) string {
+	if d < 30*time.Second {
+		return T(loc, "dur_under_min", nil) // never "0 minutes"
+	}
 	d = d.Round(time.Minute)
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 	switch {

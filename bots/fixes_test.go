@@ -82,3 +82,16 @@ func TestRedeliveryOfAnEventInFlight(t *testing.T) {
 	require.Empty(t, rep.Messages)
 	require.Empty(t, rep.Toast)
 }
+
+// A wait shorter than a minute reads "under a minute", never "0 minutes".
+func TestShortWaitsAreNotZero(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", 2)
+	task := pendingTask(t, out, "cto")
+	_, err := b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "cto", TaskID: task.ID, Approve: true})
+	require.NoError(t, err)
+	rep := b.say(t, "ceo", "/stats") // decided within the same second
+	require.Contains(t, text(rep), "不到 1 分钟")
+	require.NotContains(t, text(rep), "0 分钟")
+}

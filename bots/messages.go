@@ -285,6 +285,7 @@ var catalog = map[string]flowdef.Text{
 	"hd_transferred": {ZH: "↪️ 你的审批 {number} 已转交给 {to}", EN: "↪️ Your approval {number} was transferred to {to}"},
 	"hd_withdrawn":   {ZH: "🚫 {applicant} 撤回了 {flow} {number}，无需再审批", EN: "🚫 {applicant} withdrew {flow} {number}; no decision needed"},
 	"no_comment":     {ZH: "（无）", EN: "(none)"},
+	"dur_under_min":  {ZH: "不到 1 分钟", EN: "under a minute"},
 	"dur_min":        {ZH: "{m} 分钟", EN: "{m} min"},
 	"dur_hour":       {ZH: "{h} 小时", EN: "{h} h"},
 	"dur_hour_min":   {ZH: "{h} 小时 {m} 分钟", EN: "{h} h {m} min"},
