@@ -95,6 +95,17 @@ steps:
     approvers: [{role: cfo}]
 `
 
+// anyFinanceYAML is one any-mode (或签) step of both finance people.
+const anyFinanceYAML = `
+id: anyfin
+name: {zh: 或签, en: Any}
+steps:
+  - id: fin
+    name: {zh: 财务, en: Finance}
+    approvers: [{role: finance}]
+    mode: any
+`
+
 const seqYAML = `
 id: seq
 name: {zh: 依次, en: Sequence}
@@ -130,7 +141,7 @@ func setup(t testing.TB) *bundle {
 	b.engine = flows.New(flows.Config{Store: db, Clock: b.clock})
 	users, depts := testOrg()
 	require.NoError(t, db.ReplaceDirectory(ctx, users, depts))
-	for _, src := range []string{leaveYAML, expenseYAML, seqYAML} {
+	for _, src := range []string{leaveYAML, expenseYAML, seqYAML, anyFinanceYAML} {
 		_, _, err := b.engine.PublishFlow(ctx, "test.yaml", []byte(src))
 		require.NoError(t, err)
 	}
@@ -449,19 +460,8 @@ func TestConcurrentDecisions(t *testing.T) {
 func TestTwoApproversOfAnyStepAtOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	src := `
-id: anyflow
-name: {zh: 或签, en: Any}
-steps:
-  - id: fin
-    name: {zh: 财务, en: Finance}
-    approvers: [{role: finance}]
-    mode: any
-`
-	_, _, err := b.engine.PublishFlow(b.ctx, "any.yaml", []byte(src))
-	require.NoError(t, err)
 	for range 10 {
-		out := b.submit(t, "dev1", "anyflow", nil)
+		out := b.submit(t, "dev1", "anyfin", nil)
 		p := pending(out)
 		require.Len(t, p, 2)
 		var wg sync.WaitGroup
