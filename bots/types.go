@@ -43,8 +43,20 @@ type Action struct {
 }
 
 // Reply is the bot's answer to one event.
+//
+// The reply rule: every message the bot decides to send is durable before
+// the event is acknowledged. Handle writes Messages to the outbox (kind
+// flows.MsgReply, addressed to the chat the event came from) before it
+// returns, and the notifier sends them through the platform's Messenger
+// with Message.Key as the idempotency key. Adapters therefore never send
+// Messages themselves. An adapter whose callback answer can carry messages
+// (the web playground) may show them at once as a fast path; it must then
+// treat a later Messenger.Send with the same Key as already done. A
+// click's Toast and Card are the callback answer's fast path on every
+// platform; the card update they show is durable in the outbox too.
 type Reply struct {
-	// Messages are sent into the chat the event came from, in order.
+	// Messages go into the chat the event came from, in order (see the
+	// reply rule above: the notifier sends them).
 	Messages []Message
 	// Toast is a short text shown at once for a card click.
 	Toast string
@@ -55,10 +67,10 @@ type Reply struct {
 	// Card replaces the clicked card (a click's immediate answer); nil
 	// leaves the card as it is.
 	Card *Card
-	// Sent, when set, is called by the adapter for each of Messages it
-	// sent, with the message's index and the platform's reference (what
-	// Messenger.Update accepts), so that the bot can update that copy when
-	// the request changes. Adapters call it after each successful send.
+	// Sent, when set, is called by an adapter that showed Messages itself
+	// (the fast path), for each of them, with the message's index and the
+	// platform's reference (what Messenger.Update accepts), so that the bot
+	// can update that copy when the request changes.
 	Sent func(ctx context.Context, index int, ref string)
 }
 
@@ -75,6 +87,9 @@ const (
 type Message struct {
 	Text string
 	Card *Card
+	// Key is the idempotency key the notifier sends this message with
+	// ("outbox-<id>"), set once the message is durable in the outbox.
+	Key string `json:"key,omitempty"`
 }
 
 // Color is a card's status colour.
@@ -132,11 +147,47 @@ type Button struct {
 	Style  ButtonStyle
 }
 
-// Input is a text input of a card (rejection reason, transfer target...).
+// InputKind says which widget an input needs. Every kind's value comes
+// back in Action.Inputs as one string, in the format named below.
+type InputKind string
+
+const (
+	InputText        InputKind = ""             // one line of text
+	InputTextarea    InputKind = "textarea"     // several lines
+	InputNumber      InputKind = "number"       // a decimal number: "3", "2.5"
+	InputMoney       InputKind = "money"        // an amount: "1280.50" (no currency sign)
+	InputDate        InputKind = "date"         // "2026-12-01"
+	InputDateRange   InputKind = "date_range"   // "2026-12-01~2026-12-03"
+	InputSelect      InputKind = "select"       // one Option.Value
+	InputMultiSelect InputKind = "multi_select" // Option.Values joined by ","
+	InputUser        InputKind = "user"         // the chosen person's id on the platform the click came from (or a directory id, a name)
+	InputFile        InputKind = "file"         // a file reference the adapter got from the platform
+	InputBool        InputKind = "bool"         // "true" or "false"
+)
+
+// Option is one choice of a select input.
+type Option struct {
+	Value string
+	Label string
+}
+
+// Input is an input of a card (rejection reason, transfer target, a form
+// field...). An adapter renders each Kind with the platform's native
+// widget where it has one (select, date picker, person picker...) and
+// falls back to a text input (with the options or the format as its
+// placeholder) where it has none.
 type Input struct {
 	Name        string
 	Label       string
 	Placeholder string
+	Kind        InputKind
+	// Options are the choices of a select or multi_select input.
+	Options []Option
+	// Value pre-fills the input (same format as the value sent back).
+	Value string
+	// Required inputs must be filled before the form's submit button works
+	// where the platform can enforce it; the bot checks again regardless.
+	Required bool
 	// Error, when set, is shown by the input (highlighted) to say what is
 	// wrong or missing, e.g. after a rejection without a reason.
 	Error string

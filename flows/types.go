@@ -180,6 +180,7 @@ const (
 	MsgWithdrawn   MsgKind = "withdrawn"   // to the assignees of a withdrawn request
 	MsgHTTP        MsgKind = "http"        // run the http step StepID (no recipient)
 	MsgText        MsgKind = "text"        // free text in Data["text"] (digest, report)
+	MsgReply       MsgKind = "reply"       // the bot's answer in a chat: Data is {"to": recipient, "msg": message} (bots)
 )
 
 // OutboxStatus is the delivery state of an outbox message.

@@ -134,8 +134,71 @@ type Harness interface {
 	MaxCardBytes() int
 }
 
+// Delivery is what a Target offers for the reply rule and the round trip
+// of inputs (see bots.Reply): every adapter's Target implements it.
+type Delivery interface {
+	// Message delivers a genuine, signed text message from userID in a 1:1
+	// chat and reports whether the adapter accepted (acknowledged) it.
+	Message(t *testing.T, userID, text string) (accepted bool)
+	// Messenger is the adapter under test, talking to the fake.
+	Messenger() bots.Messenger
+	// ReplyTo is where the bot answers a 1:1 message from userID: the
+	// Recipient the bot writes into its outbox reply.
+	ReplyTo(userID string) bots.Recipient
+	// Shown counts the messages the fake shows in the chat of to (sends,
+	// not updates).
+	Shown(t *testing.T, to bots.Recipient) int
+}
+
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
+	t.Run("ReplyThroughOutbox", func(t *testing.T) {
+		t.Parallel()
+		rec := &Recorder{}
+		target := h.NewTarget(t, rec)
+		d, ok := target.(Delivery)
+		require.True(t, ok, "the target must implement adaptertest.Delivery")
+		require.True(t, d.Message(t, "u-applicant", "/help"), "a genuine message must be accepted")
+		evs := rec.WaitEvents(t, 1, 5*time.Second)
+		require.Len(t, evs, 1)
+		require.Equal(t, "/help", evs[0].Text)
+		require.NotEmpty(t, evs[0].ID, "the event id is the dedupe key")
+		to := d.ReplyTo("u-applicant")
+		// The bot's reply (DefaultReply echoes) is durable in the outbox
+		// before the ack; the adapter must not send it from memory.
+		require.Zero(t, d.Shown(t, to), "the adapter sent a reply itself: replies go through the outbox")
+		// The notifier sends it; a crash between the send and its record
+		// makes the notifier send again with the same key: shown once.
+		msg := bots.Message{Text: "echo: /help", Key: "outbox-7"}
+		ctx := context.Background()
+		ref, err := d.Messenger().Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		again, err := d.Messenger().Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		require.Equal(t, 1, d.Shown(t, to), "a send retried with the same key must show once")
+		if ref != "" {
+			require.Equal(t, ref, again, "a retried send returns the first send's reference")
+		}
+	})
+	t.Run("InputKinds", func(t *testing.T) {
+		t.Parallel()
+		// Every input kind renders within the limits and its value comes
+		// back in the click, in the format bots.InputKind names.
+		c := InputKindsCard()
+		b, err := h.RenderCard(c)
+		require.NoError(t, err)
+		for _, in := range c.Inputs {
+			require.Contains(t, string(b), in.Name, "input %q must be rendered", in.Name)
+		}
+		rec := &Recorder{}
+		target := h.NewTarget(t, rec)
+		spec := ClickSpec{UserID: "u-approver", Action: "submit", Value: map[string]string{"flow": "kinds"}, Inputs: InputKindValues()}
+		require.True(t, target.Click(t, spec, Genuine))
+		evs := rec.WaitEvents(t, 1, 5*time.Second)
+		for k, v := range spec.Inputs {
+			require.Equal(t, v, evs[0].Action.Inputs[k], "input %q: got %q, want %q", k, evs[0].Action.Inputs[k], v)
+		}
+	})
 	t.Run("Clicks", func(t *testing.T) {
 		t.Parallel()
 		spec := ClickSpec{
@@ -198,6 +261,41 @@ func Run(t *testing.T, h Harness) {
 			})
 		}
 	})
+}
+
+// InputKindsCard is a form card with one input of every kind.
+func InputKindsCard() bots.Card {
+	opts := []bots.Option{{Value: "annual", Label: "年假 Annual"}, {Value: "sick", Label: "病假 Sick"}, {Value: "personal", Label: "事假 Personal"}}
+	return bots.Card{
+		Title: "Every input kind", Color: bots.ColorBlue,
+		Inputs: []bots.Input{
+			{Name: "k_text", Label: "Text", Placeholder: "one line", Required: true},
+			{Name: "k_area", Label: "Textarea", Kind: bots.InputTextarea, Value: "line one\nline two"},
+			{Name: "k_num", Label: "Number", Kind: bots.InputNumber, Value: "3"},
+			{Name: "k_money", Label: "Money", Kind: bots.InputMoney, Placeholder: "0.00"},
+			{Name: "k_date", Label: "Date", Kind: bots.InputDate, Value: "2026-12-01"},
+			{Name: "k_range", Label: "Date range", Kind: bots.InputDateRange},
+			{Name: "k_select", Label: "Select", Kind: bots.InputSelect, Options: opts, Value: "sick"},
+			{Name: "k_multi", Label: "Multi select", Kind: bots.InputMultiSelect, Options: opts},
+			{Name: "k_user", Label: "User", Kind: bots.InputUser},
+			{Name: "k_file", Label: "File", Kind: bots.InputFile},
+			{Name: "k_bool", Label: "Bool", Kind: bots.InputBool},
+		},
+		Buttons: []bots.Button{
+			{Label: "Submit", Action: "submit", Value: map[string]string{"flow": "kinds"}, Style: bots.StylePrimary},
+			{Label: "Cancel", Action: "cancel", Value: map[string]string{"flow": "kinds"}},
+		},
+	}
+}
+
+// InputKindValues are values of every input of InputKindsCard, in the
+// formats bots.InputKind names, as a click sends them back.
+func InputKindValues() map[string]string {
+	return map[string]string{
+		"k_text": "家里有事 family", "k_area": "line one\nline two", "k_num": "2.5", "k_money": "1280.50",
+		"k_date": "2026-12-01", "k_range": "2026-12-01~2026-12-03", "k_select": "annual",
+		"k_multi": "annual,sick", "k_user": "u-manager", "k_file": "file-ref-1", "k_bool": "true",
+	}
 }
 
 // SampleCards are the cards every adapter must render within its limits:
@@ -300,5 +398,6 @@ func SampleCards() map[string]bots.Card {
 		"long":         long,
 		"huge":         huge,
 		"title_only":   {Title: "仅标题 title only"},
+		"input_kinds":  InputKindsCard(),
 	}
 }

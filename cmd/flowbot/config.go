@@ -31,6 +31,9 @@ type Config struct {
 	Scheduler  SchedulerConfig  `yaml:"scheduler"`
 	Playground PlaygroundConfig `yaml:"playground"`
 	Feishu     FeishuConfig     `yaml:"feishu"`
+	DingTalk   DingTalkConfig   `yaml:"dingtalk"`
+	WeCom      WeComConfig      `yaml:"wecom"`
+	Teams      TeamsConfig      `yaml:"teams"`
 	API        APIConfig        `yaml:"api"`
 }
 
@@ -273,6 +276,9 @@ func (c Config) Validate() error {
 			bad(key+".mode", "must be http or websocket, not %q", a.Mode)
 		}
 	}
+	c.DingTalk.validate(bad)
+	c.WeCom.validate(bad)
+	c.Teams.validate(bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

@@ -55,6 +55,9 @@ type app struct {
 	mux      *http.ServeMux
 	closers  []func() error
 	starters []func(ctx context.Context) error // long connections, started by serve
+	// ready are the adapters' readiness checks for /readyz, by name
+	// ("dingtalk" for its Stream connections...).
+	ready map[string]func(ctx context.Context) error
 }
 
 // kvStores are the chat layer's state, dedupe and locks, and a readiness
@@ -158,8 +161,10 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		a.mux.Handle("/ui/", http.StripPrefix("/ui", a.web.Handler()))
 		a.mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	}
-	if err := a.wireFeishu(ctx, h, messengers); err != nil {
-		return nil, err
+	for _, wire := range []func(context.Context, handler, map[string]bots.Messenger) error{a.wireFeishu, a.wireDingTalk, a.wireWeCom, a.wireTeams} {
+		if err := wire(ctx, h, messengers); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Playground.Enabled && cfg.Playground.Demo {
 		a.log.Warn("playground in DEMO mode: anyone who reaches " + cfg.HTTP.Addr + " can act as any user and move the clock; set playground.demo: false in production")
@@ -255,6 +260,9 @@ func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
 	_, checks["database"] = a.store.OutboxDepth(ctx)
 	if a.state.ping != nil {
 		checks["state"] = a.state.ping(ctx)
+	}
+	for name, check := range a.ready {
+		checks[name] = check(ctx)
 	}
 	status := http.StatusOK
 	names := sortedKeys(checks)
