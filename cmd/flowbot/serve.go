@@ -319,7 +319,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		a.log.Warn("shutdown", "err", serr)
 	}
+	// In-flight events are answered; now the notifier finishes the batch in
+	// hand and delivers what is due for the drain period, so that a deploy
+	// leaves no claimed message waiting out its lease.
 	a.sched.Stop()
+	a.notifier.Stop(a.cfg.Notifier.DrainTimeout)
+	select {
+	case <-done:
+	case <-time.After(a.cfg.Notifier.DrainTimeout + a.cfg.Notifier.Lease):
+		a.log.Warn("notifier did not finish within its drain period")
+	}
 	stopBG()
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
