@@ -258,7 +258,14 @@ func (a *Adapter) sendCard(ctx context.Context, p *app, to bots.Recipient, c bot
 			} `json:"deliverResults"`
 		} `json:"result"`
 	}
-	if err := a.call(ctx, p, "create and deliver card", http.MethodPost, "/v1.0/card/instances/createAndDeliver", req, &out); err != nil {
+	err := a.call(ctx, p, "create and deliver card", http.MethodPost, "/v1.0/card/instances/createAndDeliver", req, &out)
+	var ae *APIError
+	if errors.As(err, &ae) && strings.Contains(ae.Code, "AlreadyExist") {
+		// The outTrackId comes from the idempotency key: an earlier
+		// attempt (another process, before a crash) delivered it.
+		return p.cfg.Key + "/" + track, nil
+	}
+	if err != nil {
 		return "", err
 	}
 	for _, d := range out.Result.DeliverResults {

@@ -13,7 +13,7 @@ import (
 // Template limits: the template in template/ has this many input and
 // button slots.
 const (
-	MaxInputs  = 8
+	MaxInputs  = 12
 	MaxButtons = 6
 	// MaxValueBytes caps each cardParamMap value (DingTalk's per-value
 	// limit is UNVERIFIED; 1 KB is safe for short values, long texts get
