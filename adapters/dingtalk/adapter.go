@@ -9,8 +9,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
+
 	"github.com/flowbot/flowbot/bots"
 )
+
+// sdkLogOnce initialises the SDK's package-global logger once: its lazy
+// initialisation in GetLogger is a data race when two connections open at
+// once.
+var sdkLogOnce sync.Once
 
 // Platform is the bots.Event.Platform of this adapter.
 const Platform = "dingtalk"
@@ -97,6 +104,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	if h == nil {
 		return nil, errors.New("dingtalk: new adapter: nil handler")
 	}
+	sdkLogOnce.Do(func() { logger.GetLogger() })
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
