@@ -25,6 +25,7 @@ type testBundle struct {
 	adapter *dingtalk.Adapter
 	rec     *adaptertest.Recorder
 	app     dingtalk.App
+	webhook string
 }
 
 type setupOpts struct {
@@ -75,6 +76,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		srv := httptest.NewServer(a)
 		t.Cleanup(srv.Close)
 		fa.Webhook = srv.URL + "/webhook/dingtalk"
+		b.webhook = fa.Webhook
 	}
 	b.fake.AddApp(fa)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

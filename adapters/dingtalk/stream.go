@@ -138,7 +138,7 @@ func (s *stream) read(ctx context.Context) {
 
 // frame decodes one frame, routes it as the SDK does and writes the ack.
 func (s *stream) frame(ctx context.Context, conn *websocket.Conn, raw []byte) {
-	df, err := decodeFrame(raw)
+	df, err := DecodeFrame(raw)
 	if err != nil {
 		s.a.log.Warn("bad stream frame", "app", s.p.cfg.Key, "err", err)
 		return
@@ -173,9 +173,9 @@ func (s *stream) frame(ctx context.Context, conn *websocket.Conn, raw []byte) {
 	s.a.metrics.Inc(s.p.cfg.Key, "ack")
 }
 
-// decodeFrame decodes a Stream frame and checks the headers every frame
+// DecodeFrame decodes a Stream frame and checks the headers every frame
 // carries.
-func decodeFrame(raw []byte) (*payload.DataFrame, error) {
+func DecodeFrame(raw []byte) (*payload.DataFrame, error) {
 	df, err := payload.DecodeDataFrame(raw)
 	if err != nil {
 		return nil, fmt.Errorf("dingtalk: decode frame: %w", err)
