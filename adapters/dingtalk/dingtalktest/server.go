@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -68,8 +69,10 @@ const (
 // Server is the fake. Its URL is the OpenAPI host and the gateway.
 type Server struct {
 	URL string
-	srv *httptest.Server
-	up  websocket.Upgrader
+	srv  *httptest.Server
+	mux  *http.ServeMux
+	up   websocket.Upgrader
+	hook func(Sent)
 
 	// TokenTTL is the lifetime of access tokens (default 7200 s).
 	TokenTTL time.Duration
@@ -95,13 +98,43 @@ type token struct {
 	exp time.Time
 }
 
-// NewServer starts a fake.
-func NewServer() *Server {
+// Option tunes a fake.
+type Option func(*Server)
+
+// WithSentHook calls f for every message the fake shows (outside its
+// lock).
+func WithSentHook(f func(Sent)) Option { return func(s *Server) { s.hook = f } }
+
+// NewServer starts a fake on a loopback port.
+func NewServer(opts ...Option) *Server {
+	s := newServer(opts)
+	s.srv = httptest.NewServer(s.mux)
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewServerAt starts a fake listening on addr (the fake run by hand).
+func NewServerAt(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalktest: listen: %w", err)
+	}
+	s := newServer(opts)
+	s.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.mux}}
+	s.srv.Start()
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+func newServer(opts []Option) *Server {
 	s := &Server{
 		TokenTTL: 7200 * time.Second, Now: time.Now,
 		apps: map[string]*App{}, tokens: map[string]token{}, tickets: map[string]string{},
 		conns: map[string]*conn{}, opens: map[string]int{}, cards: map[string]*Card{},
 		faults: map[string][]Fault{}, calls: map[string]int{}, session: map[string][]string{},
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1.0/gateway/connections/open", s.open)
@@ -112,9 +145,19 @@ func NewServer() *Server {
 	mux.HandleFunc("POST /v1.0/card/instances/createAndDeliver", s.authed(s.createAndDeliver))
 	mux.HandleFunc("PUT /v1.0/card/instances", s.authed(s.updateCard))
 	mux.HandleFunc("POST /session/{id}", s.sessionReply)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
+	s.mux = mux
 	return s
+}
+
+// show records a shown message and calls the hook.
+func (s *Server) show(m Sent) {
+	s.mu.Lock()
+	s.sent = append(s.sent, m)
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(m)
+	}
 }
 
 // Close closes every connection and the server.
@@ -299,11 +342,9 @@ func (s *Server) batchSend(w http.ResponseWriter, r *http.Request, app *App, bod
 		writeJSON(w, 200, map[string]any{"processQueryKey": "pq-" + randID(), "invalidStaffIdList": []string{}, "flowControlledStaffIdList": in.UserIDs})
 		return
 	}
-	s.mu.Lock()
 	for _, u := range in.UserIDs {
-		s.sent = append(s.sent, Sent{App: app.Key, UserID: u, Text: text, At: s.Now()})
+		s.show(Sent{App: app.Key, UserID: u, Text: text, At: s.Now()})
 	}
-	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"processQueryKey": "pq-" + randID(), "invalidStaffIdList": []string{}, "flowControlledStaffIdList": []string{}})
 }
 
@@ -340,9 +381,7 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request, app *App, bod
 		apiError(w, 400, "InvalidParameter.MsgParam", err.Error())
 		return
 	}
-	s.mu.Lock()
-	s.sent = append(s.sent, Sent{App: app.Key, ChatID: in.OpenConversationID, Text: text, At: s.Now()})
-	s.mu.Unlock()
+	s.show(Sent{App: app.Key, ChatID: in.OpenConversationID, Text: text, At: s.Now()})
 	writeJSON(w, 200, map[string]any{"processQueryKey": "pq-" + randID()})
 }
 
@@ -377,14 +416,15 @@ func (s *Server) createAndDeliver(w http.ResponseWriter, r *http.Request, app *A
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, dup := s.cards[in.OutTrackID]; dup {
+		s.mu.Unlock()
 		apiError(w, 400, "CardInstanceAlreadyExist", "outTrackId 已存在")
 		return
 	}
 	s.cards[in.OutTrackID] = &Card{App: app.Key, OutTrackID: in.OutTrackID, TemplateID: in.CardTemplateID, SpaceID: in.OpenSpaceID, Params: in.CardData.CardParamMap, Callback: in.CallbackType}
+	s.mu.Unlock()
 	sent.App, sent.Card, sent.At = app.Key, in.OutTrackID, s.Now()
-	s.sent = append(s.sent, sent)
+	s.show(sent)
 	writeJSON(w, 200, map[string]any{"success": true, "result": map[string]any{
 		"outTrackId":     in.OutTrackID,
 		"deliverResults": []map[string]any{{"spaceType": "IM", "spaceId": in.OpenSpaceID, "success": true, "carrierId": "car-" + randID()}},
