@@ -27,8 +27,12 @@ const (
 	labelBytes   = 32
 )
 
-// actionKey is the key of the action inside a button key.
-const actionKey = "_a"
+// Reserved keys inside a button key: the action, and the names of the
+// card's inputs (asked in the chat after the click; see followUps).
+const (
+	actionKey = "_a"
+	inputsKey = "_i"
+)
 
 // TemplateCard is the template_card object of a send.
 type TemplateCard struct {
@@ -98,8 +102,12 @@ func RenderCard(c bots.Card, taskID string) (TemplateCard, error) {
 	if len(c.Buttons) > MaxButtons {
 		return tc, fmt.Errorf("wecom: render card: %d buttons, at most %d", len(c.Buttons), MaxButtons)
 	}
+	var names []string
+	for _, in := range c.Inputs {
+		names = append(names, in.Name)
+	}
 	for _, b := range c.Buttons {
-		key, err := encodeKey(b.Action, b.Value)
+		key, err := encodeKey(b.Action, b.Value, names)
 		if err != nil {
 			return tc, err
 		}
@@ -157,15 +165,21 @@ func colorWord(c bots.Color) string {
 
 // encodeKey puts a button's action and values into its key (a query
 // string, at most MaxKeyBytes).
-func encodeKey(action string, values map[string]string) (string, error) {
+func encodeKey(action string, values map[string]string, inputs []string) (string, error) {
 	v := url.Values{actionKey: {action}}
+	if len(inputs) > 0 {
+		v.Set(inputsKey, strings.Join(inputs, ","))
+	}
 	for k, x := range values {
-		if k == actionKey {
+		if k == actionKey || k == inputsKey {
 			return "", fmt.Errorf("wecom: render button: reserved value key %q", k)
 		}
 		v.Set(k, x)
 	}
 	s := v.Encode() // sorted: deterministic
+	if len(s) > MaxKeyBytes && len(inputs) > 0 {
+		return encodeKey(action, values, nil)
+	}
 	if len(s) > MaxKeyBytes {
 		return "", fmt.Errorf("wecom: render button %s: key of %d bytes, at most %d", action, len(s), MaxKeyBytes)
 	}
@@ -189,7 +203,7 @@ func decodeKey(key string) (string, map[string]string, error) {
 	}
 	values := map[string]string{}
 	for k, xs := range v {
-		if k == actionKey {
+		if k == actionKey || k == inputsKey {
 			continue
 		}
 		if len(xs) != 1 {
