@@ -475,8 +475,14 @@ type Button struct{ Text, Key string }
 
 // CardText is the card's JSON, for searching.
 func CardText(card map[string]any) string {
-	b, _ := json.Marshal(card)
-	return string(b)
+	if card == nil {
+		return ""
+	}
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(card)
+	return strings.TrimSpace(buf.String())
 }
 
 func randHex(n int) string {
