@@ -161,7 +161,7 @@ type Metrics interface {
 
 type nopMetrics struct{}
 
-func (nopMetrics) Callback(string, string)       {}
+func (nopMetrics) Callback(string, string)     {}
 func (nopMetrics) Sent(string, string, string) {}
 
 // Errors callers can branch on.

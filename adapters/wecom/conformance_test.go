@@ -99,4 +99,3 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	adaptertest.Run(t, harness{})
 }
-

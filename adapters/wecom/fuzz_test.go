@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowbot/flowbot/adapters/wecom"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomtest"
 )
 
@@ -47,5 +46,3 @@ func FuzzVerify(f *testing.F) {
 		_, _ = b.adapter.Verify(sig, ts, nonce, echostr)
 	})
 }
-
-var _ = wecom.Platform

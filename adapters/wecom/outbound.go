@@ -326,4 +326,3 @@ func (p *app) dropToken(tok string) {
 		p.tok = ""
 	}
 }
-

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -44,6 +45,12 @@ func WithLimits(l Limits) Option { return func(s *Server) { s.limits = l } }
 // WithClock replaces time.Now for token and response-code expiry.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithListener serves the fake on ln (default a loopback port).
+func WithListener(ln net.Listener) Option { return func(s *Server) { s.ln = ln } }
+
+// WithOnMessage calls f with every message shown (after it is stored).
+func WithOnMessage(f func(Message)) Option { return func(s *Server) { s.onMsg = f } }
+
 // WithTokenTTL sets expires_in of new tokens (7200s).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
@@ -69,6 +76,8 @@ type Server struct {
 	srv *httptest.Server
 
 	limits   Limits
+	ln       net.Listener
+	onMsg    func(Message)
 	now      func() time.Time
 	tokenTTL time.Duration
 
@@ -111,7 +120,12 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET /cgi-bin/gettoken", s.getToken)
 	mux.HandleFunc("POST /cgi-bin/message/send", s.send)
 	mux.HandleFunc("POST /cgi-bin/message/update_template_card", s.update)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewUnstartedServer(mux)
+	if s.ln != nil {
+		_ = s.srv.Listener.Close()
+		s.srv.Listener = s.ln
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
@@ -276,11 +290,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		ToUser       string          `json:"touser"`
-		MsgType      string          `json:"msgtype"`
-		AgentID      json.RawMessage `json:"agentid"`
+		ToUser       string                    `json:"touser"`
+		MsgType      string                    `json:"msgtype"`
+		AgentID      json.RawMessage           `json:"agentid"`
 		Text         *struct{ Content string } `json:"text"`
-		TemplateCard map[string]any  `json:"template_card"`
+		TemplateCard map[string]any            `json:"template_card"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 		errJSON(w, 40058, "invalid json")
@@ -324,19 +338,25 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if m.TaskID != "" {
 		if _, dup := s.tasks[key+":"+m.TaskID]; dup {
+			s.mu.Unlock()
 			errJSON(w, 42014, "task_id exist")
 			return
 		}
 		s.tasks[key+":"+m.TaskID] = m
 		s.codes[m.ResponseCode] = &codeInfo{msg: m, user: m.ToUser, at: s.now()}
 	}
-	if s.allow(key + ":" + m.ToUser) {
+	shown := s.allow(key + ":" + m.ToUser)
+	if shown {
 		s.msgs = append(s.msgs, m)
 	} else {
 		s.dropped++ // silently: WeCom answers ok and shows nothing
+	}
+	copied := *m
+	s.mu.Unlock()
+	if shown && s.onMsg != nil {
+		s.onMsg(copied)
 	}
 	writeJSON(w, resp)
 }
@@ -497,4 +517,3 @@ func NewAESKey() string {
 	_, _ = rand.Read(b)
 	return strings.TrimSuffix(base64.StdEncoding.EncodeToString(b), "=")
 }
-
