@@ -27,7 +27,7 @@ type realBot struct {
 	n      *notify.Notifier
 }
 
-func setupRealBot(tb testing.TB) *realBot {
+func setupRealBot(tb testing.TB, o setupOpts) *realBot {
 	tb.Helper()
 	ctx := context.Background()
 	db := testkit.OpenSQLite(tb)
@@ -35,7 +35,8 @@ func setupRealBot(tb testing.TB) *realBot {
 	testkit.LoadExampleOrg(tb, ctx, db)
 	testkit.PublishExampleFlows(tb, ctx, engine)
 	bot := bots.New(bots.Config{Engine: engine, Store: db, State: testkit.NewMemState(nil), Dedupe: testkit.NewMemDedupe(), Logger: quietLogger()})
-	b := setup(tb, setupOpts{handler: bot})
+	o.handler = bot
+	b := setup(tb, o)
 	n := notify.New(notify.Config{Store: db, Renderer: bot, Messengers: map[string]bots.Messenger{wecom.Platform: b.adapter},
 		Backoff: []time.Duration{10 * time.Millisecond}, Logger: quietLogger()})
 	return &realBot{testBundle: b, engine: engine, bot: bot, n: n}
@@ -81,7 +82,7 @@ func lastText(ms []wecomtest.Message) string {
 // every card is updated and the applicant is told.
 func TestOnboardingStory(t *testing.T) {
 	t.Parallel()
-	r := setupRealBot(t)
+	r := setupRealBot(t, setupOpts{})
 	const applicant = "WangZong"
 	ask := r.say(t, applicant, "入职")
 	require.Contains(t, lastText(ask), "新员工")
