@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -344,7 +345,15 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 	if st.Instance > 0 {
 		out, err = b.eng.Resubmit(ctx, u.ID, st.Instance, st.Values)
 	} else {
-		out, err = b.eng.Submit(ctx, flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values, Key: st.Token, Told: true})
+		req := flows.SubmitRequest{Actor: u.ID, FlowID: st.Flow, Values: st.Values, Key: st.Token, Told: true}
+		if !click {
+			// The confirmation goes into this chat, written with the
+			// request itself: a crash after the filing cannot lose it.
+			if req.ReplyTo, err = json.Marshal(replyData{To: replyTo(ev), RefPlatform: platformKey(ev, u)}); err != nil {
+				return Reply{}, fmt.Errorf("encode reply address: %w", err)
+			}
+		}
+		out, err = b.eng.Submit(ctx, req)
 	}
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)
@@ -368,7 +377,18 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 		return Reply{Toast: msg, Card: card}, nil
 	}
 	card.Markdown = joinNonEmpty("\n\n", msg, card.Markdown)
-	return Reply{Messages: []Message{{Card: card}}}, nil
+	reply := Message{Card: card}
+	for _, m := range out.Outbox {
+		if m.Kind == flows.MsgSubmitted && m.Recipient == u.ID {
+			if _, _, ok := ReplyTarget(m.Data); ok {
+				// Durable already: the notifier sends the engine's message
+				// with this key; an adapter showing this copy at once
+				// (the web playground) dedupes by it.
+				reply.Key = OutboxKey(m.ID)
+			}
+		}
+	}
+	return Reply{Messages: []Message{reply}}, nil
 }
 
 // submitFailed keeps the conversation when Submit refused the form (the

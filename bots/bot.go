@@ -1,11 +1,14 @@
 package bots
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,7 +168,11 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	}
 	if u == nil {
 		admin := cmp.Or(b.cfg.AdminContact, T("zh", "admin_default", nil))
-		return textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin})), nil
+		rep := textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin}))
+		if err := b.enqueueReplies(ctx, &rep, ev, nil); err != nil {
+			return rep, err
+		}
+		return rep, nil
 	}
 	b.directory(ctx)
 	var rep Reply
@@ -174,34 +181,118 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	} else {
 		rep, err = b.message(ctx, ev, u)
 	}
-	b.keepSentRefs(&rep, ev, u)
-	return rep, err
+	if err != nil {
+		// The platform delivers the event again: no reply is kept from
+		// this attempt (it would be sent once per attempt).
+		return rep, err
+	}
+	if qerr := b.enqueueReplies(ctx, &rep, ev, u); qerr != nil {
+		msg, _ := b.explain(ctx, locale(u), qerr)
+		return textReply(ev.Action != nil, msg), qerr
+	}
+	return rep, nil
 }
 
-// keepSentRefs lets the adapter report where the reply's request and task
-// cards were sent, so that the notifier updates those copies too.
-func (b *Bot) keepSentRefs(rep *Reply, ev Event, u *flows.User) {
-	abouts := make([]*About, len(rep.Messages))
-	found := false
+// replyTo is the chat an event came from, as the notifier addresses the
+// bot's reply there.
+func replyTo(ev Event) Recipient {
+	return Recipient{Platform: ev.Platform, App: ev.App, UserID: ev.UserID, ChatID: ev.ChatID}
+}
+
+// replyData is the Data of a flows.MsgReply outbox message.
+type replyData struct {
+	To Recipient `json:"to"`
+	// RefPlatform is the platform key the card's message ref is filed
+	// under (User.Platforms key), when the card shows a request.
+	RefPlatform string  `json:"ref_platform,omitempty"`
+	Msg         Message `json:"msg"`
+}
+
+// enqueueReplies makes the reply's messages durable in the outbox (one
+// transaction) before the event is acknowledged: the notifier sends them
+// with Message.Key as the idempotency key (the reply rule of Reply).
+// Messages that already have a Key were written by the operation itself.
+func (b *Bot) enqueueReplies(ctx context.Context, rep *Reply, ev Event, u *flows.User) error {
+	rep.Sent = nil // the notifier keeps the refs of the cards it sends
+	var todo []int
 	for i, m := range rep.Messages {
-		if m.Card != nil && m.Card.About != nil && m.Card.About.InstanceID > 0 {
-			abouts[i], found = m.Card.About, true
+		if m.Key == "" && (m.Text != "" || m.Card != nil) {
+			todo = append(todo, i)
 		}
 	}
-	if !found {
-		return
+	if len(todo) == 0 {
+		return nil
 	}
-	platform := platformKey(ev, u)
-	rep.Sent = func(ctx context.Context, i int, ref string) {
-		if i < 0 || i >= len(abouts) || abouts[i] == nil || ref == "" {
-			return
-		}
-		r := &flows.MessageRef{InstanceID: abouts[i].InstanceID, TaskID: abouts[i].TaskID, Recipient: u.ID,
-			Platform: platform, Ref: ref, CreatedAt: b.now()}
-		if err := b.store.SaveMessageRef(ctx, r); err != nil {
-			b.log.WarnContext(ctx, "save message ref of reply card", "instance", r.InstanceID, "task", r.TaskID, "err", err)
-		}
+	if ev.ChatID == "" && ev.UserID == "" {
+		return fmt.Errorf("enqueue reply: event %s names no chat", ev.ID)
 	}
+	now := b.now()
+	recipient, refPlatform := "", ""
+	if u != nil {
+		recipient, refPlatform = u.ID, platformKey(ev, u)
+	}
+	err := b.store.Update(ctx, func(tx flows.Tx) error {
+		for _, i := range todo {
+			msg := rep.Messages[i]
+			m := &flows.OutboxMessage{Kind: flows.MsgReply, Recipient: recipient, Status: flows.OutboxPending, NextAt: now, CreatedAt: now}
+			d := replyData{To: replyTo(ev), Msg: msg}
+			if a := msg.Card; a != nil && a.About != nil && a.About.InstanceID > 0 && u != nil {
+				m.InstanceID, m.TaskID, d.RefPlatform = a.About.InstanceID, a.About.TaskID, refPlatform
+			}
+			data, err := json.Marshal(d)
+			if err != nil {
+				return fmt.Errorf("encode reply: %w", err)
+			}
+			m.Data = data
+			if err := tx.Enqueue(m); err != nil {
+				return fmt.Errorf("enqueue reply: %w", err)
+			}
+			rep.Messages[i].Key = OutboxKey(m.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		for _, i := range todo {
+			rep.Messages[i].Key = ""
+		}
+		return fmt.Errorf("make reply durable: %w", err)
+	}
+	return nil
+}
+
+// OutboxKey is the idempotency key of outbox message id: the notifier
+// sends with it, and a fast-path copy shown by an adapter carries it.
+func OutboxKey(id int64) string { return "outbox-" + strconv.FormatInt(id, 10) }
+
+// DecodeReply reads the Data of a flows.MsgReply message: where it goes,
+// the platform key its card's ref is filed under, and the message.
+func DecodeReply(data []byte) (to Recipient, refPlatform string, msg Message, err error) {
+	var d replyData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return Recipient{}, "", Message{}, fmt.Errorf("decode reply: %w", err)
+	}
+	if d.To.Platform == "" || (d.To.ChatID == "" && d.To.UserID == "") {
+		return Recipient{}, "", Message{}, errors.New("decode reply: no platform or chat")
+	}
+	if d.Msg.Text == "" && d.Msg.Card == nil {
+		return Recipient{}, "", Message{}, errors.New("decode reply: empty message")
+	}
+	return d.To, d.RefPlatform, d.Msg, nil
+}
+
+// ReplyTarget reads Data["reply_to"] of an engine message (a request filed
+// in chat): the chat it goes to, and ok when it has one.
+func ReplyTarget(data []byte) (to Recipient, refPlatform string, ok bool) {
+	if len(data) == 0 || !bytes.Contains(data, []byte(`"reply_to"`)) {
+		return Recipient{}, "", false
+	}
+	var d struct {
+		ReplyTo *replyData `json:"reply_to"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.ReplyTo == nil || d.ReplyTo.To.Platform == "" {
+		return Recipient{}, "", false
+	}
+	return d.ReplyTo.To, d.ReplyTo.RefPlatform, true
 }
 
 // identify finds the directory user of an event: by app-qualified platform

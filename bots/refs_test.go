@@ -18,13 +18,27 @@ type recordingMessenger struct {
 	mu      sync.Mutex
 	sent    int
 	updates map[string][]bots.Message // ref -> updates, in order
+	byKey   map[string]string         // idempotency key -> ref
 }
 
-func (m *recordingMessenger) Send(_ context.Context, to bots.Recipient, _ bots.Message, _ string) (string, error) {
+func (m *recordingMessenger) Send(_ context.Context, to bots.Recipient, _ bots.Message, key string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if ref, ok := m.byKey[key]; ok && key != "" {
+		return ref, nil
+	}
 	m.sent++
-	return fmt.Sprintf("sent-%s-%d", to.UserID, m.sent), nil
+	ref := fmt.Sprintf("sent-%s-%d", to.UserID, m.sent)
+	if m.byKey != nil {
+		m.byKey[key] = ref
+	}
+	return ref, nil
+}
+
+func (m *recordingMessenger) ref(key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byKey[key]
 }
 
 func (m *recordingMessenger) Update(_ context.Context, ref string, msg bots.Message) error {
@@ -139,43 +153,52 @@ func TestReplyCardsKeepTheirMessageRef(t *testing.T) {
 	b := setup(t)
 	out := b.submit(t, "dev1", 2)
 	inst := out.Instance.ID
+	wb := &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
+	n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
+		Messengers: map[string]bots.Messenger{"web": wb}})
+	drain := func() {
+		for range 10 {
+			got, err := n.DrainOnce(b.ctx)
+			require.NoError(t, err)
+			if got == 0 {
+				return
+			}
+		}
+	}
+	// Replies are durable before Handle returns: each message has the key
+	// the notifier sends it with, and no adapter callback is asked for.
 	rep := b.say(t, "cto", "/todo")
-	require.NotNil(t, rep.Sent, "a reply with a task card asks where it was sent")
-	for i, m := range rep.Messages {
-		rep.Sent(b.ctx, i, fmt.Sprintf("todo-%d", i)) // the adapter reports each send
+	require.Nil(t, rep.Sent, "the notifier, not the adapter, keeps reply refs")
+	for _, m := range rep.Messages {
+		require.NotEmpty(t, m.Key, "every reply message is in the outbox")
 		if m.Card != nil && m.Card.About != nil {
 			require.Equal(t, inst, m.Card.About.InstanceID)
 		}
 	}
 	status := b.say(t, "dev1", "/status LEAVE-20261126-0001")
-	require.NotNil(t, status.Sent)
-	status.Sent(b.ctx, len(status.Messages)-1, "status-card")
+	help := b.say(t, "dev1", "/help")
+	require.NotEmpty(t, help.Messages[0].Key)
+	drain()
+	todoRef := wb.ref(rep.Messages[len(rep.Messages)-1].Key)
+	statusRef := wb.ref(status.Messages[len(status.Messages)-1].Key)
+	require.NotEmpty(t, todoRef, "the /todo reply was sent by the notifier")
+	require.NotEmpty(t, statusRef, "the /status reply was sent by the notifier")
+	require.NotEmpty(t, wb.ref(help.Messages[0].Key), "a text reply is sent too")
 	var kept []string
 	for _, r := range refsOf(t, b, inst) {
 		kept = append(kept, r.Recipient+":"+r.Ref)
 	}
-	require.Contains(t, kept, "dev1:status-card")
-	require.Subset(t, kept, []string{"cto:todo-" + fmt.Sprint(len(rep.Messages)-1)})
-	// A text-only reply asks nothing.
-	require.Nil(t, b.say(t, "dev1", "/help").Sent)
+	require.Subset(t, kept, []string{"dev1:" + statusRef, "cto:" + todoRef})
+	require.NotContains(t, kept, "dev1:"+wb.ref(help.Messages[0].Key), "a text reply keeps no ref")
 
 	// The approver decides on another copy: every kept copy is updated.
 	_, err := b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "cto", TaskID: pendingTask(t, out, "cto").ID, Approve: true})
 	require.NoError(t, err)
-	wb := &recordingMessenger{updates: map[string][]bots.Message{}}
-	n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
-		Messengers: map[string]bots.Messenger{"web": wb}})
-	for range 10 {
-		got, err := n.DrainOnce(b.ctx)
-		require.NoError(t, err)
-		if got == 0 {
-			break
-		}
-	}
-	c := wb.last(fmt.Sprintf("todo-%d", len(rep.Messages)-1))
+	drain()
+	c := wb.last(todoRef)
 	require.NotNil(t, c, "the /todo copy of the task card was updated")
 	require.Empty(t, c.Buttons, "no live buttons on a decided task")
-	c = wb.last("status-card")
+	c = wb.last(statusRef)
 	require.NotNil(t, c, "the /status copy of the request card was updated")
 	require.Equal(t, bots.ColorGreen, c.Color)
 }

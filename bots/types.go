@@ -180,14 +180,14 @@ type Input struct {
 	Name        string
 	Label       string
 	Placeholder string
-	Kind        InputKind
+	Kind        InputKind `json:"Kind,omitempty"`
 	// Options are the choices of a select or multi_select input.
-	Options []Option
+	Options []Option `json:"Options,omitempty"`
 	// Value pre-fills the input (same format as the value sent back).
-	Value string
+	Value string `json:"Value,omitempty"`
 	// Required inputs must be filled before the form's submit button works
 	// where the platform can enforce it; the bot checks again regardless.
-	Required bool
+	Required bool `json:"Required,omitempty"`
 	// Error, when set, is shown by the input (highlighted) to say what is
 	// wrong or missing, e.g. after a rejection without a reason.
 	Error string

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"cmp"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -107,6 +108,11 @@ type SubmitRequest struct {
 	// Told says the applicant sees the filed request already (the chat
 	// answered with its card): no separate "submitted" message is sent.
 	Told bool
+	// ReplyTo, when set, sends the "submitted" message into the chat it
+	// names (an address the chat layer encodes; the engine stores it as
+	// Data["reply_to"]), written in the same transaction as the request:
+	// the confirmation of a request filed in chat is never lost.
+	ReplyTo json.RawMessage
 }
 
 // DecideRequest approves or rejects a task.

@@ -70,6 +70,9 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 		if err := e.advance(o, in, def, u, vals, 0); err != nil {
 			return err
 		}
+		if len(r.ReplyTo) > 0 {
+			return o.send(MsgSubmitted, u.ID, in, nil, map[string]any{"reply_to": r.ReplyTo})
+		}
 		if in.Status == StatusPending && !r.Told {
 			return o.send(MsgSubmitted, u.ID, in, nil, nil)
 		}

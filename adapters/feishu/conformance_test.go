@@ -19,7 +19,7 @@ import (
 type harness struct{}
 
 func (harness) NewTarget(t *testing.T, rec *adaptertest.Recorder) adaptertest.Target {
-	return &target{b: setup(t, setupOpts{handler: rec})}
+	return &target{b: setup(t, setupOpts{handler: rec, noNotifier: true})}
 }
 
 // RenderCard returns the request body that sends the card, as the SDK
@@ -71,6 +71,31 @@ func (tg *target) Click(t *testing.T, c adaptertest.ClickSpec, attack adaptertes
 	r := f.Post(t, tg.b.app.ID, body, hdr)
 	cr := feishutest.DecodeClick(r, "")
 	return r.Status == http.StatusOK && (cr.Toast == nil || cr.Toast.Type != "error")
+}
+
+// Message delivers a signed text message in a 1:1 chat.
+func (tg *target) Message(t *testing.T, userID, text string) bool {
+	f := tg.b.fake
+	payload := f.MessageEvent(feishutest.Delivery{App: tg.b.app.ID, OpenID: userID, ChatID: "oc_" + userID, ChatType: "p2p", Text: text})
+	body, hdr, err := f.Seal(tg.b.app.ID, payload, time.Now())
+	require.NoError(t, err)
+	return f.Post(t, tg.b.app.ID, body, hdr).Status == http.StatusOK
+}
+
+func (tg *target) Messenger() bots.Messenger { return tg.b.adapter }
+
+func (tg *target) ReplyTo(userID string) bots.Recipient {
+	return bots.Recipient{Platform: feishu.Platform, App: tg.b.app.ID, UserID: userID, ChatID: "oc_" + userID}
+}
+
+func (tg *target) Shown(t *testing.T, to bots.Recipient) int {
+	n := 0
+	for _, m := range tg.b.fake.Messages() {
+		if m.ReceiveID == to.ChatID || m.ReceiveID == to.UserID {
+			n++
+		}
+	}
+	return n
 }
 
 func TestConformance(t *testing.T) {

@@ -1,6 +1,7 @@
 package feishu_test
 
 import (
+	"sync"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -38,6 +39,41 @@ type setupOpts struct {
 	clickWait  time.Duration
 	fakeOpts   []feishutest.Option
 	appMutator func(*feishu.App)
+	// noNotifier leaves replies unsent: by the reply rule the adapter
+	// never sends them; the notifier stand-in below does, unless this is
+	// set.
+	noNotifier bool
+}
+
+// notifierStandIn plays the notifier for handlers without an outbox:
+// after the event was answered it sends each reply message through the
+// adapter with its outbox key (or one made from the event id), as the
+// notifier sends the bot's durable replies (bots.Reply).
+type notifierStandIn struct {
+	h  feishu.Handler
+	a  *feishu.Adapter
+	wg sync.WaitGroup
+}
+
+func (n *notifierStandIn) Handle(ctx context.Context, ev bots.Event) (bots.Reply, error) {
+	rep, err := n.h.Handle(ctx, ev)
+	if err != nil || len(rep.Messages) == 0 {
+		return rep, err
+	}
+	to := bots.Recipient{Platform: ev.Platform, App: ev.App, ChatID: ev.ChatID, UserID: ev.UserID}
+	msgs := append([]bots.Message(nil), rep.Messages...)
+	n.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for i, m := range msgs {
+			key := m.Key
+			if key == "" {
+				key = "reply-" + ev.ID + "-" + strconv.Itoa(i)
+			}
+			_, _ = n.a.Send(ctx, to, m, key)
+		}
+	})
+	return rep, err
 }
 
 func randHex(n int) string {
@@ -76,10 +112,15 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	if o.handler != nil {
 		h = o.handler
 	}
+	stand := &notifierStandIn{h: h}
+	if !o.noNotifier {
+		h = stand
+	}
 	cfg := feishu.Config{Apps: []feishu.App{app}, Rate: o.rate, ClickTimeout: o.clickWait}
 	a, err := feishu.New(cfg, h, feishu.WithLogger(quietLogger()))
 	require.NoError(t, err)
-	b.adapter = a
+	b.adapter, stand.a = a, a
+	t.Cleanup(stand.wg.Wait)
 	fa := feishutest.App{ID: app.ID, Secret: app.Secret, EncryptKey: app.EncryptKey, VerificationToken: app.VerificationToken}
 	if app.Mode == feishu.ModeWebSocket {
 		b.fake.AddApp(fa)

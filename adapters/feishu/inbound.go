@@ -309,11 +309,12 @@ func (a *Adapter) onMessage(ctx context.Context, p *app, ev *larkim.P2MessageRec
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.MessageTimeout)
 	defer cancel()
-	reply, err := a.h.Handle(ctx, bev)
-	if err != nil {
+	// The bot made its reply durable in the outbox before returning (the
+	// reply rule of bots.Reply): the notifier sends it; nothing is sent
+	// from memory here.
+	if _, err := a.h.Handle(ctx, bev); err != nil {
 		return fmt.Errorf("%w: %w", errHandler, err)
 	}
-	a.sendReplies(p, bots.Recipient{ChatID: bev.ChatID, UserID: bev.UserID}, bev.ID, reply.Messages, reply.Sent)
 	return nil
 }
 
@@ -436,7 +437,6 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 		}
 		return toast(toastError, msgTryAgain), nil
 	}
-	a.sendReplies(p, to, bev.ID, r.reply.Messages, r.reply.Sent)
 	return a.clickResponse(r.reply), nil
 }
 
@@ -494,7 +494,6 @@ func (a *Adapter) finishLate(ctx context.Context, p *app, token string, to bots.
 			a.log.Error("delayed card update", "app", p.cfg.ID, "event_id", eventID, "err", err)
 		}
 	}
-	a.sendReplies(p, to, eventID, reply.Messages, reply.Sent)
 }
 
 func (a *Adapter) clickResponse(r bots.Reply) *callback.CardActionTriggerResponse {

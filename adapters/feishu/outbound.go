@@ -130,37 +130,6 @@ func (a *Adapter) delayedUpdate(ctx context.Context, p *app, token string, c bot
 	})
 }
 
-// sendReplies sends a reply's messages in the background, after the event
-// was acknowledged: into to's chat, or to to's user when there is no chat.
-func (a *Adapter) sendReplies(p *app, to bots.Recipient, eventID string, msgs []bots.Message, sent func(context.Context, int, string)) {
-	if len(msgs) == 0 || (to.ChatID == "" && to.UserID == "") {
-		return
-	}
-	to.Platform, to.App = Platform, p.cfg.ID
-	a.goBackground(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		for i, m := range msgs {
-			key := ""
-			if eventID != "" {
-				key = fmt.Sprintf("reply:%s:%d", eventID, i)
-			}
-			ref, err := a.Send(ctx, to, m, key)
-			if err == nil && sent != nil {
-				sent(ctx, i, ref)
-			}
-			if err != nil {
-				// Transient failures were retried until ctx ended; a
-				// message Feishu refuses does not hold back the others.
-				a.log.Error("send reply", "app", p.cfg.ID, "chat", to.ChatID, "event_id", eventID, "message", i, "err", err)
-				if ctx.Err() != nil {
-					return
-				}
-			}
-		}
-	})
-}
-
 // call runs one API request with the app's token, waiting for the rate
 // limiters, renewing the token once when Feishu says it expired, and
 // backing off until ctx ends on rate-limit answers, 5xx answers and

@@ -256,7 +256,9 @@ func (a *Adapter) appendReply(ctx context.Context, user string, reply bots.Reply
 		if m.Text == "" && m.Card == nil {
 			continue
 		}
-		sent, err := a.appendMessage(user, FromBot, m, "")
+		// The fast path: shown at once; the notifier's later Send of the
+		// durable copy carries the same key and finds it shown.
+		sent, err := a.appendMessage(user, FromBot, m, m.Key)
 		if err != nil {
 			a.log.Error("append reply", "user", user, "err", err)
 			continue

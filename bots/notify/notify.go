@@ -229,6 +229,8 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 		return nil
 	case flows.MsgCardUpdate:
 		return n.updateCards(ctx, m)
+	case flows.MsgReply:
+		return n.deliverReply(ctx, m)
 	}
 	if m.Recipient == "" {
 		return permanent{fmt.Errorf("%s message has no recipient", m.Kind)}
@@ -242,6 +244,14 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 	}
 	if err != nil {
 		return fmt.Errorf("look up recipient %s: %w", m.Recipient, err)
+	}
+	if to, refPlatform, ok := bots.ReplyTarget(m.Data); ok {
+		// Filed in a chat: the answer goes into that chat.
+		msg, err := n.cfg.Renderer.Render(ctx, m, u)
+		if err != nil {
+			return fmt.Errorf("render for %s: %w", u.ID, err)
+		}
+		return n.sendTo(ctx, m, to, refPlatform, msg)
 	}
 	var keys []string
 	for _, k := range n.cfg.PreferredPlatform(u) {
@@ -284,6 +294,43 @@ func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.Us
 	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: u.ID, Platform: key, Ref: ref, CreatedAt: n.cfg.Clock()}
 	if err := n.cfg.Store.SaveMessageRef(ctx, r); err != nil {
 		return fmt.Errorf("save message ref of %s on %s: %w", u.ID, key, err)
+	}
+	return nil
+}
+
+// deliverReply sends the bot's answer to an event into the chat the event
+// came from.
+func (n *Notifier) deliverReply(ctx context.Context, m *flows.OutboxMessage) error {
+	to, refPlatform, msg, err := bots.DecodeReply(m.Data)
+	if err != nil {
+		return permanent{fmt.Errorf("reply %d: %w", m.ID, err)}
+	}
+	return n.sendTo(ctx, m, to, refPlatform, msg)
+}
+
+// sendTo sends msg to a chat with the message's outbox key, and files the
+// card's ref under refPlatform when the card shows a request.
+func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.Recipient, refPlatform string, msg bots.Message) error {
+	ms := n.cfg.Messengers[to.Platform]
+	if ms == nil {
+		return permanent{fmt.Errorf("reply %d: platform %q is not configured", m.ID, to.Platform)}
+	}
+	ref, err := ms.Send(ctx, to, msg, bots.OutboxKey(m.ID))
+	if err != nil {
+		n.failed(to.Platform)
+		return fmt.Errorf("send reply %d on %s: %w", m.ID, to.Platform, err)
+	}
+	n.delivered(to.Platform)
+	if msg.Card == nil || ref == "" || m.InstanceID == 0 || m.Recipient == "" || refPlatform == "" {
+		return nil
+	}
+	taskID := refTask(m)
+	if m.Kind == flows.MsgReply {
+		taskID = m.TaskID
+	}
+	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: taskID, Recipient: m.Recipient, Platform: refPlatform, Ref: ref, CreatedAt: n.cfg.Clock()}
+	if err := n.cfg.Store.SaveMessageRef(ctx, r); err != nil {
+		return fmt.Errorf("save message ref of reply %d: %w", m.ID, err)
 	}
 	return nil
 }

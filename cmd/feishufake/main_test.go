@@ -101,7 +101,12 @@ func TestByHand(t *testing.T) {
 	}
 	write("msg ou_alice 请假  3 天")
 	waitOutput(t, out, `→ delivered \S+: HTTP 200`)
-	require.Equal(t, "请假  3 天", rec.WaitEvents(t, 1, 5*time.Second)[0].Text)
+	ev := rec.WaitEvents(t, 1, 5*time.Second)[0]
+	require.Equal(t, "请假  3 天", ev.Text)
+	// The reply goes through the outbox: here the test plays the notifier.
+	rep, _ := rec.ReplyFunc(ev)
+	_, err = ad.Send(t.Context(), bots.Recipient{Platform: ev.Platform, App: ev.App, UserID: ev.UserID, ChatID: ev.ChatID}, rep.Messages[0], "outbox-1")
+	require.NoError(t, err)
 	msgID := waitOutput(t, out, `← bot to \S+: card (om_\w+) "请假审批"`)[1]
 
 	write("cards ou_alice")
@@ -109,7 +114,7 @@ func TestByHand(t *testing.T) {
 
 	write("click ou_alice " + msgID + " approve comment=好的")
 	waitOutput(t, out, `→ clicked approve on `+msgID+`: HTTP 200, toast \(info\) "已同意", card now "已同意 Approved" \[\]`)
-	ev := rec.WaitEvents(t, 2, 5*time.Second)[1]
+	ev = rec.WaitEvents(t, 2, 5*time.Second)[1]
 	require.Equal(t, "ou_alice", ev.UserID)
 	require.Equal(t, &bots.Action{Name: "approve", Value: map[string]string{"task": "7"}, Inputs: map[string]string{"comment": "好的"}, MessageRef: cfg[1] + ":" + msgID}, ev.Action)
 	write("cards ou_alice")

@@ -323,7 +323,7 @@ func testCrashAndRestart(t *testing.T, bin string) {
 	after := 0
 	for _, m := range delivered {
 		require.NotNil(t, m.DeliveredAt)
-		if m.DeliveredAt.Before(restartAt) || m.Kind == flows.MsgCardUpdate || m.Kind == flows.MsgHTTP {
+		if m.DeliveredAt.Before(restartAt) || m.Kind == flows.MsgCardUpdate || m.Kind == flows.MsgHTTP || m.InstanceID == 0 {
 			continue
 		}
 		after++
