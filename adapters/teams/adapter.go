@@ -189,7 +189,7 @@ func (a *Adapter) remember(act *Activity) {
 // event builds the bots.Event common part of an activity.
 func (a *Adapter) event(act *Activity) bots.Event {
 	ev := bots.Event{
-		Platform: Platform, App: "", ID: act.ID, ChatID: act.Conversation.ID, ChatType: "p2p",
+		Platform: Platform, ID: act.ID, ChatID: act.Conversation.ID, ChatType: "p2p",
 		UserID: act.From.ID, At: a.now(),
 	}
 	if act.From.AADObjectID != "" {
@@ -199,16 +199,6 @@ func (a *Adapter) event(act *Activity) bots.Event {
 	}
 	if t := act.Conversation.ConversationType; t != "" && t != "personal" {
 		ev.ChatType = "group"
-	}
-	if act.ChannelData != nil {
-		var cd struct {
-			Tenant struct {
-				ID string `json:"id"`
-			} `json:"tenant"`
-		}
-		if json.Unmarshal(act.ChannelData, &cd) == nil && cd.Tenant.ID != "" && cd.Tenant.ID != a.cfg.TenantID {
-			ev.App = cd.Tenant.ID
-		}
 	}
 	if ts, err := time.Parse(time.RFC3339Nano, act.Timestamp); err == nil {
 		ev.At = ts

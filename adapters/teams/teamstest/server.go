@@ -81,8 +81,8 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.metadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
-	mux.HandleFunc("/v3/conversations", s.connector)
-	mux.HandleFunc("/v3/conversations/", s.connector)
+	mux.HandleFunc("/teams/v3/conversations", s.connector)
+	mux.HandleFunc("/teams/v3/conversations/", s.connector)
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -189,7 +189,7 @@ func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Route on the escaped path: conversation ids hold ':', '@' and ';'.
-	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/v3/conversations"), "/")
+	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/teams/v3/conversations"), "/")
 	switch {
 	case len(parts) == 1 && r.Method == http.MethodPost: // create conversation
 		members, _ := body["members"].([]any)
@@ -299,6 +299,9 @@ type Claims struct {
 	// Alg: "RS256" (default), "none", or "HS256" (signed with the endorsed
 	// public key's PEM bytes as the HMAC secret: the key-confusion attack).
 	Alg string
+	// Forge signs with a fresh key under the endorsed kid (a forged
+	// signature).
+	Forge bool
 }
 
 // Token mints a Bot Framework token for appID.
@@ -332,6 +335,9 @@ func (s *Server) Token(appID string, c Claims) string {
 	case KidUnendorsed:
 		key = s.unendorsed
 	default:
+		key = mustKey()
+	}
+	if c.Forge {
 		key = mustKey()
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, mc)
