@@ -30,7 +30,8 @@ type setupOpts struct {
 	// standIn sends reply messages through the adapter after the answer,
 	// as the notifier does for the bot's durable replies.
 	standIn bool
-	mutate  func(*teams.Config)
+	mutate  func(*teamsConfig)
+	now     func() time.Time
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -54,7 +55,11 @@ func setup(tb testing.TB, o setupOpts) *testBundle {
 	if o.mutate != nil {
 		o.mutate(&cfg)
 	}
-	a, err := teams.New(cfg, h, teams.WithLogger(quietLogger()), teams.WithHTTPClient(b.fake.Client()))
+	opts := []teams.Option{teams.WithLogger(quietLogger()), teams.WithHTTPClient(b.fake.Client())}
+	if o.now != nil {
+		opts = append(opts, teams.WithClock(o.now))
+	}
+	a, err := teams.New(cfg, h, opts...)
 	require.NoError(tb, err)
 	stand.a = a
 	b.adapter = a
@@ -94,3 +99,5 @@ func (b *testBundle) token() string { return b.fake.Token(b.appID, teamstest.Cla
 
 // user ids of a test user: the Teams id (29:...) and the AAD object id.
 func teamsID(u string) string { return "29:1" + u }
+
+type teamsConfig = teams.Config
