@@ -2,6 +2,8 @@ package teams_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"io"
 	"log/slog"
 	"strconv"
@@ -38,7 +40,8 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func setup(tb testing.TB, o setupOpts) *testBundle {
 	tb.Helper()
-	b := &testBundle{fake: teamstest.NewServer(), rec: &adaptertest.Recorder{}, appID: "app-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	k := testKeys()
+	b := &testBundle{fake: teamstest.NewServerWithKeys(k[0], k[1]), rec: &adaptertest.Recorder{}, appID: "app-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	tb.Cleanup(b.fake.Close)
 	var h teams.Handler = b.rec
 	if o.handler != nil {
@@ -101,3 +104,16 @@ func (b *testBundle) token() string { return b.fake.Token(b.appID, teamstest.Cla
 func teamsID(u string) string { return "29:1" + u }
 
 type teamsConfig = teams.Config
+
+// testKeys are the fakes' signing keys, made once per test binary.
+var testKeys = sync.OnceValue(func() [2]*rsa.PrivateKey {
+	var k [2]*rsa.PrivateKey
+	for i := range k {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		k[i] = key
+	}
+	return k
+})

@@ -72,11 +72,13 @@ type Server struct {
 	seq       int
 }
 
-// NewServer starts the fake.
-func NewServer() *Server {
-	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}}
-	s.endorsed = mustKey()
-	s.unendorsed = mustKey()
+// NewServer starts the fake with fresh signing keys.
+func NewServer() *Server { return NewServerWithKeys(mustKey(), mustKey()) }
+
+// NewServerWithKeys starts the fake with the given endorsed (msteams) and
+// unendorsed signing keys (tests share keys: RSA keys are slow to make).
+func NewServerWithKeys(endorsed, unendorsed *rsa.PrivateKey) *Server {
+	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, endorsed: endorsed, unendorsed: unendorsed}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.metadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
