@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,7 +80,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 // Ready fetches the signing keys if none are cached and a connector token:
 // it answers nil when the adapter can check and answer activities.
 func (a *Adapter) Ready(ctx context.Context) error {
-	if _, err := a.keys.key(ctx, ""); err != nil && !strings.Contains(err.Error(), "unknown signing key") {
+	if err := a.keys.ready(ctx); err != nil {
 		return err
 	}
 	_, err := a.tok.token(ctx)

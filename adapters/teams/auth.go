@@ -76,6 +76,23 @@ func (c *keyCache) key(ctx context.Context, kid string) (signingKey, error) {
 	return k, nil
 }
 
+// ready fetches the keys when none are cached (or they are old).
+func (c *keyCache) ready(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if c.keys != nil && now.Sub(c.fetched) <= c.cfg.KeysMaxAge {
+		return nil
+	}
+	c.attempted = now
+	keys, err := c.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	c.keys, c.fetched = keys, now
+	return nil
+}
+
 // fetch reads the metadata, then the JWKS it names.
 func (c *keyCache) fetch(ctx context.Context) (map[string]signingKey, error) {
 	var meta struct {
