@@ -2,6 +2,7 @@ package teamstest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -70,22 +72,40 @@ type Server struct {
 	fail429   int
 	calls     int
 	seq       int
+
+	onActivity func(Activity)
 }
 
 // NewServer starts the fake with fresh signing keys.
 func NewServer() *Server { return NewServerWithKeys(mustKey(), mustKey()) }
 
+// NewServerOn starts the fake with fresh keys on ln (a fixed address, for
+// the fake run by hand); onActivity, if set, is called with every
+// activity the bot posts or updates.
+func NewServerOn(ln net.Listener, onActivity func(Activity)) *Server {
+	return newServer(mustKey(), mustKey(), ln, onActivity)
+}
+
 // NewServerWithKeys starts the fake with the given endorsed (msteams) and
 // unendorsed signing keys (tests share keys: RSA keys are slow to make).
 func NewServerWithKeys(endorsed, unendorsed *rsa.PrivateKey) *Server {
-	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, endorsed: endorsed, unendorsed: unendorsed}
+	return newServer(endorsed, unendorsed, nil, nil)
+}
+
+func newServer(endorsed, unendorsed *rsa.PrivateKey, ln net.Listener, onActivity func(Activity)) *Server {
+	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, endorsed: endorsed, unendorsed: unendorsed, onActivity: onActivity}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.metadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("/teams/v3/conversations", s.connector)
 	mux.HandleFunc("/teams/v3/conversations/", s.connector)
-	s.Server = httptest.NewServer(mux)
+	s.Server = httptest.NewUnstartedServer(mux)
+	if ln != nil {
+		s.Server.Listener.Close()
+		s.Server.Listener = ln
+	}
+	s.Server.Start()
 	return s
 }
 
@@ -172,6 +192,12 @@ func (s *Server) Calls() int {
 }
 
 func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
+	var changed *Activity
+	defer func() {
+		if changed != nil && s.onActivity != nil {
+			s.onActivity(*changed)
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -215,7 +241,10 @@ func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
 		}
 		s.seq++
 		id := fmt.Sprintf("1%012d", s.seq)
-		s.acts = append(s.acts, &Activity{ID: id, Conversation: conv, Body: body})
+		a := &Activity{ID: id, Conversation: conv, Body: body}
+		s.acts = append(s.acts, a)
+		cp := *a
+		changed = &cp
 		writeJSON(w, 201, map[string]any{"id": id})
 	case len(parts) == 4 && parts[2] == "activities" && r.Method == http.MethodPut:
 		conv, err1 := pathUnescape(parts[1])
@@ -228,6 +257,8 @@ func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
 			if a.ID == id && a.Conversation == conv {
 				a.Body = body
 				a.Updates++
+				cp := *a
+				changed = &cp
 				writeJSON(w, 200, map[string]any{"id": id})
 				return
 			}
@@ -477,4 +508,47 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// PostURL posts activity to the bot's endpoint at url over HTTP (the fake
+// run by hand).
+func PostURL(ctx context.Context, url string, activity any, token string) (Response, error) {
+	body, err := json.Marshal(activity)
+	if err != nil {
+		return Response{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	r := Response{Status: resp.StatusCode, Body: b}
+	_ = json.Unmarshal(b, &r.Invoke)
+	return r, nil
+}
+
+// Title is a card's first text.
+func Title(card map[string]any) string {
+	body, _ := card["body"].([]any)
+	for _, x := range body {
+		m, _ := x.(map[string]any)
+		if t, ok := m["text"].(string); ok {
+			return t
+		}
+		items, _ := m["items"].([]any)
+		for _, y := range items {
+			n, _ := y.(map[string]any)
+			if t, ok := n["text"].(string); ok {
+				return t
+			}
+		}
+	}
+	return ""
 }
