@@ -1,0 +1,223 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/flowbot/flowbot/bots"
+)
+
+// Platform is the bots.Event.Platform of this adapter.
+const Platform = "wecom"
+
+// Handler is what the adapter needs from the bot. A non-nil error is an
+// internal failure: the callback is answered 500 and WeCom retries.
+type Handler interface {
+	Handle(ctx context.Context, ev bots.Event) (bots.Reply, error)
+}
+
+var _ bots.Messenger = (*Adapter)(nil)
+var _ http.Handler = (*Adapter)(nil)
+
+// Adapter connects one or more WeCom apps to the bot.
+type Adapter struct {
+	cfg     Config
+	h       Handler
+	log     *slog.Logger
+	now     func() time.Time
+	client  *http.Client
+	metrics Metrics
+	apps    []*app
+	byName  map[string]*app
+
+	seen   *ttlSet   // callback dedupe (MsgId; task+key+user)
+	sent   *sentKeys // idempotency key -> ref
+	cards  *cardStore
+	follow *followUpStore
+	queue  *queue
+
+	bg      context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// app is the runtime state of one configured app.
+type app struct {
+	cfg    App
+	key    []byte
+	tokMu  sync.Mutex
+	tok    string
+	tokExp time.Time
+}
+
+// New checks cfg and builds an adapter; it makes no network call.
+func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
+	if h == nil {
+		return nil, errors.New("wecom: new adapter: nil handler")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	o := options{log: slog.Default(), now: time.Now, metrics: nopMetrics{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.httpClient == nil {
+		o.httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	a := &Adapter{
+		cfg: cfg, h: h, log: o.log.WithGroup("wecom"), now: o.now, client: o.httpClient, metrics: o.metrics,
+		byName: map[string]*app{},
+		seen:   newTTLSet(o.now, 24*time.Hour),
+		sent:   &sentKeys{now: o.now, ttl: cfg.IdempotencyTTL, m: map[string]sentEntry{}},
+		cards:  newCardStore(),
+		follow: &followUpStore{m: map[string]*pending{}},
+		queue:  newQueue(cfg.Rate),
+	}
+	a.bg, a.cancel = context.WithCancel(context.Background())
+	for _, ac := range cfg.Apps {
+		key, _ := decodeAESKey(ac.EncodingAESKey) // checked by validate
+		p := &app{cfg: ac, key: key}
+		a.apps = append(a.apps, p)
+		a.byName[ac.Name] = p
+	}
+	return a, nil
+}
+
+// Ready checks that every app can get an access token.
+func (a *Adapter) Ready(ctx context.Context) error {
+	for _, p := range a.apps {
+		if _, err := a.token(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops background work (card updates after a click, follow-up
+// questions) and waits for it.
+func (a *Adapter) Close() error {
+	a.closeMu.Lock()
+	a.closed = true
+	a.closeMu.Unlock()
+	a.cancel()
+	a.wg.Wait()
+	return nil
+}
+
+// goBackground runs f tracked by Close; after Close it is not run.
+func (a *Adapter) goBackground(f func(ctx context.Context)) {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	if a.closed {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f(a.bg)
+	}()
+}
+
+// app picks the configured app by name; "" means the only app.
+func (a *Adapter) app(name string) (*app, error) {
+	if name == "" && len(a.apps) == 1 {
+		return a.apps[0], nil
+	}
+	p, ok := a.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("app %q: %w", name, ErrUnknownApp)
+	}
+	return p, nil
+}
+
+// ttlSet remembers keys for a while.
+type ttlSet struct {
+	now func() time.Time
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]time.Time
+}
+
+func newTTLSet(now func() time.Time, ttl time.Duration) *ttlSet {
+	return &ttlSet{now: now, ttl: ttl, m: map[string]time.Time{}}
+}
+
+// first records key and reports whether it was not seen within the TTL.
+func (s *ttlSet) first(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if len(s.m) > 100000 {
+		for k, exp := range s.m {
+			if now.After(exp) {
+				delete(s.m, k)
+			}
+		}
+	}
+	if exp, ok := s.m[key]; ok && now.Before(exp) {
+		return false
+	}
+	s.m[key] = now.Add(s.ttl)
+	return true
+}
+
+func (s *ttlSet) forget(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
+}
+
+// sentKeys maps idempotency keys to the first send's reference.
+type sentKeys struct {
+	now func() time.Time
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]sentEntry
+	// locks serialises sends of one key.
+	locks sync.Map
+}
+
+type sentEntry struct {
+	ref string
+	exp time.Time
+}
+
+func (s *sentKeys) get(key string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	if !ok || s.now().After(e.exp) {
+		return "", false
+	}
+	return e.ref, true
+}
+
+func (s *sentKeys) put(key, ref string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if len(s.m) > 100000 {
+		for k, e := range s.m {
+			if now.After(e.exp) {
+				delete(s.m, k)
+			}
+		}
+	}
+	s.m[key] = sentEntry{ref: ref, exp: now.Add(s.ttl)}
+}
+
+func (s *sentKeys) lock(key string) func() {
+	v, _ := s.locks.LoadOrStore(key, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
