@@ -44,6 +44,7 @@ type Adapter struct {
 	seen   *ttlSet
 	sends  *ttlMap
 	refs   *convRefs
+	emails *emailCache
 
 	accepted, refused, duplicates, sent, updated, retried atomic.Uint64
 
@@ -70,7 +71,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("teams"), now: o.now, client: o.httpClient,
 		seen: newTTLSet(o.now, 10*time.Minute), sends: newTTLMap(o.now, cfg.SendKeyTTL),
-		refs: newConvRefs(), done: make(chan struct{}),
+		refs: newConvRefs(), emails: &emailCache{m: map[string]string{}}, done: make(chan struct{}),
 	}
 	a.keys = &keyCache{cfg: cfg, client: o.httpClient, now: o.now}
 	a.tok = tokenSource{cfg: cfg, client: o.httpClient, now: o.now}
@@ -239,6 +240,7 @@ func (a *Adapter) onMessage(ctx context.Context, act *Activity) (int, string, []
 	}
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.MessageTimeout)
 	defer cancel()
+	ev.Email = a.email(hctx, act)
 	// The reply's messages are durable in the outbox once Handle returns;
 	// the notifier sends them through Send (the reply rule).
 	if _, err := a.h.Handle(hctx, ev); err != nil {
@@ -282,6 +284,7 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 	ev.Action = &bots.Action{Name: ac.name, Value: ac.value, Inputs: ac.inputs, MessageRef: a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)}
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.InvokeTimeout)
 	defer cancel()
+	ev.Email = a.email(hctx, act)
 	rep, err := a.h.Handle(hctx, ev)
 	if err != nil {
 		a.seen.remove(act.Conversation.ID + "|" + act.ID)
