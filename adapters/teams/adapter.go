@@ -231,7 +231,8 @@ func (a *Adapter) onMessage(ctx context.Context, act *Activity) (int, string, []
 			a.log.Warn("card submit refused", "err", err)
 			return http.StatusBadRequest, "text/plain", []byte("malformed card action")
 		}
-		ev.Action = &bots.Action{Name: ac.name, Value: ac.value, Inputs: ac.inputs, MessageRef: a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)}
+		ac.MessageRef = a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)
+		ev.Action = ac
 	} else {
 		ev.Text = stripMentions(act)
 		if ev.Text == "" {
@@ -272,7 +273,7 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 		return invokeAnswer(invokeResponse{StatusCode: 400, Type: typeError, Value: map[string]string{"code": "BadRequest", "message": "malformed action"}})
 	}
 	ac, err := DecodeAction(iv.Action.Data)
-	if err != nil || (iv.Action.Verb != "" && iv.Action.Verb != ac.name) {
+	if err != nil || (iv.Action.Verb != "" && iv.Action.Verb != ac.Name) {
 		a.log.Warn("card action refused", "err", err, "verb", iv.Action.Verb)
 		return invokeAnswer(invokeResponse{StatusCode: 400, Type: typeError, Value: map[string]string{"code": "BadRequest", "message": "malformed action"}})
 	}
@@ -281,7 +282,8 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 		return invokeAnswer(invokeResponse{StatusCode: 200, Type: typeMessage, Value: ""})
 	}
 	ev := a.event(act)
-	ev.Action = &bots.Action{Name: ac.name, Value: ac.value, Inputs: ac.inputs, MessageRef: a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)}
+	ac.MessageRef = a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)
+	ev.Action = ac
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.InvokeTimeout)
 	defer cancel()
 	ev.Email = a.email(hctx, act)
