@@ -94,8 +94,8 @@ func (a *Adapter) Stats() Stats {
 		Sent: a.sent.Load(), Updated: a.updated.Load(), Retried: a.retried.Load()}
 }
 
-// Close stops the adapter: waits in retries end. It starts no background
-// work, so there is nothing else to wait for.
+// Close stops the adapter: sends waiting to retry give up at once. The
+// adapter starts no background work, so there is nothing to wait for.
 func (a *Adapter) Close() error {
 	a.closeOnce.Do(func() { close(a.done) })
 	return nil
