@@ -32,18 +32,18 @@ type result struct {
 
 // botMessage is a robot message (Stream data or HTTP callback body).
 type botMessage struct {
-	MsgID            string `json:"msgId"`
-	MsgType          string `json:"msgtype"`
+	MsgID            string                   `json:"msgId"`
+	MsgType          string                   `json:"msgtype"`
 	Text             struct{ Content string } `json:"text"`
-	CreateAt         int64  `json:"createAt"`
-	ConversationID   string `json:"conversationId"`
-	ConversationType string `json:"conversationType"`
-	SenderStaffID    string `json:"senderStaffId"`
-	SenderNick       string `json:"senderNick"`
-	ChatbotUserID    string `json:"chatbotUserId"`
-	IsInAtList       bool   `json:"isInAtList"`
-	RobotCode        string `json:"robotCode"`
-	SessionWebhook   string `json:"sessionWebhook"`
+	CreateAt         int64                    `json:"createAt"`
+	ConversationID   string                   `json:"conversationId"`
+	ConversationType string                   `json:"conversationType"`
+	SenderStaffID    string                   `json:"senderStaffId"`
+	SenderNick       string                   `json:"senderNick"`
+	ChatbotUserID    string                   `json:"chatbotUserId"`
+	IsInAtList       bool                     `json:"isInAtList"`
+	RobotCode        string                   `json:"robotCode"`
+	SessionWebhook   string                   `json:"sessionWebhook"`
 }
 
 // DecodeMessage decodes and checks a robot message.

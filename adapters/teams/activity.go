@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/flowbot/flowbot/bots"
 )
 
 // Account is a Bot Framework channel account.
@@ -100,7 +102,7 @@ const (
 // DecodeAction turns an Action.Execute/Action.Submit data object (the
 // button's data merged with the card's inputs) into a bots.Action. It
 // never panics.
-func DecodeAction(data []byte) (*action, error) {
+func DecodeAction(data []byte) (*bots.Action, error) {
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("teams: decoding card action: %w", err)
@@ -109,14 +111,14 @@ func DecodeAction(data []byte) (*action, error) {
 	if name == "" {
 		return nil, errors.New("teams: decoding card action: no action")
 	}
-	out := &action{name: name, value: map[string]string{}, inputs: map[string]string{}}
+	out := &bots.Action{Name: name, Value: map[string]string{}, Inputs: map[string]string{}}
 	if v, ok := m[dataValue].(map[string]any); ok {
 		for k, x := range v {
 			s, ok := x.(string)
 			if !ok {
 				return nil, fmt.Errorf("teams: decoding card action: value %q is not a string", k)
 			}
-			out.value[k] = s
+			out.Value[k] = s
 		}
 	}
 	ranges := map[string][2]string{}
@@ -145,21 +147,15 @@ func DecodeAction(data []byte) (*action, error) {
 			ranges[base] = r
 			continue
 		}
-		out.inputs[k] = s
+		out.Inputs[k] = s
 	}
 	for base, r := range ranges {
-		if _, set := out.inputs[base]; set || (r[0] == "" && r[1] == "") {
+		if _, set := out.Inputs[base]; set || (r[0] == "" && r[1] == "") {
 			continue
 		}
-		out.inputs[base] = r[0] + "~" + r[1]
+		out.Inputs[base] = r[0] + "~" + r[1]
 	}
 	return out, nil
-}
-
-type action struct {
-	name   string
-	value  map[string]string
-	inputs map[string]string
 }
 
 var atTag = regexp.MustCompile(`(?is)<at\b[^>]*>.*?</at>`)

@@ -44,6 +44,7 @@ type Adapter struct {
 	seen   *ttlSet
 	sends  *ttlMap
 	refs   *convRefs
+	emails *emailCache
 
 	accepted, refused, duplicates, sent, updated, retried atomic.Uint64
 
@@ -70,7 +71,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("teams"), now: o.now, client: o.httpClient,
 		seen: newTTLSet(o.now, 10*time.Minute), sends: newTTLMap(o.now, cfg.SendKeyTTL),
-		refs: newConvRefs(), done: make(chan struct{}),
+		refs: newConvRefs(), emails: &emailCache{m: map[string]string{}}, done: make(chan struct{}),
 	}
 	a.keys = &keyCache{cfg: cfg, client: o.httpClient, now: o.now}
 	a.tok = tokenSource{cfg: cfg, client: o.httpClient, now: o.now}
@@ -93,8 +94,8 @@ func (a *Adapter) Stats() Stats {
 		Sent: a.sent.Load(), Updated: a.updated.Load(), Retried: a.retried.Load()}
 }
 
-// Close stops the adapter: waits in retries end. It starts no background
-// work, so there is nothing else to wait for.
+// Close stops the adapter: sends waiting to retry give up at once. The
+// adapter starts no background work, so there is nothing to wait for.
 func (a *Adapter) Close() error {
 	a.closeOnce.Do(func() { close(a.done) })
 	return nil
@@ -230,7 +231,8 @@ func (a *Adapter) onMessage(ctx context.Context, act *Activity) (int, string, []
 			a.log.Warn("card submit refused", "err", err)
 			return http.StatusBadRequest, "text/plain", []byte("malformed card action")
 		}
-		ev.Action = &bots.Action{Name: ac.name, Value: ac.value, Inputs: ac.inputs, MessageRef: a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)}
+		ac.MessageRef = a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)
+		ev.Action = ac
 	} else {
 		ev.Text = stripMentions(act)
 		if ev.Text == "" {
@@ -239,6 +241,7 @@ func (a *Adapter) onMessage(ctx context.Context, act *Activity) (int, string, []
 	}
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.MessageTimeout)
 	defer cancel()
+	ev.Email = a.email(hctx, act)
 	// The reply's messages are durable in the outbox once Handle returns;
 	// the notifier sends them through Send (the reply rule).
 	if _, err := a.h.Handle(hctx, ev); err != nil {
@@ -270,7 +273,7 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 		return invokeAnswer(invokeResponse{StatusCode: 400, Type: typeError, Value: map[string]string{"code": "BadRequest", "message": "malformed action"}})
 	}
 	ac, err := DecodeAction(iv.Action.Data)
-	if err != nil || (iv.Action.Verb != "" && iv.Action.Verb != ac.name) {
+	if err != nil || (iv.Action.Verb != "" && iv.Action.Verb != ac.Name) {
 		a.log.Warn("card action refused", "err", err, "verb", iv.Action.Verb)
 		return invokeAnswer(invokeResponse{StatusCode: 400, Type: typeError, Value: map[string]string{"code": "BadRequest", "message": "malformed action"}})
 	}
@@ -279,9 +282,11 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 		return invokeAnswer(invokeResponse{StatusCode: 200, Type: typeMessage, Value: ""})
 	}
 	ev := a.event(act)
-	ev.Action = &bots.Action{Name: ac.name, Value: ac.value, Inputs: ac.inputs, MessageRef: a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)}
+	ac.MessageRef = a.refOf(act.ServiceURL, act.Conversation.ID, act.ReplyToID)
+	ev.Action = ac
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.InvokeTimeout)
 	defer cancel()
+	ev.Email = a.email(hctx, act)
 	rep, err := a.h.Handle(hctx, ev)
 	if err != nil {
 		a.seen.remove(act.Conversation.ID + "|" + act.ID)

@@ -146,5 +146,21 @@ func TestReplyNotSentByAdapter(t *testing.T) {
 	}}
 	b := setup(t, setupOpts{handler: rec})
 	require.Equal(t, http.StatusOK, teamstest.Post(b.adapter, b.fake.Message(b.appID, teamsID("amy"), "", "hi"), b.token()).Status)
-	require.Zero(t, b.fake.Calls())
+	require.Empty(t, b.fake.Activities(), "nothing is posted by the adapter")
+}
+
+// TestEmailFallbackIdentity: the sender's email comes from the Connector
+// (once per user) as the fallback identity.
+func TestEmailFallbackIdentity(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.fake.SetEmail(teamsID("amy"), "amy@example.com")
+	for range 2 {
+		require.Equal(t, http.StatusOK, teamstest.Post(b.adapter, b.fake.Message(b.appID, teamsID("amy"), "aad-amy", "hi"), b.token()).Status)
+	}
+	evs := b.rec.Events()
+	require.Len(t, evs, 2)
+	require.Equal(t, "amy@example.com", evs[0].Email)
+	require.Equal(t, "amy@example.com", evs[1].Email)
+	require.Equal(t, 1, b.fake.Calls(), "the member is fetched once")
 }

@@ -241,9 +241,13 @@ func (a *Adapter) activity(msg bots.Message) (map[string]any, error) {
 // call makes one Connector call, retrying 429/412/502/504 with Retry-After
 // or exponential backoff with jitter.
 func (a *Adapter) call(ctx context.Context, op, method, svc, path string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("teams: %s: %w", op, err)
+	var body []byte
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("teams: %s: %w", op, err)
+		}
+		body = b
 	}
 	u := strings.TrimRight(svc, "/") + path
 	for attempt := 0; ; attempt++ {
@@ -251,12 +255,18 @@ func (a *Adapter) call(ctx context.Context, op, method, svc, path string, in, ou
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
 			return fmt.Errorf("teams: %s: %w", op, err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := a.client.Do(req)
 		if err != nil {
 			return fmt.Errorf("teams: %s: %w", op, err)

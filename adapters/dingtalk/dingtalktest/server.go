@@ -68,7 +68,7 @@ const (
 
 // Server is the fake. Its URL is the OpenAPI host and the gateway.
 type Server struct {
-	URL string
+	URL  string
 	srv  *httptest.Server
 	mux  *http.ServeMux
 	up   websocket.Upgrader

@@ -74,6 +74,14 @@ type Server struct {
 	seq       int
 
 	onActivity func(Activity)
+	emails     map[string]string
+}
+
+// SetEmail sets the email the Connector gives for user (a 29: id).
+func (s *Server) SetEmail(user, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emails[user] = email
 }
 
 // NewServer starts the fake with fresh signing keys.
@@ -93,7 +101,7 @@ func NewServerWithKeys(endorsed, unendorsed *rsa.PrivateKey) *Server {
 }
 
 func newServer(endorsed, unendorsed *rsa.PrivateKey, ln net.Listener, onActivity func(Activity)) *Server {
-	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, endorsed: endorsed, unendorsed: unendorsed, onActivity: onActivity}
+	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, emails: map[string]string{}, endorsed: endorsed, unendorsed: unendorsed, onActivity: onActivity}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.metadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
@@ -209,6 +217,20 @@ func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
 		s.fail429--
 		w.Header().Set("Retry-After", "0")
 		writeJSON(w, 429, map[string]any{"error": map[string]string{"code": "TooManyRequests"}})
+		return
+	}
+	if r.Method == http.MethodGet { // GET /v3/conversations/{id}/members/{user}
+		parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/teams/v3/conversations"), "/")
+		if len(parts) != 4 || parts[2] != "members" {
+			writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "NotFound"}})
+			return
+		}
+		user, err := pathUnescape(parts[3])
+		if err != nil {
+			writeJSON(w, 400, nil)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"id": user, "name": user, "email": s.emails[user], "userPrincipalName": s.emails[user]})
 		return
 	}
 	var body map[string]any
