@@ -197,6 +197,18 @@ steps:
 	require.Equal(t, float64(201), rec["status"])
 	require.Equal(t, float64(2), rec["attempts"])
 	require.Contains(t, rec["body"], "PO-1")
+	// Every copy of the request's cards is refreshed once the step moved
+	// the request on (the approver's and applicant's copies showed the ERP
+	// step as running).
+	updates, err := b.store.Outbox(b.ctx, flows.OutboxPending, 100)
+	require.NoError(t, err)
+	n := 0
+	for _, m := range updates {
+		if m.Kind == flows.MsgCardUpdate && m.InstanceID == out.Instance.ID {
+			n++
+		}
+	}
+	require.GreaterOrEqual(t, n, 2, "the decision's card update and the http step's")
 }
 
 func TestHTTPStepFailureFailsTheRequest(t *testing.T) {

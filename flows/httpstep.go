@@ -69,7 +69,10 @@ func (e *Engine) RunHTTP(ctx context.Context, m *OutboxMessage) error {
 				return err
 			}
 			_, idx := l.def.Step(s.ID)
-			return e.advance(o, l.in, l.def, l.applicant, l.form, idx+1)
+			if err := e.advance(o, l.in, l.def, l.applicant, l.form, idx+1); err != nil {
+				return err
+			}
+			return refreshCards(o, l)
 		}
 		l.in.Status = StatusFailed
 		l.in.ClosedAt = ptr(o.now)
@@ -79,9 +82,22 @@ func (e *Engine) RunHTTP(ctx context.Context, m *OutboxMessage) error {
 		if err := o.send(MsgFailed, l.in.Applicant, l.in, nil, map[string]any{"step": s.ID, "error": cmp.Or(res.Error, fmt.Sprintf("HTTP %d", res.Status))}); err != nil {
 			return err
 		}
-		return o.save(l.in)
+		if err := o.save(l.in); err != nil {
+			return err
+		}
+		return refreshCards(o, l)
 	})
 	return err
+}
+
+// refreshCards updates every copy of the request's cards after a step
+// without approvers moved it (an http step done or failed): the card
+// update of its last task also refreshes each request card.
+func refreshCards(o *op, l *loaded) error {
+	if len(l.tasks) == 0 {
+		return nil
+	}
+	return o.send(MsgCardUpdate, "", l.in, l.tasks[len(l.tasks)-1], nil)
 }
 
 // callHTTP makes the call with retries and a per-attempt timeout.
