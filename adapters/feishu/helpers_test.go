@@ -1,7 +1,6 @@
 package feishu_test
 
 import (
-	"sync"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 

@@ -56,7 +56,9 @@ type Config struct {
 	// Backoff is the wait before retry i (default DefaultBackoff); a
 	// message is tried len(Backoff)+1 times, then marked failed.
 	Backoff []time.Duration
-	Lease   time.Duration // how long a claimed message is ours (default 1m)
+	// Lease is how long a claimed message is ours (default 1m): after a
+	// crash, what the dead process had claimed waits at most this long.
+	Lease   time.Duration
 	Batch   int           // messages claimed at once (default 50)
 	Workers int           // messages delivered in parallel (default 4)
 	Poll    time.Duration // Run's wait when the outbox is empty (default 1s)
@@ -69,11 +71,16 @@ type Config struct {
 	PreferredPlatform func(*flows.User) []string
 }
 
+// DefaultLease is how long a claimed message is held by its claimer.
+const DefaultLease = time.Minute
+
 // Notifier drains the outbox.
 type Notifier struct {
 	cfg  Config
 	log  *slog.Logger
 	kick chan struct{}
+	quit chan time.Duration
+	once sync.Once
 }
 
 // New returns a notifier over cfg.Store.
@@ -84,11 +91,11 @@ func New(cfg Config) *Notifier {
 	if len(cfg.Backoff) == 0 {
 		cfg.Backoff = DefaultBackoff()
 	}
-	cfg.Lease = cmp.Or(cfg.Lease, time.Minute)
+	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.Batch = cmp.Or(cfg.Batch, 50)
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
-	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1)}
+	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1)}
 	if n.cfg.PreferredPlatform == nil {
 		n.cfg.PreferredPlatform = n.defaultPlatforms
 	}
@@ -112,6 +119,11 @@ func (n *Notifier) Kick() {
 // store are logged and retried after Poll.
 func (n *Notifier) Run(ctx context.Context) error {
 	for {
+		select {
+		case grace := <-n.quit:
+			return n.flush(ctx, grace)
+		default:
+		}
 		got, err := n.DrainOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			n.log.ErrorContext(ctx, "drain outbox", "err", err)
@@ -127,8 +139,42 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-n.kick:
 			t.Stop()
 		case <-t.C:
+		case grace := <-n.quit:
+			t.Stop()
+			return n.flush(ctx, grace)
 		}
 	}
+}
+
+// Stop asks Run to finish gracefully: the batch in hand is delivered (not
+// cut off mid-send, so none of its claims waits out a lease), then what
+// is due is delivered for at most grace, then Run returns. A second Stop
+// does nothing.
+func (n *Notifier) Stop(grace time.Duration) {
+	n.once.Do(func() { n.quit <- grace })
+}
+
+// flush delivers what is due until nothing is, or grace ends.
+func (n *Notifier) flush(ctx context.Context, grace time.Duration) error {
+	if grace <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	for ctx.Err() == nil {
+		got, err := n.DrainOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("flush outbox: %w", err)
+		}
+		if got == 0 {
+			return nil
+		}
+	}
+	n.log.WarnContext(ctx, "grace period over with messages still due: another replica or the next start sends them", "grace", grace)
+	return nil
 }
 
 // DrainOnce claims one batch of due messages and delivers them; it returns

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/notify"
 	"io"
 	"os"
 	"regexp"
@@ -101,6 +103,9 @@ type NotifierConfig struct {
 	Batch   int           `yaml:"batch"`
 	Lease   time.Duration `yaml:"lease"`
 	Poll    time.Duration `yaml:"poll"`
+	// DrainTimeout is how long a stopping flowbot (SIGTERM) keeps
+	// delivering what is due before it exits.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 type SchedulerConfig struct {
@@ -140,8 +145,8 @@ func DefaultConfig() Config {
 		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
 		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
-		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: time.Minute},
-		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: time.Minute, Poll: 500 * time.Millisecond},
+		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
+		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
 	}
@@ -247,7 +252,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for key, d := range map[string]time.Duration{
-		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll, "notifier.drain_timeout": c.Notifier.DrainTimeout,
 		"scheduler.lock_ttl": c.Scheduler.LockTTL, "redis.dial_timeout": c.Redis.DialTimeout,
 		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.processing_ttl": c.Bot.ProcessingTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {

@@ -134,6 +134,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if a.state.close != nil {
 		a.closers = append(a.closers, a.state.close)
 	}
+	if err := a.releaseDeadClaims(ctx); err != nil {
+		return nil, err
+	}
 	cal, err := loadCalendar(cfg.Calendar.File)
 	if err != nil {
 		return nil, err
@@ -184,6 +187,26 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	})
 	a.routes()
 	return a, nil
+}
+
+// releaseDeadClaims frees, in the embedded single-process setup (SQLite
+// without Redis), the outbox claims and event holds a killed earlier run
+// left: its cards go out at once instead of after their lease, and the
+// events it was handling are handled when the platform redelivers them.
+// With Redis or PostgreSQL other replicas may hold them: nothing is freed.
+func (a *app) releaseDeadClaims(ctx context.Context) error {
+	db, ok := a.store.(*sqlite.DB)
+	if !ok || a.cfg.Redis.Enabled {
+		return nil
+	}
+	claims, holds, err := db.ReleaseDeadClaims(ctx, a.clock.Now())
+	if err != nil {
+		return err
+	}
+	if claims+holds > 0 {
+		a.log.Info("released what an earlier run left unfinished", "outbox_claims", claims, "event_holds", holds)
+	}
+	return nil
 }
 
 // kick wakes the notifier: an engine call may have written messages.
@@ -319,7 +342,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		a.log.Warn("shutdown", "err", serr)
 	}
+	// In-flight events are answered; now the notifier finishes the batch in
+	// hand and delivers what is due for the drain period, so that a deploy
+	// leaves no claimed message waiting out its lease.
 	a.sched.Stop()
+	a.notifier.Stop(a.cfg.Notifier.DrainTimeout)
+	select {
+	case <-done:
+	case <-time.After(a.cfg.Notifier.DrainTimeout + a.cfg.Notifier.Lease):
+		a.log.Warn("notifier did not finish within its drain period")
+	}
 	stopBG()
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {

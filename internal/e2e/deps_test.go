@@ -233,6 +233,12 @@ func outboxUUID(id int64) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// replyUUID is the Feishu uuid of a reply sent into a chat.
+func replyUUID(id int64) string {
+	sum := sha256.Sum256([]byte("outbox-" + strconv.FormatInt(id, 10)))
+	return hex.EncodeToString(sum[:16])
+}
+
 // flowDir writes a one-step expense flow with a short reminder: a request
 // left undecided for remindAfter gets exactly one reminder.
 func flowDir(t testing.TB, remindAfter string) string {

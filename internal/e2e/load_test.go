@@ -411,7 +411,12 @@ func checkDeliveries(t testing.TB, pool *pgxpool.Pool, fake *feishuFake, resends
 	require.Zero(t, count(t, pool, `SELECT count(*) FROM outbox WHERE status = 'failed'`), "failed outbox messages")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rows, err := pool.Query(ctx, `SELECT id, created_at FROM outbox WHERE status = 'delivered' AND kind NOT IN ('card_update', 'http')`)
+	// Replies into a chat (and confirmations of requests filed in chat) are
+	// sent with the plain outbox key; messages to a person with the key of
+	// the platform they go to.
+	rows, err := pool.Query(ctx, `SELECT id, created_at, kind = 'reply' OR coalesce(convert_from(data, 'UTF8'), '') LIKE '%"reply_to"%' FROM outbox
+		WHERE status = 'delivered' AND kind NOT IN ('card_update', 'http')
+		AND NOT ((kind = 'reply' OR coalesce(convert_from(data, 'UTF8'), '') LIKE '%"reply_to"%') AND convert_from(data, 'UTF8') NOT LIKE '%"Platform":"feishu"%')`)
 	require.NoError(t, err)
 	type msg struct {
 		id      int64
@@ -420,8 +425,13 @@ func checkDeliveries(t testing.TB, pool *pgxpool.Pool, fake *feishuFake, resends
 	want := map[string]msg{}
 	for rows.Next() {
 		var m msg
-		require.NoError(t, rows.Scan(&m.id, &m.created))
-		want[outboxUUID(m.id)] = m
+		var inChat bool
+		require.NoError(t, rows.Scan(&m.id, &m.created, &inChat))
+		if inChat {
+			want[replyUUID(m.id)] = m
+		} else {
+			want[outboxUUID(m.id)] = m
+		}
 	}
 	require.NoError(t, rows.Err())
 	calls, recipients := fake.creates.snapshot()

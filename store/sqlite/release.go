@@ -1,0 +1,61 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ReleaseDeadClaims undoes, at the start of the one process that uses
+// this database, what a killed earlier run of it held: outbox messages it
+// had claimed but never tried (their lease would otherwise delay them up
+// to a minute) and event ids it was handling but never finished (their
+// redelivery would be answered "retry later" until the hold ran out).
+// Only call it when no other process shares the file (SQLite without
+// Redis: the embedded single-machine setup). It reports how many of each
+// it released.
+func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, holds int, err error) {
+	err = db.write(ctx, func(t *tx) error {
+		// A message is enqueued due now; a pending one due later that was
+		// never tried is a claim (retries have attempts > 0).
+		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE status = 'pending' AND attempts = 0 AND next_at > ?`, ms(now), ms(now))
+		if err != nil {
+			return fmt.Errorf("release outbox claims: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		claims = int(n)
+		rows, err := t.tx.QueryContext(ctx, `SELECT key FROM kv_dedupe`)
+		if err != nil {
+			return fmt.Errorf("read event holds: %w", err)
+		}
+		keys := map[string]bool{}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return fmt.Errorf("read event holds: %w", err)
+			}
+			keys[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read event holds: %w", err)
+		}
+		done := doneKey("")
+		for k := range keys {
+			if strings.HasPrefix(k, done) || keys[doneKey(k)] {
+				continue
+			}
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key = ?`, k); err != nil {
+				return fmt.Errorf("release event hold %q: %w", k, err)
+			}
+			holds++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("release dead claims: %w", err)
+	}
+	return claims, holds, nil
+}
