@@ -182,8 +182,14 @@ type sentKeys struct {
 	ttl time.Duration
 	mu  sync.Mutex
 	m   map[string]sentEntry
-	// locks serialises sends of one key.
-	locks sync.Map
+	// locks serialise sends of one key; an entry lives while someone
+	// holds or waits for it (guarded by mu).
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	mu sync.Mutex
+	n  int
 }
 
 type sentEntry struct {
@@ -216,8 +222,25 @@ func (s *sentKeys) put(key, ref string) {
 }
 
 func (s *sentKeys) lock(key string) func() {
-	v, _ := s.locks.LoadOrStore(key, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	s.mu.Lock()
+	if s.locks == nil {
+		s.locks = map[string]*keyLock{}
+	}
+	l, ok := s.locks[key]
+	if !ok {
+		l = &keyLock{}
+		s.locks[key] = l
+	}
+	l.n++
+	s.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		s.mu.Lock()
+		l.n--
+		if l.n == 0 {
+			delete(s.locks, key)
+		}
+		s.mu.Unlock()
+	}
 }

@@ -240,3 +240,23 @@ func TestGetAndUnknownMethods(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "no echostr")
 }
+
+// TestFollowUpCancelledByCommand: a command instead of an answer drops
+// the waiting click and reaches the bot.
+func TestFollowUpCancelledByCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	card := bots.Card{Title: "拒绝", Inputs: []bots.Input{{Name: "reason", Label: "拒绝理由", Required: true}},
+		Buttons: []bots.Button{{Label: "拒绝", Action: "reject", Value: map[string]string{"task": "9"}}}}
+	_, m := b.sendCard(t, "LiLei", card, "")
+	_, err := b.fake.Click(b.ctx, b.app.CorpID, b.app.AgentID, "LiLei", m.TaskID, keyOf(t, m.Card, "拒绝"))
+	require.NoError(t, err)
+	_, err = b.fake.SendText(b.ctx, b.app.CorpID, b.app.AgentID, "LiLei", "/cancel")
+	require.NoError(t, err)
+	evs := b.rec.WaitEvents(t, 1, 5*time.Second)
+	require.Equal(t, "/cancel", evs[0].Text)
+	require.Nil(t, evs[0].Action)
+	_, err = b.fake.SendText(b.ctx, b.app.CorpID, b.app.AgentID, "LiLei", "later text")
+	require.NoError(t, err)
+	require.Equal(t, "later text", b.rec.WaitEvents(t, 2, 5*time.Second)[1].Text)
+}

@@ -118,7 +118,7 @@ func RenderCard(c bots.Card, taskID string) (TemplateCard, error) {
 
 // RenderSend renders the body of message/send for msg to user.
 func RenderSend(agentID int64, user string, msg bots.Message, taskID string) ([]byte, error) {
-	body := map[string]any{"touser": user, "agentid": agentID, "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+	body := map[string]any{"touser": user, "agentid": agentID}
 	switch {
 	case msg.Card != nil:
 		tc, err := RenderCard(*msg.Card, taskID)

@@ -173,7 +173,9 @@ func (s *followUpStore) answer(app, user, text string, now time.Time) (bots.Even
 	if !ok {
 		return bots.Event{}, false, false
 	}
-	if now.After(p.exp) {
+	if now.After(p.exp) || strings.HasPrefix(strings.TrimSpace(text), "/") {
+		// Expired, or a command: the click is dropped and the text goes
+		// to the bot.
 		delete(s.m, k)
 		return bots.Event{}, false, false
 	}
