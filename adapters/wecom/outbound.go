@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/flowbot/flowbot/bots"
@@ -176,7 +177,11 @@ func (a *Adapter) updateRef(ctx context.Context, p *app, r ref, msg bots.Message
 		}
 		a.log.Info("response code refused; sending the card again", "app", p.cfg.Name, "task_id", task, "err", err)
 	}
-	// No code left: send the card again; later updates go to the new one.
+	// No code left: send the card again, saying so; later updates go to
+	// the new one.
+	c := *msg.Card
+	c.Note = strings.TrimSpace(OutOfDate + "\n" + c.Note)
+	msg.Card = &c
 	nr, err := a.send(ctx, p, r.user, msg, "")
 	if err != nil {
 		return fmt.Errorf("wecom: update card %s by a new message: %w", task, err)
@@ -185,6 +190,10 @@ func (a *Adapter) updateRef(ctx context.Context, p *app, r ref, msg bots.Message
 	a.cards.replaced(task, n.task)
 	return nil
 }
+
+// OutOfDate heads a card sent again because the earlier copy could no
+// longer be updated (its response codes used or expired).
+const OutOfDate = "上面的卡片已过期，以此为准 / The card above is out of date; this one is current"
 
 // taskID derives a card's task_id from the send's key (random without
 // one): at most 128 bytes of [0-9A-Za-z_-@].

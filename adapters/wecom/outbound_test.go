@@ -1,6 +1,7 @@
 package wecom_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -182,7 +183,12 @@ func TestExpiredCodeFallsBack(t *testing.T) {
 	mu.Unlock()
 	done := bots.Card{Title: "审批", Note: "已过期的卡片已更新"}
 	require.NoError(t, b.adapter.Update(b.ctx, ref, bots.Message{Card: &done}))
-	require.Len(t, b.fake.MessagesTo("LiLei"), 2, "a new message replaces the card whose code expired")
+	msgs := b.fake.MessagesTo("LiLei")
+	require.Len(t, msgs, 2, "a new message replaces the card whose code expired")
+	shown, err := json.Marshal(msgs[1].Card)
+	require.NoError(t, err)
+	require.Contains(t, string(shown), "The card above is out of date", "the new card says why it came")
+	require.Contains(t, string(shown), "上面的卡片已过期")
 }
 
 func TestUpdateOfTextIsGone(t *testing.T) {
