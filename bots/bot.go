@@ -119,13 +119,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 				// Held by a handler that has not finished: if it dies, this
 				// redelivery must not be the one that is dropped.
 				b.log.InfoContext(ctx, "event in flight elsewhere, asking for redelivery", "key", key)
-				return Reply{}, ErrInFlight
+				return Reply{Outcome: OutcomeDuplicate}, ErrInFlight
 			}
 			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
-			return Reply{}, nil
+			return Reply{Outcome: OutcomeDuplicate}, nil
 		case !first:
 			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
-			return Reply{}, nil
+			return Reply{Outcome: OutcomeDuplicate}, nil
 		}
 	}
 	rep, err := b.handle(ctx, ev)
@@ -165,7 +165,9 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	}
 	if u == nil {
 		admin := cmp.Or(b.cfg.AdminContact, T("zh", "admin_default", nil))
-		return textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin})), nil
+		rep := textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin}))
+		rep.Outcome = OutcomeRefused
+		return rep, nil
 	}
 	b.directory(ctx)
 	var rep Reply
@@ -175,6 +177,9 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 		rep, err = b.message(ctx, ev, u)
 	}
 	b.keepSentRefs(&rep, ev, u)
+	if ev.Action != nil && err == nil && rep.ToastKind == ToastWarning {
+		rep.Outcome = OutcomeRefused
+	}
 	return rep, err
 }
 
