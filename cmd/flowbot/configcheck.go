@@ -40,7 +40,7 @@ func cmdConfigCheck(args []string, stdout io.Writer) error {
 }
 
 var (
-	yamlLine  = regexp.MustCompile(`^line (\d+): (.*)$`)
+	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
 	configKey    = regexp.MustCompile(`^config: ([A-Za-z0-9_.\[\]]+): `)
 )
