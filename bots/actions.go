@@ -26,18 +26,18 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	switch a.Name {
 	case "approve", "reject", "transfer", "add_signer":
 		if taskID == 0 {
-			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
 	case "withdraw", "urge", "amend":
 		if instID == 0 {
-			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
 	case "comment":
 		if taskID == 0 && instID == 0 {
-			return Reply{Toast: T(loc, "bad_button", nil)}, nil
+			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
 	default:
-		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)})}, nil
+		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)}), ToastKind: ToastWarning}, nil
 	}
 	if a.Name == "amend" {
 		return b.amendClick(ctx, ev, u, instID)
@@ -335,7 +335,11 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 		return textReply(click, T(loc, "state_down", nil)), nil
 	}
 	if st == nil || (click && st.Token != token) || len(st.Pending) > 0 {
-		return textReply(click, T(loc, "conv_stale", nil)), nil
+		rep := textReply(click, T(loc, "conv_stale", nil))
+		if click {
+			rep.ToastKind = ToastWarning
+		}
+		return rep, nil
 	}
 	// The conversation's token makes the submission idempotent in the
 	// engine: a double click, or a redelivery after a crash, files once.
@@ -443,7 +447,7 @@ func (b *Bot) cancelClick(ctx context.Context, ev Event, u *flows.User, token st
 		return Reply{Toast: T(loc, "state_down", nil)}, nil
 	}
 	if st == nil || st.Token != token {
-		return Reply{Toast: T(loc, "conv_stale", nil)}, nil
+		return Reply{Toast: T(loc, "conv_stale", nil), ToastKind: ToastWarning}, nil
 	}
 	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
 		b.log.WarnContext(ctx, "cancel conversation", "err", err)

@@ -26,8 +26,15 @@ func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View,
 	if refusal := flows.CanResubmit(in, u.ID); refusal != nil {
 		msg, _ := b.explain(ctx, loc, refusal)
 		if click {
+			rep := Reply{Toast: msg, ToastKind: ToastWarning}
+			if flows.ErrorCode(refusal) == flows.CodeForbidden {
+				// Not their request: a toast only, and no copy of it is
+				// kept for them (it would show a stranger's request).
+				return rep, nil
+			}
 			b.keepRef(ctx, ev, u, in.ID, 0)
-			return Reply{Toast: msg, Card: b.RequestCard(v, u)}, nil
+			rep.Card = b.RequestCard(v, u)
+			return rep, nil
 		}
 		return textReply(false, msg), nil
 	}

@@ -122,13 +122,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 				// Held by a handler that has not finished: if it dies, this
 				// redelivery must not be the one that is dropped.
 				b.log.InfoContext(ctx, "event in flight elsewhere, asking for redelivery", "key", key)
-				return Reply{}, ErrInFlight
+				return Reply{Outcome: OutcomeDuplicate}, ErrInFlight
 			}
 			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
-			return Reply{}, nil
+			return Reply{Outcome: OutcomeDuplicate}, nil
 		case !first:
 			b.log.DebugContext(ctx, "duplicate event dropped", "key", key)
-			return Reply{}, nil
+			return Reply{Outcome: OutcomeDuplicate}, nil
 		}
 	}
 	rep, err := b.handle(ctx, ev)
@@ -169,6 +169,7 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	if u == nil {
 		admin := cmp.Or(b.cfg.AdminContact, T("zh", "admin_default", nil))
 		rep := textReply(ev.Action != nil, T("zh", "unknown_user", map[string]any{"admin": admin}))
+		rep.Outcome = OutcomeRefused
 		if err := b.enqueueReplies(ctx, &rep, ev, nil); err != nil {
 			return rep, err
 		}
@@ -185,6 +186,9 @@ func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 		// The platform delivers the event again: no reply is kept from
 		// this attempt (it would be sent once per attempt).
 		return rep, err
+	}
+	if ev.Action != nil && rep.ToastKind == ToastWarning {
+		rep.Outcome = OutcomeRefused
 	}
 	if qerr := b.enqueueReplies(ctx, &rep, ev, u); qerr != nil {
 		msg, _ := b.explain(ctx, locale(u), qerr)

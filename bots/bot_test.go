@@ -256,7 +256,7 @@ func TestDuplicateEvent(t *testing.T) {
 	require.Equal(t, "已同意", rep.Toast)
 	rep, err = b.bot.Handle(b.ctx, ev)
 	require.NoError(t, err)
-	require.Equal(t, bots.Reply{}, rep, "a redelivered event is answered with nothing")
+	require.Equal(t, bots.Reply{Outcome: bots.OutcomeDuplicate}, rep, "a redelivered event is answered with nothing")
 	// The same id on another platform is another event.
 	ev.Platform, ev.UserID = "feishu", "ou_dev1"
 	ev.App, ev.Action = "cli_a", nil

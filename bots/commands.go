@@ -32,6 +32,16 @@ var builtins = []builtin{
 	{"cancel", []string{"cancel", "取消"}, "help_cancel"},
 }
 
+// KnownCommand is the canonical name of a command word ("/todo", "待办"
+// and "/TODO" are all "todo"), or "unknown": a label of bounded
+// cardinality, whatever a sender types.
+func KnownCommand(word string) string {
+	if bi := findBuiltin(strings.ToLower(strings.TrimPrefix(word, "/"))); bi != nil {
+		return bi.id
+	}
+	return "unknown"
+}
+
 func findBuiltin(word string) *builtin {
 	for i := range builtins {
 		if slices.Contains(builtins[i].words, word) {

@@ -72,7 +72,22 @@ type Reply struct {
 	// platform's reference (what Messenger.Update accepts), so that the bot
 	// can update that copy when the request changes.
 	Sent func(ctx context.Context, index int, ref string)
+	// Outcome says how the event was taken, for metrics: "" (handled),
+	// OutcomeDuplicate or OutcomeRefused.
+	Outcome Outcome
 }
+
+// Outcome classifies an event that was not simply handled.
+type Outcome string
+
+const (
+	// OutcomeDuplicate: a redelivery of an event already handled or being
+	// handled; nothing was done.
+	OutcomeDuplicate Outcome = "duplicate"
+	// OutcomeRefused: the sender is unknown to the directory, or a click
+	// was refused (no rights, stale card); nothing changed.
+	OutcomeRefused Outcome = "refused"
+)
 
 // ToastKind classifies a toast.
 type ToastKind string

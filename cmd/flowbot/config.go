@@ -51,6 +51,25 @@ type LogConfig struct {
 type HTTPConfig struct {
 	Addr            string        `yaml:"addr"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ReadTimeout bounds the arrival of a request's headers and, separately,
+	// of its body; WriteTimeout the writing of an answer (the playground's
+	// event stream lifts its own); IdleTimeout a kept-alive connection
+	// between requests.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// MaxConns caps open connections (0 = no cap); past it a connection is
+	// answered 503.
+	MaxConns    int               `yaml:"max_conns"`
+	MaxInFlight MaxInFlightConfig `yaml:"max_in_flight"`
+}
+
+// MaxInFlightConfig caps the requests handled at once per route group
+// (0 = no cap); past a cap the answer is 503 with Retry-After.
+type MaxInFlightConfig struct {
+	Webhooks int `yaml:"webhooks"` // /webhook/...
+	UI       int `yaml:"ui"`       // /ui/api/... (the event stream is not counted)
+	API      int `yaml:"api"`      // /api/...
 }
 
 type DatabaseConfig struct {
@@ -118,6 +137,10 @@ type SchedulerConfig struct {
 type PlaygroundConfig struct {
 	Enabled bool `yaml:"enabled"`
 	Demo    bool `yaml:"demo"`
+	// AllowDemoWithRealPlatforms lets demo mode run next to a real IM:
+	// anyone who reaches the port then acts as anyone, and real users are
+	// told. Only for a closed test setup.
+	AllowDemoWithRealPlatforms bool `yaml:"allow_demo_with_real_platforms"`
 }
 
 type FeishuConfig struct {
@@ -140,8 +163,12 @@ type FeishuApp struct {
 // 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Log:        LogConfig{Level: "info", Format: "text"},
-		HTTP:       HTTPConfig{Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second},
+		Log: LogConfig{Level: "info", Format: "text"},
+		HTTP: HTTPConfig{
+			Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second,
+			ReadTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
+			MaxConns: 1024, MaxInFlight: MaxInFlightConfig{Webhooks: 128, UI: 64, API: 32},
+		},
 		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
 		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
@@ -227,6 +254,9 @@ func (c Config) Validate() error {
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "is empty")
 	}
+	if c.HTTP.ReadTimeout <= 0 {
+		bad("http.read_timeout", "must be positive (a body must arrive within it), not %s", c.HTTP.ReadTimeout)
+	}
 	switch c.Database.Driver {
 	case "sqlite":
 		if c.Database.SQLite == "" {
@@ -248,13 +278,16 @@ func (c Config) Validate() error {
 			bad(key, "is not a cron spec: %v", err)
 		}
 	}
-	for key, n := range map[string]int{"notifier.workers": c.Notifier.Workers, "notifier.batch": c.Notifier.Batch, "redis.db": c.Redis.DB} {
+	for key, n := range map[string]int{
+		"http.max_conns": c.HTTP.MaxConns, "http.max_in_flight.webhooks": c.HTTP.MaxInFlight.Webhooks,
+		"http.max_in_flight.ui": c.HTTP.MaxInFlight.UI, "http.max_in_flight.api": c.HTTP.MaxInFlight.API,
+		"notifier.workers": c.Notifier.Workers, "notifier.batch": c.Notifier.Batch, "redis.db": c.Redis.DB} {
 		if n < 0 {
 			bad(key, "must be >= 0, not %d", n)
 		}
 	}
 	for key, d := range map[string]time.Duration{
-		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll, "notifier.drain_timeout": c.Notifier.DrainTimeout,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll, "notifier.drain_timeout": c.Notifier.DrainTimeout,
 		"scheduler.lock_ttl": c.Scheduler.LockTTL, "redis.dial_timeout": c.Redis.DialTimeout,
 		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.processing_ttl": c.Bot.ProcessingTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {
@@ -283,9 +316,40 @@ func (c Config) Validate() error {
 			bad(key+".mode", "must be http or websocket, not %q", a.Mode)
 		}
 	}
+	if err := checkDemo(c); err != nil {
+		errs = append(errs, err)
+	}
 	c.DingTalk.validate(bad)
 	c.WeCom.validate(bad)
 	c.Teams.validate(bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
+}
+
+// realPlatforms names the real IM platforms c configures: those with an
+// app (Feishu, DingTalk, WeCom) or a bot id (Teams).
+func realPlatforms(c Config) []string {
+	var out []string
+	for name, on := range map[string]bool{
+		"feishu": len(c.Feishu.Apps) > 0, "dingtalk": len(c.DingTalk.Apps) > 0,
+		"wecom": len(c.WeCom.Apps) > 0, "teams": c.Teams.AppID != "",
+	} {
+		if on {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkDemo refuses the playground's demo mode next to a real IM, where
+// anyone who reaches the port could file and decide as any real user,
+// unless playground.allow_demo_with_real_platforms says so.
+func checkDemo(c Config) error {
+	real := realPlatforms(c)
+	if !c.Playground.Enabled || !c.Playground.Demo || len(real) == 0 || c.Playground.AllowDemoWithRealPlatforms {
+		return nil
+	}
+	return fmt.Errorf("config: playground.demo: is true while %s is configured: anyone who reaches the port could act as any real user; "+
+		"set playground.demo: false (or playground.allow_demo_with_real_platforms: true for a closed test setup)", strings.Join(real, ", "))
 }

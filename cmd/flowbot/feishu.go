@@ -20,7 +20,7 @@ func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Mess
 			Mode: c.Mode, BaseURL: c.BaseURL, ReplayWindow: c.ReplayWindow, BotOpenID: c.BotOpenID,
 		})
 	}
-	ad, err := feishu.New(feishu.Config{Apps: apps}, h)
+	ad, err := feishu.New(feishu.Config{Apps: apps}, h, feishu.WithLogger(a.log))
 	if err != nil {
 		return err // already says "feishu: ..."
 	}

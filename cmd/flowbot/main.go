@@ -36,6 +36,7 @@ Usage:
   flowbot directory import FILE [--config FILE]
                                        replace the directory with users and departments from a YAML or CSV file
   flowbot migrate [--config FILE]      run the database migrations
+  flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
 `
 
 // errUsage marks a command line mistake (exit code 2).
@@ -78,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)
+	case "config":
+		if len(args) >= 2 && args[1] == "check" {
+			return cmdConfigCheck(args[2:], stdout)
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -15,7 +15,7 @@ import (
 // global state).
 type metrics struct {
 	reg           *prometheus.Registry
-	eventsIn      *prometheus.CounterVec
+	events        *prometheus.CounterVec
 	commands      *prometheus.CounterVec
 	decisions     *prometheus.CounterVec
 	delivered     *prometheus.CounterVec
@@ -26,11 +26,11 @@ type metrics struct {
 func newMetrics(store flows.Store) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
-		eventsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "flowbot_events_in_total", Help: "Inbound chat events by platform and kind (message, action).",
-		}, []string{"platform", "kind"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowbot_events_total", Help: "Inbound chat events by platform, kind (message, action) and outcome (handled, duplicate, refused, error).",
+		}, []string{"platform", "kind", "outcome"}),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "flowbot_commands_total", Help: "Chat commands by command word.",
+			Name: "flowbot_commands_total", Help: "Chat commands of known senders by command (the bot's commands; any other word is unknown).",
 		}, []string{"command"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowbot_decisions_total", Help: "Decisions the engine accepted, by action (approve, reject, transfer, add_signer).",
@@ -57,7 +57,7 @@ func newMetrics(store flows.Store) *metrics {
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(m.eventsIn, m.commands, m.decisions, m.delivered, m.deliveryFails, m.tickDuration, depth,
+	m.reg.MustRegister(m.events, m.commands, m.decisions, m.delivered, m.deliveryFails, m.tickDuration, depth,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -82,18 +82,26 @@ type countingHandler struct {
 }
 
 func (h countingHandler) Handle(ctx context.Context, ev bots.Event) (bots.Reply, error) {
-	if ev.Action != nil {
-		h.m.eventsIn.WithLabelValues(ev.Platform, "action").Inc()
-	} else {
-		h.m.eventsIn.WithLabelValues(ev.Platform, "message").Inc()
-		word, _, _ := strings.Cut(strings.TrimSpace(ev.Text), " ")
-		if strings.HasPrefix(word, "/") {
-			h.m.commands.WithLabelValues(commandLabel(word)).Inc()
-		}
-	}
 	r, err := h.next.Handle(ctx, ev)
-	if ev.Action != nil && err == nil && r.ToastKind != bots.ToastWarning && r.ToastKind != bots.ToastError && decisions[ev.Action.Name] {
-		h.m.decisions.WithLabelValues(ev.Action.Name).Inc() // accepted by the engine
+	kind, outcome := "message", "handled"
+	if ev.Action != nil {
+		kind = "action"
+	}
+	switch {
+	case r.Outcome != "":
+		outcome = string(r.Outcome)
+	case err != nil:
+		outcome = "error"
+	}
+	// The platform label comes from the adapter, never from the sender.
+	h.m.events.WithLabelValues(ev.Platform, kind, outcome).Inc()
+	if outcome == "handled" {
+		if ev.Action != nil && r.ToastKind != bots.ToastError && decisions[ev.Action.Name] {
+			h.m.decisions.WithLabelValues(ev.Action.Name).Inc() // accepted by the engine
+		}
+		if word, _, _ := strings.Cut(strings.TrimSpace(ev.Text), " "); ev.Action == nil && strings.HasPrefix(word, "/") {
+			h.m.commands.WithLabelValues(bots.KnownCommand(word)).Inc()
+		}
 	}
 	if h.kick != nil {
 		h.kick() // the engine may have written outbox messages: deliver now
@@ -103,12 +111,3 @@ func (h countingHandler) Handle(ctx context.Context, ev bots.Event) (bots.Reply,
 
 // decisions are the card actions that decide or move a task.
 var decisions = map[string]bool{"approve": true, "reject": true, "transfer": true, "add_signer": true}
-
-// commandLabel bounds the label's cardinality to known-looking words.
-func commandLabel(w string) string {
-	w = strings.ToLower(strings.TrimPrefix(w, "/"))
-	if len(w) > 20 {
-		return "other"
-	}
-	return w
-}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -155,7 +156,13 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	})
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
-	if cfg.Playground.Enabled {
+	if err := checkDemo(cfg); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Playground.Enabled && !cfg.Playground.Demo:
+		a.log.Info("playground off: it has no sign-in yet, so it runs only in demo mode (playground.demo: true), never next to real users")
+	case cfg.Playground.Enabled:
 		a.web = web.New(web.Config{
 			Handler: h, Users: a.webUsers, Now: a.clock.Now, Demo: cfg.Playground.Demo, Logger: a.log,
 			Advance: a.advance,
@@ -169,10 +176,11 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 			return nil, err
 		}
 	}
-	if cfg.Playground.Enabled && cfg.Playground.Demo {
+	if a.web != nil {
 		a.log.Warn("playground in DEMO mode: anyone who reaches " + cfg.HTTP.Addr + " can act as any user and move the clock; set playground.demo: false in production")
-		if len(cfg.Feishu.Apps) > 0 {
-			a.log.Warn("demo mode is on while a real platform (feishu) is configured: real requests can be decided by anyone through the playground")
+		if real := realPlatforms(cfg); len(real) > 0 {
+			a.log.Warn("DANGER: playground.allow_demo_with_real_platforms is set: demo mode runs next to real platforms (" + strings.Join(real, ", ") +
+				"): anyone who reaches " + cfg.HTTP.Addr + " can file and decide real requests as any real user")
 		}
 	}
 	a.notifier = notify.New(notify.Config{
@@ -305,7 +313,14 @@ func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
 // serve runs HTTP, the notifier and the scheduler until ctx ends, then
 // shuts down gracefully: in-flight requests finish first.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	hc := a.cfg.HTTP
+	srv := &http.Server{
+		Handler:           guard(a.mux, hc),
+		ReadHeaderTimeout: hc.ReadTimeout,
+		WriteTimeout:      hc.WriteTimeout,
+		IdleTimeout:       hc.IdleTimeout,
+	}
+	ln = newLimitListener(ln, hc.MaxConns)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

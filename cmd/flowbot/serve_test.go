@@ -63,11 +63,11 @@ func TestServeCountsEventsInMetrics(t *testing.T) {
 	t.Parallel()
 	r := startApp(t, testConfig(t.TempDir()))
 	_, _, before := getBody(t, r.base+"/metrics")
-	require.NotContains(t, before, `flowbot_events_in_total{kind="message",platform="web"}`)
+	require.NotContains(t, before, `flowbot_events_total{kind="message",outcome="handled",platform="web"}`)
 
 	r.pg.send(t, applicant, "/help")
 	_, _, after := getBody(t, r.base+"/metrics")
-	require.Contains(t, after, `flowbot_events_in_total{kind="message",platform="web"} 1`)
+	require.Contains(t, after, `flowbot_events_total{kind="message",outcome="handled",platform="web"} 1`)
 	require.Contains(t, after, `flowbot_commands_total{command="help"} 1`)
 	require.Contains(t, after, "flowbot_outbox_depth ")
 }

@@ -288,7 +288,7 @@ func replicaConfig(pgURL, prefix, flows, org string, feishu map[string]any) map[
 		"directory":  map[string]any{"file": org},
 		"scheduler":  map[string]any{"tick": "@every 1s"},
 		"notifier":   map[string]any{"lease": "5s", "poll": "200ms"},
-		"playground": map[string]any{"enabled": true, "demo": true},
+		"playground": map[string]any{"enabled": true, "demo": true, "allow_demo_with_real_platforms": true},
 	}
 	if feishu != nil {
 		cfg["feishu"] = feishu

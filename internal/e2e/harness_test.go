@@ -123,7 +123,7 @@ func startReplica(t testing.TB, name string, cfg map[string]any) *replica {
 	base := map[string]any{
 		"log":        map[string]any{"level": "info", "format": "text"},
 		"http":       map[string]any{"addr": "127.0.0.1:0", "shutdown_timeout": "2s"},
-		"playground": map[string]any{"demo": true}, // the tests act as anyone
+		"playground": map[string]any{"demo": true, "allow_demo_with_real_platforms": true}, // the tests act as anyone, next to the Feishu fake
 		// A replica killed mid-event holds its id this long; the
 		// platform's redelivery is then handled by the survivor.
 		"bot": map[string]any{"processing_ttl": "2s"},
