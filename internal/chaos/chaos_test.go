@@ -33,7 +33,7 @@ func TestChaos(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "build flowbot: %s", out)
 
-	cfg := chaos.Config{Bin: bin, Dir: dir, Events: 1000, Kills: 3, Freeze: 4 * time.Second,
+	cfg := chaos.Config{Bin: bin, Dir: dir, Events: 600, Kills: 3, Freeze: 4 * time.Second,
 		Server: map[string]any{
 			"notifier": map[string]any{"lease": "3s", "poll": "100ms"},
 			"bot":      map[string]any{"processing_ttl": "3s"},

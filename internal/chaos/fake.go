@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -120,6 +121,7 @@ func NewFake(addr, webhook string) (*Fake, error) {
 		return nil, fmt.Errorf("chaos: listen on %s: %w", addr, err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a cut request is the point of the exercise
 	f.proxy = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/open-apis/im/v1/messages" {
 			body, _ := io.ReadAll(r.Body)

@@ -38,12 +38,15 @@ type Mix struct {
 	DoubleClick float64
 	// Wait bounds every wait: a card to arrive, an event to be acknowledged.
 	Wait time.Duration
+	// PerApplicant is how many workers file for each applicant (a filing
+	// and its submit are one at a time per applicant: one conversation).
+	PerApplicant int
 }
 
 // DefaultMix is the mix of the chaos suite and of flowbot-load.
 func DefaultMix(events int64) Mix {
 	return Mix{Events: events, ByConversation: 0.3, Reject: 0.15, Withdraw: 0.1, Leave: 0.15,
-		Dup: 0.15, DelayedDup: 0.15, DupDelay: 5 * time.Second, DoubleClick: 0.2, Wait: 90 * time.Second}
+		Dup: 0.15, DelayedDup: 0.15, DupDelay: 5 * time.Second, DoubleClick: 0.2, Wait: 90 * time.Second, PerApplicant: 2}
 }
 
 // Plan is what becomes of a request.
@@ -73,6 +76,9 @@ type Cycle struct {
 	Assignee  string
 	Decided   bool   // the decision (or withdrawal) was acknowledged
 	Err       string // why the cycle stopped
+
+	ackAt      time.Time // when the submit was acknowledged
+	killsAtAck int64
 }
 
 // Driver drives one flowbot over the Feishu fake and the web API.
@@ -113,7 +119,10 @@ func (d *Driver) Run(ctx context.Context) error {
 	go d.progress(stop)
 	var wg sync.WaitGroup
 	for _, a := range d.Company.Applicants {
-		wg.Go(func() { d.worker(ctx, a) })
+		filing := new(sync.Mutex)
+		for range max(d.Mix.PerApplicant, 1) {
+			wg.Go(func() { d.worker(ctx, a, filing) })
+		}
 	}
 	wg.Wait()
 	d.lateDups.Wait()
@@ -153,7 +162,7 @@ func (d *Driver) progress(stop chan struct{}) {
 
 func (d *Driver) chance(p float64) bool { return p > 0 && rand.Float64() < p }
 
-func (d *Driver) worker(ctx context.Context, applicant string) {
+func (d *Driver) worker(ctx context.Context, applicant string, filing *sync.Mutex) {
 	for d.events.Load() < d.Mix.Events && ctx.Err() == nil {
 		k := int(d.nextK.Add(1))
 		c := &Cycle{K: k, Applicant: applicant, Desc: fmt.Sprintf("chaos-%07d", k), ByConv: d.chance(d.Mix.ByConversation)}
@@ -168,14 +177,24 @@ func (d *Driver) worker(ctx context.Context, applicant string) {
 		d.mu.Lock()
 		d.cycles = append(d.cycles, c)
 		d.mu.Unlock()
-		if err := d.cycle(ctx, c); err != nil {
+		if err := d.cycle(ctx, c, filing); err != nil {
 			c.Err = err.Error()
 		}
 	}
 }
 
 // cycle files, submits and decides one claim.
-func (d *Driver) cycle(ctx context.Context, c *Cycle) error {
+func (d *Driver) cycle(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
+	if err := d.file(ctx, c, filing); err != nil {
+		return err
+	}
+	return d.decide(ctx, c)
+}
+
+// file files the claim and submits it, one filing at a time per applicant.
+func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
+	filing.Lock()
+	defer filing.Unlock()
 	open := d.Company.OpenID[c.Applicant]
 	text := fmt.Sprintf("/expense amount=%d category=travel description=%s", 100+c.K%900, c.Desc)
 	if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
@@ -193,7 +212,6 @@ func (d *Driver) cycle(ctx context.Context, c *Cycle) error {
 		return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
 	}
 	var submitted bool
-	var ackAt time.Time
 	if c.ByConv {
 		_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
 			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
@@ -202,18 +220,20 @@ func (d *Driver) cycle(ctx context.Context, c *Cycle) error {
 		val, _ := button(summary, "submit")
 		submitted = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
 	}
-	ackAt = time.Now()
+	c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
 	if !submitted {
 		return fmt.Errorf("submit not acknowledged")
 	}
 	c.Submitted = true
-	killsAtAck := d.kills.Load()
-	if err := d.db.instance(ctx, c); err != nil {
-		return err
-	}
+	return d.db.instance(ctx, c)
+}
+
+// decide waits for the task card and decides (or withdraws) as planned.
+func (d *Driver) decide(ctx context.Context, c *Cycle) error {
+	ackAt, killsAtAck := c.ackAt, c.killsAtAck
 	assignee := d.Company.OpenID[c.Assignee]
 	task := strconv.FormatInt(c.Task, 10)
-	wctx, cancel = context.WithTimeout(ctx, d.Mix.Wait)
+	wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
 	card, err := d.Fake.WaitFor(wctx, assignee, func(m Seen) bool {
 		v, ok := button(m, "approve")
 		return ok && valueOf(v, "task") == task
