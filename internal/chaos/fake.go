@@ -42,17 +42,23 @@ type Fake struct {
 	inbox map[string][]Seen          // receive id -> messages shown
 }
 
-// Seen is a message the fake showed, with when.
+// Seen is a message the fake showed, with when and its card's buttons
+// (decoded once: waits scan the messages often).
 type Seen struct {
 	feishutest.Message
-	At time.Time
+	At      time.Time
+	Buttons []feishutest.Button
 }
 
 // seen is the fake's message hook (called with the fake's lock held).
 func (f *Fake) seen(m feishutest.Message) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.inbox[m.ChatID] = append(f.inbox[m.ChatID], Seen{Message: m, At: time.Now()})
+	seen := Seen{Message: m, At: time.Now()}
+	if c := m.Card(); c != nil {
+		seen.Buttons = feishutest.Buttons(c)
+	}
+	f.inbox[m.ChatID] = append(f.inbox[m.ChatID], seen)
 }
 
 // Find returns the messages shown in the p2p chat of openID that match
@@ -79,7 +85,7 @@ func (f *Fake) WaitFor(ctx context.Context, openID string, match func(Seen) bool
 		select {
 		case <-ctx.Done():
 			return Seen{}, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -87,11 +93,7 @@ func (f *Fake) WaitFor(ctx context.Context, openID string, match func(Seen) bool
 // button returns the callback value of the card's first button with
 // action a (the value's "a"), if any.
 func button(m Seen, action string) (map[string]any, bool) {
-	c := m.Card()
-	if c == nil {
-		return nil, false
-	}
-	for _, b := range feishutest.Buttons(c) {
+	for _, b := range m.Buttons {
 		if b.Value["a"] == action {
 			return b.Value, true
 		}
