@@ -116,7 +116,8 @@ func (d *Driver) Run(ctx context.Context) error {
 		d.Stats = NewStats()
 	}
 	stop := make(chan struct{})
-	go d.progress(stop)
+	var progress sync.WaitGroup
+	progress.Go(func() { d.progress(stop) })
 	var wg sync.WaitGroup
 	for _, a := range d.Company.Applicants {
 		filing := new(sync.Mutex)
@@ -127,6 +128,7 @@ func (d *Driver) Run(ctx context.Context) error {
 	wg.Wait()
 	d.lateDups.Wait()
 	close(stop)
+	progress.Wait() // Out is not written to after Run returns
 	return ctx.Err()
 }
 
