@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/flowbot/flowbot/internal/chaos"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ok, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "flowbot-load:", err)
+		os.Exit(2)
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+// run parses args, runs the load (or the chaos run) and reports whether
+// every check passed.
+func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error) {
+	fs := flag.NewFlagSet("flowbot-load", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	def := chaos.DefaultMix(0)
+	var (
+		setup    = fs.String("setup", "flowbot-load", "directory for the flow, the company file (and, in chaos mode, flowbot's config, log and database)")
+		url      = fs.String("url", "http://127.0.0.1:8080", "the running flowbot's base URL")
+		db       = fs.String("db", "./flowbot.db", "the running flowbot's SQLite file (read-only)")
+		fakeAddr = fs.String("fake", "127.0.0.1:9999", "address of the Feishu fake (flowbot's feishu base_url)")
+		events   = fs.Int64("events", 2000, "event deliveries in all, duplicates included")
+		chaosRun = fs.Bool("chaos", false, "start flowbot (-bin) on SQLite and kill, freeze and restart it")
+		bin      = fs.String("bin", "flowbot", "chaos: the flowbot binary")
+		kills    = fs.Int("kills", 3, "chaos: SIGKILL and SIGTERM in turn, at random moments")
+		freeze   = fs.Duration("freeze", 4*time.Second, "chaos: one SIGSTOP this long, then SIGCONT (0: none)")
+		lease    = fs.String("lease", "3s", "chaos: notifier.lease of the started flowbot")
+		hold     = fs.String("hold", "3s", "chaos: bot.processing_ttl of the started flowbot")
+		wait     = fs.Duration("wait", 5*time.Minute, "how long to wait for the server's /readyz")
+	)
+	fs.Float64Var(&def.ByConversation, "by-conversation", def.ByConversation, "share of filings submitted by typing \"submit\" (the rest click the card)")
+	fs.Float64Var(&def.Reject, "reject", def.Reject, "share of requests rejected")
+	fs.Float64Var(&def.Withdraw, "withdraw", def.Withdraw, "share of requests withdrawn (over the web API)")
+	fs.Float64Var(&def.Leave, "leave", def.Leave, "share of requests left undecided")
+	fs.Float64Var(&def.Dup, "dup", def.Dup, "share of events delivered twice at once")
+	fs.Float64Var(&def.DelayedDup, "late-dup", def.DelayedDup, "share of events delivered again later")
+	fs.DurationVar(&def.DupDelay, "late-dup-delay", def.DupDelay, "longest delay of a late duplicate")
+	fs.Float64Var(&def.DoubleClick, "double-click", def.DoubleClick, "share of clicks made twice")
+	fs.IntVar(&def.PerApplicant, "per-applicant", def.PerApplicant, "workers per applicant")
+	if err := fs.Parse(args); err != nil {
+		return false, err
+	}
+	def.Events = *events
+	dir, err := filepath.Abs(*setup)
+	if err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	if *chaosRun {
+		rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
+			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms"}, "bot": map[string]any{"processing_ttl": *hold}}})
+		if err != nil {
+			return false, err
+		}
+		stats.Print(out)
+		rep.Print(out)
+		return rep.OK(), nil
+	}
+	return load(ctx, dir, *url, *db, *fakeAddr, *wait, def, out)
+}
+
+// load drives a server someone else runs.
+func load(ctx context.Context, dir, url, db, fakeAddr string, wait time.Duration, mix chaos.Mix, out io.Writer) (bool, error) {
+	company, err := chaos.LoadCompany()
+	if err != nil {
+		return false, err
+	}
+	cfg, err := chaos.WriteFixtures(dir)
+	if err != nil {
+		return false, err
+	}
+	fake, err := chaos.NewFake(fakeAddr, url+"/webhook/feishu")
+	if err != nil {
+		return false, err
+	}
+	defer fake.Close()
+	cfg["feishu"] = fake.Config()
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(out, "Feishu fake at %s. Give `flowbot serve` these config keys (and playground.demo: true):\n\n%s\nwaiting for %s/readyz ...\n", fake.URL, b, url)
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-wctx.Done():
+			return false, fmt.Errorf("%s/readyz: %w", url, wctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	d := &chaos.Driver{Fake: fake, URL: url, DB: db, Mix: mix, Company: company, Stats: chaos.NewStats(), Out: out}
+	defer d.Close()
+	if err := d.Run(ctx); err != nil {
+		return false, err
+	}
+	fmt.Fprintln(out)
+	rep, err := d.Check(ctx, time.Minute)
+	if err != nil {
+		return false, err
+	}
+	d.Stats.Print(out)
+	rep.Print(out)
+	return rep.OK(), nil
+}

@@ -1,0 +1,146 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"syscall"
+	"time"
+)
+
+// Config is one chaos run.
+type Config struct {
+	Bin    string // the flowbot binary
+	Dir    string // its config, log and database
+	Events int64  // event deliveries in all
+	// Kills is how many times the process is killed (SIGKILL and SIGTERM
+	// in turn) at random moments; Freeze stops it once with SIGSTOP for
+	// that long (0: never), then SIGCONT.
+	Kills  int
+	Freeze time.Duration
+	// Server config overrides (notifier lease, processing hold...).
+	Server map[string]any
+	Mix    Mix
+	Out    io.Writer // progress and figures (nil: none)
+}
+
+// Run starts flowbot with SQLite and the Feishu fake, drives the load
+// while it kills, freezes and restarts the process, then checks.
+func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
+	company, err := LoadCompany()
+	if err != nil {
+		return nil, nil, err
+	}
+	fake, err := NewFake("", "")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fake.Close()
+	srvCfg, err := WriteFixtures(cfg.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	srvCfg["feishu"] = fake.Config()
+	for k, v := range cfg.Server {
+		srvCfg[k] = v
+	}
+	proc, err := NewProcess(cfg.Bin, cfg.Dir, srvCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer proc.Kill()
+	fake.SetWebhook(proc.URL() + "/webhook/feishu")
+	if err := proc.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	if _, err := proc.WaitReady(ctx, time.Now()); err != nil {
+		return nil, nil, err
+	}
+	mix := cfg.Mix
+	if mix.Events == 0 {
+		mix = DefaultMix(cfg.Events)
+	}
+	d := &Driver{Fake: fake, URL: proc.URL(), DB: proc.DBPath(), Mix: mix, Company: company, Stats: NewStats(), Out: cfg.Out}
+	defer d.Close()
+	runErr := make(chan error, 1)
+	go func() { runErr <- d.Run(ctx) }()
+
+	var kills []string
+	var recovery []time.Duration
+	start := time.Now()
+	steps := cfg.Kills
+	if cfg.Freeze > 0 {
+		steps++
+	}
+	freezeAt := -1
+	if cfg.Freeze > 0 {
+		freezeAt = rand.IntN(steps)
+	}
+	kill := 0
+	for i := range steps {
+		// Spread the signals over the run: the i-th after a random share
+		// of the (i+1)-th slice of the events.
+		at := int64((float64(i) + 0.2 + 0.6*rand.Float64()) / float64(steps) * float64(mix.Events))
+		for d.events.Load() < at && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(rand.IntN(20)+1) * time.Millisecond):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		when := time.Since(start).Seconds()
+		if i == freezeAt {
+			if err := proc.Signal(syscall.SIGSTOP); err != nil {
+				return nil, nil, err
+			}
+			time.Sleep(cfg.Freeze)
+			if err := proc.Signal(syscall.SIGCONT); err != nil {
+				return nil, nil, err
+			}
+			kills = append(kills, fmt.Sprintf("SIGSTOP %s at %.1fs", cfg.Freeze, when))
+			continue
+		}
+		sig, name := syscall.SIGKILL, "SIGKILL"
+		if kill%2 == 1 {
+			sig, name = syscall.SIGTERM, "SIGTERM"
+		}
+		kill++
+		if err := proc.Signal(sig); err != nil {
+			return nil, nil, err
+		}
+		d.NoteKill()
+		if !proc.Wait(30 * time.Second) {
+			return nil, nil, fmt.Errorf("chaos: flowbot did not exit 30s after %s; log:\n%s", name, proc.LogTail(4000))
+		}
+		kills = append(kills, fmt.Sprintf("%s at %.1fs", name, when))
+		t0 := time.Now()
+		if err := proc.Start(ctx); err != nil {
+			return nil, nil, err
+		}
+		rec, err := proc.WaitReady(ctx, t0)
+		if err != nil {
+			return nil, nil, err
+		}
+		recovery = append(recovery, rec)
+	}
+	if err := <-runErr; err != nil {
+		return nil, nil, fmt.Errorf("chaos: load: %w", err)
+	}
+	if cfg.Out != nil {
+		fmt.Fprintln(cfg.Out)
+	}
+	rep, err := d.Check(ctx, 60*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Kills, rep.Recovery = kills, recovery
+	return rep, d.Stats, nil
+}
+
+// LogTail is the end of the process log of a run in dir.
+func LogTail(dir string, n int) string {
+	return (&Process{logPath: dir + "/flowbot.log"}).LogTail(n)
+}

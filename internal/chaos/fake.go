@@ -1,0 +1,206 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
+)
+
+// The fake's one app.
+const (
+	AppID             = "cli_chaos"
+	appSecret         = "chaos-secret"
+	encryptKey        = "chaos-encrypt-key"
+	verificationToken = "chaos-verification-token"
+)
+
+// Fake is feishutest's server behind a counting proxy: the proxy sees
+// every message create call (retries included) before the fake
+// de-duplicates it by uuid, as Feishu does.
+type Fake struct {
+	*feishutest.Server
+	// URL is the proxy's address: flowbot's feishu base_url.
+	URL string
+
+	proxy *http.Server
+	mu    sync.Mutex
+	calls map[string]int             // uuid -> create calls
+	to    map[string]map[string]bool // uuid -> receive ids
+	first map[string]time.Time       // uuid -> first create call
+	inbox map[string][]Seen          // receive id -> messages shown
+}
+
+// Seen is a message the fake showed, with when and its card's buttons
+// (decoded once: waits scan the messages often).
+type Seen struct {
+	feishutest.Message
+	At      time.Time
+	Buttons []feishutest.Button
+}
+
+// seen is the fake's message hook (called with the fake's lock held).
+func (f *Fake) seen(m feishutest.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := Seen{Message: m, At: time.Now()}
+	if c := m.Card(); c != nil {
+		seen.Buttons = feishutest.Buttons(c)
+	}
+	f.inbox[m.ChatID] = append(f.inbox[m.ChatID], seen)
+}
+
+// Find returns the messages shown in the p2p chat of openID that match
+// (sent to the user's open_id or to the chat).
+func (f *Fake) Find(openID string, match func(Seen) bool) []Seen {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Seen
+	for _, m := range f.inbox[feishutest.P2PChatID(openID)] {
+		if match(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitFor waits until a message shown to openID matches and returns
+// the first one.
+func (f *Fake) WaitFor(ctx context.Context, openID string, match func(Seen) bool) (Seen, error) {
+	for {
+		if ms := f.Find(openID, match); len(ms) > 0 {
+			return ms[0], nil
+		}
+		select {
+		case <-ctx.Done():
+			return Seen{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// button returns the callback value of the card's first button with
+// action a (the value's "a"), if any.
+func button(m Seen, action string) (map[string]any, bool) {
+	for _, b := range m.Buttons {
+		if b.Value["a"] == action {
+			return b.Value, true
+		}
+	}
+	return nil, false
+}
+
+// NewFake starts the fake on a free port and its proxy on addr ("" or
+// "127.0.0.1:0": a free port). webhook is flowbot's /webhook/feishu; it
+// may be set later with SetWebhook.
+func NewFake(addr, webhook string) (*Fake, error) {
+	f := &Fake{calls: map[string]int{}, to: map[string]map[string]bool{}, first: map[string]time.Time{}, inbox: map[string][]Seen{}}
+	srv := feishutest.NewServer(feishutest.WithMessageHook(f.seen))
+	f.Server = srv
+	f.SetWebhook(webhook)
+	target, err := url.Parse(srv.URL)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("chaos: fake url: %w", err)
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("chaos: listen on %s: %w", addr, err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a cut request is the point of the exercise
+	f.proxy = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/open-apis/im/v1/messages" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var m struct {
+				UUID      string `json:"uuid"`
+				ReceiveID string `json:"receive_id"`
+			}
+			_ = json.Unmarshal(body, &m)
+			f.add(m.UUID, m.ReceiveID)
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = f.proxy.Serve(l) }()
+	f.URL = "http://" + l.Addr().String()
+	return f, nil
+}
+
+// SetWebhook (re)registers the app with flowbot's webhook URL.
+func (f *Fake) SetWebhook(webhook string) {
+	f.AddApp(feishutest.App{ID: AppID, Secret: appSecret, EncryptKey: encryptKey, VerificationToken: verificationToken, Webhook: webhook})
+}
+
+// Close stops the proxy and the fake.
+func (f *Fake) Close() {
+	_ = f.proxy.Close()
+	f.Server.Close()
+}
+
+func (f *Fake) add(uuid, receiveID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[uuid]++
+	if f.to[uuid] == nil {
+		f.to[uuid] = map[string]bool{}
+		f.first[uuid] = time.Now()
+	}
+	f.to[uuid][receiveID] = true
+}
+
+// Creates returns the create calls and the number of recipients per uuid.
+func (f *Fake) Creates() (calls, recipients map[string]int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	calls, recipients = maps.Clone(f.calls), map[string]int{}
+	for u, to := range f.to {
+		recipients[u] = len(to)
+	}
+	return calls, recipients
+}
+
+// FirstCreate returns when the message with uuid was first sent.
+func (f *Fake) FirstCreate(uuid string) (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.first[uuid]
+	return t, ok
+}
+
+// ConfigBlock is the feishu section of flowbot's config for the fake.
+func (f *Fake) Config() map[string]any {
+	return map[string]any{"apps": []map[string]any{{
+		"app_id": AppID, "app_secret": appSecret, "encrypt_key": encryptKey,
+		"verification_token": verificationToken, "mode": "http", "base_url": f.URL,
+	}}}
+}
+
+// valueOf is key of a button's callback value: the adapter nests the
+// bots.Button value under "v".
+func valueOf(v map[string]any, key string) string {
+	if inner, ok := v["v"].(map[string]any); ok {
+		if x, ok := inner[key]; ok {
+			return fmt.Sprint(x)
+		}
+	}
+	if x, ok := v[key]; ok {
+		return fmt.Sprint(x)
+	}
+	return ""
+}
