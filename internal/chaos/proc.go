@@ -43,7 +43,7 @@ func NewProcess(bin, dir string, cfg map[string]any) (*Process, error) {
 		"log":        map[string]any{"level": "info", "format": "text"},
 		"http":       map[string]any{"addr": addr, "shutdown_timeout": "5s"},
 		"database":   map[string]any{"driver": "sqlite", "sqlite": filepath.Join(dir, "flowbot.db")},
-		"playground": map[string]any{"enabled": true, "demo": true},
+		"playground": map[string]any{"enabled": true, "demo": true, "allow_demo_with_real_platforms": true}, // a closed test setup
 	}
 	for k, v := range cfg {
 		base[k] = v
