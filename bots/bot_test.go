@@ -190,7 +190,7 @@ func TestBadInput(t *testing.T) {
 		{"too long", "dev1", strings.Repeat("长", 1800), []string{"消息太长了"}},
 		{"unknown command", "dev1", "/leav", []string{"没有「/leav」这个命令", "你是不是想用 /leave", "/help"}},
 		{"unknown command en", "dev2", "/tood", []string{"Unknown command", "Did you mean /todo?"}},
-		{"not a command", "dev1", "hello there", []string{"没看懂「hello there」", "30 分钟", "/help"}},
+		{"not a command", "dev1", "hello there", []string{"没看懂「hello there」", "/help"}},
 		{"unknown field", "dev1", "/leave days=3", []string{"没有字段「days」", "type, period, reason"}},
 		{"bare argument", "dev1", "/leave 3", []string{"请用 名称=值"}},
 		{"unclosed quote", "dev1", `/leave reason="abc`, []string{"引号没有配对"}},

@@ -54,9 +54,13 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	c.Markdown = strings.Join(md, "\n")
 	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && viewer.ID == t.Assignee {
 		c.Inputs = []Input{
-			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil)},
-			{Name: "user", Label: T(loc, "in_user", nil), Placeholder: T(loc, "in_user_ph", nil)},
-			{Name: "position", Label: T(loc, "in_position", nil), Placeholder: T(loc, "in_position_ph", nil)},
+			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil), Kind: InputTextarea},
+			{Name: "user", Label: T(loc, "in_user", nil), Placeholder: T(loc, "in_user_ph", nil), Kind: InputUser},
+			{Name: "position", Label: T(loc, "in_position", nil), Kind: InputSelect, Value: string(flows.SignBefore), Options: []Option{
+				{Value: string(flows.SignBefore), Label: T(loc, "pos_before", nil)},
+				{Value: string(flows.SignAfter), Label: T(loc, "pos_after", nil)},
+				{Value: string(flows.SignAlongside), Label: T(loc, "pos_alongside", nil)},
+			}},
 		}
 		val := func() map[string]string {
 			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}

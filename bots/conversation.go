@@ -76,7 +76,28 @@ func (b *Bot) saveConv(ctx context.Context, ev Event, st *convState) error {
 	if err := b.cfg.State.Set(ctx, convKey(ev), raw, b.cfg.ConversationTTL); err != nil {
 		return fmt.Errorf("save conversation: %w", err)
 	}
+	// Remember that this user had a conversation here, so that text that
+	// is no command can say the conversation may have ended (and only
+	// then: a first-time user never had one).
+	if err := b.cfg.State.Set(ctx, convSeenKey(ev), []byte("1"), max(convSeenTTL, 2*b.cfg.ConversationTTL)); err != nil {
+		b.log.WarnContext(ctx, "remember conversation", "err", err)
+	}
 	return nil
+}
+
+// convSeenTTL is how long the bot remembers that a user had a
+// conversation in a chat.
+const convSeenTTL = 24 * time.Hour
+
+func convSeenKey(ev Event) string { return "convseen:" + strings.TrimPrefix(convKey(ev), "conv:") }
+
+// hadConv reports whether the user had a conversation in this chat lately.
+func (b *Bot) hadConv(ctx context.Context, ev Event) bool {
+	if b.cfg.State == nil {
+		return false
+	}
+	_, ok, err := b.cfg.State.Get(ctx, convSeenKey(ev))
+	return err == nil && ok
 }
 
 func newToken() string {
