@@ -95,14 +95,7 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 		}
 		return T(loc, "note_rejected", map[string]any{"by": by, "at": at})
 	case flows.TaskTransferred:
-		to := "?"
-		for _, x := range v.Tasks {
-			if x.ID > t.ID && x.From == t.Assignee && x.StepID == t.StepID {
-				to = b.name(loc, x.Assignee)
-				break
-			}
-		}
-		return T(loc, "note_transferred", map[string]any{"by": by, "to": to, "at": at})
+		return T(loc, "note_transferred", map[string]any{"by": by, "to": b.name(loc, transferTarget(v, t)), "at": at})
 	case flows.TaskCancelled:
 		if in.Status == flows.StatusWithdrawn {
 			return T(loc, "note_withdrawn", map[string]any{"at": at})
@@ -435,4 +428,28 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// transferTarget is who task t was transferred to: the target its
+// transfer event records, else the assignee of the task the transfer
+// created (same step, from t's assignee, created when t closed; a signer
+// t's assignee added earlier is not it).
+func transferTarget(v *flows.View, t *flows.Task) string {
+	for _, e := range v.Events {
+		if e.Type != flows.EvTransferred || e.TaskID != t.ID {
+			continue
+		}
+		var d struct {
+			To string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.To != "" {
+			return d.To
+		}
+	}
+	for _, x := range v.Tasks {
+		if x.ID > t.ID && x.From == t.Assignee && x.StepID == t.StepID && t.DecidedAt != nil && x.CreatedAt.Equal(*t.DecidedAt) && x.Note == t.Comment {
+			return x.Assignee
+		}
+	}
+	return "?"
 }
