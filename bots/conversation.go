@@ -370,7 +370,8 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 	if f.Required {
 		req = T(loc, "ask_required", nil)
 	}
-	lines = append(lines, "**"+f.Label.In(loc)+"**"+req)
+	// A question is a text message: platforms show no markdown there.
+	lines = append(lines, f.Label.In(loc)+req)
 	if h := f.Help.In(loc); h != "" {
 		lines = append(lines, h)
 	}
@@ -383,8 +384,11 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 			lines = append(lines, T(loc, "ask_multi", nil))
 		}
 	}
-	if h := strings.ToLower(f.Help.In(loc)); !strings.Contains(h, "例如") && !strings.Contains(h, "e.g.") && !strings.Contains(h, "for example") {
-		lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)})) // the help gives none
+	// A format example for typed fields when the help gives none; free
+	// text gets its hint from its own definition or none.
+	if h := strings.ToLower(f.Help.In(loc)); f.Type != flowdef.FieldText && f.Type != flowdef.FieldTextarea &&
+		!strings.Contains(h, "例如") && !strings.Contains(h, "e.g.") && !strings.Contains(h, "for example") {
+		lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)}))
 	}
 	lines = append(lines, T(loc, "ask_cancel", nil))
 	rep.Messages = append(rep.Messages, Message{Text: strings.Join(lines, "\n")})
