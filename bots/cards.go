@@ -189,7 +189,7 @@ func (b *Bot) formFields(loc string, v *flows.View, fields []Field, md []string)
 var routeMarks = map[string]string{
 	"done": "✓", "current": "→", "upcoming": "…",
 	string(flows.StatusRejected): "✗", string(flows.StatusFailed): "✗",
-	string(flows.StatusWithdrawn): "✗", string(flows.StatusReturned): "↩",
+	string(flows.StatusWithdrawn): "⊘", string(flows.StatusReturned): "↩",
 }
 
 // routeLines lists the steps of the request. Without a computed route (a
@@ -235,6 +235,10 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 		line := mark + " " + rs.Name.In(loc)
 		if len(rs.Approvers) > 0 {
 			line += " — " + b.names(loc, rs.Approvers)
+		}
+		if status == string(flows.StatusWithdrawn) {
+			// Nobody decided: the applicant withdrew while it waited.
+			line += T(loc, "route_withdrawn", nil)
 		}
 		if status == "current" {
 			if isZH(loc) {

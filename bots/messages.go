@@ -197,6 +197,7 @@ var catalog = map[string]flowdef.Text{
 	"in_user":            {ZH: "转交 / 加签给", EN: "Transfer to / add signer"},
 	"in_user_ph":         {ZH: "账号、姓名或邮箱", EN: "User id, name or email"},
 	"in_position":        {ZH: "加签位置", EN: "Signer position"},
+	"route_withdrawn":    {ZH: "（申请人已撤回，未审批）", EN: " (withdrawn by the applicant before a decision)"},
 	"pos_before":         {ZH: "在我之前（前加签）", EN: "Before me"},
 	"pos_after":          {ZH: "在我之后（后加签）", EN: "After me"},
 	"pos_alongside":      {ZH: "与我同时（会签）", EN: "Alongside me"},
