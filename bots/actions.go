@@ -246,7 +246,7 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 	}
 	var found []*flows.User
 	for _, x := range users {
-		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) {
+		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) || hasPlatformID(x, q) {
 			found = append(found, x)
 		}
 	}
@@ -261,6 +261,17 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 		ids[i] = x.ID
 	}
 	return nil, userErr("user_ambiguous", map[string]any{"q": truncate(q, 40), "ids": strings.Join(ids, ", ")})
+}
+
+// hasPlatformID reports whether q is one of u's ids on a platform (what a
+// platform's user picker sends back).
+func hasPlatformID(u *flows.User, q string) bool {
+	for _, id := range u.Platforms {
+		if id == q {
+			return true
+		}
+	}
+	return false
 }
 
 // signerPosition reads the add-signer position from the input or the

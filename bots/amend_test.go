@@ -105,7 +105,7 @@ func TestAmendAndResubmitChinese(t *testing.T) {
 	require.Contains(t, sum.Fields, bots.Field{Label: "天数", Value: "7"})
 	// A field's name alone asks it again.
 	got = text(b.say(t, "dev1", "备注"))
-	require.Contains(t, got, "**备注**（选填")
+	require.Contains(t, got, "备注（选填")
 	sum = lastCard(t, b.say(t, "dev1", "补充了行程单"))
 	require.Contains(t, sum.Fields, bots.Field{Label: "备注", Value: "补充了行程单"})
 
@@ -150,7 +150,7 @@ func TestAmendAndResubmitEnglish(t *testing.T) {
 
 	require.Contains(t, text(b.say(t, "dev2", "days=2 city=Beijing")), "Days changed to 2.")
 	rep = b.say(t, "dev2", "city")
-	require.Contains(t, text(rep), "**City** (required)")
+	require.Contains(t, text(rep), "City (required)")
 	sum = lastCard(t, b.say(t, "dev2", "London"))
 	require.Equal(t, []bots.Field{{Label: "City", Value: "London"}, {Label: "Days", Value: "2"}}, sum.Fields)
 

@@ -54,9 +54,13 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	c.Markdown = strings.Join(md, "\n")
 	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && viewer.ID == t.Assignee {
 		c.Inputs = []Input{
-			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil)},
-			{Name: "user", Label: T(loc, "in_user", nil), Placeholder: T(loc, "in_user_ph", nil)},
-			{Name: "position", Label: T(loc, "in_position", nil), Placeholder: T(loc, "in_position_ph", nil)},
+			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil), Kind: InputTextarea},
+			{Name: "user", Label: T(loc, "in_user", nil), Placeholder: T(loc, "in_user_ph", nil), Kind: InputUser},
+			{Name: "position", Label: T(loc, "in_position", nil), Kind: InputSelect, Value: string(flows.SignBefore), Options: []Option{
+				{Value: string(flows.SignBefore), Label: T(loc, "pos_before", nil)},
+				{Value: string(flows.SignAfter), Label: T(loc, "pos_after", nil)},
+				{Value: string(flows.SignAlongside), Label: T(loc, "pos_alongside", nil)},
+			}},
 		}
 		val := func() map[string]string {
 			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}
@@ -91,14 +95,7 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 		}
 		return T(loc, "note_rejected", map[string]any{"by": by, "at": at})
 	case flows.TaskTransferred:
-		to := "?"
-		for _, x := range v.Tasks {
-			if x.ID > t.ID && x.From == t.Assignee && x.StepID == t.StepID {
-				to = b.name(loc, x.Assignee)
-				break
-			}
-		}
-		return T(loc, "note_transferred", map[string]any{"by": by, "to": to, "at": at})
+		return T(loc, "note_transferred", map[string]any{"by": by, "to": b.name(loc, transferTarget(v, t)), "at": at})
 	case flows.TaskCancelled:
 		if in.Status == flows.StatusWithdrawn {
 			return T(loc, "note_withdrawn", map[string]any{"at": at})
@@ -192,7 +189,7 @@ func (b *Bot) formFields(loc string, v *flows.View, fields []Field, md []string)
 var routeMarks = map[string]string{
 	"done": "✓", "current": "→", "upcoming": "…",
 	string(flows.StatusRejected): "✗", string(flows.StatusFailed): "✗",
-	string(flows.StatusWithdrawn): "✗", string(flows.StatusReturned): "↩",
+	string(flows.StatusWithdrawn): "⊘", string(flows.StatusReturned): "↩",
 }
 
 // routeLines lists the steps of the request. Without a computed route (a
@@ -238,6 +235,10 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 		line := mark + " " + rs.Name.In(loc)
 		if len(rs.Approvers) > 0 {
 			line += " — " + b.names(loc, rs.Approvers)
+		}
+		if status == string(flows.StatusWithdrawn) {
+			// Nobody decided: the applicant withdrew while it waited.
+			line += T(loc, "route_withdrawn", nil)
 		}
 		if status == "current" {
 			if isZH(loc) {
@@ -431,4 +432,28 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// transferTarget is who task t was transferred to: the target its
+// transfer event records, else the assignee of the task the transfer
+// created (same step, from t's assignee, created when t closed; a signer
+// t's assignee added earlier is not it).
+func transferTarget(v *flows.View, t *flows.Task) string {
+	for _, e := range v.Events {
+		if e.Type != flows.EvTransferred || e.TaskID != t.ID {
+			continue
+		}
+		var d struct {
+			To string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.To != "" {
+			return d.To
+		}
+	}
+	for _, x := range v.Tasks {
+		if x.ID > t.ID && x.From == t.Assignee && x.StepID == t.StepID && t.DecidedAt != nil && x.CreatedAt.Equal(*t.DecidedAt) && x.Note == t.Comment {
+			return x.Assignee
+		}
+	}
+	return "?"
 }

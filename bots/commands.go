@@ -107,12 +107,15 @@ func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, erro
 			return b.fail(ctx, loc, err)
 		}
 	}
-	return b.unknown(ctx, u, cmd, text)
+	return b.unknown(ctx, ev, u, cmd, text)
 }
 
 // unknown answers a message that is no command: a suggestion and the hint.
-func (b *Bot) unknown(ctx context.Context, u *flows.User, cmd Command, text string) (Reply, error) {
+func (b *Bot) unknown(ctx context.Context, ev Event, u *flows.User, cmd Command, text string) (Reply, error) {
 	loc := locale(u)
+	if !cmd.Slash && isGreeting(text) {
+		return textReply(false, T(loc, "greeting", map[string]any{"name": u.Name})), nil
+	}
 	words := []string{}
 	for _, bi := range builtins {
 		words = append(words, bi.words...)
@@ -131,7 +134,11 @@ func (b *Bot) unknown(ctx context.Context, u *flows.User, cmd Command, text stri
 	if cmd.Slash {
 		lines = append(lines, T(loc, "unknown_cmd", map[string]any{"cmd": "/" + cmd.Name}))
 	} else {
-		lines = append(lines, T(loc, "not_understood", map[string]any{"text": truncate(text, 40), "ttl": b.ttlText(loc)}))
+		key := "not_understood_plain"
+		if b.hadConv(ctx, ev) {
+			key = "not_understood"
+		}
+		lines = append(lines, T(loc, key, map[string]any{"text": truncate(text, 40), "ttl": b.ttlText(loc)}))
 	}
 	if cmd.Name != "" {
 		if s, ok := closest(cmd.Name, words); ok {
@@ -140,6 +147,19 @@ func (b *Bot) unknown(ctx context.Context, u *flows.User, cmd Command, text stri
 	}
 	lines = append(lines, T(loc, "help_hint", nil))
 	return textReply(false, strings.Join(lines, "\n")), nil
+}
+
+// greetings are the messages answered with a greeting and the hint.
+var greetings = map[string]bool{
+	"hello": true, "hi": true, "hey": true, "hallo": true, "good morning": true,
+	"你好": true, "您好": true, "嗨": true, "哈喽": true, "在吗": true, "在么": true, "早": true, "早上好": true,
+}
+
+// isGreeting reports whether text is a bare greeting ("Hi!", "你好～").
+func isGreeting(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	t = strings.TrimRight(t, "!！.。~～?？ ")
+	return greetings[t]
 }
 
 func (b *Bot) ttlText(loc string) string { return duration(loc, b.cfg.ConversationTTL) }

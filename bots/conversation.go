@@ -76,7 +76,28 @@ func (b *Bot) saveConv(ctx context.Context, ev Event, st *convState) error {
 	if err := b.cfg.State.Set(ctx, convKey(ev), raw, b.cfg.ConversationTTL); err != nil {
 		return fmt.Errorf("save conversation: %w", err)
 	}
+	// Remember that this user had a conversation here, so that text that
+	// is no command can say the conversation may have ended (and only
+	// then: a first-time user never had one).
+	if err := b.cfg.State.Set(ctx, convSeenKey(ev), []byte("1"), max(convSeenTTL, 2*b.cfg.ConversationTTL)); err != nil {
+		b.log.WarnContext(ctx, "remember conversation", "err", err)
+	}
 	return nil
+}
+
+// convSeenTTL is how long the bot remembers that a user had a
+// conversation in a chat.
+const convSeenTTL = 24 * time.Hour
+
+func convSeenKey(ev Event) string { return "convseen:" + strings.TrimPrefix(convKey(ev), "conv:") }
+
+// hadConv reports whether the user had a conversation in this chat lately.
+func (b *Bot) hadConv(ctx context.Context, ev Event) bool {
+	if b.cfg.State == nil {
+		return false
+	}
+	_, ok, err := b.cfg.State.Get(ctx, convSeenKey(ev))
+	return err == nil && ok
 }
 
 func newToken() string {
@@ -349,7 +370,8 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 	if f.Required {
 		req = T(loc, "ask_required", nil)
 	}
-	lines = append(lines, "**"+f.Label.In(loc)+"**"+req)
+	// A question is a text message: platforms show no markdown there.
+	lines = append(lines, f.Label.In(loc)+req)
 	if h := f.Help.In(loc); h != "" {
 		lines = append(lines, h)
 	}
@@ -362,8 +384,11 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 			lines = append(lines, T(loc, "ask_multi", nil))
 		}
 	}
-	if h := strings.ToLower(f.Help.In(loc)); !strings.Contains(h, "例如") && !strings.Contains(h, "e.g.") && !strings.Contains(h, "for example") {
-		lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)})) // the help gives none
+	// A format example for typed fields when the help gives none; free
+	// text gets its hint from its own definition or none.
+	if h := strings.ToLower(f.Help.In(loc)); f.Type != flowdef.FieldText && f.Type != flowdef.FieldTextarea &&
+		!strings.Contains(h, "例如") && !strings.Contains(h, "e.g.") && !strings.Contains(h, "for example") {
+		lines = append(lines, T(loc, "ask_example", map[string]any{"ex": example(loc, f)}))
 	}
 	lines = append(lines, T(loc, "ask_cancel", nil))
 	rep.Messages = append(rep.Messages, Message{Text: strings.Join(lines, "\n")})

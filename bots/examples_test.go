@@ -35,7 +35,7 @@ func TestExampleFlowsStartAConversation(t *testing.T) {
 		require.Contains(t, listed, "/"+d.ID)
 		got := text(b.say(t, "wangzong", "/"+d.ID))
 		require.Contains(t, got, d.Name.ZH+" · 第 1/", d.ID)
-		require.Contains(t, got, "**"+d.Fields[0].Label.ZH+"**", d.ID)
+		require.Contains(t, got, d.Fields[0].Label.ZH, d.ID)
 	}
 }
 

@@ -47,10 +47,7 @@ func (tg *target) Click(t *testing.T, c adaptertest.ClickSpec, attack adaptertes
 	require.NoError(t, json.Unmarshal(card, &m))
 	value, ok := feishutest.ButtonValue(m, "go")
 	require.True(t, ok)
-	form := map[string]any{}
-	for k, v := range c.Inputs {
-		form[k] = v
-	}
+	form := nativeForm(c.Inputs)
 	payload, _ := f.ClickEvent(feishutest.Click{App: tg.b.app.ID, OpenID: c.UserID, MessageID: "om_x", Value: value, FormValue: form})
 	at := time.Now()
 	if attack == adaptertest.Replayed {
@@ -101,4 +98,34 @@ func (tg *target) Shown(t *testing.T, to bots.Recipient) int {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	adaptertest.Run(t, harness{})
+}
+
+// nativeForm turns input values in bots' string formats into the
+// form_value Feishu sends for the widgets RenderCard draws: a multi
+// select as an array, a date picker as "2006-01-02 -0700", a date range
+// as its two pickers.
+func nativeForm(inputs map[string]string) map[string]any {
+	kinds := map[string]bots.InputKind{}
+	for _, in := range adaptertest.InputKindsCard().Inputs {
+		kinds[in.Name] = in.Kind
+	}
+	form := map[string]any{}
+	for k, v := range inputs {
+		switch kinds[k] {
+		case bots.InputMultiSelect:
+			var vals []any
+			for _, s := range strings.Split(v, ",") {
+				vals = append(vals, s)
+			}
+			form[k] = vals
+		case bots.InputDate:
+			form[k] = v + " +0800"
+		case bots.InputDateRange:
+			from, to, _ := strings.Cut(v, "~")
+			form[k+"__from"], form[k+"__to"] = from+" +0800", to+" +0800"
+		default:
+			form[k] = v
+		}
+	}
+	return form
 }

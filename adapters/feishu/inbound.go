@@ -523,10 +523,7 @@ func (a *Adapter) clickEvent(p *app, ev *callback.CardActionTriggerEvent) (bots.
 	if err != nil {
 		return bots.Event{}, err
 	}
-	inputs := map[string]string{}
-	for k, v := range act.FormValue {
-		inputs[k] = stringify(v)
-	}
+	inputs := formInputs(act.FormValue)
 	if act.InputValue != "" && act.Name != "" {
 		inputs[act.Name] = act.InputValue
 	}

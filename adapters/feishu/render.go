@@ -25,6 +25,11 @@ const envelopeBytes = 256
 // maxButtons is the most buttons a card shows (bots.Card's contract).
 const maxButtons = 6
 
+// MaxCardComponents is the most components a card JSON 2.0 may hold
+// (Feishu refuses more with error 300305); every tagged object counts,
+// plain_text included.
+const MaxCardComponents = 200
+
 // maxTextBytes is the limit on a text message (150 KB).
 const maxTextBytes = 150 * 1024
 
@@ -58,6 +63,22 @@ var ErrCardTooLarge = errors.New("card too large")
 func RenderCard(c bots.Card) ([]byte, error) {
 	lim := defaultLimits
 	lim.fields, lim.buttons = len(c.Fields), len(c.Buttons)
+	if countComponents(renderCard(c, lim)) > MaxCardComponents {
+		// The most fields within the component limit, by bisection
+		// (the count grows with fields, whatever their length).
+		lo, hi, best := 0, lim.fields-1, 0
+		for lo <= hi {
+			mid := (lo + hi) / 2
+			l := lim
+			l.fields = mid
+			if countComponents(renderCard(c, l)) <= MaxCardComponents {
+				best, lo = mid, mid+1
+			} else {
+				hi = mid - 1
+			}
+		}
+		lim.fields = best
+	}
 	try := func(l renderLimits) ([]byte, bool, error) {
 		b, err := encodeCard(renderCard(c, l))
 		return b, err == nil && cardFits(b), err
@@ -160,16 +181,33 @@ func renderCard(c bots.Card, lim renderLimits) map[string]any {
 	if c.Markdown != "" && lim.markdown > 0 {
 		elems = append(elems, map[string]any{"tag": "markdown", "content": truncate(c.Markdown, lim.markdown)})
 	}
-	buttons := renderButtons(c.Buttons[:min(lim.buttons, len(c.Buttons))], len(c.Inputs) > 0)
-	if len(c.Inputs) > 0 {
-		var form []any
-		for _, in := range c.Inputs {
-			form = append(form, renderInput(in, lim)...)
+	shown := c.Buttons[:min(lim.buttons, len(c.Buttons))]
+	// A form needs a submit button: Cancel (and any button when none
+	// submits) stays outside the form, so that it submits no input and no
+	// required input blocks it.
+	var submits, outside []bots.Button
+	for _, b := range shown {
+		if b.Action == actionCancel {
+			outside = append(outside, b)
+		} else {
+			submits = append(submits, b)
 		}
-		form = append(form, buttons...)
+	}
+	if len(c.Inputs) > 0 && len(submits) > 0 {
+		names := map[string]bool{formName: true}
+		var form []any
+		for i, in := range c.Inputs {
+			form = append(form, renderInput(in, i, names, lim)...)
+		}
+		form = append(form, renderButtons(submits, 0, names, true)...)
 		elems = append(elems, map[string]any{"tag": "form", "name": formName, "elements": form})
+		elems = append(elems, renderButtons(outside, len(submits), names, false)...)
 	} else {
-		elems = append(elems, buttons...)
+		names := map[string]bool{}
+		for i, in := range c.Inputs {
+			elems = append(elems, renderInput(in, i, names, lim)...)
+		}
+		elems = append(elems, renderButtons(shown, 0, names, false)...)
 	}
 	if c.Note != "" && lim.note > 0 {
 		elems = append(elems, map[string]any{
@@ -213,18 +251,137 @@ func renderFields(fields []bots.Field, lim renderLimits) []any {
 	return rows
 }
 
-func renderInput(in bots.Input, lim renderLimits) []any {
-	el := map[string]any{
-		"tag":  "input",
-		"name": in.Name,
+// actionCancel is the action of a Cancel button, kept outside forms.
+const actionCancel = "cancel"
+
+// Name suffixes of the two pickers of a date range; clickEvent joins
+// their values with "~" under the input's own name.
+const (
+	rangeFrom = "__from"
+	rangeTo   = "__to"
+)
+
+// uniqueName returns name, or a generated one when it is empty or taken
+// (Feishu refuses a form whose interactive components share a name).
+func uniqueName(name, fallback string, names map[string]bool) string {
+	if name == "" {
+		name = fallback
 	}
-	if in.Label != "" {
-		el["label"] = map[string]any{"tag": "plain_text", "content": truncate(in.Label, lim.label)}
+	n := name
+	for i := 2; names[n]; i++ {
+		n = fmt.Sprintf("%s_%d", name, i)
 	}
-	if in.Placeholder != "" {
-		el["placeholder"] = map[string]any{"tag": "plain_text", "content": truncate(in.Placeholder, lim.label)}
+	names[n] = true
+	return n
+}
+
+func plainText(s string) map[string]any { return map[string]any{"tag": "plain_text", "content": s} }
+
+// renderInput renders one input with Feishu's native widget for its kind.
+// Feishu has no number or file widget: those are text inputs whose
+// placeholder says the format.
+func renderInput(in bots.Input, i int, names map[string]bool, lim renderLimits) []any {
+	name := uniqueName(in.Name, fmt.Sprintf("input_%d", i), names)
+	label := truncate(in.Label, lim.label)
+	placeholder := truncate(in.Placeholder, lim.label)
+	var out []any
+	// Only the text input has a label of its own; other widgets get a
+	// markdown line above them.
+	caption := func() {
+		if label != "" {
+			text := "**" + escapeMarkdown(label) + "**"
+			if in.Required {
+				text += " <font color='red'>*</font>"
+			}
+			out = append(out, map[string]any{"tag": "markdown", "content": text})
+		}
 	}
-	out := []any{el}
+	picker := func(tag, name, placeholder string) map[string]any {
+		el := map[string]any{"tag": tag, "name": name, "width": "fill"}
+		if in.Required {
+			el["required"] = true
+		}
+		if placeholder != "" {
+			el["placeholder"] = plainText(placeholder)
+		}
+		return el
+	}
+	switch in.Kind {
+	case bots.InputSelect, bots.InputMultiSelect, bots.InputBool:
+		caption()
+		opts := in.Options
+		if in.Kind == bots.InputBool {
+			opts = []bots.Option{{Value: "true", Label: "是 Yes"}, {Value: "false", Label: "否 No"}}
+		}
+		var options []any
+		for _, o := range opts {
+			options = append(options, map[string]any{"text": plainText(truncate(cmpOr(o.Label, o.Value), lim.label)), "value": o.Value})
+		}
+		if options == nil {
+			options = []any{}
+		}
+		tag := "select_static"
+		if in.Kind == bots.InputMultiSelect {
+			tag = "multi_select_static"
+		}
+		el := picker(tag, name, placeholder)
+		el["options"] = options
+		if in.Value != "" {
+			if in.Kind == bots.InputMultiSelect {
+				var initial []any
+				for _, v := range strings.Split(in.Value, ",") {
+					initial = append(initial, v)
+				}
+				el["initial_options"] = initial
+			} else {
+				el["initial_option"] = in.Value
+			}
+		}
+		out = append(out, el)
+	case bots.InputDate:
+		caption()
+		el := picker("date_picker", name, placeholder)
+		if in.Value != "" {
+			el["initial_date"] = in.Value
+		}
+		out = append(out, el)
+	case bots.InputDateRange:
+		caption()
+		from, to, _ := strings.Cut(in.Value, "~")
+		for _, p := range []struct{ suffix, label, value string }{{rangeFrom, "开始 From", from}, {rangeTo, "结束 To", to}} {
+			el := picker("date_picker", uniqueName(name+p.suffix, "", names), p.label)
+			if p.value != "" {
+				el["initial_date"] = strings.TrimSpace(p.value)
+			}
+			out = append(out, el)
+		}
+	case bots.InputUser:
+		caption()
+		el := picker("select_person", name, placeholder)
+		if in.Value != "" {
+			el["initial_option"] = in.Value
+		}
+		out = append(out, el)
+	default: // text, textarea, number, money, file
+		el := map[string]any{"tag": "input", "name": name, "width": "fill"}
+		if label != "" {
+			el["label"] = plainText(label)
+		}
+		if placeholder != "" {
+			el["placeholder"] = plainText(placeholder)
+		}
+		if in.Required {
+			el["required"] = true
+		}
+		if in.Kind == bots.InputTextarea {
+			el["input_type"] = "multiline_text"
+			el["rows"] = 3
+		}
+		if in.Value != "" {
+			el["default_value"] = truncate(in.Value, lim.field)
+		}
+		out = append(out, el)
+	}
 	if in.Error != "" {
 		out = append(out, map[string]any{
 			"tag":     "markdown",
@@ -234,8 +391,15 @@ func renderInput(in bots.Input, lim renderLimits) []any {
 	return out
 }
 
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // renderButtons puts the buttons side by side; inside a form they submit it.
-func renderButtons(buttons []bots.Button, inForm bool) []any {
+func renderButtons(buttons []bots.Button, first int, names map[string]bool, inForm bool) []any {
 	if len(buttons) == 0 {
 		return nil
 	}
@@ -247,8 +411,8 @@ func renderButtons(buttons []bots.Button, inForm bool) []any {
 		}
 		btn := map[string]any{
 			"tag":       "button",
-			"name":      fmt.Sprintf("btn_%d", i),
-			"text":      map[string]any{"tag": "plain_text", "content": truncate(b.Label, 40)},
+			"name":      uniqueName(fmt.Sprintf("btn_%d", first+i), "", names),
+			"text":      plainText(truncate(b.Label, 40)),
 			"type":      buttonType(b.Style),
 			"behaviors": []any{map[string]any{"type": "callback", "value": value}},
 		}
@@ -258,6 +422,30 @@ func renderButtons(buttons []bots.Button, inForm bool) []any {
 		cols = append(cols, map[string]any{"tag": "column", "width": "auto", "elements": []any{btn}})
 	}
 	return []any{map[string]any{"tag": "column_set", "flex_mode": "flow", "columns": cols}}
+}
+
+// countComponents counts the components of a rendered card body: every
+// tagged object, as Feishu counts them.
+func countComponents(card map[string]any) int {
+	var walk func(v any) int
+	walk = func(v any) int {
+		n := 0
+		switch x := v.(type) {
+		case map[string]any:
+			if _, ok := x["tag"].(string); ok {
+				n++
+			}
+			for _, c := range x {
+				n += walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				n += walk(c)
+			}
+		}
+		return n
+	}
+	return walk(card["body"])
 }
 
 func buttonType(s bots.ButtonStyle) string {
@@ -281,14 +469,37 @@ func template(c bots.Color) string {
 }
 
 // escapeMarkdown keeps user-provided text from becoming markup: no
-// <at id=all>, no links, no emphasis.
-// Feishu's card markdown takes HTML character entities.
+// <at id=all>, no links, no emphasis or strike-through, no headings or
+// lists. Feishu's card markdown takes HTML character entities, which the
+// card documentation recommends for these characters.
 var markdownEscaper = strings.NewReplacer(
-	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"*", "&#42;", "`", "&#96;", "[", "&#91;", "]", "&#93;",
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\\", "&#92;",
+	"*", "&#42;", "`", "&#96;", "[", "&#91;", "]", "&#93;", "~", "&#126;",
 )
 
-func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
+func escapeMarkdown(s string) string {
+	lines := strings.Split(markdownEscaper.Replace(s), "\n")
+	for i, l := range lines {
+		body := strings.TrimLeft(l, " \t")
+		indent := l[:len(l)-len(body)]
+		switch {
+		case strings.HasPrefix(body, "#"):
+			lines[i] = indent + "&#35;" + body[1:]
+		case strings.HasPrefix(body, "- "), strings.HasPrefix(body, "+ "):
+			lines[i] = indent + fmt.Sprintf("&#%d;", body[0]) + body[1:]
+		default:
+			// "1. " starts an ordered list.
+			d := 0
+			for d < len(body) && body[d] >= '0' && body[d] <= '9' {
+				d++
+			}
+			if d > 0 && strings.HasPrefix(body[d:], ". ") {
+				lines[i] = indent + body[:d] + "&#46;" + body[d+1:]
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // truncate cuts s to n runes, marking the cut with an ellipsis.
 func truncate(s string, n int) string {

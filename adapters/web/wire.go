@@ -49,7 +49,18 @@ type wireInput struct {
 	Name        string `json:"name"`
 	Label       string `json:"label,omitempty"`
 	Placeholder string `json:"placeholder,omitempty"`
-	Error       string `json:"error,omitempty"` // what is wrong or missing
+	// Kind is a bots.InputKind ("" = one line of text); the page draws
+	// the native control and sends the value in the kind's format.
+	Kind     string       `json:"kind,omitempty"`
+	Options  []wireOption `json:"options,omitempty"`
+	Value    string       `json:"value,omitempty"`
+	Required bool         `json:"required,omitempty"`
+	Error    string       `json:"error,omitempty"` // what is wrong or missing
+}
+
+type wireOption struct {
+	Value string `json:"value"`
+	Label string `json:"label,omitempty"`
 }
 
 type wireButton struct {
@@ -73,9 +84,14 @@ func toWire(c *bots.Card) *wireCard {
 		w.Fields = append(w.Fields, wireField{Label: f.Label, Value: f.Value})
 	}
 	for _, in := range c.Inputs {
-		w.Inputs = append(w.Inputs, wireInput{
+		wi := wireInput{
 			Name: in.Name, Label: in.Label, Placeholder: in.Placeholder, Error: in.Error,
-		})
+			Kind: string(in.Kind), Value: in.Value, Required: in.Required,
+		}
+		for _, o := range in.Options {
+			wi.Options = append(wi.Options, wireOption{Value: o.Value, Label: o.Label})
+		}
+		w.Inputs = append(w.Inputs, wi)
 	}
 	for _, b := range c.Buttons {
 		w.Buttons = append(w.Buttons, wireButton{

@@ -23,14 +23,23 @@ func bad(f *Field, zh, en string) *ValueError {
 	return &ValueError{Field: f.ID, Reason: Text{ZH: zh, EN: en}}
 }
 
-// ParseInput parses one chat answer for field f into its canonical value.
+// ParseInput parses one chat answer for field f into its canonical value
+// and checks it against the field's rules (min and max), so that a wrong
+// answer is refused when it is given, not only at submit.
 // The error is a *ValueError saying what is expected, with an example.
 func ParseInput(f *Field, text string, now time.Time) (any, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil, bad(f, "不能为空，"+example(f).ZH, "empty answer; "+example(f).EN)
 	}
-	return Normalize(f, text, now)
+	v, err := Normalize(f, text, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBounds(f, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // example says what a field expects, with an example, in both languages.

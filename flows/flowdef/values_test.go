@@ -57,7 +57,7 @@ func TestParseInputGood(t *testing.T) {
 		{usdField, "12.3 USD", flowdef.Money{Cents: 1230, Currency: "USD"}},
 		{numField, "3", 3.0},
 		{numField, "2.5", 2.5},
-		{numField, "1,000", 1000.0},
+		{&flowdef.Field{ID: "n", Type: flowdef.FieldNumber}, "1,000", 1000.0}, // numField allows at most 10
 		{dateField, "2026-12-01", "2026-12-01"},
 		{dateField, "2026/12/01", "2026-12-01"},
 		{dateField, "2026.1.5", "2026-01-05"},

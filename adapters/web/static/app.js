@@ -14,6 +14,8 @@
       day: "+1 天",
       actingAs: "当前身份：",
       noUsers: "目录里还没有用户",
+      from: "开始日期",
+      to: "结束日期",
       failed: "出错了：",
       offline: "连接中断，正在重连…",
       leave: "请假",
@@ -29,6 +31,8 @@
       day: "+1 day",
       actingAs: "Acting as ",
       noUsers: "The directory has no users yet",
+      from: "From",
+      to: "To",
       failed: "Failed: ",
       offline: "Connection lost, reconnecting…",
       leave: "请假 (leave)",
@@ -183,19 +187,15 @@
       const box = el("div", "inputs");
       for (const inp of c.inputs) {
         const label = el("label", "input-label");
-        label.appendChild(el("span", "", inp.label || inp.name));
-        const field = el("input", "", null, `card-input-${inp.name}`);
-        field.type = "text";
-        field.name = inp.name;
-        field.placeholder = inp.placeholder || "";
-        field.maxLength = 1000;
-        label.appendChild(field);
+        label.appendChild(el("span", "", (inp.label || inp.name) + (inp.required ? " *" : "")));
+        const ctl = control(inp);
+        label.appendChild(ctl.node);
         if (inp.error) {
           label.classList.add("invalid");
           label.appendChild(el("span", "input-error", inp.error, `card-input-error-${inp.name}`));
         }
         box.appendChild(label);
-        inputs.push(field);
+        inputs.push(ctl);
       }
       body.appendChild(box);
     }
@@ -214,10 +214,110 @@
     return card;
   }
 
+  // control draws an input of a card with the browser's native control for
+  // its kind and reads its value back in the format bots.InputKind names:
+  // multiple select joined by ",", date "2006-01-02", date range
+  // "from~to", bool "true"/"false", user a directory id.
+  function control(inp) {
+    const id = `card-input-${inp.name}`;
+    const text = (tag, type) => {
+      const f = el(tag, "", null, id);
+      if (type) f.type = type;
+      f.name = inp.name;
+      f.placeholder = inp.placeholder || "";
+      if (inp.required) f.required = true;
+      return f;
+    };
+    const options = (sel, opts, multiple) => {
+      const picked = new Set((inp.value || "").split(",").filter((x) => x));
+      if (!multiple) {
+        const none = el("option", "", inp.placeholder || "—");
+        none.value = "";
+        sel.appendChild(none);
+      }
+      for (const o of opts) {
+        const opt = el("option", "", o.label || o.value);
+        opt.value = o.value;
+        opt.selected = picked.has(o.value);
+        sel.appendChild(opt);
+      }
+    };
+    switch (inp.kind) {
+      case "textarea": {
+        const f = text("textarea");
+        f.rows = 3;
+        f.maxLength = 4000;
+        f.value = inp.value || "";
+        return { name: inp.name, node: f, value: () => f.value.trim() };
+      }
+      case "number":
+      case "money": {
+        const f = text("input", "number");
+        f.step = inp.kind === "money" ? "0.01" : "any";
+        f.value = inp.value || "";
+        return { name: inp.name, node: f, value: () => f.value.trim() };
+      }
+      case "date": {
+        const f = text("input", "date");
+        f.value = inp.value || "";
+        return { name: inp.name, node: f, value: () => f.value };
+      }
+      case "date_range": {
+        const box = el("span", "date-range", null, id);
+        const [from0, to0] = (inp.value || "").split("~");
+        const from = el("input", "", null, `${id}-from`);
+        const to = el("input", "", null, `${id}-to`);
+        from.type = to.type = "date";
+        from.value = from0 || "";
+        to.value = to0 || "";
+        from.setAttribute("aria-label", t("from"));
+        to.setAttribute("aria-label", t("to"));
+        box.append(from, el("span", "", "~"), to);
+        return { name: inp.name, node: box, value: () => (from.value || to.value ? `${from.value}~${to.value}` : "") };
+      }
+      case "select":
+      case "multi_select":
+      case "user": {
+        const multiple = inp.kind === "multi_select";
+        const f = el("select", "", null, id);
+        f.name = inp.name;
+        f.multiple = multiple;
+        if (inp.required) f.required = true;
+        const opts = inp.kind === "user"
+          ? (inp.options && inp.options.length ? inp.options : state.users.map((u) => ({ value: u.id, label: u.name || u.id })))
+          : inp.options || [];
+        options(f, opts, multiple);
+        if (!multiple && inp.value) f.value = inp.value;
+        return {
+          name: inp.name, node: f,
+          value: () => Array.from(f.selectedOptions).map((o) => o.value).filter((x) => x).join(","),
+        };
+      }
+      case "bool": {
+        const f = el("input", "", null, id);
+        f.type = "checkbox";
+        f.name = inp.name;
+        f.checked = inp.value === "true";
+        return { name: inp.name, node: f, value: () => String(f.checked) };
+      }
+      case "file": {
+        const f = text("input", "file");
+        return { name: inp.name, node: f, value: () => (f.files && f.files.length ? f.files[0].name : "") };
+      }
+      default: {
+        const f = text("input", "text");
+        f.maxLength = 1000;
+        f.value = inp.value || "";
+        return { name: inp.name, node: f, value: () => f.value.trim() };
+      }
+    }
+  }
+
   async function clickButton(messageID, b, inputs, row) {
     const values = {};
     for (const f of inputs) {
-      if (f.value.trim() !== "") values[f.name] = f.value.trim();
+      const v = f.value();
+      if (v !== "") values[f.name] = v;
     }
     row.querySelectorAll("button").forEach((x) => (x.disabled = true));
     try {
