@@ -100,14 +100,24 @@ func (a *Adapter) Update(ctx context.Context, ref string, msg bots.Message) erro
 	}
 	req := larkim.NewPatchMessageReqBuilder().MessageId(msgID).
 		Body(larkim.NewPatchMessageReqBodyBuilder().Content(content).Build()).Build()
-	return a.call(ctx, p, "update message", "msg:"+msgID, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
+	err = a.call(ctx, p, "update message", "msg:"+msgID, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
 		resp, err := p.client.Im.Message.Patch(ctx, req, opt)
 		if err != nil {
 			return nil, larkcore.CodeError{}, err
 		}
 		return resp.ApiResp, resp.CodeError, nil
 	})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && goneCodes[apiErr.Code] {
+		return fmt.Errorf("feishu: update %s: %w: %w", ref, bots.ErrMessageGone, err)
+	}
+	return err
 }
+
+// goneCodes are Feishu's answers for a message that can no longer be
+// updated: not found (deleted, or not this app's), and recalled.
+// UNVERIFIED beyond 230001, which a deleted or foreign copy answers.
+var goneCodes = map[int]bool{230001: true, 230011: true}
 
 // delayedUpdate replaces a clicked card with the click's token (valid 30
 // minutes, twice), for clicks the bot answered after the deadline.

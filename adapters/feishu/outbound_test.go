@@ -82,6 +82,12 @@ func TestUpdate(t *testing.T) {
 	m, _ := b.fake.Message(patches[0].MessageID)
 	require.Contains(t, m.Content, "Approved by Li Lei")
 	require.Equal(t, 1, m.Updates)
+
+	// A copy Feishu no longer knows (deleted, or another app's) is gone:
+	// the notifier skips it instead of retrying every copy.
+	err = b.adapter.Update(ctx, b.app.ID+":om_deleted", bots.Message{Card: &done})
+	require.ErrorIs(t, err, bots.ErrMessageGone, "code 230001 means the copy is gone: %v", err)
+	require.Len(t, b.fake.Patches(), 1, "nothing else changed")
 }
 
 func TestOutboundBadInput(t *testing.T) {

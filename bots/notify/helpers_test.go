@@ -204,3 +204,14 @@ func (m *metrics) get(p string) (int, int) {
 	defer m.mu.Unlock()
 	return m.delivered[p], m.failed[p]
 }
+
+// updateCount is the number of updates applied to every message.
+func (p *platform) updateCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.updates {
+		n += c
+	}
+	return n
+}

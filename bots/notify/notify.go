@@ -3,6 +3,7 @@ package notify
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -413,12 +414,18 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 	if n.cfg.Renderer == nil {
 		return permanent{errors.New("no renderer configured")}
 	}
+	only := copyOf(m)
 	users := map[string]*flows.User{}
 	rendered := map[string]bots.Message{}
 	var errs []error
+	var failed []*flows.MessageRef
+	updated := 0
 	for _, r := range refs {
 		if r.TaskID != 0 && r.TaskID != m.TaskID {
 			continue // another task's card
+		}
+		if only != "" && r.Ref != only {
+			continue // a retry of one copy
 		}
 		msg, err := n.renderCopy(ctx, m, r, users, rendered)
 		if err != nil {
@@ -438,11 +445,54 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 			}
 			n.failed(platform)
 			errs = append(errs, fmt.Errorf("update card of %s on %s: %w", r.Recipient, r.Platform, err))
+			failed = append(failed, r)
 			continue
 		}
+		updated++
 		n.delivered(platform)
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 || updated == 0 || len(failed) != len(errs) {
+		return errors.Join(errs...)
+	}
+	// Some copies are current and some failed: each failed copy is retried
+	// on its own, so the current ones are not updated again on every retry.
+	return n.retryCopies(ctx, m, failed, errors.Join(errs...))
+}
+
+// copyOf is the one copy a card update retries (Data["ref"]), or "".
+func copyOf(m *flows.OutboxMessage) string {
+	var d struct {
+		Ref string `json:"ref"`
+	}
+	if len(m.Data) == 0 || json.Unmarshal(m.Data, &d) != nil {
+		return ""
+	}
+	return d.Ref
+}
+
+// retryCopies enqueues one card update per failed copy, due after the
+// first backoff; m itself is then done.
+func (n *Notifier) retryCopies(ctx context.Context, m *flows.OutboxMessage, failed []*flows.MessageRef, cause error) error {
+	now := n.cfg.Clock()
+	err := n.cfg.Store.Update(ctx, func(tx flows.Tx) error {
+		for _, r := range failed {
+			data, err := json.Marshal(map[string]string{"ref": r.Ref})
+			if err != nil {
+				return err
+			}
+			c := &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: m.InstanceID, TaskID: m.TaskID, StepID: m.StepID,
+				Data: data, Status: flows.OutboxPending, NextAt: now.Add(n.cfg.Backoff[0]), CreatedAt: now}
+			if err := tx.Enqueue(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("retry %d card copies one by one (%w): %w", len(failed), cause, err)
+	}
+	n.log.InfoContext(ctx, "card copies will be retried one by one", "msg", m.ID, "copies", len(failed), "err", cause)
+	return nil
 }
 
 // renderCopy renders the current card for one sent copy, caching by

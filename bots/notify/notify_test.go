@@ -224,13 +224,18 @@ func TestCardUpdateRetriesWhenAnUpdateFails(t *testing.T) {
 	upd := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: 1, TaskID: 10})[0]
 	_, err = n.DrainOnce(b.ctx)
 	require.NoError(t, err)
-	require.Equal(t, flows.OutboxPending, b.outbox(t, "")[upd].Status)
 	require.Equal(t, "Rejected by Bob", b.feishu.message(fmt.Sprintf("outbox-%d-feishu", ids[0])).Card.Note)
+	// The copy that failed is retried on its own; the current one is not
+	// updated again.
+	require.Equal(t, flows.OutboxDelivered, b.outbox(t, "")[upd].Status)
+	require.Len(t, b.outbox(t, flows.OutboxPending), 1, "one retry, for the failed copy")
+	feishuUpdates := b.feishu.updateCount()
 	b.clock.Add(time.Second)
 	_, err = n.DrainOnce(b.ctx)
 	require.NoError(t, err)
-	require.Equal(t, flows.OutboxDelivered, b.outbox(t, "")[upd].Status)
+	require.Empty(t, b.outbox(t, flows.OutboxPending))
 	require.Equal(t, "Rejected by Bob", b.web.message(fmt.Sprintf("outbox-%d-web", ids[0])).Card.Note)
+	require.Equal(t, feishuUpdates, b.feishu.updateCount(), "the copy already current was not updated again")
 }
 
 func TestRestartResumesAndSendsOnce(t *testing.T) {
