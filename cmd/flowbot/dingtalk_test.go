@@ -38,6 +38,7 @@ func TestServeDingTalk(t *testing.T) {
 	t.Cleanup(fake.Close)
 	fake.AddApp(dingtalktest.App{Key: "dingserve", Secret: "serve-secret"})
 	cfg := testConfig(t.TempDir())
+	cfg.Playground.AllowDemoWithRealPlatforms = true // a closed test setup: the playground next to a fake platform
 	cfg.DingTalk.Apps = []DingTalkApp{{AppKey: "dingserve", AppSecret: "serve-secret", BaseURL: fake.URL, CardTemplateID: "tpl"}}
 	r := startApp(t, cfg)
 	waitFor(t, 10*time.Second, "the stream connection", func() bool { return fake.Connected("dingserve") })

@@ -50,6 +50,7 @@ func TestServeTeams(t *testing.T) {
 	fake := teamstest.NewServer()
 	t.Cleanup(fake.Close)
 	cfg := testConfig(t.TempDir())
+	cfg.Playground.AllowDemoWithRealPlatforms = true // a closed test setup: the playground next to a fake platform
 	cfg.Teams = TeamsConfig{AppID: "bot-serve", AppPassword: "pw", TenantID: "tenant-1",
 		OpenIDMetadataURL: fake.MetadataURL(), LoginBaseURL: fake.URL, ServiceURL: fake.ServiceURL()}
 	r := startApp(t, cfg)

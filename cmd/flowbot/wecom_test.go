@@ -20,6 +20,7 @@ func TestServeWeCom(t *testing.T) {
 	fake := wecomtest.NewServer()
 	t.Cleanup(fake.Close)
 	cfg := testConfig(t.TempDir())
+	cfg.Playground.AllowDemoWithRealPlatforms = true // a closed test setup: the playground next to a fake platform
 	wa := WeComApp{Name: "hq", CorpID: "wwflowbot", AgentID: 1000002, Secret: "s3cret", Token: "tok", EncodingAESKey: wecomtest.NewAESKey(), BaseURL: fake.URL}
 	cfg.WeCom.Apps = []WeComApp{wa}
 	require.NoError(t, cfg.Validate())
@@ -51,6 +52,7 @@ func TestServeWeCom(t *testing.T) {
 func TestWeComConfigNamesBadKeys(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
+	cfg.Playground.AllowDemoWithRealPlatforms = true // a closed test setup: the playground next to a fake platform
 	cfg.WeCom.HandleTimeout = 10 * time.Second
 	cfg.WeCom.Apps = []WeComApp{{CorpID: "ww1", EncodingAESKey: "short"}, {CorpID: "ww1", AgentID: 2, Secret: "s", Token: "t", EncodingAESKey: strings.Repeat("a", 43)}}
 	err := cfg.Validate()
