@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
 )
 
@@ -41,7 +42,7 @@ type Adapter struct {
 	client *http.Client
 	keys   *keyCache
 	tok    tokenSource
-	seen   *ttlSet
+	seen   *seen.Set
 	sends  *ttlMap
 	refs   *convRefs
 	emails *emailCache
@@ -70,7 +71,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	}
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("teams"), now: o.now, client: o.httpClient,
-		seen: newTTLSet(o.now, 10*time.Minute), sends: newTTLMap(o.now, cfg.SendKeyTTL),
+		seen: seen.New(o.now, 10*time.Minute), sends: newTTLMap(o.now, cfg.SendKeyTTL),
 		refs: newConvRefs(), emails: &emailCache{m: map[string]string{}}, done: make(chan struct{}),
 	}
 	a.keys = &keyCache{cfg: cfg, client: o.httpClient, now: o.now}
@@ -211,7 +212,7 @@ func (a *Adapter) firstSeen(act *Activity) bool {
 	if act.ID == "" {
 		return true
 	}
-	if !a.seen.add(act.Conversation.ID + "|" + act.ID) {
+	if !a.seen.First(act.Conversation.ID + "|" + act.ID) {
 		a.duplicates.Add(1)
 		return false
 	}
@@ -245,7 +246,7 @@ func (a *Adapter) onMessage(ctx context.Context, act *Activity) (int, string, []
 	// The reply's messages are durable in the outbox once Handle returns;
 	// the notifier sends them through Send (the reply rule).
 	if _, err := a.h.Handle(hctx, ev); err != nil {
-		a.seen.remove(act.Conversation.ID + "|" + act.ID)
+		a.seen.Forget(act.Conversation.ID + "|" + act.ID)
 		a.log.Error("handle message", "id", act.ID, "err", err)
 		return http.StatusInternalServerError, "text/plain", []byte("internal error")
 	}
@@ -289,7 +290,7 @@ func (a *Adapter) onInvoke(ctx context.Context, act *Activity) (int, string, []b
 	ev.Email = a.email(hctx, act)
 	rep, err := a.h.Handle(hctx, ev)
 	if err != nil {
-		a.seen.remove(act.Conversation.ID + "|" + act.ID)
+		a.seen.Forget(act.Conversation.ID + "|" + act.ID)
 		a.log.Error("handle card action", "id", act.ID, "err", err)
 		return invokeAnswer(invokeResponse{StatusCode: 500, Type: typeError, Value: map[string]string{"code": "InternalError", "message": "internal error"}})
 	}

@@ -5,43 +5,6 @@ import (
 	"time"
 )
 
-// ttlSet remembers keys for a while (activity ids).
-type ttlSet struct {
-	now func() time.Time
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]time.Time
-}
-
-func newTTLSet(now func() time.Time, ttl time.Duration) *ttlSet {
-	return &ttlSet{now: now, ttl: ttl, m: map[string]time.Time{}}
-}
-
-// add reports whether key is new (and records it).
-func (s *ttlSet) add(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if exp, ok := s.m[key]; ok && now.Before(exp) {
-		return false
-	}
-	if len(s.m) > 100000 {
-		for k, exp := range s.m {
-			if !now.Before(exp) {
-				delete(s.m, k)
-			}
-		}
-	}
-	s.m[key] = now.Add(s.ttl)
-	return true
-}
-
-func (s *ttlSet) remove(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-}
-
 // ttlMap maps send keys to the refs of their first send. A key being sent
 // holds a channel that a concurrent send with the same key waits on.
 type ttlMap struct {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
 )
 
@@ -35,7 +36,7 @@ type Adapter struct {
 	apps    []*app
 	byName  map[string]*app
 
-	seen   *ttlSet   // callback dedupe (MsgId; task+key+user)
+	seen   *seen.Set // callback dedupe (MsgId; task+key+user)
 	sent   *sentKeys // idempotency key -> ref
 	cards  *cardStore
 	follow *followUpStore
@@ -76,7 +77,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("wecom"), now: o.now, client: o.httpClient, metrics: o.metrics,
 		byName: map[string]*app{},
-		seen:   newTTLSet(o.now, 24*time.Hour),
+		seen:   seen.New(o.now, 24*time.Hour),
 		sent:   &sentKeys{now: o.now, ttl: cfg.IdempotencyTTL, m: map[string]sentEntry{}},
 		cards:  newCardStore(),
 		follow: &followUpStore{m: map[string]*pending{}},
@@ -137,43 +138,6 @@ func (a *Adapter) app(name string) (*app, error) {
 		return nil, fmt.Errorf("app %q: %w", name, ErrUnknownApp)
 	}
 	return p, nil
-}
-
-// ttlSet remembers keys for a while.
-type ttlSet struct {
-	now func() time.Time
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]time.Time
-}
-
-func newTTLSet(now func() time.Time, ttl time.Duration) *ttlSet {
-	return &ttlSet{now: now, ttl: ttl, m: map[string]time.Time{}}
-}
-
-// first records key and reports whether it was not seen within the TTL.
-func (s *ttlSet) first(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if len(s.m) > 100000 {
-		for k, exp := range s.m {
-			if now.After(exp) {
-				delete(s.m, k)
-			}
-		}
-	}
-	if exp, ok := s.m[key]; ok && now.Before(exp) {
-		return false
-	}
-	s.m[key] = now.Add(s.ttl)
-	return true
-}
-
-func (s *ttlSet) forget(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
 }
 
 // sentKeys maps idempotency keys to the first send's reference.

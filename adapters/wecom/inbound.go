@@ -187,7 +187,7 @@ func (a *Adapter) onText(ctx context.Context, p *app, cb callback) (int, string)
 	if cb.MsgID == "" {
 		id = p.cfg.Name + ":msg:" + hash(cb.FromUserName, strconv.FormatInt(cb.CreateTime, 10), cb.Content)
 	}
-	if !a.seen.first(id) {
+	if !a.seen.First(id) {
 		a.metrics.Callback(p.cfg.Name, "duplicate")
 		return http.StatusOK, ""
 	}
@@ -207,7 +207,7 @@ func (a *Adapter) onText(ctx context.Context, p *app, cb callback) (int, string)
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.HandleTimeout)
 	defer cancel()
 	if _, err := a.h.Handle(hctx, ev); err != nil {
-		a.seen.forget(id) // WeCom retries: let the retry through
+		a.seen.Forget(id) // WeCom retries: let the retry through
 		a.log.Error("handle message", "app", p.cfg.Name, "event_id", ev.ID, "err", err)
 		a.metrics.Callback(p.cfg.Name, "error")
 		return http.StatusInternalServerError, "internal error, retry later"
@@ -224,7 +224,7 @@ func (a *Adapter) onClick(ctx context.Context, p *app, cb callback) (int, string
 		return http.StatusBadRequest, "unknown button"
 	}
 	id := p.cfg.Name + ":click:" + hash(cb.TaskID, cb.EventKey, cb.FromUserName)
-	if !a.seen.first(id) {
+	if !a.seen.First(id) {
 		a.metrics.Callback(p.cfg.Name, "duplicate")
 		return http.StatusOK, ""
 	}
@@ -258,7 +258,7 @@ func (a *Adapter) dispatchClick(ctx context.Context, p *app, ev bots.Event, task
 	defer cancel()
 	reply, err := a.h.Handle(hctx, ev)
 	if err != nil {
-		a.seen.forget(strings.TrimPrefix(ev.ID, "wecom:"))
+		a.seen.Forget(strings.TrimPrefix(ev.ID, "wecom:"))
 		a.log.Error("handle click", "app", p.cfg.Name, "event_id", ev.ID, "err", err)
 		a.metrics.Callback(p.cfg.Name, "error")
 		return http.StatusInternalServerError, "internal error, retry later"

@@ -26,7 +26,7 @@ func allowed(pkg, dep string) (bool, string) {
 	case "adapters":
 		parts := strings.Split(pkg, "/")
 		own := "adapters/" + parts[1]
-		return within(dep, "bots") || within(dep, own), "an adapter imports bots and its own packages, never flows, store or another adapter"
+		return within(dep, "bots") || within(dep, own) || within(dep, "adapters/internal"), "an adapter imports bots, its own packages and the adapters' shared internals, never flows, store or another adapter"
 	case "store":
 		parts := strings.Split(pkg, "/")
 		own := "store/" + parts[1]
