@@ -171,6 +171,9 @@ func (s *stream) frame(ctx context.Context, conn *websocket.Conn, raw []byte) {
 		return
 	}
 	s.a.metrics.Inc(s.p.cfg.Key, "ack")
+	if df.Type == utils.SubscriptionTypeKSystem && df.GetTopic() == "disconnect" {
+		_ = conn.Close() // after the ack, never before it
+	}
 }
 
 // DecodeFrame decodes a Stream frame and checks the headers every frame
@@ -186,12 +189,9 @@ func DecodeFrame(raw []byte) (*payload.DataFrame, error) {
 	return df, nil
 }
 
+// onDisconnect acks the gateway's notice; frame closes the socket once the
+// ack is written, and the reader then reconnects.
 func (s *stream) onDisconnect(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
-	s.wmu.Lock()
-	conn := s.conn
-	s.wmu.Unlock()
-	// Close after the ack is written: the reader then reconnects.
-	go func() { _ = conn.Close() }()
 	return nil, nil
 }
 
