@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalktest"
 )
@@ -170,6 +171,18 @@ func action(tok string) string {
 	return a
 }
 
+// awaitConn waits a little for flowbot's Stream connection: one that is
+// being opened (or reopened after a disconnect) is there within moments.
+func awaitConn(srv *dingtalktest.Server) bool {
+	for range 100 {
+		if srv.Connected(appKey) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
 // execute runs one command line and returns what to print.
 func execute(srv *dingtalktest.Server, line string) string {
 	f := strings.Fields(line)
@@ -185,6 +198,9 @@ func execute(srv *dingtalktest.Server, line string) string {
 		}
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line)[3:], " "))
 		text = strings.TrimSpace(strings.TrimPrefix(text, f[1]))
+		if !awaitConn(srv) {
+			return "error: flowbot is not connected to the fake's Stream gateway (is it running with the config block above?)"
+		}
 		ack, err := srv.Callback(appKey, "/v1.0/im/bot/messages/get", "", srv.MessageData(appKey, dingtalktest.Message{StaffID: f[1], Text: text}))
 		if err != nil {
 			return "error: " + err.Error()
@@ -227,6 +243,9 @@ func execute(srv *dingtalktest.Server, line string) string {
 		for _, kv := range f[4:] {
 			k, v, _ := strings.Cut(kv, "=")
 			inputs[k] = v
+		}
+		if !awaitConn(srv) {
+			return "error: flowbot is not connected to the fake's Stream gateway (is it running with the config block above?)"
 		}
 		ack, ans, err := srv.ClickStream(appKey, dingtalktest.Click{OutTrackID: f[2], UserID: f[1], Button: slot, Inputs: inputs})
 		if err != nil {
