@@ -21,7 +21,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -31,10 +30,10 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalktest"
+	"github.com/flowbot/flowbot/internal/fakecli"
 )
 
 // The fake's one app.
@@ -61,17 +60,6 @@ func main() {
 	}
 }
 
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) printf(format string, a ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, format, a...)
-}
-
 // run parses args, starts the fake and serves commands from in until it
 // ends or ctx is done.
 func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) error {
@@ -87,43 +75,23 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	w := &syncWriter{w: out}
+	w := fakecli.NewWriter(out)
 	var srv *dingtalktest.Server
 	srv, err := dingtalktest.NewServerAt(*addr, dingtalktest.WithSentHook(func(m dingtalktest.Sent) {
-		w.printf("← bot to %s%s: %s\n", m.UserID, m.ChatID, describe(srv, m))
+		w.Printf("← bot to %s%s: %s\n", m.UserID, m.ChatID, describe(srv, m))
 	}))
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	srv.AddApp(dingtalktest.App{Key: appKey, Secret: appSecret})
-	w.printf("dingtalkfake: base_url %s\n\nPut this in the config of `flowbot serve --config`:\n\n%s\n%s\n", srv.URL, configBlock(srv.URL), commands)
+	w.Printf("dingtalkfake: base_url %s\n\nPut this in the config of `flowbot serve --config`:\n\n%s\n%s\n", srv.URL, configBlock(srv.URL), commands)
 
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	return fakecli.Serve(ctx, in, func(line string) {
+		if msg := execute(srv, line); msg != "" {
+			w.Printf("%s\n", msg)
 		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case line, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			if msg := execute(srv, line); msg != "" {
-				w.printf("%s\n", msg)
-			}
-		}
-	}
+	})
 }
 
 func configBlock(base string) string {

@@ -22,7 +22,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -34,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
+	"github.com/flowbot/flowbot/internal/fakecli"
 )
 
 // The fake's one app.
@@ -78,44 +78,23 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var mu syncWriter
-	mu.w = out
+	mu := fakecli.NewWriter(out)
 	srv, err := feishutest.NewServerAt(*addr, feishutest.WithMessageHook(func(m feishutest.Message) {
-		mu.printf("← bot to %s: %s\n", m.ReceiveID, describe(m))
+		mu.Printf("← bot to %s: %s\n", m.ReceiveID, describe(m))
 	}))
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	srv.AddApp(feishutest.App{ID: appID, Secret: appSecret, EncryptKey: encryptKey, VerificationToken: verificationToken, Webhook: *webhook})
-	mu.printf("feishufake: base_url %s, delivering events to %s\n\n", srv.URL, *webhook)
-	mu.printf("Put this in the config of `flowbot serve --config`:\n\n%s\n%s\n", configBlock(srv.URL), commands)
+	mu.Printf("feishufake: base_url %s, delivering events to %s\n\n", srv.URL, *webhook)
+	mu.Printf("Put this in the config of `flowbot serve --config`:\n\n%s\n%s\n", configBlock(srv.URL), commands)
 
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	return fakecli.Serve(ctx, in, func(line string) {
+		if msg := execute(srv, line); msg != "" {
+			mu.Printf("%s\n", msg)
 		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case line, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			if msg := execute(srv, line); msg != "" {
-				mu.printf("%s\n", msg)
-			}
-		}
-	}
+	})
 }
 
 func configBlock(baseURL string) string {

@@ -21,7 +21,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -31,9 +30,9 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 
 	"github.com/flowbot/flowbot/adapters/teams/teamstest"
+	"github.com/flowbot/flowbot/internal/fakecli"
 )
 
 // The fake's bot.
@@ -61,19 +60,6 @@ func main() {
 	}
 }
 
-// syncWriter serialises writes from the fake's handlers and the command
-// loop.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) printf(format string, a ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, format, a...)
-}
-
 // run parses args, starts the fake and serves commands from in until it
 // ends or ctx is done.
 func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) error {
@@ -94,36 +80,16 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	w := &syncWriter{w: out}
+	w := fakecli.NewWriter(out)
 	fake := teamstest.NewServerOn(ln, func(a teamstest.Activity) {
-		w.printf("%s\n", describe(a))
+		w.Printf("%s\n", describe(a))
 	})
 	defer fake.Close()
-	w.printf("teams fake on %s; put this in flowbot's config:\n\nteams:\n  app_id: %q\n  app_password: %q\n  tenant_id: %q\n  openid_metadata_url: %q\n  login_base_url: %q\n  service_url: %q\n\n%s\n",
+	w.Printf("teams fake on %s; put this in flowbot's config:\n\nteams:\n  app_id: %q\n  app_password: %q\n  tenant_id: %q\n  openid_metadata_url: %q\n  login_base_url: %q\n  service_url: %q\n\n%s\n",
 		fake.URL, appID, password, tenantID, fake.MetadataURL(), fake.URL, fake.ServiceURL(), commands)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case line, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			w.printf("%s\n", command(ctx, fake, *bot, line))
-		}
-	}
+	return fakecli.Serve(ctx, in, func(line string) {
+		w.Printf("%s\n", command(ctx, fake, *bot, line))
+	})
 }
 
 // command runs one command line and returns what to print.

@@ -21,7 +21,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -31,9 +30,9 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 
 	"github.com/flowbot/flowbot/adapters/wecom/wecomtest"
+	"github.com/flowbot/flowbot/internal/fakecli"
 )
 
 // The fake's one app.
@@ -64,18 +63,6 @@ func main() {
 	}
 }
 
-// lockedWriter serialises writes of the command loop and the fake.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, a...)
-}
-
 // run parses args, starts the fake and serves commands from in until it
 // ends or ctx is done.
 func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) error {
@@ -95,41 +82,21 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	w := &lockedWriter{w: out}
+	w := fakecli.NewWriter(out)
 	fake := wecomtest.NewServer(wecomtest.WithListener(ln), wecomtest.WithOnMessage(func(m wecomtest.Message) {
-		w.printf("%s\n", describe(m))
+		w.Printf("%s\n", describe(m))
 	}))
 	defer fake.Close()
 	app := wecomtest.App{CorpID: corpID, AgentID: agentID, Secret: secret, Token: token, EncodingAESKey: aesKey, Webhook: *webhook}
 	fake.AddApp(app)
-	w.printf("WeCom fake on %s; callbacks go to %s\nconfig:\nwecom:\n  apps:\n    - corp_id: %s\n      agent_id: %d\n      secret: %s\n      token: %s\n      encoding_aes_key: %s\n      base_url: %s\n%s\n",
+	w.Printf("WeCom fake on %s; callbacks go to %s\nconfig:\nwecom:\n  apps:\n    - corp_id: %s\n      agent_id: %d\n      secret: %s\n      token: %s\n      encoding_aes_key: %s\n      base_url: %s\n%s\n",
 		fake.URL, *webhook, corpID, agentID, secret, token, aesKey, fake.URL, commands)
 
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	return fakecli.Serve(ctx, in, func(line string) {
+		if msg := command(ctx, fake, app, line); msg != "" {
+			w.Printf("%s\n", msg)
 		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case line, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			if msg := command(ctx, fake, app, line); msg != "" {
-				w.printf("%s\n", msg)
-			}
-		}
-	}
+	})
 }
 
 // command runs one command line and returns what to print.
