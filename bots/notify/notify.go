@@ -371,11 +371,7 @@ func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.R
 	if msg.Card == nil || ref == "" || m.InstanceID == 0 || m.Recipient == "" || refPlatform == "" {
 		return nil
 	}
-	taskID := refTask(m)
-	if m.Kind == flows.MsgReply {
-		taskID = m.TaskID
-	}
-	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: taskID, Recipient: m.Recipient, Platform: refPlatform, Ref: ref, CreatedAt: n.cfg.Clock()}
+	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: m.Recipient, Platform: refPlatform, Ref: ref, CreatedAt: n.cfg.Clock()}
 	if err := n.cfg.Store.SaveMessageRef(ctx, r); err != nil {
 		return fmt.Errorf("save message ref of reply %d: %w", m.ID, err)
 	}
@@ -392,9 +388,10 @@ func keepsRef(m *flows.OutboxMessage) bool {
 var taskCardKinds = []flows.MsgKind{flows.MsgTask, flows.MsgReminder, flows.MsgEscalation, flows.MsgUrge, flows.MsgWithdrawn}
 
 // refTask is the task a card's ref is filed under: the task for task
-// cards, 0 for request cards.
+// cards, 0 for request cards; a reply's card names its own (TaskID is set
+// from the card's About, 0 for a request card).
 func refTask(m *flows.OutboxMessage) int64 {
-	if slices.Contains(taskCardKinds, m.Kind) {
+	if m.Kind == flows.MsgReply || slices.Contains(taskCardKinds, m.Kind) {
 		return m.TaskID
 	}
 	return 0
