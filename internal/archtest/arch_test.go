@@ -30,7 +30,8 @@ func allowed(pkg, dep string) (bool, string) {
 	case "store":
 		parts := strings.Split(pkg, "/")
 		own := "store/" + parts[1]
-		return within(dep, "flows") || within(dep, "bots") || within(dep, own) || within(dep, "store/internal"), "a store imports flows, bots and the stores' shared internals only"
+		other := top(dep) == "cmd" || top(dep) == "adapters" || top(dep) == "internal" || (top(dep) == "store" && !within(dep, own) && !within(dep, "store/internal"))
+		return !other, "a store imports the packages whose records it keeps (flows, bots, api, webhooks...) and the stores' shared internals, never cmd, an adapter, internal or another store"
 	}
 	return true, ""
 }
@@ -74,6 +75,9 @@ func TestRules(t *testing.T) {
 		{"store/sqlite", "bots", true},
 		{"store/sqlite", "store/redis", false},
 		{"store/postgres", "store/internal/migrate", true},
+		{"store/sqlite", "webhooks", true},
+		{"store/sqlite", "adapters/web", false},
+		{"store/sqlite", "cmd/flowbot", false},
 		{"cmd/flowbot", "store/sqlite", true},
 		{"cmd/flowbot", "internal/testkit", false},
 		{"flows", "internal/testkit", false},
