@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowbot/flowbot/internal/testkit"
+
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -24,12 +26,7 @@ func newBrowser(t *testing.T) context.Context {
 	if _, err := os.Stat(path); err != nil {
 		p, lerr := exec.LookPath("chromium")
 		if lerr != nil {
-			msg := "!!! SKIPPING BROWSER TEST: no Chromium at " + chromiumPath +
-				" (apt-get install -y chromium chromium-driver) !!!"
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
+			testkit.Unavailable(t, "browser test: no Chromium at %s (apt-get install -y chromium chromium-driver)", chromiumPath)
 		}
 		path = p
 	}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowbot/flowbot/internal/testkit"
+
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 )
@@ -73,11 +75,7 @@ func moduleRoot() (string, error) {
 // unavailable skips (or fails under CI=true) a test whose server is down.
 func unavailable(t testing.TB, what string, err error) {
 	t.Helper()
-	msg := fmt.Sprintf("%s is not reachable (%v): whole-process test NOT RUN", what, err)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("!!! SKIPPED !!! " + msg)
+	testkit.Unavailable(t, "%s is not reachable (%v): whole-process test NOT RUN", what, err)
 }
 
 func randomHex(n int) string {

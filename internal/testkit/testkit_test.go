@@ -155,3 +155,16 @@ func TestMemDedupe(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, first, "a forgotten key is new again")
 }
+
+func TestUnavailableRecordsSkip(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "skips.log")
+	t.Setenv("FLOWBOT_SKIP_LOG", log)
+	t.Setenv("CI", "")
+	t.Run("redis", func(t *testing.T) {
+		testkit.Unavailable(t, "redis at %s is down", "127.0.0.1:1")
+		t.Error("Unavailable returned instead of skipping")
+	})
+	b, err := os.ReadFile(log)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "internal/testkit\tTestUnavailableRecordsSkip/redis\tredis at 127.0.0.1:1 is down")
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowbot/flowbot/internal/testkit"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -26,10 +28,7 @@ func testURL() string {
 // unavailable skips the test loudly, or fails it under CI=true.
 func unavailable(tb testing.TB, format string, args ...any) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf(format, args...)
-	}
-	tb.Skipf("!!! SKIPPED: "+format+" (set CI=true to make this a failure) !!!", args...)
+	testkit.Unavailable(tb, format, args...)
 }
 
 // newSchema creates an empty schema flowbot_test_<random> and drops it

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowbot/flowbot/internal/testkit"
+
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -28,10 +30,7 @@ func testAddr() string {
 // unavailable skips the test loudly, or fails it under CI=true.
 func unavailable(tb testing.TB, format string, args ...any) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf(format, args...)
-	}
-	tb.Skipf("!!! SKIPPED: "+format+" (set CI=true to make this a failure) !!!", args...)
+	testkit.Unavailable(tb, format, args...)
 }
 
 // testBundle is one test's view of the shared Redis: a raw client and a
