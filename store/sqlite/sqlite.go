@@ -43,6 +43,10 @@ type DB struct {
 	rs     *stmts  // statements prepared on the reader pool
 	cache  *stmtCache
 
+	wq    chan *writeReq // writes waiting for the writer goroutine
+	wstop chan struct{}  // closed by Close: the writer stops taking writes
+	wdone chan struct{}  // closed when the writer goroutine has returned
+
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
 	closeErr  error
@@ -99,7 +103,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if o.log == nil {
 		o.log = slog.Default()
 	}
-	db := &DB{path: path, log: o.log.With("store", "sqlite")}
+	db := &DB{path: path, log: o.log.With("store", "sqlite"),
+		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
@@ -138,9 +143,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.rs, err = prepare(ctx, r, false)
 	}
 	if err != nil {
+		close(db.wdone) // no writer goroutine to wait for
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	go db.writeLoop()
 	return db, nil
 }
 
@@ -151,6 +158,8 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) close() error {
+	close(db.wstop)
+	<-db.wdone // the batch in progress commits first
 	var errs []error
 	for _, s := range []*stmts{db.ws, db.rs} {
 		if s != nil {
@@ -228,8 +237,10 @@ func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) (applied 
 	return true, nil
 }
 
-// Update runs fn in one write transaction (BEGIN IMMEDIATE on the single
-// writer connection). fn's error is returned unchanged after rollback.
+// Update runs fn in one write transaction: a savepoint of a group-committed
+// batch on the single writer connection (see writer.go). It returns after
+// the batch committed; fn's error is returned unchanged after its writes
+// were rolled back.
 func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
 	return db.write(ctx, func(t *tx) error { return fn(t) })
 }
@@ -237,30 +248,6 @@ func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
 // View runs fn in a read-only transaction on the reader pool.
 func (db *DB) View(ctx context.Context, fn func(tx flows.Tx) error) error {
 	return db.read(ctx, func(t *tx) error { return fn(t) })
-}
-
-func (db *DB) write(ctx context.Context, fn func(t *tx) error) (err error) {
-	st, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", mapErr(err))
-	}
-	t := &tx{db: db, ctx: ctx, tx: st, st: db.ws, write: true}
-	done := false
-	defer func() {
-		if !done {
-			_ = st.Rollback() // fn panicked
-		}
-	}()
-	if err := fn(t); err != nil {
-		done = true
-		_ = st.Rollback()
-		return err
-	}
-	done = true
-	if err := st.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
 }
 
 func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
