@@ -42,6 +42,7 @@ type DB struct {
 	ws     *stmts  // statements prepared on the writer
 	rs     *stmts  // statements prepared on the reader pool
 	cache  *stmtCache
+	dir    *dirCache // users by id, see dircache.go
 
 	wq    chan *writeReq // writes waiting for the writer goroutine
 	wstop chan struct{}  // closed by Close: the writer stops taking writes
@@ -103,7 +104,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if o.log == nil {
 		o.log = slog.Default()
 	}
-	db := &DB{path: path, log: o.log.With("store", "sqlite"),
+	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: newDirCache(),
 		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
