@@ -47,6 +47,7 @@ type DB struct {
 	wq    chan *writeReq // writes waiting for the writer goroutine
 	wstop chan struct{}  // closed by Close: the writer stops taking writes
 	wdone chan struct{}  // closed when the writer goroutine has returned
+	cpdone chan struct{} // closed when the checkpointer has returned
 
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
@@ -105,12 +106,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		o.log = slog.Default()
 	}
 	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: newDirCache(),
-		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{})}
+		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{}), cpdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
 		"&_pragma=cache_size(-" + strconv.Itoa(max(o.cacheKiB, 64)) + ")"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
 	}
@@ -145,10 +146,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	if err != nil {
 		close(db.wdone) // no writer goroutine to wait for
+		close(db.cpdone)
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+common)
+	if err != nil {
+		close(db.wdone)
+		close(db.cpdone)
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
 	go db.writeLoop()
+	go db.checkpointLoop(cp)
 	return db, nil
 }
 
@@ -161,6 +172,7 @@ func (db *DB) Close() error {
 func (db *DB) close() error {
 	close(db.wstop)
 	<-db.wdone // the batch in progress commits first
+	<-db.cpdone
 	var errs []error
 	for _, s := range []*stmts{db.ws, db.rs} {
 		if s != nil {
