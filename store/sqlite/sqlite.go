@@ -44,10 +44,10 @@ type DB struct {
 	cache  *stmtCache
 	dir    *dirCache // users by id, see dircache.go
 
-	wq    chan *writeReq // writes waiting for the writer goroutine
-	wstop chan struct{}  // closed by Close: the writer stops taking writes
-	wdone chan struct{}  // closed when the writer goroutine has returned
-	cpdone chan struct{} // closed when the checkpointer has returned
+	wq     chan *writeReq // writes waiting for the writer goroutine
+	wstop  chan struct{}  // closed by Close: the writer stops taking writes
+	wdone  chan struct{}  // closed when the writer goroutine has returned
+	cpdone chan struct{}  // closed when the checkpointer has returned
 
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
