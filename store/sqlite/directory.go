@@ -119,6 +119,9 @@ const userCols = `id, name, email, dept, manager, locale, tz, roles, platforms`
 
 // User returns user id or flows.ErrNotFound.
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
+	if err := ctx.Err(); err != nil { // as a query would: a cancelled caller gets no answer
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
 	cu, gen := db.dir.get(ctx, db, id)
 	if cu != nil {
 		return cu, nil
