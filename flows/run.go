@@ -1,10 +1,12 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -29,15 +31,19 @@ func (e *Engine) run(ctx context.Context, what string, fn func(o *op) error) (*O
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		out = &Outcome{}
-		err = e.store.Update(ctx, func(tx Tx) error {
+		err = e.store.Update(ctx, func(stx Tx) error {
+			tx := &taskTracker{Tx: stx}
 			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC(), out: out}
 			if err := fn(o); err != nil {
 				return err
 			}
 			if out.Instance != nil {
-				ts, err := tx.TasksOf(out.Instance.ID)
-				if err != nil {
-					return fmt.Errorf("list tasks: %w", err)
+				ts, ok := tx.tasksOf(out.Instance.ID)
+				if !ok {
+					var err error
+					if ts, err = stx.TasksOf(out.Instance.ID); err != nil {
+						return fmt.Errorf("list tasks: %w", err)
+					}
 				}
 				out.Tasks = ts
 				if out.Task != nil {
@@ -127,3 +133,70 @@ func (o *op) saveTask(t *Task) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// taskTracker follows the tasks of one instance through an operation, so
+// that the outcome's task list need not be read again at the end: it is
+// known exactly when the operation created the instance or read its tasks,
+// and every task it wrote since is one of those or one it created.
+type taskTracker struct {
+	Tx
+	instance int64 // the instance whose tasks are known; 0: none
+	tasks    []*Task
+	inexact  bool
+}
+
+func (t *taskTracker) CreateInstance(in *Instance) error {
+	if err := t.Tx.CreateInstance(in); err != nil {
+		return err
+	}
+	if t.instance == 0 {
+		t.instance, t.tasks = in.ID, nil
+	} else {
+		t.inexact = true
+	}
+	return nil
+}
+
+func (t *taskTracker) TasksOf(instanceID int64) ([]*Task, error) {
+	ts, err := t.Tx.TasksOf(instanceID)
+	if err != nil {
+		return nil, err
+	}
+	if t.instance == 0 || t.instance == instanceID {
+		t.instance, t.tasks = instanceID, slices.Clone(ts)
+	} else {
+		t.inexact = true
+	}
+	return ts, nil
+}
+
+func (t *taskTracker) CreateTask(tk *Task) error {
+	if err := t.Tx.CreateTask(tk); err != nil {
+		return err
+	}
+	if tk.InstanceID == t.instance {
+		t.tasks = append(t.tasks, tk)
+	}
+	return nil
+}
+
+func (t *taskTracker) UpdateTask(tk *Task) error {
+	if err := t.Tx.UpdateTask(tk); err != nil {
+		return err
+	}
+	if !slices.Contains(t.tasks, tk) {
+		t.inexact = true // written through another copy: read the list again
+	}
+	return nil
+}
+
+// tasksOf returns the tasks of instance ordered by id, as stored now, when
+// they are known exactly.
+func (t *taskTracker) tasksOf(instance int64) ([]*Task, bool) {
+	if t.inexact || instance == 0 || instance != t.instance {
+		return nil, false
+	}
+	ts := slices.Clone(t.tasks)
+	slices.SortFunc(ts, func(a, b *Task) int { return cmp.Compare(a.ID, b.ID) })
+	return ts, true
+}

@@ -38,7 +38,11 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			return fmt.Errorf("replace directory: department #%d has no id", i)
 		}
 	}
+	defer db.dir.invalidate()
 	err := db.write(ctx, func(t *tx) error {
+		if err := bumpDirStamp(ctx, t); err != nil {
+			return err
+		}
 		for _, q := range []string{`DELETE FROM user_platforms`, `DELETE FROM user_roles`, `DELETE FROM users`, `DELETE FROM departments`} {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {
 				return err
@@ -115,10 +119,18 @@ const userCols = `id, name, email, dept, manager, locale, tz, roles, platforms`
 
 // User returns user id or flows.ErrNotFound.
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
+	if err := ctx.Err(); err != nil { // as a query would: a cancelled caller gets no answer
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
+	cu, gen := db.dir.get(ctx, db, id)
+	if cu != nil {
+		return cu, nil
+	}
 	u, err := db.oneUser(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
+	db.dir.put(gen, u)
 	return u, nil
 }
 

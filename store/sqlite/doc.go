@@ -11,9 +11,13 @@
 //
 // Writes go through one connection (a *sql.DB limited to one open
 // connection, transactions begun with BEGIN IMMEDIATE), so writers queue in
-// process instead of failing with SQLITE_BUSY; reads use a separate pool of
-// read-only connections, which WAL lets run beside the writer. Hot statements
-// are prepared once at Open.
+// process instead of failing with SQLITE_BUSY. One goroutine owns it and
+// commits the waiting writes in groups, each write in a savepoint of its
+// own, each caller answered after the COMMIT (writer.go). Reads use a
+// separate pool of read-only connections, which WAL lets run beside the
+// writer; WAL checkpoints run on a connection of their own, off the commit
+// path (checkpoint.go). Users read by id are kept in memory (dircache.go).
+// Hot statements are prepared once at Open.
 //
 // Do not call the DB's write methods (Update, SaveFlow, ClaimOutbox, the
 // key-value helpers...) from inside an Update callback: the writer

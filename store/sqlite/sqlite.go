@@ -42,6 +42,12 @@ type DB struct {
 	ws     *stmts  // statements prepared on the writer
 	rs     *stmts  // statements prepared on the reader pool
 	cache  *stmtCache
+	dir    *dirCache // users by id, see dircache.go
+
+	wq     chan *writeReq // writes waiting for the writer goroutine
+	wstop  chan struct{}  // closed by Close: the writer stops taking writes
+	wdone  chan struct{}  // closed when the writer goroutine has returned
+	cpdone chan struct{}  // closed when the checkpointer has returned
 
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
@@ -99,12 +105,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if o.log == nil {
 		o.log = slog.Default()
 	}
-	db := &DB{path: path, log: o.log.With("store", "sqlite")}
+	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: newDirCache(),
+		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{}), cpdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
 		"&_pragma=cache_size(-" + strconv.Itoa(max(o.cacheKiB, 64)) + ")"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
 	}
@@ -138,9 +145,21 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.rs, err = prepare(ctx, r, false)
 	}
 	if err != nil {
+		close(db.wdone) // no writer goroutine to wait for
+		close(db.cpdone)
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+common)
+	if err != nil {
+		close(db.wdone)
+		close(db.cpdone)
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	go db.writeLoop()
+	go db.checkpointLoop(cp)
 	return db, nil
 }
 
@@ -151,6 +170,9 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) close() error {
+	close(db.wstop)
+	<-db.wdone // the batch in progress commits first
+	<-db.cpdone
 	var errs []error
 	for _, s := range []*stmts{db.ws, db.rs} {
 		if s != nil {
@@ -228,8 +250,10 @@ func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) (applied 
 	return true, nil
 }
 
-// Update runs fn in one write transaction (BEGIN IMMEDIATE on the single
-// writer connection). fn's error is returned unchanged after rollback.
+// Update runs fn in one write transaction: a savepoint of a group-committed
+// batch on the single writer connection (see writer.go). It returns after
+// the batch committed; fn's error is returned unchanged after its writes
+// were rolled back.
 func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
 	return db.write(ctx, func(t *tx) error { return fn(t) })
 }
@@ -237,30 +261,6 @@ func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
 // View runs fn in a read-only transaction on the reader pool.
 func (db *DB) View(ctx context.Context, fn func(tx flows.Tx) error) error {
 	return db.read(ctx, func(t *tx) error { return fn(t) })
-}
-
-func (db *DB) write(ctx context.Context, fn func(t *tx) error) (err error) {
-	st, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", mapErr(err))
-	}
-	t := &tx{db: db, ctx: ctx, tx: st, st: db.ws, write: true}
-	done := false
-	defer func() {
-		if !done {
-			_ = st.Rollback() // fn panicked
-		}
-	}()
-	if err := fn(t); err != nil {
-		done = true
-		_ = st.Rollback()
-		return err
-	}
-	done = true
-	if err := st.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
 }
 
 func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {

@@ -13,7 +13,8 @@ import (
 // connection's prepared statement.
 type stmts struct {
 	nextNumber, insInstance, instance, instanceByNumber, updInstance, updInstanceFast, instanceExists,
-	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue *sql.Stmt
+	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue,
+	savepoint, release, rollbackTo *sql.Stmt
 	all []*sql.Stmt
 }
 
@@ -139,6 +140,9 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*stmts, error) {
 		{&s.insEvent, qInsEvent, true},
 		{&s.eventsOf, qEventsOf, false},
 		{&s.enqueue, qEnqueue, true},
+		{&s.savepoint, `SAVEPOINT op`, true},
+		{&s.release, `RELEASE op`, true},
+		{&s.rollbackTo, `ROLLBACK TO op`, true},
 	}
 	for _, it := range items {
 		if it.write && !write {

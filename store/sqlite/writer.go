@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// Group commit. Every write of the DB is a request to one writer goroutine,
+// which owns the single writer connection. The writer begins a transaction
+// (BEGIN IMMEDIATE) with the first request, runs it inside a SAVEPOINT,
+// then runs every request already waiting, each inside its own savepoint,
+// up to maxBatch, and commits once. A request whose function fails has its
+// savepoint rolled back: its writes are gone, the others' stay. Callers are
+// told the outcome only after the COMMIT returned, so an operation is never
+// acknowledged before it is durable; if the COMMIT fails, every operation
+// of the batch gets the error.
+//
+// If the transaction itself is lost in the middle of a batch (SQLite rolls
+// back the whole transaction on some errors, such as an interrupted
+// statement or a full disk), the operations already run in it are not
+// committed: they get an error wrapping flows.ErrConflict, which makes the
+// engine run them again in a new transaction.
+
+// maxBatch bounds the operations committed together, so that one commit's
+// latency stays bounded under a long queue.
+const maxBatch = 64
+
+// errClosed is returned by writes after Close.
+var errClosed = errors.New("sqlite store is closed")
+
+// writeReq is one write waiting for the writer.
+type writeReq struct {
+	ctx      context.Context
+	fn       func(t *tx) error
+	err      error
+	panicked any
+	done     chan struct{}
+}
+
+// write runs fn in a savepoint of the writer's current batch and returns
+// once that batch committed (nil) or failed (the error). fn's own error is
+// returned unchanged after its writes were rolled back; a panic in fn is
+// re-raised here after the rollback.
+func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case db.wq <- r:
+	case <-ctx.Done():
+		return fmt.Errorf("begin write transaction: %w", ctx.Err())
+	case <-db.wstop:
+		return fmt.Errorf("begin write transaction: %w", errClosed)
+	}
+	// Once handed over, the request may commit: wait for the batch whatever
+	// ctx does, so that the answer is the truth.
+	<-r.done
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+// writeLoop runs batches until Close.
+func (db *DB) writeLoop() {
+	defer close(db.wdone)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		select {
+		case r := <-db.wq:
+			batch = db.runBatch(append(batch[:0], r))
+			clear(batch)
+		case <-db.wstop:
+			return
+		}
+	}
+}
+
+// runBatch runs batch[0] and whatever requests are waiting, commits, and
+// tells each request its outcome. It returns the batch slice for reuse.
+func (db *DB) runBatch(batch []*writeReq) []*writeReq {
+	finish := func(rs []*writeReq) {
+		for _, r := range rs {
+			close(r.done)
+		}
+	}
+	st, err := db.writer.BeginTx(context.Background(), nil)
+	if err != nil {
+		batch[0].err = fmt.Errorf("begin write transaction: %w", mapErr(err))
+		finish(batch)
+		return batch
+	}
+	var lost error
+	committed := 0 // requests whose savepoint was released
+	for i := 0; ; i++ {
+		r := batch[i]
+		ok, fatal := db.runOne(st, r)
+		if ok {
+			committed++
+		}
+		if fatal != nil {
+			lost = fatal
+			break
+		}
+		if len(batch) == maxBatch {
+			break
+		}
+		select {
+		case next := <-db.wq:
+			batch = append(batch, next)
+			continue
+		default:
+		}
+		break
+	}
+	switch {
+	case lost != nil:
+		_ = st.Rollback()
+		for _, r := range batch {
+			if r.err == nil && r.panicked == nil {
+				r.err = fmt.Errorf("write rolled back with its batch (%v): %w", lost, flows.ErrConflict)
+			}
+		}
+	case committed == 0:
+		_ = st.Rollback()
+	default:
+		if err := st.Commit(); err != nil {
+			for _, r := range batch {
+				if r.err == nil && r.panicked == nil {
+					r.err = fmt.Errorf("commit: %w", mapErr(err))
+				}
+			}
+		}
+	}
+	finish(batch)
+	return batch
+}
+
+// runOne runs r in a savepoint of st. ok says r's writes are kept in st;
+// fatal is set when st can no longer be used (the transaction was lost).
+func (db *DB) runOne(st *sql.Tx, r *writeReq) (ok bool, fatal error) {
+	if err := r.ctx.Err(); err != nil {
+		r.err = fmt.Errorf("begin write transaction: %w", err)
+		return false, nil
+	}
+	bg := context.Background()
+	if _, err := st.StmtContext(bg, db.ws.savepoint).ExecContext(bg); err != nil {
+		r.err = fmt.Errorf("begin write transaction: savepoint: %w", mapErr(err))
+		return false, r.err
+	}
+	r.err = call(r, &tx{db: db, ctx: r.ctx, tx: st, st: db.ws, write: true})
+	if r.err == nil {
+		if _, err := st.StmtContext(bg, db.ws.release).ExecContext(bg); err != nil {
+			r.err = fmt.Errorf("release savepoint: %w", mapErr(err))
+			return false, r.err
+		}
+		return true, nil
+	}
+	if _, err := st.StmtContext(bg, db.ws.rollbackTo).ExecContext(bg); err != nil {
+		return false, fmt.Errorf("roll back savepoint: %w", mapErr(err))
+	}
+	if _, err := st.StmtContext(bg, db.ws.release).ExecContext(bg); err != nil {
+		return false, fmt.Errorf("release savepoint: %w", mapErr(err))
+	}
+	return false, nil
+}
+
+// call runs r.fn, turning a panic into an error and r.panicked.
+func call(r *writeReq, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return r.fn(t)
+}
