@@ -131,7 +131,16 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 			return Reply{Outcome: OutcomeDuplicate}, nil
 		}
 	}
-	rep, err := b.handle(ctx, ev)
+	hctx := ctx
+	if twoPhase && key != "" {
+		// The handler may not outlive its hold: past the hold a
+		// redelivery is handled by someone else, so this one is cut off
+		// (its transaction rolls back and the platform delivers again).
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, b.cfg.ProcessingTTL*2/3)
+		defer cancel()
+	}
+	rep, err := b.handle(hctx, ev)
 	if key == "" {
 		return rep, err
 	}
@@ -155,9 +164,10 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 }
 
 // ProcessingTTL is the default hold of an event id while its event is
-// being handled, with a DedupeConfirmer: longer than any handler deadline,
-// short enough that a redelivery after a crash is handled.
-const ProcessingTTL = time.Minute
+// being handled, with a DedupeConfirmer. Handle cuts a handler off at two
+// thirds of it, so no handler outlives its hold; short, so that a
+// redelivery after a crash waits seconds, not a minute.
+const ProcessingTTL = 15 * time.Second
 
 func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	u, err := b.identify(ctx, ev)
