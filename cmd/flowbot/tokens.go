@@ -27,8 +27,15 @@ func cmdTokens(ctx context.Context, args []string, stdout io.Writer) error {
 	scopes := fset.String("scopes", "", "read, write, admin, flow:ID (comma separated)")
 	user := fset.String("user", "", "directory user the token acts for (empty: a service token)")
 	expires := fset.Duration("expires", 0, "lifetime, e.g. 720h (0: never expires)")
-	if err := fset.Parse(args[1:]); err != nil {
+	rest, id := args[1:], ""
+	if args[0] == "revoke" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		id, rest = rest[0], rest[1:] // tokens revoke ID [--config FILE]
+	}
+	if err := fset.Parse(rest); err != nil {
 		return errUsage
+	}
+	if id == "" && fset.NArg() == 1 {
+		id = fset.Arg(0)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -71,13 +78,13 @@ func cmdTokens(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		if fset.NArg() != 1 {
+		if id == "" {
 			return errUsage
 		}
-		if err := ts.RevokeToken(ctx, fset.Arg(0), time.Now()); err != nil {
+		if err := ts.RevokeToken(ctx, id, time.Now()); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "revoked %s\n", fset.Arg(0))
+		fmt.Fprintf(stdout, "revoked %s\n", id)
 		return nil
 	}
 	return errUsage
