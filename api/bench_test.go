@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"github.com/flowbot/flowbot/api"
 	"net/http"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // BenchmarkCreateDecide files a leave request through the API and has the
 // manager approve it: two authenticated calls, two engine transactions.
 func BenchmarkCreateDecide(b *testing.B) {
-	tb := setup(b)
+	tb := setup(b, func(c *api.Config) { c.RatePerSecond, c.Burst = 1e9, 1e9 })
 	svc := tb.token(b, "", 0, "write")
 	lilei := tb.token(b, "lilei", 0, "write")
 	b.ReportAllocs()
