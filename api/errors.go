@@ -40,6 +40,8 @@ var codeStatus = map[Code]int{
 type apiError struct {
 	Code Code
 	Text flowdef.Text
+	// Details are appended to the message (e.g. a definition's mistakes).
+	Details []string
 }
 
 func (e *apiError) Error() string { return string(e.Code) + ": " + e.Text.EN }
@@ -98,7 +100,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &mbe):
 		body.Error.Code, body.Error.Message = errTooLarge.Code, errTooLarge.Text.In(loc)
 	case errors.As(err, &ae):
-		body.Error.Code, body.Error.Message = ae.Code, ae.Text.In(loc)
+		body.Error.Code, body.Error.Message = ae.Code, ae.Text.In(loc)+strings.Join(ae.Details, "; ")
 	case errors.As(err, &fe):
 		body.Error.Code, body.Error.Message = fromFlows(fe.Code), fe.Message(loc)
 		for k, v := range fe.Fields {

@@ -26,6 +26,10 @@ func (s *Server) table() []route {
 		{"GET", "/api/v1/openapi.json", "", s.openAPI},
 		{"GET", "/api/v1/docs", "", s.docs},
 		{"GET", "/api/v1/flows", R, s.listFlows},
+		{"POST", "/api/v1/flows", A, s.publishFlow},
+		{"POST", "/api/v1/flows/validate", R, s.validateFlow},
+		{"GET", "/api/v1/flows/{id}", R, s.getFlow},
+		{"POST", "/api/v1/flows/{id}/dry-run", R, s.dryRun},
 		{"GET", "/api/v1/requests", R, s.listRequests},
 		{"POST", "/api/v1/requests", W, s.createRequest},
 		{"GET", "/api/v1/requests/{id}", R, s.getRequest},
@@ -37,6 +41,9 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/tasks/{id}/signers", W, s.addSigner},
 		{"GET", "/api/v1/users", R, s.listUsers},
 		{"GET", "/api/v1/departments", R, s.listDepts},
+		{"PUT", "/api/v1/users/{id}", A, s.putUser},
+		{"DELETE", "/api/v1/users/{id}", A, s.deleteUser},
+		{"PUT", "/api/v1/departments/{id}", A, s.putDept},
 		{"GET", "/api/v1/stats", R, s.stats},
 		{"GET", "/api/v1/export/requests", R, s.exportRequests},
 		{"GET", "/api/v1/export/events", R, s.exportEvents},
@@ -250,7 +257,7 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	out := requestOut(v.Instance, v.Tasks, v.Events)
-	out.Route = v.Route
+	out.Route = routeOut(v.Route)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -641,4 +648,22 @@ func cmpOr(a, b int) int {
 		return a
 	}
 	return b
+}
+
+// routeStepJSON is a flows.RouteStep in the API's snake_case.
+type routeStepJSON struct {
+	StepID    string   `json:"step_id"`
+	Name      any      `json:"name"`
+	Kind      string   `json:"kind"`
+	Mode      string   `json:"mode,omitempty"`
+	Approvers []string `json:"approvers"`
+	Status    string   `json:"status"`
+}
+
+func routeOut(rs []flows.RouteStep) []routeStepJSON {
+	out := make([]routeStepJSON, len(rs))
+	for i, s := range rs {
+		out[i] = routeStepJSON{StepID: s.StepID, Name: s.Name, Kind: string(s.Kind), Mode: string(s.Mode), Approvers: orEmpty(s.Approvers), Status: s.Status}
+	}
+	return out
 }

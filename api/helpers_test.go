@@ -45,7 +45,7 @@ func setup(tb testing.TB, opts ...func(*api.Config)) *testBundle {
 	testkit.PublishExampleFlows(tb, ctx, eng)
 	logs := &bytes.Buffer{}
 	cfg := api.Config{
-		Engine: eng, Queries: st, Tokens: st.Tokens(), AdminToken: adminToken,
+		Engine: eng, Queries: st, Tokens: st.Tokens(), Directory: st, AdminToken: adminToken,
 		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
 			return flowstats.Compute(ctx, st, q)
 		},

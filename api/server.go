@@ -18,6 +18,7 @@ import (
 
 	"github.com/flowbot/flowbot/api/tokens"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
@@ -31,6 +32,8 @@ type Engine interface {
 	Comment(ctx context.Context, actor string, instanceID int64, text string) (*flows.Outcome, error)
 	View(ctx context.Context, instanceID int64) (*flows.View, error)
 	FlowInfos(ctx context.Context) ([]flows.FlowInfo, error)
+	PublishFlow(ctx context.Context, file string, src []byte) (*flowdef.Definition, int, error)
+	DryRun(ctx context.Context, applicant, flowID string, values map[string]any) (*flowdef.Definition, []flows.RouteStep, error)
 	Now() time.Time
 }
 
@@ -42,6 +45,7 @@ type Queries interface {
 	User(ctx context.Context, id string) (*flows.User, error)
 	Users(ctx context.Context) ([]*flows.User, error)
 	Departments(ctx context.Context) ([]*flows.Department, error)
+	Flow(ctx context.Context, id string, v int) (*flows.FlowVersion, error)
 	Outbox(ctx context.Context, status flows.OutboxStatus, limit int) ([]*flows.OutboxMessage, error)
 }
 
@@ -52,6 +56,10 @@ type Config struct {
 	Tokens  tokens.Store
 	// Stats computes the statistics report (flowstats.Compute over the store).
 	Stats func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error)
+	// Directory, when set, lets admins change users and departments.
+	Directory interface {
+		ReplaceDirectory(ctx context.Context, users []*flows.User, depts []*flows.Department) error
+	}
 	// AdminToken, when set, is a bootstrap bearer token with the admin
 	// scope and no user (api.admin_token).
 	AdminToken string
@@ -72,6 +80,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+	dirMu    sync.Mutex
 }
 
 // route is one endpoint: what the OpenAPI test walks.

@@ -27,7 +27,7 @@ func newRESTAPI(cfg APIConfig, st flows.Store, engine *flows.Engine, log *slog.L
 		return nil, err
 	}
 	return api.New(api.Config{
-		Engine: engine, Queries: st, Tokens: ts,
+		Engine: engine, Queries: st, Tokens: ts, Directory: st,
 		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
 			return flowstats.Compute(ctx, st, q)
 		},
