@@ -1,6 +1,9 @@
 package flows
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // The rules of who may do what to a request. The engine enforces them on
 // every call; the chat layer may ask them first so as not to offer what
@@ -123,13 +126,24 @@ func StatsScope(u *User, heads []string) (all bool, depts []string, err error) {
 	return false, heads, nil
 }
 
-// HeadedDepts lists the departments u heads.
+// RoleManager marks a manager by position: they see the statistics of
+// their own department even when the directory names no head.
+const RoleManager = "manager"
+
+// HeadedDepts lists the departments whose statistics u sees as a manager:
+// those u heads, and u's own department when u has the manager role.
 func HeadedDepts(u *User, depts []*Department) []string {
+	if u == nil {
+		return nil
+	}
 	var out []string
 	for _, d := range depts {
-		if u != nil && d.Head == u.ID {
+		if d.Head == u.ID {
 			out = append(out, d.ID)
 		}
+	}
+	if u.HasRole(RoleManager) && u.Dept != "" && !slices.Contains(out, u.Dept) {
+		out = append(out, u.Dept)
 	}
 	return out
 }
