@@ -225,22 +225,10 @@ func (b *Bot) viewRef(ctx context.Context, ref string) (*flows.View, error) {
 }
 
 // canSee reports whether u may look at a request: the applicant, anyone
-// with a task on it, anyone it was copied to, admins and auditors.
+// with a task on it, anyone it was copied to, admins and auditors (the
+// rule the REST API uses too: flows.CanSee).
 func (b *Bot) canSee(u *flows.User, v *flows.View) bool {
-	if v.Instance.Applicant == u.ID || u.HasRole("admin") || u.HasRole("auditor") {
-		return true
-	}
-	for _, t := range v.Tasks {
-		if t.Assignee == u.ID {
-			return true
-		}
-	}
-	for _, e := range v.Events {
-		if e.Type == flows.EvCC && strings.Contains(string(e.Data), `"`+u.ID+`"`) {
-			return true
-		}
-	}
-	return false
+	return flows.CanSee(u, v.Instance, v.Tasks, v.Events) == nil
 }
 
 func (b *Bot) help(ctx context.Context, u *flows.User) (Reply, error) {

@@ -20,24 +20,14 @@ const statsWindow = 30 * 24 * time.Hour
 // and their sub-departments (all of them for admins and auditors).
 func (b *Bot) stats(ctx context.Context, u *flows.User) (Reply, error) {
 	loc := locale(u)
-	all := u.HasRole("admin") || u.HasRole("auditor")
 	depts, err := b.store.Departments(ctx)
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
-	var roots []string
-	if !all {
-		for _, d := range depts {
-			if d.Head == u.ID {
-				roots = append(roots, d.ID)
-			}
-		}
-		if u.HasRole("manager") && u.Dept != "" && !slices.Contains(roots, u.Dept) {
-			roots = append(roots, u.Dept)
-		}
-		if len(roots) == 0 {
-			return textReply(false, T(loc, "stats_forbidden", nil)), nil
-		}
+	// The same rule as the REST API's (flows/rights.go).
+	all, roots, err := flows.StatsScope(u, flows.HeadedDepts(u, depts))
+	if err != nil {
+		return textReply(false, T(loc, "stats_forbidden", nil)), nil
 	}
 	now := b.now()
 	q := flowstats.Query{Since: now.Add(-statsWindow), Now: now}

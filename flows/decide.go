@@ -76,7 +76,7 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 	if t.Open() && !l.in.Status.Open() {
 		return nil, nil, closed
 	}
-	if t.Assignee != actor {
+	if CanDecide(t, actor) != nil { // rights.go; the message names the assignee
 		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
 	}
 	if !t.Open() {

@@ -138,5 +138,7 @@ var messages = map[string]flowdef.Text{
 	"signer_already":     {ZH: "{name} 已经是这一步的审批人。", EN: "{name} is already an approver of this step."},
 	"transfer_applicant": {ZH: "不能转交给申请人 {name}：申请人不能审批自己的申请。", EN: "You cannot transfer to the applicant {name}: nobody approves their own request."},
 	"not_your_turn":      {ZH: "还没轮到你审批。", EN: "It is not your turn to decide yet."},
+	"stats_not_allowed":  {ZH: "你没有查看统计的权限：只有部门负责人、管理员和审计员可以查看。", EN: "You may not see statistics: only department heads, admins and auditors can."},
+	"admin_only":         {ZH: "只有管理员可以这样做。", EN: "Only an admin can do this."},
 	"comment_empty":      {ZH: "评论不能为空。", EN: "A comment cannot be empty."},
 }

@@ -141,7 +141,12 @@ type InstanceFilter struct {
 	FlowID    string
 	Status    []Status
 	Since     time.Time // CreatedAt >= Since
-	Limit     int       // 0 = 100
+	// BeforeAt and BeforeID page through the newest-first order: when
+	// BeforeID is set, only instances ordered after (CreatedAt=BeforeAt,
+	// ID=BeforeID) are returned, i.e. older, or as old with a smaller id.
+	BeforeAt time.Time
+	BeforeID int64
+	Limit    int // 0 = 100
 }
 
 // TaskFilter selects tasks. Zero fields do not filter.

@@ -57,14 +57,23 @@ func TestAdminOutboxEndpoint(t *testing.T) {
 	require.Equal(t, "recipient unreachable", list[0].(map[string]any)["last_error"])
 }
 
-func TestAdminEndpointsOffWithoutToken(t *testing.T) {
+// Without api.admin_token the admin endpoints need an API token with the
+// admin scope (401 without one); api.disabled turns the whole API off.
+func TestAdminEndpointsClosedWithoutToken(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.Database.SQLite = filepath.Join(t.TempDir(), "flowbot.db")
-	a, err := newApp(context.Background(), cfg, &syncBuffer{})
-	require.NoError(t, err)
-	defer a.close()
-	rec := httptest.NewRecorder()
-	a.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/admin/outbox", nil))
-	require.Equal(t, http.StatusNotFound, rec.Code)
+	for _, disabled := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.Database.SQLite = filepath.Join(t.TempDir(), "flowbot.db")
+		cfg.API.Disabled = disabled
+		a, err := newApp(context.Background(), cfg, &syncBuffer{})
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		a.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/admin/outbox", nil))
+		want := http.StatusUnauthorized
+		if disabled {
+			want = http.StatusNotFound
+		}
+		require.Equal(t, want, rec.Code, "api.disabled=%v", disabled)
+		a.close()
+	}
 }

@@ -40,7 +40,14 @@ type Config struct {
 }
 
 type APIConfig struct {
-	AdminToken string `yaml:"admin_token"` // bearer token of /api/v1/admin/...; empty = those endpoints are off
+	AdminToken string `yaml:"admin_token"` // bootstrap bearer token with the admin scope; empty = none
+	// Disabled turns the REST API (/api/v1) off (404).
+	Disabled bool `yaml:"disabled"`
+	// RatePerSecond and Burst limit the calls of each API token.
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	Burst         int     `yaml:"burst"`
+	// MaxBody bounds a request body in bytes.
+	MaxBody int64 `yaml:"max_body"`
 }
 
 type LogConfig struct {
@@ -176,6 +183,7 @@ func DefaultConfig() Config {
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
+		API:        APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
 		WeCom: WeComConfig{HandleTimeout: 4 * time.Second, MaxBodyBytes: 256 << 10, ReplayWindow: 5 * time.Minute,
 			IdempotencyTTL: 24 * time.Hour, FollowUpTTL: 10 * time.Minute, Rate: WeComRate{PerMinute: 30, PerHour: 1000}},
 	}

@@ -40,6 +40,9 @@ func testInstancesFilter(t *testing.T, b *bundle) {
 		{"Limit", flows.InstanceFilter{Limit: 2}, []*flows.Instance{b2, a3}},
 		{"Combined", flows.InstanceFilter{Applicant: "alice", FlowID: "leave", Status: []flows.Status{flows.StatusApproved, flows.StatusPending}, Limit: 1}, []*flows.Instance{a3}},
 		{"NoMatch", flows.InstanceFilter{Applicant: "zed"}, nil},
+		{"BeforeCursor", flows.InstanceFilter{BeforeAt: a3.CreatedAt, BeforeID: a3.ID}, []*flows.Instance{a2, b1, a1}},
+		{"BeforeCursorSameTimeSmallerID", flows.InstanceFilter{BeforeAt: a3.CreatedAt, BeforeID: a3.ID + 1}, []*flows.Instance{a3, a2, b1, a1}},
+		{"BeforeCursorFiltered", flows.InstanceFilter{Applicant: "alice", BeforeAt: a3.CreatedAt, BeforeID: a3.ID, Limit: 1}, []*flows.Instance{a2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,6 +64,11 @@ func (db *DB) Instances(ctx context.Context, f flows.InstanceFilter) ([]*flows.I
 	if !f.Since.IsZero() {
 		w.add("created_at >= ?", ms(f.Since))
 	}
+	if f.BeforeID != 0 {
+		w.add("(created_at, id) < (?, ", ms(f.BeforeAt))
+		w.args = append(w.args, f.BeforeID)
+		w.conds[len(w.conds)-1] += "$" + strconv.Itoa(len(w.args)) + ")"
+	}
 	q := `SELECT ` + instanceCols + ` FROM instances` + w.sql() + ` ORDER BY created_at DESC, id DESC` + w.limit(cmpOr(f.Limit, 100))
 	rows, _ := db.pool.Query(ctx, q, w.args...)
 	ins, err := collect(rows, scanInstance)

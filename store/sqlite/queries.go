@@ -47,6 +47,10 @@ func (db *DB) Instances(ctx context.Context, f flows.InstanceFilter) ([]*flows.I
 		w.WriteString(" AND created_at >= ?")
 		args = append(args, ms(f.Since))
 	}
+	if f.BeforeID != 0 {
+		w.WriteString(" AND (created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, ms(f.BeforeAt), ms(f.BeforeAt), f.BeforeID)
+	}
 	w.WriteString(" ORDER BY created_at DESC, id DESC LIMIT ?")
 	args = append(args, cmpOr(f.Limit, 100))
 	rows, err := db.query(ctx, w.String(), args...)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/flowbot/flowbot/api"
+	"github.com/flowbot/flowbot/api/tokens"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowstats"
+)
+
+// tokenStore returns the API token store of the database behind st.
+func tokenStore(st flows.Store) (tokens.Store, error) {
+	ts, ok := st.(interface{ Tokens() tokens.Store })
+	if !ok {
+		return nil, fmt.Errorf("the %T store keeps no API tokens", st)
+	}
+	return ts.Tokens(), nil
+}
+
+// newRESTAPI builds the REST API over a store and an engine.
+func newRESTAPI(cfg APIConfig, st flows.Store, engine *flows.Engine, log *slog.Logger) (*api.Server, error) {
+	ts, err := tokenStore(st)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(api.Config{
+		Engine: engine, Queries: st, Tokens: ts, Directory: st,
+		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
+			return flowstats.Compute(ctx, st, q)
+		},
+		AdminToken: cfg.AdminToken, RatePerSecond: cfg.RatePerSecond, Burst: cfg.Burst, MaxBody: cfg.MaxBody,
+		Logger: log.With("component", "api"),
+	}), nil
+}
+
+// restAPI mounts /api/v1 (unless api.disabled).
+func (a *app) restAPI() error {
+	if a.cfg.API.Disabled {
+		return nil
+	}
+	s, err := newRESTAPI(a.cfg.API, a.store, a.engine, a.log)
+	if err != nil {
+		return err
+	}
+	a.mux.Handle("/api/v1/", s.Handler())
+	return nil
+}
