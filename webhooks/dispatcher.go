@@ -12,8 +12,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -346,16 +346,13 @@ func (d *Dispatcher) post(ctx context.Context, s *Subscription, dl *Delivery, bo
 	return resp.StatusCode, capText(string(b), d.cfg.ResponseCap)
 }
 
-// capText keeps at most n bytes of s, cut on a rune boundary.
+// capText keeps at most n bytes of s, as valid UTF-8 (a text column of
+// PostgreSQL refuses anything else): a rune cut by the cap is dropped.
 func capText(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if len(s) > n {
+		s = s[:n]
 	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
+	return strings.ToValidUTF8(s, "")
 }
 
 // backoff is the wait before attempt n+1: MinBackoff doubled n-1 times,

@@ -210,4 +210,3 @@ func ids(ds []*webhooks.Delivery) []int64 {
 	}
 	return out
 }
-
