@@ -37,6 +37,7 @@ type Config struct {
 	WeCom      WeComConfig      `yaml:"wecom"`
 	Teams      TeamsConfig      `yaml:"teams"`
 	API        APIConfig        `yaml:"api"`
+	Webhooks   WebhooksConfig   `yaml:"webhooks"`
 }
 
 type APIConfig struct {

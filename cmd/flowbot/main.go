@@ -5,6 +5,7 @@
 //	flowbot flows graph ID [--dir DIR]   print a flow as a Mermaid diagram
 //	flowbot directory import FILE        load users and departments (YAML or CSV)
 //	flowbot migrate [--config FILE]      run the database migrations
+//	flowbot webhooks list|deliveries|replay ID   outgoing webhooks
 package main
 
 import (
@@ -37,6 +38,8 @@ Usage:
                                        replace the directory with users and departments from a YAML or CSV file
   flowbot migrate [--config FILE]      run the database migrations
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
+  flowbot webhooks list|deliveries|replay ID [--config FILE]
+                                       outgoing webhooks: subscriptions, deliveries (-sub, -status, -request, -n), send one again
 `
 
 // errUsage marks a command line mistake (exit code 2).
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)
+	case "webhooks":
+		return cmdWebhooks(ctx, args[1:], stdout)
 	case "config":
 		if len(args) >= 2 && args[1] == "check" {
 			return cmdConfigCheck(args[2:], stdout)
