@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -52,6 +53,11 @@ type Config struct {
 	Batch int
 	// ResponseCap bounds the response bytes read and kept (default 2 KiB).
 	ResponseCap int
+	// GapWait is how long a hole in the event ids is waited for before it
+	// is taken for a rolled-back transaction (default 5s). On PostgreSQL a
+	// transaction that took id 10 may commit after the one that took 11:
+	// the cursor must not pass 10 while it may still appear.
+	GapWait time.Duration
 	Log         *slog.Logger
 	// OnOutcome, if set, is called after each attempt (metrics).
 	OnOutcome func(sub, outcome string)
@@ -60,6 +66,15 @@ type Config struct {
 // Dispatcher turns new events into deliveries and sends them.
 type Dispatcher struct {
 	cfg Config
+
+	mu   sync.Mutex
+	gaps map[string]gap // by subscription: the hole the cursor waits at
+}
+
+// gap is a hole in the event ids after the cursor, first seen at since.
+type gap struct {
+	after int64
+	since time.Time
 }
 
 // New checks cfg and fills its defaults.
@@ -90,13 +105,14 @@ func New(cfg Config) (*Dispatcher, error) {
 	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, time.Minute)
 	cfg.Batch = cmp.Or(cfg.Batch, 200)
 	cfg.ResponseCap = cmp.Or(cfg.ResponseCap, 2048)
+	cfg.GapWait = cmp.Or(cfg.GapWait, 5*time.Second)
 	if cfg.Owner == "" {
 		cfg.Owner = "dispatcher-" + strconv.FormatUint(rand.Uint64(), 36)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Dispatcher{cfg: cfg}, nil
+	return &Dispatcher{cfg: cfg, gaps: map[string]gap{}}, nil
 }
 
 // Validate checks a subscription's fields.
@@ -180,6 +196,7 @@ func (d *Dispatcher) pump(ctx context.Context, s *Subscription) error {
 		if err != nil {
 			return fmt.Errorf("read events after %d: %w", cur, err)
 		}
+		evs = d.untilGap(s.Name, cur, evs)
 		if len(evs) == 0 {
 			return nil
 		}
@@ -207,6 +224,30 @@ func (d *Dispatcher) pump(ctx context.Context, s *Subscription) error {
 			return nil
 		}
 	}
+}
+
+// untilGap cuts evs (the events after cur, by id) at the first hole in the
+// ids, unless that hole has been there for GapWait already.
+func (d *Dispatcher) untilGap(sub string, cur int64, evs []*flows.Event) []*flows.Event {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	prev := cur
+	for i, e := range evs {
+		if e.ID != prev+1 && prev != 0 {
+			g, ok := d.gaps[sub]
+			now := d.cfg.Now()
+			if !ok || g.after != prev {
+				d.gaps[sub] = gap{after: prev, since: now}
+				return evs[:i]
+			}
+			if now.Sub(g.since) < d.cfg.GapWait {
+				return evs[:i]
+			}
+			delete(d.gaps, sub) // waited long enough: a rolled-back id
+		}
+		prev = e.ID
+	}
+	return evs
 }
 
 func (d *Dispatcher) build(ctx context.Context, s *Subscription, e *flows.Event, typ string, now time.Time) (*Delivery, error) {
