@@ -58,7 +58,7 @@ type Config struct {
 	// transaction that took id 10 may commit after the one that took 11:
 	// the cursor must not pass 10 while it may still appear.
 	GapWait time.Duration
-	Log         *slog.Logger
+	Log     *slog.Logger
 	// OnOutcome, if set, is called after each attempt (metrics).
 	OnOutcome func(sub, outcome string)
 }

@@ -81,7 +81,7 @@ func TestRolledBackIDIsSkippedAfterGapWait(t *testing.T) {
 	b.submitLeave(t)
 	evs, err := b.db.Events(b.ctx, flows.EventFilter{Types: []flows.EventType{flows.EvTaskCreated}})
 	require.NoError(t, err)
-	b.submitLeave(t) // events after the hole
+	b.submitLeave(t)                                         // events after the hole
 	src := &lateSource{EventSource: b.db, hidden: evs[0].ID} // never shows up
 	clock := testkit.NewClock(time.Now())
 	d, err := webhooks.New(webhooks.Config{
