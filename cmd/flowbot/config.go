@@ -323,6 +323,7 @@ func (c Config) Validate() error {
 	c.DingTalk.validate(bad)
 	c.WeCom.validate(bad)
 	c.Teams.validate(bad)
+	c.Webhooks.validate(bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

@@ -29,6 +29,27 @@ type WebhooksConfig struct {
 	Subscriptions []webhooks.Subscription `yaml:"subscriptions"`
 }
 
+// validate reports the mistakes of the webhooks: section.
+func (c WebhooksConfig) validate(bad func(key, format string, a ...any)) {
+	if c.MaxAge < 0 {
+		bad("webhooks.max_age", "must not be negative, not %s", c.MaxAge)
+	}
+	if c.Timeout < 0 {
+		bad("webhooks.timeout", "must not be negative, not %s", c.Timeout)
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Subscriptions {
+		key := fmt.Sprintf("webhooks.subscriptions[%d]", i)
+		if err := s.Validate(); err != nil {
+			bad(key, "%v", err)
+		}
+		if s.Name != "" && seen[s.Name] {
+			bad(key+".name", "%q is used twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+}
+
 // webhookStore is what a flows store offers when it keeps webhook
 // deliveries (store/sqlite and store/postgres do).
 type webhookStore interface {

@@ -102,3 +102,23 @@ func TestServeSendsWebhooks(t *testing.T) {
 	_, err = newApp(context.Background(), cfg, &syncBuffer{})
 	require.ErrorContains(t, err, "secret is empty")
 }
+
+func TestWebhooksConfigMistakes(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown event", "webhooks:\n  subscriptions:\n    - {name: erp, url: 'https://e.example/h', secret: x, events: [request.lost]}\n", `unknown event type "request.lost"`},
+		{"no secret", "webhooks:\n  subscriptions:\n    - {name: erp, url: 'https://e.example/h'}\n", "secret is empty"},
+		{"not http", "webhooks:\n  subscriptions:\n    - {name: erp, url: 'file:///etc/passwd', secret: x}\n", "is not an http(s) URL"},
+		{"no name", "webhooks:\n  subscriptions:\n    - {url: 'https://e.example/h', secret: x}\n", "name is empty"},
+		{"twice", "webhooks:\n  subscriptions:\n    - {name: a, url: 'https://e.example/h', secret: x}\n    - {name: a, url: 'https://e.example/i', secret: y}\n", `"a" is used twice`},
+		{"negative max_age", "webhooks:\n  max_age: -1h\n", "webhooks.max_age"},
+		{"wrong type", "webhooks:\n  subscriptions: yes\n", "cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfigString(t, tt.yaml)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
