@@ -45,7 +45,9 @@ type Config struct {
 	// (default 1s).
 	Poll time.Duration
 	// Owner names this process for the leases (default a random id);
-	// LeaseTTL is how long a lease lasts without renewal (default 1m).
+	// LeaseTTL is how long a lease lasts without renewal (default 1m). It
+	// is renewed before each attempt and must outlast one attempt (the
+	// client's timeout).
 	Owner    string
 	LeaseTTL time.Duration
 	// Batch is how many events or deliveries one pass handles per
@@ -103,6 +105,9 @@ func New(cfg Config) (*Dispatcher, error) {
 	cfg.MaxBackoff = max(cmp.Or(cfg.MaxBackoff, time.Hour), cfg.MinBackoff)
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, time.Minute)
+	if cfg.Client.Timeout <= 0 || cfg.LeaseTTL <= cfg.Client.Timeout {
+		return nil, fmt.Errorf("webhooks: the lease (%s) must outlast one attempt: set a client timeout shorter than it", cfg.LeaseTTL)
+	}
 	cfg.Batch = cmp.Or(cfg.Batch, 200)
 	cfg.ResponseCap = cmp.Or(cfg.ResponseCap, 2048)
 	cfg.GapWait = cmp.Or(cfg.GapWait, 5*time.Second)
@@ -313,6 +318,16 @@ func (d *Dispatcher) send(ctx context.Context, s *Subscription) error {
 		for _, dl := range due {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			// Renew the lease before each attempt, so that no other
+			// replica sends while this one does (a pass may outlast a
+			// lease; one attempt, bounded by the client's timeout, must not).
+			held, err := d.cfg.Store.AcquireLease(ctx, s.Name, d.cfg.Owner, d.cfg.Now(), d.cfg.LeaseTTL)
+			if err != nil {
+				return err
+			}
+			if !held {
+				return nil
 			}
 			ok, err := d.attempt(ctx, s, dl)
 			if err != nil {

@@ -147,9 +147,9 @@ func (b *bundle) dispatcher(t *testing.T, url, owner string) *webhooks.Dispatche
 	d, err := webhooks.New(webhooks.Config{
 		Store: b.db.Webhooks(), Events: b.db,
 		Subscriptions: []webhooks.Subscription{{Name: "erp", URL: url, Secret: secret}},
-		Client:        webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: true, Timeout: 5 * time.Second}),
+		Client:        webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: true, Timeout: 500 * time.Millisecond}),
 		MinBackoff:    5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
-		Poll: 5 * time.Millisecond, Owner: owner, LeaseTTL: 200 * time.Millisecond,
+		Poll: 5 * time.Millisecond, Owner: owner, LeaseTTL: time.Second,
 		Log: slog.New(slog.DiscardHandler),
 	})
 	require.NoError(t, err)
@@ -324,4 +324,26 @@ func TestOneRequestFailingHoldsOnlyItself(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, at, "a later event of A was never tried")
 	}
+}
+
+func TestTwoReplicasDeliverEachEventOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rcv := newReceiver(t, 3)
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := make(chan error, 2)
+	for _, owner := range []string{"replica-a", "replica-b"} {
+		d := b.dispatcher(t, rcv.srv.URL, owner)
+		go func() { done <- d.Run(ctx) }()
+	}
+	for range 3 {
+		out := b.submitLeave(t)
+		b.decide(t, out, true)
+	}
+	want, n := b.expected(t)
+	waitDelivered(t, b, n)
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, <-done)
+	checkReceived(t, rcv.all(), want) // no delivery accepted twice, order kept
 }

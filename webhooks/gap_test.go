@@ -99,3 +99,11 @@ func TestRolledBackIDIsSkippedAfterGapWait(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, cur, evs[0].ID, "the cursor moves past a hole that never filled")
 }
+
+func TestLeaseMustOutlastAnAttempt(t *testing.T) {
+	t.Parallel()
+	db := testkit.OpenSQLite(t)
+	_, err := webhooks.New(webhooks.Config{Store: db.Webhooks(), Events: db, LeaseTTL: time.Second,
+		Client: webhooks.NewClient(webhooks.ClientConfig{Timeout: 5 * time.Second})})
+	require.ErrorContains(t, err, "must outlast one attempt")
+}
