@@ -37,6 +37,7 @@ type Config struct {
 	WeCom      WeComConfig      `yaml:"wecom"`
 	Teams      TeamsConfig      `yaml:"teams"`
 	API        APIConfig        `yaml:"api"`
+	Webhooks   WebhooksConfig   `yaml:"webhooks"`
 }
 
 type APIConfig struct {
@@ -330,6 +331,7 @@ func (c Config) Validate() error {
 	c.DingTalk.validate(bad)
 	c.WeCom.validate(bad)
 	c.Teams.validate(bad)
+	c.Webhooks.validate(bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@
 //	flowbot directory import FILE        load users and departments (YAML or CSV)
 //	flowbot migrate [--config FILE]      run the database migrations
 //	flowbot tokens create|list|revoke    manage REST API tokens
+//	flowbot webhooks list|deliveries|replay ID   outgoing webhooks
 package main
 
 import (
@@ -43,6 +44,8 @@ Usage:
   flowbot tokens list [--config FILE]  list API tokens
   flowbot tokens revoke ID [--config FILE]
                                        revoke an API token
+  flowbot webhooks list|deliveries|replay ID [--config FILE]
+                                       outgoing webhooks: subscriptions, deliveries (-sub, -status, -request, -n), send one again
 `
 
 // errUsage marks a command line mistake (exit code 2).
@@ -87,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, args[1:], stdout)
 	case "tokens":
 		return cmdTokens(ctx, args[1:], stdout)
+	case "webhooks":
+		return cmdWebhooks(ctx, args[1:], stdout)
 	case "config":
 		if len(args) >= 2 && args[1] == "check" {
 			return cmdConfigCheck(args[2:], stdout)

@@ -150,6 +150,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		return nil, err
 	}
 	a.metrics = newMetrics(a.store)
+	if err := a.setupWebhooks(); err != nil {
+		return nil, err
+	}
 	a.bot = bots.New(bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
