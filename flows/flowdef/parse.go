@@ -111,7 +111,7 @@ func (p *parser) parse(src []byte) (d *Definition) {
 		},
 		"on_approved": func(_, v *yaml.Node) { onApprovedNode = v },
 		"fields":      func(_, v *yaml.Node) { fieldsNode = v },
-		"steps":  func(_, v *yaml.Node) { stepsNode = v },
+		"steps":       func(_, v *yaml.Node) { stepsNode = v },
 	})
 	switch {
 	case idNode == nil:
