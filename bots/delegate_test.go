@@ -89,3 +89,21 @@ func TestDelegateCommandBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestWhoamiShowsLinkedAccounts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		user, text string
+		want       []string
+	}{
+		{"dev1", "/whoami", []string{"韩梅梅 的账号", "dev1@example.com", "feishu:cli_a: ou_dev1"}},
+		{"dev2", "我是谁", []string{"Accounts of Tom", "tom@example.com", "no platform account"}},
+	}
+	for _, tc := range tests {
+		c := lastCard(t, b.say(t, tc.user, tc.text))
+		for _, w := range tc.want {
+			require.Contains(t, cardText(c), w)
+		}
+	}
+}
