@@ -44,20 +44,27 @@ func (b *Bot) delegate(ctx context.Context, u *flows.User, cmd Command) (Reply, 
 	if len(words) > 3 {
 		return textReply(false, T(loc, "delegate_usage", nil)), nil
 	}
-	to, err := b.findUser(ctx, strings.TrimPrefix(strings.TrimPrefix(words[0], "@"), "＠"))
+	switch len(words) {
+	case 2:
+		return b.setDelegation(ctx, u, words[0], "", words[1], pending)
+	case 3:
+		return b.setDelegation(ctx, u, words[0], words[1], words[2], pending)
+	}
+	return textReply(false, T(loc, "delegate_usage", nil)), nil
+}
+
+// setDelegation delegates u's approvals to the user q names (an id, a
+// name, an email, a platform id, with or without "@").
+func (b *Bot) setDelegation(ctx context.Context, u *flows.User, q, start, end string, pending bool) (Reply, error) {
+	loc := locale(u)
+	to, err := b.findUser(ctx, strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(q), "@"), "＠"))
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
-	req := flows.DelegateRequest{Actor: u.ID, To: to.ID, Pending: pending}
-	switch len(words) {
-	case 1:
+	if strings.TrimSpace(end) == "" {
 		return textReply(false, T(loc, "delegate_usage", nil)), nil
-	case 2:
-		req.End = words[1]
-	case 3:
-		req.Start, req.End = words[1], words[2]
 	}
-	res, err := b.eng.Delegate(ctx, req)
+	res, err := b.eng.Delegate(ctx, flows.DelegateRequest{Actor: u.ID, To: to.ID, Start: start, End: end, Pending: pending})
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
@@ -67,6 +74,25 @@ func (b *Bot) delegate(ctx context.Context, u *flows.User, cmd Command) (Reply, 
 		text += "\n" + T(loc, "delegate_handed", map[string]any{"n": len(res.Handed), "kept": len(res.Kept)})
 	}
 	return textReply(false, text), nil
+}
+
+// delegateClick handles the buttons of the delegation card.
+func (b *Bot) delegateClick(ctx context.Context, u *flows.User, a *Action) (Reply, error) {
+	var r Reply
+	var err error
+	if a.Name == "delegate_off" {
+		r, err = b.delegateOff(ctx, u)
+	} else {
+		in := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
+		if in("to") == "" {
+			return Reply{Toast: T(locale(u), "toast_need_user", nil), ToastKind: ToastWarning}, nil
+		}
+		r, err = b.setDelegation(ctx, u, in("to"), in("start"), in("end"), in("pending") == "true")
+	}
+	if err == nil && len(r.Messages) == 1 {
+		r = Reply{Toast: r.Messages[0].Text}
+	}
+	return r, err
 }
 
 // delegateOff ends the user's delegations.
@@ -89,14 +115,23 @@ func (b *Bot) delegationCard(ctx context.Context, u *flows.User) (Reply, error) 
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
-	if len(ds) == 0 {
-		return textReply(false, T(loc, "delegate_none", nil)+"\n"+T(loc, "delegate_usage", nil)), nil
-	}
-	c := &Card{Title: T(loc, "delegate_title", nil), Color: ColorBlue}
+	c := &Card{Title: T(loc, "delegate_title", nil), Color: ColorBlue, Note: T(loc, "delegate_usage", nil)}
 	for _, d := range ds {
 		c.Fields = append(c.Fields, Field{Label: b.name(loc, d.To), Value: b.day(u, d.Start) + " – " + b.day(u, d.End.Add(-time.Nanosecond))})
 	}
-	c.Buttons = []Button{{Label: T(loc, "btn_delegate_off", nil), Action: "delegate_off", Style: StyleDanger}}
+	if len(ds) == 0 {
+		c.Markdown = T(loc, "delegate_none", nil)
+	}
+	c.Inputs = []Input{
+		{Name: "to", Label: T(loc, "in_delegate_to", nil), Kind: InputUser, Required: true},
+		{Name: "start", Label: T(loc, "in_delegate_start", nil), Kind: InputDate, Value: b.day(u, b.eng.Now())},
+		{Name: "end", Label: T(loc, "in_delegate_end", nil), Kind: InputDate, Required: true},
+		{Name: "pending", Label: T(loc, "in_delegate_pending", nil), Kind: InputBool},
+	}
+	c.Buttons = []Button{{Label: T(loc, "btn_delegate_set", nil), Action: "delegate_set", Style: StylePrimary}}
+	if len(ds) > 0 {
+		c.Buttons = append(c.Buttons, Button{Label: T(loc, "btn_delegate_off", nil), Action: "delegate_off", Style: StyleDanger})
+	}
 	return Reply{Messages: []Message{{Card: c}}}, nil
 }
 
