@@ -21,6 +21,8 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return b.submitConv(ctx, ev, u, a.Value["conv"], true)
 	case "cancel":
 		return b.cancelClick(ctx, ev, u, a.Value["conv"])
+	case "delegate_off", "delegate_set":
+		return b.delegateClick(ctx, u, a)
 	}
 	taskID, instID := parseID(a.Value["task"]), parseID(a.Value["instance"])
 	switch a.Name {

@@ -256,6 +256,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
+	flows.EvDelegated: true,
 }
 
 // historyLines shows the latest events worth reading.
@@ -287,8 +288,12 @@ func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []strin
 		if to == "" {
 			to = str("signer")
 		}
+		who := b.name(loc, e.Actor)
+		if obo := str("on_behalf_of"); obo != "" { // "赵敏 代 李雷 同意"
+			who = T(loc, "on_behalf", map[string]any{"who": who, "for": b.name(loc, obo)})
+		}
 		line := b.fmtTime(tz, &e.At) + " " + T(loc, "ev_"+string(e.Type), map[string]any{
-			"who": b.name(loc, e.Actor), "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
+			"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
 		})
 		if text := cmpStr(str("comment"), str("text"), str("reason")); text != "" {
 			sep := "："

@@ -27,6 +27,8 @@ var builtins = []builtin{
 	{"urge", []string{"urge", "催办"}, "help_urge"},
 	{"resubmit", []string{"resubmit", "重新提交", "amend"}, "help_resubmit"},
 	{"stats", []string{"stats", "统计"}, "help_stats"},
+	{"delegate", []string{"delegate", "委托", "代理"}, "help_delegate"},
+	{"whoami", []string{"whoami", "我是谁", "我的账号"}, "help_whoami"},
 	{"flows", []string{"flows", "流程"}, "help_flowscmd"},
 	{"help", []string{"help", "帮助", "?", "？"}, "help_help"},
 	{"cancel", []string{"cancel", "取消"}, "help_cancel"},
@@ -179,6 +181,10 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		return b.stats(ctx, u)
 	case "cancel":
 		return b.cancelConv(ctx, ev, u)
+	case "delegate":
+		return b.delegate(ctx, u, cmd)
+	case "whoami":
+		return b.whoami(ctx, u)
 	}
 	// Commands on one request.
 	if len(cmd.Words) == 0 {

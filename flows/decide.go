@@ -129,7 +129,7 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 	if err := o.saveTask(t); err != nil {
 		return err
 	}
-	if err := o.event(in, t, ev, actor, auto, map[string]any{"comment": comment}); err != nil {
+	if err := o.event(in, t, ev, actor, auto, delegationData(t, map[string]any{"comment": comment})); err != nil {
 		return err
 	}
 	if err := o.send(MsgCardUpdate, "", in, t, nil); err != nil {

@@ -61,8 +61,12 @@ func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant
 		if err := o.event(in, nil, EvStepStarted, System, true, map[string]any{"approvers": ids, "mode": s.Mode}); err != nil {
 			return err
 		}
-		for k, id := range ids {
-			t := &Task{InstanceID: in.ID, StepID: s.ID, Seq: k * seqGap, Assignee: id, Status: TaskQueued, CreatedAt: o.now}
+		assignees, obo, err := e.delegateTasks(o, ids, applicant.ID)
+		if err != nil {
+			return err
+		}
+		for k, id := range assignees {
+			t := &Task{InstanceID: in.ID, StepID: s.ID, Seq: k * seqGap, Assignee: id, Status: TaskQueued, CreatedAt: o.now, OnBehalfOf: obo[id]}
 			if s.Mode != flowdef.ModeSequence || k == 0 {
 				e.startTask(t, def, s, o.now)
 			}
@@ -71,6 +75,11 @@ func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant
 			}
 			if err := o.taskStarted(in, t); err != nil {
 				return err
+			}
+			if t.OnBehalfOf != "" { // the approver who is away sees what happens
+				if err := o.send(MsgCC, t.OnBehalfOf, in, t, map[string]any{"step": s.ID, "delegated_to": id}); err != nil {
+					return err
+				}
 			}
 		}
 		return o.save(in)
@@ -84,12 +93,15 @@ func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant
 	if err := o.send(MsgApproved, in.Applicant, in, nil, nil); err != nil {
 		return err
 	}
+	if err := e.delegateOnApproval(o, in, def, applicant, form); err != nil {
+		return err
+	}
 	return o.save(in)
 }
 
 // taskStarted records a task and, when it is pending, sends its card.
 func (o *op) taskStarted(in *Instance, t *Task) error {
-	if err := o.event(in, t, EvTaskCreated, System, true, map[string]any{"assignee": t.Assignee, "status": t.Status}); err != nil {
+	if err := o.event(in, t, EvTaskCreated, System, true, delegationData(t, map[string]any{"assignee": t.Assignee, "status": t.Status})); err != nil {
 		return err
 	}
 	if t.Status == TaskPending {

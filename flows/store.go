@@ -89,6 +89,9 @@ type Store interface {
 	SaveMessageRef(ctx context.Context, ref *MessageRef) error
 	MessageRefs(ctx context.Context, instanceID int64, taskID int64) ([]*MessageRef, error)
 
+	// Delegations (delegate.go).
+	DelegationStore
+
 	Close() error
 }
 
@@ -133,6 +136,9 @@ type Tx interface {
 	UsersWithRole(role string) ([]*User, error)
 	Department(id string) (*Department, error)
 	Flow(id string, v int) (*FlowVersion, error)
+
+	// Delegations (delegate.go).
+	DelegationTx
 }
 
 // InstanceFilter selects instances. Zero fields do not filter.

@@ -114,6 +114,9 @@ type Task struct {
 	Escalated  bool       `json:"escalated"`
 	From       string     `json:"from,omitempty"` // transferred from / added by
 	Note       string     `json:"note,omitempty"` // transfer reason, add-signer note
+	// OnBehalfOf is the approver the task was meant for when a delegation
+	// gave it to Assignee instead ("" = not delegated).
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 }
 
 // Open reports whether the task still waits for a decision.
@@ -143,6 +146,7 @@ const (
 	EvCC          EventType = "cc"
 	EvHTTPCalled  EventType = "http_called"
 	EvCompleted   EventType = "completed" // Data["status"] = approved | rejected | failed
+	EvDelegated   EventType = "delegated" // a pending task handed to a delegate (Data: to, for)
 )
 
 // Event is one appended, never-edited entry of the event log.

@@ -80,7 +80,7 @@ func (p *parser) parse(src []byte) (d *Definition) {
 		return nil
 	}
 	d = &Definition{Starters: Starters{Everyone: true}, Calendar: CalendarNatural}
-	var idNode, stepsNode, fieldsNode *yaml.Node
+	var idNode, stepsNode, fieldsNode, onApprovedNode *yaml.Node
 	p.mapping(root, "flow", map[string]func(k, v *yaml.Node){
 		"id": func(_, v *yaml.Node) {
 			idNode = v
@@ -109,8 +109,9 @@ func (p *parser) parse(src []byte) (d *Definition) {
 				d.Deadline = *dl
 			}
 		},
-		"fields": func(_, v *yaml.Node) { fieldsNode = v },
-		"steps":  func(_, v *yaml.Node) { stepsNode = v },
+		"on_approved": func(_, v *yaml.Node) { onApprovedNode = v },
+		"fields":      func(_, v *yaml.Node) { fieldsNode = v },
+		"steps":       func(_, v *yaml.Node) { stepsNode = v },
 	})
 	switch {
 	case idNode == nil:
@@ -126,6 +127,9 @@ func (p *parser) parse(src []byte) (d *Definition) {
 	}
 	if fieldsNode != nil {
 		d.Fields = p.fields(fieldsNode)
+	}
+	if onApprovedNode != nil {
+		d.OnApproved = p.onApproved(onApprovedNode, d)
 	}
 	env := compileEnv(d)
 	if stepsNode == nil {
@@ -761,4 +765,45 @@ func (p *parser) http(n *yaml.Node) *HTTPCall {
 		}
 	}
 	return c
+}
+
+// onApproved parses on_approved: {delegate_field: backup, period_field: dates}.
+func (p *parser) onApproved(n *yaml.Node, d *Definition) OnApproved {
+	var oa OnApproved
+	var dfNode, pfNode *yaml.Node
+	p.mapping(n, "on_approved", map[string]func(k, v *yaml.Node){
+		"delegate_field": func(_, v *yaml.Node) { dfNode, oa.DelegateField = v, p.str(v, "delegate_field") },
+		"period_field":   func(_, v *yaml.Node) { pfNode, oa.PeriodField = v, p.str(v, "period_field") },
+	})
+	if oa.DelegateField == "" {
+		if pfNode != nil {
+			p.errf(pfNode, "on_approved: period_field needs delegate_field")
+		}
+		return oa
+	}
+	switch f := d.Field(oa.DelegateField); {
+	case f == nil:
+		p.errf(dfNode, "on_approved: delegate_field %q names no field of the form", oa.DelegateField)
+	case f.Type != FieldUser:
+		p.errf(dfNode, "on_approved: delegate_field %q is a %s field, want a user field", oa.DelegateField, f.Type)
+	}
+	if oa.PeriodField == "" {
+		for _, f := range d.Fields {
+			if f.Type == FieldDateRange {
+				oa.PeriodField = f.ID
+				break
+			}
+		}
+		if oa.PeriodField == "" {
+			p.errf(n, "on_approved: delegate_field needs a daterange field for the period (period_field)")
+		}
+		return oa
+	}
+	switch f := d.Field(oa.PeriodField); {
+	case f == nil:
+		p.errf(pfNode, "on_approved: period_field %q names no field of the form", oa.PeriodField)
+	case f.Type != FieldDateRange && f.Type != FieldDate:
+		p.errf(pfNode, "on_approved: period_field %q is a %s field, want a daterange or date field", oa.PeriodField, f.Type)
+	}
+	return oa
 }

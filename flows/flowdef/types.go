@@ -281,8 +281,18 @@ type Definition struct {
 	// Prefix of request numbers (LEAVE in LEAVE-20261126-0007); default the
 	// upper-cased id.
 	NumberPrefix string `json:"number_prefix"`
+	// OnApproved is what an approved request sets beside its outcome.
+	OnApproved OnApproved `json:"on_approved"`
 
 	idLine int // line of the id key, for errors across files
+}
+
+// OnApproved is what an approved request sets: with DelegateField, a
+// delegation of the applicant's approvals to the user of that field for
+// the days of PeriodField (a daterange field; default the first one).
+type OnApproved struct {
+	DelegateField string `json:"delegate_field,omitempty"`
+	PeriodField   string `json:"period_field,omitempty"`
 }
 
 // Field returns the field with id, or nil.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) flows.Store) {
 		{"Flows", flowTests},
 		{"Directory", directoryTests},
 		{"Queries", queryTests},
+		{"Delegations", delegationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

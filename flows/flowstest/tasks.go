@@ -31,7 +31,7 @@ func testCreateTask(t *testing.T, b *bundle) {
 			Comment: "预算不足 / over budget", DecidedBy: "system", Auto: true,
 			CreatedAt: T0, StartedAt: ptr(at(time.Second)), DecidedAt: ptr(at(2 * time.Hour)),
 			RemindAt: ptr(at(time.Hour)), EscalateAt: ptr(at(90 * time.Minute)), TimeoutAt: ptr(at(2 * time.Hour)),
-			DueAt: ptr(at(time.Hour)), Reminders: 2, Escalated: true, From: "dave", Note: "转交：出差",
+			DueAt: ptr(at(time.Hour)), Reminders: 2, Escalated: true, From: "dave", Note: "转交：出差", OnBehalfOf: "李雷",
 		}},
 	}
 	for _, tc := range tests {

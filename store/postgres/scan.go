@@ -67,14 +67,14 @@ func scanInstance(s pgx.Row) (*flows.Instance, error) {
 	return in, nil
 }
 
-const taskCols = `id, instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note`
+const taskCols = `id, instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note, on_behalf_of`
 
 func scanTask(s pgx.Row) (*flows.Task, error) {
 	t := &flows.Task{}
 	var status string
 	err := s.Scan(&t.ID, &t.InstanceID, &t.StepID, &t.Seq, &t.Assignee, &status, &t.Comment, &t.DecidedBy,
 		&t.Auto, &t.CreatedAt, &t.StartedAt, &t.DecidedAt, &t.RemindAt,
-		&t.EscalateAt, &t.TimeoutAt, &t.DueAt, &t.Reminders, &t.Escalated, &t.From, &t.Note)
+		&t.EscalateAt, &t.TimeoutAt, &t.DueAt, &t.Reminders, &t.Escalated, &t.From, &t.Note, &t.OnBehalfOf)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func scanTask(s pgx.Row) (*flows.Task, error) {
 func taskArgs(tk *flows.Task) []any {
 	return []any{tk.InstanceID, tk.StepID, tk.Seq, tk.Assignee, string(tk.Status), tk.Comment, tk.DecidedBy,
 		tk.Auto, ms(tk.CreatedAt), nms(tk.StartedAt), nms(tk.DecidedAt), nms(tk.RemindAt), nms(tk.EscalateAt),
-		nms(tk.TimeoutAt), nms(tk.DueAt), tk.Reminders, tk.Escalated, tk.From, tk.Note}
+		nms(tk.TimeoutAt), nms(tk.DueAt), tk.Reminders, tk.Escalated, tk.From, tk.Note, tk.OnBehalfOf}
 }
 
 const eventCols = `id, instance_id, task_id, flow_id, step_id, type, actor, auto, data, at`

@@ -131,7 +131,7 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 	var id int64
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by,
 		auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated,
-		from_user, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		from_user, note, on_behalf_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		RETURNING id`, taskArgs(tk)...).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, mapErr(err))
@@ -160,7 +160,7 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 	tag, err := t.tx.Exec(t.ctx, `UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
 		status = $5, comment = $6, decided_by = $7, auto = $8, created_at = $9, started_at = $10, decided_at = $11,
 		remind_at = $12, escalate_at = $13, timeout_at = $14, due_at = $15, reminders = $16, escalated = $17,
-		from_user = $18, note = $19 WHERE id = $20`, append(taskArgs(tk), tk.ID)...)
+		from_user = $18, note = $19, on_behalf_of = $20 WHERE id = $21`, append(taskArgs(tk), tk.ID)...)
 	if err != nil {
 		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
 	}

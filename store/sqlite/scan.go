@@ -105,13 +105,13 @@ func scanInstance(s scanner) (*flows.Instance, error) {
 	return in, nil
 }
 
-const taskCols = `id, instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note`
+const taskCols = `id, instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note, on_behalf_of`
 
 func scanTask(s scanner) (*flows.Task, error) {
 	t := &flows.Task{}
 	err := s.Scan(&t.ID, &t.InstanceID, &t.StepID, &t.Seq, &t.Assignee, &t.Status, &t.Comment, &t.DecidedBy,
 		&t.Auto, msTime{&t.CreatedAt}, nullMS{&t.StartedAt}, nullMS{&t.DecidedAt}, nullMS{&t.RemindAt},
-		nullMS{&t.EscalateAt}, nullMS{&t.TimeoutAt}, nullMS{&t.DueAt}, &t.Reminders, &t.Escalated, &t.From, &t.Note)
+		nullMS{&t.EscalateAt}, nullMS{&t.TimeoutAt}, nullMS{&t.DueAt}, &t.Reminders, &t.Escalated, &t.From, &t.Note, &t.OnBehalfOf)
 	if err != nil {
 		return nil, err
 	}

@@ -103,11 +103,11 @@ const (
 	// SQLite need not rewrite their index entries) and guard them in WHERE;
 	// when they did change, the full statement runs instead.
 	qUpdInstanceFast = `UPDATE instances SET flow_version = ?, status = ?, form = ?, step_index = ?, step_id = ?, updated_at = ?, closed_at = ?, last_urge_at = ?, rev = rev + 1 WHERE id = ? AND rev = ? AND number = ? AND flow_id = ? AND applicant = ? AND created_at = ?`
-	qUpdTaskFast     = `UPDATE tasks SET step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ? WHERE id = ? AND instance_id = ?`
+	qUpdTaskFast     = `UPDATE tasks SET step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ?, on_behalf_of = ? WHERE id = ? AND instance_id = ?`
 	qInstanceExists  = `SELECT count(*) FROM instances WHERE id = ?`
-	qInsTask         = `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsTask         = `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by, auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated, from_user, note, on_behalf_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qTask            = `SELECT ` + taskCols + ` FROM tasks WHERE id = ?`
-	qUpdTask         = `UPDATE tasks SET instance_id = ?, step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ? WHERE id = ?`
+	qUpdTask         = `UPDATE tasks SET instance_id = ?, step_id = ?, seq = ?, assignee = ?, status = ?, comment = ?, decided_by = ?, auto = ?, created_at = ?, started_at = ?, decided_at = ?, remind_at = ?, escalate_at = ?, timeout_at = ?, due_at = ?, reminders = ?, escalated = ?, from_user = ?, note = ?, on_behalf_of = ? WHERE id = ?`
 	qTasksOf         = `SELECT ` + taskCols + ` FROM tasks WHERE instance_id = ? ORDER BY id`
 	// The literal status = 'pending' lets SQLite use the partial index tasks_due.
 	qDueTasks = `SELECT ` + taskCols + ` FROM tasks WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`

@@ -156,7 +156,7 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 func taskArgs(tk *flows.Task, extra ...any) []any {
 	return append([]any{tk.InstanceID, tk.StepID, tk.Seq, tk.Assignee, string(tk.Status), tk.Comment, tk.DecidedBy,
 		b2i(tk.Auto), ms(tk.CreatedAt), nms(tk.StartedAt), nms(tk.DecidedAt), nms(tk.RemindAt), nms(tk.EscalateAt),
-		nms(tk.TimeoutAt), nms(tk.DueAt), tk.Reminders, b2i(tk.Escalated), tk.From, tk.Note}, extra...)
+		nms(tk.TimeoutAt), nms(tk.DueAt), tk.Reminders, b2i(tk.Escalated), tk.From, tk.Note, tk.OnBehalfOf}, extra...)
 }
 
 // Task returns task id or flows.ErrNotFound.
