@@ -18,7 +18,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	input := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
 	switch a.Name {
 	case "submit":
-		return b.submitConv(ctx, ev, u, a.Value["conv"], true)
+		return b.submitConv(ctx, ev, u, a.Value["conv"], a.Value["v"], true)
 	case "cancel":
 		return b.cancelClick(ctx, ev, u, a.Value["conv"])
 	}
@@ -335,7 +335,11 @@ func (b *Bot) withHistory(ctx context.Context, v *flows.View) *flows.View {
 
 // submitConv files the conversation's request (the summary's Submit, by
 // click or by text).
-func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token string, click bool) (Reply, error) {
+//
+// A click carries the digest of the values its card shows: a card that
+// shows other values than the conversation holds now is refused, so a
+// card files exactly what it shows and the newest card is the live one.
+func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token, digest string, click bool) (Reply, error) {
 	loc := locale(u)
 	if b.cfg.State == nil {
 		return textReply(click, T(loc, "state_down", nil)), nil
@@ -351,6 +355,14 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 			rep.ToastKind = ToastWarning
 		}
 		return rep, nil
+	}
+	if click && digest != st.digest() {
+		msg := T(loc, "confirm_outdated", nil)
+		title := st.Flow
+		if d, err := b.convDef(ctx, st); err == nil {
+			title = d.Name.In(loc)
+		}
+		return Reply{Toast: msg, ToastKind: ToastWarning, Card: &Card{Title: title, Color: ColorGrey, Note: msg}}, nil
 	}
 	// The conversation's token makes the submission idempotent in the
 	// engine: a double click, or a redelivery after a crash, files once.

@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,20 @@ type convState struct {
 	Instance int64  `json:"instance,omitempty"`
 	Number   string `json:"number,omitempty"`
 	Version  int    `json:"version,omitempty"`
+}
+
+// digest is a short hash of what a summary card of the conversation
+// shows: its values and the request it amends.
+func (st *convState) digest() string {
+	// Through JSON and back, as the state store keeps them: a value
+	// parsed just now and the same value loaded give the same bytes
+	// (map keys are sorted).
+	raw, _ := json.Marshal(st.Values)
+	var generic any
+	_ = json.Unmarshal(raw, &generic)
+	raw, _ = json.Marshal([]any{generic, st.Instance})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
 }
 
 // convDef returns the definition a conversation fills: the pinned version
@@ -270,7 +285,7 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 	if len(st.Pending) == 0 {
 		switch {
 		case slices.Contains(submitWords, lower):
-			return b.submitConv(ctx, ev, u, st.Token, false)
+			return b.submitConv(ctx, ev, u, st.Token, "", false)
 		case slices.Contains(cancelWords, lower):
 			return b.cancelConv(ctx, ev, u)
 		}
@@ -432,7 +447,9 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 		shown++
 	}
 	c.Markdown = T(loc, hint, nil)
-	val := map[string]string{"conv": st.Token}
+	// The Submit button carries the digest of the values the card shows:
+	// an older card, showing other values, is refused.
+	val := map[string]string{"conv": st.Token, "v": st.digest()}
 	c.Buttons = []Button{
 		{Label: T(loc, submit, nil), Action: "submit", Value: val, Style: StylePrimary},
 		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
