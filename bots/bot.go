@@ -409,6 +409,14 @@ func (b *Bot) now() time.Time {
 	return time.Now()
 }
 
+// localNow is now in the business calendar's zone: which day today is.
+func (b *Bot) localNow() time.Time {
+	if b.eng != nil {
+		return b.eng.LocalNow()
+	}
+	return time.Now()
+}
+
 // directory is a snapshot of user and department names for cards.
 type directory struct {
 	users map[string]*flows.User

@@ -178,12 +178,21 @@ func (b *Bot) formFields(loc string, v *flows.View, fields []Field, md []string)
 			left++
 			continue
 		}
-		fields = append(fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, val, loc), maxFieldText)})
+		fields = append(fields, Field{Label: f.Label.In(loc), Value: truncate(b.formatValue(loc, f, val), maxFieldText)})
 	}
 	if left > 0 {
 		md = append(md, T(loc, "more_fields", map[string]any{"n": left, "number": v.Instance.Number}))
 	}
 	return fields, md
+}
+
+// formatValue formats one form value; a user field shows the person's
+// name (and the id only when the directory has no name).
+func (b *Bot) formatValue(loc string, f *flowdef.Field, v any) string {
+	if id, ok := v.(string); ok && f.Type == flowdef.FieldUser {
+		return b.name(loc, id)
+	}
+	return flowdef.FormatValue(f, v, loc)
 }
 
 var routeMarks = map[string]string{

@@ -139,7 +139,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 	if len(cmd.Words) > 0 {
 		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40)})), nil
 	}
-	vals, problems, err := b.inlineValues(loc, d, cmd.Args)
+	vals, problems, err := b.inlineValues(ctx, loc, d, cmd.Args)
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
@@ -170,7 +170,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 
 // inlineValues parses name=value arguments against d's fields. An unknown
 // name is an error; a value that does not parse is a problem, asked again.
-func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]string) (map[string]any, map[string]string, error) {
+func (b *Bot) inlineValues(ctx context.Context, loc string, d *flowdef.Definition, args map[string]string) (map[string]any, map[string]string, error) {
 	vals, problems := map[string]any{}, map[string]string{}
 	texts := map[string]string{}
 	var from, to string
@@ -208,17 +208,46 @@ func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]st
 		}
 		texts[dr.ID] = from + "~" + to
 	}
-	now := b.now()
 	for id, text := range texts {
-		f := d.Field(id)
-		v, err := flowdef.ParseInput(f, optionNumbers(f, text), now)
+		v, problem, err := b.parseAnswer(ctx, loc, d.Field(id), text)
 		if err != nil {
-			problems[id] = reasonText(loc, err)
+			return nil, nil, err
+		}
+		if problem != "" {
+			problems[id] = problem
 			continue
 		}
 		vals[id] = v
 	}
 	return vals, problems, nil
+}
+
+// parseAnswer reads one answer for field f and checks every rule of the
+// field when the answer is given: its format, min and max, pattern, dates
+// not in the past where the flow says so, the order of a range, and for a
+// user field that the person is in the directory (by id, name, email or
+// @mention). problem says what is wrong, in loc; err is an internal error.
+func (b *Bot) parseAnswer(ctx context.Context, loc string, f *flowdef.Field, text string) (v any, problem string, err error) {
+	if f.Type == flowdef.FieldUser {
+		q := strings.TrimLeft(strings.TrimSpace(text), "@")
+		if q == "" {
+			return nil, T(loc, "toast_need_user", nil), nil
+		}
+		u, err := b.findUser(ctx, q)
+		if err != nil {
+			msg, internal := b.explain(ctx, loc, err)
+			if internal {
+				return nil, "", err
+			}
+			return nil, msg, nil
+		}
+		return u.ID, "", nil
+	}
+	v, perr := flowdef.ParseInput(f, optionNumbers(f, text), b.localNow())
+	if perr != nil {
+		return nil, reasonText(loc, perr), nil
+	}
+	return v, "", nil
 }
 
 func fieldIDs(d *flowdef.Definition) string {
@@ -309,9 +338,12 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 		st.Pending = st.Pending[1:]
 		return b.saveAndNext(ctx, ev, loc, d, st, nil)
 	}
-	v, err := flowdef.ParseInput(f, optionNumbers(f, text), b.now())
+	v, problem, err := b.parseAnswer(ctx, loc, f, text)
 	if err != nil {
-		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": reasonText(loc, err)})
+		return b.fail(ctx, loc, err)
+	}
+	if problem != "" {
+		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": problem})
 		return b.next(loc, d, st, []string{note}), nil
 	}
 	st.Values[f.ID] = v
@@ -331,7 +363,7 @@ func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definit
 		return Reply{}, false, nil
 	}
 	if cmd.Name == "" && len(cmd.Args) > 0 {
-		vals, problems, verr := b.inlineValues(loc, d, cmd.Args)
+		vals, problems, verr := b.inlineValues(ctx, loc, d, cmd.Args)
 		if verr != nil {
 			msg, _ := b.explain(ctx, loc, verr)
 			return b.next(loc, d, st, []string{msg}), true, nil
@@ -342,7 +374,7 @@ func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definit
 				notes = append(notes, T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": p}))
 			} else if v, set := vals[f.ID]; set {
 				st.Values[f.ID] = v
-				notes = append(notes, T(loc, "field_changed", map[string]any{"label": f.Label.In(loc), "value": truncate(flowdef.FormatValue(&f, v, loc), 100)}))
+				notes = append(notes, T(loc, "field_changed", map[string]any{"label": f.Label.In(loc), "value": truncate(b.formatValue(loc, &f, v), 100)}))
 			}
 		}
 		rep, err := b.saveAndNext(ctx, ev, loc, d, st, notes)
@@ -443,7 +475,7 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 			c.Note = T(loc, "summary_more", map[string]any{"n": len(vals) - shown})
 			break
 		}
-		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, v, loc), maxFieldText)})
+		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(b.formatValue(loc, f, v), maxFieldText)})
 		shown++
 	}
 	c.Markdown = T(loc, hint, nil)

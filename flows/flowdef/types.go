@@ -65,7 +65,13 @@ type Field struct {
 	Options  []Option `json:"options,omitempty"`
 	// Default is the canonical value used when the applicant gives none.
 	Default any `json:"default,omitempty"`
-	Line    int `json:"-"`
+	// Pattern is a regular expression (RE2) that a text or textarea
+	// answer must match as a whole.
+	Pattern string `json:"pattern,omitempty"`
+	// NotPast refuses dates (date, and the first day of a date range)
+	// before today.
+	NotPast bool `json:"not_past,omitempty"`
+	Line    int  `json:"-"`
 }
 
 // Form values in their canonical form, as stored in an instance and as seen by
