@@ -208,12 +208,16 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 		return err
 	}
 	_, idx := l.def.Step(t.StepID)
-	if idx+1 < len(l.def.Steps) {
-		if err := o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID}); err != nil {
-			return err
-		}
+	if err := e.advance(o, in, l.def, l.applicant, l.form, idx+1); err != nil {
+		return err
 	}
-	return e.advance(o, in, l.def, l.applicant, l.form, idx+1)
+	// "On to the next step" only when there is one: the steps after this
+	// one may all be skipped by their conditions, and then the request is
+	// approved, which the applicant is told once.
+	if in.Status != StatusPending {
+		return nil
+	}
+	return o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID})
 }
 
 // reject ends the request or returns it to the applicant.
