@@ -191,8 +191,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", "dev1", "/leav", []string{"没有「/leav」这个命令", "你是不是想用 /leave", "/help"}},
 		{"unknown command en", "dev2", "/tood", []string{"Unknown command", "Did you mean /todo?"}},
 		{"not a command", "dev1", "hello there", []string{"没看懂「hello there」", "/help"}},
-		{"unknown field", "dev1", "/leave days=3", []string{"没有字段「days」", "type, period, reason"}},
-		{"bare argument", "dev1", "/leave 3", []string{"请用 名称=值"}},
+		{"unknown field", "dev1", "/leave days=3", []string{"没有字段「days」", "type（类型）、period（时间）、reason（事由）"}},
+		{"bare argument", "dev1", "/leave 3", []string{"请用 字段=值", "type（类型）"}},
 		{"unclosed quote", "dev1", `/leave reason="abc`, []string{"引号没有配对"}},
 		{"bad number", "dev1", "/status abc", []string{"找不到申请 abc"}},
 	}

@@ -137,7 +137,13 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
 	}
 	if len(cmd.Words) > 0 {
-		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40)})), nil
+		// A label with spaces ("Total amount=3600") is a key too.
+		if c, err := ParseCommand(labelKeys(d, ev.Text)); err == nil && len(c.Words) == 0 {
+			cmd = c
+		}
+	}
+	if len(cmd.Words) > 0 {
+		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40), "keys": fieldKeys(loc, d), "ex": keyExample(loc, d)})), nil
 	}
 	vals, problems, err := b.inlineValues(ctx, loc, d, cmd.Args)
 	if err != nil {
@@ -184,11 +190,7 @@ func (b *Bot) inlineValues(ctx context.Context, loc string, d *flowdef.Definitio
 		case k == "to" || k == "end" || k == "结束":
 			to = v
 		default:
-			ids := make([]string, len(d.Fields))
-			for i, f := range d.Fields {
-				ids[i] = f.ID
-			}
-			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": truncate(k, 40), "fields": strings.Join(ids, ", ")})
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": truncate(k, 40), "fields": fieldKeys(loc, d)})
 		}
 	}
 	if from != "" || to != "" {
@@ -204,7 +206,7 @@ func (b *Bot) inlineValues(ctx context.Context, loc string, d *flowdef.Definitio
 			if from == "" {
 				k = "to"
 			}
-			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": k, "fields": fieldIDs(d)})
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": k, "fields": fieldKeys(loc, d)})
 		}
 		texts[dr.ID] = from + "~" + to
 	}
@@ -250,12 +252,84 @@ func (b *Bot) parseAnswer(ctx context.Context, loc string, f *flowdef.Field, tex
 	return v, "", nil
 }
 
-func fieldIDs(d *flowdef.Definition) string {
-	ids := make([]string, len(d.Fields))
+// fieldKeys lists the keys of d's fields for name=value: each id with
+// its label in loc ("amount (Amount)").
+func fieldKeys(loc string, d *flowdef.Definition) string {
+	keys := make([]string, len(d.Fields))
 	for i, f := range d.Fields {
-		ids[i] = f.ID
+		keys[i] = f.ID
+		if l := f.Label.In(loc); l != "" && !strings.EqualFold(l, f.ID) {
+			if isZH(loc) {
+				keys[i] += "（" + l + "）"
+			} else {
+				keys[i] += " (" + l + ")"
+			}
+		}
 	}
-	return strings.Join(ids, ", ")
+	if isZH(loc) {
+		return strings.Join(keys, "、")
+	}
+	return strings.Join(keys, ", ")
+}
+
+// keyExample is a name=value example with a real key of d: its first text
+// field, else its first field.
+func keyExample(loc string, d *flowdef.Definition) string {
+	if len(d.Fields) == 0 {
+		return ""
+	}
+	f := d.Fields[0]
+	for _, x := range d.Fields {
+		if x.Type == flowdef.FieldText || x.Type == flowdef.FieldTextarea {
+			f = x
+			break
+		}
+	}
+	var ex string
+	switch f.Type {
+	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
+		if len(f.Options) > 0 {
+			ex = f.Options[0].Value
+		}
+	case flowdef.FieldDate:
+		ex = "2026-12-01"
+	case flowdef.FieldUser:
+		ex = "lilei"
+	case flowdef.FieldBool:
+		ex = "yes"
+	default:
+		ex = example(loc, &f)
+	}
+	if strings.ContainsAny(ex, " ") {
+		ex = `"` + ex + `"`
+	}
+	return f.ID + "=" + ex
+}
+
+// labelKeys replaces "Label=" by "id=" in text for the labels of d that
+// hold spaces (which ParseCommand would split), in either language and
+// any case, so that every label is a key.
+func labelKeys(d *flowdef.Definition, text string) string {
+	lower := strings.ToLower(text)
+	for _, f := range d.Fields {
+		for _, l := range []string{f.Label.ZH, f.Label.EN} {
+			if !strings.ContainsAny(l, " \t") {
+				continue
+			}
+			for _, eq := range []string{"=", "＝"} {
+				key := strings.ToLower(l) + eq
+				for {
+					i := strings.Index(lower, key)
+					if i < 0 {
+						break
+					}
+					text = text[:i] + f.ID + "=" + text[i+len(key):]
+					lower = lower[:i] + f.ID + "=" + lower[i+len(key):]
+				}
+			}
+		}
+	}
+	return text
 }
 
 // fieldByName finds a field by id or label (case-insensitive).
@@ -355,7 +429,7 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 // arguments (field id or label) set fields, a field's id or label alone
 // asks that field again. ok is false when text is neither.
 func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, text string) (rep Reply, ok bool, err error) {
-	cmd, perr := ParseCommand(text)
+	cmd, perr := ParseCommand(labelKeys(d, text))
 	if perr != nil {
 		return textReply(false, T(loc, "arg_quote", nil)), true, nil
 	}
@@ -478,7 +552,7 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(b.formatValue(loc, f, v), maxFieldText)})
 		shown++
 	}
-	c.Markdown = T(loc, hint, nil)
+	c.Markdown = T(loc, hint, map[string]any{"keys": fieldKeys(loc, d), "ex": keyExample(loc, d)})
 	// The Submit button carries the digest of the values the card shows:
 	// an older card, showing other values, is refused.
 	val := map[string]string{"conv": st.Token, "v": st.digest()}
