@@ -192,7 +192,28 @@ func (b *Bot) formatValue(loc string, f *flowdef.Field, v any) string {
 	if id, ok := v.(string); ok && f.Type == flowdef.FieldUser {
 		return b.name(loc, id)
 	}
+	if r, ok := v.(flowdef.DateRange); ok && f.CountsWorkdays() {
+		n := b.workdays(r)
+		key := "workdays"
+		if n == 1 {
+			key = "workday"
+		}
+		unit := T(loc, key, map[string]any{"n": n})
+		if r.From == r.To {
+			return r.From + " (" + unit + ")"
+		}
+		return r.From + " → " + r.To + " (" + unit + ")"
+	}
 	return flowdef.FormatValue(f, v, loc)
+}
+
+// workdays counts the working days of r on the engine's calendar.
+func (b *Bot) workdays(r flowdef.DateRange) int {
+	var cal flowdef.WorkCalendar
+	if b.eng != nil {
+		cal = b.eng.WorkCalendar()
+	}
+	return r.WorkdaysOn(cal)
 }
 
 var routeMarks = map[string]string{

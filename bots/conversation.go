@@ -249,6 +249,9 @@ func (b *Bot) parseAnswer(ctx context.Context, loc string, f *flowdef.Field, tex
 	if perr != nil {
 		return nil, reasonText(loc, perr), nil
 	}
+	if r, ok := v.(flowdef.DateRange); ok && f.CountsWorkdays() && b.workdays(r) == 0 {
+		return nil, T(loc, "no_workdays", nil), nil
+	}
 	return v, "", nil
 }
 

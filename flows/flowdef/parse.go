@@ -446,7 +446,7 @@ func (p *parser) fields(n *yaml.Node) []Field {
 	seen := map[string]bool{}
 	for _, c := range n.Content {
 		f := Field{Line: c.Line}
-		var idNode, typeNode, defNode, optNode, minNode, patNode, pastNode *yaml.Node
+		var idNode, typeNode, defNode, optNode, minNode, patNode, pastNode, countNode *yaml.Node
 		p.mapping(c, "field", map[string]func(k, v *yaml.Node){
 			"id":       func(_, v *yaml.Node) { idNode = v; f.ID = p.str(v, "field id") },
 			"type":     func(_, v *yaml.Node) { typeNode = v; f.Type = FieldType(p.str(v, "field type")) },
@@ -465,6 +465,13 @@ func (p *parser) fields(n *yaml.Node) []Field {
 			"default":  func(_, v *yaml.Node) { defNode = v },
 			"pattern":  func(_, v *yaml.Node) { patNode = v; f.Pattern = p.str(v, "pattern") },
 			"not_past": func(_, v *yaml.Node) { pastNode = v; f.NotPast = p.boolean(v, "not_past") },
+			"count": func(_, v *yaml.Node) {
+				countNode = v
+				f.Count = p.str(v, "count")
+				if f.Count != CountWorkdays && f.Count != CountCalendar {
+					p.errf(v, "unknown count %q (want %s or %s)", f.Count, CountWorkdays, CountCalendar)
+				}
+			},
 		})
 		switch {
 		case idNode == nil:
@@ -505,6 +512,9 @@ func (p *parser) fields(n *yaml.Node) []Field {
 			} else if _, err := regexp.Compile(f.Pattern); err != nil {
 				p.errf(patNode, "pattern %q is not a regular expression: %v", f.Pattern, err)
 			}
+		}
+		if countNode != nil && f.Type != FieldDateRange {
+			p.errf(countNode, "count only applies to daterange fields")
 		}
 		if pastNode != nil && f.Type != FieldDate && f.Type != FieldDateRange {
 			p.errf(pastNode, "not_past only applies to date and daterange fields")

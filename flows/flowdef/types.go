@@ -49,6 +49,16 @@ type Option struct {
 	Label Text   `yaml:"label" json:"label"`
 }
 
+// How a daterange's length is counted (Field.Count).
+const (
+	CountWorkdays = "workdays"
+	CountCalendar = "calendar"
+)
+
+// CountsWorkdays reports whether a daterange field's length is counted in
+// working days.
+func (f *Field) CountsWorkdays() bool { return f.Type == FieldDateRange && f.Count != CountCalendar }
+
 // Field is one form field of a flow.
 type Field struct {
 	ID       string    `json:"id"`
@@ -71,7 +81,12 @@ type Field struct {
 	// NotPast refuses dates (date, and the first day of a date range)
 	// before today.
 	NotPast bool `json:"not_past,omitempty"`
-	Line    int  `json:"-"`
+	// Count says how a daterange's length is counted on cards and by the
+	// chat: CountWorkdays (the default: working days of the business
+	// calendar) or CountCalendar (every day). Conditions have both, as
+	// .workdays and .days; min and max count calendar days.
+	Count string `json:"count,omitempty"`
+	Line  int    `json:"-"`
 }
 
 // Form values in their canonical form, as stored in an instance and as seen by
