@@ -28,7 +28,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "urge", "amend":
+	case "withdraw", "urge", "amend", "view":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -39,8 +39,11 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	default:
 		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)}), ToastKind: ToastWarning}, nil
 	}
-	if a.Name == "amend" {
+	switch a.Name {
+	case "amend":
 		return b.amendClick(ctx, ev, u, instID)
+	case "view":
+		return b.viewClick(ctx, u, instID)
 	}
 	var (
 		out       *flows.Outcome
@@ -114,6 +117,24 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	}
 	b.keepRef(ctx, ev, u, out.Instance.ID, 0)
 	return Reply{Toast: toast, Card: b.RequestCard(b.withRoute(ctx, b.withHistory(ctx, b.outcomeView(out, nil))), u)}, nil
+}
+
+// viewClick opens a request from a list (/mine): its card as a new
+// message, the list left as it is.
+func (b *Bot) viewClick(ctx context.Context, u *flows.User, instID int64) (Reply, error) {
+	loc := locale(u)
+	v, err := b.eng.View(ctx, instID)
+	if err != nil {
+		msg, internal := b.explain(ctx, loc, err)
+		if internal {
+			return Reply{Toast: msg, ToastKind: ToastError}, err
+		}
+		return Reply{Toast: msg, ToastKind: ToastWarning}, nil
+	}
+	if !b.canSee(u, v) {
+		return Reply{Toast: T(loc, "not_visible", map[string]any{"ref": v.Instance.Number}), ToastKind: ToastWarning}, nil
+	}
+	return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
 }
 
 // clickFailed answers a refused or failed click: the reason as a toast and

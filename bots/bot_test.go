@@ -21,7 +21,7 @@ func TestCommandsInBothLanguages(t *testing.T) {
 		want       []string
 	}{
 		{"dev1", "/help", []string{"/todo", "/leave", "请假", "/cancel"}},
-		{"dev1", "帮助", []string{"/mine（我的申请）"}},
+		{"dev1", "帮助", []string{"/mine [状态]（我的申请）"}},
 		{"dev2", "help", []string{"/todo — approvals waiting for me", "/leave (请假, qingjia) — Leave"}},
 		{"dev1", "/flows", []string{"你可以发起的流程", "/leave"}},
 		{"dev2", "流程", []string{"Flows you can start", "Leave"}},

@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 	case "todo":
 		return b.todo(ctx, u)
 	case "mine":
-		return b.mine(ctx, u)
+		return b.mine(ctx, u, strings.Join(cmd.Words, " "))
 	case "stats":
 		return b.stats(ctx, u)
 	case "cancel":
@@ -250,13 +251,18 @@ func (b *Bot) help(ctx context.Context, u *flows.User) (Reply, error) {
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
+	lines = append(lines, "", T(loc, "help_flows", nil))
 	for _, d := range defs {
-		lines = append(lines, b.flowLine(loc, d))
+		lines = append(lines, "• "+b.flowLine(loc, d))
 	}
+	if len(defs) == 0 {
+		lines = append(lines, T(loc, "no_flows", nil))
+	}
+	lines = append(lines, "", T(loc, "help_commands", nil))
 	for _, bi := range builtins {
 		lines = append(lines, T(loc, bi.help, nil))
 	}
-	lines = append(lines, "", T(loc, "help_args", nil))
+	lines = append(lines, "", T(loc, "help_cards", nil), "", T(loc, "help_args", nil))
 	return textReply(false, strings.Join(lines, "\n")), nil
 }
 
@@ -335,16 +341,60 @@ func (b *Bot) todo(ctx context.Context, u *flows.User) (Reply, error) {
 // maxListFields bounds the lines of a list card.
 const maxListFields = 15
 
-func (b *Bot) mine(ctx context.Context, u *flows.User) (Reply, error) {
+// mineStatuses are the statuses /mine filters by, in the order its hint
+// lists them.
+var mineStatuses = []flows.Status{flows.StatusPending, flows.StatusReturned, flows.StatusApproved, flows.StatusRejected, flows.StatusWithdrawn, flows.StatusFailed}
+
+// mineFilter reads /mine's status filter: a status id or its name in
+// either language ("pending", "审批中", "Approved"). ok is false for
+// anything else.
+func mineFilter(word string) (flows.Status, bool) {
+	w := strings.ToLower(strings.TrimSpace(word))
+	for _, st := range mineStatuses {
+		t := catalog["st_"+string(st)]
+		if w == string(st) || w == strings.ToLower(t.ZH) || w == strings.ToLower(t.EN) ||
+			strings.TrimPrefix(t.ZH, "已") == w {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// mine lists the user's requests, newest first, with the date each was
+// filed and a button that opens it; filter ("" = all) keeps one status.
+func (b *Bot) mine(ctx context.Context, u *flows.User, filter string) (Reply, error) {
 	loc := locale(u)
-	ins, err := b.eng.Mine(ctx, u.ID, maxListFields+1)
+	var want flows.Status
+	if filter != "" {
+		st, ok := mineFilter(filter)
+		if !ok {
+			names := make([]string, len(mineStatuses))
+			for i, st := range mineStatuses {
+				names[i] = statusText(loc, st)
+			}
+			return textReply(false, T(loc, "mine_filter_unknown", map[string]any{"q": truncate(filter, 40), "statuses": strings.Join(names, " / ")})), nil
+		}
+		want = st
+	}
+	f := flows.InstanceFilter{Applicant: u.ID, Limit: maxListFields + 1}
+	if want != "" {
+		f.Status = []flows.Status{want}
+	}
+	ins, err := b.store.Instances(ctx, f)
 	if err != nil {
-		return b.fail(ctx, loc, err)
+		return b.fail(ctx, loc, fmt.Errorf("list requests of %s: %w", u.ID, err))
 	}
 	if len(ins) == 0 {
+		if want != "" {
+			return textReply(false, T(loc, "mine_none_status", map[string]any{"status": statusText(loc, want)})), nil
+		}
 		return textReply(false, T(loc, "mine_none", nil)), nil
 	}
 	c := &Card{Title: T(loc, "mine_title", nil), Color: ColorBlue}
+	if want != "" {
+		c.Title = T(loc, "mine_title_status", map[string]any{"status": statusText(loc, want)})
+	}
+	tz := b.zone(u)
 	for i, in := range ins {
 		if i == maxListFields {
 			c.Note = T(loc, "list_more", map[string]any{"n": "≥1"})
@@ -359,9 +409,12 @@ func (b *Bot) mine(ctx context.Context, u *flows.User) (Reply, error) {
 		}
 		c.Fields = append(c.Fields, Field{
 			Label: in.Number,
-			Value: T(loc, "mine_line", map[string]any{"flow": flow, "status": statusText(loc, in.Status), "step": step}),
+			Value: T(loc, "mine_line", map[string]any{"flow": flow, "status": statusText(loc, in.Status), "step": step,
+				"date": in.CreatedAt.In(tz).Format("2006-01-02 15:04")}),
 		})
+		c.Buttons = append(c.Buttons, Button{Label: in.Number, Action: "view", Value: map[string]string{"instance": strconv.FormatInt(in.ID, 10)}, Style: StyleDefault})
 	}
+	c.Markdown = T(loc, "mine_hint", nil)
 	return Reply{Messages: []Message{{Card: c}}}, nil
 }
 

@@ -101,10 +101,12 @@ var catalog = map[string]flowdef.Text{
 
 	// Help.
 	"help_title":    {ZH: "我可以帮你发起和处理审批：", EN: "I can file and handle approvals for you:"},
-	"help_flows":    {ZH: "可以发起的流程：", EN: "Flows you can start:"},
+	"help_flows":    {ZH: "你可以发起的流程（发送流程名开始）：", EN: "Flows you can start (send the flow's name to start):"},
+	"help_commands": {ZH: "命令：", EN: "Commands:"},
+	"help_cards":    {ZH: "在审批卡片上：同意、驳回、转交（交给别人审批）、加签（请别人在你之前、之后或同时审批）、评论（在意见框填写后点“评论”）；申请人可以在卡片上催办、撤回。", EN: "On an approval card: approve, reject, transfer (hand it to someone else), add signer (ask someone to approve before, after or alongside you), comment (type in the comment box, then click Comment); applicants can urge and withdraw on their card."},
 	"help_args":     {ZH: "熟练用户可以一次写全：/leave type=annual from=2026-12-01 to=2026-12-03 reason=\"家里有事\"", EN: "Power users can give everything at once: /leave type=annual from=2026-12-01 to=2026-12-03 reason=\"family\""},
 	"help_todo":     {ZH: "/todo（待办）— 待我审批的事项", EN: "/todo — approvals waiting for me"},
-	"help_mine":     {ZH: "/mine（我的申请）— 我发起的申请", EN: "/mine — my requests"},
+	"help_mine":     {ZH: "/mine [状态]（我的申请）— 我发起的申请，如 /mine 审批中", EN: "/mine [status] — my requests, e.g. /mine pending"},
 	"help_status":   {ZH: "/status 编号（进度）— 查看申请进度，如 /status LEAVE-20261126-0007", EN: "/status N — a request's progress, e.g. /status LEAVE-20261126-0007"},
 	"help_withdraw": {ZH: "/withdraw 编号（撤回）— 撤回我的申请", EN: "/withdraw N — withdraw my request"},
 	"help_urge":     {ZH: "/urge 编号（催办）— 提醒审批人", EN: "/urge N — nudge the approvers"},
@@ -256,11 +258,15 @@ var catalog = map[string]flowdef.Text{
 	"ev_completed":    {ZH: "流程结束：{status}", EN: "finished: {status}"},
 
 	// Lists.
-	"todo_none":   {ZH: "没有待你审批的事项。🎉", EN: "Nothing is waiting for you. 🎉"},
-	"todo_header": {ZH: "你有 {n} 条待审批：", EN: "{n} approvals are waiting for you:"},
-	"mine_title":  {ZH: "我的申请", EN: "My requests"},
-	"mine_none":   {ZH: "你还没有发起过申请。发送 /flows 查看可以发起的流程。", EN: "You have no requests yet. Send /flows to see what you can start."},
-	"mine_line":   {ZH: "{flow} · {status}{step}", EN: "{flow} · {status}{step}"},
+	"todo_none":           {ZH: "没有待你审批的事项。🎉", EN: "Nothing is waiting for you. 🎉"},
+	"todo_header":         {ZH: "你有 {n} 条待审批：", EN: "{n} approvals are waiting for you:"},
+	"mine_title":          {ZH: "我的申请", EN: "My requests"},
+	"mine_none":           {ZH: "你还没有发起过申请。发送 /flows 查看可以发起的流程。", EN: "You have no requests yet. Send /flows to see what you can start."},
+	"mine_line":           {ZH: "{flow} · {status}{step} · {date} 提交", EN: "{flow} · {status}{step} · filed {date}"},
+	"mine_hint":           {ZH: "点击编号打开申请；只看某种状态：/mine 审批中（或 已通过、已驳回、待修改、已撤回）", EN: "Click a number to open the request; one status only: /mine pending (or approved, rejected, returned, withdrawn)"},
+	"mine_title_status":   {ZH: "我的申请 · {status}", EN: "My requests · {status}"},
+	"mine_none_status":    {ZH: "没有状态为「{status}」的申请。", EN: "You have no requests that are {status}."},
+	"mine_filter_unknown": {ZH: "没有「{q}」这种状态，可选：{statuses}", EN: "There is no status \"{q}\"; choose one of: {statuses}"},
 
 	// Statistics.
 	"stats_forbidden":        {ZH: "只有部门经理和管理员可以查看统计。", EN: "Only managers and admins can see statistics."},
