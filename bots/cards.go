@@ -123,6 +123,15 @@ func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
 }
 
 func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
+	return b.requestCardPage(v, viewer, 0)
+}
+
+// timelinePage is how many events one page of /status N shows.
+const timelinePage = 20
+
+// requestCardPage is the request card with page (1-based) of the whole
+// timeline, or with the latest events when page is 0.
+func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card {
 	b.ensureDirectory()
 	loc, tz := locale(viewer), b.zone(viewer)
 	in := v.Instance
@@ -140,9 +149,25 @@ func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
 		md = append(md, T(loc, "route", nil))
 		md = append(md, route...)
 	}
-	if hist := b.historyLines(loc, tz, v); len(hist) > 0 {
+	all := b.historyAll(loc, tz, v)
+	switch {
+	case page > 0:
+		pages := max(1, (len(all)+timelinePage-1)/timelinePage)
+		page = min(page, pages)
+		lo, hi := (page-1)*timelinePage, min(page*timelinePage, len(all))
+		md = append(md, T(loc, "timeline", map[string]any{"page": page, "pages": pages, "n": len(all)}))
+		md = append(md, all[lo:hi]...)
+		if page < pages {
+			md = append(md, T(loc, "timeline_next", map[string]any{"number": in.Number, "next": page + 1}))
+		}
+	case len(all) > 0:
 		md = append(md, T(loc, "history", nil))
-		md = append(md, hist...)
+		if len(all) > maxHistory {
+			md = append(md, all[len(all)-maxHistory:]...)
+			md = append(md, T(loc, "history_more", map[string]any{"n": len(all) - maxHistory, "number": in.Number}))
+		} else {
+			md = append(md, all...)
+		}
 	}
 	c.Markdown = strings.Join(md, "\n")
 	c.Note = T(loc, "f_submitted", nil) + " " + b.fmtTime(tz, &in.CreatedAt)
@@ -290,6 +315,16 @@ var historyTypes = map[flows.EventType]bool{
 
 // historyLines shows the latest events worth reading.
 func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []string {
+	all := b.historyAll(loc, tz, v)
+	if len(all) > maxHistory {
+		all = all[len(all)-maxHistory:]
+	}
+	return all
+}
+
+// historyAll is the whole timeline of the request: every event worth
+// reading, oldest first.
+func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string {
 	var evs []*flows.Event
 	for i, e := range v.Events {
 		if !historyTypes[e.Type] {
@@ -299,9 +334,6 @@ func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []strin
 			continue // the "returned" line says it
 		}
 		evs = append(evs, e)
-	}
-	if len(evs) > maxHistory {
-		evs = evs[len(evs)-maxHistory:]
 	}
 	out := make([]string, 0, len(evs))
 	for _, e := range evs {

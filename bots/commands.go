@@ -194,7 +194,16 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		if !b.canSee(u, v) {
 			return textReply(false, T(loc, "not_visible", map[string]any{"ref": v.Instance.Number})), nil
 		}
-		return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
+		// The whole timeline, paged: /status N [page].
+		page := 1
+		if len(cmd.Words) > 1 {
+			if p, err := strconv.Atoi(cmd.Words[1]); err == nil && p > 0 {
+				page = p
+			}
+		}
+		c := b.requestCardPage(v, u, page)
+		c.About = &About{InstanceID: v.Instance.ID}
+		return Reply{Messages: []Message{{Card: c}}}, nil
 	case "resubmit":
 		return b.amend(ctx, ev, u, v, false)
 	case "withdraw":

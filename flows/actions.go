@@ -263,6 +263,15 @@ func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Out
 		if err := o.event(in, nil, EvUrged, actor, false, map[string]any{"to": to}); err != nil {
 			return err
 		}
+		// Every copy shows the urge: the applicant's request cards and
+		// the cards of the tasks urged.
+		for _, t := range l.tasks {
+			if t.Status == TaskPending {
+				if err := o.send(MsgCardUpdate, "", in, t, nil); err != nil {
+					return err
+				}
+			}
+		}
 		return o.save(in)
 	})
 }
