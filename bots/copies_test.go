@@ -64,3 +64,36 @@ func TestUrgeAndEscalationUpdateEveryCopy(t *testing.T) {
 		})
 	}
 }
+
+// Defect 16: /status N shows the whole timeline, a page at a time; the
+// card shows the latest events and says how many more there are.
+func TestStatusShowsTheWholeTimelinePaged(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", 2)
+	for i := range 25 {
+		_, err := b.engine.Comment(b.ctx, "dev1", out.Instance.ID, "note "+strings.Repeat("x", i%3)+string(rune('A'+i)))
+		require.NoError(t, err)
+	}
+	n := out.Instance.Number
+	for _, tc := range []struct {
+		say        string
+		has, hasNt []string
+	}{
+		{"/status " + n, []string{"第 1/2 页，共 26 条", "提交了申请", "/status " + n + " 2"}, []string{"note Y"}},
+		{"/status " + n + " 2", []string{"第 2/2 页", "note Y"}, []string{"提交了申请", "下一页"}},
+		{"/status " + n + " 9", []string{"第 2/2 页"}, nil},
+		{"/status " + n + " x", []string{"第 1/2 页"}, nil},
+	} {
+		got := text(b.say(t, "dev1", tc.say))
+		for _, w := range tc.has {
+			require.Contains(t, got, w, "%s: %q", tc.say, got)
+		}
+		for _, w := range tc.hasNt {
+			require.NotContains(t, got, w, "%s: %q", tc.say, got)
+		}
+	}
+	v, err := b.engine.View(b.ctx, out.Instance.ID)
+	require.NoError(t, err)
+	require.Contains(t, cardText(b.bot.RequestCard(v, nil)), "还有更早的 21 条动态")
+}
