@@ -174,12 +174,21 @@ func (b *Bot) clickFailed(ctx context.Context, ev Event, u *flows.User, taskID, 
 	rep.Card = b.TaskCard(v, t, u)
 	b.keepRef(ctx, ev, u, instID, taskID)
 	for i := range rep.Card.Inputs {
-		if rep.Card.Inputs[i].Name == highlight {
-			rep.Card.Inputs[i].Error = msg
+		in := &rep.Card.Inputs[i]
+		// What was typed stays: the card comes back to be corrected,
+		// not to be typed again.
+		if typed, ok := ev.Action.Inputs[in.Name]; ok && typed != "" {
+			in.Value = truncate(typed, maxInputEcho)
+		}
+		if in.Name == highlight {
+			in.Error = msg
 		}
 	}
 	return rep, nil
 }
+
+// maxInputEcho bounds the typed text a refused card shows again.
+const maxInputEcho = 4000
 
 // keepRef records that the message a click came from now shows the card
 // of request instID (the task card of taskID; 0: the request card), so

@@ -48,6 +48,12 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
 		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
 	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && in.LastUrgeAt != nil &&
+		(t.StartedAt == nil || !in.LastUrgeAt.Before(*t.StartedAt)) {
+		// Part of the card's state, so that every copy and every answer
+		// to a click keeps it.
+		md = append([]string{T(loc, "urged_line", map[string]any{"applicant": applicantName(v), "at": b.fmtTime(tz, in.LastUrgeAt)})}, md...)
+	}
 	if t.Comment != "" && !t.Open() {
 		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
 	}

@@ -302,6 +302,7 @@ var catalog = map[string]flowdef.Text{
 	"hd_reminder":    {ZH: "⏰ 提醒：{flow} {number} 待你审批，已等待 {wait}", EN: "⏰ Reminder: {flow} {number} has waited {wait} for you"},
 	"hd_escalation":  {ZH: "⚠️ {flow} {number} 已超时未处理，审批人 {assignee}", EN: "⚠️ {flow} {number} is overdue; the approver is {assignee}"},
 	"hd_cc":          {ZH: "📨 抄送给你：{applicant} 的 {flow} {number}", EN: "📨 For your information: {flow} {number} of {applicant}"},
+	"urged_line":     {ZH: "📣 {applicant} 于 {at} 催办，请尽快处理", EN: "📣 {applicant} asked at {at} for a decision soon"},
 	"hd_urge":        {ZH: "📣 {applicant} 在催办 {flow} {number}，请尽快处理", EN: "📣 {applicant} asks you to decide {flow} {number} soon"},
 	"hd_comment":     {ZH: "💬 {by} 评论了 {flow} {number}：{text}", EN: "💬 {by} commented on {flow} {number}: {text}"},
 	"hd_transferred": {ZH: "↪️ 你的审批 {number} 已转交给 {to}", EN: "↪️ Your approval {number} was transferred to {to}"},

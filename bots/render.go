@@ -146,6 +146,10 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		}
 		return msg, err
 	case flows.MsgUrge:
+		if v.Instance.LastUrgeAt != nil {
+			// The card itself shows the urge (urged_line), on every copy.
+			return taskCard("")
+		}
 		return taskCard("hd_urge")
 	case flows.MsgComment:
 		return Message{Text: T(loc, "hd_comment", args)}, nil
