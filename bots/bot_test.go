@@ -187,7 +187,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"empty", "dev1", "   ", []string{"发送 /help"}},
 		{"empty en", "dev2", "", []string{"Send /help"}},
-		{"too long", "dev1", strings.Repeat("长", 1800), []string{"消息太长了"}},
+		{"too long", "dev1", strings.Repeat("长", bots.MaxTextChars+1), []string{"消息太长了", "2001 个字，上限 2000 个字"}},
+		{"long in bytes, not in characters", "dev1", "/help " + strings.Repeat("长", 1800), []string{"我可以帮你"}},
 		{"unknown command", "dev1", "/leav", []string{"没有「/leav」这个命令", "你是不是想用 /leave", "/help"}},
 		{"unknown command en", "dev2", "/tood", []string{"Unknown command", "Did you mean /todo?"}},
 		{"not a command", "dev1", "hello there", []string{"没看懂「hello there」", "/help"}},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -55,8 +56,8 @@ func findBuiltin(word string) *builtin {
 // message handles a text message.
 func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
 	loc := locale(u)
-	if len(ev.Text) > MaxTextBytes {
-		return textReply(false, T(loc, "too_long", map[string]any{"size": len(ev.Text), "max": MaxTextBytes})), nil
+	if n := utf8.RuneCountInString(ev.Text); n > MaxTextChars {
+		return textReply(false, T(loc, "too_long", map[string]any{"size": n, "max": MaxTextChars})), nil
 	}
 	text := strings.TrimSpace(ev.Text)
 	if text == "" {

@@ -81,7 +81,7 @@ var catalog = map[string]flowdef.Text{
 		ZH: "暂时无法继续对话，请稍后再试。\nCannot continue the conversation right now, please try again shortly.",
 		EN: "暂时无法继续对话，请稍后再试。\nCannot continue the conversation right now, please try again shortly.",
 	},
-	"too_long":     {ZH: "消息太长了（{size} 字节，上限 {max}）。请精简后再发。", EN: "Your message is too long ({size} bytes, the limit is {max}). Please shorten it."},
+	"too_long":     {ZH: "消息太长了（{size} 个字，上限 {max} 个字）。请精简后再发。", EN: "Your message is too long ({size} characters, the limit is {max}). Please shorten it."},
 	"empty_hint":   {ZH: "发送 /help 查看可用命令，或发送 /flows 查看可以发起的流程。", EN: "Send /help to see what I can do, or /flows for the flows you can start."},
 	"help_hint":    {ZH: "发送 /help 查看所有命令。", EN: "Send /help to see all commands."},
 	"unknown_cmd":  {ZH: "没有「{cmd}」这个命令。", EN: "Unknown command \"{cmd}\"."},
