@@ -270,15 +270,9 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 			return nil, fmt.Errorf("find user by email: %w", err)
 		}
 	}
-	users, err := b.store.Users(ctx)
+	found, err := b.matchUsers(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	var found []*flows.User
-	for _, x := range users {
-		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) || hasPlatformID(x, q) {
-			found = append(found, x)
-		}
+		return nil, err
 	}
 	switch len(found) {
 	case 1:
@@ -291,6 +285,36 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 		ids[i] = x.ID
 	}
 	return nil, userErr("user_ambiguous", map[string]any{"q": truncate(q, 40), "ids": strings.Join(ids, ", ")})
+}
+
+// matchUsers lists the directory users whose name or id is q (any case),
+// or who have q as an id on a platform.
+func (b *Bot) matchUsers(ctx context.Context, q string) ([]*flows.User, error) {
+	users, err := b.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var found []*flows.User
+	for _, x := range users {
+		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) || hasPlatformID(x, q) {
+			found = append(found, x)
+		}
+	}
+	return found, nil
+}
+
+// choicesText lists the people called q, numbered, with their department
+// and id, so that the answer can be a number.
+func (b *Bot) choicesText(ctx context.Context, loc, q string) string {
+	found, err := b.matchUsers(ctx, q)
+	if err != nil || len(found) < 2 {
+		return T(loc, "user_not_found", map[string]any{"q": truncate(q, 40)})
+	}
+	lines := []string{T(loc, "user_choose", map[string]any{"q": truncate(q, 40)})}
+	for i, x := range found {
+		lines = append(lines, fmt.Sprintf("%d. %s（%s · %s）", i+1, x.Name, b.deptName(loc, x.Dept), x.ID))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // hasPlatformID reports whether q is one of u's ids on a platform (what a

@@ -31,6 +31,9 @@ type convState struct {
 	Instance int64  `json:"instance,omitempty"`
 	Number   string `json:"number,omitempty"`
 	Version  int    `json:"version,omitempty"`
+	// Choices are the user ids offered, numbered from 1, when an answer
+	// to the current (user) question matched several people.
+	Choices []string `json:"choices,omitempty"`
 }
 
 // digest is a short hash of what a summary card of the conversation
@@ -236,6 +239,9 @@ func (b *Bot) parseAnswer(ctx context.Context, loc string, f *flowdef.Field, tex
 			return nil, T(loc, "toast_need_user", nil), nil
 		}
 		u, err := b.findUser(ctx, q)
+		if be := (*botError)(nil); errors.As(err, &be) && be.key == "user_ambiguous" {
+			return nil, b.choicesText(ctx, loc, q), nil
+		}
 		if err != nil {
 			msg, internal := b.explain(ctx, loc, err)
 			if internal {
@@ -415,14 +421,27 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 		st.Pending = st.Pending[1:]
 		return b.saveAndNext(ctx, ev, loc, d, st, nil)
 	}
+	if n, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && f.Type == flowdef.FieldUser && n >= 1 && n <= len(st.Choices) {
+		text = st.Choices[n-1] // a number picks one of the people offered
+	}
 	v, problem, err := b.parseAnswer(ctx, loc, f, text)
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
 	if problem != "" {
 		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": problem})
+		st.Choices = nil
+		if f.Type == flowdef.FieldUser {
+			if found, ferr := b.matchUsers(ctx, strings.TrimLeft(strings.TrimSpace(text), "@")); ferr == nil && len(found) > 1 {
+				for _, x := range found {
+					st.Choices = append(st.Choices, x.ID)
+				}
+				return b.saveAndNext(ctx, ev, loc, d, st, []string{note})
+			}
+		}
 		return b.next(loc, d, st, []string{note}), nil
 	}
+	st.Choices = nil
 	st.Values[f.ID] = v
 	st.Pending = st.Pending[1:]
 	return b.saveAndNext(ctx, ev, loc, d, st, nil)

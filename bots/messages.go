@@ -180,6 +180,7 @@ var catalog = map[string]flowdef.Text{
 	"toast_need_text":   {ZH: "请填写内容", EN: "Please write something first"},
 	"input_required":    {ZH: "必填", EN: "Required"},
 	"user_not_found":    {ZH: "通讯录里找不到「{q}」。", EN: "Nobody called \"{q}\" in the directory."},
+	"user_choose":       {ZH: "「{q}」有多人同名，请回复序号选择：", EN: "Several people are called \"{q}\"; reply with a number:"},
 	"user_ambiguous":    {ZH: "「{q}」有多人同名：{ids}，请填写账号。", EN: "Several people match \"{q}\": {ids}; enter a user id."},
 	"position_invalid":  {ZH: "加签位置请填 before（前）、after（后）或 alongside（同时）。", EN: "Position must be before, after or alongside."},
 
