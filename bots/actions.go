@@ -28,7 +28,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "urge", "amend", "view":
+	case "withdraw", "urge", "amend", "view", "copy":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -44,6 +44,17 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return b.amendClick(ctx, ev, u, instID)
 	case "view":
 		return b.viewClick(ctx, u, instID)
+	case "copy":
+		v, err := b.eng.View(ctx, instID)
+		if err != nil {
+			return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+		}
+		if v.Instance.Applicant != u.ID {
+			return Reply{Toast: T(loc, "copy_not_yours", map[string]any{"number": v.Instance.Number}), ToastKind: ToastWarning}, nil
+		}
+		rep, err := b.copyRequest(ctx, ev, u, v)
+		rep.Toast = T(loc, "toast_copy", nil)
+		return rep, err
 	}
 	var (
 		out       *flows.Outcome

@@ -190,6 +190,8 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 				{Label: T(loc, "btn_amend", nil), Action: "amend", Value: val(), Style: StylePrimary},
 				{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: val(), Style: StyleDanger},
 			}
+		case flows.StatusRejected, flows.StatusWithdrawn:
+			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
 		}
 	}
 	return c

@@ -28,6 +28,7 @@ var builtins = []builtin{
 	{"withdraw", []string{"withdraw", "撤回"}, "help_withdraw"},
 	{"urge", []string{"urge", "催办"}, "help_urge"},
 	{"resubmit", []string{"resubmit", "重新提交", "amend"}, "help_resubmit"},
+	{"copy", []string{"copy", "复制", "再次提交"}, "help_copy"},
 	{"stats", []string{"stats", "统计"}, "help_stats"},
 	{"flows", []string{"flows", "流程"}, "help_flowscmd"},
 	{"help", []string{"help", "帮助", "?", "？"}, "help_help"},
@@ -207,6 +208,8 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		return Reply{Messages: []Message{{Card: c}}}, nil
 	case "resubmit":
 		return b.amend(ctx, ev, u, v, false)
+	case "copy":
+		return b.copyRequest(ctx, ev, u, v)
 	case "withdraw":
 		out, err := b.eng.Withdraw(ctx, u.ID, v.Instance.ID, strings.Join(cmd.Words[1:], " "))
 		if err != nil {
