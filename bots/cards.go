@@ -2,6 +2,7 @@ package bots
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,13 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		// to a click keeps it.
 		md = append([]string{T(loc, "urged_line", map[string]any{"applicant": applicantName(v), "at": b.fmtTime(tz, in.LastUrgeAt)})}, md...)
 	}
+	escTo, escAt := escalation(v, t)
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && escAt != nil {
+		// Every copy shows the escalation: the approver's, the applicant's
+		// and the escalation target's.
+		md = append([]string{T(loc, "escalated_line", map[string]any{"assignee": b.name(loc, t.Assignee), "at": b.fmtTime(tz, escAt)})}, md...)
+		c.Color = ColorOrange
+	}
 	if t.Comment != "" && !t.Open() {
 		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
 	}
@@ -80,8 +88,48 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		}
 		return c
 	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && slices.Contains(escTo, viewer.ID) {
+		// The person the task was escalated to: urge the approver, hand
+		// the task to someone else, comment, and decide on the
+		// approver's behalf where the flow allows it.
+		c.Inputs = []Input{
+			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil), Kind: InputTextarea},
+			{Name: "user", Label: T(loc, "in_transfer_to", nil), Placeholder: T(loc, "in_user_ph", nil), Kind: InputUser},
+		}
+		tv := func() map[string]string {
+			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}
+		}
+		if s, _ := v.Def.Step(t.StepID); s != nil && v.Def.DeadlineOf(s).EscalationDecides {
+			c.Buttons = append(c.Buttons,
+				Button{Label: T(loc, "btn_approve_for", nil), Action: "approve", Value: tv(), Style: StylePrimary},
+				Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: tv(), Style: StyleDanger})
+		}
+		c.Buttons = append(c.Buttons,
+			Button{Label: T(loc, "btn_urge", nil), Action: "urge", Value: map[string]string{"instance": strconv.FormatInt(in.ID, 10)}, Style: StyleDefault},
+			Button{Label: T(loc, "btn_transfer", nil), Action: "transfer", Value: tv(), Style: StyleDefault},
+			Button{Label: T(loc, "btn_comment", nil), Action: "comment", Value: tv(), Style: StyleDefault})
+		return c
+	}
 	c.Note = b.taskNote(loc, tz, v, t)
 	return c
+}
+
+// escalation says to whom task t was escalated and when (the latest
+// escalation), from the view's events; at is nil when it was not.
+func escalation(v *flows.View, t *flows.Task) (to []string, at *time.Time) {
+	for _, e := range v.Events {
+		if e.Type != flows.EvEscalated || e.TaskID != t.ID {
+			continue
+		}
+		var d struct {
+			To []string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil {
+			to = append(to, d.To...)
+		}
+		at = &e.At
+	}
+	return to, at
 }
 
 // taskNote says what became of a task that the viewer cannot act on.

@@ -134,7 +134,13 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		return msg, err
 	case flows.MsgEscalation:
 		args["assignee"] = b.name(loc, str("assignee"))
-		msg, err := taskCard("hd_escalation")
+		headline := "hd_escalation"
+		if task != nil {
+			if _, at := escalation(v, task); at != nil {
+				headline = "" // the card itself shows it (escalated_line)
+			}
+		}
+		msg, err := taskCard(headline)
 		if err == nil && msg.Card.Color == ColorBlue {
 			msg.Card.Color = ColorOrange
 		}

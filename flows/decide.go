@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,6 +60,12 @@ func (l *loaded) task(id int64) *Task {
 
 // openTask loads task id for actor and checks it can be acted on by them.
 func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, error) {
+	return e.openTaskAs(o, taskID, actor, false)
+}
+
+// openTaskAs is openTask; escalated lets a person the task was escalated
+// to act on it as well as its assignee.
+func (e *Engine) openTaskAs(o *op, taskID int64, actor string, escalated bool) (*loaded, *Task, error) {
 	t0, err := o.tx.Task(taskID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, Errorf(CodeNotFound, "task_unknown", nil)
@@ -77,7 +84,17 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 		return nil, nil, closed
 	}
 	if t.Assignee != actor {
-		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
+		ok := false
+		if escalated {
+			to, err := escalatedTo(o.tx, l.in.ID, t.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			ok = contains(to, actor)
+		}
+		if !ok {
+			return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
+		}
 	}
 	if !t.Open() {
 		if t.Status == TaskCancelled && !l.in.Status.Open() && t.DecidedBy == l.in.Applicant {
@@ -107,9 +124,14 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 func (e *Engine) Decide(ctx context.Context, r DecideRequest) (*Outcome, error) {
 	r.Comment = strings.TrimSpace(r.Comment)
 	return e.run(ctx, "decide", func(o *op) error {
-		l, t, err := e.openTask(o, r.TaskID, r.Actor)
+		l, t, err := e.openTaskAs(o, r.TaskID, r.Actor, true)
 		if err != nil {
 			return err
+		}
+		if s := stepOf(l.def, t.StepID); t.Assignee != r.Actor && (s == nil || !l.def.DeadlineOf(s).EscalationDecides) {
+			// An escalation target decides on the assignee's behalf only
+			// where the flow says so.
+			return Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
 		}
 		if !r.Approve && r.Comment == "" {
 			return Errorf(CodeInvalid, "reason_required", nil)
@@ -283,4 +305,35 @@ func (e *Engine) nameOf(r reader, id string) string {
 		return u.Name
 	}
 	return id
+}
+
+func stepOf(d *flowdef.Definition, id string) *flowdef.Step {
+	s, _ := d.Step(id)
+	return s
+}
+
+// escalatedTo lists the people task taskID of request inID was escalated
+// to (from its escalation events).
+func escalatedTo(tx Tx, inID, taskID int64) ([]string, error) {
+	evs, err := tx.EventsOf(inID)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	var out []string
+	for _, ev := range evs {
+		if ev.Type != EvEscalated || ev.TaskID != taskID {
+			continue
+		}
+		var d struct {
+			To []string `json:"to"`
+		}
+		if json.Unmarshal(ev.Data, &d) == nil {
+			for _, id := range d.To {
+				if !contains(out, id) {
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -361,6 +361,7 @@ func (p *parser) deadline(n *yaml.Node, inherit Deadline) *Deadline {
 		"escalate_after": func(_, v *yaml.Node) {
 			d.EscalateAfter = p.duration(v, "escalate_after")
 		},
+		"escalation_decides": func(_, v *yaml.Node) { d.EscalationDecides = p.boolean(v, "escalation_decides") },
 		"escalate_to": func(_, v *yaml.Node) {
 			escNode = v
 			d.EscalateTo = p.selectors(v, "escalate_to")

@@ -173,6 +173,10 @@ type Deadline struct {
 	RemindAfter   time.Duration `json:"remind_after,omitempty"`
 	RemindEvery   time.Duration `json:"remind_every,omitempty"`
 	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	// EscalationDecides lets the people a task was escalated to approve
+	// or reject it on the assignee's behalf (they may always urge,
+	// transfer and comment).
+	EscalationDecides bool `json:"escalation_decides,omitempty"`
 	// EscalateTo finds who gets the escalation. A manager selector counts
 	// levels up from the assignee. Empty = the assignee's manager.
 	EscalateTo   []Selector    `json:"escalate_to,omitempty"`
@@ -357,6 +361,7 @@ func mergeDeadline(base, over Deadline) Deadline {
 	if over.OnTimeout != "" {
 		out.OnTimeout = over.OnTimeout
 	}
+	out.EscalationDecides = out.EscalationDecides || over.EscalationDecides
 	return out
 }
 
