@@ -55,6 +55,15 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		// to a click keeps it.
 		md = append([]string{T(loc, "urged_line", map[string]any{"applicant": applicantName(v), "at": b.fmtTime(tz, in.LastUrgeAt)})}, md...)
 	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && t.Reminders > 0 && viewer != nil && viewer.ID == t.Assignee {
+		// The reminder is part of the assignee's card: every copy keeps it.
+		since := t.CreatedAt
+		if t.StartedAt != nil {
+			since = *t.StartedAt
+		}
+		md = append([]string{T(loc, "hd_reminder", map[string]any{"flow": v.Def.Name.In(loc), "number": in.Number, "wait": duration(loc, b.now().Sub(since))})}, md...)
+		c.Color = ColorOrange
+	}
 	escTo, escAt := escalation(v, t)
 	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && escAt != nil {
 		// Every copy shows the escalation: the approver's, the applicant's

@@ -97,3 +97,26 @@ func TestStatusShowsTheWholeTimelinePaged(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, cardText(b.bot.RequestCard(v, nil)), "还有更早的 21 条动态")
 }
+
+// Defect 9: after an add-signer before him, 李雷's earlier copies of his
+// card are updated when it is his turn again (no "queued" forever).
+func TestTurnAgainUpdatesEarlierCopies(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", 2)
+	task := pendingTask(t, out, "cto")
+	added, err := b.engine.AddSigner(b.ctx, "cto", task.ID, "fin1", flows.SignBefore, "财务先看")
+	require.NoError(t, err)
+	signer := pendingTask(t, added, "fin1")
+	done, err := b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "fin1", TaskID: signer.ID, Approve: true})
+	require.NoError(t, err)
+	updated := false
+	for _, m := range done.Outbox {
+		updated = updated || (m.Kind == flows.MsgCardUpdate && m.TaskID == task.ID)
+	}
+	require.True(t, updated, "李雷's copies of task %d are updated", task.ID)
+	v := mustView(t, b, out)
+	cto, err := b.db.User(b.ctx, "cto")
+	require.NoError(t, err)
+	require.Contains(t, actions(b.bot.TaskCard(v, findTaskIn(v, task.ID), cto)), "approve", "his turn: live buttons")
+}

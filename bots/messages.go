@@ -312,6 +312,7 @@ var catalog = map[string]flowdef.Text{
 	"escalated_line":  {ZH: "⚠️ 已超时未处理，审批人 {assignee}（{at} 升级）", EN: "⚠️ Overdue; the approver is {assignee} (escalated {at})"},
 	"in_transfer_to":  {ZH: "转交给", EN: "Transfer to"},
 	"btn_approve_for": {ZH: "代为同意", EN: "Approve on their behalf"},
+	"older_copy":      {ZH: "这张卡片已有更新的一份，请在最新的卡片上操作。", EN: "There is a newer copy of this card; act on the newest one."},
 	"urged_line":      {ZH: "📣 {applicant} 于 {at} 催办，请尽快处理", EN: "📣 {applicant} asked at {at} for a decision soon"},
 	"hd_urge":         {ZH: "📣 {applicant} 在催办 {flow} {number}，请尽快处理", EN: "📣 {applicant} asks you to decide {flow} {number} soon"},
 	"hd_comment":      {ZH: "💬 {by} 评论了 {flow} {number}：{text}", EN: "💬 {by} commented on {flow} {number}: {text}"},

@@ -127,7 +127,11 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 			}
 			args["wait"] = duration(loc, b.now().Sub(since))
 		}
-		msg, err := taskCard("hd_reminder")
+		headline := "hd_reminder"
+		if task != nil && task.Reminders > 0 && to != nil && to.ID == task.Assignee {
+			headline = "" // the card itself shows it
+		}
+		msg, err := taskCard(headline)
 		if err == nil && msg.Card.Color == ColorBlue {
 			msg.Card.Color = ColorOrange // an alert, as the escalation
 		}

@@ -187,6 +187,10 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
 					return err
 				}
+				// Their earlier copies (queued) show it is their turn again.
+				if err := o.send(MsgCardUpdate, "", in, x, nil); err != nil {
+					return err
+				}
 				return o.save(in)
 			}
 		}
@@ -220,6 +224,11 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 					return err
 				}
 				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
+					return err
+				}
+				// The earlier copies of this task's card (it was queued)
+				// show that it is their turn now.
+				if err := o.send(MsgCardUpdate, "", in, x, nil); err != nil {
 					return err
 				}
 			}
