@@ -294,7 +294,7 @@ func keyExample(loc string, d *flowdef.Definition) string {
 			break
 		}
 	}
-	var ex string
+	ex := "…"
 	switch f.Type {
 	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
 		if len(f.Options) > 0 {
@@ -306,6 +306,9 @@ func keyExample(loc string, d *flowdef.Definition) string {
 		ex = "lilei"
 	case flowdef.FieldBool:
 		ex = "yes"
+	case flowdef.FieldText, flowdef.FieldTextarea:
+		// No made-up content: an example of another field's meaning
+		// ("family matters" for a name) misleads.
 	default:
 		ex = example(loc, &f)
 	}
@@ -420,6 +423,14 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 		delete(st.Values, f.ID)
 		st.Pending = st.Pending[1:]
 		return b.saveAndNext(ctx, ev, loc, d, st, nil)
+	}
+	// "field=value" for the field asked is its answer.
+	if cmd, perr := ParseCommand(labelKeys(d, text)); perr == nil && cmd.Name == "" && len(cmd.Words) == 0 && len(cmd.Args) == 1 {
+		for k, val := range cmd.Args {
+			if g := fieldByName(d, k); g != nil && g.ID == f.ID {
+				text = val
+			}
+		}
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && f.Type == flowdef.FieldUser && n >= 1 && n <= len(st.Choices) {
 		text = st.Choices[n-1] // a number picks one of the people offered

@@ -59,8 +59,8 @@ func TestRulesCheckedAtTheAnswer(t *testing.T) {
 		name, field, bad, why, fix, shown string
 	}{
 		{"negative amount", "amount", "-500", "不能小于", "1280.5", "¥1,280.50"},
-		{"negative quantity", "qty", "-2", "不能少于", "3", "3"},
-		{"too long a range", "period", "2026-12-01~2027-02-28", "不能多于 30", "2026-12-01~2026-12-03", "2026-12-03"},
+		{"negative quantity, fixed by label", "qty", "-2", "不能少于", "数量=3", "3"},
+		{"too long a range, fixed by key", "period", "2026-12-01~2027-02-28", "不能多于 30", "period=2026-12-01~2026-12-03", "2026-12-03"},
 		{"range in the past", "period", "2026-11-20~2026-11-21", "已过去", "2026-11-26~2026-11-27", "2026-11-27"},
 		{"range back to front", "period", "2026-12-05~2026-12-01", "结束日期早于开始日期", "2026-12-01~2026-12-05", "2026-12-05"},
 		{"pattern", "code", "abc", "例如 AB-123", "XY-999", "XY-999"},
