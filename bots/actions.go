@@ -18,7 +18,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	input := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
 	switch a.Name {
 	case "submit":
-		return b.submitConv(ctx, ev, u, a.Value["conv"], true)
+		return b.submitConv(ctx, ev, u, a.Value["conv"], a.Value["v"], true)
 	case "cancel":
 		return b.cancelClick(ctx, ev, u, a.Value["conv"])
 	case "delegate_off", "delegate_set":
@@ -30,7 +30,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "urge", "amend":
+	case "withdraw", "urge", "amend", "view", "copy":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -41,8 +41,22 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	default:
 		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)}), ToastKind: ToastWarning}, nil
 	}
-	if a.Name == "amend" {
+	switch a.Name {
+	case "amend":
 		return b.amendClick(ctx, ev, u, instID)
+	case "view":
+		return b.viewClick(ctx, u, instID)
+	case "copy":
+		v, err := b.eng.View(ctx, instID)
+		if err != nil {
+			return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+		}
+		if v.Instance.Applicant != u.ID {
+			return Reply{Toast: T(loc, "copy_not_yours", map[string]any{"number": v.Instance.Number}), ToastKind: ToastWarning}, nil
+		}
+		rep, err := b.copyRequest(ctx, ev, u, v)
+		rep.Toast = T(loc, "toast_copy", nil)
+		return rep, err
 	}
 	var (
 		out       *flows.Outcome
@@ -118,6 +132,24 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	return Reply{Toast: toast, Card: b.RequestCard(b.withRoute(ctx, b.withHistory(ctx, b.outcomeView(out, nil))), u)}, nil
 }
 
+// viewClick opens a request from a list (/mine): its card as a new
+// message, the list left as it is.
+func (b *Bot) viewClick(ctx context.Context, u *flows.User, instID int64) (Reply, error) {
+	loc := locale(u)
+	v, err := b.eng.View(ctx, instID)
+	if err != nil {
+		msg, internal := b.explain(ctx, loc, err)
+		if internal {
+			return Reply{Toast: msg, ToastKind: ToastError}, err
+		}
+		return Reply{Toast: msg, ToastKind: ToastWarning}, nil
+	}
+	if !b.canSee(u, v) {
+		return Reply{Toast: T(loc, "not_visible", map[string]any{"ref": v.Instance.Number}), ToastKind: ToastWarning}, nil
+	}
+	return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
+}
+
 // clickFailed answers a refused or failed click: the reason as a toast and
 // a card showing the current state, with the input at fault highlighted.
 func (b *Bot) clickFailed(ctx context.Context, ev Event, u *flows.User, taskID, instID int64, err error, highlight string) (Reply, error) {
@@ -155,12 +187,21 @@ func (b *Bot) clickFailed(ctx context.Context, ev Event, u *flows.User, taskID, 
 	rep.Card = b.TaskCard(v, t, u)
 	b.keepRef(ctx, ev, u, instID, taskID)
 	for i := range rep.Card.Inputs {
-		if rep.Card.Inputs[i].Name == highlight {
-			rep.Card.Inputs[i].Error = msg
+		in := &rep.Card.Inputs[i]
+		// What was typed stays: the card comes back to be corrected,
+		// not to be typed again.
+		if typed, ok := ev.Action.Inputs[in.Name]; ok && typed != "" {
+			in.Value = truncate(typed, maxInputEcho)
+		}
+		if in.Name == highlight {
+			in.Error = msg
 		}
 	}
 	return rep, nil
 }
+
+// maxInputEcho bounds the typed text a refused card shows again.
+const maxInputEcho = 4000
 
 // keepRef records that the message a click came from now shows the card
 // of request instID (the task card of taskID; 0: the request card), so
@@ -242,15 +283,9 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 			return nil, fmt.Errorf("find user by email: %w", err)
 		}
 	}
-	users, err := b.store.Users(ctx)
+	found, err := b.matchUsers(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	var found []*flows.User
-	for _, x := range users {
-		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) || hasPlatformID(x, q) {
-			found = append(found, x)
-		}
+		return nil, err
 	}
 	switch len(found) {
 	case 1:
@@ -263,6 +298,36 @@ func (b *Bot) findUser(ctx context.Context, q string) (*flows.User, error) {
 		ids[i] = x.ID
 	}
 	return nil, userErr("user_ambiguous", map[string]any{"q": truncate(q, 40), "ids": strings.Join(ids, ", ")})
+}
+
+// matchUsers lists the directory users whose name or id is q (any case),
+// or who have q as an id on a platform.
+func (b *Bot) matchUsers(ctx context.Context, q string) ([]*flows.User, error) {
+	users, err := b.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var found []*flows.User
+	for _, x := range users {
+		if strings.EqualFold(x.Name, q) || strings.EqualFold(x.ID, q) || hasPlatformID(x, q) {
+			found = append(found, x)
+		}
+	}
+	return found, nil
+}
+
+// choicesText lists the people called q, numbered, with their department
+// and id, so that the answer can be a number.
+func (b *Bot) choicesText(ctx context.Context, loc, q string) string {
+	found, err := b.matchUsers(ctx, q)
+	if err != nil || len(found) < 2 {
+		return T(loc, "user_not_found", map[string]any{"q": truncate(q, 40)})
+	}
+	lines := []string{T(loc, "user_choose", map[string]any{"q": truncate(q, 40)})}
+	for i, x := range found {
+		lines = append(lines, fmt.Sprintf("%d. %s（%s · %s）", i+1, x.Name, b.deptName(loc, x.Dept), x.ID))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // hasPlatformID reports whether q is one of u's ids on a platform (what a
@@ -337,7 +402,11 @@ func (b *Bot) withHistory(ctx context.Context, v *flows.View) *flows.View {
 
 // submitConv files the conversation's request (the summary's Submit, by
 // click or by text).
-func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token string, click bool) (Reply, error) {
+//
+// A click carries the digest of the values its card shows: a card that
+// shows other values than the conversation holds now is refused, so a
+// card files exactly what it shows and the newest card is the live one.
+func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token, digest string, click bool) (Reply, error) {
 	loc := locale(u)
 	if b.cfg.State == nil {
 		return textReply(click, T(loc, "state_down", nil)), nil
@@ -353,6 +422,14 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token str
 			rep.ToastKind = ToastWarning
 		}
 		return rep, nil
+	}
+	if click && digest != st.digest() {
+		msg := T(loc, "confirm_outdated", nil)
+		title := st.Flow
+		if d, err := b.convDef(ctx, st); err == nil {
+			title = d.Name.In(loc)
+		}
+		return Reply{Toast: msg, ToastKind: ToastWarning, Card: &Card{Title: title, Color: ColorGrey, Note: msg}}, nil
 	}
 	// The conversation's token makes the submission idempotent in the
 	// engine: a double click, or a redelivery after a crash, files once.

@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 )
 
 // amendClick is the "Amend and resubmit" button of a returned request.
@@ -56,5 +57,55 @@ func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View,
 	if click {
 		rep.Toast = T(loc, "toast_amend", nil)
 	}
+	return rep, nil
+}
+
+// copyRequest starts filing a new request of the same flow pre-filled with
+// the values of v, a closed request of the user's (/copy N: a rejected or
+// withdrawn request filed again). Values that the flow's current version
+// no longer takes are asked again; the summary card comes when none is left.
+func (b *Bot) copyRequest(ctx context.Context, ev Event, u *flows.User, v *flows.View) (Reply, error) {
+	loc := locale(u)
+	in := v.Instance
+	if in.Applicant != u.ID {
+		return textReply(false, T(loc, "copy_not_yours", map[string]any{"number": in.Number})), nil
+	}
+	if in.Status.Open() {
+		return textReply(false, T(loc, "copy_open", map[string]any{"number": in.Number})), nil
+	}
+	d, err := b.eng.FlowByAlias(ctx, in.FlowID)
+	if err != nil {
+		return b.fail(ctx, loc, err)
+	}
+	if !b.eng.CanStart(ctx, u, d) {
+		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
+	}
+	if b.cfg.State == nil {
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	st := &convState{Flow: d.ID, Values: map[string]any{}, Token: newToken()}
+	now := b.localNow()
+	for i := range d.Fields {
+		f := &d.Fields[i]
+		old, ok := v.Form[f.ID]
+		if ok && old != nil {
+			if nv, err := flowdef.Normalize(f, old, now); err == nil {
+				// The rules of today hold: a date now in the past is asked again.
+				if _, problems := (&flowdef.Definition{Fields: []flowdef.Field{*f}}).CheckForm(map[string]any{f.ID: nv}, now); problems == nil {
+					st.Values[f.ID] = nv
+					continue
+				}
+			}
+		}
+		if f.Required || ok {
+			st.Pending = append(st.Pending, f.ID)
+		}
+	}
+	st.Total = len(st.Pending)
+	if err := b.saveConv(ctx, ev, st); err != nil {
+		b.log.WarnContext(ctx, "start copy", "instance", in.ID, "err", err)
+		return textReply(false, T(loc, "state_down", nil)), nil
+	}
+	rep := b.next(loc, d, st, []string{T(loc, "copy_started", map[string]any{"number": in.Number})})
 	return rep, nil
 }

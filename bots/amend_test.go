@@ -217,6 +217,6 @@ func TestAmendRefusals(t *testing.T) {
 	card := returnedMessage(t, b, out, "dev2")
 	rep = b.click(t, "dev2", button(t, card, "withdraw"), nil)
 	require.Equal(t, "Withdrawn", rep.Toast)
-	require.Empty(t, rep.Card.Buttons)
+	require.Equal(t, []string{"copy"}, actions(rep.Card), "a withdrawn request offers only a copy")
 	require.Contains(t, text(b.say(t, "dev2", "/resubmit TRIP-20261126-0001")), "is not waiting for changes")
 }

@@ -63,8 +63,13 @@ type DedupeForgetter interface {
 	Forget(ctx context.Context, key string) error
 }
 
-// MaxTextBytes is the longest message the bot accepts.
+// MaxTextBytes bounds the texts the bot renders (a longer one is cut).
 const MaxTextBytes = 4096
+
+// MaxTextChars is the longest message the bot accepts, in characters
+// (a Chinese character counts one, like a Latin letter): what a
+// composer states before sending.
+const MaxTextChars = 2000
 
 // Bot is the chat layer: one Handle per inbound event.
 type Bot struct {
@@ -415,6 +420,14 @@ func (b *Bot) zone(u *flows.User) *time.Location {
 func (b *Bot) now() time.Time {
 	if b.eng != nil {
 		return b.eng.Now()
+	}
+	return time.Now()
+}
+
+// localNow is now in the business calendar's zone: which day today is.
+func (b *Bot) localNow() time.Time {
+	if b.eng != nil {
+		return b.eng.LocalNow()
 	}
 	return time.Now()
 }

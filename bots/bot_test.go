@@ -21,7 +21,7 @@ func TestCommandsInBothLanguages(t *testing.T) {
 		want       []string
 	}{
 		{"dev1", "/help", []string{"/todo", "/leave", "请假", "/cancel"}},
-		{"dev1", "帮助", []string{"/mine（我的申请）"}},
+		{"dev1", "帮助", []string{"/mine [状态]（我的申请）"}},
 		{"dev2", "help", []string{"/todo — approvals waiting for me", "/leave (请假, qingjia) — Leave"}},
 		{"dev1", "/flows", []string{"你可以发起的流程", "/leave"}},
 		{"dev2", "流程", []string{"Flows you can start", "Leave"}},
@@ -187,12 +187,13 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"empty", "dev1", "   ", []string{"发送 /help"}},
 		{"empty en", "dev2", "", []string{"Send /help"}},
-		{"too long", "dev1", strings.Repeat("长", 1800), []string{"消息太长了"}},
+		{"too long", "dev1", strings.Repeat("长", bots.MaxTextChars+1), []string{"消息太长了", "2001 个字，上限 2000 个字"}},
+		{"long in bytes, not in characters", "dev1", "/help " + strings.Repeat("长", 1800), []string{"我可以帮你"}},
 		{"unknown command", "dev1", "/leav", []string{"没有「/leav」这个命令", "你是不是想用 /leave", "/help"}},
 		{"unknown command en", "dev2", "/tood", []string{"Unknown command", "Did you mean /todo?"}},
 		{"not a command", "dev1", "hello there", []string{"没看懂「hello there」", "/help"}},
-		{"unknown field", "dev1", "/leave days=3", []string{"没有字段「days」", "type, period, reason"}},
-		{"bare argument", "dev1", "/leave 3", []string{"请用 名称=值"}},
+		{"unknown field", "dev1", "/leave days=3", []string{"没有字段「days」", "type（类型）、period（时间）、reason（事由）"}},
+		{"bare argument", "dev1", "/leave 3", []string{"请用 字段=值", "type（类型）"}},
 		{"unclosed quote", "dev1", `/leave reason="abc`, []string{"引号没有配对"}},
 		{"bad number", "dev1", "/status abc", []string{"找不到申请 abc"}},
 	}

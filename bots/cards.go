@@ -2,6 +2,7 @@ package bots
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,28 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
 		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
 	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && in.LastUrgeAt != nil &&
+		(t.StartedAt == nil || !in.LastUrgeAt.Before(*t.StartedAt)) {
+		// Part of the card's state, so that every copy and every answer
+		// to a click keeps it.
+		md = append([]string{T(loc, "urged_line", map[string]any{"applicant": applicantName(v), "at": b.fmtTime(tz, in.LastUrgeAt)})}, md...)
+	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && t.Reminders > 0 && viewer != nil && viewer.ID == t.Assignee {
+		// The reminder is part of the assignee's card: every copy keeps it.
+		since := t.CreatedAt
+		if t.StartedAt != nil {
+			since = *t.StartedAt
+		}
+		md = append([]string{T(loc, "hd_reminder", map[string]any{"flow": v.Def.Name.In(loc), "number": in.Number, "wait": duration(loc, b.now().Sub(since))})}, md...)
+		c.Color = ColorOrange
+	}
+	escTo, escAt := escalation(v, t)
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && escAt != nil {
+		// Every copy shows the escalation: the approver's, the applicant's
+		// and the escalation target's.
+		md = append([]string{T(loc, "escalated_line", map[string]any{"assignee": b.name(loc, t.Assignee), "at": b.fmtTime(tz, escAt)})}, md...)
+		c.Color = ColorOrange
+	}
 	if t.Comment != "" && !t.Open() {
 		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
 	}
@@ -74,8 +97,48 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		}
 		return c
 	}
+	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && slices.Contains(escTo, viewer.ID) {
+		// The person the task was escalated to: urge the approver, hand
+		// the task to someone else, comment, and decide on the
+		// approver's behalf where the flow allows it.
+		c.Inputs = []Input{
+			{Name: "comment", Label: T(loc, "in_comment", nil), Placeholder: T(loc, "in_comment_ph", nil), Kind: InputTextarea},
+			{Name: "user", Label: T(loc, "in_transfer_to", nil), Placeholder: T(loc, "in_user_ph", nil), Kind: InputUser},
+		}
+		tv := func() map[string]string {
+			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}
+		}
+		if s, _ := v.Def.Step(t.StepID); s != nil && v.Def.DeadlineOf(s).EscalationDecides {
+			c.Buttons = append(c.Buttons,
+				Button{Label: T(loc, "btn_approve_for", nil), Action: "approve", Value: tv(), Style: StylePrimary},
+				Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: tv(), Style: StyleDanger})
+		}
+		c.Buttons = append(c.Buttons,
+			Button{Label: T(loc, "btn_urge", nil), Action: "urge", Value: map[string]string{"instance": strconv.FormatInt(in.ID, 10)}, Style: StyleDefault},
+			Button{Label: T(loc, "btn_transfer", nil), Action: "transfer", Value: tv(), Style: StyleDefault},
+			Button{Label: T(loc, "btn_comment", nil), Action: "comment", Value: tv(), Style: StyleDefault})
+		return c
+	}
 	c.Note = b.taskNote(loc, tz, v, t)
 	return c
+}
+
+// escalation says to whom task t was escalated and when (the latest
+// escalation), from the view's events; at is nil when it was not.
+func escalation(v *flows.View, t *flows.Task) (to []string, at *time.Time) {
+	for _, e := range v.Events {
+		if e.Type != flows.EvEscalated || e.TaskID != t.ID {
+			continue
+		}
+		var d struct {
+			To []string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil {
+			to = append(to, d.To...)
+		}
+		at = &e.At
+	}
+	return to, at
 }
 
 // taskNote says what became of a task that the viewer cannot act on.
@@ -123,6 +186,15 @@ func (b *Bot) RequestCard(v *flows.View, viewer *flows.User) *Card {
 }
 
 func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
+	return b.requestCardPage(v, viewer, 0)
+}
+
+// timelinePage is how many events one page of /status N shows.
+const timelinePage = 20
+
+// requestCardPage is the request card with page (1-based) of the whole
+// timeline, or with the latest events when page is 0.
+func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card {
 	b.ensureDirectory()
 	loc, tz := locale(viewer), b.zone(viewer)
 	in := v.Instance
@@ -140,9 +212,25 @@ func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
 		md = append(md, T(loc, "route", nil))
 		md = append(md, route...)
 	}
-	if hist := b.historyLines(loc, tz, v); len(hist) > 0 {
+	all := b.historyAll(loc, tz, v)
+	switch {
+	case page > 0:
+		pages := max(1, (len(all)+timelinePage-1)/timelinePage)
+		page = min(page, pages)
+		lo, hi := (page-1)*timelinePage, min(page*timelinePage, len(all))
+		md = append(md, T(loc, "timeline", map[string]any{"page": page, "pages": pages, "n": len(all)}))
+		md = append(md, all[lo:hi]...)
+		if page < pages {
+			md = append(md, T(loc, "timeline_next", map[string]any{"number": in.Number, "next": page + 1}))
+		}
+	case len(all) > 0:
 		md = append(md, T(loc, "history", nil))
-		md = append(md, hist...)
+		if len(all) > maxHistory {
+			md = append(md, all[len(all)-maxHistory:]...)
+			md = append(md, T(loc, "history_more", map[string]any{"n": len(all) - maxHistory, "number": in.Number}))
+		} else {
+			md = append(md, all...)
+		}
 	}
 	c.Markdown = strings.Join(md, "\n")
 	c.Note = T(loc, "f_submitted", nil) + " " + b.fmtTime(tz, &in.CreatedAt)
@@ -159,6 +247,8 @@ func (b *Bot) requestCard(v *flows.View, viewer *flows.User) *Card {
 				{Label: T(loc, "btn_amend", nil), Action: "amend", Value: val(), Style: StylePrimary},
 				{Label: T(loc, "btn_withdraw", nil), Action: "withdraw", Value: val(), Style: StyleDanger},
 			}
+		case flows.StatusRejected, flows.StatusWithdrawn:
+			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
 		}
 	}
 	return c
@@ -178,12 +268,42 @@ func (b *Bot) formFields(loc string, v *flows.View, fields []Field, md []string)
 			left++
 			continue
 		}
-		fields = append(fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, val, loc), maxFieldText)})
+		fields = append(fields, Field{Label: f.Label.In(loc), Value: truncate(b.formatValue(loc, f, val), maxFieldText)})
 	}
 	if left > 0 {
 		md = append(md, T(loc, "more_fields", map[string]any{"n": left, "number": v.Instance.Number}))
 	}
 	return fields, md
+}
+
+// formatValue formats one form value; a user field shows the person's
+// name (and the id only when the directory has no name).
+func (b *Bot) formatValue(loc string, f *flowdef.Field, v any) string {
+	if id, ok := v.(string); ok && f.Type == flowdef.FieldUser {
+		return b.name(loc, id)
+	}
+	if r, ok := v.(flowdef.DateRange); ok && f.CountsWorkdays() {
+		n := b.workdays(r)
+		key := "workdays"
+		if n == 1 {
+			key = "workday"
+		}
+		unit := T(loc, key, map[string]any{"n": n})
+		if r.From == r.To {
+			return r.From + " (" + unit + ")"
+		}
+		return r.From + " → " + r.To + " (" + unit + ")"
+	}
+	return flowdef.FormatValue(f, v, loc)
+}
+
+// workdays counts the working days of r on the engine's calendar.
+func (b *Bot) workdays(r flowdef.DateRange) int {
+	var cal flowdef.WorkCalendar
+	if b.eng != nil {
+		cal = b.eng.WorkCalendar()
+	}
+	return r.WorkdaysOn(cal)
 }
 
 var routeMarks = map[string]string{
@@ -261,6 +381,16 @@ var historyTypes = map[flows.EventType]bool{
 
 // historyLines shows the latest events worth reading.
 func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []string {
+	all := b.historyAll(loc, tz, v)
+	if len(all) > maxHistory {
+		all = all[len(all)-maxHistory:]
+	}
+	return all
+}
+
+// historyAll is the whole timeline of the request: every event worth
+// reading, oldest first.
+func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string {
 	var evs []*flows.Event
 	for i, e := range v.Events {
 		if !historyTypes[e.Type] {
@@ -270,9 +400,6 @@ func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []strin
 			continue // the "returned" line says it
 		}
 		evs = append(evs, e)
-	}
-	if len(evs) > maxHistory {
-		evs = evs[len(evs)-maxHistory:]
 	}
 	out := make([]string, 0, len(evs))
 	for _, e := range evs {

@@ -139,7 +139,7 @@ func TestRefusedClicks(t *testing.T) {
 	rep = b.click(t, "dev1", button(t, rc, "withdraw"), nil)
 	require.Equal(t, "已撤回", rep.Toast)
 	require.Equal(t, bots.ColorGrey, rep.Card.Color)
-	require.Empty(t, rep.Card.Buttons)
+	require.Equal(t, []string{"copy"}, actions(rep.Card), "a withdrawn request offers only a copy")
 
 	rep = b.click(t, "cto", taskButton("approve", task), nil)
 	require.Contains(t, rep.Toast, "已结束")

@@ -2,10 +2,12 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -26,6 +28,7 @@ var builtins = []builtin{
 	{"withdraw", []string{"withdraw", "撤回"}, "help_withdraw"},
 	{"urge", []string{"urge", "催办"}, "help_urge"},
 	{"resubmit", []string{"resubmit", "重新提交", "amend"}, "help_resubmit"},
+	{"copy", []string{"copy", "复制", "再次提交"}, "help_copy"},
 	{"stats", []string{"stats", "统计"}, "help_stats"},
 	{"delegate", []string{"delegate", "委托", "代理"}, "help_delegate"},
 	{"whoami", []string{"whoami", "我是谁", "我的账号"}, "help_whoami"},
@@ -56,8 +59,8 @@ func findBuiltin(word string) *builtin {
 // message handles a text message.
 func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
 	loc := locale(u)
-	if len(ev.Text) > MaxTextBytes {
-		return textReply(false, T(loc, "too_long", map[string]any{"size": len(ev.Text), "max": MaxTextBytes})), nil
+	if n := utf8.RuneCountInString(ev.Text); n > MaxTextChars {
+		return textReply(false, T(loc, "too_long", map[string]any{"size": n, "max": MaxTextChars})), nil
 	}
 	text := strings.TrimSpace(ev.Text)
 	if text == "" {
@@ -176,7 +179,7 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 	case "todo":
 		return b.todo(ctx, u)
 	case "mine":
-		return b.mine(ctx, u)
+		return b.mine(ctx, u, strings.Join(cmd.Words, " "))
 	case "stats":
 		return b.stats(ctx, u)
 	case "cancel":
@@ -199,9 +202,20 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		if !b.canSee(u, v) {
 			return textReply(false, T(loc, "not_visible", map[string]any{"ref": v.Instance.Number})), nil
 		}
-		return Reply{Messages: []Message{{Card: b.RequestCard(v, u)}}}, nil
+		// The whole timeline, paged: /status N [page].
+		page := 1
+		if len(cmd.Words) > 1 {
+			if p, err := strconv.Atoi(cmd.Words[1]); err == nil && p > 0 {
+				page = p
+			}
+		}
+		c := b.requestCardPage(v, u, page)
+		c.About = &About{InstanceID: v.Instance.ID}
+		return Reply{Messages: []Message{{Card: c}}}, nil
 	case "resubmit":
 		return b.amend(ctx, ev, u, v, false)
+	case "copy":
+		return b.copyRequest(ctx, ev, u, v)
 	case "withdraw":
 		out, err := b.eng.Withdraw(ctx, u.ID, v.Instance.ID, strings.Join(cmd.Words[1:], " "))
 		if err != nil {
@@ -244,13 +258,18 @@ func (b *Bot) help(ctx context.Context, u *flows.User) (Reply, error) {
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
+	lines = append(lines, "", T(loc, "help_flows", nil))
 	for _, d := range defs {
-		lines = append(lines, b.flowLine(loc, d))
+		lines = append(lines, "• "+b.flowLine(loc, d))
 	}
+	if len(defs) == 0 {
+		lines = append(lines, T(loc, "no_flows", nil))
+	}
+	lines = append(lines, "", T(loc, "help_commands", nil))
 	for _, bi := range builtins {
 		lines = append(lines, T(loc, bi.help, nil))
 	}
-	lines = append(lines, "", T(loc, "help_args", nil))
+	lines = append(lines, "", T(loc, "help_cards", nil), "", T(loc, "help_args", nil))
 	return textReply(false, strings.Join(lines, "\n")), nil
 }
 
@@ -329,16 +348,60 @@ func (b *Bot) todo(ctx context.Context, u *flows.User) (Reply, error) {
 // maxListFields bounds the lines of a list card.
 const maxListFields = 15
 
-func (b *Bot) mine(ctx context.Context, u *flows.User) (Reply, error) {
+// mineStatuses are the statuses /mine filters by, in the order its hint
+// lists them.
+var mineStatuses = []flows.Status{flows.StatusPending, flows.StatusReturned, flows.StatusApproved, flows.StatusRejected, flows.StatusWithdrawn, flows.StatusFailed}
+
+// mineFilter reads /mine's status filter: a status id or its name in
+// either language ("pending", "审批中", "Approved"). ok is false for
+// anything else.
+func mineFilter(word string) (flows.Status, bool) {
+	w := strings.ToLower(strings.TrimSpace(word))
+	for _, st := range mineStatuses {
+		t := catalog["st_"+string(st)]
+		if w == string(st) || w == strings.ToLower(t.ZH) || w == strings.ToLower(t.EN) ||
+			strings.TrimPrefix(t.ZH, "已") == w {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// mine lists the user's requests, newest first, with the date each was
+// filed and a button that opens it; filter ("" = all) keeps one status.
+func (b *Bot) mine(ctx context.Context, u *flows.User, filter string) (Reply, error) {
 	loc := locale(u)
-	ins, err := b.eng.Mine(ctx, u.ID, maxListFields+1)
+	var want flows.Status
+	if filter != "" {
+		st, ok := mineFilter(filter)
+		if !ok {
+			names := make([]string, len(mineStatuses))
+			for i, st := range mineStatuses {
+				names[i] = statusText(loc, st)
+			}
+			return textReply(false, T(loc, "mine_filter_unknown", map[string]any{"q": truncate(filter, 40), "statuses": strings.Join(names, " / ")})), nil
+		}
+		want = st
+	}
+	f := flows.InstanceFilter{Applicant: u.ID, Limit: maxListFields + 1}
+	if want != "" {
+		f.Status = []flows.Status{want}
+	}
+	ins, err := b.store.Instances(ctx, f)
 	if err != nil {
-		return b.fail(ctx, loc, err)
+		return b.fail(ctx, loc, fmt.Errorf("list requests of %s: %w", u.ID, err))
 	}
 	if len(ins) == 0 {
+		if want != "" {
+			return textReply(false, T(loc, "mine_none_status", map[string]any{"status": statusText(loc, want)})), nil
+		}
 		return textReply(false, T(loc, "mine_none", nil)), nil
 	}
 	c := &Card{Title: T(loc, "mine_title", nil), Color: ColorBlue}
+	if want != "" {
+		c.Title = T(loc, "mine_title_status", map[string]any{"status": statusText(loc, want)})
+	}
+	tz := b.zone(u)
 	for i, in := range ins {
 		if i == maxListFields {
 			c.Note = T(loc, "list_more", map[string]any{"n": "≥1"})
@@ -353,9 +416,12 @@ func (b *Bot) mine(ctx context.Context, u *flows.User) (Reply, error) {
 		}
 		c.Fields = append(c.Fields, Field{
 			Label: in.Number,
-			Value: T(loc, "mine_line", map[string]any{"flow": flow, "status": statusText(loc, in.Status), "step": step}),
+			Value: T(loc, "mine_line", map[string]any{"flow": flow, "status": statusText(loc, in.Status), "step": step,
+				"date": in.CreatedAt.In(tz).Format("2006-01-02 15:04")}),
 		})
+		c.Buttons = append(c.Buttons, Button{Label: in.Number, Action: "view", Value: map[string]string{"instance": strconv.FormatInt(in.ID, 10)}, Style: StyleDefault})
 	}
+	c.Markdown = T(loc, "mine_hint", nil)
 	return Reply{Messages: []Message{{Card: c}}}, nil
 }
 

@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,23 @@ type convState struct {
 	Instance int64  `json:"instance,omitempty"`
 	Number   string `json:"number,omitempty"`
 	Version  int    `json:"version,omitempty"`
+	// Choices are the user ids offered, numbered from 1, when an answer
+	// to the current (user) question matched several people.
+	Choices []string `json:"choices,omitempty"`
+}
+
+// digest is a short hash of what a summary card of the conversation
+// shows: its values and the request it amends.
+func (st *convState) digest() string {
+	// Through JSON and back, as the state store keeps them: a value
+	// parsed just now and the same value loaded give the same bytes
+	// (map keys are sorted).
+	raw, _ := json.Marshal(st.Values)
+	var generic any
+	_ = json.Unmarshal(raw, &generic)
+	raw, _ = json.Marshal([]any{generic, st.Instance})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
 }
 
 // convDef returns the definition a conversation fills: the pinned version
@@ -122,9 +140,15 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
 	}
 	if len(cmd.Words) > 0 {
-		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40)})), nil
+		// A label with spaces ("Total amount=3600") is a key too.
+		if c, err := ParseCommand(labelKeys(d, ev.Text)); err == nil && len(c.Words) == 0 {
+			cmd = c
+		}
 	}
-	vals, problems, err := b.inlineValues(loc, d, cmd.Args)
+	if len(cmd.Words) > 0 {
+		return textReply(false, T(loc, "arg_bare", map[string]any{"arg": truncate(cmd.Words[0], 40), "keys": fieldKeys(loc, d), "ex": keyExample(loc, d)})), nil
+	}
+	vals, problems, err := b.inlineValues(ctx, loc, d, cmd.Args)
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
@@ -155,7 +179,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 
 // inlineValues parses name=value arguments against d's fields. An unknown
 // name is an error; a value that does not parse is a problem, asked again.
-func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]string) (map[string]any, map[string]string, error) {
+func (b *Bot) inlineValues(ctx context.Context, loc string, d *flowdef.Definition, args map[string]string) (map[string]any, map[string]string, error) {
 	vals, problems := map[string]any{}, map[string]string{}
 	texts := map[string]string{}
 	var from, to string
@@ -169,11 +193,7 @@ func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]st
 		case k == "to" || k == "end" || k == "结束":
 			to = v
 		default:
-			ids := make([]string, len(d.Fields))
-			for i, f := range d.Fields {
-				ids[i] = f.ID
-			}
-			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": truncate(k, 40), "fields": strings.Join(ids, ", ")})
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": truncate(k, 40), "fields": fieldKeys(loc, d)})
 		}
 	}
 	if from != "" || to != "" {
@@ -189,16 +209,17 @@ func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]st
 			if from == "" {
 				k = "to"
 			}
-			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": k, "fields": fieldIDs(d)})
+			return nil, nil, userErr("arg_unknown", map[string]any{"flow": d.Name.In(loc), "key": k, "fields": fieldKeys(loc, d)})
 		}
 		texts[dr.ID] = from + "~" + to
 	}
-	now := b.now()
 	for id, text := range texts {
-		f := d.Field(id)
-		v, err := flowdef.ParseInput(f, optionNumbers(f, text), now)
+		v, problem, err := b.parseAnswer(ctx, loc, d.Field(id), text)
 		if err != nil {
-			problems[id] = reasonText(loc, err)
+			return nil, nil, err
+		}
+		if problem != "" {
+			problems[id] = problem
 			continue
 		}
 		vals[id] = v
@@ -206,12 +227,121 @@ func (b *Bot) inlineValues(loc string, d *flowdef.Definition, args map[string]st
 	return vals, problems, nil
 }
 
-func fieldIDs(d *flowdef.Definition) string {
-	ids := make([]string, len(d.Fields))
-	for i, f := range d.Fields {
-		ids[i] = f.ID
+// parseAnswer reads one answer for field f and checks every rule of the
+// field when the answer is given: its format, min and max, pattern, dates
+// not in the past where the flow says so, the order of a range, and for a
+// user field that the person is in the directory (by id, name, email or
+// @mention). problem says what is wrong, in loc; err is an internal error.
+func (b *Bot) parseAnswer(ctx context.Context, loc string, f *flowdef.Field, text string) (v any, problem string, err error) {
+	if f.Type == flowdef.FieldUser {
+		q := strings.TrimLeft(strings.TrimSpace(text), "@")
+		if q == "" {
+			return nil, T(loc, "toast_need_user", nil), nil
+		}
+		u, err := b.findUser(ctx, q)
+		if be := (*botError)(nil); errors.As(err, &be) && be.key == "user_ambiguous" {
+			return nil, b.choicesText(ctx, loc, q), nil
+		}
+		if err != nil {
+			msg, internal := b.explain(ctx, loc, err)
+			if internal {
+				return nil, "", err
+			}
+			return nil, msg, nil
+		}
+		return u.ID, "", nil
 	}
-	return strings.Join(ids, ", ")
+	v, perr := flowdef.ParseInput(f, optionNumbers(f, text), b.localNow())
+	if perr != nil {
+		return nil, reasonText(loc, perr), nil
+	}
+	if r, ok := v.(flowdef.DateRange); ok && f.CountsWorkdays() && b.workdays(r) == 0 {
+		return nil, T(loc, "no_workdays", nil), nil
+	}
+	return v, "", nil
+}
+
+// fieldKeys lists the keys of d's fields for name=value: each id with
+// its label in loc ("amount (Amount)").
+func fieldKeys(loc string, d *flowdef.Definition) string {
+	keys := make([]string, len(d.Fields))
+	for i, f := range d.Fields {
+		keys[i] = f.ID
+		if l := f.Label.In(loc); l != "" && !strings.EqualFold(l, f.ID) {
+			if isZH(loc) {
+				keys[i] += "（" + l + "）"
+			} else {
+				keys[i] += " (" + l + ")"
+			}
+		}
+	}
+	if isZH(loc) {
+		return strings.Join(keys, "、")
+	}
+	return strings.Join(keys, ", ")
+}
+
+// keyExample is a name=value example with a real key of d: its first text
+// field, else its first field.
+func keyExample(loc string, d *flowdef.Definition) string {
+	if len(d.Fields) == 0 {
+		return ""
+	}
+	f := d.Fields[0]
+	for _, x := range d.Fields {
+		if x.Type == flowdef.FieldText || x.Type == flowdef.FieldTextarea {
+			f = x
+			break
+		}
+	}
+	ex := "…"
+	switch f.Type {
+	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
+		if len(f.Options) > 0 {
+			ex = f.Options[0].Value
+		}
+	case flowdef.FieldDate:
+		ex = "2026-12-01"
+	case flowdef.FieldUser:
+		ex = "lilei"
+	case flowdef.FieldBool:
+		ex = "yes"
+	case flowdef.FieldText, flowdef.FieldTextarea:
+		// No made-up content: an example of another field's meaning
+		// ("family matters" for a name) misleads.
+	default:
+		ex = example(loc, &f)
+	}
+	if strings.ContainsAny(ex, " ") {
+		ex = `"` + ex + `"`
+	}
+	return f.ID + "=" + ex
+}
+
+// labelKeys replaces "Label=" by "id=" in text for the labels of d that
+// hold spaces (which ParseCommand would split), in either language and
+// any case, so that every label is a key.
+func labelKeys(d *flowdef.Definition, text string) string {
+	lower := strings.ToLower(text)
+	for _, f := range d.Fields {
+		for _, l := range []string{f.Label.ZH, f.Label.EN} {
+			if !strings.ContainsAny(l, " \t") {
+				continue
+			}
+			for _, eq := range []string{"=", "＝"} {
+				key := strings.ToLower(l) + eq
+				for {
+					i := strings.Index(lower, key)
+					if i < 0 {
+						break
+					}
+					text = text[:i] + f.ID + "=" + text[i+len(key):]
+					lower = lower[:i] + f.ID + "=" + lower[i+len(key):]
+				}
+			}
+		}
+	}
+	return text
 }
 
 // fieldByName finds a field by id or label (case-insensitive).
@@ -270,7 +400,7 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 	if len(st.Pending) == 0 {
 		switch {
 		case slices.Contains(submitWords, lower):
-			return b.submitConv(ctx, ev, u, st.Token, false)
+			return b.submitConv(ctx, ev, u, st.Token, "", false)
 		case slices.Contains(cancelWords, lower):
 			return b.cancelConv(ctx, ev, u)
 		}
@@ -294,11 +424,35 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 		st.Pending = st.Pending[1:]
 		return b.saveAndNext(ctx, ev, loc, d, st, nil)
 	}
-	v, err := flowdef.ParseInput(f, optionNumbers(f, text), b.now())
+	// "field=value" for the field asked is its answer.
+	if cmd, perr := ParseCommand(labelKeys(d, text)); perr == nil && cmd.Name == "" && len(cmd.Words) == 0 && len(cmd.Args) == 1 {
+		for k, val := range cmd.Args {
+			if g := fieldByName(d, k); g != nil && g.ID == f.ID {
+				text = val
+			}
+		}
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && f.Type == flowdef.FieldUser && n >= 1 && n <= len(st.Choices) {
+		text = st.Choices[n-1] // a number picks one of the people offered
+	}
+	v, problem, err := b.parseAnswer(ctx, loc, f, text)
 	if err != nil {
-		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": reasonText(loc, err)})
+		return b.fail(ctx, loc, err)
+	}
+	if problem != "" {
+		note := T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": problem})
+		st.Choices = nil
+		if f.Type == flowdef.FieldUser {
+			if found, ferr := b.matchUsers(ctx, strings.TrimLeft(strings.TrimSpace(text), "@")); ferr == nil && len(found) > 1 {
+				for _, x := range found {
+					st.Choices = append(st.Choices, x.ID)
+				}
+				return b.saveAndNext(ctx, ev, loc, d, st, []string{note})
+			}
+		}
 		return b.next(loc, d, st, []string{note}), nil
 	}
+	st.Choices = nil
 	st.Values[f.ID] = v
 	st.Pending = st.Pending[1:]
 	return b.saveAndNext(ctx, ev, loc, d, st, nil)
@@ -308,7 +462,7 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 // arguments (field id or label) set fields, a field's id or label alone
 // asks that field again. ok is false when text is neither.
 func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, text string) (rep Reply, ok bool, err error) {
-	cmd, perr := ParseCommand(text)
+	cmd, perr := ParseCommand(labelKeys(d, text))
 	if perr != nil {
 		return textReply(false, T(loc, "arg_quote", nil)), true, nil
 	}
@@ -316,7 +470,7 @@ func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definit
 		return Reply{}, false, nil
 	}
 	if cmd.Name == "" && len(cmd.Args) > 0 {
-		vals, problems, verr := b.inlineValues(loc, d, cmd.Args)
+		vals, problems, verr := b.inlineValues(ctx, loc, d, cmd.Args)
 		if verr != nil {
 			msg, _ := b.explain(ctx, loc, verr)
 			return b.next(loc, d, st, []string{msg}), true, nil
@@ -327,7 +481,7 @@ func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definit
 				notes = append(notes, T(loc, "answer_invalid", map[string]any{"label": f.Label.In(loc), "reason": p}))
 			} else if v, set := vals[f.ID]; set {
 				st.Values[f.ID] = v
-				notes = append(notes, T(loc, "field_changed", map[string]any{"label": f.Label.In(loc), "value": truncate(flowdef.FormatValue(&f, v, loc), 100)}))
+				notes = append(notes, T(loc, "field_changed", map[string]any{"label": f.Label.In(loc), "value": truncate(b.formatValue(loc, &f, v), 100)}))
 			}
 		}
 		rep, err := b.saveAndNext(ctx, ev, loc, d, st, notes)
@@ -428,11 +582,13 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 			c.Note = T(loc, "summary_more", map[string]any{"n": len(vals) - shown})
 			break
 		}
-		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(flowdef.FormatValue(f, v, loc), maxFieldText)})
+		c.Fields = append(c.Fields, Field{Label: f.Label.In(loc), Value: truncate(b.formatValue(loc, f, v), maxFieldText)})
 		shown++
 	}
-	c.Markdown = T(loc, hint, nil)
-	val := map[string]string{"conv": st.Token}
+	c.Markdown = T(loc, hint, map[string]any{"keys": fieldKeys(loc, d), "ex": keyExample(loc, d)})
+	// The Submit button carries the digest of the values the card shows:
+	// an older card, showing other values, is refused.
+	val := map[string]string{"conv": st.Token, "v": st.digest()}
 	c.Buttons = []Button{
 		{Label: T(loc, submit, nil), Action: "submit", Value: val, Style: StylePrimary},
 		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},

@@ -59,7 +59,7 @@ func FuzzParseCommand(f *testing.F) {
 // FuzzHandleText: no message, however odd, panics or fails internally.
 func FuzzHandleText(f *testing.F) {
 	b := setup(f)
-	for _, s := range []string{"/leave type=annual period=2026-12-01~2026-12-02", "1", "跳过", "/status 1", "/x", "\x00", "提交", "type=sick", "事由", "/resubmit 1"} {
+	for _, s := range []string{"/leave type=annual period=2026-12-01~2026-12-02", "1", "跳过", "/status 1", "/x", "\x00", "提交", "type=sick", "事由", "/resubmit 1", "/mine 审批中", "/mine x", "/copy 1", "/status 1 2", "Type=sick", "/leave Leave type=1", "@cto"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -127,14 +127,24 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 			}
 			args["wait"] = duration(loc, b.now().Sub(since))
 		}
-		msg, err := taskCard("hd_reminder")
+		headline := "hd_reminder"
+		if task != nil && task.Reminders > 0 && to != nil && to.ID == task.Assignee {
+			headline = "" // the card itself shows it
+		}
+		msg, err := taskCard(headline)
 		if err == nil && msg.Card.Color == ColorBlue {
 			msg.Card.Color = ColorOrange // an alert, as the escalation
 		}
 		return msg, err
 	case flows.MsgEscalation:
 		args["assignee"] = b.name(loc, str("assignee"))
-		msg, err := taskCard("hd_escalation")
+		headline := "hd_escalation"
+		if task != nil {
+			if _, at := escalation(v, task); at != nil {
+				headline = "" // the card itself shows it (escalated_line)
+			}
+		}
+		msg, err := taskCard(headline)
 		if err == nil && msg.Card.Color == ColorBlue {
 			msg.Card.Color = ColorOrange
 		}
@@ -146,6 +156,10 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		}
 		return msg, err
 	case flows.MsgUrge:
+		if v.Instance.LastUrgeAt != nil {
+			// The card itself shows the urge (urged_line), on every copy.
+			return taskCard("")
+		}
 		return taskCard("hd_urge")
 	case flows.MsgComment:
 		return Message{Text: T(loc, "hd_comment", args)}, nil

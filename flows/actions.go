@@ -86,7 +86,7 @@ func (e *Engine) Transfer(ctx context.Context, actor string, taskID int64, to, r
 		return nil, err
 	}
 	return e.run(ctx, "transfer", func(o *op) error {
-		l, t, err := e.openTask(o, taskID, actor)
+		l, t, err := e.openTaskAs(o, taskID, actor, true)
 		if err != nil {
 			return err
 		}
@@ -204,6 +204,19 @@ func (e *Engine) Comment(ctx context.Context, actor string, instanceID int64, te
 			}
 		}
 		if !contains(people, actor) {
+			// The people a task was escalated to take part too.
+			for _, t := range l.tasks {
+				to, err := escalatedTo(o.tx, l.in.ID, t.ID)
+				if err != nil {
+					return err
+				}
+				if contains(to, actor) {
+					people = append(people, actor)
+					break
+				}
+			}
+		}
+		if !contains(people, actor) {
 			return Errorf(CodeForbidden, "not_participant", nil)
 		}
 		if err := o.event(l.in, nil, EvCommented, actor, false, map[string]any{"text": text}); err != nil {
@@ -243,7 +256,22 @@ func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Out
 		}
 		in := l.in
 		if err := CanUrge(in, actor); err != nil {
-			return err
+			// The person a pending task was escalated to may urge its
+			// assignee too.
+			esc := false
+			for _, t := range l.tasks {
+				if t.Status != TaskPending {
+					continue
+				}
+				to, terr := escalatedTo(o.tx, in.ID, t.ID)
+				if terr != nil {
+					return terr
+				}
+				esc = esc || contains(to, actor)
+			}
+			if !esc || in.Status != StatusPending {
+				return err
+			}
 		}
 		if in.LastUrgeAt != nil && o.now.Sub(*in.LastUrgeAt) < e.urgeGap {
 			wait := e.urgeGap - o.now.Sub(*in.LastUrgeAt)
@@ -262,6 +290,15 @@ func (e *Engine) Urge(ctx context.Context, actor string, instanceID int64) (*Out
 		in.LastUrgeAt = ptr(o.now)
 		if err := o.event(in, nil, EvUrged, actor, false, map[string]any{"to": to}); err != nil {
 			return err
+		}
+		// Every copy shows the urge: the applicant's request cards and
+		// the cards of the tasks urged.
+		for _, t := range l.tasks {
+			if t.Status == TaskPending {
+				if err := o.send(MsgCardUpdate, "", in, t, nil); err != nil {
+					return err
+				}
+			}
 		}
 		return o.save(in)
 	})

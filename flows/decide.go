@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,6 +60,12 @@ func (l *loaded) task(id int64) *Task {
 
 // openTask loads task id for actor and checks it can be acted on by them.
 func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, error) {
+	return e.openTaskAs(o, taskID, actor, false)
+}
+
+// openTaskAs is openTask; escalated lets a person the task was escalated
+// to act on it as well as its assignee.
+func (e *Engine) openTaskAs(o *op, taskID int64, actor string, escalated bool) (*loaded, *Task, error) {
 	t0, err := o.tx.Task(taskID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, Errorf(CodeNotFound, "task_unknown", nil)
@@ -76,8 +83,18 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 	if t.Open() && !l.in.Status.Open() {
 		return nil, nil, closed
 	}
-	if CanDecide(t, actor) != nil { // rights.go; the message names the assignee
-		return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
+	if CanDecide(t, actor) != nil { // rights.go; an escalation target may decide where the flow says so
+		ok := false
+		if escalated {
+			to, err := escalatedTo(o.tx, l.in.ID, t.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			ok = contains(to, actor)
+		}
+		if !ok {
+			return nil, nil, Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
+		}
 	}
 	if !t.Open() {
 		if t.Status == TaskCancelled && !l.in.Status.Open() && t.DecidedBy == l.in.Applicant {
@@ -107,9 +124,14 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 func (e *Engine) Decide(ctx context.Context, r DecideRequest) (*Outcome, error) {
 	r.Comment = strings.TrimSpace(r.Comment)
 	return e.run(ctx, "decide", func(o *op) error {
-		l, t, err := e.openTask(o, r.TaskID, r.Actor)
+		l, t, err := e.openTaskAs(o, r.TaskID, r.Actor, true)
 		if err != nil {
 			return err
+		}
+		if s := stepOf(l.def, t.StepID); t.Assignee != r.Actor && (s == nil || !l.def.DeadlineOf(s).EscalationDecides) {
+			// An escalation target decides on the assignee's behalf only
+			// where the flow says so.
+			return Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
 		}
 		if !r.Approve && r.Comment == "" {
 			return Errorf(CodeInvalid, "reason_required", nil)
@@ -165,6 +187,10 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
 					return err
 				}
+				// Their earlier copies (queued) show it is their turn again.
+				if err := o.send(MsgCardUpdate, "", in, x, nil); err != nil {
+					return err
+				}
 				return o.save(in)
 			}
 		}
@@ -200,6 +226,11 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 				if err := o.send(MsgTask, x.Assignee, in, x, nil); err != nil {
 					return err
 				}
+				// The earlier copies of this task's card (it was queued)
+				// show that it is their turn now.
+				if err := o.send(MsgCardUpdate, "", in, x, nil); err != nil {
+					return err
+				}
 			}
 		}
 		return o.save(in)
@@ -208,12 +239,16 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 		return err
 	}
 	_, idx := l.def.Step(t.StepID)
-	if idx+1 < len(l.def.Steps) {
-		if err := o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID}); err != nil {
-			return err
-		}
+	if err := e.advance(o, in, l.def, l.applicant, l.form, idx+1); err != nil {
+		return err
 	}
-	return e.advance(o, in, l.def, l.applicant, l.form, idx+1)
+	// "On to the next step" only when there is one: the steps after this
+	// one may all be skipped by their conditions, and then the request is
+	// approved, which the applicant is told once.
+	if in.Status != StatusPending {
+		return nil
+	}
+	return o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID})
 }
 
 // reject ends the request or returns it to the applicant.
@@ -279,4 +314,35 @@ func (e *Engine) nameOf(r reader, id string) string {
 		return u.Name
 	}
 	return id
+}
+
+func stepOf(d *flowdef.Definition, id string) *flowdef.Step {
+	s, _ := d.Step(id)
+	return s
+}
+
+// escalatedTo lists the people task taskID of request inID was escalated
+// to (from its escalation events).
+func escalatedTo(tx Tx, inID, taskID int64) ([]string, error) {
+	evs, err := tx.EventsOf(inID)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	var out []string
+	for _, ev := range evs {
+		if ev.Type != EvEscalated || ev.TaskID != taskID {
+			continue
+		}
+		var d struct {
+			To []string `json:"to"`
+		}
+		if json.Unmarshal(ev.Data, &d) == nil {
+			for _, id := range d.To {
+				if !contains(out, id) {
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -78,6 +78,13 @@ func (e *Engine) Store() Store { return e.store }
 // Now returns the engine clock's time.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 
+// WorkCalendar is the business calendar that counts working days.
+func (e *Engine) WorkCalendar() flowdef.WorkCalendar { return e.cal }
+
+// LocalNow is Now in the business calendar's time zone: the clock that
+// says which day today is for "not in the past" rules.
+func (e *Engine) LocalNow() time.Time { return e.clock.Now().In(e.cal.Location) }
+
 // Outcome is what an engine call changed: enough for the chat layer to
 // answer a click at once (toast + updated card) without another round trip.
 type Outcome struct {

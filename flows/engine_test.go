@@ -514,10 +514,10 @@ func TestTransferAddSignerCommentUrge(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"comment:cfo"}, kinds(out.Outbox))
 
-	// urge: once, then rate-limited until the interval passed.
+	// urge: once (and every copy of the cards shows it), then rate-limited until the interval passed.
 	out, err = b.engine.Urge(b.ctx, "dev1", out.Instance.ID)
 	require.NoError(t, err)
-	require.Equal(t, []string{"urge:cfo"}, kinds(out.Outbox))
+	require.Equal(t, []string{"urge:cfo", "card_update:"}, kinds(out.Outbox))
 	_, err = b.engine.Urge(b.ctx, "dev1", out.Instance.ID)
 	require.Equal(t, flows.CodeRateLimited, flows.ErrorCode(err))
 	b.clock.Add(61 * time.Minute)

@@ -115,6 +115,10 @@ func (e *Engine) tickTask(o *op, id int64, res *TickResult) error {
 		if err := o.event(l.in, t, EvEscalated, System, true, map[string]any{"to": to}); err != nil {
 			return err
 		}
+		// Every copy (the applicant's request card too) shows it.
+		if err := o.send(MsgCardUpdate, "", l.in, t, nil); err != nil {
+			return err
+		}
 		res.Escalated++
 	}
 	if due(t.RemindAt) {

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +19,7 @@ import (
 // bot, which answers in the user's language; only MaxBody bounds a request.
 func TestSendHandsEmptyAndLongTextToTheBot(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("长", bots.MaxTextBytes) // 3 bytes each: 3x the bot's limit
+	long := strings.Repeat("长", 2*bots.MaxTextChars) // twice the bot's limit
 	tests := []struct {
 		name, text string
 		wantEvent  string // the text the bot gets
@@ -121,4 +123,26 @@ func TestReplyReportsSentMessages(t *testing.T) {
 			require.Equal(t, 2, last.Rev)
 		})
 	}
+}
+
+// The composer states the bot's own limit: index.html's data-max is
+// bots.MaxTextChars.
+func TestComposerLimitIsTheBots(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("static/index.html")
+	require.NoError(t, err)
+	require.Contains(t, string(src), `data-testid="input" data-max="`+strconv.Itoa(bots.MaxTextChars)+`"`)
+	require.NotContains(t, string(src), `maxlength="`, "a paste past maxlength is cut without a word")
+}
+
+// A sentence of exactly the limit in Chinese characters is accepted (the
+// limit counts characters, not bytes); one more is refused and says both
+// numbers in characters.
+func TestBotLimitCountsCharacters(t *testing.T) {
+	t.Parallel()
+	s := setupStory(t)
+	rep := s.send(t, employee, "/help "+strings.Repeat("长", bots.MaxTextChars-6))
+	require.NotContains(t, rep.Messages[0].Text, "消息太长了")
+	rep = s.send(t, employee, strings.Repeat("长", bots.MaxTextChars+1))
+	require.Contains(t, rep.Messages[0].Text, "2001 个字，上限 2000 个字")
 }

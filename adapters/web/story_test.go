@@ -206,7 +206,7 @@ func TestLeaveStoryOverHTTP(t *testing.T) {
 func TestBotRefusesTextInUsersLanguage(t *testing.T) {
 	t.Parallel()
 	s := setupStory(t)
-	long := strings.Repeat("a", bots.MaxTextBytes+1)
+	long := strings.Repeat("长", bots.MaxTextChars+1) // counted in characters, not bytes
 	tests := []struct {
 		name, user, text, want string
 	}{
@@ -221,7 +221,8 @@ func TestBotRefusesTextInUsersLanguage(t *testing.T) {
 			require.Len(t, rep.Messages, 1)
 			require.Contains(t, rep.Messages[0].Text, tt.want)
 			if tt.text == long {
-				require.Contains(t, rep.Messages[0].Text, strconv.Itoa(bots.MaxTextBytes), "the bot names its limit")
+				require.Contains(t, rep.Messages[0].Text, strconv.Itoa(bots.MaxTextChars), "the bot names its limit")
+				require.Contains(t, rep.Messages[0].Text, strconv.Itoa(bots.MaxTextChars+1), "and the length in characters")
 				require.NotNil(t, rep.Me)
 				require.Equal(t, long, rep.Me.Text, "the refused text stays in the chat")
 			}

@@ -129,7 +129,11 @@ func (r *renderer) Render(_ context.Context, m *flows.OutboxMessage, to *flows.U
 	case m.Kind == flows.MsgSubmitted:
 		return bots.Message{Card: &bots.Card{Title: fmt.Sprintf("request %d for %s", m.InstanceID, to.ID), Note: r.state[m.InstanceID]}}, nil
 	}
-	return bots.Message{Card: &bots.Card{Title: fmt.Sprintf("task %d for %s", m.TaskID, to.ID), Note: r.state[m.InstanceID]}}, nil
+	c := &bots.Card{Title: fmt.Sprintf("task %d for %s", m.TaskID, to.ID), Note: r.state[m.InstanceID]}
+	if c.Note == "live" { // a card one can act on
+		c.Buttons = []bots.Button{{Label: "Approve", Action: "approve"}}
+	}
+	return bots.Message{Card: c}, nil
 }
 
 type bundle struct {

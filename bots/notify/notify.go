@@ -417,6 +417,18 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 	var errs []error
 	var failed []*flows.MessageRef
 	updated := 0
+	// Only the newest copy of a task card for a person (on a platform)
+	// keeps its buttons: the older ones show the same state, read-only.
+	newest := map[string]*flows.MessageRef{}
+	for _, r := range refs {
+		if r.TaskID == 0 {
+			continue
+		}
+		k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10)
+		if x := newest[k]; x == nil || r.CreatedAt.After(x.CreatedAt) || (r.CreatedAt.Equal(x.CreatedAt) && r.Ref > x.Ref) {
+			newest[k] = r
+		}
+	}
 	for _, r := range refs {
 		if r.TaskID != 0 && r.TaskID != m.TaskID {
 			continue // another task's card
@@ -428,6 +440,9 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10); r.TaskID != 0 && newest[k] != r && msg.Card != nil && len(msg.Card.Buttons) > 0 {
+			msg = olderCopy(msg, users[r.Recipient])
 		}
 		platform, _, _ := strings.Cut(r.Platform, ":")
 		ms := n.cfg.Messengers[platform]
@@ -490,6 +505,20 @@ func (n *Notifier) retryCopies(ctx context.Context, m *flows.OutboxMessage, fail
 	}
 	n.log.InfoContext(ctx, "card copies will be retried one by one", "msg", m.ID, "copies", len(failed), "err", cause)
 	return nil
+}
+
+// olderCopy is msg without its buttons and inputs, saying that a newer
+// copy of the card is the one to act on.
+func olderCopy(msg bots.Message, u *flows.User) bots.Message {
+	c := *msg.Card
+	c.Buttons, c.Inputs = nil, nil
+	loc := bots.DefaultLocale
+	if u != nil && u.Locale != "" {
+		loc = u.Locale
+	}
+	c.Note = bots.T(loc, "older_copy", nil)
+	msg.Card = &c
+	return msg
 }
 
 // renderCopy renders the current card for one sent copy, caching by

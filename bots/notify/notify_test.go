@@ -380,3 +380,31 @@ var (
 	_ notify.Renderer   = (*bots.Bot)(nil)
 	_ notify.HTTPRunner = (*flows.Engine)(nil)
 )
+
+// Defect 9: every copy of a task card shows the current state, and only
+// the newest copy for a person keeps its buttons.
+func TestOnlyTheNewestCopyKeepsButtons(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	n := b.notifier(notify.Config{})
+	first := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "alice", InstanceID: 1, TaskID: 10})[0]
+	_, err := n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+	b.clock.Add(time.Minute)
+	second := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgReminder, Recipient: "alice", InstanceID: 1, TaskID: 10})[0]
+	_, err = n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+
+	b.render.set(1, "live")
+	b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: 1, TaskID: 10})
+	_, err = n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+	for _, p := range []*platform{b.feishu, b.web} {
+		old := p.message(fmt.Sprintf("outbox-%d-%s", first, p.name))
+		newer := p.message(fmt.Sprintf("outbox-%d-%s", second, p.name))
+		require.Empty(t, old.Card.Buttons, "%s: the older copy is read-only", p.name)
+		require.Equal(t, "There is a newer copy of this card; act on the newest one.", old.Card.Note, "alice reads English")
+		require.Equal(t, "task 10 for alice", old.Card.Title, "and shows the same card")
+		require.NotEmpty(t, newer.Card.Buttons, "%s: the newest copy keeps its buttons", p.name)
+	}
+}

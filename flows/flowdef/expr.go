@@ -53,6 +53,15 @@ func rangeEnv(r DateRange, cal WorkCalendar) RangeEnv {
 	return out
 }
 
+// WorkdaysOn counts the working days of the range on cal (nil = Monday
+// to Friday).
+func (r DateRange) WorkdaysOn(cal WorkCalendar) int {
+	if cal == nil {
+		cal = weekdays{}
+	}
+	return rangeEnv(r, cal).Workdays
+}
+
 // zeroOf is the value a field has in a condition when the form has none;
 // its type is the type conditions are checked against.
 func zeroOf(t FieldType) any {

@@ -54,8 +54,10 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzParseInput(f *testing.F) {
-	fields := []*flowdef.Field{moneyField, usdField, numField, dateField, rangeField, selectField, multiField, boolField, textField, userField}
-	for i, s := range []string{"¥1,234.50", "$12", "3", "2026-12-01", "12-01 至 12-03", "病假", "red, 3", "是", "hi", "@lilei", "9999999999999999.99", "-0.5"} {
+	patternField := &flowdef.Field{ID: "code", Type: flowdef.FieldText, Pattern: `[A-Z]{2}-\d{3}`}
+	futureRange := &flowdef.Field{ID: "span", Type: flowdef.FieldDateRange, NotPast: true}
+	fields := []*flowdef.Field{moneyField, usdField, numField, dateField, rangeField, selectField, multiField, boolField, textField, userField, patternField, futureRange}
+	for i, s := range []string{"¥1,234.50", "$12", "3", "2026-12-01", "12-01 至 12-03", "病假", "red, 3", "是", "hi", "@lilei", "9999999999999999.99", "-0.5", "AB-123", "2026-11-20~2026-12-01"} {
 		f.Add(uint8(i), s)
 	}
 	f.Fuzz(func(t *testing.T, which uint8, text string) {

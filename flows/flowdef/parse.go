@@ -365,6 +365,7 @@ func (p *parser) deadline(n *yaml.Node, inherit Deadline) *Deadline {
 		"escalate_after": func(_, v *yaml.Node) {
 			d.EscalateAfter = p.duration(v, "escalate_after")
 		},
+		"escalation_decides": func(_, v *yaml.Node) { d.EscalationDecides = p.boolean(v, "escalation_decides") },
 		"escalate_to": func(_, v *yaml.Node) {
 			escNode = v
 			d.EscalateTo = p.selectors(v, "escalate_to")
@@ -450,7 +451,7 @@ func (p *parser) fields(n *yaml.Node) []Field {
 	seen := map[string]bool{}
 	for _, c := range n.Content {
 		f := Field{Line: c.Line}
-		var idNode, typeNode, defNode, optNode, minNode *yaml.Node
+		var idNode, typeNode, defNode, optNode, minNode, patNode, pastNode, countNode *yaml.Node
 		p.mapping(c, "field", map[string]func(k, v *yaml.Node){
 			"id":       func(_, v *yaml.Node) { idNode = v; f.ID = p.str(v, "field id") },
 			"type":     func(_, v *yaml.Node) { typeNode = v; f.Type = FieldType(p.str(v, "field type")) },
@@ -465,8 +466,17 @@ func (p *parser) fields(n *yaml.Node) []Field {
 					p.errf(v, "unknown currency %q (want CNY or USD)", f.Currency)
 				}
 			},
-			"options": func(_, v *yaml.Node) { optNode = v; f.Options = p.options(v) },
-			"default": func(_, v *yaml.Node) { defNode = v },
+			"options":  func(_, v *yaml.Node) { optNode = v; f.Options = p.options(v) },
+			"default":  func(_, v *yaml.Node) { defNode = v },
+			"pattern":  func(_, v *yaml.Node) { patNode = v; f.Pattern = p.str(v, "pattern") },
+			"not_past": func(_, v *yaml.Node) { pastNode = v; f.NotPast = p.boolean(v, "not_past") },
+			"count": func(_, v *yaml.Node) {
+				countNode = v
+				f.Count = p.str(v, "count")
+				if f.Count != CountWorkdays && f.Count != CountCalendar {
+					p.errf(v, "unknown count %q (want %s or %s)", f.Count, CountWorkdays, CountCalendar)
+				}
+			},
 		})
 		switch {
 		case idNode == nil:
@@ -500,6 +510,19 @@ func (p *parser) fields(n *yaml.Node) []Field {
 			}
 		} else if optNode != nil {
 			p.errf(optNode, "options only apply to select and multiselect fields")
+		}
+		if patNode != nil {
+			if f.Type != FieldText && f.Type != FieldTextarea {
+				p.errf(patNode, "pattern only applies to text and textarea fields")
+			} else if _, err := regexp.Compile(f.Pattern); err != nil {
+				p.errf(patNode, "pattern %q is not a regular expression: %v", f.Pattern, err)
+			}
+		}
+		if countNode != nil && f.Type != FieldDateRange {
+			p.errf(countNode, "count only applies to daterange fields")
+		}
+		if pastNode != nil && f.Type != FieldDate && f.Type != FieldDateRange {
+			p.errf(pastNode, "not_past only applies to date and daterange fields")
 		}
 		if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
 			p.errf(minNode, "min %v is greater than max %v", *f.Min, *f.Max)

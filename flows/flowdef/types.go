@@ -49,6 +49,16 @@ type Option struct {
 	Label Text   `yaml:"label" json:"label"`
 }
 
+// How a daterange's length is counted (Field.Count).
+const (
+	CountWorkdays = "workdays"
+	CountCalendar = "calendar"
+)
+
+// CountsWorkdays reports whether a daterange field's length is counted in
+// working days.
+func (f *Field) CountsWorkdays() bool { return f.Type == FieldDateRange && f.Count != CountCalendar }
+
 // Field is one form field of a flow.
 type Field struct {
 	ID       string    `json:"id"`
@@ -65,7 +75,18 @@ type Field struct {
 	Options  []Option `json:"options,omitempty"`
 	// Default is the canonical value used when the applicant gives none.
 	Default any `json:"default,omitempty"`
-	Line    int `json:"-"`
+	// Pattern is a regular expression (RE2) that a text or textarea
+	// answer must match as a whole.
+	Pattern string `json:"pattern,omitempty"`
+	// NotPast refuses dates (date, and the first day of a date range)
+	// before today.
+	NotPast bool `json:"not_past,omitempty"`
+	// Count says how a daterange's length is counted on cards and by the
+	// chat: CountWorkdays (the default: working days of the business
+	// calendar) or CountCalendar (every day). Conditions have both, as
+	// .workdays and .days; min and max count calendar days.
+	Count string `json:"count,omitempty"`
+	Line  int    `json:"-"`
 }
 
 // Form values in their canonical form, as stored in an instance and as seen by
@@ -152,6 +173,10 @@ type Deadline struct {
 	RemindAfter   time.Duration `json:"remind_after,omitempty"`
 	RemindEvery   time.Duration `json:"remind_every,omitempty"`
 	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	// EscalationDecides lets the people a task was escalated to approve
+	// or reject it on the assignee's behalf (they may always urge,
+	// transfer and comment).
+	EscalationDecides bool `json:"escalation_decides,omitempty"`
 	// EscalateTo finds who gets the escalation. A manager selector counts
 	// levels up from the assignee. Empty = the assignee's manager.
 	EscalateTo   []Selector    `json:"escalate_to,omitempty"`
@@ -346,6 +371,7 @@ func mergeDeadline(base, over Deadline) Deadline {
 	if over.OnTimeout != "" {
 		out.OnTimeout = over.OnTimeout
 	}
+	out.EscalationDecides = out.EscalationDecides || over.EscalationDecides
 	return out
 }
 

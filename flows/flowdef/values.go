@@ -39,7 +39,40 @@ func ParseInput(f *Field, text string, now time.Time) (any, error) {
 	if err := checkBounds(f, v); err != nil {
 		return nil, err
 	}
+	if err := checkRules(f, v, now); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkRules checks a canonical value against the field's pattern and its
+// not_past rule (today is now's date).
+func checkRules(f *Field, v any, now time.Time) error {
+	if s, ok := v.(string); ok && f.Pattern != "" && (f.Type == FieldText || f.Type == FieldTextarea) {
+		re, err := regexp.Compile(`^(?:` + f.Pattern + `)$`)
+		if err == nil && !re.MatchString(s) {
+			if h := f.Help; h != (Text{}) {
+				return bad(f, "格式不符合要求："+h.In("zh"), "not in the expected form: "+h.In("en"))
+			}
+			return bad(f, "格式不符合要求（"+f.Pattern+"）", "not in the expected form ("+f.Pattern+")")
+		}
+	}
+	if !f.NotPast {
+		return nil
+	}
+	var first string
+	switch x := v.(type) {
+	case string:
+		if f.Type == FieldDate {
+			first = x
+		}
+	case DateRange:
+		first = x.From
+	}
+	if today := now.Format(dateLayout); first != "" && first < today {
+		return bad(f, "日期 "+first+" 已过去，不能早于今天（"+today+"）", "the date "+first+" is in the past; it cannot be before today ("+today+")")
+	}
+	return nil
 }
 
 // example says what a field expects, with an example, in both languages.
@@ -70,7 +103,7 @@ func example(f *Field) Text {
 	case FieldBool:
 		return Text{ZH: "请回答 是 或 否", EN: "answer yes or no"}
 	case FieldUser:
-		return Text{ZH: "请输入用户 ID，例如 lilei", EN: "enter a user id, e.g. lilei"}
+		return Text{ZH: "请输入姓名或用户 ID，例如 李雷 或 lilei", EN: "enter a name or a user id, e.g. 李雷 or lilei"}
 	}
 	return Text{ZH: "请输入文字", EN: "enter some text"}
 }
@@ -529,7 +562,9 @@ func (d *Definition) CheckForm(in map[string]any, now time.Time) (Values, map[st
 				problems[f.ID] = Text{ZH: "必填，" + example(f).ZH, EN: "required; " + example(f).EN}
 				continue
 			}
-			err = checkBounds(f, v)
+			if err = checkBounds(f, v); err == nil {
+				err = checkRules(f, v, now)
+			}
 		}
 		if err != nil {
 			var ve *ValueError

@@ -130,10 +130,10 @@ func TestParseInputBad(t *testing.T) {
 		{selectField, "3", "choose one", "请选择其中一项"},
 		{multiField, "red, pink", `no option "pink"`, "没有选项“pink”"},
 		{boolField, "maybe", "answer yes or no", "请回答 是 或 否"},
-		{userField, "two words", "enter a user id", "请输入用户 ID"},
-		{userField, "@@", "enter a user id", "请输入用户 ID"},
-		{userField, "@", "enter a user id", "请输入用户 ID"},
-		{userField, "李雷!", "enter a user id", "请输入用户 ID"},
+		{userField, "two words", "enter a name or a user id", "请输入姓名或用户 ID"},
+		{userField, "@@", "enter a name or a user id", "请输入姓名或用户 ID"},
+		{userField, "@", "enter a name or a user id", "请输入姓名或用户 ID"},
+		{userField, "李雷!", "enter a name or a user id", "请输入姓名或用户 ID"},
 		{textField, "   ", "empty answer", "不能为空"},
 	}
 	for _, tc := range tests {

@@ -20,6 +20,8 @@
       offline: "连接中断，正在重连…",
       leave: "请假",
       empty: "和机器人打个招呼吧：试试 /help",
+      tooLong: (n, max) => `消息太长：${n} 个字，上限 ${max} 个字。请精简后再发，内容已保留。`,
+      counter: (n, max) => `${n}/${max} 字`,
     },
     en: {
       playground: "playground",
@@ -37,6 +39,8 @@
       offline: "Connection lost, reconnecting…",
       leave: "请假 (leave)",
       empty: "Say hello to the bot: try /help",
+      tooLong: (n, max) => `Too long: ${n} characters, the limit is ${max}. Shorten it; your text is kept.`,
+      counter: (n, max) => `${n}/${max}`,
     },
   };
 
@@ -453,15 +457,43 @@
     text = text.trim();
     if (!text || !state.user) return;
     const input = $('[data-testid="input"]');
+    const max = maxChars();
+    const n = [...text].length; // characters, not UTF-16 units
+    if (max && n > max) {
+      // Not sent: the text stays in the box to be shortened.
+      toast(t("tooLong")(n, max), true);
+      showCounter();
+      return;
+    }
     try {
       const res = await api("POST", "api/send", { id: uuid(), user: state.user.id, text });
-      if (fromInput && input.value.trim() === text) input.value = "";
+      if (fromInput && input.value.trim() === text) {
+        input.value = "";
+        showCounter();
+      }
       if (res.me) upsert(res.me);
       for (const m of res.messages || []) upsert(m);
       toast(res.toast);
     } catch (e) {
       toast(t("failed") + e.message, true);
     }
+  }
+
+  // ---- composer limit ----
+  // maxChars is the bot's limit in characters (data-max of the input).
+  function maxChars() {
+    return parseInt($('[data-testid="input"]').dataset.max, 10) || 0;
+  }
+  // showCounter states the limit before sending: n/max, red past it.
+  function showCounter() {
+    const input = $('[data-testid="input"]');
+    const c = $('[data-testid="counter"]');
+    const max = maxChars();
+    if (!c || !max) return;
+    const n = [...input.value.trim()].length;
+    c.textContent = t("counter")(n, max);
+    c.classList.toggle("over", n > max);
+    input.setAttribute("aria-invalid", n > max ? "true" : "false");
   }
 
   // ---- clock ----
@@ -530,6 +562,7 @@
     document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
     document.querySelectorAll("[data-i18n]").forEach((e) => (e.textContent = t(e.dataset.i18n)));
     $('[data-testid="input"]').placeholder = t("placeholder");
+    showCounter();
     $('[data-testid="advance-hour"]').textContent = t("hour");
     $('[data-testid="advance-day"]').textContent = t("day");
     $('[data-testid="chip-leave"]').textContent = t("leave");
@@ -590,6 +623,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    $('[data-testid="input"]').addEventListener("input", showCounter);
     $('[data-testid="composer"]').addEventListener("submit", (e) => {
       e.preventDefault();
       send($('[data-testid="input"]').value, true);
