@@ -124,7 +124,7 @@ func setup(t *testing.T) *bundle {
 func (b *bundle) submitLeave(t *testing.T) *flows.Outcome {
 	t.Helper()
 	out, err := b.engine.Submit(b.ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "leave", Values: map[string]any{
-		"type": "annual", "period": map[string]any{"from": "2026-12-01", "to": "2026-12-02"}, "reason": "family",
+		"type": "annual", "period": map[string]any{"from": "2026-12-07", "to": "2026-12-08"}, "reason": "family",
 	}})
 	require.NoError(t, err)
 	return out
