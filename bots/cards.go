@@ -48,6 +48,9 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
 		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
 	}
+	if t.OnBehalfOf != "" && t.Open() {
+		md = append(md, T(loc, "hd_task_for", map[string]any{"for": b.name(loc, t.OnBehalfOf)}))
+	}
 	if t.Comment != "" && !t.Open() {
 		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
 	}
