@@ -71,6 +71,9 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		md = append([]string{T(loc, "escalated_line", map[string]any{"assignee": b.name(loc, t.Assignee), "at": b.fmtTime(tz, escAt)})}, md...)
 		c.Color = ColorOrange
 	}
+	if t.OnBehalfOf != "" && t.Open() {
+		md = append(md, T(loc, "hd_task_for", map[string]any{"for": b.name(loc, t.OnBehalfOf)}))
+	}
 	if t.Comment != "" && !t.Open() {
 		md = append(md, T(loc, "comment_line", map[string]any{"who": b.name(loc, t.DecidedBy), "text": truncate(t.Comment, 300)}))
 	}

@@ -18,6 +18,10 @@ func TestDelegateCommandRoutesAndAudits(t *testing.T) {
 	out := b.submit(t, "dev1", 2)
 	task := pendingTask(t, out, "ceo")
 	require.Equal(t, "cto", task.OnBehalfOf)
+	v0, err := b.engine.View(b.ctx, out.Instance.ID)
+	require.NoError(t, err)
+	users0, _ := testOrg()
+	require.Contains(t, cardText(b.bot.TaskCard(v0, task, users0[0])), "你在代 李雷 审批", "the delegate's card says for whom")
 	b.click(t, "ceo", taskButton("approve", task), map[string]string{"comment": "ok"})
 
 	v, err := b.engine.View(b.ctx, out.Instance.ID)

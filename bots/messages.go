@@ -140,6 +140,7 @@ var catalog = map[string]flowdef.Text{
 	"in_delegate_start":   {ZH: "开始日期", EN: "From"},
 	"in_delegate_end":     {ZH: "结束日期（含）", EN: "Until (inclusive)"},
 	"in_delegate_pending": {ZH: "同时移交现有待办", EN: "Hand over pending approvals too"},
+	"hd_task_for":         {ZH: "🤝 你在代 {for} 审批（{for} 设置了委托）", EN: "🤝 You decide this for {for} (they delegated their approvals)"},
 	"on_behalf":           {ZH: "{who} 代 {for}", EN: "{who} for {for}"},
 	"ev_delegated":        {ZH: "{who} 委托 {to} 代为审批", EN: "{who} delegated this approval to {to}"},
 	"help_whoami":         {ZH: "/whoami（我是谁）— 查看你在各平台关联的账号", EN: "/whoami — see your accounts on each platform"},
