@@ -135,7 +135,7 @@ func TestAggregateIgnoresBadEvents(t *testing.T) {
 		&flows.Event{ID: 3, InstanceID: 1, FlowID: "x", Type: flows.EvApproved, TaskID: 77, At: at}, // unknown task
 		&flows.Event{ID: 4, InstanceID: 1, FlowID: "x", Type: flows.EvTaskCreated, TaskID: 5, Data: []byte(`{not json`), At: at},
 		&flows.Event{ID: 5, InstanceID: 1, FlowID: "x", Type: flows.EvCompleted, Data: []byte(`{"status":"approved"}`), At: at.Add(-time.Hour)}, // before submission
-		&flows.Event{ID: 6, InstanceID: 1, FlowID: "x", Type: flows.EvCompleted, Data: []byte(`{"status":"approved"}`), At: at}, // already closed
+		&flows.Event{ID: 6, InstanceID: 1, FlowID: "x", Type: flows.EvCompleted, Data: []byte(`{"status":"approved"}`), At: at},                 // already closed
 	)
 	s := a.Summary(flowstats.Filter{})
 	require.Equal(t, 1, s.Total.Submitted)

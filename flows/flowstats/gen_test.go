@@ -144,4 +144,3 @@ func generate(p genParams, origin time.Time) ([]*flows.Event, truth) {
 	}
 	return evs, tr
 }
-
