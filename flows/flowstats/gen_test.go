@@ -32,6 +32,9 @@ type truth struct {
 	rejected, withdrawn int
 	sentBack, reminders int
 	fridayPM            map[string]int
+	// approvedWork is the planted working time of each approved request
+	// that was never sent back, by instance id.
+	approvedWork map[int64]time.Duration
 	users               []*flows.User
 }
 
@@ -56,7 +59,7 @@ func addWork(cal *workcal.Calendar, t time.Time, w time.Duration) time.Time {
 // generate returns the events of p's history, in id order, and the truth.
 func generate(p genParams, origin time.Time) ([]*flows.Event, truth) {
 	cal := workcal.Default()
-	tr := truth{waits: map[string][]time.Duration{}, deptWaits: map[string][]time.Duration{}, fridayPM: map[string]int{}}
+	tr := truth{waits: map[string][]time.Duration{}, deptWaits: map[string][]time.Duration{}, fridayPM: map[string]int{}, approvedWork: map[int64]time.Duration{}}
 	tr.users = []*flows.User{{ID: "mia", Dept: "mgmt"}, {ID: "fay", Dept: "finance"}, {ID: "cole", Dept: "mgmt"}}
 	var evs []*flows.Event
 	var taskID int64
@@ -134,6 +137,9 @@ func generate(p genParams, origin time.Time) ([]*flows.Event, truth) {
 			if k == len(steps)-1 {
 				ev(flows.EvCompleted, "", 0, flows.System, at, map[string]any{"status": "approved"})
 				tr.approved++
+				if !sentBack(i) {
+					tr.approvedWork[id] = planted
+				}
 				tr.deptWaits[dept] = append(tr.deptWaits[dept], planted)
 			}
 		}
