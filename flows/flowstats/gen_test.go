@@ -35,7 +35,7 @@ type truth struct {
 	// approvedWork is the planted working time of each approved request
 	// that was never sent back, by instance id.
 	approvedWork map[int64]time.Duration
-	users               []*flows.User
+	users        []*flows.User
 }
 
 // role of request i in the generated history.

@@ -43,7 +43,7 @@ type Forecast struct {
 	// Work50 and Work90 are the working time from now to Finish50 and
 	// Finish90.
 	Work50, Work90 time.Duration
-	Steps              []StepForecast
+	Steps          []StepForecast
 }
 
 // Breaches reports whether any step is predicted to miss its deadline.
