@@ -24,7 +24,8 @@ type Bottleneck struct {
 	// or timeout.
 	FridayPM, OverdueRate float64
 	// Dept is the department whose requests wait longest (median time to
-	// a decision, DeptMedian, working time); "" with one department only.
+	// a decision, DeptMedian, working time); "" with one department only,
+	// or when the longest waits are tied.
 	Dept       string
 	DeptMedian time.Duration
 }
@@ -48,7 +49,7 @@ func (a *Aggregate) Bottleneck(f Filter, flowID string) *Bottleneck {
 	if ap := a.Summary(f).Approvers; len(ap) > 0 && st.Waiting > 0 {
 		b.Approver, b.ApproverShare = ap[0].Approver, float64(ap[0].Waiting)/float64(st.Waiting)
 	}
-	if len(s.Depts) > 1 && s.Depts[0].DecisionWork.N > 0 {
+	if len(s.Depts) > 1 && s.Depts[0].DecisionWork.Median > s.Depts[1].DecisionWork.Median {
 		b.Dept, b.DeptMedian = s.Depts[0].Dept, s.Depts[0].DecisionWork.Median
 	}
 	return b
