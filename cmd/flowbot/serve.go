@@ -194,6 +194,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics,
 	})
 	a.routes()
+	a.wireDashboard(cal)
 	return a, nil
 }
 

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// TestDashboardMountedInDemoMode: the dashboard is served at
+// /ui/dashboard/ in demo mode, shows a request filed through the engine
+// (the aggregate folds the event log on each page) and refuses bad
+// filters; out of demo mode it is not served.
+func TestDashboardMountedInDemoMode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := startApp(t, testConfig(t.TempDir()))
+	_, err := r.app.engine.Submit(ctx, flows.SubmitRequest{Actor: applicant, FlowID: "expense", Values: map[string]any{
+		"amount": 100, "category": "travel", "description": "taxi",
+	}})
+	require.NoError(t, err)
+	code, _, body := getBody(t, r.base+"/ui/dashboard/?lang=en&flow=expense")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, "Filed <b>1</b>")
+	require.Contains(t, body, `data-step="manager"`)
+	code, _, _ = getBody(t, r.base+"/ui/dashboard/?flow=nope")
+	require.Equal(t, http.StatusBadRequest, code)
+	code, _, _ = getBody(t, r.base+"/ui/dashboard/csv?lang=en")
+	require.Equal(t, http.StatusOK, code)
+
+	cfg := testConfig(t.TempDir())
+	cfg.Playground.Demo = false
+	off := startApp(t, cfg)
+	code, _, _ = getBody(t, off.base+"/ui/dashboard/")
+	require.Equal(t, http.StatusNotFound, code)
+}
