@@ -22,7 +22,10 @@ func TestDashboardMountedInDemoMode(t *testing.T) {
 		"amount": 100, "category": "travel", "description": "taxi",
 	}})
 	require.NoError(t, err)
-	code, _, body := getBody(t, r.base+"/ui/dashboard/?lang=en&flow=expense")
+	code, _, body := getBody(t, r.base+"/ui/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `href="dashboard/"`, "the playground links the dashboard")
+	code, _, body = getBody(t, r.base+"/ui/dashboard/?lang=en&flow=expense")
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, "Filed <b>1</b>")
 	require.Contains(t, body, `data-step="manager"`)
