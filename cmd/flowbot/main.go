@@ -5,6 +5,7 @@
 //	flowbot flows graph ID [--dir DIR]   print a flow as a Mermaid diagram
 //	flowbot directory import FILE        load users and departments (YAML or CSV)
 //	flowbot migrate [--config FILE]      run the database migrations
+//	flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
 package main
 
 import (
@@ -36,6 +37,7 @@ Usage:
   flowbot directory import FILE [--config FILE]
                                        replace the directory with users and departments from a YAML or CSV file
   flowbot migrate [--config FILE]      run the database migrations
+  flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
 `
 
@@ -79,6 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)
+	case "demo":
+		if len(args) >= 2 && args[1] == "seed" {
+			return cmdDemoSeed(ctx, args[2:], stdout, stderr)
+		}
 	case "config":
 		if len(args) >= 2 && args[1] == "check" {
 			return cmdConfigCheck(args[2:], stdout)
