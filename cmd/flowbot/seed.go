@@ -182,7 +182,7 @@ func (s *seeder) submit(ctx context.Context, who string) (*flows.Outcome, error)
 		from := now.AddDate(0, 0, 7+s.rng.IntN(14))
 		days := 1 + s.rng.IntN(5)
 		r = flows.SubmitRequest{Actor: who, FlowID: "leave", Values: map[string]any{
-			"type": []string{"annual", "sick", "personal"}[s.rng.IntN(3)],
+			"type":   []string{"annual", "sick", "personal"}[s.rng.IntN(3)],
 			"period": map[string]any{"from": from.Format("2006-01-02"), "to": from.AddDate(0, 0, days-1).Format("2006-01-02")},
 			"reason": "demo",
 		}}
