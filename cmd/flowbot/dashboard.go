@@ -50,3 +50,12 @@ func (a *app) dashboardFlows(ctx context.Context) ([]*flowdef.Definition, error)
 	}
 	return defs, nil
 }
+
+// dashboardURL is the dashboard's address for the digest's link: set only
+// where the dashboard is served (the playground's demo mode).
+func dashboardURL(cfg Config) string {
+	if !cfg.Playground.Enabled || !cfg.Playground.Demo || cfg.HTTP.Addr == "" {
+		return ""
+	}
+	return "http://" + cfg.HTTP.Addr + "/ui/dashboard/"
+}

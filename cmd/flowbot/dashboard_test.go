@@ -40,3 +40,12 @@ func TestDashboardMountedInDemoMode(t *testing.T) {
 	code, _, _ = getBody(t, off.base+"/ui/dashboard/")
 	require.Equal(t, http.StatusNotFound, code)
 }
+
+func TestDashboardURLOnlyWhereServed(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.HTTP.Addr = "127.0.0.1:8080"
+	require.Equal(t, "http://127.0.0.1:8080/ui/dashboard/", dashboardURL(cfg))
+	cfg.Playground.Demo = false
+	require.Empty(t, dashboardURL(cfg), "no dashboard outside demo mode: no link")
+}
