@@ -247,6 +247,9 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 		L("提交", "Filed"), t.Submitted, L("通过", "approved"), t.Approved, L("驳回", "rejected"), t.Rejected,
 		L("审批时长中位数", "median time to decision"), days(t.DecisionWork.Median), L("个工作日", "working days"), days(t.DecisionWork.P90),
 		L("退回率", "sent back"), 100*t.SendBackRate, L("撤回率", "withdrawn"), 100*t.WithdrawalRate, L("超期率", "overdue"), 100*t.OverdueRate)
+	if t.Ratings > 0 {
+		fmt.Fprintf(&b, `<p data-testid="satisfaction">%s <b>%.1f</b> / 5 (%d %s)</p>`, L("满意度", "Satisfaction"), t.Satisfaction, t.Ratings, L("条评价", "ratings"))
+	}
 	names := flowstats.Names{Flows: map[string]string{}, Steps: map[string]string{}}
 	for _, d := range q.defs {
 		names.Flows[d.ID] = d.Name.In(q.lang)
@@ -262,6 +265,9 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 		}
 		ff := s.Flow(d.ID)
 		fmt.Fprintf(&b, `<h2>%s</h2>`, esc(d.Name.In(q.lang)))
+		if ff != nil && ff.Ratings > 0 {
+			fmt.Fprintf(&b, `<p>%s %.1f / 5 (%d)</p>`, L("满意度", "Satisfaction"), ff.Satisfaction, ff.Ratings)
+		}
 		if ff == nil {
 			fmt.Fprintf(&b, `<p>%s</p>`, L("这段时间没有数据。", "No data in this period."))
 			continue

@@ -54,6 +54,9 @@ func history(t testing.TB, n int) *flowstats.Aggregate {
 			evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", StepID: s, TaskID: task, Type: flows.EvApproved, Actor: s + "_boss", At: at})
 		}
 		evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvCompleted, Data: data(map[string]any{"status": "approved"}), At: at})
+		if i%3 == 0 { // every third applicant rates: 5, 4, 3, 5, 4, 3...
+			evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvRated, Actor: who, Data: data(map[string]any{"score": 5 - (i/3)%3}), At: at})
+		}
 	}
 	for i, e := range evs {
 		e.ID = int64(i + 1)
@@ -116,6 +119,7 @@ func TestHeatMapMarksThePlantedBottleneck(t *testing.T) {
 	require.Contains(t, page, "83% of waiting time is in")
 	require.Contains(t, page, "median 2.2 working days")
 	require.Contains(t, page, "Process dashboard")
+	require.Contains(t, page, "Satisfaction <b>4.0</b> / 5")
 	require.NotContains(t, page, "wait longest", "both departments wait alike: none is named")
 
 	_, zh := get(t, srv.URL+"/?lang=zh")

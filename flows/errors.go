@@ -138,5 +138,10 @@ var messages = map[string]flowdef.Text{
 	"signer_already":     {ZH: "{name} 已经是这一步的审批人。", EN: "{name} is already an approver of this step."},
 	"transfer_applicant": {ZH: "不能转交给申请人 {name}：申请人不能审批自己的申请。", EN: "You cannot transfer to the applicant {name}: nobody approves their own request."},
 	"not_your_turn":      {ZH: "还没轮到你审批。", EN: "It is not your turn to decide yet."},
+	"rating_range":       {ZH: "评分须为 1 到 5。", EN: "A rating is from 1 to 5."},
+	"rating_too_long":    {ZH: "评价最多 {max} 个字。", EN: "A rating's comment has at most {max} characters."},
+	"rating_off":         {ZH: "这个流程不收集满意度评价。", EN: "This flow does not ask for ratings."},
+	"rating_not_done":    {ZH: "申请结束后才能评价。", EN: "A request can be rated once it is finished."},
+	"rating_twice":       {ZH: "你已经评价过这条申请了。", EN: "You have rated this request already."},
 	"comment_empty":      {ZH: "评论不能为空。", EN: "A comment cannot be empty."},
 }

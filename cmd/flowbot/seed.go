@@ -85,10 +85,12 @@ func (q *seedQueue) Pop() any {
 }
 
 type seeder struct {
-	a   *app
-	cal *workcal.Calendar
-	rng *rand.Rand
-	q   seedQueue
+	// pendingRatings are rated right after the decision that ended them.
+	pendingRatings []seedRating
+	a              *app
+	cal            *workcal.Calendar
+	rng            *rand.Rand
+	q              seedQueue
 }
 
 // at sets the engine's clock to t.
@@ -157,6 +159,12 @@ func (s *seeder) run(ctx context.Context, from, to time.Time) (int, error) {
 			return filed, err
 		}
 		s.schedule(out, act.at)
+		for _, r := range s.pendingRatings {
+			if _, err := s.a.engine.Rate(ctx, r.applicant, r.instance, r.score, ""); err != nil {
+				return filed, fmt.Errorf("rate request %d: %w", r.instance, err)
+			}
+		}
+		s.pendingRatings = s.pendingRatings[:0]
 	}
 	// The past's cards are not sent now: mark them delivered.
 	for {
@@ -208,7 +216,11 @@ func (s *seeder) submit(ctx context.Context, who string) (*flows.Outcome, error)
 // schedule plans the next decision of an open request: its first pending
 // task is decided after the step's planted delay.
 func (s *seeder) schedule(out *flows.Outcome, now time.Time) {
-	if out == nil || !out.Instance.Status.Open() {
+	if out == nil {
+		return
+	}
+	if !out.Instance.Status.Open() {
+		s.rate(out)
 		return
 	}
 	for _, t := range out.Tasks {
@@ -248,4 +260,24 @@ func (s *seeder) decide(ctx context.Context, id int64) (*flows.Outcome, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// rate has seven in ten applicants of a finished request of a flow that
+// asks for it rate it: mostly 4 or 5, lower when it took long.
+func (s *seeder) rate(out *flows.Outcome) {
+	in := out.Instance
+	if out.Def == nil || !out.Def.Satisfaction || in.ClosedAt == nil || s.rng.IntN(10) >= 7 {
+		return
+	}
+	score := 4 + s.rng.IntN(2)
+	if in.ClosedAt.Sub(in.CreatedAt) > 5*24*time.Hour {
+		score = 2 + s.rng.IntN(2)
+	}
+	s.pendingRatings = append(s.pendingRatings, seedRating{in.ID, in.Applicant, score})
+}
+
+type seedRating struct {
+	instance  int64
+	applicant string
+	score     int
 }

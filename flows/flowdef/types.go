@@ -281,6 +281,8 @@ type Definition struct {
 	// Prefix of request numbers (LEAVE in LEAVE-20261126-0007); default the
 	// upper-cased id.
 	NumberPrefix string `json:"number_prefix"`
+	// Satisfaction: the applicant may rate a finished request 1-5.
+	Satisfaction bool `json:"satisfaction"`
 
 	idLine int // line of the id key, for errors across files
 }

@@ -40,6 +40,9 @@ type Cell struct {
 	SentBack  int // returns to the applicant for amendment
 	Reworked  int // resubmissions after a send-back
 	Overdue   int // requests (tasks) that needed a reminder, escalation or timeout
+	// Ratings counts the applicants' satisfaction ratings (week of the
+	// rating), RatingSum adds their scores (1-5).
+	Ratings, RatingSum int
 
 	// Step level.
 	Tasks       int // tasks decided or transferred
@@ -92,6 +95,7 @@ type Aggregate struct {
 	cursor   int64
 	cells    map[Key]*Cell
 	open     map[int64]*reqState
+	closed   map[int64]Key // ended requests (flow, version, dept), for ratings
 	dept     map[string]string // user id -> department id
 	workdays map[int32]bool    // day -> working day, a cache of cal
 }
@@ -106,7 +110,7 @@ func NewAggregate(cal *workcal.Calendar) *Aggregate {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Aggregate{cal: cal, loc: loc, cells: map[Key]*Cell{}, open: map[int64]*reqState{},
+	return &Aggregate{cal: cal, loc: loc, cells: map[Key]*Cell{}, open: map[int64]*reqState{}, closed: map[int64]Key{},
 		dept: map[string]string{}, workdays: map[int32]bool{}}
 }
 
@@ -188,6 +192,7 @@ type eventData struct {
 	To       any    `json:"to"`
 	Task     int64  `json:"task"`
 	Step     string `json:"step"`
+	Score    int    `json:"score"`
 }
 
 func decode(e *flows.Event) eventData {
@@ -221,6 +226,17 @@ func (a *Aggregate) fold(e *flows.Event) {
 			tasks: map[int64]*taskState{}, lastDecision: map[string]time.Time{}}
 		a.open[e.InstanceID] = st
 		a.cell(a.reqKey(st, e.At)).Submitted++
+		return
+	}
+	if e.Type == flows.EvRated {
+		k, ok := a.closed[e.InstanceID]
+		if score := decode(e).Score; ok && score >= 1 && score <= 5 {
+			k.Week = a.week(e.At)
+			c := a.cell(k)
+			c.Ratings++
+			c.RatingSum += score
+			delete(a.closed, e.InstanceID) // one rating per request
+		}
 		return
 	}
 	if st == nil {
@@ -298,6 +314,7 @@ func (a *Aggregate) fold(e *flows.Event) {
 		if st.overdue {
 			c.Overdue++
 		}
+		a.closed[e.InstanceID] = Key{FlowID: st.flow, Version: st.version, Dept: st.dept}
 		if s := decode(e).Status; s == string(flows.StatusApproved) || s == string(flows.StatusRejected) {
 			c.Wall = append(c.Wall, secs(e.At.Sub(st.submitted)))
 			c.Work = append(c.Work, secs(a.workBetween(st.submitted, e.At)))

@@ -143,3 +143,30 @@ func TestAggregateIgnoresBadEvents(t *testing.T) {
 	require.Equal(t, time.Duration(0), s.Total.Decision.Median, "a negative duration counts as zero")
 	require.Equal(t, int64(6), a.Cursor())
 }
+
+func TestAggregateCountsRatingsOncePerFinishedRequest(t *testing.T) {
+	t.Parallel()
+	a := flowstats.NewAggregate(nil)
+	a.SetDirectory([]*flows.User{{ID: "u", Dept: "eng"}})
+	at := origin
+	rated := func(id, inst int64, data string) *flows.Event {
+		return &flows.Event{ID: id, InstanceID: inst, FlowID: "x", Type: flows.EvRated, Actor: "u", Data: []byte(data), At: at}
+	}
+	a.Apply(
+		&flows.Event{ID: 1, InstanceID: 1, FlowID: "x", Type: flows.EvSubmitted, Actor: "u", At: at},
+		&flows.Event{ID: 2, InstanceID: 2, FlowID: "x", Type: flows.EvSubmitted, Actor: "u", At: at},
+		&flows.Event{ID: 3, InstanceID: 3, FlowID: "x", Type: flows.EvSubmitted, Actor: "u", At: at},
+		rated(4, 1, `{"score":5}`), // still open: not counted
+		&flows.Event{ID: 5, InstanceID: 1, FlowID: "x", Type: flows.EvCompleted, Data: []byte(`{"status":"approved"}`), At: at},
+		&flows.Event{ID: 6, InstanceID: 2, FlowID: "x", Type: flows.EvCompleted, Data: []byte(`{"status":"rejected"}`), At: at},
+		rated(7, 1, `{"score":4}`),
+		rated(8, 1, `{"score":1}`), // a second rating of the same request
+		rated(9, 2, `{"score":9}`), // out of range
+		rated(10, 2, `{"score":2}`),
+		rated(11, 99, `{"score":3}`), // unknown request
+	)
+	s := a.Summary(flowstats.Filter{})
+	require.Equal(t, 2, s.Total.Ratings)
+	require.InDelta(t, 3.0, s.Total.Satisfaction, 1e-9)
+	require.Equal(t, 2, s.Dept("eng").Ratings)
+}

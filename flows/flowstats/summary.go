@@ -29,6 +29,11 @@ type Figures struct {
 	SentBack  int `json:"sent_back"`
 	Reworked  int `json:"reworked"`
 	Overdue   int `json:"overdue"`
+	// Ratings counts satisfaction ratings, Satisfaction is their mean
+	// score (1-5; 0 without ratings).
+	Ratings      int     `json:"ratings"`
+	Satisfaction float64 `json:"satisfaction"`
+	ratingSum    int
 	// Decision is submitted -> completed (approved or rejected) in wall
 	// time, DecisionWork the same in working time.
 	Decision     Timing `json:"decision"`
@@ -163,6 +168,8 @@ func (r *reqAcc) add(c *Cell) {
 	r.f.SentBack += c.SentBack
 	r.f.Reworked += c.Reworked
 	r.f.Overdue += c.Overdue
+	r.f.Ratings += c.Ratings
+	r.f.ratingSum += c.RatingSum
 	r.wall = append(r.wall, c.Wall...)
 	r.work = append(r.work, c.Work...)
 }
@@ -170,6 +177,9 @@ func (r *reqAcc) add(c *Cell) {
 func (r *reqAcc) finish() Figures {
 	f := r.f
 	f.Decision, f.DecisionWork = summarizeSecs(r.wall), summarizeSecs(r.work)
+	if f.Ratings > 0 {
+		f.Satisfaction = float64(f.ratingSum) / float64(f.Ratings)
+	}
 	if n := f.Ended(); n > 0 {
 		f.RejectionRate = float64(f.Rejected) / float64(n)
 		f.WithdrawalRate = float64(f.Withdrawn) / float64(n)
