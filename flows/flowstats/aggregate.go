@@ -95,7 +95,7 @@ type Aggregate struct {
 	cursor   int64
 	cells    map[Key]*Cell
 	open     map[int64]*reqState
-	closed   map[int64]Key // ended requests (flow, version, dept), for ratings
+	closed   map[int64]Key     // ended requests (flow, version, dept), for ratings
 	dept     map[string]string // user id -> department id
 	workdays map[int32]bool    // day -> working day, a cache of cal
 }
