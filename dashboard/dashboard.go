@@ -27,9 +27,20 @@ type Config struct {
 	// Flows returns the current flow definitions: their steps in order and
 	// their names.
 	Flows func(ctx context.Context) ([]*flowdef.Definition, error)
+	// Overdue lists the open tasks past a deadline now (nil: no list).
+	Overdue func(ctx context.Context, now time.Time) ([]OverdueTask, error)
 	// Now is the clock (nil: time.Now); the period ends now.
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// OverdueTask is one row of the overdue list.
+type OverdueTask struct {
+	Number   string // the request's number
+	FlowID   string
+	StepID   string
+	Assignee string
+	Since    time.Time // when the task began to wait
 }
 
 // Handler serves GET / (the page) and GET /csv (the figures of the same
@@ -276,6 +287,26 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 			fmt.Fprintf(&b, `<p class="bn">%s</p>`, esc(bn.Text(q.lang, names)))
 		}
 		b.WriteString(heatMap(d, ff, q.lang, days))
+	}
+	if h.cfg.Overdue != nil {
+		rows, err := h.cfg.Overdue(r.Context(), h.cfg.Now())
+		if err != nil {
+			h.cfg.Logger.Error("dashboard: overdue list", "err", err)
+		}
+		fmt.Fprintf(&b, `<h2>%s</h2><table data-testid="overdue"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>`, L("超期待办", "Overdue now"),
+			L("申请", "Request"), L("流程", "Flow"), L("环节", "Step"), L("审批人", "Approver"), L("等待自", "Waiting since"))
+		n := 0
+		for _, o := range rows {
+			if q.flow != "" && o.FlowID != q.flow {
+				continue
+			}
+			n++
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`, esc(o.Number), esc(names.Flows[o.FlowID]), esc(o.StepID), esc(o.Assignee), o.Since.In(h.cfg.Now().Location()).Format("2006-01-02 15:04"))
+		}
+		b.WriteString(`</table>`)
+		if n == 0 {
+			fmt.Fprintf(&b, `<p>%s</p>`, L("没有超期的待办。", "Nothing is overdue."))
+		}
 	}
 	fmt.Fprintf(&b, `<h2>%s</h2>`, L("每周提交量", "Requests filed per week"))
 	b.WriteString(weekChart(s.Weeks, func(w flowstats.WeekFigures) float64 { return float64(w.Submitted) }, "#4575b4", func(x float64) string { return strconv.Itoa(int(x)) }))

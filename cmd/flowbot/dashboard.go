@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/flowbot/flowbot/dashboard"
+	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
 	"github.com/flowbot/flowbot/flows/workcal"
@@ -26,12 +28,40 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 			_, err := agg.Update(ctx, a.store)
 			return err
 		},
-		Flows:  a.dashboardFlows,
-		Now:    a.clock.Now,
-		Logger: a.log,
+		Flows:   a.dashboardFlows,
+		Overdue: a.dashboardOverdue,
+		Now:     a.clock.Now,
+		Logger:  a.log,
 	})
 	a.mux.Handle("/ui/dashboard/", http.StripPrefix("/ui/dashboard", h))
 	a.mux.Handle("/ui/dashboard", http.RedirectHandler("/ui/dashboard/", http.StatusFound))
+}
+
+// dashboardOverdue lists the open tasks past a deadline at now (up to
+// 1000 open requests are looked at).
+func (a *app) dashboardOverdue(ctx context.Context, now time.Time) ([]dashboard.OverdueTask, error) {
+	ins, err := a.store.Instances(ctx, flows.InstanceFilter{Status: []flows.Status{flows.StatusPending}, Limit: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("load open requests: %w", err)
+	}
+	var out []dashboard.OverdueTask
+	for _, in := range ins {
+		ts, err := a.store.Tasks(ctx, flows.TaskFilter{InstanceID: in.ID, Status: []flows.TaskStatus{flows.TaskPending}})
+		if err != nil {
+			return nil, fmt.Errorf("load tasks of request %d: %w", in.ID, err)
+		}
+		for _, t := range ts {
+			if !flowstats.Overdue(t, now) {
+				continue
+			}
+			since := t.CreatedAt
+			if t.StartedAt != nil {
+				since = *t.StartedAt
+			}
+			out = append(out, dashboard.OverdueTask{Number: in.Number, FlowID: in.FlowID, StepID: t.StepID, Assignee: t.Assignee, Since: since})
+		}
+	}
+	return out, nil
 }
 
 // dashboardFlows returns the latest definition of every flow.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -29,6 +30,13 @@ func TestDashboardMountedInDemoMode(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, "Filed <b>1</b>")
 	require.Contains(t, body, `data-step="manager"`)
+	require.Contains(t, body, "Nothing is overdue.")
+	r.app.clock.offset.Store(int64(10 * 24 * time.Hour)) // far past the expense flow's 8h reminder
+	t.Cleanup(func() { r.app.clock.offset.Store(0) })
+	code, _, body = getBody(t, r.base+"/ui/dashboard/?lang=en")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "Overdue now")
+	require.Regexp(t, `<td>EXP-\d{8}-0001</td><td>Expense claim</td><td>manager</td><td>lilei</td>`, body)
 	code, _, _ = getBody(t, r.base+"/ui/dashboard/?flow=nope")
 	require.Equal(t, http.StatusBadRequest, code)
 	code, _, _ = getBody(t, r.base+"/ui/dashboard/csv?lang=en")
