@@ -144,5 +144,10 @@ var messages = map[string]flowdef.Text{
 	"not_your_turn":      {ZH: "还没轮到你审批。", EN: "It is not your turn to decide yet."},
 	"stats_not_allowed":  {ZH: "你没有查看统计的权限：只有部门负责人、管理员和审计员可以查看。", EN: "You may not see statistics: only department heads, admins and auditors can."},
 	"admin_only":         {ZH: "只有管理员可以这样做。", EN: "Only an admin can do this."},
+	"rating_range":       {ZH: "评分须为 1 到 5。", EN: "A rating is from 1 to 5."},
+	"rating_too_long":    {ZH: "评价最多 {max} 个字。", EN: "A rating's comment has at most {max} characters."},
+	"rating_off":         {ZH: "这个流程不收集满意度评价。", EN: "This flow does not ask for ratings."},
+	"rating_not_done":    {ZH: "申请结束后才能评价。", EN: "A request can be rated once it is finished."},
+	"rating_twice":       {ZH: "你已经评价过这条申请了。", EN: "You have rated this request already."},
 	"comment_empty":      {ZH: "评论不能为空。", EN: "A comment cannot be empty."},
 }

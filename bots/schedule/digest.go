@@ -185,6 +185,7 @@ type DigestFacts struct {
 	SlowStep       flowdef.Text
 	SlowStepWait   time.Duration
 	HasSlowestStep bool
+	DashboardURL   string // linked at the end when set
 }
 
 // Empty reports whether there is nothing to tell.
@@ -215,7 +216,7 @@ func scope(in *input, u *flows.User) (depts, reports []string) {
 func (s *Scheduler) facts(ctx context.Context, in *input, u *flows.User, at time.Time) DigestFacts {
 	loc := at.Location()
 	day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, loc)
-	f := DigestFacts{Date: day}
+	f := DigestFacts{Date: day, DashboardURL: s.cfg.DashboardURL}
 	for _, t := range in.rows.Tasks {
 		if t.Assignee != u.ID || t.Status != flows.TaskPending {
 			continue
@@ -287,6 +288,10 @@ func DigestText(f DigestFacts) flowdef.Text {
 		zh += fmt.Sprintf("- 最慢的环节：「%s」，等待中位数 %s\n", f.SlowStep.In("zh"), Duration("zh", f.SlowStepWait))
 		en += fmt.Sprintf("- Slowest step: \"%s\", median wait %s\n", f.SlowStep.In("en"), Duration("en", f.SlowStepWait))
 	}
+	if f.DashboardURL != "" {
+		zh += fmt.Sprintf("- 流程看板：%s\n", f.DashboardURL)
+		en += fmt.Sprintf("- Dashboard: %s\n", f.DashboardURL)
+	}
 	return flowdef.Text{ZH: zh, EN: en}
 }
 
@@ -322,6 +327,10 @@ func (s *Scheduler) report(ctx context.Context, in *input, _ *flows.User, at tim
 	if len(r.Flows) == 0 {
 		zh += "本月没有申请。\n"
 		en += "No requests this month.\n"
+	}
+	if s.cfg.DashboardURL != "" {
+		zh += fmt.Sprintf("流程看板：%s\n", s.cfg.DashboardURL)
+		en += fmt.Sprintf("Dashboard: %s\n", s.cfg.DashboardURL)
 	}
 	return flowdef.Text{ZH: zh, EN: en}, true
 }

@@ -65,6 +65,9 @@ type Config struct {
 	LockTTL time.Duration
 	// StepName names a flow's step in texts; nil or false: the step id.
 	StepName func(ctx context.Context, flowID, stepID string) (flowdef.Text, bool)
+	// DashboardURL, when set, is linked from the digest and the monthly
+	// report.
+	DashboardURL string
 	// Kick is called after messages were enqueued (the notifier's Kick).
 	Kick    func()
 	Logger  *slog.Logger

@@ -298,7 +298,11 @@ func TestDigestTextOmitsWhatIsUnknown(t *testing.T) {
 	require.Contains(t, txt.EN, "Yesterday: 1 submitted, 0 approved, 0 rejected")
 	require.False(t, f.Empty())
 	require.True(t, schedule.DigestFacts{Date: now}.Empty())
-
+	require.NotContains(t, txt.EN, "Dashboard")
+	f.DashboardURL = "http://127.0.0.1:8080/ui/dashboard/"
+	txt = schedule.DigestText(f)
+	require.Contains(t, txt.EN, "- Dashboard: http://127.0.0.1:8080/ui/dashboard/\n")
+	require.Contains(t, txt.ZH, "- 流程看板：http://127.0.0.1:8080/ui/dashboard/\n")
 }
 
 // The engine fits the Ticker the scheduler declares.

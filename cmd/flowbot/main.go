@@ -7,6 +7,7 @@
 //	flowbot migrate [--config FILE]      run the database migrations
 //	flowbot tokens create|list|revoke    manage REST API tokens
 //	flowbot webhooks list|deliveries|replay ID   outgoing webhooks
+//	flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
 package main
 
 import (
@@ -38,6 +39,7 @@ Usage:
   flowbot directory import FILE [--config FILE]
                                        replace the directory with users and departments from a YAML or CSV file
   flowbot migrate [--config FILE]      run the database migrations
+  flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
   flowbot tokens create --name N --scopes read,write,admin,flow:ID [--user U] [--expires 720h] [--config FILE]
                                        make an API token (the secret is printed once)
@@ -92,6 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdTokens(ctx, args[1:], stdout)
 	case "webhooks":
 		return cmdWebhooks(ctx, args[1:], stdout)
+	case "demo":
+		if len(args) >= 2 && args[1] == "seed" {
+			return cmdDemoSeed(ctx, args[2:], stdout, stderr)
+		}
 	case "config":
 		if len(args) >= 2 && args[1] == "check" {
 			return cmdConfigCheck(args[2:], stdout)

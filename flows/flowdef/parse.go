@@ -95,7 +95,8 @@ func (p *parser) parse(src []byte) (d *Definition) {
 				p.errf(v, "number_prefix %q must be upper-case letters and digits, e.g. LEAVE", d.NumberPrefix)
 			}
 		},
-		"start": func(_, v *yaml.Node) { d.Starters = p.starters(v) },
+		"start":        func(_, v *yaml.Node) { d.Starters = p.starters(v) },
+		"satisfaction": func(_, v *yaml.Node) { d.Satisfaction = p.boolean(v, "satisfaction") },
 		"calendar": func(_, v *yaml.Node) {
 			switch c := CalendarKind(p.str(v, "calendar")); c {
 			case CalendarNatural, CalendarWorking:

@@ -308,6 +308,8 @@ type Definition struct {
 	NumberPrefix string `json:"number_prefix"`
 	// OnApproved is what an approved request sets beside its outcome.
 	OnApproved OnApproved `json:"on_approved"`
+	// Satisfaction: the applicant may rate a finished request 1-5.
+	Satisfaction bool `json:"satisfaction"`
 
 	idLine int // line of the id key, for errors across files
 }

@@ -1,0 +1,400 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/flowstats"
+)
+
+// Config configures a Handler.
+type Config struct {
+	// Aggregate holds the figures.
+	Aggregate *flowstats.Aggregate
+	// Refresh brings the aggregate up to date before a page is drawn (nil:
+	// never).
+	Refresh func(ctx context.Context) error
+	// Flows returns the current flow definitions: their steps in order and
+	// their names.
+	Flows func(ctx context.Context) ([]*flowdef.Definition, error)
+	// Overdue lists the open tasks past a deadline now (nil: no list).
+	Overdue func(ctx context.Context, now time.Time) ([]OverdueTask, error)
+	// Now is the clock (nil: time.Now); the period ends now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// OverdueTask is one row of the overdue list.
+type OverdueTask struct {
+	Number   string // the request's number
+	FlowID   string
+	StepID   string
+	Assignee string
+	Since    time.Time // when the task began to wait
+}
+
+// Handler serves GET / (the page) and GET /csv (the figures of the same
+// filters as CSV).
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the dashboard's handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /{$}", h.page)
+	h.mux.HandleFunc("GET /csv", h.csv)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// maxWeeks bounds the period a page may ask for.
+const maxWeeks = 104
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// query is a parsed, checked request.
+type query struct {
+	lang   string
+	flow   string
+	dept   string
+	weeks  int
+	filter flowstats.Filter
+	defs   []*flowdef.Definition
+}
+
+// badRequest is a refused filter, told in both languages.
+type badRequest struct{ en, zh string }
+
+func (e *badRequest) Error() string { return e.en }
+
+func (h *Handler) parse(r *http.Request) (*query, error) {
+	v := r.URL.Query()
+	q := &query{lang: "zh", weeks: 26}
+	if l := v.Get("lang"); l != "" {
+		if l != "zh" && l != "en" {
+			return nil, &badRequest{"unknown language (zh or en)", "未知语言（zh 或 en）"}
+		}
+		q.lang = l
+	}
+	if s := v.Get("weeks"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxWeeks {
+			if len(s) > 8 {
+				s = s[:8] + "…"
+			}
+			return nil, &badRequest{fmt.Sprintf("period must be 1 to %d weeks, not %q", maxWeeks, s), fmt.Sprintf("周期须为 1 到 %d 周，而不是 %q", maxWeeks, s)}
+		}
+		q.weeks = n
+	}
+	defs, err := h.cfg.Flows(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
+	q.defs = defs
+	if f := v.Get("flow"); f != "" {
+		if !idPattern.MatchString(f) {
+			return nil, &badRequest{"malformed flow id", "流程 id 格式不对"}
+		}
+		if !slices.ContainsFunc(defs, func(d *flowdef.Definition) bool { return d.ID == f }) {
+			return nil, &badRequest{"no flow " + strconv.Quote(f), "没有流程 " + strconv.Quote(f)}
+		}
+		q.flow = f
+	}
+	if d := v.Get("dept"); d != "" {
+		if !idPattern.MatchString(d) {
+			return nil, &badRequest{"malformed department id", "部门 id 格式不对"}
+		}
+		q.dept = d
+	}
+	now := h.cfg.Now()
+	q.filter = flowstats.Filter{FlowID: q.flow, Dept: q.dept, Since: now.AddDate(0, 0, -7*q.weeks), Until: now}
+	return q, nil
+}
+
+// prepare refreshes the aggregate and parses the request; it answers the
+// error itself and returns nil then.
+func (h *Handler) prepare(w http.ResponseWriter, r *http.Request) *query {
+	q, err := h.parse(r)
+	if bad, ok := err.(*badRequest); ok {
+		msg := bad.en
+		if r.URL.Query().Get("lang") != "en" {
+			msg = bad.zh + " / " + bad.en
+		}
+		http.Error(w, msg, http.StatusBadRequest)
+		return nil
+	}
+	if err == nil && h.cfg.Refresh != nil {
+		err = h.cfg.Refresh(r.Context())
+	}
+	if err != nil {
+		h.cfg.Logger.Error("dashboard", "err", err)
+		http.Error(w, "统计暂不可用 / statistics unavailable", http.StatusInternalServerError)
+		return nil
+	}
+	if q.dept != "" {
+		all := h.cfg.Aggregate.Summary(flowstats.Filter{})
+		if all.Dept(q.dept) == nil {
+			http.Error(w, "没有部门 "+strconv.Quote(q.dept)+" / no department "+strconv.Quote(q.dept), http.StatusBadRequest)
+			return nil
+		}
+	}
+	return q
+}
+
+func (h *Handler) csv(w http.ResponseWriter, r *http.Request) {
+	q := h.prepare(w, r)
+	if q == nil {
+		return
+	}
+	s := h.cfg.Aggregate.Summary(q.filter)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="flowbot-stats.csv"`)
+	cw := csv.NewWriter(w)
+	hours := func(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 2, 64) }
+	rate := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+	_ = cw.Write([]string{"kind", "flow", "step", "key", "submitted_or_tasks", "approved", "rejected", "withdrawn", "sent_back", "overdue",
+		"median_work_hours", "p90_work_hours", "median_wall_hours", "waiting_share", "rejection_rate", "overdue_rate"})
+	for _, f := range s.Flows {
+		_ = cw.Write([]string{"flow", f.FlowID, "", "", strconv.Itoa(f.Submitted), strconv.Itoa(f.Approved), strconv.Itoa(f.Rejected), strconv.Itoa(f.Withdrawn),
+			strconv.Itoa(f.SentBack), strconv.Itoa(f.Overdue), hours(f.DecisionWork.Median), hours(f.DecisionWork.P90), hours(f.Decision.Median), "", rate(f.RejectionRate), rate(f.OverdueRate)})
+		for _, st := range f.Steps {
+			_ = cw.Write([]string{"step", f.FlowID, st.StepID, "", strconv.Itoa(st.Tasks), strconv.Itoa(st.Approved), strconv.Itoa(st.Rejected), "",
+				strconv.Itoa(st.SentBack), strconv.Itoa(st.Overdue), hours(st.WaitWork.Median), hours(st.WaitWork.P90), hours(st.Wait.Median), rate(st.Share), rate(st.RejectionRate), rate(st.OverdueRate)})
+		}
+	}
+	for _, d := range s.Depts {
+		_ = cw.Write([]string{"dept", "", "", d.Dept, strconv.Itoa(d.Submitted), strconv.Itoa(d.Approved), strconv.Itoa(d.Rejected), strconv.Itoa(d.Withdrawn),
+			strconv.Itoa(d.SentBack), strconv.Itoa(d.Overdue), hours(d.DecisionWork.Median), hours(d.DecisionWork.P90), hours(d.Decision.Median), "", rate(d.RejectionRate), rate(d.OverdueRate)})
+	}
+	for _, a := range s.Approvers {
+		_ = cw.Write([]string{"approver", "", "", a.Approver, strconv.Itoa(a.Tasks), strconv.Itoa(a.Approved), strconv.Itoa(a.Rejected), "",
+			strconv.Itoa(a.SentBack), strconv.Itoa(a.Overdue), hours(a.WaitWork.Median), hours(a.WaitWork.P90), hours(a.Wait.Median), rate(a.Share), rate(a.RejectionRate), rate(a.OverdueRate)})
+	}
+	cw.Flush()
+}
+
+// Heat is the colour scale of the heat map, coolest first.
+var Heat = []string{"#fff5d6", "#fdd49e", "#fc8d59", "#e34a33", "#b30000"}
+
+// heat returns the colour of a median wait m against the flow's largest.
+func heat(m, top time.Duration) string {
+	if top <= 0 || m <= 0 {
+		return Heat[0]
+	}
+	i := int(float64(m) / float64(top) * float64(len(Heat)-1))
+	return Heat[min(max(i, 0), len(Heat)-1)]
+}
+
+func tr(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	q := h.prepare(w, r)
+	if q == nil {
+		return
+	}
+	a := h.cfg.Aggregate
+	s := a.Summary(q.filter)
+	day := a.WorkDay()
+	days := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(day), 'f', 1, 64) }
+	var b strings.Builder
+	L := func(zh, en string) string { return tr(q.lang, zh, en) }
+	esc := template.HTMLEscapeString
+	link := func(lang string) string {
+		v := r.URL.Query()
+		v.Set("lang", lang)
+		return "?" + v.Encode()
+	}
+	fmt.Fprintf(&b, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><title>%s</title><style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th:first-child,td:first-child{text-align:left}
+.bn{background:#fff3f0;border-left:4px solid #b30000;padding:.5em 1em;max-width:60em}form{margin:.5em 0}nav a{margin-right:1em}</style></head><body>`,
+		q.lang, L("流程看板", "Process dashboard"))
+	fmt.Fprintf(&b, `<nav><a href="../">%s</a><a href="%s">中文</a><a href="%s">English</a></nav><h1>%s</h1>`,
+		L("← 试用页", "← playground"), esc(link("zh")), esc(link("en")), L("流程看板", "Process dashboard"))
+	// Filters.
+	fmt.Fprintf(&b, `<form method="get"><input type="hidden" name="lang" value="%s"><label>%s <select name="flow"><option value="">%s</option>`, q.lang, L("流程", "Flow"), L("全部", "all"))
+	for _, d := range q.defs {
+		sel := ""
+		if d.ID == q.flow {
+			sel = " selected"
+		}
+		fmt.Fprintf(&b, `<option value="%s"%s>%s</option>`, esc(d.ID), sel, esc(d.Name.In(q.lang)))
+	}
+	fmt.Fprintf(&b, `</select></label> <label>%s <select name="dept"><option value="">%s</option>`, L("部门", "Department"), L("全部", "all"))
+	for _, d := range a.Summary(flowstats.Filter{}).Depts {
+		sel := ""
+		if d.Dept == q.dept {
+			sel = " selected"
+		}
+		fmt.Fprintf(&b, `<option value="%s"%s>%s</option>`, esc(d.Dept), sel, esc(d.Dept))
+	}
+	fmt.Fprintf(&b, `</select></label> <label>%s <input name="weeks" type="number" min="1" max="%d" value="%d"></label> <button>%s</button> <a href="csv?%s">CSV</a></form>`,
+		L("最近几周", "Last weeks"), maxWeeks, q.weeks, L("筛选", "Filter"), esc(r.URL.Query().Encode()))
+	t := s.Total
+	fmt.Fprintf(&b, `<p>%s <b>%d</b> · %s <b>%d</b> · %s <b>%d</b> · %s <b>%s</b> %s (p90 %s) · %s <b>%.0f%%</b> · %s <b>%.0f%%</b> · %s <b>%.0f%%</b></p>`,
+		L("提交", "Filed"), t.Submitted, L("通过", "approved"), t.Approved, L("驳回", "rejected"), t.Rejected,
+		L("审批时长中位数", "median time to decision"), days(t.DecisionWork.Median), L("个工作日", "working days"), days(t.DecisionWork.P90),
+		L("退回率", "sent back"), 100*t.SendBackRate, L("撤回率", "withdrawn"), 100*t.WithdrawalRate, L("超期率", "overdue"), 100*t.OverdueRate)
+	if t.Ratings > 0 {
+		fmt.Fprintf(&b, `<p data-testid="satisfaction">%s <b>%.1f</b> / 5 (%d %s)</p>`, L("满意度", "Satisfaction"), t.Satisfaction, t.Ratings, L("条评价", "ratings"))
+	}
+	names := flowstats.Names{Flows: map[string]string{}, Steps: map[string]string{}}
+	for _, d := range q.defs {
+		names.Flows[d.ID] = d.Name.In(q.lang)
+		for _, st := range d.Steps {
+			if n := st.Name.In(q.lang); n != "" {
+				names.Steps[d.ID+"/"+st.ID] = n
+			}
+		}
+	}
+	for _, d := range q.defs {
+		if q.flow != "" && d.ID != q.flow {
+			continue
+		}
+		ff := s.Flow(d.ID)
+		fmt.Fprintf(&b, `<h2>%s</h2>`, esc(d.Name.In(q.lang)))
+		if ff != nil && ff.Ratings > 0 {
+			fmt.Fprintf(&b, `<p>%s %.1f / 5 (%d)</p>`, L("满意度", "Satisfaction"), ff.Satisfaction, ff.Ratings)
+		}
+		if ff == nil {
+			fmt.Fprintf(&b, `<p>%s</p>`, L("这段时间没有数据。", "No data in this period."))
+			continue
+		}
+		if bn := a.Bottleneck(q.filter, d.ID); bn != nil {
+			fmt.Fprintf(&b, `<p class="bn">%s</p>`, esc(bn.Text(q.lang, names)))
+		}
+		b.WriteString(heatMap(d, ff, q.lang, days))
+	}
+	if h.cfg.Overdue != nil {
+		rows, err := h.cfg.Overdue(r.Context(), h.cfg.Now())
+		if err != nil {
+			h.cfg.Logger.Error("dashboard: overdue list", "err", err)
+		}
+		fmt.Fprintf(&b, `<h2>%s</h2><table data-testid="overdue"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>`, L("超期待办", "Overdue now"),
+			L("申请", "Request"), L("流程", "Flow"), L("环节", "Step"), L("审批人", "Approver"), L("等待自", "Waiting since"))
+		n := 0
+		for _, o := range rows {
+			if q.flow != "" && o.FlowID != q.flow {
+				continue
+			}
+			n++
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`, esc(o.Number), esc(names.Flows[o.FlowID]), esc(o.StepID), esc(o.Assignee), o.Since.In(h.cfg.Now().Location()).Format("2006-01-02 15:04"))
+		}
+		b.WriteString(`</table>`)
+		if n == 0 {
+			fmt.Fprintf(&b, `<p>%s</p>`, L("没有超期的待办。", "Nothing is overdue."))
+		}
+	}
+	fmt.Fprintf(&b, `<h2>%s</h2>`, L("每周提交量", "Requests filed per week"))
+	b.WriteString(weekChart(s.Weeks, func(w flowstats.WeekFigures) float64 { return float64(w.Submitted) }, "#4575b4", func(x float64) string { return strconv.Itoa(int(x)) }))
+	fmt.Fprintf(&b, `<h2>%s</h2>`, L("每周审批时长中位数（工作日）", "Median time to decision per week (working days)"))
+	b.WriteString(weekChart(s.Weeks, func(w flowstats.WeekFigures) float64 { return float64(w.DecisionWork.Median) / float64(day) }, "#d73027", func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }))
+	fmt.Fprintf(&b, `<h2>%s</h2><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>`, L("部门", "Departments"),
+		L("部门", "Department"), L("提交", "Filed"), L("中位数（工作日）", "Median (working days)"), L("驳回率", "Rejected"), L("超期率", "Overdue"))
+	for _, d := range s.Depts {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%d</td><td>%s</td><td>%.0f%%</td><td>%.0f%%</td></tr>`, esc(d.Dept), d.Submitted, days(d.DecisionWork.Median), 100*d.RejectionRate, 100*d.OverdueRate)
+	}
+	fmt.Fprintf(&b, `</table><h2>%s</h2><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>`, L("审批人", "Approvers"),
+		L("审批人", "Approver"), L("待办", "Tasks"), L("等待中位数（工作日）", "Median wait (working days)"), L("等待占比", "Share of waiting"), L("催办", "Reminders"))
+	for _, ap := range s.Approvers {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%d</td><td>%s</td><td>%.0f%%</td><td>%d</td></tr>`, esc(ap.Approver), ap.Tasks, days(ap.WaitWork.Median), 100*ap.Share, ap.Reminders)
+	}
+	b.WriteString(`</table></body></html>`)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// heatMap draws a flow's approve steps left to right, each box filled by
+// its median wait.
+func heatMap(d *flowdef.Definition, ff *flowstats.FlowFigures, lang string, days func(time.Duration) string) string {
+	var longest time.Duration
+	for _, st := range ff.Steps {
+		longest = max(longest, st.WaitWork.Median)
+	}
+	const bw, bh, gap = 150, 64, 40
+	var steps []flowdef.Step
+	for _, st := range d.Steps {
+		if st.Kind == flowdef.StepApprove || st.Kind == "" {
+			steps = append(steps, st)
+		}
+	}
+	width := len(steps)*(bw+gap) + 10
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="heat" data-flow="%s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, template.HTMLEscapeString(d.ID), width, bh+20)
+	for i, st := range steps {
+		x := 5 + i*(bw+gap)
+		f := ff.Step(st.ID)
+		var med time.Duration
+		label := tr(lang, "无数据", "no data")
+		if f != nil {
+			med = f.WaitWork.Median
+			label = fmt.Sprintf("%s %s %s · %.0f%%", tr(lang, "中位数", "median"), days(med), tr(lang, "天", "d"), 100*f.Share)
+		}
+		fill := heat(med, longest)
+		text := "#222"
+		if fill == Heat[3] || fill == Heat[4] {
+			text = "#fff"
+		}
+		name := st.Name.In(lang)
+		if name == "" {
+			name = st.ID
+		}
+		fmt.Fprintf(&b, `<g><rect data-step="%s" x="%d" y="10" width="%d" height="%d" rx="8" fill="%s" stroke="#888"/>`, template.HTMLEscapeString(st.ID), x, bw, bh, fill)
+		fmt.Fprintf(&b, `<text x="%d" y="36" text-anchor="middle" font-size="14" fill="%s">%s</text>`, x+bw/2, text, template.HTMLEscapeString(name))
+		fmt.Fprintf(&b, `<text x="%d" y="56" text-anchor="middle" font-size="12" fill="%s">%s</text></g>`, x+bw/2, text, template.HTMLEscapeString(label))
+		if i < len(steps)-1 {
+			fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#666" stroke-width="2"/><polygon points="%d,%d %d,%d %d,%d" fill="#666"/>`,
+				x+bw, 10+bh/2, x+bw+gap-6, 10+bh/2, x+bw+gap-6, 10+bh/2-5, x+bw+gap, 10+bh/2, x+bw+gap-6, 10+bh/2+5)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// weekChart draws one bar per week.
+func weekChart(weeks []flowstats.WeekFigures, val func(flowstats.WeekFigures) float64, colour string, label func(float64) string) string {
+	const bw, h = 22, 120
+	var top float64
+	for _, w := range weeks {
+		top = max(top, val(w))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">`, len(weeks)*bw+50, h+40)
+	for i, w := range weeks {
+		v := val(w)
+		bh := 0
+		if top > 0 {
+			bh = int(v / top * h)
+		}
+		x := 40 + i*bw
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %s</title></rect>`, x, 10+h-bh, bw-4, bh, colour, w.Start.Format("2006-01-02"), label(v))
+		if i%4 == 0 {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10">%s</text>`, x, h+28, w.Start.Format("01-02"))
+		}
+	}
+	fmt.Fprintf(&b, `<text x="0" y="18" font-size="10">%s</text><line x1="38" y1="%d" x2="%d" y2="%d" stroke="#999"/></svg>`, label(top), h+10, len(weeks)*bw+45, h+10)
+	return b.String()
+}

@@ -1,0 +1,164 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/dashboard"
+	"github.com/flowbot/flowbot/examples"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/flowstats"
+	"github.com/flowbot/flowbot/flows/workcal"
+)
+
+var now = time.Date(2026, 12, 4, 10, 0, 0, 0, workcal.Default().Location)
+
+// stepWaits are the planted working-time waits of the expense flow's
+// steps: finance is the bottleneck.
+var stepWaits = map[string]time.Duration{"manager": time.Hour, "finance": 20 * time.Hour, "cfo": 3 * time.Hour}
+
+// history folds n expense requests, one every working 2 hours from 12
+// weeks ago, each step waiting its planted time; applicants alternate
+// between eng and sales.
+func history(t testing.TB, n int) *flowstats.Aggregate {
+	t.Helper()
+	cal := workcal.Default()
+	day := 9 * time.Hour
+	add := func(at time.Time, w time.Duration) time.Time { return cal.Add(at, (w/day)*24*time.Hour+w%day) }
+	a := flowstats.NewAggregate(cal)
+	a.SetDirectory([]*flows.User{{ID: "ann", Dept: "eng"}, {ID: "bo", Dept: "sales"}})
+	var evs []*flows.Event
+	start := cal.Add(now.AddDate(0, 0, -7*12), 0)
+	data := func(m map[string]any) json.RawMessage { b, _ := json.Marshal(m); return b }
+	task := int64(0)
+	for i := range n {
+		id := int64(i + 1)
+		at := add(start, time.Duration(i)*2*time.Hour)
+		who := []string{"ann", "bo"}[i%2]
+		evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvSubmitted, Actor: who, Data: data(map[string]any{"version": 1}), At: at})
+		for _, s := range []string{"manager", "finance", "cfo"} {
+			task++
+			evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", StepID: s, TaskID: task, Type: flows.EvTaskCreated, Data: data(map[string]any{"assignee": s + "_boss", "status": "pending"}), At: at})
+			at = add(at, stepWaits[s])
+			evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", StepID: s, TaskID: task, Type: flows.EvApproved, Actor: s + "_boss", At: at})
+		}
+		evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvCompleted, Data: data(map[string]any{"status": "approved"}), At: at})
+		if i%3 == 0 { // every third applicant rates: 5, 4, 3, 5, 4, 3...
+			evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvRated, Actor: who, Data: data(map[string]any{"score": 5 - (i/3)%3}), At: at})
+		}
+	}
+	for i, e := range evs {
+		e.ID = int64(i + 1)
+	}
+	a.Apply(evs...)
+	return a
+}
+
+func exampleFlows(t testing.TB) []*flowdef.Definition {
+	t.Helper()
+	var defs []*flowdef.Definition
+	for _, f := range []string{"expense", "leave", "purchase"} {
+		src, err := examples.FS.ReadFile("flows/" + f + ".yaml")
+		require.NoError(t, err)
+		d, err := flowdef.Parse(f+".yaml", src)
+		require.NoError(t, err)
+		defs = append(defs, d)
+	}
+	return defs
+}
+
+func server(t testing.TB, a *flowstats.Aggregate) *httptest.Server {
+	t.Helper()
+	defs := exampleFlows(t)
+	h := dashboard.New(dashboard.Config{Aggregate: a, Now: func() time.Time { return now },
+		Flows: func(context.Context) ([]*flowdef.Definition, error) { return defs, nil }})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// fillOf returns the fill of the heat map box of step in page.
+func fillOf(t testing.TB, page, step string) string {
+	t.Helper()
+	m := regexp.MustCompile(`data-step="` + step + `"[^>]*fill="(#[0-9a-f]{6})"`).FindStringSubmatch(page)
+	require.NotNil(t, m, "no box for step %s", step)
+	return m[1]
+}
+
+func TestHeatMapMarksThePlantedBottleneck(t *testing.T) {
+	t.Parallel()
+	srv := server(t, history(t, 300))
+	code, page := get(t, srv.URL+"/?lang=en")
+	require.Equal(t, http.StatusOK, code)
+	hottest := dashboard.Heat[len(dashboard.Heat)-1]
+	require.Equal(t, hottest, fillOf(t, page, "finance"))
+	require.NotEqual(t, hottest, fillOf(t, page, "manager"))
+	require.NotEqual(t, hottest, fillOf(t, page, "cfo"))
+	// 20h of 24h waited per request is in finance: 83%; median 20h = 2.2 working days.
+	require.Contains(t, page, "83% of waiting time is in")
+	require.Contains(t, page, "median 2.2 working days")
+	require.Contains(t, page, "Process dashboard")
+	require.Contains(t, page, "Satisfaction <b>4.0</b> / 5")
+	require.NotContains(t, page, "wait longest", "both departments wait alike: none is named")
+
+	_, zh := get(t, srv.URL+"/?lang=zh")
+	require.Contains(t, zh, "流程看板")
+	require.Contains(t, zh, "83% 的等待时间在")
+
+	// Filters: one department keeps the planted figures; the csv agrees.
+	code, page = get(t, srv.URL+"/?lang=en&flow=expense&dept=sales&weeks=13")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, hottest, fillOf(t, page, "finance"))
+	code, csv := get(t, srv.URL+"/csv?flow=expense&weeks=13")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, csv, "step,expense,finance,,")
+	require.Regexp(t, `step,expense,finance,,\d+,\d+,0,,0,0,20.00,20.00,`, csv)
+}
+
+func TestBadFiltersAreRefused(t *testing.T) {
+	t.Parallel()
+	a := history(t, 50)
+	srv := server(t, a)
+	before := a.Summary(flowstats.Filter{})
+	for _, q := range []string{"weeks=0", "weeks=-3", "weeks=abc", "weeks=105", "weeks=1e3", "flow=nope", "flow=%3Cscript%3E", "dept=nowhere",
+		"dept=" + strings.Repeat("x", 65), "lang=fr", "flow=expense&weeks=", "flow=../etc"} {
+		for _, path := range []string{"/", "/csv"} {
+			code, body := get(t, srv.URL+path+"?"+q)
+			if strings.HasSuffix(q, "weeks=") {
+				require.Equal(t, http.StatusOK, code, "an empty period is the default: %s", q)
+				continue
+			}
+			require.Equal(t, http.StatusBadRequest, code, "%s%s", path, q)
+			require.NotContains(t, body, "<script>", q)
+		}
+	}
+	code, body := get(t, srv.URL+"/?weeks=0&lang=en")
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Equal(t, fmt.Sprintf("period must be 1 to %d weeks, not %q\n", 104, "0"), body)
+	_, body = get(t, srv.URL+"/?weeks=0")
+	require.Contains(t, body, "周期须为 1 到 104 周")
+	require.Equal(t, before, a.Summary(flowstats.Filter{}), "nothing changed")
+	code, _ = get(t, srv.URL+"/nothing-here")
+	require.Equal(t, http.StatusNotFound, code)
+}
