@@ -85,8 +85,13 @@ func TestServeSendsWebhooks(t *testing.T) {
 	for _, start := range a.starters {
 		require.NoError(t, start(ctx))
 	}
+	// Leave dates may not be in the past: a Monday at least a week ahead.
+	monday := time.Now().AddDate(0, 0, 7)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
 	_, err = a.engine.Submit(ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "leave", Values: map[string]any{
-		"type": "annual", "period": map[string]any{"from": "2026-12-01", "to": "2026-12-02"}, "reason": "family",
+		"type": "annual", "period": map[string]any{"from": monday.Format(time.DateOnly), "to": monday.AddDate(0, 0, 1).Format(time.DateOnly)}, "reason": "family",
 	}})
 	require.NoError(t, err)
 	select {
