@@ -83,7 +83,7 @@ func TestWebhooksOnPostgres(t *testing.T) {
 	for i := range 6 {
 		sub.Go(func() {
 			out, err := engine.Submit(ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "leave", Values: map[string]any{
-				"type": "annual", "period": map[string]any{"from": "2026-12-01", "to": "2026-12-02"},
+				"type": "annual", "period": map[string]any{"from": "2026-12-07", "to": "2026-12-08"},
 			}})
 			if !assertNoError(t, err) {
 				return
