@@ -88,11 +88,7 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request, c *caller) erro
 		if b.Dept != "" && !slices.ContainsFunc(ds, func(d *flows.Department) bool { return d.ID == b.Dept }) {
 			return nil, nil, errInvalid("没有部门 "+b.Dept+"。", "There is no department "+b.Dept+".")
 		}
-		if i := slices.IndexFunc(us, func(x *flows.User) bool { return x.ID == id }); i >= 0 {
-			us[i], created = u, false
-		} else {
-			us = append(us, u)
-		}
+		us, created = upsert(us, u, func(x *flows.User) bool { return x.ID == id })
 		return us, ds, nil
 	})
 	if err != nil {
@@ -146,11 +142,7 @@ func (s *Server) putDept(w http.ResponseWriter, r *http.Request, c *caller) erro
 	d := &flows.Department{ID: id, Name: b.Name, NameEN: b.NameEN, Head: b.Head, Parent: b.Parent}
 	created := true
 	err = s.changeDirectory(r, func(us []*flows.User, ds []*flows.Department) ([]*flows.User, []*flows.Department, error) {
-		if i := slices.IndexFunc(ds, func(x *flows.Department) bool { return x.ID == id }); i >= 0 {
-			ds[i], created = d, false
-		} else {
-			ds = append(ds, d)
-		}
+		ds, created = upsert(ds, d, func(x *flows.Department) bool { return x.ID == id })
 		return us, ds, nil
 	})
 	if err != nil {
@@ -162,4 +154,14 @@ func (s *Server) putDept(w http.ResponseWriter, r *http.Request, c *caller) erro
 	}
 	writeJSON(w, status, d)
 	return nil
+}
+
+// upsert replaces the element of xs that is the same as v, or appends v;
+// created reports which.
+func upsert[T any](xs []T, v T, same func(T) bool) (_ []T, created bool) {
+	if i := slices.IndexFunc(xs, same); i >= 0 {
+		xs[i] = v
+		return xs, false
+	}
+	return append(xs, v), true
 }

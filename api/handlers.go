@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -267,30 +268,8 @@ type reasonBody struct {
 }
 
 func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		return err
-	}
-	if err := checkText("reason", b.Reason); err != nil {
-		return err
-	}
-	actor, err := c.actor()
-	if err != nil {
-		return err
-	}
-	if _, err := s.view(r, c, id); err != nil {
-		return err
-	}
-	out, err := s.cfg.Engine.Withdraw(r.Context(), actor, id, b.Reason)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, requestOut(out.Instance, out.Tasks, out.Events))
-	return nil
+	return s.requestText(w, r, c, &b, "reason", &b.Reason, http.StatusOK, s.cfg.Engine.Withdraw)
 }
 
 type commentBody struct {
@@ -298,15 +277,24 @@ type commentBody struct {
 }
 
 func (s *Server) comment(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var b commentBody
+	return s.requestText(w, r, c, &b, "text", &b.Text, http.StatusCreated, s.cfg.Engine.Comment)
+}
+
+// requestText runs an engine call that takes a request and one text
+// (withdraw with its reason, a comment) for a caller who may see the
+// request: body is decoded into, field names the text (pointed to by text)
+// in errors, and the request is answered with status.
+func (s *Server) requestText(w http.ResponseWriter, r *http.Request, c *caller, body any, field string, text *string, status int,
+	call func(ctx context.Context, actor string, id int64, text string) (*flows.Outcome, error)) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	var b commentBody
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, body); err != nil {
 		return err
 	}
-	if err := checkText("text", b.Text); err != nil {
+	if err := checkText(field, *text); err != nil {
 		return err
 	}
 	actor, err := c.actor()
@@ -316,11 +304,11 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if _, err := s.view(r, c, id); err != nil {
 		return err
 	}
-	out, err := s.cfg.Engine.Comment(r.Context(), actor, id, b.Text)
+	out, err := call(r.Context(), actor, id, *text)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, requestOut(out.Instance, out.Tasks, out.Events))
+	writeJSON(w, status, requestOut(out.Instance, out.Tasks, out.Events))
 	return nil
 }
 
