@@ -49,6 +49,8 @@ func (s *Server) table() []route {
 		{"GET", "/api/v1/export/requests", R, s.exportRequests},
 		{"GET", "/api/v1/export/events", R, s.exportEvents},
 		{"GET", "/api/v1/admin/outbox", A, s.outbox},
+		{"GET", "/api/v1/admin/webhooks/deliveries", A, s.webhookDeliveries},
+		{"POST", "/api/v1/admin/webhooks/deliveries/{id}/replay", A, s.replayWebhook},
 	}
 }
 

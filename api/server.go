@@ -60,6 +60,8 @@ type Config struct {
 	Directory interface {
 		ReplaceDirectory(ctx context.Context, users []*flows.User, depts []*flows.Department) error
 	}
+	// Webhooks, when set, lets admins list and replay webhook deliveries.
+	Webhooks Webhooks
 	// AdminToken, when set, is a bootstrap bearer token with the admin
 	// scope and no user (api.admin_token).
 	AdminToken string

@@ -9,6 +9,7 @@ import (
 	"github.com/flowbot/flowbot/api/tokens"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowstats"
+	"github.com/flowbot/flowbot/webhooks"
 )
 
 // tokenStore returns the API token store of the database behind st.
@@ -26,8 +27,12 @@ func newRESTAPI(cfg APIConfig, st flows.Store, engine *flows.Engine, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	var hooks api.Webhooks
+	if ws, ok := st.(interface{ Webhooks() webhooks.Store }); ok {
+		hooks = ws.Webhooks()
+	}
 	return api.New(api.Config{
-		Engine: engine, Queries: st, Tokens: ts, Directory: st,
+		Engine: engine, Queries: st, Tokens: ts, Directory: st, Webhooks: hooks,
 		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
 			return flowstats.Compute(ctx, st, q)
 		},
