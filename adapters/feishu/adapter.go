@@ -217,8 +217,23 @@ func (a *Adapter) Close() error {
 	a.closeMu.Lock()
 	a.closed = true
 	a.closeMu.Unlock()
+	// Handlers still running belong to events Feishu got its answer for
+	// (a slow click answered "processing"): cutting them off would lose
+	// them, so they get CloseGrace to finish before they are cancelled.
+	done := make(chan struct{})
+	go func() {
+		a.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(a.cfg.CloseGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.log.Warn("handlers still running after the close grace period: cancelled", "grace", a.cfg.CloseGrace)
+	}
 	a.cancel()
-	a.wg.Wait()
+	<-done
 	return nil
 }
 

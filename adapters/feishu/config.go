@@ -28,6 +28,10 @@ type Config struct {
 	// "processing" and sends the card later by delayed update (2.5s; Feishu
 	// allows 3s).
 	ClickTimeout time.Duration
+	// CloseGrace is how long Close lets handlers still running finish (a
+	// click answered "processing" was acknowledged to Feishu, which will
+	// not deliver it again) before it cancels them (default 10s).
+	CloseGrace time.Duration
 	// MessageTimeout bounds the bot's handling of a message (2.5s); past it
 	// the webhook answers 5xx and Feishu redelivers.
 	MessageTimeout time.Duration
@@ -76,6 +80,7 @@ type RateLimits struct {
 
 func (c Config) withDefaults() Config {
 	c.ClickTimeout = cmp.Or(c.ClickTimeout, 2500*time.Millisecond)
+	c.CloseGrace = cmp.Or(c.CloseGrace, 10*time.Second)
 	c.MessageTimeout = cmp.Or(c.MessageTimeout, 2500*time.Millisecond)
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 1<<20)
 	c.Rate.AppPerSecond = cmp.Or(c.Rate.AppPerSecond, 50)

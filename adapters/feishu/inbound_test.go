@@ -409,3 +409,42 @@ func mustJSON(t testing.TB, v any) string {
 }
 
 func itoa(n int64) string { return strconvFormat(n) }
+
+// slowHandler answers a click only when released, and records whether its
+// context was still alive then.
+type slowHandler struct {
+	release  chan struct{}
+	finished chan error
+}
+
+func (h *slowHandler) Handle(ctx context.Context, ev bots.Event) (bots.Reply, error) {
+	<-h.release
+	h.finished <- ctx.Err()
+	return bots.Reply{Card: &bots.Card{Title: "Approved late", Color: bots.ColorGreen}}, nil
+}
+
+// A click answered "processing" was acknowledged to Feishu, which will not
+// send it again: closing the adapter (a deploy's SIGTERM) lets its handler
+// finish instead of cancelling it.
+func TestCloseLetsAnAcknowledgedSlowClickFinish(t *testing.T) {
+	t.Parallel()
+	h := &slowHandler{release: make(chan struct{}), finished: make(chan error, 1)}
+	b := setup(t, setupOpts{clickWait: 50 * time.Millisecond, handler: h, noNotifier: true})
+	r := b.fake.Click(t, b.app.ID, "ou_lilei", "om_task", map[string]any{"a": "approve"}, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "Processing, please wait", r.Toast.I18n["en_us"])
+
+	closed := make(chan struct{})
+	go func() {
+		_ = b.adapter.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while an acknowledged click was still being handled")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(h.release)
+	require.NoError(t, <-h.finished, "the handler's context was cancelled by Close")
+	<-closed
+}

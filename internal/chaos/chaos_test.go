@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +57,16 @@ func TestChaos(t *testing.T) {
 	t.Log("\n" + sb.String())
 	if os.Getenv("CHAOS_LOG") != "" {
 		t.Logf("log tail:\n%s", chaos.LogTail(dir, 6000))
+	}
+	if rep.Lost+rep.Doubled+rep.Stuck+rep.Impossible > 0 {
+		// Keep the server's whole log for the post-mortem (the temp dir
+		// goes with the test).
+		if b, err := os.ReadFile(filepath.Join(dir, "flowbot.log")); err == nil {
+			keep := filepath.Join(os.TempDir(), fmt.Sprintf("flowbot-chaos-%d.log", time.Now().UnixNano()))
+			if os.WriteFile(keep, b, 0o644) == nil {
+				t.Logf("server log kept at %s", keep)
+			}
+		}
 	}
 	require.Len(t, rep.Kills, cfg.Kills+1, "signals sent")
 	require.Positive(t, rep.Submitted, "no request was submitted")
