@@ -74,8 +74,13 @@ type Cycle struct {
 	Number    string
 	Task      int64
 	Assignee  string
-	Decided   bool   // the decision (or withdrawal) was acknowledged
-	Err       string // why the cycle stopped
+	Decided   bool // the decision (or withdrawal) was acknowledged
+	// SubmitLate and DecisionLate: the click was acknowledged only with
+	// "processing" (its handler outran Feishu's deadline and finishes in
+	// the background): a kill before it finishes loses it (no durable
+	// inbox yet), which the report counts apart from Lost.
+	SubmitLate, DecisionLate bool
+	Err                      string // why the cycle stopped
 
 	ackAt      time.Time // when the submit was acknowledged
 	killsAtAck int64
@@ -220,7 +225,7 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 		})
 	} else {
 		val, _ := button(summary, "submit")
-		submitted = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
+		submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
 	}
 	c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
 	if !submitted {
@@ -254,10 +259,10 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 	switch c.Plan {
 	case Approve:
 		val, _ := button(card, "approve")
-		c.Decided = d.click(ctx, "approve (click)", assignee, card.ID, val, nil)
+		c.Decided, c.DecisionLate = d.click(ctx, "approve (click)", assignee, card.ID, val, nil)
 	case Reject:
 		val, _ := button(card, "reject")
-		c.Decided = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"})
+		c.Decided, c.DecisionLate = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"})
 	case Withdraw:
 		c.Decided = d.withdraw(ctx, c)
 	case Leave:
@@ -271,14 +276,19 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 
 // click clicks a card button, sometimes twice at once (a double click:
 // two event ids), and reports whether a click was acknowledged.
-func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any) bool {
+func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any) (ok, late bool) {
+	var onTime atomic.Bool
 	push := func(id string) (feishutest.Result, error) {
 		r, err := d.Fake.TryClick(feishutest.Click{App: AppID, EventID: id, OpenID: open, MessageID: msgID, Value: val, FormValue: form})
+		if err == nil && r.Status == http.StatusOK && (r.Toast == nil || r.Toast.I18n["en_us"] != processingToast) {
+			onTime.Store(true)
+		}
 		return r.Result, err
 	}
+	defer func() { late = ok && !onTime.Load() }()
 	if !d.chance(d.Mix.DoubleClick) {
-		_, ok := d.event(ctx, op, push)
-		return ok
+		_, ok = d.event(ctx, op, push)
+		return ok, false
 	}
 	d.doubleClicks.Add(1)
 	var oks [2]bool
@@ -287,8 +297,12 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 		wg.Go(func() { _, oks[i] = d.event(ctx, op+" double", push) })
 	}
 	wg.Wait()
-	return oks[0] || oks[1]
+	return oks[0] || oks[1], false
 }
+
+// processingToast is the Feishu adapter's answer to a click its handler did
+// not finish within Feishu's deadline: acknowledged, finished later.
+const processingToast = "Processing, please wait"
 
 // withdraw sends "/withdraw NUMBER" as the applicant over the web API.
 func (d *Driver) withdraw(ctx context.Context, c *Cycle) bool {
