@@ -401,33 +401,19 @@ type decideBody struct {
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var b decideBody
-	if err := decode(r, &b); err != nil {
-		return err
-	}
-	if b.Decision != "approve" && b.Decision != "reject" {
-		return errInvalid("decision 只能是 approve 或 reject。", "decision must be approve or reject.")
-	}
-	if err := checkText("comment", b.Comment); err != nil {
-		return err
-	}
-	actor, err := c.actor()
-	if err != nil {
-		return err
-	}
-	if err := s.taskInFlows(r, c, actor, id); err != nil {
-		return err
-	}
-	out, err := s.cfg.Engine.Decide(r.Context(), flows.DecideRequest{Actor: actor, TaskID: id, Approve: b.Decision == "approve", Comment: b.Comment})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": out.Task, "request": out.Instance})
-	return nil
+	return s.onTask(w, r, c, &b, http.StatusOK, func() error {
+		if b.Decision != "approve" && b.Decision != "reject" {
+			return errInvalid("decision 只能是 approve 或 reject。", "decision must be approve or reject.")
+		}
+		return checkText("comment", b.Comment)
+	}, func(ctx context.Context, actor string, id int64) (any, error) {
+		out, err := s.cfg.Engine.Decide(ctx, flows.DecideRequest{Actor: actor, TaskID: id, Approve: b.Decision == "approve", Comment: b.Comment})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"task": out.Task, "request": out.Instance}, nil
+	})
 }
 
 type transferBody struct {
@@ -436,33 +422,19 @@ type transferBody struct {
 }
 
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var b transferBody
-	if err := decode(r, &b); err != nil {
-		return err
-	}
-	if !idRe.MatchString(b.To) {
-		return errInvalid("to 必填，且须为用户 id。", "to is required and must be a user id.")
-	}
-	if err := checkText("reason", b.Reason); err != nil {
-		return err
-	}
-	actor, err := c.actor()
-	if err != nil {
-		return err
-	}
-	if err := s.taskInFlows(r, c, actor, id); err != nil {
-		return err
-	}
-	out, err := s.cfg.Engine.Transfer(r.Context(), actor, id, b.To, b.Reason)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": out.Task, "request": out.Instance})
-	return nil
+	return s.onTask(w, r, c, &b, http.StatusOK, func() error {
+		if !idRe.MatchString(b.To) {
+			return errInvalid("to 必填，且须为用户 id。", "to is required and must be a user id.")
+		}
+		return checkText("reason", b.Reason)
+	}, func(ctx context.Context, actor string, id int64) (any, error) {
+		out, err := s.cfg.Engine.Transfer(ctx, actor, id, b.To, b.Reason)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"task": out.Task, "request": out.Instance}, nil
+	})
 }
 
 type signerBody struct {
@@ -472,18 +444,34 @@ type signerBody struct {
 }
 
 func (s *Server) addSigner(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var b signerBody
+	return s.onTask(w, r, c, &b, http.StatusCreated, func() error {
+		if !idRe.MatchString(b.User) {
+			return errInvalid("user 必填，且须为用户 id。", "user is required and must be a user id.")
+		}
+		return checkText("note", b.Note)
+	}, func(ctx context.Context, actor string, id int64) (any, error) {
+		out, err := s.cfg.Engine.AddSigner(ctx, actor, id, b.User, flows.SignerPosition(b.Position), b.Note)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"task": out.Task, "request": out.Instance, "tasks": out.Tasks}, nil
+	})
+}
+
+// onTask runs an action on the task in the path for the caller: the body
+// is decoded into body and checked by check, the caller's actor must be
+// allowed the task's flow, and call's result is written with status.
+func (s *Server) onTask(w http.ResponseWriter, r *http.Request, c *caller, body any, status int,
+	check func() error, call func(ctx context.Context, actor string, id int64) (any, error)) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	var b signerBody
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, body); err != nil {
 		return err
 	}
-	if !idRe.MatchString(b.User) {
-		return errInvalid("user 必填，且须为用户 id。", "user is required and must be a user id.")
-	}
-	if err := checkText("note", b.Note); err != nil {
+	if err := check(); err != nil {
 		return err
 	}
 	actor, err := c.actor()
@@ -493,11 +481,11 @@ func (s *Server) addSigner(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := s.taskInFlows(r, c, actor, id); err != nil {
 		return err
 	}
-	out, err := s.cfg.Engine.AddSigner(r.Context(), actor, id, b.User, flows.SignerPosition(b.Position), b.Note)
+	out, err := call(r.Context(), actor, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"task": out.Task, "request": out.Instance, "tasks": out.Tasks})
+	writeJSON(w, status, out)
 	return nil
 }
 
