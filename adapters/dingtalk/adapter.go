@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
 
+	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
 )
 
@@ -47,6 +48,7 @@ type options struct {
 	now     func() time.Time
 	client  *http.Client
 	metrics Metrics
+	inbox   Inbox
 }
 
 // WithLogger sets the adapter's logger.
@@ -57,6 +59,21 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client 
 
 // WithClock sets the adapter's clock (replay window, token expiry).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// Inbox keeps events the adapter acknowledged before the bot finished
+// them: Keep is called before the platform's answer, Done once the
+// handler returned. What was kept and never marked done is replayed by
+// the inbox's owner (bots.Bot with a store's inbox).
+type Inbox interface {
+	Keep(ctx context.Context, ev bots.Event) error
+	Done(ctx context.Context, ev bots.Event) error
+}
+
+// WithInbox keeps every card callback answered before its handler
+// finished in in, and marks it done once the handler returned, so that a
+// callback cut off by a crash is replayed instead of lost (default: not
+// kept).
+func WithInbox(in Inbox) Option { return func(o *options) { o.inbox = in } }
 
 // WithMetrics sets the adapter's counters.
 func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
@@ -79,12 +96,16 @@ type Adapter struct {
 	seen    *ttlSet
 	sent    *ttlCache
 
-	bg     context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
-	start  sync.Once
+	// group runs card callbacks' handlers (which may outlive their
+	// answer) and the Stream loops; inbox keeps the callbacks answered
+	// before their handler finished (nil: not kept).
+	group *bg.Group
+	inbox Inbox
+	// streams is the context of the Stream read loops: Close cancels it
+	// first, so that no new frame is read while handlers finish.
+	streams     context.Context
+	stopStreams context.CancelFunc
+	start       sync.Once
 }
 
 // app is the runtime state of one configured app.
@@ -120,7 +141,8 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		cfg: cfg, h: h, log: o.log.WithGroup("dingtalk"), now: o.now, client: o.client, metrics: o.metrics,
 		byKey: map[string]*app{}, seen: newTTLSet(o.now), sent: newTTLCache(o.now),
 	}
-	a.bg, a.cancel = context.WithCancel(context.Background())
+	a.group, a.inbox = bg.New(), o.inbox
+	a.streams, a.stopStreams = context.WithCancel(context.Background())
 	for _, ac := range cfg.Apps {
 		p := &app{cfg: ac}
 		a.apps = append(a.apps, p)
@@ -143,7 +165,7 @@ func (a *Adapter) Start(ctx context.Context) error {
 			ch := make(chan error, 1)
 			ready = append(ready, ch)
 			s := newStream(a, p)
-			a.goBackground(func(ctx context.Context) { s.run(ctx, ch) })
+			a.group.Go(func(context.Context) { s.run(a.streams, ch) })
 		}
 	})
 	for _, ch := range ready {
@@ -176,30 +198,15 @@ func (a *Adapter) Ready(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Close stops the Stream connections and background work and waits.
+// Close stops the Stream connections at once (no new frame is read),
+// lets handlers of callbacks already answered finish within CloseGrace,
+// then cancels what is left and waits.
 func (a *Adapter) Close() error {
-	a.mu.Lock()
-	a.closed = true
-	a.mu.Unlock()
-	a.cancel()
-	a.wg.Wait()
-	return nil
-}
-
-// goBackground runs f tracked by Close; after Close f runs with a
-// cancelled context.
-func (a *Adapter) goBackground(f func(ctx context.Context)) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		go f(a.bg)
-		return
+	a.stopStreams()
+	if !a.group.Close(a.cfg.CloseGrace) {
+		a.log.Warn("handlers still running after the close grace period: cancelled", "grace", a.cfg.CloseGrace)
 	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f(a.bg)
-	}()
+	return nil
 }
 
 // app picks the configured app by key; "" means the only app.

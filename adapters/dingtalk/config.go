@@ -28,6 +28,10 @@ type Config struct {
 	ClickTimeout time.Duration
 	// MessageTimeout bounds the bot's work on one message (default 10 s).
 	MessageTimeout time.Duration
+	// CloseGrace is how long Close lets handlers of card callbacks already
+	// answered finish before it cancels them (default 10 s). The Stream
+	// connections stop at once.
+	CloseGrace time.Duration
 	// DedupeTTL is how long a message id is remembered (default 1 h).
 	DedupeTTL time.Duration
 	// MaxBodyBytes limits an HTTP callback's body (default 64 KiB).
@@ -70,6 +74,7 @@ type App struct {
 func (c Config) withDefaults() Config {
 	c.ClickTimeout = cmp.Or(c.ClickTimeout, 1200*time.Millisecond)
 	c.MessageTimeout = cmp.Or(c.MessageTimeout, 10*time.Second)
+	c.CloseGrace = cmp.Or(c.CloseGrace, 10*time.Second)
 	c.DedupeTTL = cmp.Or(c.DedupeTTL, time.Hour)
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 64<<10)
 	c.MaxTextRunes = cmp.Or(c.MaxTextRunes, 3800)

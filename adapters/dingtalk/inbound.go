@@ -280,12 +280,11 @@ func (a *Adapter) onCard(ctx context.Context, p *app, data []byte, eventID strin
 	if !a.seen.begin(key) {
 		return result{err: "duplicate"}
 	}
-	type answer struct {
-		reply bots.Reply
-		err   error
-	}
 	ch := make(chan answer, 1)
-	a.goBackground(func(bg context.Context) {
+	// kept is closed once a late callback was kept (or could not be): the
+	// handler marks it done only after that.
+	kept := make(chan struct{})
+	a.group.Go(func(bg context.Context) {
 		hctx, cancel := context.WithTimeout(bg, a.cfg.MessageTimeout)
 		defer cancel()
 		r, err := a.h.Handle(hctx, ev)
@@ -294,24 +293,83 @@ func (a *Adapter) onCard(ctx context.Context, p *app, data []byte, eventID strin
 		} else {
 			a.seen.done(key, a.cfg.DedupeTTL)
 		}
-		ch <- answer{r, err}
+		select {
+		case ch <- answer{reply: r, err: err}:
+			return
+		default:
+		}
+		// Answered already (the slot holds the late mark): the card update
+		// is durable in the outbox; the inbox entry is done.
+		<-kept
+		if a.inbox != nil && err == nil {
+			dctx, dcancel := context.WithTimeout(context.WithoutCancel(hctx), 5*time.Second)
+			defer dcancel()
+			if derr := a.inbox.Done(dctx, ev); derr != nil {
+				a.log.Warn("mark late callback done (it will be replayed, and dropped as a duplicate)", "app", p.cfg.Key, "err", derr)
+			}
+		}
 	})
 	t := time.NewTimer(a.cfg.ClickTimeout)
 	defer t.Stop()
+	var ans answer
 	select {
-	case ans := <-ch:
-		if ans.err != nil {
-			a.log.Error("bot failed on a click", "app", p.cfg.Key, "err", ans.err)
+	case ans = <-ch:
+	case <-t.C:
+		ans = lateSlot(ch)
+	case <-ctx.Done():
+		ans = lateSlot(ch)
+	}
+	if ans.late {
+		// The bot finishes in the background; its card update is durable
+		// in the outbox and reaches every copy through Update. DingTalk
+		// takes this answer as final: keep the callback durably first.
+		kerr := a.keepLate(ctx, p, ev)
+		close(kept)
+		if kerr != nil {
 			return result{later: true, err: "internal error"}
 		}
-		return result{card: clickAnswer(ans.reply, p.cfg.Secret)}
-	case <-t.C:
-		// The bot finishes in the background; its card update is durable
-		// in the outbox and reaches every copy through Update.
-		return result{card: clickAnswer(bots.Reply{}, p.cfg.Secret)}
-	case <-ctx.Done():
 		return result{card: clickAnswer(bots.Reply{}, p.cfg.Secret)}
 	}
+	if ans.err != nil {
+		a.log.Error("bot failed on a click", "app", p.cfg.Key, "err", ans.err)
+		return result{later: true, err: "internal error"}
+	}
+	return result{card: clickAnswer(ans.reply, p.cfg.Secret)}
+}
+
+// answer is the bot's answer to a card callback; late marks the slot
+// taken by a callback answered before the bot finished.
+type answer struct {
+	reply bots.Reply
+	err   error
+	late  bool
+}
+
+// lateSlot takes the handler's answer if it is there, or else fills its
+// slot with the late mark, so that the handler knows it was answered
+// already.
+func lateSlot(ch chan answer) answer {
+	select {
+	case ans := <-ch:
+		return ans
+	case ch <- answer{late: true}:
+		return answer{late: true}
+	}
+}
+
+// keepLate writes a callback about to be answered before its handler
+// finished to the inbox.
+func (a *Adapter) keepLate(ctx context.Context, p *app, ev bots.Event) error {
+	if a.inbox == nil {
+		return nil
+	}
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.inbox.Keep(kctx, ev); err != nil {
+		a.log.Error("keep late card callback in the inbox: asking DingTalk to deliver it again", "app", p.cfg.Key, "err", err)
+		return fmt.Errorf("dingtalk: keep late callback: %w", err)
+	}
+	return nil
 }
 
 // clickAnswer is the callback's answer: the reply card's params (and the

@@ -18,6 +18,7 @@ import (
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
+	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
 )
 
@@ -29,6 +30,15 @@ const Platform = "feishu"
 // for internal failures, which make Feishu redeliver.
 type Handler interface {
 	Handle(ctx context.Context, ev bots.Event) (bots.Reply, error)
+}
+
+// Inbox keeps events the adapter acknowledged before the bot finished
+// them: Keep is called before the platform's answer, Done once the
+// handler returned. What was kept and never marked done is replayed by
+// the inbox's owner (bots.Bot with a store's inbox).
+type Inbox interface {
+	Keep(ctx context.Context, ev bots.Event) error
+	Done(ctx context.Context, ev bots.Event) error
 }
 
 var _ bots.Messenger = (*Adapter)(nil)
@@ -43,15 +53,15 @@ type Adapter struct {
 	apps []*app
 	byID map[string]*app
 
-	// bg is the context of background work (replies sent after an ack,
-	// delayed card updates); Close cancels it and waits.
-	bg     context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// closeMu guards closed, so that no background work starts while
-	// Close waits.
-	closeMu sync.Mutex
-	closed  bool
+	// group runs the handlers of clicks (which may outlive their
+	// answer); Close lets them finish within CloseGrace.
+	group *bg.Group
+	// inbox keeps a click answered "processing" before its handler
+	// finished, so that a crash does not lose it (nil: not kept).
+	inbox Inbox
+	// conns is the context of the long connections.
+	conns     context.Context
+	stopConns context.CancelFunc
 
 	startOnce sync.Once
 }
@@ -99,7 +109,9 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		o.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	a := &Adapter{cfg: cfg, h: h, log: o.log.WithGroup("feishu"), now: o.now, byID: map[string]*app{}}
-	a.bg, a.cancel = context.WithCancel(context.Background())
+	a.group = bg.New()
+	a.inbox = o.inbox
+	a.conns, a.stopConns = context.WithCancel(context.Background())
 	sdkLog := sdkLogger{a.log}
 	for _, ac := range cfg.Apps {
 		p := &app{
@@ -182,7 +194,7 @@ func (a *Adapter) Start(ctx context.Context) error {
 			cli, id := p.ws, p.cfg.ID
 			// The SDK's Start blocks forever (select{}) and ignores ctx.
 			go func() {
-				if err := cli.Start(a.bg); err != nil {
+				if err := cli.Start(a.conns); err != nil {
 					a.log.Error("long connection ended", "app", id, "err", err)
 					trySend(ch, err)
 				}
@@ -209,49 +221,18 @@ func trySend(ch chan error, err error) {
 	}
 }
 
-// Close stops background work (replies after an ack, delayed card updates)
-// and waits for it. Long connections are left to the process's end: the
-// SDK's ws client has no safe way to stop (its Close races with its own
-// read and ping loops, and Start never returns).
+// Close stops background work and waits for it: handlers still running
+// belong to clicks Feishu got its answer for ("processing"), so they get
+// CloseGrace to finish before they are cancelled. Long connections are
+// left to the process's end: the SDK's ws client has no safe way to stop
+// (its Close races with its own read and ping loops, and Start never
+// returns).
 func (a *Adapter) Close() error {
-	a.closeMu.Lock()
-	a.closed = true
-	a.closeMu.Unlock()
-	// Handlers still running belong to events Feishu got its answer for
-	// (a slow click answered "processing"): cutting them off would lose
-	// them, so they get CloseGrace to finish before they are cancelled.
-	done := make(chan struct{})
-	go func() {
-		a.wg.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(a.cfg.CloseGrace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
+	a.stopConns()
+	if !a.group.Close(a.cfg.CloseGrace) {
 		a.log.Warn("handlers still running after the close grace period: cancelled", "grace", a.cfg.CloseGrace)
 	}
-	a.cancel()
-	<-done
 	return nil
-}
-
-// goBackground runs f in the background, tracked by Close. After Close, f
-// still runs (so that callers waiting on it are answered) but with a
-// cancelled context.
-func (a *Adapter) goBackground(f func(ctx context.Context)) {
-	a.closeMu.Lock()
-	defer a.closeMu.Unlock()
-	if a.closed {
-		go f(a.bg)
-		return
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f(a.bg)
-	}()
 }
 
 // app picks the configured app by id; "" means the only app.

@@ -148,7 +148,13 @@ type options struct {
 	log        *slog.Logger
 	httpClient *http.Client
 	now        func() time.Time
+	inbox      Inbox
 }
+
+// WithInbox keeps every click answered "processing" in in before the
+// answer, and marks it done once its handler finished, so that a click
+// cut off by a crash is replayed instead of lost (default: not kept).
+func WithInbox(in Inbox) Option { return func(o *options) { o.inbox = in } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }

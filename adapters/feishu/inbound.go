@@ -404,7 +404,10 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 	token := ev.Event.Token
 	// Messages of a click's reply go to the card's chat, or to the clicker.
 	to := bots.Recipient{ChatID: bev.ChatID, UserID: bev.UserID}
-	a.goBackground(func(bg context.Context) {
+	// kept is closed once a late click was kept (or could not be): the
+	// handler marks it done only after that.
+	kept := make(chan struct{})
+	a.group.Go(func(bg context.Context) {
 		hctx, cancel := context.WithTimeout(bg, 30*time.Second)
 		defer cancel()
 		reply, err := a.h.Handle(hctx, bev)
@@ -415,6 +418,14 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 		}
 		// The click was answered already: finish by delayed update.
 		a.finishLate(hctx, p, token, to, bev.ID, reply, err)
+		<-kept
+		if a.inbox != nil && err == nil {
+			dctx, dcancel := context.WithTimeout(context.WithoutCancel(hctx), 5*time.Second)
+			defer dcancel()
+			if derr := a.inbox.Done(dctx, bev); derr != nil {
+				a.log.Warn("mark late click done (it will be replayed, and dropped as a duplicate)", "app", p.cfg.ID, "event_id", bev.ID, "err", derr)
+			}
+		}
 	})
 	timer := time.NewTimer(a.cfg.ClickTimeout)
 	defer timer.Stop()
@@ -426,10 +437,17 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 	case <-ctx.Done():
 		r = a.lateAnswer(done)
 	}
-	if r.err != nil {
-		if errors.Is(r.err, errLate) {
-			return toast(toastInfo, msgProcessing), nil
+	if errors.Is(r.err, errLate) {
+		// Feishu takes "processing" as the answer and never delivers the
+		// click again: keep it durably first.
+		kerr := a.keepLate(ctx, p, bev)
+		close(kept)
+		if kerr != nil {
+			return toast(toastError, msgTryAgain), nil
 		}
+		return toast(toastInfo, msgProcessing), nil
+	}
+	if r.err != nil {
 		a.log.Error("handle click", "app", p.cfg.ID, "event_id", bev.ID, "err", r.err)
 		if r.reply.Toast != "" {
 			// The bot's own words for its failure, shown as an error.
@@ -438,6 +456,20 @@ func (a *Adapter) onClick(ctx context.Context, p *app, ev *callback.CardActionTr
 		return toast(toastError, msgTryAgain), nil
 	}
 	return a.clickResponse(r.reply), nil
+}
+
+// keepLate writes a click about to be answered "processing" to the inbox.
+func (a *Adapter) keepLate(ctx context.Context, p *app, ev bots.Event) error {
+	if a.inbox == nil {
+		return nil
+	}
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.inbox.Keep(kctx, ev); err != nil {
+		a.log.Error("keep late click in the inbox: answering \"try again\"", "app", p.cfg.ID, "event_id", ev.ID, "err", err)
+		return fmt.Errorf("feishu: keep late click: %w", err)
+	}
+	return nil
 }
 
 // Feishu's toast types.

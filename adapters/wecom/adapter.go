@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
 )
@@ -42,11 +43,9 @@ type Adapter struct {
 	follow *followUpStore
 	queue  *queue
 
-	bg      context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	closeMu sync.Mutex
-	closed  bool
+	// group runs what follows a callback's answer (the clicked card's
+	// update, follow-up questions).
+	group *bg.Group
 }
 
 // app is the runtime state of one configured app.
@@ -83,7 +82,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		follow: &followUpStore{m: map[string]*pending{}},
 		queue:  newQueue(cfg.Rate),
 	}
-	a.bg, a.cancel = context.WithCancel(context.Background())
+	a.group = bg.New()
 	for _, ac := range cfg.Apps {
 		key, _ := decodeAESKey(ac.EncodingAESKey) // checked by validate
 		p := &app{cfg: ac, key: key}
@@ -104,28 +103,14 @@ func (a *Adapter) Ready(ctx context.Context) error {
 }
 
 // Close stops background work (card updates after a click, follow-up
-// questions) and waits for it.
+// questions): what started gets CloseGrace to finish, then is cancelled.
+// The bot's decisions behind it are already durable; these sends are
+// the fast path.
 func (a *Adapter) Close() error {
-	a.closeMu.Lock()
-	a.closed = true
-	a.closeMu.Unlock()
-	a.cancel()
-	a.wg.Wait()
-	return nil
-}
-
-// goBackground runs f tracked by Close; after Close it is not run.
-func (a *Adapter) goBackground(f func(ctx context.Context)) {
-	a.closeMu.Lock()
-	defer a.closeMu.Unlock()
-	if a.closed {
-		return
+	if !a.group.Close(a.cfg.CloseGrace) {
+		a.log.Warn("background work still running after the close grace period: cancelled", "grace", a.cfg.CloseGrace)
 	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f(a.bg)
-	}()
+	return nil
 }
 
 // app picks the configured app by name; "" means the only app.

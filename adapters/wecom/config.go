@@ -20,6 +20,10 @@ type Config struct {
 	// HandleTimeout bounds the bot's handling of one callback (4s): WeCom
 	// retries a callback not answered within 5 s.
 	HandleTimeout time.Duration
+	// CloseGrace is how long Close lets background work (the clicked
+	// card's update, follow-up questions) finish before it cancels it
+	// (default 10s).
+	CloseGrace time.Duration
 	// MaxBodyBytes limits a callback body (256 KiB).
 	MaxBodyBytes int64
 	// ReplayWindow refuses callbacks whose timestamp is further than this
@@ -61,6 +65,7 @@ type App struct {
 
 func (c Config) withDefaults() Config {
 	c.HandleTimeout = cmp.Or(c.HandleTimeout, 4*time.Second)
+	c.CloseGrace = cmp.Or(c.CloseGrace, 10*time.Second)
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 256<<10)
 	c.ReplayWindow = cmp.Or(c.ReplayWindow, 5*time.Minute)
 	c.IdempotencyTTL = cmp.Or(c.IdempotencyTTL, 24*time.Hour)

@@ -265,7 +265,10 @@ func (a *Adapter) dispatchClick(ctx context.Context, p *app, ev bots.Event, task
 	}
 	a.metrics.Callback(p.cfg.Name, "ok")
 	user := ev.UserID
-	a.goBackground(func(bg context.Context) {
+	a.group.Go(func(bg context.Context) {
+		if bg.Err() != nil {
+			return // started after Close
+		}
 		bctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 		defer cancel()
 		if reply.Card != nil && task != "" {
@@ -290,7 +293,10 @@ func (a *Adapter) askNext(p *app, user string) {
 	if !ok {
 		return
 	}
-	a.goBackground(func(bg context.Context) {
+	a.group.Go(func(bg context.Context) {
+		if bg.Err() != nil {
+			return // started after Close
+		}
 		bctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 		defer cancel()
 		to := bots.Recipient{Platform: Platform, App: p.cfg.Name, UserID: user}
