@@ -26,6 +26,9 @@ type Config struct {
 	State StateStore
 	// Dedupe remembers event ids; nil = no dedupe.
 	Dedupe Deduper
+	// Inbox keeps events acknowledged before they were handled (Keep,
+	// ReplayInbox); nil = they are not kept.
+	Inbox Inbox
 	Logger *slog.Logger
 	// ConversationTTL is how long a conversation waits for an answer (default 30m).
 	ConversationTTL time.Duration

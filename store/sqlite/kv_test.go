@@ -220,4 +220,11 @@ func TestBotsConformance(t *testing.T) {
 			return db.Locker()
 		})
 	})
+	t.Run("Inbox", func(t *testing.T) {
+		t.Parallel()
+		botstest.RunInbox(t, func(t *testing.T) bots.Inbox {
+			db, _ := MustOpen(t)
+			return db.Inbox()
+		})
+	})
 }

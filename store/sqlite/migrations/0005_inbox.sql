@@ -1,0 +1,12 @@
+-- 0005: the inbox. An event an adapter acknowledged to its platform before
+-- the bot finished it (a click answered "processing") is kept here until
+-- its handler returns; what a crash left is replayed after due_at.
+
+CREATE TABLE inbox (
+	key      TEXT PRIMARY KEY,
+	event    BLOB NOT NULL,
+	due_at   INTEGER NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	kept_at  INTEGER NOT NULL
+);
+CREATE INDEX inbox_due ON inbox(due_at);
