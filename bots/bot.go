@@ -28,7 +28,7 @@ type Config struct {
 	Dedupe Deduper
 	// Inbox keeps events acknowledged before they were handled (Keep,
 	// ReplayInbox); nil = they are not kept.
-	Inbox Inbox
+	Inbox  Inbox
 	Logger *slog.Logger
 	// ConversationTTL is how long a conversation waits for an answer (default 30m).
 	ConversationTTL time.Duration

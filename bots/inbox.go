@@ -102,9 +102,9 @@ func DecodeInboxEvent(key string, raw []byte) (Event, error) {
 type InboxReport struct {
 	Handled    int // replayed and handled
 	Duplicates int // replayed and dropped by the Deduper: handled before
-	InFlight  int // held by a handler still running: replayed later
-	Failed    int // failed: replayed later
-	Abandoned int // undecodable, or failed InboxMaxAttempts times: dropped
+	InFlight   int // held by a handler still running: replayed later
+	Failed     int // failed: replayed later
+	Abandoned  int // undecodable, or failed InboxMaxAttempts times: dropped
 }
 
 // ReplayInbox hands kept events due at or before due to Handle, once
