@@ -39,6 +39,7 @@ type setupOpts struct {
 	clickWait  time.Duration
 	fakeOpts   []feishutest.Option
 	appMutator func(*feishu.App)
+	inbox      feishu.Inbox
 	// noNotifier leaves replies unsent: by the reply rule the adapter
 	// never sends them; the notifier stand-in below does, unless this is
 	// set.
@@ -117,7 +118,11 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		h = stand
 	}
 	cfg := feishu.Config{Apps: []feishu.App{app}, Rate: o.rate, ClickTimeout: o.clickWait}
-	a, err := feishu.New(cfg, h, feishu.WithLogger(quietLogger()))
+	opts := []feishu.Option{feishu.WithLogger(quietLogger())}
+	if o.inbox != nil {
+		opts = append(opts, feishu.WithInbox(o.inbox))
+	}
+	a, err := feishu.New(cfg, h, opts...)
 	require.NoError(t, err)
 	b.adapter, stand.a = a, a
 	t.Cleanup(stand.wg.Wait)
