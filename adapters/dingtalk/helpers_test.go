@@ -35,6 +35,7 @@ type setupOpts struct {
 	handler  dingtalk.Handler
 	cfg      func(*dingtalk.Config)
 	metrics  dingtalk.Metrics
+	inbox    dingtalk.Inbox
 }
 
 func randHex(n int) string {
@@ -67,6 +68,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	opts := []dingtalk.Option{dingtalk.WithLogger(quietLogger())}
 	if o.metrics != nil {
 		opts = append(opts, dingtalk.WithMetrics(o.metrics))
+	}
+	if o.inbox != nil {
+		opts = append(opts, dingtalk.WithInbox(o.inbox))
 	}
 	a, err := dingtalk.New(cfg, h, opts...)
 	require.NoError(t, err)

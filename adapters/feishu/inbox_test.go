@@ -4,46 +4,15 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowbot/flowbot/adapters/adaptertest"
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
 	"github.com/flowbot/flowbot/bots"
 )
-
-// recInbox records what the adapter keeps and marks done, in order.
-type recInbox struct {
-	mu      sync.Mutex
-	calls   []string // "keep <id>", "done <id>"
-	keepErr error
-	doneC   chan struct{}
-}
-
-func newRecInbox() *recInbox { return &recInbox{doneC: make(chan struct{}, 4)} }
-
-func (r *recInbox) Keep(_ context.Context, ev bots.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, "keep "+ev.ID)
-	return r.keepErr
-}
-
-func (r *recInbox) Done(_ context.Context, ev bots.Event) error {
-	r.mu.Lock()
-	r.calls = append(r.calls, "done "+ev.ID)
-	r.mu.Unlock()
-	r.doneC <- struct{}{}
-	return nil
-}
-
-func (r *recInbox) Calls() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.calls...)
-}
 
 // gatedHandler answers when released, with err.
 type gatedHandler struct {
@@ -82,8 +51,7 @@ func TestLateClickInbox(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in := newRecInbox()
-			in.keepErr = tt.keepErr
+			in := &adaptertest.Inbox{KeepErr: tt.keepErr}
 			h := &gatedHandler{release: make(chan struct{}), err: tt.handleErr, returned: make(chan struct{})}
 			b := setup(t, setupOpts{clickWait: 50 * time.Millisecond, handler: h, noNotifier: true, inbox: in})
 			r := b.fake.ClickWith(t, feishutest.Click{App: b.app.ID, EventID: "E", OpenID: "ou_lilei", MessageID: "om_task", Value: map[string]any{"a": "approve"}})
@@ -93,7 +61,7 @@ func TestLateClickInbox(t *testing.T) {
 			close(h.release)
 			<-h.returned
 			if len(tt.want) == 2 {
-				<-in.doneC
+				<-in.DoneC()
 			}
 			require.NoError(t, b.adapter.Close())
 			require.Equal(t, tt.want, in.Calls())
@@ -104,7 +72,7 @@ func TestLateClickInbox(t *testing.T) {
 // A click answered in time is not kept: the platform got the bot's answer.
 func TestFastClickIsNotKept(t *testing.T) {
 	t.Parallel()
-	in := newRecInbox()
+	in := &adaptertest.Inbox{}
 	b := setup(t, setupOpts{inbox: in})
 	r := b.fake.Click(t, b.app.ID, "ou_lilei", "om_task", map[string]any{"a": "approve"}, nil)
 	require.Equal(t, http.StatusOK, r.Status)
