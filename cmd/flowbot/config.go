@@ -59,6 +59,11 @@ type LogConfig struct {
 type HTTPConfig struct {
 	Addr            string        `yaml:"addr"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ShutdownGrace is how long, on SIGTERM, the adapters let work already
+	// acknowledged to a platform (a click answered "processing") finish
+	// before it is cancelled; cancelled work stays in the inbox and is
+	// replayed by the next run or another replica.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// ReadTimeout bounds the arrival of a request's headers and, separately,
 	// of its body; WriteTimeout the writing of an answer (the playground's
 	// event stream lifts its own); IdleTimeout a kept-alive connection
@@ -173,7 +178,7 @@ func DefaultConfig() Config {
 	return Config{
 		Log: LogConfig{Level: "info", Format: "text"},
 		HTTP: HTTPConfig{
-			Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second,
+			Addr: "127.0.0.1:8080", ShutdownTimeout: 15 * time.Second, ShutdownGrace: 10 * time.Second,
 			ReadTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 			MaxConns: 1024, MaxInFlight: MaxInFlightConfig{Webhooks: 128, UI: 64, API: 32},
 		},
@@ -296,7 +301,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for key, d := range map[string]time.Duration{
-		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll, "notifier.drain_timeout": c.Notifier.DrainTimeout,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "http.shutdown_grace": c.HTTP.ShutdownGrace, "http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout, "notifier.lease": c.Notifier.Lease, "notifier.poll": c.Notifier.Poll, "notifier.drain_timeout": c.Notifier.DrainTimeout,
 		"scheduler.lock_ttl": c.Scheduler.LockTTL, "redis.dial_timeout": c.Redis.DialTimeout,
 		"redis.read_timeout": c.Redis.ReadTimeout, "redis.write_timeout": c.Redis.WriteTimeout, "bot.conversation_ttl": c.Bot.ConversationTTL, "bot.processing_ttl": c.Bot.ProcessingTTL, "bot.dedupe_ttl": c.Bot.DedupeTTL, "engine.urge_interval": c.Engine.UrgeInterval,
 	} {

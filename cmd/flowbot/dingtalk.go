@@ -95,12 +95,12 @@ func (a *app) wireDingTalk(ctx context.Context, h handler, ms map[string]bots.Me
 	if err := a.metrics.reg.Register(counter); err != nil {
 		return fmt.Errorf("dingtalk: register metrics: %w", err)
 	}
-	ad, err := dingtalk.New(dingtalk.Config{Apps: apps, ClickTimeout: c.ClickTimeout, MaxTextRunes: c.MaxTextRunes}, h,
-		dingtalk.WithLogger(a.log), dingtalk.WithMetrics(dingtalkMetrics{counter}))
+	ad, err := dingtalk.New(dingtalk.Config{Apps: apps, ClickTimeout: c.ClickTimeout, MaxTextRunes: c.MaxTextRunes, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h,
+		dingtalk.WithLogger(a.log), dingtalk.WithMetrics(dingtalkMetrics{counter}), dingtalk.WithInbox(a.bot))
 	if err != nil {
 		return err // already says "dingtalk: ..."
 	}
-	a.closers = append(a.closers, ad.Close)
+	a.adapters = append(a.adapters, ad.Close)
 	a.starters = append(a.starters, ad.Start)
 	if a.ready == nil {
 		a.ready = map[string]func(ctx context.Context) error{}

@@ -20,11 +20,11 @@ func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Mess
 			Mode: c.Mode, BaseURL: c.BaseURL, ReplayWindow: c.ReplayWindow, BotOpenID: c.BotOpenID,
 		})
 	}
-	ad, err := feishu.New(feishu.Config{Apps: apps}, h, feishu.WithLogger(a.log))
+	ad, err := feishu.New(feishu.Config{Apps: apps, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h, feishu.WithLogger(a.log), feishu.WithInbox(a.bot))
 	if err != nil {
 		return err // already says "feishu: ..."
 	}
-	a.closers = append(a.closers, ad.Close)
+	a.adapters = append(a.adapters, ad.Close)
 	a.starters = append(a.starters, ad.Start)
 	ms["feishu"] = ad
 	a.mux.Handle("POST /webhook/feishu", ad)

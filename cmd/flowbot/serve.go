@@ -55,6 +55,9 @@ type app struct {
 	metrics  *metrics
 	mux      *http.ServeMux
 	closers  []func() error
+	// adapters are the platform adapters' Close: serve's drain closes
+	// them after the HTTP server and before the notifier's drain.
+	adapters []func() error
 	starters []func(ctx context.Context) error // long connections, started by serve
 	// ready are the adapters' readiness checks for /readyz, by name
 	// ("dingtalk" for its Stream connections...).
@@ -154,7 +157,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		return nil, err
 	}
 	a.bot = bots.New(bots.Config{
-		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
+		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 	})
 	messengers := map[string]bots.Messenger{}
@@ -219,6 +222,55 @@ func (a *app) releaseDeadClaims(ctx context.Context) error {
 		a.log.Info("released what an earlier run left unfinished", "outbox_claims", claims, "event_holds", holds)
 	}
 	return nil
+}
+
+// inboxOf is the inbox of late events kept by the store (both SQL stores
+// have one).
+func inboxOf(st flows.Store) bots.Inbox {
+	if s, ok := st.(interface{ Inbox() bots.Inbox }); ok {
+		return s.Inbox()
+	}
+	return nil
+}
+
+// alone reports whether this process is the only one on its database
+// (SQLite without Redis): what is held or kept there is its dead
+// predecessor's.
+func (a *app) alone() bool {
+	_, ok := a.store.(*sqlite.DB)
+	return ok && !a.cfg.Redis.Enabled
+}
+
+// replayInbox hands the events kept in the inbox and never finished (a
+// click answered "processing" whose process died) to the bot. Alone on
+// its database, a starting process replays all of them at once; with
+// replicas, those whose hold has run out.
+func (a *app) replayInbox(ctx context.Context) {
+	due := time.Now()
+	if a.alone() {
+		due = due.Add(24 * time.Hour)
+	}
+	rep, err := a.bot.ReplayInbox(ctx, due)
+	if err != nil {
+		a.log.Warn("replay inbox at start", "err", err)
+		return
+	}
+	if rep != (bots.InboxReport{}) {
+		a.log.Info("replayed events kept by an earlier run", "handled", rep.Handled, "duplicates", rep.Duplicates,
+			"in_flight", rep.InFlight, "failed", rep.Failed, "abandoned", rep.Abandoned)
+		a.kick()
+	}
+}
+
+// closeAdapters closes the platform adapters once: each lets the work it
+// acknowledged finish within http.shutdown_grace.
+func (a *app) closeAdapters() {
+	for _, c := range a.adapters {
+		if err := c(); err != nil {
+			a.log.Warn("close adapter", "err", err)
+		}
+	}
+	a.adapters = nil
 }
 
 // kick wakes the notifier: an engine call may have written messages.
@@ -348,6 +400,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.web != nil {
 		srv.RegisterOnShutdown(func() { _ = a.web.Close() })
 	}
+	a.replayInbox(bg)
+	inboxCtx, stopInbox := context.WithCancel(bg)
+	inboxDone := make(chan struct{})
+	go func() {
+		defer close(inboxDone)
+		a.bot.RunInbox(inboxCtx, max(a.cfg.Bot.ProcessingTTL/3, 100*time.Millisecond))
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.cfg.Database.Driver)
@@ -361,9 +420,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		a.log.Warn("shutdown", "err", serr)
 	}
-	// In-flight events are answered; now the notifier finishes the batch in
-	// hand and delivers what is due for the drain period, so that a deploy
-	// leaves no claimed message waiting out its lease.
+	// In-flight events are answered. Work the adapters acknowledged before
+	// it finished (slow clicks) gets http.shutdown_grace; what it wrote to
+	// the outbox is then flushed with the rest. Anything cut off stays in
+	// the inbox for the next run.
+	a.closeAdapters()
+	stopInbox()
+	<-inboxDone
+	// Now the notifier finishes the batch in hand and delivers what is due
+	// for the drain period, so that a deploy leaves no claimed message
+	// waiting out its lease.
 	a.sched.Stop()
 	a.notifier.Stop(a.cfg.Notifier.DrainTimeout)
 	select {
@@ -380,6 +446,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (a *app) close() {
+	a.closeAdapters()
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i](); err != nil {
 			a.log.Warn("close", "err", err)

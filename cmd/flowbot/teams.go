@@ -82,7 +82,7 @@ func (a *app) wireTeams(ctx context.Context, h handler, ms map[string]bots.Messe
 	if err != nil {
 		return err // already says "teams: ..."
 	}
-	a.closers = append(a.closers, ad.Close)
+	a.adapters = append(a.adapters, ad.Close)
 	ms["teams"] = ad
 	path := c.Path
 	if path == "" {

@@ -107,14 +107,14 @@ func (a *app) wireWeCom(ctx context.Context, h handler, ms map[string]bots.Messe
 		}
 	}
 	ad, err := wecom.New(wecom.Config{
-		Apps: apps, HandleTimeout: c.HandleTimeout, MaxBodyBytes: c.MaxBodyBytes, ReplayWindow: c.ReplayWindow,
+		Apps: apps, HandleTimeout: c.HandleTimeout, CloseGrace: a.cfg.HTTP.ShutdownGrace, MaxBodyBytes: c.MaxBodyBytes, ReplayWindow: c.ReplayWindow,
 		IdempotencyTTL: c.IdempotencyTTL, FollowUpTTL: c.FollowUpTTL,
 		Rate: wecom.RateLimits{PerMinute: c.Rate.PerMinute, PerHour: c.Rate.PerHour},
 	}, h, wecom.WithLogger(a.log), wecom.WithMetrics(m))
 	if err != nil {
 		return err // already says "wecom: ..."
 	}
-	a.closers = append(a.closers, ad.Close)
+	a.adapters = append(a.adapters, ad.Close)
 	ms[wecom.Platform] = ad
 	a.mux.Handle("GET /webhook/wecom", ad)
 	a.mux.Handle("POST /webhook/wecom", ad)
