@@ -22,14 +22,10 @@ type Report struct {
 	Sends, Distinct, Resent                                     int             // Feishu create calls, distinct uuids, uuids created more than once
 	Outbox                                                      int             // outbox messages delivered through Feishu
 	Lost, Doubled, Stuck, Impossible                            int
-	// LateLost counts clicks acknowledged only with "processing" whose
-	// work a kill cut off: a known gap (no durable inbox for such clicks
-	// yet), reported but not counted as Lost.
-	LateLost         int
-	RetryLater       time.Duration // longest stretch of 5xx answers to one event
-	CardAfterKillP99 time.Duration // p99 delay of a task card whose wait spanned a kill
-	CardAfterKillN   int
-	Problems         []string
+	RetryLater                                                  time.Duration // longest stretch of 5xx answers to one event
+	CardAfterKillP99                                            time.Duration // p99 delay of a task card whose wait spanned a kill
+	CardAfterKillN                                              int
+	Problems                                                    []string
 }
 
 func (r *Report) problem(kind *int, format string, args ...any) {
@@ -59,9 +55,6 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "longest 'retry later' window: %s\n", round(r.RetryLater))
 	fmt.Fprintf(w, "Feishu: %d outbox messages, %d create calls, %d distinct uuids, %d resent (same uuid)\n", r.Outbox, r.Sends, r.Distinct, r.Resent)
 	fmt.Fprintf(w, "lost %d, doubled %d, stuck %d, impossible %d\n", r.Lost, r.Doubled, r.Stuck, r.Impossible)
-	if r.LateLost > 0 {
-		fmt.Fprintf(w, "known gap: %d click(s) answered \"processing\" and then cut off by a kill (no durable inbox yet)\n", r.LateLost)
-	}
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "  -", p)
 	}
@@ -122,10 +115,15 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 	r.Cycles = len(cycles)
 	for _, c := range cycles {
 		if c.Err != "" {
-			if c.SubmitLate && strings.Contains(c.Err, "left no request") {
-				r.problem(&r.LateLost, "cycle %d (%s): %s (its click was answered \"processing\")", c.K, c.Applicant, c.Err)
-			} else if strings.Contains(c.Err, "never arrived") || strings.Contains(c.Err, "left no request") {
-				r.problem(&r.Lost, "cycle %d (%s): %s", c.K, c.Applicant, c.Err)
+			// A click answered "processing" is kept in the inbox and
+			// replayed after a kill: losing it is a loss like any other
+			// (the note helps to tell which path lost it).
+			late := ""
+			if c.SubmitLate {
+				late = " (its click was answered \"processing\")"
+			}
+			if strings.Contains(c.Err, "never arrived") || strings.Contains(c.Err, "left no request") {
+				r.problem(&r.Lost, "cycle %d (%s): %s%s", c.K, c.Applicant, c.Err, late)
 			} else if ctx.Err() == nil {
 				r.problem(&r.Stuck, "cycle %d (%s): %s", c.K, c.Applicant, c.Err)
 			}
@@ -140,10 +138,12 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 		} else if c.Plan != Leave {
 			r.Decided++
 		}
-		if got := status[c.Instance]; want != "" && got != want && c.DecisionLate && got == "pending" {
-			r.problem(&r.LateLost, "cycle %d (%s, %s): request %d is %q, want %q (its click was answered \"processing\")", c.K, c.Applicant, c.Desc, c.Instance, got, want)
-		} else if got := status[c.Instance]; want != "" && got != want {
-			r.problem(&r.Lost, "cycle %d (%s, %s): request %d is %q, want %q", c.K, c.Applicant, c.Desc, c.Instance, got, want)
+		if got := status[c.Instance]; want != "" && got != want {
+			late := ""
+			if c.DecisionLate {
+				late = " (its click was answered \"processing\")"
+			}
+			r.problem(&r.Lost, "cycle %d (%s, %s): request %d is %q, want %q%s", c.K, c.Applicant, c.Desc, c.Instance, got, want, late)
 		}
 		// What the fake showed: one summary card per filing, one task card per task.
 		open := d.Company.OpenID[c.Applicant]

@@ -77,8 +77,8 @@ type Cycle struct {
 	Decided   bool // the decision (or withdrawal) was acknowledged
 	// SubmitLate and DecisionLate: the click was acknowledged only with
 	// "processing" (its handler outran Feishu's deadline and finishes in
-	// the background): a kill before it finishes loses it (no durable
-	// inbox yet), which the report counts apart from Lost.
+	// the background; it is kept in the inbox first, so a kill before it
+	// finishes is replayed at the restart). The report notes it on a loss.
 	SubmitLate, DecisionLate bool
 	Err                      string // why the cycle stopped
 
