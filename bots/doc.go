@@ -18,8 +18,12 @@
 // card, the bot records that platform message (flows.MessageRef, under the
 // platform key the notifier uses) so that later card updates reach it.
 //
+// It also owns the inbox of events an adapter acknowledged before they
+// were handled (Keep, Done, ReplayInbox in inbox.go): kept before the
+// platform's answer, replayed once through Handle after a crash.
+//
 // It imports only flows, flows/flowdef and flows/flowstats (for /stats):
 // never adapters or stores. The interfaces it needs (StateStore, Deduper,
-// Messenger, Locker) are declared in types.go and implemented by store/*
+// Messenger, Locker, Inbox) are declared in types.go and implemented by store/*
 // and adapters/*.
 package bots
