@@ -24,6 +24,6 @@
 //
 // It imports only flows, flows/flowdef and flows/flowstats (for /stats):
 // never adapters or stores. The interfaces it needs (StateStore, Deduper,
-// Messenger, Locker, Inbox) are declared in types.go and implemented by store/*
-// and adapters/*.
+// Messenger, Locker in types.go; Inbox in inbox.go) are implemented by
+// store/* and adapters/*.
 package bots
