@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -150,8 +151,46 @@ type Delivery interface {
 	Shown(t *testing.T, to bots.Recipient) int
 }
 
+// Restarter is what a Target offers for a crash between the ack and the
+// send: every adapter's Target implements it.
+type Restarter interface {
+	// Restart builds the next process's adapter on the same fake and app
+	// (the one under test is closed first by the suite, as a kill would
+	// end it).
+	Restart(t *testing.T) bots.Messenger
+}
+
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
+	t.Run("KilledBetweenAckAndSend", func(t *testing.T) {
+		t.Parallel()
+		rec := &Recorder{}
+		target := h.NewTarget(t, rec)
+		d, ok := target.(Delivery)
+		require.True(t, ok, "the target must implement adaptertest.Delivery")
+		r, ok := target.(Restarter)
+		require.True(t, ok, "the target must implement adaptertest.Restarter")
+		require.True(t, d.Message(t, "u-killed", "/help"), "a genuine message must be accepted")
+		rec.WaitEvents(t, 1, 5*time.Second)
+		to := d.ReplyTo("u-killed")
+		// The process dies right after the ack: its adapter ends before
+		// anything was sent, and held nothing worth sending (the reply is
+		// in the outbox).
+		if c, ok := d.Messenger().(io.Closer); ok {
+			require.NoError(t, c.Close())
+		}
+		require.Zero(t, d.Shown(t, to), "the adapter sent a reply itself: replies go through the outbox")
+		// The next process's notifier sends the outbox copy, and again with
+		// the same key after a failed record: shown exactly once.
+		next := r.Restart(t)
+		msg := bots.Message{Text: "echo: /help", Key: "outbox-killed-1"}
+		ctx := context.Background()
+		_, err := next.Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		_, err = next.Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		require.Equal(t, 1, d.Shown(t, to), "got %d, want the reply shown exactly once after the restart", d.Shown(t, to))
+	})
 	t.Run("ReplyThroughOutbox", func(t *testing.T) {
 		t.Parallel()
 		rec := &Recorder{}

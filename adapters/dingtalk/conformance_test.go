@@ -105,3 +105,11 @@ func TestConformance(t *testing.T) {
 }
 
 var _ = context.Background
+
+// Restart builds the next process's adapter on the same fake.
+func (tg *target) Restart(t *testing.T) bots.Messenger {
+	a, err := tg.b.renew()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}

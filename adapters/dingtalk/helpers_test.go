@@ -21,6 +21,9 @@ import (
 
 // testBundle is one adapter wired to one fake and a recording handler.
 type testBundle struct {
+	// renew builds another adapter like the first one, on the same
+	// fake: the next process after a crash.
+	renew func() (*dingtalk.Adapter, error)
 	fake    *dingtalktest.Server
 	adapter *dingtalk.Adapter
 	rec     *adaptertest.Recorder
@@ -73,6 +76,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		opts = append(opts, dingtalk.WithInbox(o.inbox))
 	}
 	a, err := dingtalk.New(cfg, h, opts...)
+	b.renew = func() (*dingtalk.Adapter, error) { return dingtalk.New(cfg, h, opts...) }
 	require.NoError(t, err)
 	b.adapter = a
 	fa := dingtalktest.App{Key: app.Key, Secret: app.Secret}

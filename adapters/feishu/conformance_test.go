@@ -129,3 +129,11 @@ func nativeForm(inputs map[string]string) map[string]any {
 	}
 	return form
 }
+
+// Restart builds the next process's adapter on the same fake.
+func (tg *target) Restart(t *testing.T) bots.Messenger {
+	a, err := tg.b.renew()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}

@@ -22,6 +22,9 @@ import (
 
 // testBundle is one adapter wired to one fake and a recording handler.
 type testBundle struct {
+	// renew builds another adapter like the first one, on the same
+	// fake: the next process after a crash.
+	renew func() (*feishu.Adapter, error)
 	fake    *feishutest.Server
 	adapter *feishu.Adapter
 	rec     *adaptertest.Recorder
@@ -123,6 +126,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		opts = append(opts, feishu.WithInbox(o.inbox))
 	}
 	a, err := feishu.New(cfg, h, opts...)
+	b.renew = func() (*feishu.Adapter, error) { return feishu.New(cfg, h, opts...) }
 	require.NoError(t, err)
 	b.adapter, stand.a = a, a
 	t.Cleanup(stand.wg.Wait)

@@ -79,7 +79,7 @@ func (tg *target) Message(t *testing.T, userID, text string) bool {
 func (tg *target) Messenger() bots.Messenger { return tg.b.adapter }
 
 func (tg *target) ReplyTo(userID string) bots.Recipient {
-	return bots.Recipient{Platform: teams.Platform, UserID: userID, ChatID: tg.b.fake.PersonalConversation(teamsID(userID))}
+	return bots.Recipient{Platform: teams.Platform, UserID: teamsID(userID), ChatID: tg.b.fake.PersonalConversation(teamsID(userID))}
 }
 
 func (tg *target) Shown(t *testing.T, to bots.Recipient) int {
@@ -89,4 +89,12 @@ func (tg *target) Shown(t *testing.T, to bots.Recipient) int {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	adaptertest.Run(t, harness{})
+}
+
+// Restart builds the next process's adapter on the same fake.
+func (tg *target) Restart(t *testing.T) bots.Messenger {
+	a, err := tg.b.renew()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }

@@ -21,6 +21,9 @@ import (
 
 // testBundle is one adapter wired to one fake.
 type testBundle struct {
+	// renew builds another adapter like the first one, on the same
+	// fake: the next process after a crash.
+	renew func() (*teams.Adapter, error)
 	fake    *teamstest.Server
 	adapter *teams.Adapter
 	rec     *adaptertest.Recorder
@@ -63,6 +66,7 @@ func setup(tb testing.TB, o setupOpts) *testBundle {
 		opts = append(opts, teams.WithClock(o.now))
 	}
 	a, err := teams.New(cfg, h, opts...)
+	b.renew = func() (*teams.Adapter, error) { return teams.New(cfg, h, opts...) }
 	require.NoError(tb, err)
 	stand.a = a
 	b.adapter = a

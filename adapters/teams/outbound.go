@@ -135,11 +135,18 @@ func (a *Adapter) send(ctx context.Context, to bots.Recipient, msg bots.Message)
 	conv, svc := to.ChatID, ""
 	if conv != "" {
 		s, ok := a.refs.service(conv)
-		if !ok {
+		switch {
+		case ok:
+			svc = s
+		case to.UserID != "":
+			// Learned by an earlier process (this one restarted since):
+			// reach the user's personal conversation anew.
+			conv = ""
+		default:
 			return "", fmt.Errorf("teams: sending to conversation %q: no serviceUrl known (the bot has not heard from it)", conv)
 		}
-		svc = s
-	} else {
+	}
+	if conv == "" {
 		if c, ok := a.refs.user(to.UserID); ok {
 			conv = c
 			svc, _ = a.refs.service(c)
