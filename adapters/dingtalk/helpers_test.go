@@ -23,7 +23,7 @@ import (
 type testBundle struct {
 	// renew builds another adapter like the first one, on the same
 	// fake: the next process after a crash.
-	renew func() (*dingtalk.Adapter, error)
+	renew   func() (*dingtalk.Adapter, error)
 	fake    *dingtalktest.Server
 	adapter *dingtalk.Adapter
 	rec     *adaptertest.Recorder

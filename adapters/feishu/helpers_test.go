@@ -24,7 +24,7 @@ import (
 type testBundle struct {
 	// renew builds another adapter like the first one, on the same
 	// fake: the next process after a crash.
-	renew func() (*feishu.Adapter, error)
+	renew   func() (*feishu.Adapter, error)
 	fake    *feishutest.Server
 	adapter *feishu.Adapter
 	rec     *adaptertest.Recorder

@@ -23,7 +23,7 @@ import (
 type testBundle struct {
 	// renew builds another adapter like the first one, on the same
 	// fake: the next process after a crash.
-	renew func() (*teams.Adapter, error)
+	renew   func() (*teams.Adapter, error)
 	fake    *teamstest.Server
 	adapter *teams.Adapter
 	rec     *adaptertest.Recorder

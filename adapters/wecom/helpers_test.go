@@ -22,7 +22,7 @@ import (
 type testBundle struct {
 	// renew builds another adapter like the first one, on the same
 	// fake: the next process after a crash.
-	renew func() (*wecom.Adapter, error)
+	renew   func() (*wecom.Adapter, error)
 	fake    *wecomtest.Server
 	adapter *wecom.Adapter
 	rec     *adaptertest.Recorder
@@ -66,7 +66,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		opts = append(opts, wecom.WithClock(o.clock))
 	}
 	a, err := wecom.New(wecom.Config{Apps: []wecom.App{app}, Rate: o.rate}, h, opts...)
-	b.renew = func() (*wecom.Adapter, error) { return wecom.New(wecom.Config{Apps: []wecom.App{app}, Rate: o.rate}, h, opts...) }
+	b.renew = func() (*wecom.Adapter, error) {
+		return wecom.New(wecom.Config{Apps: []wecom.App{app}, Rate: o.rate}, h, opts...)
+	}
 	require.NoError(t, err)
 	b.adapter = a
 	b.name = app.CorpID + ":1000002"
