@@ -29,6 +29,7 @@ func TestBadCallsChangeNothing(t *testing.T) {
 	require.Len(t, ts, 1)
 	task := fmt.Sprintf("/api/v1/tasks/%d/decide", ts[0].ID)
 	approve := map[string]any{"decision": "approve"}
+	sendBack := fmt.Sprintf("/api/v1/tasks/%d/send-back", ts[0].ID)
 
 	reader := b.token(t, "", 0, "read")
 	expenseOnly := b.token(t, "", 0, "write", "flow:expense")
@@ -100,6 +101,23 @@ func TestBadCallsChangeNothing(t *testing.T) {
 		{"form field wrong type", "POST", "/api/v1/requests", svc, map[string]any{"flow": "leave", "applicant": "hanmeimei", "values": map[string]any{"type": []int{1}, "period": 3}}, nil, 400, "invalid"},
 		{"huge comment", "POST", task, svc, map[string]any{"decision": "reject", "comment": huge}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
 		{"reject without reason", "POST", task, svc, map[string]any{"decision": "reject"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"decision send_back on a step without it", "POST", task, svc, map[string]any{"decision": "send_back", "comment": "x", "to_step": "manager"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"decision return on a step without it", "POST", task, svc, map[string]any{"decision": "return", "comment": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"approve with to_step", "POST", task, svc, map[string]any{"decision": "approve", "to_step": "manager"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"to_step SQL", "POST", task, svc, map[string]any{"decision": "send_back", "comment": "x", "to_step": sqlish}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back no token", "POST", sendBack, "", map[string]any{"to_step": "manager", "reason": "x"}, nil, 401, "unauthorized"},
+		{"send-back read scope", "POST", sendBack, reader, map[string]any{"to_step": "manager", "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 403, "forbidden"},
+		{"send-back by the applicant", "POST", sendBack, hanmeimei, map[string]any{"to_step": "manager", "reason": "x"}, nil, 403, "forbidden"},
+		{"send-back by a stranger", "POST", sendBack, zhangwei, map[string]any{"to_step": "manager", "reason": "x"}, nil, 403, "forbidden"},
+		{"send-back other flow scope", "POST", sendBack, expenseOnly, map[string]any{"to_step": "manager", "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 403, "forbidden"},
+		{"send-back unknown task", "POST", "/api/v1/tasks/999999/send-back", svc, map[string]any{"to_step": "manager", "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 404, "not_found"},
+		{"send-back without step", "POST", sendBack, svc, map[string]any{"reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back step SQL", "POST", sendBack, svc, map[string]any{"to_step": sqlish, "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back huge step", "POST", sendBack, svc, map[string]any{"to_step": huge, "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back huge reason", "POST", sendBack, svc, map[string]any{"to_step": "manager", "reason": huge}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back unknown field", "POST", sendBack, svc, `{"to_step":"manager","reason":"x","actor":"lilei"}`, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back wrong type", "POST", sendBack, svc, `{"to_step":1,"reason":"x"}`, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
+		{"send-back not offered by the step", "POST", sendBack, svc, map[string]any{"to_step": "manager", "reason": "x"}, []string{"X-On-Behalf-Of", "lilei"}, 400, "invalid"},
 		{"unknown applicant", "POST", "/api/v1/requests", svc, map[string]any{"flow": "leave", "applicant": "ghost", "values": leave(1)}, nil, 404, "not_found"},
 		{"unknown flow", "POST", "/api/v1/requests", svc, map[string]any{"flow": "nope", "applicant": "hanmeimei", "values": leave(1)}, nil, 404, "not_found"},
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/flowbot/flowbot/api"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 )
 
@@ -30,6 +31,40 @@ func FuzzListFilters(f *testing.F) {
 			if r.errCode(t) != "invalid" {
 				t.Fatalf("400 with code %s", r.errCode(t))
 			}
+		default:
+			t.Fatalf("status %d: %s", r.Code, r.Body)
+		}
+	})
+}
+
+// FuzzTaskDecisions throws arbitrary decide and send-back bodies at a
+// pending task: the answer is a success or a clear 4xx error body, never
+// a panic or a 500.
+func FuzzTaskDecisions(f *testing.F) {
+	b := setup(f, func(c *api.Config) { c.RatePerSecond, c.Burst = 1e9, 1e9 })
+	svc := b.token(f, "", 0, "write", "read")
+	r := b.do(f, "POST", "/api/v1/requests", svc, map[string]any{"flow": "leave", "applicant": "hanmeimei", "values": leave(2)})
+	if r.Code != http.StatusCreated {
+		f.Fatalf("file request: %d %s", r.Code, r.Body)
+	}
+	r = b.do(f, "GET", "/api/v1/tasks?assignee=lilei", svc, nil)
+	ts, _ := r.json(f)["tasks"].([]any)
+	if len(ts) != 1 {
+		f.Fatalf("want one task, got %s", r.Body)
+	}
+	id := int64(ts[0].(map[string]any)["id"].(float64))
+	f.Add("send-back", `{"to_step":"manager","reason":"x"}`)
+	f.Add("decide", `{"decision":"send_back","to_step":"manager","comment":"x"}`)
+	f.Add("decide", `{"decision":"return","comment":"x"}`)
+	f.Add("send-back", `{"to_step":"' OR 1=1 --","reason":""}`)
+	f.Add("send-back", `{"to_step":["a"]}`)
+	f.Fuzz(func(t *testing.T, action, body string) {
+		if action != "decide" {
+			action = "send-back"
+		}
+		r := b.do(t, "POST", "/api/v1/tasks/"+strconv.FormatInt(id, 10)+"/"+action, svc, body, "X-On-Behalf-Of", "lilei")
+		switch r.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
 		default:
 			t.Fatalf("status %d: %s", r.Code, r.Body)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/flowbot/flowbot/api/tokens"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
@@ -38,6 +40,7 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/requests/{id}/comments", W, s.comment},
 		{"GET", "/api/v1/tasks", R, s.listTasks},
 		{"POST", "/api/v1/tasks/{id}/decide", W, s.decide},
+		{"POST", "/api/v1/tasks/{id}/send-back", W, s.sendBack},
 		{"POST", "/api/v1/tasks/{id}/transfer", W, s.transfer},
 		{"POST", "/api/v1/tasks/{id}/signers", W, s.addSigner},
 		{"GET", "/api/v1/users", R, s.listUsers},
@@ -317,7 +320,7 @@ func (s *Server) requestText(w http.ResponseWriter, r *http.Request, c *caller, 
 // --- tasks ---
 
 var taskStatuses = map[string]flows.TaskStatus{
-	"queued": flows.TaskQueued, "pending": flows.TaskPending, "approved": flows.TaskApproved, "rejected": flows.TaskRejected,
+	"queued": flows.TaskQueued, "pending": flows.TaskPending, "approved": flows.TaskApproved, "rejected": flows.TaskRejected, "returned": flows.TaskReturned, "sent_back": flows.TaskSentBack,
 	"transferred": flows.TaskTransferred, "cancelled": flows.TaskCancelled, "expired": flows.TaskExpired,
 }
 
@@ -396,19 +399,60 @@ func (s *Server) taskInFlows(r *http.Request, c *caller, actor string, id int64)
 }
 
 type decideBody struct {
-	Decision string `json:"decision"` // approve | reject
+	// Decision is approve, reject (the step's plain reject: the first
+	// outcome of its on_reject), end (reject for good), return (to the
+	// applicant) or send_back (to ToStep).
+	Decision string `json:"decision"`
 	Comment  string `json:"comment"`
+	ToStep   string `json:"to_step"`
 }
+
+// decisions maps a decision to the engine's outcome of a "no".
+var decisions = map[string]flowdef.RejectAction{
+	"reject": "", "end": flowdef.RejectEnd, "return": flowdef.RejectReturn, "send_back": flowdef.RejectSendBack,
+}
+
+// stepRe is a step id.
+var stepRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var b decideBody
 	return s.onTask(w, r, c, &b, http.StatusOK, func() error {
-		if b.Decision != "approve" && b.Decision != "reject" {
-			return errInvalid("decision 只能是 approve 或 reject。", "decision must be approve or reject.")
+		if _, ok := decisions[b.Decision]; !ok && b.Decision != "approve" {
+			return errInvalid("decision 只能是 approve、reject、end、return 或 send_back。", "decision must be approve, reject, end, return or send_back.")
+		}
+		if b.ToStep != "" && !stepRe.MatchString(b.ToStep) {
+			return errInvalid("to_step 须为步骤 id。", "to_step must be a step id.")
 		}
 		return checkText("comment", b.Comment)
 	}, func(ctx context.Context, actor string, id int64) (any, error) {
-		out, err := s.cfg.Engine.Decide(ctx, flows.DecideRequest{Actor: actor, TaskID: id, Approve: b.Decision == "approve", Comment: b.Comment})
+		req := flows.DecideRequest{Actor: actor, TaskID: id, Approve: b.Decision == "approve", Comment: b.Comment, ToStep: b.ToStep}
+		if !req.Approve {
+			req.Outcome = decisions[b.Decision]
+		}
+		out, err := s.cfg.Engine.Decide(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"task": out.Task, "request": out.Instance}, nil
+	})
+}
+
+type sendBackBody struct {
+	ToStep string `json:"to_step"`
+	Reason string `json:"reason"`
+}
+
+// sendBack sends the task's request back to an earlier step it passed.
+func (s *Server) sendBack(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var b sendBackBody
+	return s.onTask(w, r, c, &b, http.StatusOK, func() error {
+		if !stepRe.MatchString(b.ToStep) {
+			return errInvalid("to_step 必填，且须为步骤 id。", "to_step is required and must be a step id.")
+		}
+		return checkText("reason", b.Reason)
+	}, func(ctx context.Context, actor string, id int64) (any, error) {
+		out, err := s.cfg.Engine.SendBack(ctx, actor, id, b.ToStep, b.Reason)
 		if err != nil {
 			return nil, err
 		}

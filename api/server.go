@@ -26,6 +26,7 @@ import (
 type Engine interface {
 	Submit(ctx context.Context, r flows.SubmitRequest) (*flows.Outcome, error)
 	Decide(ctx context.Context, r flows.DecideRequest) (*flows.Outcome, error)
+	SendBack(ctx context.Context, actor string, taskID int64, toStep, reason string) (*flows.Outcome, error)
 	Withdraw(ctx context.Context, actor string, instanceID int64, reason string) (*flows.Outcome, error)
 	Transfer(ctx context.Context, actor string, taskID int64, to, reason string) (*flows.Outcome, error)
 	AddSigner(ctx context.Context, actor string, taskID int64, signer string, pos flows.SignerPosition, note string) (*flows.Outcome, error)

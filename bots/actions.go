@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowdef"
 )
 
 // click handles a card button.
@@ -26,11 +27,11 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	}
 	taskID, instID := parseID(a.Value["task"]), parseID(a.Value["instance"])
 	switch a.Name {
-	case "approve", "reject", "transfer", "add_signer":
+	case "approve", "reject", "return", "send_back", "transfer", "add_signer":
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "urge", "amend", "view", "copy":
+	case "withdraw", "keep", "urge", "amend", "view", "copy", "reply":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -46,6 +47,12 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return b.amendClick(ctx, ev, u, instID)
 	case "view":
 		return b.viewClick(ctx, u, instID)
+	case "withdraw":
+		if a.Value["confirm"] != "yes" {
+			return b.confirmWithdraw(ctx, ev, u, instID)
+		}
+	case "keep":
+		return b.keepClick(ctx, ev, u, instID)
 	case "copy":
 		v, err := b.eng.View(ctx, instID)
 		if err != nil {
@@ -68,11 +75,28 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	case "approve":
 		toast = T(loc, "toast_approved", nil)
 		out, err = b.eng.Decide(ctx, flows.DecideRequest{Actor: u.ID, TaskID: taskID, Approve: true, Comment: input("comment")})
-	case "reject":
+	case "reject", "return", "send_back":
+		outcome := flowdef.RejectAction(a.Value["outcome"])
+		switch a.Name {
+		case "return":
+			outcome = flowdef.RejectReturn
+		case "send_back":
+			outcome = flowdef.RejectSendBack
+		}
 		toast, highlight = T(loc, "toast_rejected", nil), "comment"
-		out, err = b.eng.Decide(ctx, flows.DecideRequest{Actor: u.ID, TaskID: taskID, Approve: false, Comment: input("comment")})
-		if errKey(err) == "reason_required" {
+		req := flows.DecideRequest{Actor: u.ID, TaskID: taskID, Outcome: outcome, Comment: input("comment")}
+		if outcome == flowdef.RejectSendBack {
+			req.ToStep = input("to_step")
+		}
+		out, err = b.eng.Decide(ctx, req)
+		switch errKey(err) {
+		case "reason_required":
 			err = userErr("toast_reason", nil)
+		case "to_step_required", "step_not_passed":
+			highlight = "to_step"
+		}
+		if err == nil {
+			toast = decidedToast(loc, out, taskID)
 		}
 	case "transfer", "add_signer":
 		highlight = "user"
@@ -111,6 +135,15 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	case "withdraw":
 		toast = T(loc, "toast_withdrawn", nil)
 		out, err = b.eng.Withdraw(ctx, u.ID, instID, input("comment"))
+	case "reply":
+		highlight = "comment"
+		to := a.Value["to"]
+		if input("comment") == "" {
+			err = userErr("toast_need_text", nil)
+			break
+		}
+		toast = T(loc, "toast_replied", map[string]any{"to": b.name(loc, to)})
+		out, err = b.eng.ReplyComment(ctx, u.ID, instID, to, input("comment"))
 	case "urge":
 		toast = T(loc, "toast_urged", nil)
 		out, err = b.eng.Urge(ctx, u.ID, instID)
@@ -118,9 +151,18 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	if err != nil {
 		return b.clickFailed(ctx, ev, u, taskID, instID, err, highlight)
 	}
+	if a.Name == "reply" {
+		// The comment card stays as it was; the reply is its own message.
+		return Reply{Toast: toast}, nil
+	}
 	if taskID > 0 {
 		v := b.outcomeView(out, nil)
 		t := findTask(v.Tasks, taskID, out.Task)
+		if t != nil && t.Status == flows.TaskPending {
+			// Still theirs (comment, add signer after): the send-back
+			// choices need the whole history.
+			v = b.withHistory(ctx, v)
+		}
 		if t != nil {
 			b.keepRef(ctx, ev, u, out.Instance.ID, taskID)
 		} else {
@@ -130,6 +172,60 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	}
 	b.keepRef(ctx, ev, u, out.Instance.ID, 0)
 	return Reply{Toast: toast, Card: b.RequestCard(b.withRoute(ctx, b.withHistory(ctx, b.outcomeView(out, nil))), u)}, nil
+}
+
+// decidedToast says what a "no" did: rejected, returned for changes, or
+// sent back to a named step.
+func decidedToast(loc string, out *flows.Outcome, taskID int64) string {
+	t := findTask(out.Tasks, taskID, out.Task)
+	if t == nil {
+		return T(loc, "toast_rejected", nil)
+	}
+	switch t.Status {
+	case flows.TaskReturned:
+		return T(loc, "toast_returned", nil)
+	case flows.TaskSentBack:
+		return T(loc, "toast_sent_back", map[string]any{"step": stepName(loc, out.Def, out.Instance.StepID)})
+	}
+	return T(loc, "toast_rejected", nil)
+}
+
+// confirmWithdraw answers the Withdraw button with the request card asking
+// to confirm: Yes withdraws (with an optional reason), No keeps it.
+// Nothing changes until Yes.
+func (b *Bot) confirmWithdraw(ctx context.Context, ev Event, u *flows.User, instID int64) (Reply, error) {
+	loc := locale(u)
+	v, err := b.eng.View(ctx, instID)
+	if err != nil {
+		return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+	}
+	if err := flows.CanWithdraw(v.Instance, u.ID); err != nil {
+		return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+	}
+	c := b.RequestCard(v, u)
+	c.Markdown = joinNonEmpty("\n\n", T(loc, "confirm_withdraw", map[string]any{"flow": v.Def.Name.In(loc), "number": v.Instance.Number}), c.Markdown)
+	c.Color = ColorOrange
+	id := strconv.FormatInt(instID, 10)
+	c.Inputs = []Input{{Name: "comment", Label: T(loc, "in_withdraw_reason", nil), Kind: InputTextarea}}
+	c.Buttons = []Button{
+		{Label: T(loc, "btn_withdraw_yes", nil), Action: "withdraw", Value: map[string]string{"instance": id, "confirm": "yes"}, Style: StyleDanger},
+		{Label: T(loc, "btn_withdraw_no", nil), Action: "keep", Value: map[string]string{"instance": id}, Style: StyleDefault},
+	}
+	b.keepRef(ctx, ev, u, instID, 0)
+	return Reply{Card: c}, nil
+}
+
+// keepClick answers "No, keep it": the request card as it is.
+func (b *Bot) keepClick(ctx context.Context, ev Event, u *flows.User, instID int64) (Reply, error) {
+	v, err := b.eng.View(ctx, instID)
+	if err != nil {
+		return b.clickFailed(ctx, ev, u, 0, instID, err, "")
+	}
+	if !b.canSee(u, v) {
+		return Reply{Toast: T(locale(u), "not_visible", map[string]any{"ref": v.Instance.Number}), ToastKind: ToastWarning}, nil
+	}
+	b.keepRef(ctx, ev, u, instID, 0)
+	return Reply{Toast: T(locale(u), "toast_kept", nil), Card: b.RequestCard(v, u)}, nil
 }
 
 // viewClick opens a request from a list (/mine): its card as a new

@@ -46,6 +46,13 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	}
 	var md []string
 	c.Fields, md = b.formFields(loc, v, c.Fields, md)
+	if e := sentBackHere(v, t); e != nil && t.Status == flows.TaskPending {
+		var d struct {
+			Comment string `json:"comment"`
+		}
+		_ = json.Unmarshal(e.Data, &d)
+		md = append(md, T(loc, "hd_sent_back_task", map[string]any{"by": b.name(loc, e.Actor), "reason": truncate(d.Comment, 200)}))
+	}
 	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
 		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
 	}
@@ -91,13 +98,13 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		val := func() map[string]string {
 			return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(in.ID, 10)}
 		}
-		c.Buttons = []Button{
-			{Label: T(loc, "btn_approve", nil), Action: "approve", Value: val(), Style: StylePrimary},
-			{Label: T(loc, "btn_reject", nil), Action: "reject", Value: val(), Style: StyleDanger},
+		c.Buttons = []Button{{Label: T(loc, "btn_approve", nil), Action: "approve", Value: val(), Style: StylePrimary}}
+		c.Buttons, c.Inputs = noButtons(loc, v, t, c.Buttons, c.Inputs)
+		c.Buttons = append(c.Buttons, []Button{
 			{Label: T(loc, "btn_transfer", nil), Action: "transfer", Value: val(), Style: StyleDefault},
 			{Label: T(loc, "btn_signer", nil), Action: "add_signer", Value: val(), Style: StyleDefault},
 			{Label: T(loc, "btn_comment", nil), Action: "comment", Value: val(), Style: StyleDefault},
-		}
+		}...)
 		return c
 	}
 	if t.Status == flows.TaskPending && in.Status == flows.StatusPending && viewer != nil && slices.Contains(escTo, viewer.ID) {
@@ -113,8 +120,8 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		}
 		if s, _ := v.Def.Step(t.StepID); s != nil && v.Def.DeadlineOf(s).EscalationDecides {
 			c.Buttons = append(c.Buttons,
-				Button{Label: T(loc, "btn_approve_for", nil), Action: "approve", Value: tv(), Style: StylePrimary},
-				Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: tv(), Style: StyleDanger})
+				Button{Label: T(loc, "btn_approve_for", nil), Action: "approve", Value: tv(), Style: StylePrimary})
+			c.Buttons, c.Inputs = noButtons(loc, v, t, c.Buttons, c.Inputs)
 		}
 		c.Buttons = append(c.Buttons,
 			Button{Label: T(loc, "btn_urge", nil), Action: "urge", Value: map[string]string{"instance": strconv.FormatInt(in.ID, 10)}, Style: StyleDefault},
@@ -124,6 +131,58 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	}
 	c.Note = b.taskNote(loc, tz, v, t)
 	return c
+}
+
+// noButtons appends a button per outcome other than approval that t's step
+// offers: Reject (ends the request), Return for changes (to the
+// applicant), Send back to step (with a select of the earlier steps this
+// request passed; only when there is one).
+func noButtons(loc string, v *flows.View, t *flows.Task, buttons []Button, inputs []Input) ([]Button, []Input) {
+	s, _ := v.Def.Step(t.StepID)
+	if s == nil {
+		return buttons, inputs
+	}
+	val := func(outcome flowdef.RejectAction) map[string]string {
+		return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(v.Instance.ID, 10), "outcome": string(outcome)}
+	}
+	for _, a := range s.Rejects() {
+		switch a {
+		case flowdef.RejectEnd:
+			buttons = append(buttons, Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: val(a), Style: StyleDanger})
+		case flowdef.RejectReturn:
+			buttons = append(buttons, Button{Label: T(loc, "btn_return", nil), Action: "return", Value: val(a), Style: StyleDanger})
+		case flowdef.RejectSendBack:
+			targets := flows.SendBackTargets(v.Def, v.Instance, v.Events)
+			if len(targets) == 0 {
+				continue
+			}
+			in := Input{Name: "to_step", Label: T(loc, "in_to_step", nil), Kind: InputSelect, Value: targets[len(targets)-1].ID}
+			for _, x := range targets {
+				in.Options = append(in.Options, Option{Value: x.ID, Label: x.Name.In(loc)})
+			}
+			inputs = append(inputs, in)
+			buttons = append(buttons, Button{Label: T(loc, "btn_send_back", nil), Action: "send_back", Value: val(a), Style: StyleDanger})
+		}
+	}
+	return buttons, inputs
+}
+
+// sentBackHere is the send-back event that started task t (its step sent
+// back to, in the same change that created t), or nil.
+func sentBackHere(v *flows.View, t *flows.Task) *flows.Event {
+	for i := len(v.Events) - 1; i >= 0; i-- {
+		e := v.Events[i]
+		if e.Type != flows.EvSentBack || !e.At.Equal(t.CreatedAt) {
+			continue
+		}
+		var d struct {
+			To string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.To == t.StepID {
+			return e
+		}
+	}
+	return nil
 }
 
 // escalation says to whom task t was escalated and when (the latest
@@ -160,6 +219,10 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 			return T(loc, "note_auto_rejected", map[string]any{"at": at})
 		}
 		return T(loc, "note_rejected", map[string]any{"by": by, "at": at})
+	case flows.TaskReturned:
+		return T(loc, "note_returned", map[string]any{"by": by, "at": at})
+	case flows.TaskSentBack:
+		return T(loc, "note_sent_back", map[string]any{"by": by, "at": at, "step": stepName(loc, v.Def, sentBackTo(v, t))})
 	case flows.TaskTransferred:
 		return T(loc, "note_transferred", map[string]any{"by": by, "to": b.name(loc, transferTarget(v, t)), "at": at})
 	case flows.TaskCancelled:
@@ -176,6 +239,31 @@ func (b *Bot) taskNote(loc string, tz *time.Location, v *flows.View, t *flows.Ta
 		return T(loc, "note_closed", map[string]any{"status": statusText(loc, in.Status)})
 	}
 	return T(loc, "note_waiting", map[string]any{"who": b.name(loc, t.Assignee)})
+}
+
+// sentBackTo is the step task t sent its request back to (from its
+// decision event), or "".
+func sentBackTo(v *flows.View, t *flows.Task) string {
+	for _, e := range v.Events {
+		if e.Type != flows.EvRejected || e.TaskID != t.ID {
+			continue
+		}
+		var d struct {
+			To string `json:"to"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.To != "" {
+			return d.To
+		}
+	}
+	return ""
+}
+
+// stepName is the name of step id in loc, or the id.
+func stepName(loc string, def *flowdef.Definition, id string) string {
+	if s, _ := def.Step(id); s != nil {
+		return s.Name.In(loc)
+	}
+	return id
 }
 
 // RequestCard is the applicant's view of a request: status, current step,
@@ -379,7 +467,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
-	flows.EvDelegated: true,
+	flows.EvDelegated: true, flows.EvSentBack: true,
 }
 
 // historyLines shows the latest events worth reading.
@@ -399,8 +487,8 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 		if !historyTypes[e.Type] {
 			continue
 		}
-		if e.Type == flows.EvRejected && returnedBy(v.Events[i+1:], e) {
-			continue // the "returned" line says it
+		if e.Type == flows.EvRejected && (returnedBy(v.Events[i+1:], e) || laterOutcome(e)) {
+			continue // the "returned" or "sent back" line says it
 		}
 		evs = append(evs, e)
 	}
@@ -422,9 +510,15 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 		if obo := str("on_behalf_of"); obo != "" { // "赵敏 代 李雷 同意"
 			who = T(loc, "on_behalf", map[string]any{"who": who, "for": b.name(loc, obo)})
 		}
-		line := b.fmtTime(tz, &e.At) + " " + T(loc, "ev_"+string(e.Type), map[string]any{
-			"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
-		})
+		key := "ev_" + string(e.Type)
+		if e.Type == flows.EvCommented && str("reply_to") != "" {
+			key, to = "ev_replied", str("reply_to")
+		}
+		args := map[string]any{"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status")))}
+		if e.Type == flows.EvSentBack {
+			args["step"] = stepName(loc, v.Def, to)
+		}
+		line := b.fmtTime(tz, &e.At) + " " + T(loc, key, args)
 		if text := cmpStr(str("comment"), str("text"), str("reason")); text != "" {
 			sep := "："
 			if !isZH(loc) {
@@ -435,6 +529,15 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 		out = append(out, line)
 	}
 	return out
+}
+
+// laterOutcome reports whether a task's rejection event recorded an
+// outcome that a request-level event tells (returned, sent back).
+func laterOutcome(rej *flows.Event) bool {
+	var d struct {
+		Outcome string `json:"outcome"`
+	}
+	return json.Unmarshal(rej.Data, &d) == nil && (d.Outcome == string(flowdef.RejectReturn) || d.Outcome == string(flowdef.RejectSendBack))
 }
 
 // returnedBy reports whether the rejection rej returned the request: a
@@ -514,6 +617,8 @@ func taskColor(t *flows.Task, in *flows.Instance) Color {
 		return ColorGreen
 	case flows.TaskRejected:
 		return ColorRed
+	case flows.TaskReturned, flows.TaskSentBack:
+		return ColorOrange
 	case flows.TaskPending, flows.TaskQueued:
 		if in.Status.Open() {
 			return ColorBlue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/flowbot/flowbot/flows"
@@ -109,6 +110,9 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		return requestCard("hd_rejected")
 	case flows.MsgReturned:
 		return requestCard("hd_returned")
+	case flows.MsgSentBack:
+		args["step"] = stepName(loc, v.Def, str("to"))
+		return requestCard("hd_sent_back")
 	case flows.MsgFailed:
 		return requestCard("hd_failed")
 	case flows.MsgProgress:
@@ -162,13 +166,33 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		}
 		return taskCard("hd_urge")
 	case flows.MsgComment:
-		return Message{Text: T(loc, "hd_comment", args)}, nil
+		return b.commentCard(loc, v, m, to, str("by"), str("reply_to"), args), nil
 	case flows.MsgTransferred:
 		return Message{Text: T(loc, "hd_transferred", args)}, nil
 	case flows.MsgWithdrawn:
 		return taskCard("hd_withdrawn")
 	}
 	return Message{}, fmt.Errorf("render message %d: unknown kind %q", m.ID, m.Kind)
+}
+
+// commentCard shows a comment (or a reply to one) to a participant, with
+// a Reply box and button that answer its author.
+func (b *Bot) commentCard(loc string, v *flows.View, m *flows.OutboxMessage, to *flows.User, by, replyTo string, args map[string]any) Message {
+	key := "hd_comment"
+	switch {
+	case replyTo != "" && to != nil && to.ID == replyTo:
+		key = "hd_reply"
+	case replyTo != "":
+		key = "hd_replied_other"
+		args["to"] = b.name(loc, replyTo)
+	}
+	c := &Card{Title: cardTitle(loc, v), Color: ColorBlue, Markdown: T(loc, key, args)}
+	if by != "" && (to == nil || to.ID != by) {
+		c.Inputs = []Input{{Name: "comment", Label: T(loc, "in_reply", nil), Kind: InputTextarea}}
+		c.Buttons = []Button{{Label: T(loc, "btn_reply", nil), Action: "reply", Style: StylePrimary,
+			Value: map[string]string{"instance": strconv.FormatInt(v.Instance.ID, 10), "to": by}}}
+	}
+	return Message{Card: c}
 }
 
 // textOf reads a text given as {"zh": .., "en": ..} or as a plain string.

@@ -188,6 +188,23 @@ func hasOpenTask(ts []*Task, stepID, user string) bool {
 // Comment adds a comment to a request and tells the other participants.
 // The applicant and anyone who had a task on it may comment.
 func (e *Engine) Comment(ctx context.Context, actor string, instanceID int64, text string) (*Outcome, error) {
+	return e.comment(ctx, actor, instanceID, "", text)
+}
+
+// ReplyComment answers a comment of user to on a request: a comment that
+// always reaches to (a past approver too), recorded with Data["reply_to"].
+// Both must be participants of the request; nobody replies to themselves.
+func (e *Engine) ReplyComment(ctx context.Context, actor string, instanceID int64, to, text string) (*Outcome, error) {
+	if strings.TrimSpace(to) == "" {
+		return nil, Errorf(CodeInvalid, "reply_to_required", nil)
+	}
+	if to == actor {
+		return nil, Errorf(CodeInvalid, "reply_self", nil)
+	}
+	return e.comment(ctx, actor, instanceID, to, text)
+}
+
+func (e *Engine) comment(ctx context.Context, actor string, instanceID int64, replyTo, text string) (*Outcome, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil, Errorf(CodeInvalid, "comment_empty", nil)
@@ -219,17 +236,28 @@ func (e *Engine) Comment(ctx context.Context, actor string, instanceID int64, te
 		if !contains(people, actor) {
 			return Errorf(CodeForbidden, "not_participant", nil)
 		}
-		if err := o.event(l.in, nil, EvCommented, actor, false, map[string]any{"text": text}); err != nil {
+		data := map[string]any{"text": text}
+		if replyTo != "" {
+			if !contains(people, replyTo) {
+				return Errorf(CodeInvalid, "reply_not_participant", map[string]any{"name": e.nameOf(o.tx, replyTo)})
+			}
+			data["reply_to"] = replyTo
+		}
+		if err := o.event(l.in, nil, EvCommented, actor, false, data); err != nil {
 			return err
 		}
 		for _, p := range people {
 			if p == actor {
 				continue
 			}
-			if p != l.in.Applicant && !hasOpenTask(l.tasks, l.in.StepID, p) {
-				continue // past approvers are not bothered
+			if p != replyTo && p != l.in.Applicant && !hasOpenTask(l.tasks, l.in.StepID, p) {
+				continue // past approvers are not bothered, unless answered
 			}
-			if err := o.send(MsgComment, p, l.in, nil, map[string]any{"by": actor, "text": text}); err != nil {
+			msg := map[string]any{"by": actor, "text": text}
+			if replyTo != "" {
+				msg["reply_to"] = replyTo
+			}
+			if err := o.send(MsgComment, p, l.in, nil, msg); err != nil {
 				return err
 			}
 		}

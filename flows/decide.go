@@ -103,7 +103,7 @@ func (e *Engine) openTaskAs(o *op, taskID int64, actor string, escalated bool) (
 		status := t.Status
 		if status == TaskCancelled { // another approver's decision closed it: say which
 			for _, x := range l.tasks {
-				if x.StepID == t.StepID && x.Assignee == t.DecidedBy && (x.Status == TaskApproved || x.Status == TaskRejected) {
+				if x.StepID == t.StepID && x.Assignee == t.DecidedBy && (x.Status == TaskApproved || x.Status == TaskRejected || x.Status == TaskReturned || x.Status == TaskSentBack) {
 					status = x.Status
 				}
 			}
@@ -133,40 +133,118 @@ func (e *Engine) Decide(ctx context.Context, r DecideRequest) (*Outcome, error) 
 			// where the flow says so.
 			return Errorf(CodeForbidden, "not_assignee", map[string]any{"assignee": e.nameOf(o.tx, t.Assignee)})
 		}
-		if !r.Approve && r.Comment == "" {
+		if r.Approve {
+			if r.Outcome != "" || r.ToStep != "" {
+				return Errorf(CodeInvalid, "outcome_with_approve", nil)
+			}
+			return e.decide(o, l, t, r.Actor, true, r.Comment, false, "", "")
+		}
+		s := stepOf(l.def, t.StepID)
+		if s == nil {
+			return fmt.Errorf("task %d: step %s not in flow %s v%d", t.ID, t.StepID, l.def.ID, l.in.FlowVersion)
+		}
+		outcome := r.Outcome
+		if outcome == "" {
+			outcome = s.Rejects()[0]
+		}
+		if !s.Offers(outcome) {
+			return Errorf(CodeInvalid, "outcome_not_offered", map[string]any{"outcome": string(outcome), "step": s.Name})
+		}
+		if outcome != flowdef.RejectSendBack && r.ToStep != "" {
+			return Errorf(CodeInvalid, "to_step_without_send_back", nil)
+		}
+		if outcome == flowdef.RejectSendBack {
+			if err := e.checkSendBack(o, l, r.ToStep); err != nil {
+				return err
+			}
+		}
+		if r.Comment == "" {
 			return Errorf(CodeInvalid, "reason_required", nil)
 		}
-		return e.decide(o, l, t, r.Actor, r.Approve, r.Comment, false)
+		return e.decide(o, l, t, r.Actor, false, r.Comment, false, outcome, r.ToStep)
 	})
 }
 
-// decide closes task t with a decision and moves the instance on.
-func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, comment string, auto bool) error {
+// SendBack sends the request of task taskID back to the earlier step
+// toStep with a reason: a Decide with the send_back outcome.
+func (e *Engine) SendBack(ctx context.Context, actor string, taskID int64, toStep, reason string) (*Outcome, error) {
+	return e.Decide(ctx, DecideRequest{Actor: actor, TaskID: taskID, Outcome: flowdef.RejectSendBack, ToStep: toStep, Comment: reason})
+}
+
+// checkSendBack refuses a send-back to a step the request has not passed
+// on its current route.
+func (e *Engine) checkSendBack(o *op, l *loaded, to string) error {
+	if strings.TrimSpace(to) == "" {
+		return Errorf(CodeInvalid, "to_step_required", nil)
+	}
+	evs, err := o.tx.EventsOf(l.in.ID)
+	if err != nil {
+		return fmt.Errorf("list events: %w", err)
+	}
+	for _, s := range SendBackTargets(l.def, l.in, evs) {
+		if s.ID == to {
+			return nil
+		}
+	}
+	name := any(to)
+	if s := stepOf(l.def, to); s != nil {
+		name = s.Name
+	}
+	return Errorf(CodeInvalid, "step_not_passed", map[string]any{"step": name})
+}
+
+// decide closes task t with a decision and moves the instance on. A "no"
+// (approve false) does outcome (empty: the step's default), toStep naming
+// the step of a send-back.
+func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, comment string, auto bool, outcome flowdef.RejectAction, toStep string) error {
 	in := l.in
+	s, _ := l.def.Step(t.StepID)
+	if s == nil {
+		return fmt.Errorf("task %d: step %s not in flow %s v%d", t.ID, t.StepID, l.def.ID, in.FlowVersion)
+	}
+	if !approve && outcome == "" {
+		// The step's plain reject; a timeout cannot choose a step to send
+		// back to, so it takes the next outcome offered (or ends).
+		outcome = flowdef.RejectEnd
+		for _, a := range s.Rejects() {
+			if a != flowdef.RejectSendBack {
+				outcome = a
+				break
+			}
+		}
+	}
 	st, ev := TaskApproved, EvApproved
+	data := map[string]any{"comment": comment}
 	if !approve {
 		st, ev = TaskRejected, EvRejected
+		switch outcome {
+		case flowdef.RejectReturn:
+			st = TaskReturned
+		case flowdef.RejectSendBack:
+			st = TaskSentBack
+			data["to"] = toStep
+		}
+		data["outcome"] = string(outcome)
 	}
 	o.closeTask(t, st, actor, comment, auto)
 	if err := o.saveTask(t); err != nil {
 		return err
 	}
-	if err := o.event(in, t, ev, actor, auto, delegationData(t, map[string]any{"comment": comment})); err != nil {
+	if err := o.event(in, t, ev, actor, auto, delegationData(t, data)); err != nil {
 		return err
 	}
 	if err := o.send(MsgCardUpdate, "", in, t, nil); err != nil {
 		return err
-	}
-	s, _ := l.def.Step(t.StepID)
-	if s == nil {
-		return fmt.Errorf("task %d: step %s not in flow %s v%d", t.ID, t.StepID, l.def.ID, in.FlowVersion)
 	}
 	open := openTasks(l.tasks, t.StepID)
 	if !approve {
 		if err := o.cancelTasks(in, open, actor); err != nil {
 			return err
 		}
-		return e.reject(o, l, s, actor, comment, auto)
+		if outcome == flowdef.RejectSendBack {
+			return e.sendBack(o, l, s, actor, comment, toStep)
+		}
+		return e.reject(o, l, s, actor, comment, auto, outcome)
 	}
 	var pending, queued []*Task
 	for _, x := range open {
@@ -251,11 +329,51 @@ func (e *Engine) decide(o *op, l *loaded, t *Task, actor string, approve bool, c
 	return o.send(MsgProgress, in.Applicant, in, t, map[string]any{"step": s.ID})
 }
 
-// reject ends the request or returns it to the applicant.
-func (e *Engine) reject(o *op, l *loaded, s *flowdef.Step, actor, comment string, auto bool) error {
+// sendBack starts the earlier step to again: its approvers get new tasks,
+// whose cards say who sent it back and why; the applicant is told.
+func (e *Engine) sendBack(o *op, l *loaded, s *flowdef.Step, actor, comment, to string) error {
+	in := l.in
+	_, idx := l.def.Step(to)
+	data := map[string]any{"by": actor, "comment": comment, "step": s.ID, "to": to}
+	if err := o.event(in, nil, EvSentBack, actor, false, data); err != nil {
+		return err
+	}
+	if err := o.send(MsgSentBack, in.Applicant, in, nil, data); err != nil {
+		return err
+	}
+	return e.advance(o, in, l.def, l.applicant, l.form, idx)
+}
+
+// SendBackTargets lists the steps a request at its current step may be
+// sent back to: the approve steps before it that it passed (a step_done
+// event) since it was last submitted or resubmitted, in flow order.
+func SendBackTargets(def *flowdef.Definition, in *Instance, events []*Event) []*flowdef.Step {
+	if def == nil || in == nil || in.Status != StatusPending {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, ev := range events {
+		switch ev.Type {
+		case EvSubmitted, EvResubmitted:
+			clear(done)
+		case EvStepDone:
+			done[ev.StepID] = true
+		}
+	}
+	var out []*flowdef.Step
+	for i := 0; i < in.StepIndex && i < len(def.Steps); i++ {
+		if s := &def.Steps[i]; s.Kind == flowdef.StepApprove && done[s.ID] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// reject ends the request or returns it to the applicant, as outcome says.
+func (e *Engine) reject(o *op, l *loaded, s *flowdef.Step, actor, comment string, auto bool, outcome flowdef.RejectAction) error {
 	in := l.in
 	data := map[string]any{"by": actor, "comment": comment, "auto": auto, "step": s.ID}
-	if s.OnReject == flowdef.RejectReturn {
+	if outcome == flowdef.RejectReturn {
 		in.Status = StatusReturned
 		if err := o.event(in, nil, EvReturned, actor, auto, data); err != nil {
 			return err

@@ -128,6 +128,14 @@ type DecideRequest struct {
 	TaskID  int64
 	Approve bool
 	Comment string
+	// Outcome says what a "no" does, among the outcomes the step offers
+	// (flowdef.Step.Rejects): end the request (reject), return it to the
+	// applicant, or send it back to an earlier step. Empty: the step's
+	// first outcome. Set only with Approve false.
+	Outcome flowdef.RejectAction
+	// ToStep is the earlier step a send-back goes to: an approve step this
+	// request already passed on its current route (SendBackTargets).
+	ToStep string
 }
 
 // SignerPosition says where AddSigner puts the new signer.

@@ -83,7 +83,7 @@ func (e *Engine) tickTask(o *op, id int64, res *TickResult) error {
 			if approve {
 				comment = "auto-approved on timeout / 超时自动同意"
 			}
-			if err := e.decide(o, l, t, System, approve, comment, true); err != nil {
+			if err := e.decide(o, l, t, System, approve, comment, true, "", ""); err != nil {
 				return err
 			}
 			return o.save(l.in)

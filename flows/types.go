@@ -86,6 +86,8 @@ const (
 	TaskTransferred TaskStatus = "transferred"
 	TaskCancelled   TaskStatus = "cancelled" // another approver decided (any), or the request ended
 	TaskExpired     TaskStatus = "expired"   // final timeout with on_timeout none never expires; approve/reject do
+	TaskReturned    TaskStatus = "returned"  // the approver returned the request to the applicant
+	TaskSentBack    TaskStatus = "sent_back" // the approver sent the request back to an earlier step
 )
 
 // Task is one approver's share of an approve step.
@@ -135,6 +137,7 @@ const (
 	EvApproved    EventType = "approved"
 	EvRejected    EventType = "rejected"
 	EvReturned    EventType = "returned"
+	EvSentBack    EventType = "sent_back" // back to an earlier step (Data: by, comment, step, to)
 	EvTransferred EventType = "transferred"
 	EvSignerAdded EventType = "signer_added"
 	EvCommented   EventType = "commented"
@@ -173,6 +176,7 @@ const (
 	MsgApproved    MsgKind = "approved"    // to the applicant: request approved
 	MsgRejected    MsgKind = "rejected"    // to the applicant: rejected (Data: by, comment, auto)
 	MsgReturned    MsgKind = "returned"    // to the applicant: amend and resubmit
+	MsgSentBack    MsgKind = "sent_back"   // to the applicant: sent back to an earlier step (Data: by, comment, step, to)
 	MsgFailed      MsgKind = "failed"      // to the applicant: an http step failed
 	MsgProgress    MsgKind = "progress"    // to the applicant: a step was approved, next step
 	MsgReminder    MsgKind = "reminder"    // to an assignee

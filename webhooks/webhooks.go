@@ -16,6 +16,7 @@ const (
 	RequestApproved  = "request.approved"
 	RequestRejected  = "request.rejected"
 	RequestReturned  = "request.returned"
+	RequestSentBack  = "request.sent_back"
 	RequestWithdrawn = "request.withdrawn"
 	TaskCreated      = "task.created"
 	TaskDecided      = "task.decided"
@@ -25,7 +26,7 @@ const (
 
 // AllTypes lists every event type, in the order of the docs.
 var AllTypes = []string{
-	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestWithdrawn,
+	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestSentBack, RequestWithdrawn,
 	TaskCreated, TaskDecided, TaskOverdue, StepFailed,
 }
 
@@ -37,6 +38,8 @@ func TypeOf(e *flows.Event) string {
 		return RequestSubmitted
 	case flows.EvReturned:
 		return RequestReturned
+	case flows.EvSentBack:
+		return RequestSentBack
 	case flows.EvWithdrawn:
 		return RequestWithdrawn
 	case flows.EvTaskCreated:

@@ -118,11 +118,11 @@ func (a *Adapter) onMessage(ctx context.Context, p *app, data []byte) result {
 	return result{}
 }
 
-var cmdRE = regexp.MustCompile(`^/(approve|reject|comment|transfer|withdraw|urge)\s+(\d+)\s*([\s\S]*)$`)
+var cmdRE = regexp.MustCompile(`^/(approve|reject|return|send_back|comment|transfer|withdraw|urge)\s+(\d+)\s*([\s\S]*)$`)
 
 // parseCommand reads the text-only mode's /approve N [comment],
-// /reject N reason, /comment N text, /transfer N user, /withdraw N and
-// /urge N.
+// /reject N reason, /return N reason, /send_back N step reason,
+// /comment N text, /transfer N user, /withdraw N and /urge N.
 func parseCommand(text string) (*bots.Action, bool) {
 	m := cmdRE.FindStringSubmatch(strings.TrimSpace(text))
 	if m == nil {
@@ -139,6 +139,12 @@ func parseCommand(text string) (*bots.Action, bool) {
 	switch name {
 	case "transfer":
 		act.Inputs["user"] = rest
+	case "send_back":
+		step, reason, _ := strings.Cut(rest, " ")
+		act.Inputs["to_step"] = step
+		if reason = strings.TrimSpace(reason); reason != "" {
+			act.Inputs["comment"], act.Inputs["reason"] = reason, reason
+		}
 	default:
 		if rest != "" {
 			act.Inputs["comment"], act.Inputs["reason"] = rest, rest

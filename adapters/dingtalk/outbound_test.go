@@ -3,6 +3,7 @@ package dingtalk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +172,49 @@ func TestTextOnlyMode(t *testing.T) {
 	require.Equal(t, map[string]string{"task": "12"}, evs[0].Action.Value)
 	require.Equal(t, "预算不足 no budget", evs[0].Action.Inputs["reason"])
 	require.Equal(t, []string{"已拒绝 rejected"}, b.fake.SessionReplies("m-cmd"), "the toast goes back through the session webhook")
+}
+
+// Return and send back have commands in text-only mode too: one per step
+// the card offers to send back to.
+func TestTextOnlyOutcomes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{textOnly: true, reply: func(ev bots.Event) (bots.Reply, error) { return bots.Reply{}, nil }})
+	ctx := context.Background()
+	c := bots.Card{Title: "报销 EXP-1",
+		Inputs: []bots.Input{{Name: "to_step", Kind: bots.InputSelect, Options: []bots.Option{{Value: "manager", Label: "直属上级审批"}, {Value: "finance", Label: "财务审批"}}}},
+		Buttons: []bots.Button{
+			{Label: "退回修改", Action: "return", Value: map[string]string{"task": "12"}},
+			{Label: "退回到所选步骤", Action: "send_back", Value: map[string]string{"task": "12", "outcome": "send_back"}},
+		}}
+	_, err := b.adapter.Send(ctx, bots.Recipient{UserID: "u1"}, bots.Message{Card: &c}, "")
+	require.NoError(t, err)
+	sent := b.fake.Sent()
+	require.Len(t, sent, 1)
+	require.Contains(t, sent[0].Text, "/return 12 <reason>")
+	require.Contains(t, sent[0].Text, "退回到所选步骤 (直属上级审批): `/send_back 12 manager <reason>`")
+	require.Contains(t, sent[0].Text, "`/send_back 12 finance <reason>`")
+
+	tests := []struct {
+		text, action string
+		inputs       map[string]string
+	}{
+		{"/return 12 缺发票", "return", map[string]string{"comment": "缺发票", "reason": "缺发票"}},
+		{"/send_back 12 manager 请上级确认", "send_back", map[string]string{"to_step": "manager", "comment": "请上级确认", "reason": "请上级确认"}},
+		{"/send_back 12 manager", "send_back", map[string]string{"to_step": "manager"}},
+		{"/send_back 12", "send_back", map[string]string{"to_step": ""}},
+	}
+	for i, tc := range tests {
+		data := b.fake.MessageData(b.app.Key, dingtalktest.Message{MsgID: fmt.Sprint("m-", i), StaffID: "u1", Text: tc.text})
+		_, err := b.fake.Callback(b.app.Key, topicBot, "", data)
+		require.NoError(t, err)
+		evs := b.rec.Events()
+		require.Len(t, evs, i+1, tc.text)
+		got := evs[i].Action
+		require.NotNil(t, got, tc.text)
+		require.Equal(t, tc.action, got.Name, tc.text)
+		require.Equal(t, map[string]string{"task": "12"}, got.Value, tc.text)
+		require.Equal(t, tc.inputs, got.Inputs, tc.text)
+	}
 }
 
 func TestConfigRefusals(t *testing.T) {

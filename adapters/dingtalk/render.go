@@ -162,6 +162,18 @@ func RenderText(c bots.Card) string {
 		sb.WriteString("\n" + c.Markdown + "\n")
 	}
 	for _, b := range c.Buttons {
+		if b.Action == "send_back" {
+			// One command per step it can go back to (the card's select).
+			for _, in := range c.Inputs {
+				if in.Name != "to_step" {
+					continue
+				}
+				for _, o := range in.Options {
+					fmt.Fprintf(&sb, "\n- %s (%s): `/send_back %s %s <reason>`", b.Label, o.Label, b.Value["task"], o.Value)
+				}
+			}
+			continue
+		}
 		if cmd := command(b); cmd != "" {
 			fmt.Fprintf(&sb, "\n- %s: `%s`", b.Label, cmd)
 		}
@@ -177,8 +189,8 @@ func command(b bots.Button) string {
 	switch b.Action {
 	case "approve", "comment":
 		return "/" + b.Action + " " + b.Value["task"]
-	case "reject":
-		return "/reject " + b.Value["task"] + " <reason>"
+	case "reject", "return":
+		return "/" + b.Action + " " + b.Value["task"] + " <reason>"
 	case "transfer":
 		return "/transfer " + b.Value["task"] + " <user>"
 	case "withdraw", "urge":

@@ -127,7 +127,11 @@ func (r *renderer) Render(_ context.Context, m *flows.OutboxMessage, to *flows.U
 	case m.Kind == flows.MsgCardUpdate && m.TaskID == 0:
 		return bots.Message{}, errors.New("no task") // as bots.Render does today
 	case m.Kind == flows.MsgSubmitted:
-		return bots.Message{Card: &bots.Card{Title: fmt.Sprintf("request %d for %s", m.InstanceID, to.ID), Note: r.state[m.InstanceID]}}, nil
+		c := &bots.Card{Title: fmt.Sprintf("request %d for %s", m.InstanceID, to.ID), Note: r.state[m.InstanceID]}
+		if c.Note == "live" { // the applicant can still urge or withdraw
+			c.Buttons = []bots.Button{{Label: "Withdraw", Action: "withdraw"}}
+		}
+		return bots.Message{Card: c}, nil
 	}
 	c := &bots.Card{Title: fmt.Sprintf("task %d for %s", m.TaskID, to.ID), Note: r.state[m.InstanceID]}
 	if c.Note == "live" { // a card one can act on

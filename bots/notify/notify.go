@@ -379,9 +379,10 @@ func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.R
 }
 
 // keepsRef reports whether the card of m must be kept current: every card
-// about a request is (task cards and request cards alike).
+// about a request is (task cards and request cards alike), except a
+// comment's card, which shows the comment and its Reply.
 func keepsRef(m *flows.OutboxMessage) bool {
-	return m.InstanceID != 0 && m.Kind != flows.MsgText
+	return m.InstanceID != 0 && m.Kind != flows.MsgText && m.Kind != flows.MsgComment
 }
 
 // taskCardKinds render the task card; their refs are filed under the task.
@@ -419,11 +420,11 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 	updated := 0
 	// Only the newest copy of a task card for a person (on a platform)
 	// keeps its buttons: the older ones show the same state, read-only.
+	// The same holds for the request cards of a person (the applicant's
+	// confirmation, /status answers, notices): the newest keeps Urge and
+	// Withdraw.
 	newest := map[string]*flows.MessageRef{}
 	for _, r := range refs {
-		if r.TaskID == 0 {
-			continue
-		}
 		k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10)
 		if x := newest[k]; x == nil || r.CreatedAt.After(x.CreatedAt) || (r.CreatedAt.Equal(x.CreatedAt) && r.Ref > x.Ref) {
 			newest[k] = r
@@ -441,7 +442,7 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 			errs = append(errs, err)
 			continue
 		}
-		if k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10); r.TaskID != 0 && newest[k] != r && msg.Card != nil && len(msg.Card.Buttons) > 0 {
+		if k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10); newest[k] != r && msg.Card != nil && len(msg.Card.Buttons) > 0 {
 			msg = olderCopy(msg, users[r.Recipient])
 		}
 		platform, _, _ := strings.Cut(r.Platform, ":")

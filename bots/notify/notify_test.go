@@ -408,3 +408,40 @@ func TestOnlyTheNewestCopyKeepsButtons(t *testing.T) {
 		require.NotEmpty(t, newer.Card.Buttons, "%s: the newest copy keeps its buttons", p.name)
 	}
 }
+
+// Item 5 of issue 10: the applicant's request cards follow the task
+// cards' rule: every copy shows the current state, only the newest copy
+// for a person keeps Urge / Withdraw.
+func TestOnlyTheNewestRequestCardKeepsButtons(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	n := b.notifier(notify.Config{})
+	var ids []int64
+	for range 3 { // the confirmation, then two notices of the same request
+		ids = append(ids, b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgSubmitted, Recipient: "dave", InstanceID: 1})[0])
+		_, err := n.DrainOnce(b.ctx)
+		require.NoError(t, err)
+		b.clock.Add(time.Minute)
+	}
+	other := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgSubmitted, Recipient: "dave", InstanceID: 2})[0]
+	_, err := n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+
+	b.render.set(1, "live")
+	b.render.set(2, "live")
+	b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: 1, TaskID: 10})
+	_, err = n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+	for i, id := range ids {
+		msg := b.feishu.message(fmt.Sprintf("outbox-%d-feishu:cli_b", id))
+		require.Equal(t, "request 1 for dave", msg.Card.Title, "copy %d shows the request", i)
+		if i < len(ids)-1 {
+			require.Empty(t, msg.Card.Buttons, "copy %d is older: read-only", i)
+			require.Contains(t, msg.Card.Note, "已有更新的一份", "copy %d says where to act (dave reads Chinese)", i)
+		} else {
+			require.NotEmpty(t, msg.Card.Buttons, "the newest copy keeps its buttons")
+		}
+	}
+	msg := b.feishu.message(fmt.Sprintf("outbox-%d-feishu:cli_b", other))
+	require.Empty(t, msg.Card.Note, "another request's card is not touched")
+}

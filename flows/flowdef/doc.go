@@ -57,7 +57,10 @@
 //	      - user: lilei
 //	      - field: approver     # a user field of the form
 //	    mode: any               # any (或签, default) | all (会签) | sequence (依次)
-//	    on_reject: end          # end (default) | return (back to the applicant)
+//	    on_reject: end          # end (default) | return (back to the applicant), or the
+//	                            # list of outcomes the approver chooses from, the first
+//	                            # being a plain reject: [end, return, send_back]
+//	                            # (send_back: to an earlier step of the request)
 //	    on_empty: fallback      # skip (default) | fallback
 //	    fallback: [{role: admin}]
 //	    cc: [{role: hr}]

@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("id: x\nsteps: [{id: s, when: 'a >', approvers: [{role: hr}]}]\n"))
 	f.Add([]byte("- [\n"))
+	f.Add([]byte("id: x\nsteps: [{id: a, approvers: [{role: hr}]}, {id: b, approvers: [{role: hr}], on_reject: [send_back, return, end]}]\n"))
+	f.Add([]byte("id: x\nsteps: [{id: a, approvers: [{role: hr}], on_reject: [send_back]}]\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		d, err := flowdef.Parse("f.yaml", src)
 		if err != nil {
@@ -47,6 +49,11 @@ func FuzzParse(f *testing.F) {
 				require.LessOrEqual(t, h.WorstCase(), flowdef.MaxHTTPWorstCase, "no http step outlives the delivery lease")
 			}
 			_ = d.DeadlineOf(&d.Steps[i])
+			rs := d.Steps[i].Rejects()
+			require.NotEmpty(t, rs, "a step always has a plain reject")
+			for _, a := range rs {
+				require.Contains(t, flowdef.RejectActions, a)
+			}
 		}
 		_ = flowdef.Mermaid(d)
 		_, _ = d.CheckForm(map[string]any{}, now)

@@ -608,6 +608,43 @@ func (p *parser) fieldDefault(f *Field, n *yaml.Node) any {
 
 var stepKinds = []StepKind{StepApprove, StepNotify, StepHTTP}
 
+// rejects reads on_reject: one outcome (end, return), or a list of the
+// outcomes the step offers (end, return, send_back), the first being what
+// a plain reject does.
+func (p *parser) rejects(n *yaml.Node) (RejectAction, []RejectAction) {
+	var items []*yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		items = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		items = n.Content
+		if len(items) == 0 {
+			p.errf(n, "on_reject is an empty list: name at least one of end, return, send_back")
+			return RejectEnd, nil
+		}
+	default:
+		p.errf(n, "on_reject must be one of end, return, send_back or a list of them")
+		return RejectEnd, nil
+	}
+	var out []RejectAction
+	for _, it := range items {
+		a := RejectAction(p.str(it, "on_reject"))
+		switch {
+		case it.Kind != yaml.ScalarNode:
+		case !slices.Contains(RejectActions, a):
+			p.errf(it, "unknown on_reject %q (want end, return or send_back)", a)
+		case slices.Contains(out, a):
+			p.errf(it, "on_reject lists %q twice", a)
+		default:
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return RejectEnd, nil
+	}
+	return out[0], out[1:]
+}
+
 func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) []Step {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errf(n, "no steps: steps must be a non-empty list")
@@ -617,7 +654,7 @@ func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) 
 	seen := map[string]bool{}
 	for _, c := range n.Content {
 		s := Step{Kind: StepApprove, Line: c.Line}
-		var idNode, whenNode, approversNode, modeNode, httpNode, fallbackNode, ccNode, emptyNode *yaml.Node
+		var idNode, whenNode, approversNode, modeNode, httpNode, fallbackNode, ccNode, emptyNode, rejectNode *yaml.Node
 		p.mapping(c, "step", map[string]func(k, v *yaml.Node){
 			"id":   func(_, v *yaml.Node) { idNode = v; s.ID = p.str(v, "step id") },
 			"name": func(_, v *yaml.Node) { s.Name = p.text(v, "step name") },
@@ -636,14 +673,9 @@ func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) 
 					p.errf(v, "unknown mode %q (want any, all or sequence)", s.Mode)
 				}
 			},
-			"deadline": func(_, v *yaml.Node) { s.Deadline = p.deadline(v, flowDeadline) },
-			"cc":       func(_, v *yaml.Node) { ccNode = v; s.CC = p.selectors(v, "cc") },
-			"on_reject": func(_, v *yaml.Node) {
-				s.OnReject = RejectAction(p.str(v, "on_reject"))
-				if s.OnReject != RejectEnd && s.OnReject != RejectReturn {
-					p.errf(v, "unknown on_reject %q (want end or return)", s.OnReject)
-				}
-			},
+			"deadline":  func(_, v *yaml.Node) { s.Deadline = p.deadline(v, flowDeadline) },
+			"cc":        func(_, v *yaml.Node) { ccNode = v; s.CC = p.selectors(v, "cc") },
+			"on_reject": func(_, v *yaml.Node) { rejectNode = v; s.OnReject, s.OnRejectAlso = p.rejects(v) },
 			"on_empty": func(_, v *yaml.Node) {
 				emptyNode = v
 				s.OnEmpty = EmptyAction(p.str(v, "on_empty"))
@@ -689,6 +721,9 @@ func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) 
 			}
 		}
 		if s.Kind != StepApprove {
+			if rejectNode != nil {
+				p.errf(rejectNode, "on_reject only applies to approve steps, step %s is %s", s.ID, s.Kind)
+			}
 			if approversNode != nil {
 				p.errf(approversNode, "approvers only apply to approve steps, step %s is %s", s.ID, s.Kind)
 			}
@@ -704,6 +739,9 @@ func (p *parser) steps(n *yaml.Node, env map[string]any, flowDeadline Deadline) 
 		}
 		if s.OnEmpty == EmptyFallback && fallbackNode == nil {
 			p.errf(emptyNode, "on_empty fallback without fallback selectors")
+		}
+		if s.Kind == StepApprove && s.Offers(RejectSendBack) && !slices.ContainsFunc(out, func(x Step) bool { return x.Kind == StepApprove }) {
+			p.errf(rejectNode, "step %s offers send_back but no approve step comes before it", s.ID)
 		}
 		if whenNode != nil && strings.TrimSpace(s.When) != "" {
 			prog, err := compileWhen(s.When, env)

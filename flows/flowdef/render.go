@@ -49,9 +49,10 @@ func RenderHTTP(c *HTTPCall, data any) (url string, body []byte, err error) {
 // (name, kind, approvers, mode, condition), and the approved and rejected
 // ends. A conditional step is entered by an edge labelled with its
 // condition, and skipped by an edge labelled "not" and the condition. A
-// rejection ends in the rejected box, or, for a step with on_reject:
-// return, goes back to the start (退回修改 / back to applicant). The
-// rejected box is drawn only when some step can end there.
+// step draws one dotted edge per outcome its on_reject offers: end goes to
+// the rejected box, return back to the start (退回修改 / back to
+// applicant), send_back to every earlier approve step (退回到此步 / send
+// back). The rejected box is drawn only when some step can end there.
 func Mermaid(d *Definition) string {
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
@@ -76,7 +77,7 @@ func Mermaid(d *Definition) string {
 	}
 	b.WriteString("    approved([Approved / 已通过])\n")
 	for i := range d.Steps {
-		if d.Steps[i].Kind == StepApprove && d.Steps[i].OnReject != RejectReturn {
+		if d.Steps[i].Kind == StepApprove && d.Steps[i].Offers(RejectEnd) {
 			b.WriteString("    rejected([Rejected / 已拒绝])\n")
 			break
 		}
@@ -112,11 +113,21 @@ func Mermaid(d *Definition) string {
 		}
 		s := &d.Steps[i]
 		if s.Kind == StepApprove {
-			if s.OnReject == RejectReturn {
-				// The applicant amends and resubmits: back to the start.
-				fmt.Fprintf(&b, "    %s -.->|%s| start\n", to, mq("退回修改 / back to applicant"))
-			} else {
-				fmt.Fprintf(&b, "    %s -.->|%s| rejected\n", to, mq("reject"))
+			for _, a := range s.Rejects() {
+				switch a {
+				case RejectEnd:
+					fmt.Fprintf(&b, "    %s -.->|%s| rejected\n", to, mq("reject"))
+				case RejectReturn:
+					// The applicant amends and resubmits: back to the start.
+					fmt.Fprintf(&b, "    %s -.->|%s| start\n", to, mq("退回修改 / back to applicant"))
+				case RejectSendBack:
+					// Back to any earlier approve step the request passed.
+					for j := 0; j < i; j++ {
+						if d.Steps[j].Kind == StepApprove {
+							fmt.Fprintf(&b, "    %s -.->|%s| s%d\n", to, mq("退回到此步 / send back"), j)
+						}
+					}
+				}
 			}
 		}
 		next := []edge{{to, ""}}

@@ -1,6 +1,7 @@
 package flowdef
 
 import (
+	"slices"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -189,13 +190,34 @@ func (d Deadline) IsZero() bool {
 	return d.RemindAfter == 0 && d.RemindEvery == 0 && d.EscalateAfter == 0 && d.TimeoutAfter == 0
 }
 
-// RejectAction is what a rejection does to the request.
+// RejectAction is what a "no" from an approver does to the request. A
+// step offers a set of them (on_reject); the first is what a plain reject
+// does.
 type RejectAction string
 
 const (
-	RejectEnd    RejectAction = "end"    // the request ends rejected (default)
-	RejectReturn RejectAction = "return" // back to the applicant to amend and resubmit
+	RejectEnd      RejectAction = "end"       // the request ends rejected (default)
+	RejectReturn   RejectAction = "return"    // back to the applicant to amend and resubmit
+	RejectSendBack RejectAction = "send_back" // back to an earlier step of the request, whose approvers decide again
 )
+
+// RejectActions lists every RejectAction, in the order cards offer them.
+var RejectActions = []RejectAction{RejectEnd, RejectReturn, RejectSendBack}
+
+// Rejects is the set of outcomes other than approval that the step
+// offers, first = the default of a plain reject: OnReject, then OnRejectAlso.
+func (s *Step) Rejects() []RejectAction {
+	out := []RejectAction{s.OnReject}
+	if s.OnReject == "" {
+		out[0] = RejectEnd
+	}
+	return append(out, s.OnRejectAlso...)
+}
+
+// Offers reports whether the step lets its approvers choose a.
+func (s *Step) Offers(a RejectAction) bool {
+	return slices.Contains(s.Rejects(), a)
+}
 
 // EmptyAction is what happens when the approver selectors find nobody.
 type EmptyAction string
@@ -263,11 +285,14 @@ type Step struct {
 	Approvers []Selector `json:"approvers,omitempty"`
 	Mode      Mode       `json:"mode,omitempty"`
 	// Deadline overrides the flow default key by key (see DeadlineOf).
-	Deadline *Deadline    `json:"deadline,omitempty"`
-	CC       []Selector   `json:"cc,omitempty"`
-	OnReject RejectAction `json:"on_reject,omitempty"`
-	OnEmpty  EmptyAction  `json:"on_empty,omitempty"`
-	Fallback []Selector   `json:"fallback,omitempty"`
+	Deadline *Deadline  `json:"deadline,omitempty"`
+	CC       []Selector `json:"cc,omitempty"`
+	// OnReject is what a plain reject does (the first outcome listed in
+	// on_reject); OnRejectAlso the other outcomes the step offers.
+	OnReject     RejectAction   `json:"on_reject,omitempty"`
+	OnRejectAlso []RejectAction `json:"on_reject_also,omitempty"`
+	OnEmpty      EmptyAction    `json:"on_empty,omitempty"`
+	Fallback     []Selector     `json:"fallback,omitempty"`
 	// Notify is the message of a notify step (CC Selectors get it).
 	Notify Text      `json:"notify,omitempty"`
 	HTTP   *HTTPCall `json:"http,omitempty"`

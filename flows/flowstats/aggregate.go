@@ -34,12 +34,17 @@ type Cell struct {
 	// Request level.
 	Submitted int // requests filed
 	Approved  int // requests (or, in a step cell, tasks) approved
-	Rejected  int // requests (tasks) rejected, send-backs included for tasks
+	// Rejected counts requests (tasks) rejected for good; for tasks
+	// decided before outcomes were recorded it includes returns.
+	Rejected  int
 	Withdrawn int
 	Failed    int
 	SentBack  int // returns to the applicant for amendment
-	Reworked  int // resubmissions after a send-back
-	Overdue   int // requests (tasks) that needed a reminder, escalation or timeout
+	// SentToStep counts send-backs to an earlier step: at request level
+	// each send-back, at step level the approver who sent it back.
+	SentToStep int
+	Reworked   int // resubmissions after a send-back
+	Overdue    int // requests (tasks) that needed a reminder, escalation or timeout
 	// Ratings counts the applicants' satisfaction ratings (week of the
 	// rating), RatingSum adds their scores (1-5).
 	Ratings, RatingSum int
@@ -193,6 +198,7 @@ type eventData struct {
 	Task     int64  `json:"task"`
 	Step     string `json:"step"`
 	Score    int    `json:"score"`
+	Outcome  string `json:"outcome"`
 }
 
 func decode(e *flows.Event) eventData {
@@ -267,9 +273,14 @@ func (a *Aggregate) fold(e *flows.Event) {
 		}
 		delete(st.tasks, e.TaskID)
 		c := a.taskDone(st, t, e.At)
-		if e.Type == flows.EvApproved {
+		switch {
+		case e.Type == flows.EvApproved:
 			c.Approved++
-		} else {
+		case decode(e).Outcome == "return":
+			// counted by the returned event that follows
+		case decode(e).Outcome == "send_back":
+			c.SentToStep++
+		default:
 			c.Rejected++
 		}
 	case flows.EvTransferred:
@@ -296,6 +307,8 @@ func (a *Aggregate) fold(e *flows.Event) {
 		st.lastDecision = map[string]time.Time{}
 		a.cell(a.reqKey(st, e.At)).SentBack++
 		a.cell(Key{FlowID: st.flow, Version: st.version, StepID: step, Approver: e.Actor, Dept: st.dept, Week: a.week(e.At)}).SentBack++
+	case flows.EvSentBack:
+		a.cell(a.reqKey(st, e.At)).SentToStep++
 	case flows.EvResubmitted:
 		a.cell(a.reqKey(st, e.At)).Reworked++
 	case flows.EvWithdrawn:

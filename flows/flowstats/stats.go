@@ -39,6 +39,11 @@ type Counts struct {
 	Withdrawn int `json:"withdrawn"`
 	Failed    int `json:"failed"`
 	Pending   int `json:"pending"`
+	// Returned and SentBack count, for tasks, the decisions that returned
+	// the request to the applicant or sent it back to an earlier step:
+	// apart from Rejected (which ends the request).
+	Returned int `json:"returned"`
+	SentBack int `json:"sent_back"`
 }
 
 // Timing summarises durations.
@@ -62,6 +67,10 @@ type Stats struct {
 	Decision Timing `json:"decision"`
 	// RejectionRate is Rejected / (Approved + Rejected), 0 without decisions.
 	RejectionRate float64 `json:"rejection_rate"`
+	// ReturnRate and SendBackRate are Returned and SentBack per decision
+	// (approved, rejected, returned, sent back): apart from rejections.
+	ReturnRate   float64 `json:"return_rate"`
+	SendBackRate float64 `json:"send_back_rate"`
 	// Tasks counts the tasks judged for overdue: decided in the window or
 	// still pending. Overdue counts those reminded, escalated, timed out or
 	// decided after their first deadline (or pending past it);
@@ -330,6 +339,10 @@ func (a *acc) addTask(t *flows.Task, in func(time.Time) bool) {
 		a.Approved++
 	case flows.TaskRejected:
 		a.Rejected++
+	case flows.TaskReturned:
+		a.Returned++
+	case flows.TaskSentBack:
+		a.SentBack++
 	case flows.TaskExpired:
 	default:
 		return // transferred or cancelled: no decision of this approver
@@ -381,6 +394,10 @@ func (a *acc) finish() Stats {
 	s.Decision = Summarize(a.times)
 	if n := s.Approved + s.Rejected; n > 0 {
 		s.RejectionRate = float64(s.Rejected) / float64(n)
+	}
+	if n := s.Approved + s.Rejected + s.Returned + s.SentBack; n > 0 {
+		s.ReturnRate = float64(s.Returned) / float64(n)
+		s.SendBackRate = float64(s.SentBack) / float64(n)
 	}
 	if s.Tasks > 0 {
 		s.OverdueRate = float64(s.Overdue) / float64(s.Tasks)

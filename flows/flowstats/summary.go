@@ -27,8 +27,10 @@ type Figures struct {
 	Withdrawn int `json:"withdrawn"`
 	Failed    int `json:"failed"`
 	SentBack  int `json:"sent_back"`
-	Reworked  int `json:"reworked"`
-	Overdue   int `json:"overdue"`
+	// SentToStep counts send-backs to an earlier step (not ends).
+	SentToStep int `json:"sent_to_step"`
+	Reworked   int `json:"reworked"`
+	Overdue    int `json:"overdue"`
 	// Ratings counts satisfaction ratings, Satisfaction is their mean
 	// score (1-5; 0 without ratings).
 	Ratings      int     `json:"ratings"`
@@ -44,6 +46,8 @@ type Figures struct {
 	WithdrawalRate float64 `json:"withdrawal_rate"`
 	SendBackRate   float64 `json:"send_back_rate"`
 	OverdueRate    float64 `json:"overdue_rate"`
+	// SendToStepRate is SentToStep per ended request.
+	SendToStepRate float64 `json:"send_to_step_rate"`
 }
 
 // Ended is the number of requests that ended.
@@ -59,6 +63,9 @@ type WaitFigures struct {
 	Approved int    `json:"approved"`
 	Rejected int    `json:"rejected"`
 	SentBack int    `json:"sent_back"`
+	// SentToStep counts this step's (approver's) send-backs to an
+	// earlier step.
+	SentToStep int `json:"sent_to_step"`
 	// Transferred, Reminders, Escalations, TimedOut: what the waits needed.
 	Transferred int `json:"transferred"`
 	Reminders   int `json:"reminders"`
@@ -76,6 +83,11 @@ type WaitFigures struct {
 	OverdueRate float64       `json:"overdue_rate"`
 	// RejectionRate: Rejected / (Approved + Rejected).
 	RejectionRate float64 `json:"rejection_rate"`
+	// ReturnRate and SendToStepRate: SentBack and SentToStep per decision
+	// (approved, rejected, returned or sent back), counted apart from
+	// rejections.
+	ReturnRate     float64 `json:"return_rate"`
+	SendToStepRate float64 `json:"send_to_step_rate"`
 }
 
 // FlowFigures are a flow's figures and its steps, slowest first.
@@ -166,6 +178,7 @@ func (r *reqAcc) add(c *Cell) {
 	r.f.Withdrawn += c.Withdrawn
 	r.f.Failed += c.Failed
 	r.f.SentBack += c.SentBack
+	r.f.SentToStep += c.SentToStep
 	r.f.Reworked += c.Reworked
 	r.f.Overdue += c.Overdue
 	r.f.Ratings += c.Ratings
@@ -184,6 +197,7 @@ func (r *reqAcc) finish() Figures {
 		f.RejectionRate = float64(f.Rejected) / float64(n)
 		f.WithdrawalRate = float64(f.Withdrawn) / float64(n)
 		f.SendBackRate = float64(f.SentBack) / float64(n)
+		f.SendToStepRate = float64(f.SentToStep) / float64(n)
 		f.OverdueRate = float64(f.Overdue) / float64(n)
 	}
 	return f
@@ -201,6 +215,7 @@ func (w *waitAcc) add(c *Cell) {
 	w.w.Approved += c.Approved
 	w.w.Rejected += c.Rejected
 	w.w.SentBack += c.SentBack
+	w.w.SentToStep += c.SentToStep
 	w.w.Transferred += c.Transferred
 	w.w.Reminders += c.Reminders
 	w.w.Escalations += c.Escalations
@@ -224,6 +239,10 @@ func (w *waitAcc) finish(total time.Duration) WaitFigures {
 	}
 	if n := f.Approved + f.Rejected; n > 0 {
 		f.RejectionRate = float64(f.Rejected) / float64(n)
+	}
+	if n := f.Approved + f.Rejected + f.SentBack + f.SentToStep; n > 0 {
+		f.ReturnRate = float64(f.SentBack) / float64(n)
+		f.SendToStepRate = float64(f.SentToStep) / float64(n)
 	}
 	return f
 }
