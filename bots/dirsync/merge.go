@@ -159,7 +159,10 @@ func Merge(users []*flows.User, depts []*flows.Department, snaps []*Snapshot, ma
 	}
 	for _, s := range snaps {
 		people := slices.Clone(s.People)
-		slices.SortFunc(people, func(a, b Person) int { return strings.Compare(a.ID, b.ID) })
+		// Sources that list users per department see a person once per
+		// department: the first sighting counts.
+		slices.SortStableFunc(people, func(a, b Person) int { return strings.Compare(a.ID, b.ID) })
+		people = slices.CompactFunc(people, func(a, b Person) bool { return a.ID == b.ID })
 		for _, p := range people {
 			if p.Active && p.ID != "" {
 				m.place(s.Platform, p, mapping, active)
