@@ -211,3 +211,14 @@ func (s *Syncer) Run(ctx context.Context) (*Plan, error) {
 	s.log.InfoContext(ctx, "directory synced", "changes", len(p.Changes), "conflicts", len(p.Conflicts), "departed", len(p.Departed))
 	return p, nil
 }
+
+// Reset forgets the progress of every source (after a dry run, so that
+// the next sync reads the platforms afresh).
+func (s *Syncer) Reset(ctx context.Context) error {
+	for _, src := range s.cfg.Sources {
+		if err := s.cfg.Store.ClearSyncState(ctx, src.Platform()); err != nil {
+			return fmt.Errorf("directory sync: %w", err)
+		}
+	}
+	return nil
+}

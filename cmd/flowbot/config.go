@@ -108,6 +108,8 @@ type FlowsConfig struct {
 
 type DirectoryConfig struct {
 	File string `yaml:"file"` // empty: the embedded example company when the directory is empty
+	// Sync reads the directory from the chat platforms (directory.go).
+	Sync DirSyncConfig `yaml:"sync"`
 }
 
 type CalendarConfig struct {
@@ -279,7 +281,7 @@ func (c Config) Validate() error {
 		bad("database.driver", "must be sqlite or postgres, not %q", c.Database.Driver)
 	}
 	specs := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	for key, spec := range map[string]string{"scheduler.tick": c.Scheduler.Tick, "scheduler.digest": c.Scheduler.Digest, "scheduler.report": c.Scheduler.Report} {
+	for key, spec := range map[string]string{"scheduler.tick": c.Scheduler.Tick, "scheduler.digest": c.Scheduler.Digest, "scheduler.report": c.Scheduler.Report, "directory.sync.schedule": c.Directory.Sync.Schedule} {
 		if spec == "" {
 			continue
 		}
@@ -287,6 +289,7 @@ func (c Config) Validate() error {
 			bad(key, "is not a cron spec: %v", err)
 		}
 	}
+	errs = append(errs, c.Directory.Sync.validate()...)
 	for key, n := range map[string]int{
 		"http.max_conns": c.HTTP.MaxConns, "http.max_in_flight.webhooks": c.HTTP.MaxInFlight.Webhooks,
 		"http.max_in_flight.ui": c.HTTP.MaxInFlight.UI, "http.max_in_flight.api": c.HTTP.MaxInFlight.API,

@@ -196,6 +196,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
 	})
+	if err := a.wireDirSync(); err != nil {
+		return nil, err
+	}
 	a.routes()
 	a.wireDashboard(cal)
 	return a, nil
