@@ -181,6 +181,7 @@ func DefaultConfig() Config {
 		},
 		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
 		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
+		Directory:  DirectoryConfig{Sync: DirSyncConfig{Rate: 5}},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
 		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second},

@@ -37,7 +37,7 @@ type DirSyncConfig struct {
 	Rate float64 `yaml:"rate"`
 	// Mapping links platform accounts to directory users by hand
 	// ("feishu:ou_1": lilei); it wins over email and mobile matching.
-	Mapping  map[string]string `yaml:"mapping"`
+	Mapping  map[string]string  `yaml:"mapping"`
 	Feishu   *FeishuDirConfig   `yaml:"feishu"`
 	DingTalk *DingTalkDirConfig `yaml:"dingtalk"`
 	WeCom    *WeComDirConfig    `yaml:"wecom"`
@@ -365,7 +365,6 @@ func cmdDirectoryForget(ctx context.Context, args []string, stdout io.Writer) er
 	fmt.Fprintf(stdout, "forgot the personal data of %s (id kept, shown as %q)\n", user, ForgottenName)
 	return nil
 }
-
 
 // dirSyncLock is the Locker name that lets one replica run a scheduled sync.
 const dirSyncLock = "directory-sync"
