@@ -105,7 +105,7 @@ func TestMergeCases(t *testing.T) {
 				require.Equal(t, "wa", findUser(t, p, "a").Platforms["wecom"])
 			}},
 		{name: "ConflictKeepsExistingLink",
-			users: []*flows.User{{ID: "a", Name: "A", Platforms: map[string]string{"wecom": "wa"}}, {ID: "b", Name: "B", Email: "b@corp.example"}},
+			users:     []*flows.User{{ID: "a", Name: "A", Platforms: map[string]string{"wecom": "wa"}}, {ID: "b", Name: "B", Email: "b@corp.example"}},
 			snaps:     snap(dirsync.Person{ID: "wa", Name: "A", Email: "b@corp.example", Active: true}),
 			conflicts: 1,
 			check: func(t *testing.T, p *dirsync.Plan) {

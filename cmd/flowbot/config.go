@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -135,6 +136,11 @@ type NotifierConfig struct {
 	// DrainTimeout is how long a stopping flowbot (SIGTERM) keeps
 	// delivering what is due before it exits.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// Delivery is "all" (every platform a recipient has an account on) or
+	// "one" (their /prefer platform, else the first of PlatformOrder they
+	// are reachable on). Card updates reach every copy either way.
+	Delivery      string   `yaml:"delivery"`
+	PlatformOrder []string `yaml:"platform_order"`
 }
 
 type SchedulerConfig struct {
@@ -184,7 +190,7 @@ func DefaultConfig() Config {
 		Directory:  DirectoryConfig{Sync: DirSyncConfig{Rate: 5}},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
 		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
-		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second},
+		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second, Delivery: "all", PlatformOrder: notify.PlatformOrder()},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
 		API:        APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
@@ -291,6 +297,14 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Directory.Sync.validate()...)
+	if c.Notifier.Delivery != "all" && c.Notifier.Delivery != "one" {
+		bad("notifier.delivery", "must be all or one, not %q", c.Notifier.Delivery)
+	}
+	for _, p := range c.Notifier.PlatformOrder {
+		if !slices.Contains(notify.PlatformOrder(), p) {
+			bad("notifier.platform_order", "unknown platform %q (known: %s)", p, strings.Join(notify.PlatformOrder(), ", "))
+		}
+	}
 	for key, n := range map[string]int{
 		"http.max_conns": c.HTTP.MaxConns, "http.max_in_flight.webhooks": c.HTTP.MaxInFlight.Webhooks,
 		"http.max_in_flight.ui": c.HTTP.MaxInFlight.UI, "http.max_in_flight.api": c.HTTP.MaxInFlight.API,

@@ -23,6 +23,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/feishu/feishudir"
 	"github.com/flowbot/flowbot/adapters/teams/graphdir"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomdir"
+	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/flows"
 )
@@ -415,4 +416,12 @@ func (a *app) runDirSync(ctx context.Context, s *dirsync.Syncer, owner string) {
 	}
 	a.log.Info("directory synced", "changes", out.String())
 	a.kick()
+}
+
+// prefsOf is the store's preferred-platform keeper (both stores keep one).
+func prefsOf(st flows.Store) bots.Preferences {
+	if p, ok := st.(bots.Preferences); ok {
+		return p
+	}
+	return nil
 }

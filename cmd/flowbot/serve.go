@@ -156,6 +156,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	a.bot = bots.New(bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
+		Prefs: prefsOf(a.store),
 	})
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
@@ -190,6 +191,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Renderer: a.bot, Messengers: messengers, HTTP: a.engine, Clock: a.clock.Now,
 		Lease: cfg.Notifier.Lease, Batch: cfg.Notifier.Batch, Workers: cfg.Notifier.Workers, Poll: cfg.Notifier.Poll,
 		Logger: a.log, Metrics: a.metrics,
+		OnePlatform: cfg.Notifier.Delivery == "one", Prefs: prefsOf(a.store), Order: cfg.Notifier.PlatformOrder,
 	})
 	a.sched = schedule.New(schedule.Config{
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
