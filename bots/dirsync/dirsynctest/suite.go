@@ -255,8 +255,10 @@ func Run(t *testing.T, caps Caps, newPlatform func(t *testing.T) Platform, newSt
 		_, _, err = b.store.SyncState(b.ctx, b.key)
 		require.NoError(t, err, "progress is saved")
 
+		// A new process: nothing survives but the store.
 		b.plat.FailAfter(-1)
-		p, err := b.sync.Run(b.ctx)
+		fresh := dirsync.New(dirsync.Config{Store: b.store, Sources: []dirsync.Source{b.plat.Source()}, Rate: 1000})
+		p, err := fresh.Run(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, pages, b.plat.PagesServed(), "the rerun resumes after the saved page instead of starting over")
 		require.Len(t, p.Users, 4)
