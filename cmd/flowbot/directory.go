@@ -382,11 +382,11 @@ func (a *app) wireDirSync() error {
 	if err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
-	owner := fmt.Sprintf("%s-%d", host, os.Getpid())
+	a.dirSync = s
+	owner := dirSyncOwner()
 	a.starters = append(a.starters, func(ctx context.Context) error {
 		c := cron.New(cron.WithParser(cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)))
-		if _, err := c.AddFunc(spec, func() { a.runDirSync(ctx, s, owner) }); err != nil {
+		if _, err := c.AddFunc(spec, func() { a.runDirSync(ctx, owner) }); err != nil {
 			return fmt.Errorf("directory.sync.schedule: %w", err)
 		}
 		c.Start()
@@ -399,23 +399,32 @@ func (a *app) wireDirSync() error {
 	return nil
 }
 
-// runDirSync is one scheduled sync.
-func (a *app) runDirSync(ctx context.Context, s *dirsync.Syncer, owner string) {
+// dirSyncOwner names this process for the sync lock.
+func dirSyncOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// runDirSync is one scheduled sync; it reports whether it ran (false: the
+// lock is held elsewhere, or the sync failed and was logged).
+func (a *app) runDirSync(ctx context.Context, owner string) bool {
+	s := a.dirSync
 	ok, err := a.state.locker.TryLock(ctx, dirSyncLock, owner, time.Hour)
 	if err != nil || !ok {
 		if err != nil {
 			a.log.Warn("directory sync: lock", "err", err)
 		}
-		return
+		return false
 	}
 	defer func() { _ = a.state.locker.Unlock(context.WithoutCancel(ctx), dirSyncLock, owner) }()
 	var out strings.Builder
 	if err := syncDirectory(ctx, s, a.engine, false, &out); err != nil {
 		a.log.Error("directory sync failed; the next run resumes where it stopped", "err", err)
-		return
+		return false
 	}
 	a.log.Info("directory synced", "changes", out.String())
 	a.kick()
+	return true
 }
 
 // prefsOf is the store's preferred-platform keeper (both stores keep one).

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -193,4 +194,32 @@ func TestDirectoryForget(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, exp, "ann@corp.example")
 	require.NotContains(t, exp, "13800000002")
+}
+
+// The scheduled sync's job: it runs under the lock, applies the plan, and
+// skips while another replica holds the lock.
+func TestScheduledDirectorySync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fs, wc := syncFakes(t)
+	cfg := testConfig(t.TempDir())
+	cfg.Directory.Sync = DirSyncConfig{Schedule: "@every 24h", Rate: 100,
+		Feishu: &FeishuDirConfig{AppID: "cli_dir", AppSecret: "fs-secret", BaseURL: fs.URL},
+		WeCom:  &WeComDirConfig{CorpID: "ww1", Secret: "wc-secret", BaseURL: wc.URL}}
+	require.NoError(t, cfg.Validate())
+	r := startApp(t, cfg)
+	held, err := r.app.state.locker.TryLock(ctx, dirSyncLock, "other-replica", time.Minute)
+	require.NoError(t, err)
+	require.True(t, held)
+	require.False(t, r.app.runDirSync(ctx, "me"), "another replica holds the lock")
+	_, err = r.app.store.User(ctx, "wecom-wu")
+	require.ErrorIs(t, err, flows.ErrNotFound, "nothing synced while the lock is elsewhere")
+	require.NoError(t, r.app.state.locker.Unlock(ctx, dirSyncLock, "other-replica"))
+	require.True(t, r.app.runDirSync(ctx, "me"))
+	wu, err := r.app.store.User(ctx, "wecom-wu")
+	require.NoError(t, err)
+	require.Equal(t, "feishu-ou_boss", wu.Manager)
+	again, err := r.app.state.locker.TryLock(ctx, dirSyncLock, "other-replica", time.Minute)
+	require.NoError(t, err)
+	require.True(t, again, "the lock is released after the run")
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
+	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
@@ -51,6 +52,7 @@ type app struct {
 	bot      *bots.Bot
 	notifier *notify.Notifier
 	sched    *schedule.Scheduler
+	dirSync  *dirsync.Syncer // the scheduled directory sync (nil: none)
 	web      *web.Adapter
 	metrics  *metrics
 	mux      *http.ServeMux
