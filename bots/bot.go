@@ -44,6 +44,15 @@ type Config struct {
 	// DirectoryTTL is how long user and department names used on cards are
 	// cached (default 1m). Rights and identities never use the cache.
 	DirectoryTTL time.Duration
+	// Prefs keeps the platform each user prefers to be reached on
+	// (/prefer); nil = /prefer is unavailable.
+	Prefs Preferences
+}
+
+// Preferences keeps each user's preferred platform ("" = none chosen).
+type Preferences interface {
+	Preference(ctx context.Context, user string) (string, error)
+	SetPreference(ctx context.Context, user, platform string) error
 }
 
 // DedupeConfirmer is an optional interface of a Deduper: Confirm keeps a

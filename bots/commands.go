@@ -32,6 +32,7 @@ var builtins = []builtin{
 	{"stats", []string{"stats", "统计"}, "help_stats"},
 	{"delegate", []string{"delegate", "委托", "代理"}, "help_delegate"},
 	{"whoami", []string{"whoami", "我是谁", "我的账号"}, "help_whoami"},
+	{"prefer", []string{"prefer", "首选平台", "偏好平台"}, "help_prefer"},
 	{"flows", []string{"flows", "流程"}, "help_flowscmd"},
 	{"help", []string{"help", "帮助", "?", "？"}, "help_help"},
 	{"cancel", []string{"cancel", "取消"}, "help_cancel"},
@@ -188,6 +189,8 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		return b.delegate(ctx, u, cmd)
 	case "whoami":
 		return b.whoami(ctx, u)
+	case "prefer":
+		return b.prefer(ctx, u, cmd.Words)
 	}
 	// Commands on one request.
 	if len(cmd.Words) == 0 {

@@ -149,6 +149,13 @@ var catalog = map[string]flowdef.Text{
 	"whoami_email":        {ZH: "邮箱", EN: "Email"},
 	"whoami_accounts":     {ZH: "已关联的平台账号：", EN: "Linked platform accounts:"},
 	"whoami_none":         {ZH: "通讯录里没有你的平台账号。", EN: "The directory lists no platform account of yours."},
+	"whoami_preferred":    {ZH: "消息首选发到：{platform}（/prefer 可修改）", EN: "Messages go first to: {platform} (change with /prefer)"},
+	"help_prefer":         {ZH: "/prefer 平台（首选平台）— 消息优先发到哪个平台，例如 /prefer dingtalk；/prefer off 恢复默认", EN: "/prefer PLATFORM — where your messages go first, e.g. /prefer dingtalk; /prefer off for the default"},
+	"prefer_usage":        {ZH: "用法：/prefer 平台，可选：{platforms}；/prefer off 恢复默认顺序。", EN: "Usage: /prefer PLATFORM, one of: {platforms}; /prefer off for the default order."},
+	"prefer_set":          {ZH: "✅ 以后的消息会优先发到 {platform}。", EN: "✅ Your messages now go to {platform} first."},
+	"prefer_cleared":      {ZH: "✅ 已恢复默认：消息按系统配置的平台顺序发送。", EN: "✅ Back to the default: messages follow the configured platform order."},
+	"prefer_unlinked":     {ZH: "你在 {platform} 上没有关联账号，可选：{platforms}。", EN: "You have no linked account on {platform}; choose one of: {platforms}."},
+	"prefer_unavailable":  {ZH: "此部署不支持设置首选平台。", EN: "This installation does not keep platform preferences."},
 
 	// Conversation.
 	"ask_header":     {ZH: "{flow} · 第 {n}/{total} 项", EN: "{flow} · question {n} of {total}"},

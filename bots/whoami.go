@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // whoami shows the user's directory entry and linked platform accounts.
-func (b *Bot) whoami(_ context.Context, u *flows.User) (Reply, error) {
+func (b *Bot) whoami(ctx context.Context, u *flows.User) (Reply, error) {
 	loc := locale(u)
 	c := &Card{Title: T(loc, "whoami_title", map[string]any{"name": u.Name}), Color: ColorBlue}
 	c.Fields = append(c.Fields, Field{Label: T(loc, "whoami_id", nil), Value: u.ID})
@@ -29,6 +30,15 @@ func (b *Bot) whoami(_ context.Context, u *flows.User) (Reply, error) {
 		c.Markdown = T(loc, "whoami_none", nil)
 	} else {
 		c.Markdown = T(loc, "whoami_accounts", nil) + "\n" + strings.Join(lines, "\n")
+	}
+	if b.cfg.Prefs != nil && len(lines) > 0 {
+		p, err := b.cfg.Prefs.Preference(ctx, u.ID)
+		if err != nil {
+			return Reply{}, fmt.Errorf("whoami %s: %w", u.ID, err)
+		}
+		if p != "" {
+			c.Markdown += "\n\n" + T(loc, "whoami_preferred", map[string]any{"platform": p})
+		}
 	}
 	return Reply{Messages: []Message{{Card: c}}}, nil
 }

@@ -109,13 +109,17 @@ func (e *Engine) approversOf(r reader, s *flowdef.Step, applicant *User, form fl
 	if err != nil {
 		return nil, err
 	}
-	ids = slices.DeleteFunc(ids, func(id string) bool { return id == applicant.ID })
+	if ids, err = present(r, ids, applicant.ID); err != nil {
+		return nil, err
+	}
 	if len(ids) == 0 && s.OnEmpty == flowdef.EmptyFallback {
 		ids, err = e.resolve(r, s.Fallback, applicant, form)
 		if err != nil {
 			return nil, err
 		}
-		ids = slices.DeleteFunc(ids, func(id string) bool { return id == applicant.ID })
+		if ids, err = present(r, ids, applicant.ID); err != nil {
+			return nil, err
+		}
 	}
 	return ids, nil
 }
@@ -151,3 +155,23 @@ func (r storeReader) Flow(id string, v int) (*FlowVersion, error) {
 
 // reads returns a reader over the store for ctx.
 func (e *Engine) reads(ctx context.Context) reader { return storeReader{ctx, e.store} }
+
+// present drops the applicant and users who left (User.Departed) from ids:
+// neither is anyone's approver.
+func present(r reader, ids []string, applicant string) ([]string, error) {
+	out := ids[:0]
+	for _, id := range ids {
+		if id == applicant {
+			continue
+		}
+		u, err := r.User(id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("load approver %s: %w", id, err)
+		}
+		if u != nil && u.Departed {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}

@@ -7,9 +7,12 @@ import (
 
 // User is a person of the directory.
 type User struct {
-	ID      string   `json:"id" yaml:"id"`
-	Name    string   `json:"name" yaml:"name"`
-	Email   string   `json:"email,omitempty" yaml:"email"`
+	ID    string `json:"id" yaml:"id"`
+	Name  string `json:"name" yaml:"name"`
+	Email string `json:"email,omitempty" yaml:"email"`
+	// Mobile is a phone number from a synced platform directory; it is
+	// only used to recognise one person across platforms.
+	Mobile  string   `json:"mobile,omitempty" yaml:"mobile"`
 	Dept    string   `json:"dept,omitempty" yaml:"dept"`
 	Manager string   `json:"manager,omitempty" yaml:"manager"`
 	Roles   []string `json:"roles,omitempty" yaml:"roles"`
@@ -19,6 +22,9 @@ type User struct {
 	// "web") to the user's id there. Feishu ids may be qualified by app:
 	// "feishu:cli_a1" -> open_id.
 	Platforms map[string]string `json:"platforms,omitempty" yaml:"platforms"`
+	// Departed marks a user who left: kept so that the audit trail still
+	// names them, never given new tasks.
+	Departed bool `json:"departed,omitempty" yaml:"departed"`
 }
 
 // HasRole reports whether the user has role r.

@@ -70,6 +70,21 @@ type Config struct {
 	// PlatformOrder). A key is a platform name, optionally qualified by
 	// app: "feishu:cli_a1".
 	PreferredPlatform func(*flows.User) []string
+	// OnePlatform sends each message to one platform only: the one the
+	// recipient chose with /prefer (Prefs) when they are reachable there,
+	// else the first of Order they are reachable on. Card updates still
+	// reach every copy on every platform. Default: every platform
+	// (PreferredPlatform).
+	OnePlatform bool
+	// Prefs gives each user's preferred platform (OnePlatform).
+	Prefs Preferences
+	// Order is the platform order of OnePlatform (default PlatformOrder).
+	Order []string
+}
+
+// Preferences gives the platform a user prefers ("" = none).
+type Preferences interface {
+	Preference(ctx context.Context, user string) (string, error)
 }
 
 // DefaultLease is how long a claimed message is held by its claimer.
@@ -301,10 +316,16 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 		return n.sendTo(ctx, m, to, refPlatform, msg)
 	}
 	var keys []string
-	for _, k := range n.cfg.PreferredPlatform(u) {
-		p, _, _ := strings.Cut(k, ":")
-		if n.cfg.Messengers[p] != nil && u.Platforms[k] != "" && !slices.Contains(keys, k) {
-			keys = append(keys, k)
+	if n.cfg.OnePlatform {
+		if keys, err = n.route(ctx, u); err != nil {
+			return err
+		}
+	} else {
+		for _, k := range n.cfg.PreferredPlatform(u) {
+			p, _, _ := strings.Cut(k, ":")
+			if n.cfg.Messengers[p] != nil && u.Platforms[k] != "" && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	if len(keys) == 0 {
@@ -607,4 +628,44 @@ func (n *Notifier) failed(platform string) {
 	if n.cfg.Metrics != nil {
 		n.cfg.Metrics.Failed(platform)
 	}
+}
+
+// route picks the one platform key of u a message goes to (OnePlatform):
+// the preferred platform when u is reachable there, else the first of
+// Order; nil when u is reachable nowhere.
+func (n *Notifier) route(ctx context.Context, u *flows.User) ([]string, error) {
+	order := n.cfg.Order
+	if len(order) == 0 {
+		order = PlatformOrder()
+	}
+	var reachable []string
+	for k, id := range u.Platforms {
+		p, _, _ := strings.Cut(k, ":")
+		if id != "" && n.cfg.Messengers[p] != nil {
+			reachable = append(reachable, k)
+		}
+	}
+	rank := func(k string) int {
+		p, _, _ := strings.Cut(k, ":")
+		if i := slices.Index(order, p); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortFunc(reachable, func(a, b string) int { return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b)) })
+	if len(reachable) == 0 {
+		return nil, nil
+	}
+	if n.cfg.Prefs != nil {
+		pref, err := n.cfg.Prefs.Preference(ctx, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("preferred platform of %s: %w", u.ID, err)
+		}
+		for _, k := range reachable {
+			if p, _, _ := strings.Cut(k, ":"); pref != "" && (p == pref || k == pref) {
+				return []string{k}, nil
+			}
+		}
+	}
+	return reachable[:1], nil
 }

@@ -377,7 +377,8 @@ func TestUsageMistakes(t *testing.T) {
 		{"flows", "validate"},
 		{"flows", "validate", "a", "b"},
 		{"directory"},
-		{"directory", "export"},
+		{"directory", "frobnicate"},
+		{"directory", "forget"},
 		{"serve", "--nope"},
 		{"serve", "--config"},
 	} {
@@ -392,7 +393,7 @@ func TestHelpNamesEveryCommand(t *testing.T) {
 	for _, h := range []string{"help", "-h", "--help"} {
 		out, _, err := runCLI(t, h)
 		require.NoError(t, err)
-		for _, cmd := range []string{"serve", "flows validate", "flows graph", "directory import", "migrate"} {
+		for _, cmd := range []string{"serve", "flows validate", "flows graph", "directory import", "directory sync", "directory export", "directory forget", "migrate"} {
 			require.Contains(t, out, "flowbot "+cmd)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,6 +114,8 @@ type FlowsConfig struct {
 
 type DirectoryConfig struct {
 	File string `yaml:"file"` // empty: the embedded example company when the directory is empty
+	// Sync reads the directory from the chat platforms (directory.go).
+	Sync DirSyncConfig `yaml:"sync"`
 }
 
 type CalendarConfig struct {
@@ -138,6 +141,11 @@ type NotifierConfig struct {
 	// DrainTimeout is how long a stopping flowbot (SIGTERM) keeps
 	// delivering what is due before it exits.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// Delivery is "all" (every platform a recipient has an account on) or
+	// "one" (their /prefer platform, else the first of PlatformOrder they
+	// are reachable on). Card updates reach every copy either way.
+	Delivery      string   `yaml:"delivery"`
+	PlatformOrder []string `yaml:"platform_order"`
 }
 
 type SchedulerConfig struct {
@@ -184,9 +192,10 @@ func DefaultConfig() Config {
 		},
 		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
 		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
+		Directory:  DirectoryConfig{Sync: DirSyncConfig{Rate: 5}},
 		Engine:     EngineConfig{UrgeInterval: time.Hour},
 		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
-		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second},
+		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second, Delivery: "all", PlatformOrder: notify.PlatformOrder()},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
 		API:        APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
@@ -284,12 +293,21 @@ func (c Config) Validate() error {
 		bad("database.driver", "must be sqlite or postgres, not %q", c.Database.Driver)
 	}
 	specs := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	for key, spec := range map[string]string{"scheduler.tick": c.Scheduler.Tick, "scheduler.digest": c.Scheduler.Digest, "scheduler.report": c.Scheduler.Report} {
+	for key, spec := range map[string]string{"scheduler.tick": c.Scheduler.Tick, "scheduler.digest": c.Scheduler.Digest, "scheduler.report": c.Scheduler.Report, "directory.sync.schedule": c.Directory.Sync.Schedule} {
 		if spec == "" {
 			continue
 		}
 		if _, err := specs.Parse(spec); err != nil {
 			bad(key, "is not a cron spec: %v", err)
+		}
+	}
+	errs = append(errs, c.Directory.Sync.validate()...)
+	if c.Notifier.Delivery != "all" && c.Notifier.Delivery != "one" {
+		bad("notifier.delivery", "must be all or one, not %q", c.Notifier.Delivery)
+	}
+	for _, p := range c.Notifier.PlatformOrder {
+		if !slices.Contains(notify.PlatformOrder(), p) {
+			bad("notifier.platform_order", "unknown platform %q (known: %s)", p, strings.Join(notify.PlatformOrder(), ", "))
 		}
 	}
 	for key, n := range map[string]int{

@@ -4,6 +4,9 @@
 //	flowbot flows validate DIR           check flow files; one line per mistake
 //	flowbot flows graph ID [--dir DIR]   print a flow as a Mermaid diagram
 //	flowbot directory import FILE        load users and departments (YAML or CSV)
+//	flowbot directory sync [--dry-run]   merge the directories of the chat platforms
+//	flowbot directory export             write the directory as JSON Lines or CSV
+//	flowbot directory forget USER        erase a departed user's personal data
 //	flowbot migrate [--config FILE]      run the database migrations
 //	flowbot tokens create|list|revoke    manage REST API tokens
 //	flowbot webhooks list|deliveries|replay ID   outgoing webhooks
@@ -38,6 +41,12 @@ Usage:
   flowbot flows graph ID [--dir DIR]   print flow ID as a Mermaid diagram (default DIR: the built-in examples)
   flowbot directory import FILE [--config FILE]
                                        replace the directory with users and departments from a YAML or CSV file
+  flowbot directory sync [--dry-run] [--config FILE]
+                                       read users and departments from the platforms under directory.sync and merge them (--dry-run: print what would change)
+  flowbot directory export [--format jsonl|csv] [--what users|departments] [--config FILE]
+                                       write the directory to stdout
+  flowbot directory forget USER [--config FILE]
+                                       erase a departed user's personal data (name replaced, id kept for the audit trail)
   flowbot migrate [--config FILE]      run the database migrations
   flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
@@ -85,8 +94,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return cmdFlowsGraph(args[2:], stdout)
 		}
 	case "directory":
-		if len(args) >= 2 && args[1] == "import" {
-			return cmdDirectoryImport(ctx, args[2:], stdout)
+		if len(args) >= 2 {
+			switch args[1] {
+			case "import":
+				return cmdDirectoryImport(ctx, args[2:], stdout)
+			case "sync":
+				return cmdDirectorySync(ctx, args[2:], stdout)
+			case "export":
+				return cmdDirectoryExport(ctx, args[2:], stdout)
+			case "forget":
+				return cmdDirectoryForget(ctx, args[2:], stdout)
+			}
 		}
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)

@@ -21,6 +21,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
+	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
@@ -51,6 +52,7 @@ type app struct {
 	bot      *bots.Bot
 	notifier *notify.Notifier
 	sched    *schedule.Scheduler
+	dirSync  *dirsync.Syncer // the scheduled directory sync (nil: none)
 	web      *web.Adapter
 	metrics  *metrics
 	mux      *http.ServeMux
@@ -159,6 +161,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	a.bot = bots.New(bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
+		Prefs: prefsOf(a.store),
 	})
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
@@ -193,12 +196,16 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Renderer: a.bot, Messengers: messengers, HTTP: a.engine, Clock: a.clock.Now,
 		Lease: cfg.Notifier.Lease, Batch: cfg.Notifier.Batch, Workers: cfg.Notifier.Workers, Poll: cfg.Notifier.Poll,
 		Logger: a.log, Metrics: a.metrics,
+		OnePlatform: cfg.Notifier.Delivery == "one", Prefs: prefsOf(a.store), Order: cfg.Notifier.PlatformOrder,
 	})
 	a.sched = schedule.New(schedule.Config{
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
 	})
+	if err := a.wireDirSync(); err != nil {
+		return nil, err
+	}
 	a.routes()
 	a.wireDashboard(cal)
 	return a, nil

@@ -40,8 +40,8 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			b.Queue(q)
 		}
 		for _, u := range users {
-			b.Queue(`INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ)
+			b.Queue(`INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, mobile, departed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, u.Mobile, u.Departed)
 			for i, r := range u.Roles {
 				b.Queue(`INSERT INTO user_roles (user_id, role, pos) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, u.ID, r, i)
 			}
@@ -65,7 +65,7 @@ func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 
 // userSelect selects a user with roles (by pos) and platforms as arrays;
 // the arrays are NULL when the user has none.
-const userSelect = `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz,
+const userSelect = `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.mobile, u.departed,
 	(SELECT array_agg(r.role ORDER BY r.pos) FROM user_roles r WHERE r.user_id = u.id),
 	(SELECT array_agg(p.platform ORDER BY p.platform) FROM user_platforms p WHERE p.user_id = u.id),
 	(SELECT array_agg(p.platform_id ORDER BY p.platform) FROM user_platforms p WHERE p.user_id = u.id)
@@ -74,7 +74,7 @@ const userSelect = `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u
 func scanUser(s pgx.Row) (*flows.User, error) {
 	u := &flows.User{}
 	var plats, pids []string
-	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ, &u.Roles, &plats, &pids); err != nil {
+	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ, &u.Mobile, &u.Departed, &u.Roles, &plats, &pids); err != nil {
 		return nil, err
 	}
 	if len(plats) > 0 {

@@ -48,7 +48,7 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 				return err
 			}
 		}
-		insU, err := t.tx.PrepareContext(ctx, `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, roles, platforms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		insU, err := t.tx.PrepareContext(ctx, `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, roles, platforms, mobile, departed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			if err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, err)
 			}
-			if _, err := insU.ExecContext(ctx, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, roles, platforms); err != nil {
+			if _, err := insU.ExecContext(ctx, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, roles, platforms, u.Mobile, u.Departed); err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, mapErr(err))
 			}
 			for i, r := range u.Roles {
@@ -115,7 +115,7 @@ func userJSON(u *flows.User) (roles, platforms []byte, err error) {
 
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-const userCols = `id, name, email, dept, manager, locale, tz, roles, platforms`
+const userCols = `id, name, email, dept, manager, locale, tz, roles, platforms, mobile, departed`
 
 // User returns user id or flows.ErrNotFound.
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
@@ -136,7 +136,7 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 
 // UserByPlatform finds a user by platform key and the id there.
 func (db *DB) UserByPlatform(ctx context.Context, platform, platformID string) (*flows.User, error) {
-	u, err := db.oneUser(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms FROM user_platforms p JOIN users u ON u.id = p.user_id WHERE p.platform = ? AND p.platform_id = ?`, platform, platformID)
+	u, err := db.oneUser(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms, u.mobile, u.departed FROM user_platforms p JOIN users u ON u.id = p.user_id WHERE p.platform = ? AND p.platform_id = ?`, platform, platformID)
 	if err != nil {
 		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, err)
 	}
@@ -168,7 +168,7 @@ func (db *DB) Users(ctx context.Context) ([]*flows.User, error) {
 
 // UsersWithRole returns the users having role, ordered by id.
 func (db *DB) UsersWithRole(ctx context.Context, role string) ([]*flows.User, error) {
-	us, err := db.users(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY u.id`, role)
+	us, err := db.users(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms, u.mobile, u.departed FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY u.id`, role)
 	if err != nil {
 		return nil, fmt.Errorf("list users with role %s: %w", role, err)
 	}
@@ -198,7 +198,7 @@ func (db *DB) users(ctx context.Context, q string, args ...any) ([]*flows.User, 
 func scanUser(s scanner) (*flows.User, error) {
 	u := &flows.User{}
 	var roles, platforms []byte
-	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ, &roles, &platforms); err != nil {
+	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Dept, &u.Manager, &u.Locale, &u.TZ, &roles, &platforms, &u.Mobile, &u.Departed); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(roles, &u.Roles); err != nil {

@@ -91,6 +91,7 @@ type Server struct {
 	calls   map[string]int     // path -> count
 	session map[string][]string
 	seq     int
+	org     orgDir
 }
 
 type token struct {
@@ -132,6 +133,7 @@ func newServer(opts []Option) *Server {
 		apps: map[string]*App{}, tokens: map[string]token{}, tickets: map[string]string{},
 		conns: map[string]*conn{}, opens: map[string]int{}, cards: map[string]*Card{},
 		faults: map[string][]Fault{}, calls: map[string]int{}, session: map[string][]string{},
+		org: orgDir{failIn: -1},
 	}
 	for _, o := range opts {
 		o(s)
@@ -145,6 +147,7 @@ func newServer(opts []Option) *Server {
 	mux.HandleFunc("POST /v1.0/card/instances/createAndDeliver", s.authed(s.createAndDeliver))
 	mux.HandleFunc("PUT /v1.0/card/instances", s.authed(s.updateCard))
 	mux.HandleFunc("POST /session/{id}", s.sessionReply)
+	orgRoutes(s, mux)
 	s.mux = mux
 	return s
 }

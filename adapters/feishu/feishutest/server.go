@@ -104,6 +104,7 @@ type Server struct {
 	devices      map[string]string // ws device id -> app id
 	conns        map[string]*wsConn
 	seq          uint64
+	contacts     contactDir
 }
 
 type token struct {
@@ -168,6 +169,7 @@ func newServer(opts ...Option) *Server {
 		devices:     map[string]string{},
 		conns:       map[string]*wsConn{},
 		limitReset:  -1,
+		contacts:    contactDir{failIn: -1},
 	}
 	for _, o := range opts {
 		o(s)
@@ -184,6 +186,8 @@ func (s *Server) mux() http.Handler {
 	mux.HandleFunc("POST /open-apis/interactive/v1/card/update", s.api(s.handleCardUpdate))
 	mux.HandleFunc("POST /callback/ws/endpoint", s.handleEndpoint)
 	mux.HandleFunc("GET /ws", s.handleWS)
+	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}/children", s.api(s.handleDeptChildren))
+	mux.HandleFunc("GET /open-apis/contact/v3/users/find_by_department", s.api(s.handleUsersByDept))
 	return mux
 }
 

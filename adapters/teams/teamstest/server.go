@@ -75,6 +75,7 @@ type Server struct {
 
 	onActivity func(Activity)
 	emails     map[string]string
+	graph      graphDir
 }
 
 // SetEmail sets the email the Connector gives for user (a 29: id).
@@ -101,11 +102,13 @@ func NewServerWithKeys(endorsed, unendorsed *rsa.PrivateKey) *Server {
 }
 
 func newServer(endorsed, unendorsed *rsa.PrivateKey, ln net.Listener, onActivity func(Activity)) *Server {
-	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, emails: map[string]string{}, endorsed: endorsed, unendorsed: unendorsed, onActivity: onActivity}
+	s := &Server{convs: map[string]string{}, tokens: map[string]bool{}, emails: map[string]string{}, endorsed: endorsed, unendorsed: unendorsed, onActivity: onActivity,
+		graph: graphDir{tokens: map[string]bool{}, failIn: -1}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", s.metadata)
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
+	mux.HandleFunc("GET /v1.0/users", s.graphUsers)
 	mux.HandleFunc("/teams/v3/conversations", s.connector)
 	mux.HandleFunc("/teams/v3/conversations/", s.connector)
 	s.Server = httptest.NewUnstartedServer(mux)
@@ -166,13 +169,17 @@ func (s *Server) KeyFetches() int {
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" ||
 		r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" ||
-		r.PostForm.Get("scope") != "https://api.botframework.com/.default" {
+		(r.PostForm.Get("scope") != "https://api.botframework.com/.default" && r.PostForm.Get("scope") != GraphScope) {
 		writeJSON(w, 400, map[string]string{"error": "invalid_request"})
 		return
 	}
 	tok := "fake-access-" + randHex(8)
 	s.mu.Lock()
-	s.tokens[tok] = true
+	if r.PostForm.Get("scope") == GraphScope {
+		s.graph.tokens[tok] = true // a Graph token is not a Bot Framework token
+	} else {
+		s.tokens[tok] = true
+	}
 	s.tokenHits++
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})

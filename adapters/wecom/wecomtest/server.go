@@ -91,6 +91,7 @@ type Server struct {
 	dropped  int
 	calls    map[string]int
 	failNext map[string]int // path -> answers of 500 to give
+	book     book
 }
 
 type token struct {
@@ -112,6 +113,7 @@ func NewServer(opts ...Option) *Server {
 		now:    time.Now, tokenTTL: 7200 * time.Second,
 		apps: map[string]App{}, tokens: map[string]token{}, tasks: map[string]*Message{},
 		codes: map[string]*codeInfo{}, hits: map[string][]time.Time{}, calls: map[string]int{}, failNext: map[string]int{},
+		book: book{failIn: -1},
 	}
 	for _, o := range opts {
 		o(s)
@@ -120,6 +122,8 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET /cgi-bin/gettoken", s.getToken)
 	mux.HandleFunc("POST /cgi-bin/message/send", s.send)
 	mux.HandleFunc("POST /cgi-bin/message/update_template_card", s.update)
+	mux.HandleFunc("GET /cgi-bin/department/list", s.departmentList)
+	mux.HandleFunc("GET /cgi-bin/user/list", s.userList)
 	s.srv = httptest.NewUnstartedServer(mux)
 	if s.ln != nil {
 		_ = s.srv.Listener.Close()

@@ -1,0 +1,13 @@
+// Package dingtalkdir reads a DingTalk organisation for dirsync: the
+// department tree breadth-first (topapi/v2/department/listsub, then
+// department/get for each department's managers), then the members of each
+// department (topapi/v2/user/list with its cursor), with the app's access
+// token. DingTalk lists only current members, so a person who left is
+// simply absent. DingTalk pushes address-book change events
+// (user_add_org, user_modify_org, user_leave_org, org_dept_*) over the
+// Stream connection; this source does not use them yet: every sync is a
+// full listing.
+//
+// It imports bots/dirsync and the adapters' shared cursor, nothing else of
+// flowbot.
+package dingtalkdir

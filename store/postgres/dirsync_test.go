@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
+)
+
+func TestDirSyncStore(t *testing.T) {
+	t.Parallel()
+	dirsynctest.RunStore(t, func(t *testing.T) dirsynctest.Store { return mustOpen(t) })
+}
