@@ -14,8 +14,12 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Handler serves the sign-in routes, relative to where it is mounted
-// (cmd/flowbot mounts it at /auth/):
+// Prefix is where the sign-in routes are mounted (with
+// http.StripPrefix("/auth", Handler())): Require sends page loads to
+// Prefix+"login", and the pages link there.
+const Prefix = "/auth/"
+
+// Handler serves the sign-in routes, to be mounted at Prefix:
 //
 //	GET  /login     leave for the identity provider (?next=/ui/dashboard/)
 //	GET  /callback  come back with a code; start a session
@@ -222,7 +226,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	if u, ok := UserFrom(r.Context()); ok {
 		s.log.Info("signed out", "user", u.User)
 	}
-	http.Redirect(w, r, "signed-out", http.StatusSeeOther)
+	http.Redirect(w, r, Prefix+"signed-out", http.StatusSeeOther)
 }
 
 // sessionInfo is the answer of GET /session.
