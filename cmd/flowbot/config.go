@@ -32,6 +32,7 @@ type Config struct {
 	Notifier   NotifierConfig   `yaml:"notifier"`
 	Scheduler  SchedulerConfig  `yaml:"scheduler"`
 	Playground PlaygroundConfig `yaml:"playground"`
+	SignIn     SignInConfig     `yaml:"sign_in"`
 	Feishu     FeishuConfig     `yaml:"feishu"`
 	DingTalk   DingTalkConfig   `yaml:"dingtalk"`
 	WeCom      WeComConfig      `yaml:"wecom"`
@@ -332,6 +333,7 @@ func (c Config) Validate() error {
 	c.WeCom.validate(bad)
 	c.Teams.validate(bad)
 	c.Webhooks.validate(bad)
+	c.SignIn.validate(c.Playground, bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
