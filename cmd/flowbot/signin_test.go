@@ -73,7 +73,9 @@ func (s *signedInApp) signIn(t *testing.T, subject string) *browser {
 	require.Contains(t, body, "flowbot playground", "back on the playground after signing in")
 	code, body = b.get(s.base+"/auth/session", "")
 	require.Equal(t, http.StatusOK, code, body)
-	var info struct{ CSRFToken string `json:"csrf_token"` }
+	var info struct {
+		CSRFToken string `json:"csrf_token"`
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &info))
 	b.csrf = info.CSRFToken
 	return b
