@@ -2,10 +2,15 @@ package webhooks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -212,3 +217,28 @@ var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // ValidName reports whether name may name a subscription made at run
 // time: 1 to 64 letters, digits, '_', '.' or '-'.
 func ValidName(name string) bool { return nameRe.MatchString(name) }
+
+// NewSecret returns a fresh signing secret for a subscription: shown once
+// to whoever made it, kept to sign its deliveries.
+func NewSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return "whsec_" + hex.EncodeToString(b)
+}
+
+// PrivateTarget reports whether rawURL names a loopback, private or
+// link-local address literally (or "localhost"): refused when a
+// subscription is made unless private targets are allowed. Names that
+// resolve to such addresses are refused later, when sending.
+func PrivateTarget(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return true
+	}
+	h := strings.ToLower(u.Hostname())
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && Private(a)
+}
