@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowstats"
 	"github.com/flowbot/flowbot/signin"
 )
 
@@ -225,13 +226,16 @@ func (a *app) dashboardRights(next http.Handler) http.Handler {
 			http.Error(w, "统计暂不可用 / statistics unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		all, mine, err := flows.StatsScope(u, flows.HeadedDepts(u, depts))
+		all, roots, err := flows.StatsScope(u, flows.HeadedDepts(u, depts))
 		if err != nil {
 			http.Error(w, "你无权查看统计：只有部门负责人、审计员和管理员可以 / you may not see statistics: only department heads, auditors and admins can",
 				http.StatusForbidden)
 			return
 		}
+		var mine []string
 		if !all {
+			// the same departments as /stats: those headed and below
+			mine = flowstats.ExpandDepts(depts, roots)
 			q := r.URL.Query()
 			d := q.Get("dept")
 			if d == "" {
