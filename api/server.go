@@ -18,9 +18,9 @@ import (
 
 	"github.com/flowbot/flowbot/api/tokens"
 	"github.com/flowbot/flowbot/flows"
-	"github.com/flowbot/flowbot/webhooks"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
+	"github.com/flowbot/flowbot/webhooks"
 )
 
 // Engine is what the API needs of the flow engine (*flows.Engine).

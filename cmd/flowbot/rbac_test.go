@@ -163,8 +163,16 @@ func TestRightsByRoleEveryEntryPoint(t *testing.T) {
 	type entry func(role string) bool
 	actions := map[string]map[string]entry{
 		"decide": {
-			"chat": func(role string) bool { i, tk := file(); chat(role, "approve", "", value(i, tk)); return taskDecided(i, tk) },
-			"web":  func(role string) bool { i, tk := file(); click(role, "approve", value(i, tk)); return taskDecided(i, tk) },
+			"chat": func(role string) bool {
+				i, tk := file()
+				chat(role, "approve", "", value(i, tk))
+				return taskDecided(i, tk)
+			},
+			"web": func(role string) bool {
+				i, tk := file()
+				click(role, "approve", value(i, tk))
+				return taskDecided(i, tk)
+			},
 			"api": func(role string) bool {
 				i, tk := file()
 				apiCall(role, "POST", fmt.Sprintf("/api/v1/tasks/%d/decide", tk), map[string]any{"decision": "approve"})
