@@ -235,7 +235,7 @@ func PrivateTarget(rawURL string) bool {
 	if err != nil {
 		return true
 	}
-	h := strings.ToLower(u.Hostname())
+	h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return true
 	}
