@@ -54,6 +54,10 @@ func (s *Server) table() []route {
 		{"GET", "/api/v1/admin/outbox", A, s.outbox},
 		{"GET", "/api/v1/admin/webhooks/deliveries", A, s.webhookDeliveries},
 		{"POST", "/api/v1/admin/webhooks/deliveries/{id}/replay", A, s.replayWebhook},
+		{"GET", "/api/v1/admin/webhooks/subscriptions", A, s.listSubscriptions},
+		{"POST", "/api/v1/admin/webhooks/subscriptions", A, s.createSubscription},
+		{"PATCH", "/api/v1/admin/webhooks/subscriptions/{name}", A, s.updateSubscription},
+		{"DELETE", "/api/v1/admin/webhooks/subscriptions/{name}", A, s.deleteSubscription},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
+	"github.com/flowbot/flowbot/webhooks"
 )
 
 // Engine is what the API needs of the flow engine (*flows.Engine).
@@ -63,6 +64,12 @@ type Config struct {
 	}
 	// Webhooks, when set, lets admins list and replay webhook deliveries.
 	Webhooks Webhooks
+	// Subscriptions, when set, lets admins make, change and remove webhook
+	// subscriptions at run time.
+	Subscriptions webhooks.SubscriptionStore
+	// WebhooksAllowPrivate accepts subscription URLs naming private,
+	// loopback or link-local addresses (webhooks.allow_private).
+	WebhooksAllowPrivate bool
 	// AdminToken, when set, is a bootstrap bearer token with the admin
 	// scope and no user (api.admin_token).
 	AdminToken string

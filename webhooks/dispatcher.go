@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,10 @@ type Config struct {
 	Store         Store
 	Events        EventSource
 	Subscriptions []Subscription
+	// Stored, when set, adds the subscriptions made at run time (API,
+	// CLI), read again at each pass; a stored one named like one of
+	// Subscriptions is skipped.
+	Stored SubscriptionStore
 	// Client sends the deliveries (default NewClient(ClientConfig{})).
 	Client *http.Client
 	// Now is the clock (default time.Now).
@@ -170,8 +175,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // holds, turn new events into deliveries, then send the due ones.
 func (d *Dispatcher) Step(ctx context.Context) error {
 	var errs []error
-	for i := range d.cfg.Subscriptions {
-		s := &d.cfg.Subscriptions[i]
+	subs := d.cfg.Subscriptions
+	if d.cfg.Stored != nil {
+		stored, err := d.cfg.Stored.Subscriptions(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list stored subscriptions: %w", err))
+		}
+		subs = slices.Clone(subs)
+		for _, s := range stored {
+			if !slices.ContainsFunc(d.cfg.Subscriptions, func(c Subscription) bool { return c.Name == s.Name }) {
+				subs = append(subs, s)
+			}
+		}
+	}
+	for i := range subs {
+		s := &subs[i]
 		if err := d.work(ctx, s); err != nil {
 			errs = append(errs, fmt.Errorf("subscription %s: %w", s.Name, err))
 		}

@@ -2,9 +2,15 @@ package webhooks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/netip"
+	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -180,4 +186,62 @@ type Store interface {
 type EventSource interface {
 	Events(ctx context.Context, f flows.EventFilter) ([]*flows.Event, error)
 	View(ctx context.Context, fn func(tx flows.Tx) error) error
+}
+
+// ErrExists: a subscription of that name exists already (stored, or in the
+// configuration with deliveries of its own).
+var ErrExists = errors.New("webhook subscription exists")
+
+// ErrNoSubscription: no stored subscription of that name.
+var ErrNoSubscription = errors.New("webhook subscription not found")
+
+// SubscriptionStore keeps the subscriptions made at run time (API, CLI),
+// beside those of the configuration. Implemented by store/sqlite and
+// store/postgres; webhookstest.RunSubscriptions pins the behaviour. The
+// secret is kept as it is: it signs every delivery.
+type SubscriptionStore interface {
+	// CreateSubscription keeps s. Its cursor starts at the current end of
+	// the event log, or before the first event when fromStart. A name
+	// already known (stored, or with a cursor) gives ErrExists.
+	CreateSubscription(ctx context.Context, s Subscription, fromStart bool) error
+	// Subscriptions lists the stored subscriptions by name.
+	Subscriptions(ctx context.Context) ([]Subscription, error)
+	// UpdateSubscription replaces the URL, events and flows of stored
+	// subscription s.Name, and its secret when s.Secret is not empty; the
+	// cursor stays. Unknown: ErrNoSubscription.
+	UpdateSubscription(ctx context.Context, s Subscription) error
+	// DeleteSubscription forgets a stored subscription: no new deliveries
+	// are made for it; those made stay listed. Unknown: ErrNoSubscription.
+	DeleteSubscription(ctx context.Context, name string) error
+}
+
+var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidName reports whether name may name a subscription made at run
+// time: 1 to 64 letters, digits, '_', '.' or '-'.
+func ValidName(name string) bool { return nameRe.MatchString(name) }
+
+// NewSecret returns a fresh signing secret for a subscription: shown once
+// to whoever made it, kept to sign its deliveries.
+func NewSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return "whsec_" + hex.EncodeToString(b)
+}
+
+// PrivateTarget reports whether rawURL names a loopback, private or
+// link-local address literally (or "localhost"): refused when a
+// subscription is made unless private targets are allowed. Names that
+// resolve to such addresses are refused later, when sending.
+func PrivateTarget(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return true
+	}
+	h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && Private(a)
 }

@@ -33,6 +33,7 @@ type Config struct {
 	Notifier   NotifierConfig   `yaml:"notifier"`
 	Scheduler  SchedulerConfig  `yaml:"scheduler"`
 	Playground PlaygroundConfig `yaml:"playground"`
+	SignIn     SignInConfig     `yaml:"sign_in"`
 	Feishu     FeishuConfig     `yaml:"feishu"`
 	DingTalk   DingTalkConfig   `yaml:"dingtalk"`
 	WeCom      WeComConfig      `yaml:"wecom"`
@@ -198,6 +199,7 @@ func DefaultConfig() Config {
 		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second, Delivery: "all", PlatformOrder: notify.PlatformOrder()},
 		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
 		Playground: PlaygroundConfig{Enabled: true},
+		SignIn:     SignInConfig{Scopes: []string{"profile", "email"}, Match: "email", SessionTTL: 12 * time.Hour},
 		API:        APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
 		WeCom: WeComConfig{HandleTimeout: 4 * time.Second, MaxBodyBytes: 256 << 10, ReplayWindow: 5 * time.Minute,
 			IdempotencyTTL: 24 * time.Hour, FollowUpTTL: 10 * time.Minute, Rate: WeComRate{PerMinute: 30, PerHour: 1000}},
@@ -355,6 +357,7 @@ func (c Config) Validate() error {
 	c.WeCom.validate(bad)
 	c.Teams.validate(bad)
 	c.Webhooks.validate(bad)
+	c.SignIn.validate(c.Playground, bad)
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/flowbot/flowbot/dashboard"
@@ -14,9 +16,9 @@ import (
 )
 
 // wireDashboard mounts the process dashboard at /ui/dashboard/ next to the
-// playground: like the playground it has no sign-in yet, so it runs only
-// in demo mode. Its aggregate folds the event log incrementally on each
-// page.
+// playground: open to anyone in demo mode; otherwise behind sign-in,
+// showing what flows.StatsScope allows the signed-in user. Its aggregate
+// folds the event log incrementally on each page.
 func (a *app) wireDashboard(cal *workcal.Calendar) {
 	if a.web == nil {
 		return
@@ -33,7 +35,11 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 		Now:     a.clock.Now,
 		Logger:  a.log,
 	})
-	a.mux.Handle("/ui/dashboard/", http.StripPrefix("/ui/dashboard", h))
+	var page http.Handler = http.StripPrefix("/ui/dashboard", h)
+	if a.signin != nil {
+		page = a.signin.Require(a.dashboardRights(page))
+	}
+	a.mux.Handle("/ui/dashboard/", page)
 	a.mux.Handle("/ui/dashboard", http.RedirectHandler("/ui/dashboard/", http.StatusFound))
 }
 
@@ -44,8 +50,22 @@ func (a *app) dashboardOverdue(ctx context.Context, now time.Time) ([]dashboard.
 	if err != nil {
 		return nil, fmt.Errorf("load open requests: %w", err)
 	}
+	scope := scopeFrom(ctx)
+	deptOf := map[string]string{}
 	var out []dashboard.OverdueTask
 	for _, in := range ins {
+		if !scope.all {
+			d, ok := deptOf[in.Applicant]
+			if !ok {
+				if u, err := a.store.User(ctx, in.Applicant); err == nil {
+					d = u.Dept
+				}
+				deptOf[in.Applicant] = d
+			}
+			if !slices.Contains(scope.depts, d) {
+				continue
+			}
+		}
 		ts, err := a.store.Tasks(ctx, flows.TaskFilter{InstanceID: in.ID, Status: []flows.TaskStatus{flows.TaskPending}})
 		if err != nil {
 			return nil, fmt.Errorf("load tasks of request %d: %w", in.ID, err)
@@ -82,9 +102,20 @@ func (a *app) dashboardFlows(ctx context.Context) ([]*flowdef.Definition, error)
 }
 
 // dashboardURL is the dashboard's address for the digest's link: set only
-// where the dashboard is served (the playground's demo mode).
+// where the dashboard is served (the playground's demo mode, or behind
+// sign-in, at the redirect URL's host).
 func dashboardURL(cfg Config) string {
-	if !cfg.Playground.Enabled || !cfg.Playground.Demo || cfg.HTTP.Addr == "" {
+	if !cfg.Playground.Enabled || cfg.HTTP.Addr == "" {
+		return ""
+	}
+	if cfg.SignIn.Enabled {
+		u, err := url.Parse(cfg.SignIn.RedirectURL)
+		if err != nil {
+			return ""
+		}
+		return u.Scheme + "://" + u.Host + "/ui/dashboard/"
+	}
+	if !cfg.Playground.Demo {
 		return ""
 	}
 	return "http://" + cfg.HTTP.Addr + "/ui/dashboard/"

@@ -9,7 +9,7 @@
 //	flowbot directory forget USER        erase a departed user's personal data
 //	flowbot migrate [--config FILE]      run the database migrations
 //	flowbot tokens create|list|revoke    manage REST API tokens
-//	flowbot webhooks list|deliveries|replay ID   outgoing webhooks
+//	flowbot webhooks list|deliveries|replay ID|subscribe|unsubscribe NAME   outgoing webhooks
 //	flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
 package main
 
@@ -55,7 +55,8 @@ Usage:
   flowbot tokens list [--config FILE]  list API tokens
   flowbot tokens revoke ID [--config FILE]
                                        revoke an API token
-  flowbot webhooks list|deliveries|replay ID [--config FILE]
+  flowbot webhooks list|deliveries|replay ID|unsubscribe NAME [--config FILE]
+  flowbot webhooks subscribe --name N --url URL [--events a,b] [--flows x,y] [--from-start] [--config FILE]
                                        outgoing webhooks: subscriptions, deliveries (-sub, -status, -request, -n), send one again
 `
 

@@ -22,7 +22,7 @@ func tokenStore(st flows.Store) (tokens.Store, error) {
 }
 
 // newRESTAPI builds the REST API over a store and an engine.
-func newRESTAPI(cfg APIConfig, st flows.Store, engine *flows.Engine, log *slog.Logger) (*api.Server, error) {
+func newRESTAPI(cfg APIConfig, hooksCfg WebhooksConfig, st flows.Store, engine *flows.Engine, log *slog.Logger) (*api.Server, error) {
 	ts, err := tokenStore(st)
 	if err != nil {
 		return nil, err
@@ -31,8 +31,13 @@ func newRESTAPI(cfg APIConfig, st flows.Store, engine *flows.Engine, log *slog.L
 	if ws, ok := st.(interface{ Webhooks() webhooks.Store }); ok {
 		hooks = ws.Webhooks()
 	}
+	var subs webhooks.SubscriptionStore
+	if ss, ok := st.(subscriptionStore); ok {
+		subs = ss.Subscriptions()
+	}
 	return api.New(api.Config{
 		Engine: engine, Queries: st, Tokens: ts, Directory: st, Webhooks: hooks,
+		Subscriptions: subs, WebhooksAllowPrivate: hooksCfg.AllowPrivate,
 		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
 			return flowstats.Compute(ctx, st, q)
 		},
@@ -46,7 +51,7 @@ func (a *app) restAPI() error {
 	if a.cfg.API.Disabled {
 		return nil
 	}
-	s, err := newRESTAPI(a.cfg.API, a.store, a.engine, a.log)
+	s, err := newRESTAPI(a.cfg.API, a.cfg.Webhooks, a.store, a.engine, a.log)
 	if err != nil {
 		return err
 	}

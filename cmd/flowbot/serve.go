@@ -28,6 +28,7 @@ import (
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/orgfile"
 	"github.com/flowbot/flowbot/flows/workcal"
+	"github.com/flowbot/flowbot/signin"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -54,6 +55,7 @@ type app struct {
 	sched    *schedule.Scheduler
 	dirSync  *dirsync.Syncer // the scheduled directory sync (nil: none)
 	web      *web.Adapter
+	signin   *signin.Service // web sign-in (nil: demo mode or off)
 	metrics  *metrics
 	mux      *http.ServeMux
 	closers  []func() error
@@ -168,16 +170,27 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if err := checkDemo(cfg); err != nil {
 		return nil, err
 	}
+	if err := a.setupSignIn(ctx); err != nil {
+		return nil, err
+	}
 	switch {
-	case cfg.Playground.Enabled && !cfg.Playground.Demo:
-		a.log.Info("playground off: it has no sign-in yet, so it runs only in demo mode (playground.demo: true), never next to real users")
+	case cfg.Playground.Enabled && !cfg.Playground.Demo && a.signin == nil:
+		a.log.Info("playground off: outside demo mode it needs sign-in (sign_in.enabled: true), or demo mode (playground.demo: true), never next to real users")
 	case cfg.Playground.Enabled:
-		a.web = web.New(web.Config{
-			Handler: h, Users: a.webUsers, Now: a.clock.Now, Demo: cfg.Playground.Demo, Logger: a.log,
-			Advance: a.advance,
-		})
+		wc := web.Config{Handler: h, Users: a.webUsers, Now: a.clock.Now, Demo: cfg.Playground.Demo, Logger: a.log}
+		var ui http.Handler
+		if cfg.Playground.Demo {
+			wc.Advance = a.advance
+			a.web = web.New(wc)
+			ui = http.StripPrefix("/ui", a.web.Handler())
+		} else {
+			// The signed-in user's own web client: it acts as that user only.
+			wc.Identify = a.identifyWeb
+			a.web = web.New(wc)
+			ui = a.signin.Require(http.StripPrefix("/ui", a.web.Handler()))
+		}
 		messengers["web"] = a.web
-		a.mux.Handle("/ui/", http.StripPrefix("/ui", a.web.Handler()))
+		a.mux.Handle("/ui/", ui)
 		a.mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	}
 	for _, wire := range []func(context.Context, handler, map[string]bots.Messenger) error{a.wireFeishu, a.wireDingTalk, a.wireWeCom, a.wireTeams} {
@@ -185,7 +198,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 			return nil, err
 		}
 	}
-	if a.web != nil {
+	if a.web != nil && cfg.Playground.Demo {
 		a.log.Warn("playground in DEMO mode: anyone who reaches " + cfg.HTTP.Addr + " can act as any user and move the clock; set playground.demo: false in production")
 		if real := realPlatforms(cfg); len(real) > 0 {
 			a.log.Warn("DANGER: playground.allow_demo_with_real_platforms is set: demo mode runs next to real platforms (" + strings.Join(real, ", ") +

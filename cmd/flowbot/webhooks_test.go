@@ -42,7 +42,7 @@ webhooks:
 
 	out, _, err := runCLI(t, "webhooks", "list", "--config", cfgPath)
 	require.NoError(t, err)
-	require.Regexp(t, `erp\s+https://erp.example.com/hook\s+\[request.approved\]\s+\*\s+0\s+1`, out)
+	require.Regexp(t, `erp\s+config\s+https://erp.example.com/hook\s+\[request.approved\]\s+\*\s+0\s+1`, out)
 
 	out, _, err = runCLI(t, "webhooks", "deliveries", "--config", cfgPath, "-status", "failed")
 	require.NoError(t, err)

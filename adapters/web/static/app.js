@@ -74,8 +74,13 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
+  // csrf is the signed-in session's token (outside demo mode): sent on
+  // every request that changes something.
+  let csrf = "";
+
   async function api(method, path, body) {
     const opts = { method, headers: {} };
+    if (csrf && method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -600,6 +605,17 @@
     }
     document.body.classList.toggle("demo", state.config.demo);
     $('[data-testid="demo-banner"]').hidden = !state.config.demo;
+    if (!state.config.demo) {
+      try {
+        const s = await api("GET", "/auth/session");
+        csrf = s.csrf_token || "";
+        const form = $('[data-testid="signout-form"]');
+        form.querySelector("input[name=csrf_token]").value = csrf;
+        form.hidden = false;
+      } catch (e) {
+        toast(t("failed") + e.message, true);
+      }
+    }
     try {
       state.users = (await api("GET", "api/users")).users || [];
     } catch (e) {

@@ -1,0 +1,14 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/flowbot/flowbot/internal/testkit"
+	"github.com/flowbot/flowbot/signin"
+	"github.com/flowbot/flowbot/signin/signintest"
+)
+
+func TestSessionStore(t *testing.T) {
+	t.Parallel()
+	signintest.Run(t, func(t *testing.T) signin.Store { return testkit.OpenSQLite(t).Sessions() })
+}
