@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		freeze   = fs.Duration("freeze", 4*time.Second, "chaos: one SIGSTOP this long, then SIGCONT (0: none)")
 		lease    = fs.String("lease", "3s", "chaos: notifier.lease of the started flowbot")
 		hold     = fs.String("hold", "3s", "chaos: bot.processing_ttl of the started flowbot")
+		workers  = fs.Int("workers", 4, "chaos: notifier.workers of the started flowbot")
 		wait     = fs.Duration("wait", 5*time.Minute, "how long to wait for the server's /readyz")
 	)
 	fs.Float64Var(&def.ByConversation, "by-conversation", def.ByConversation, "share of filings submitted by typing \"submit\" (the rest click the card)")
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 	}
 	if *chaosRun {
 		rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
-			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms"}, "bot": map[string]any{"processing_ttl": *hold}}})
+			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms", "workers": *workers}, "bot": map[string]any{"processing_ttl": *hold}}})
 		if err != nil {
 			return false, err
 		}
