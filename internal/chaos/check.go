@@ -169,10 +169,10 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 		what string
 		sql  string
 	}{
-		{&r.Doubled, "claims filed twice (same description)", `SELECT count(*) FROM (SELECT CAST(form AS TEXT) f FROM instances GROUP BY f HAVING count(*) > 1)`},
-		{&r.Doubled, "requests with more or fewer than one task", `SELECT count(*) FROM (SELECT i.id FROM instances i LEFT JOIN tasks t ON t.instance_id = i.id GROUP BY i.id HAVING count(t.id) <> 1)`},
+		{&r.Doubled, "claims filed twice (same description)", `SELECT count(*) FROM (SELECT CAST(form AS TEXT) f FROM instances GROUP BY f HAVING count(*) > 1) AS x`},
+		{&r.Doubled, "requests with more or fewer than one task", `SELECT count(*) FROM (SELECT i.id FROM instances i LEFT JOIN tasks t ON t.instance_id = i.id GROUP BY i.id HAVING count(t.id) <> 1) AS x`},
 		{&r.Doubled, "outcomes written twice", `SELECT count(*) FROM (SELECT instance_id, kind FROM outbox
-			WHERE kind IN ('approved', 'rejected', 'withdrawn', 'submitted', 'task') GROUP BY instance_id, kind HAVING count(*) > 1)`},
+			WHERE kind IN ('approved', 'rejected', 'withdrawn', 'submitted', 'task') GROUP BY instance_id, kind HAVING count(*) > 1) AS x`},
 		{&r.Impossible, "requests with an unknown status", `SELECT count(*) FROM instances WHERE status NOT IN ('pending', 'approved', 'rejected', 'withdrawn')`},
 		{&r.Impossible, "pending requests without exactly one pending task", `SELECT count(*) FROM instances i WHERE i.status = 'pending' AND
 			(SELECT count(*) FROM tasks t WHERE t.instance_id = i.id AND t.status = 'pending') <> 1`},
