@@ -1,11 +1,13 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +37,11 @@ type Config struct {
 	Replicas int
 	Postgres string
 	Redis    string
+	// Faults is how many times the Feishu fake refuses every send and
+	// card update for FaultFor (default 3s), 429 and 500 in turn, at
+	// random moments of the run.
+	Faults   int
+	FaultFor time.Duration
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
@@ -76,6 +83,8 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	var kills []string
 	var recovery []time.Duration
 	start := time.Now()
+	faults := make(chan []string, 1)
+	go func() { faults <- injectFaults(ctx, cfg, fake, d, mix.Events, start) }()
 	steps := cfg.Kills
 	if cfg.Freeze > 0 {
 		steps++
@@ -147,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.Kills, rep.Recovery = kills, recovery
+	rep.Kills, rep.Recovery, rep.Faults = kills, recovery, <-faults
 	return rep, d.Stats, nil
 }
 
@@ -233,4 +242,30 @@ func createDatabase(ctx context.Context, admin, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// injectFaults makes the fake refuse sends for a while, cfg.Faults times
+// spread over the run (429 and 500 in turn), and says when.
+func injectFaults(ctx context.Context, cfg Config, fake *Fake, d *Driver, events int64, start time.Time) []string {
+	var out []string
+	dur := cmp.Or(cfg.FaultFor, 3*time.Second)
+	for i := range cfg.Faults {
+		at := int64((float64(i) + 0.2 + 0.6*rand.Float64()) / float64(cfg.Faults) * float64(events))
+		for d.events.Load() < at && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		status := http.StatusTooManyRequests
+		if i%2 == 1 {
+			status = http.StatusInternalServerError
+		}
+		fake.Fault(status, dur)
+		out = append(out, fmt.Sprintf("%d for %s at %.1fs", status, dur, time.Since(start).Seconds()))
+	}
+	return out
 }

@@ -19,6 +19,7 @@ type Report struct {
 	Cycles, Submitted, Decided                                  int
 	Kills                                                       []string        // "SIGKILL at 12.3s"
 	Recovery                                                    []time.Duration // restart to /readyz 200
+	Faults                                                      []string        // "429 for 3s at 20.1s"
 	Sends, Distinct, Resent                                     int             // Feishu create calls, distinct uuids, uuids created more than once
 	Outbox                                                      int             // outbox messages delivered through Feishu
 	Lost, Doubled, Stuck, Impossible                            int
@@ -47,6 +48,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "events %d (acknowledged %d, duplicates %d at once + %d later, double clicks %d, redelivered %d)\n",
 		r.Events, r.Acked, r.Dups, r.DelayedDups, r.DoubleClicks, r.Redelivered)
 	fmt.Fprintf(w, "requests: %d cycles, %d submitted, %d decided or withdrawn\n", r.Cycles, r.Submitted, r.Decided)
+	if len(r.Faults) > 0 {
+		fmt.Fprintf(w, "platform faults: %s\n", strings.Join(r.Faults, ", "))
+	}
 	if len(r.Kills) > 0 {
 		fmt.Fprintf(w, "signals: %s\n", strings.Join(r.Kills, ", "))
 		rec := slices.Clone(r.Recovery)
