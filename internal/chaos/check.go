@@ -26,7 +26,12 @@ type Report struct {
 	// LateLost counts clicks acknowledged only with "processing" whose
 	// work a kill cut off: a known gap (no durable inbox for such clicks
 	// yet), reported but not counted as Lost.
-	LateLost         int
+	LateLost int
+	// TryAgain counts clicks answered "something went wrong, please try
+	// again" (HTTP 200 with an error toast: the event was held by a
+	// handler elsewhere, or failed), which the driver clicked again as a
+	// user would.
+	TryAgain         int64
 	RetryLater       time.Duration // longest stretch of 5xx answers to one event
 	CardAfterKillP99 time.Duration // p99 delay of a task card whose wait spanned a kill
 	CardAfterKillN   int
@@ -48,6 +53,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "events %d (acknowledged %d, duplicates %d at once + %d later, double clicks %d, redelivered %d)\n",
 		r.Events, r.Acked, r.Dups, r.DelayedDups, r.DoubleClicks, r.Redelivered)
 	fmt.Fprintf(w, "requests: %d cycles, %d submitted, %d decided or withdrawn\n", r.Cycles, r.Submitted, r.Decided)
+	if r.TryAgain > 0 {
+		fmt.Fprintf(w, "clicks answered \"please try again\" and clicked again: %d\n", r.TryAgain)
+	}
 	if len(r.Faults) > 0 {
 		fmt.Fprintf(w, "platform faults: %s\n", strings.Join(r.Faults, ", "))
 	}
@@ -75,7 +83,7 @@ func (r *Report) Print(w io.Writer) {
 // every cycle, request, task and outbox message against the fake's counts.
 func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, error) {
 	r := &Report{Events: d.events.Load(), Acked: d.acked.Load(), Dups: d.dups.Load(), DelayedDups: d.delayedDups.Load(),
-		DoubleClicks: d.doubleClicks.Load(), Redelivered: d.redelivered.Load()}
+		DoubleClicks: d.doubleClicks.Load(), Redelivered: d.redelivered.Load(), TryAgain: d.tryAgain.Load()}
 	d.mu.Lock()
 	cycles := slices.Clone(d.cycles)
 	r.RetryLater = d.retryLater
