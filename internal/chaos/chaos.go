@@ -108,7 +108,9 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 			break
 		}
 		when := time.Since(start).Seconds()
-		proc := procs[i%len(procs)]
+		// Replicas in turn by pairs of signals, so each gets SIGKILL and SIGTERM.
+		target := (i / 2) % len(procs)
+		proc := procs[target]
 		if i == freezeAt {
 			if err := proc.Signal(syscall.SIGSTOP); err != nil {
 				return nil, nil, err
@@ -133,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 			return nil, nil, fmt.Errorf("chaos: flowbot did not exit 30s after %s; log:\n%s", name, proc.LogTail(4000))
 		}
 		if len(procs) > 1 {
-			name += fmt.Sprintf(" (replica %d)", i%len(procs)+1)
+			name += fmt.Sprintf(" (replica %d)", target+1)
 		}
 		kills = append(kills, fmt.Sprintf("%s at %.1fs", name, when))
 		t0 := time.Now()
