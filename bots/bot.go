@@ -38,6 +38,9 @@ type Config struct {
 	// handled, with a DedupeConfirmer (default ProcessingTTL): longer than
 	// any handler's deadline.
 	ProcessingTTL time.Duration
+	// HandlerTimeout bounds a handler whose hold is renewed, with a
+	// DedupeRenewer (default HandlerTimeout).
+	HandlerTimeout time.Duration
 	// AdminContact is who unknown users should ask, e.g.
 	// "IT 服务台 / IT helpdesk (it@example.com)".
 	AdminContact string
@@ -62,6 +65,22 @@ type DedupeConfirmer interface {
 	Confirm(ctx context.Context, key string, ttl time.Duration) error
 	Done(ctx context.Context, key string) (bool, error)
 }
+
+// DedupeRenewer is an optional interface of a DedupeConfirmer: Renew
+// keeps the processing hold of key for ttl from now while its event is
+// still being handled, and reports false when key is no longer held
+// (expired or forgotten: another replica may be handling a redelivery)
+// or already done. It never shortens a hold. With it, holds are short
+// and renewed every ProcessingTTL/3, so that a redelivery of an event
+// whose replica died is handled within seconds, while a slow handler
+// keeps its event.
+type DedupeRenewer interface {
+	Renew(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// HandlerTimeout is the default bound of a handler whose hold is renewed
+// (DedupeRenewer).
+const HandlerTimeout = 30 * time.Second
 
 // ErrInFlight says an event is being handled elsewhere right now (or its
 // handler died less than ProcessingTTL ago): the platform should deliver
@@ -100,6 +119,7 @@ func New(cfg Config) *Bot {
 	cfg.ConversationTTL = cmp.Or(cfg.ConversationTTL, 30*time.Minute)
 	cfg.DedupeTTL = cmp.Or(cfg.DedupeTTL, 24*time.Hour)
 	cfg.ProcessingTTL = cmp.Or(cfg.ProcessingTTL, ProcessingTTL)
+	cfg.HandlerTimeout = cmp.Or(cfg.HandlerTimeout, HandlerTimeout)
 	cfg.DirectoryTTL = cmp.Or(cfg.DirectoryTTL, time.Minute)
 	b := &Bot{cfg: cfg, eng: cfg.Engine, store: cfg.Store, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("bots")}
 	if b.store == nil && b.eng != nil {
@@ -149,15 +169,24 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		}
 	}
 	hctx := ctx
+	stopRenew := func() {}
 	if twoPhase && key != "" {
 		// The handler may not outlive its hold: past the hold a
 		// redelivery is handled by someone else, so this one is cut off
 		// (its transaction rolls back and the platform delivers again).
+		// A renewable hold is kept while the handler runs, up to
+		// HandlerTimeout; a fixed one bounds it at two thirds.
 		var cancel context.CancelFunc
-		hctx, cancel = context.WithTimeout(ctx, b.cfg.ProcessingTTL*2/3)
+		if r, ok := b.cfg.Dedupe.(DedupeRenewer); ok {
+			hctx, cancel = context.WithTimeout(ctx, b.cfg.HandlerTimeout)
+			stopRenew = b.keepHold(hctx, cancel, r, key)
+		} else {
+			hctx, cancel = context.WithTimeout(ctx, b.cfg.ProcessingTTL*2/3)
+		}
 		defer cancel()
 	}
 	rep, err := b.handle(hctx, ev)
+	stopRenew()
 	if key == "" {
 		return rep, err
 	}
@@ -180,11 +209,58 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 	return rep, err
 }
 
+// keepHold renews the hold of key every ProcessingTTL/3 until the
+// returned stop is called. When the hold is lost, or cannot be renewed
+// before it runs out, the handler is cut off (cancel): a redelivery may
+// be handled elsewhere by then.
+func (b *Bot) keepHold(ctx context.Context, cancel context.CancelFunc, r DedupeRenewer, key string) (stop func()) {
+	ttl := b.cfg.ProcessingTTL
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(max(ttl/3, time.Millisecond))
+		defer t.Stop()
+		until := time.Now().Add(ttl)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			at := time.Now()
+			rctx, rcancel := context.WithTimeout(ctx, ttl/3)
+			ok, err := r.Renew(rctx, key, ttl)
+			rcancel()
+			switch {
+			case err == nil && ok:
+				until = at.Add(ttl)
+				continue
+			case err != nil && time.Now().Before(until.Add(-ttl/8)):
+				b.log.WarnContext(ctx, "renew event hold", "key", key, "err", err)
+				continue
+			}
+			select {
+			case <-quit: // finished meanwhile: not lost
+				return
+			default:
+			}
+			b.log.WarnContext(ctx, "event hold lost, handler cut off (the platform delivers the event again)", "key", key, "err", err)
+			cancel()
+			return
+		}
+	})
+	return func() { close(quit); wg.Wait() }
+}
+
 // ProcessingTTL is the default hold of an event id while its event is
-// being handled, with a DedupeConfirmer. Handle cuts a handler off at two
-// thirds of it, so no handler outlives its hold; short, so that a
-// redelivery after a crash waits seconds, not a minute.
-const ProcessingTTL = 15 * time.Second
+// being handled, with a DedupeConfirmer: short, so that a redelivery
+// after a crash waits seconds, not a minute. A DedupeRenewer renews it
+// while the handler runs (up to HandlerTimeout); without one, Handle
+// cuts a handler off at two thirds of it, so no handler outlives its
+// hold.
+const ProcessingTTL = 6 * time.Second
 
 func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
 	u, err := b.identify(ctx, ev)

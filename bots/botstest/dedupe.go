@@ -93,6 +93,53 @@ func RunDeduper(t *testing.T, newStore func(t *testing.T) bots.Deduper) {
 		require.Error(t, c.Confirm(ctx, "", longTTL), "an empty key is refused")
 	})
 
+	t.Run("RenewKeepsTheHold", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		d := newStore(t)
+		r, ok := d.(bots.DedupeRenewer)
+		if !ok {
+			t.Skip("this Deduper does not implement bots.DedupeRenewer")
+		}
+		c := d.(bots.DedupeConfirmer)
+		held, confirmed := uniqueKey(t, "held"), uniqueKey(t, "confirmed")
+		for _, k := range []string{held, confirmed} {
+			first, err := d.FirstSeen(ctx, k, shortTTL)
+			require.NoError(t, err)
+			require.True(t, first)
+		}
+		require.NoError(t, c.Confirm(ctx, confirmed, longTTL))
+		// Renewed well past its first hold, the key stays held.
+		end := time.Now().Add(3 * shortTTL)
+		for time.Now().Before(end) {
+			ok, err := r.Renew(ctx, held, shortTTL)
+			require.NoError(t, err)
+			require.True(t, ok, "renewing a live hold")
+			first, err := d.FirstSeen(ctx, held, shortTTL)
+			require.NoError(t, err)
+			require.False(t, first, "a renewed hold is still held")
+			time.Sleep(shortTTL / 4)
+		}
+		ok, err := r.Renew(ctx, confirmed, shortTTL)
+		require.NoError(t, err)
+		require.False(t, ok, "a done key is not renewed")
+		first, err := d.FirstSeen(ctx, confirmed, longTTL)
+		require.NoError(t, err)
+		require.False(t, first, "renewing never shortens a done key's memory")
+		ok, err = r.Renew(ctx, uniqueKey(t, "never-seen"), shortTTL)
+		require.NoError(t, err)
+		require.False(t, ok, "an unknown key is not held")
+		_, err = r.Renew(ctx, "", shortTTL)
+		require.Error(t, err, "an empty key is refused")
+		require.Eventually(t, func() bool {
+			first, err := d.FirstSeen(ctx, held, shortTTL)
+			return err == nil && first
+		}, 10*shortTTL, 50*time.Millisecond, "a hold no longer renewed expires, so a redelivery is handled")
+		ok, err = r.Renew(ctx, held, shortTTL)
+		require.NoError(t, err)
+		require.True(t, ok, "the new hold is live")
+	})
+
 	t.Run("ConcurrentOneKey", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()

@@ -150,7 +150,7 @@ type bundle struct {
 	render *renderer
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	b := &bundle{ctx: ctx, path: filepath.Join(t.TempDir(), "flowbot.db"), clock: testkit.NewClock(t0),

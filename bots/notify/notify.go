@@ -46,6 +46,16 @@ func DefaultBackoff() []time.Duration {
 // PlatformOrder returns the order in which a user's platforms are used.
 func PlatformOrder() []string { return []string{"feishu", "wecom", "dingtalk", "teams", "web"} }
 
+// ClaimExtender is an optional interface of the Store: ExtendClaim moves
+// the lease of a message this notifier claimed from its current end from
+// to to (to <= now gives it back), and reports false when the claim is no
+// longer the caller's. With it, claims are short and renewed while a
+// message is being sent, so that the messages of a killed process are
+// taken over within seconds.
+type ClaimExtender interface {
+	ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error)
+}
+
 // Config configures a Notifier.
 type Config struct {
 	Store    flows.Store
@@ -57,14 +67,20 @@ type Config struct {
 	// Backoff is the wait before retry i (default DefaultBackoff); a
 	// message is tried len(Backoff)+1 times, then marked failed.
 	Backoff []time.Duration
-	// Lease is how long a claimed message is ours (default 1m): after a
-	// crash, what the dead process had claimed waits at most this long.
-	Lease   time.Duration
-	Batch   int           // messages claimed at once (default 50)
-	Workers int           // messages delivered in parallel (default 4)
-	Poll    time.Duration // Run's wait when the outbox is empty (default 1s)
-	Logger  *slog.Logger
-	Metrics Metrics
+	// Lease is how long a claim lasts unless renewed (default
+	// DefaultLease). With a ClaimExtender store it is renewed every
+	// Lease/3 while the message is being sent, so after a crash what the
+	// dead process held waits at most this long; without one, a message
+	// must be finished within ¾ of it.
+	Lease time.Duration
+	// SendTimeout bounds one delivery attempt when claims are renewed
+	// (default 1m): a send stuck longer is retried later.
+	SendTimeout time.Duration
+	Batch       int           // most messages claimed at once (default 50)
+	Workers     int           // messages delivered in parallel (default 4)
+	Poll        time.Duration // Run's wait when the outbox is empty (default 1s)
+	Logger      *slog.Logger
+	Metrics     Metrics
 	// PreferredPlatform returns the platform keys of User.Platforms to
 	// send to (default: every one whose platform has a Messenger, in
 	// PlatformOrder). A key is a platform name, optionally qualified by
@@ -87,13 +103,15 @@ type Preferences interface {
 	Preference(ctx context.Context, user string) (string, error)
 }
 
-// DefaultLease is how long a claimed message is held by its claimer.
-const DefaultLease = time.Minute
+// DefaultLease is how long a claimed message is held by its claimer
+// without renewal.
+const DefaultLease = 6 * time.Second
 
 // Notifier drains the outbox.
 type Notifier struct {
 	cfg  Config
 	log  *slog.Logger
+	ext  ClaimExtender // nil: claims are not renewed
 	kick chan struct{}
 	quit chan time.Duration
 	once sync.Once
@@ -108,10 +126,12 @@ func New(cfg Config) *Notifier {
 		cfg.Backoff = DefaultBackoff()
 	}
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
+	cfg.SendTimeout = cmp.Or(cfg.SendTimeout, time.Minute)
 	cfg.Batch = cmp.Or(cfg.Batch, 50)
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1)}
+	n.ext, _ = cfg.Store.(ClaimExtender)
 	if n.cfg.PreferredPlatform == nil {
 		n.cfg.PreferredPlatform = n.defaultPlatforms
 	}
@@ -130,71 +150,135 @@ func (n *Notifier) Kick() {
 	}
 }
 
-// Run drains the outbox until ctx ends: claim a batch, deliver it, and
-// wait for Poll or a Kick when the outbox had nothing due. Errors of the
-// store are logged and retried after Poll.
+// Run drains the outbox until ctx ends. There is no batch barrier: it
+// claims as many due messages as it has free workers, starts each at
+// once, and claims again as soon as one finishes, so a slow send (a
+// platform's rate limit, a slow ERP) holds one worker, not the messages
+// behind it. It waits for Poll or a Kick when the outbox had nothing due.
+// Errors of the store are logged and retried after Poll. When ctx ends,
+// the messages in flight are cut off and their claims given back.
 func (n *Notifier) Run(ctx context.Context) error {
+	p := &pool{n: n, free: make(chan struct{}, n.cfg.Workers), done: make(chan struct{}, 1)}
+	for range n.cfg.Workers {
+		p.free <- struct{}{}
+	}
+	defer p.wg.Wait()
+	wctx, cancelWork := context.WithCancel(ctx) // the workers'
+	defer cancelWork()
+	var stopAt <-chan time.Time // set by Stop: the end of the grace period
+	stopping := func(grace time.Duration) bool {
+		if grace <= 0 {
+			return true
+		}
+		t := time.NewTimer(grace)
+		stopAt = t.C
+		return false
+	}
 	for {
-		select {
-		case grace := <-n.quit:
-			return n.flush(ctx, grace)
-		default:
+		if stopAt == nil {
+			select {
+			case grace := <-n.quit:
+				if stopping(grace) {
+					return nil
+				}
+			default:
+			}
 		}
-		got, err := n.DrainOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			n.log.ErrorContext(ctx, "drain outbox", "err", err)
+		want := min(len(p.free), n.cfg.Batch)
+		got := 0
+		if want > 0 {
+			var err error
+			got, err = p.claim(wctx, want)
+			if err != nil && wctx.Err() == nil {
+				n.log.ErrorContext(ctx, "claim outbox", "err", err)
+			}
+			if got == want && err == nil && len(p.free) > 0 {
+				continue // more may be due
+			}
 		}
-		if got >= n.cfg.Batch && err == nil {
-			continue // more may be waiting
+		if stopAt != nil && got < want && p.busy() == 0 {
+			return nil // stopping, and nothing is due or in flight
 		}
-		t := time.NewTimer(n.cfg.Poll)
+		// Every worker busy: a finished one wakes us. Else the outbox had
+		// nothing due: wait for Poll or a Kick.
+		var poll *time.Timer
+		var wake <-chan time.Time
+		if len(p.free) > 0 {
+			poll = time.NewTimer(n.cfg.Poll)
+			wake = poll.C
+		}
+		quit := n.quit
+		if stopAt != nil {
+			quit = nil
+		}
+		stop := false
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return nil
+			stop = true
 		case <-n.kick:
-			t.Stop()
-		case <-t.C:
-		case grace := <-n.quit:
-			t.Stop()
-			return n.flush(ctx, grace)
+		case <-wake:
+		case <-p.done:
+		case <-stopAt:
+			n.log.WarnContext(ctx, "grace period over with messages still due or in flight: their claims are given back for another replica or the next start")
+			stop = true
+		case grace := <-quit:
+			stop = stopping(grace)
+		}
+		if poll != nil {
+			poll.Stop()
+		}
+		if stop {
+			return nil
 		}
 	}
 }
 
-// Stop asks Run to finish gracefully: the batch in hand is delivered (not
-// cut off mid-send, so none of its claims waits out a lease), then what
-// is due is delivered for at most grace, then Run returns. A second Stop
+// pool is Run's set of workers.
+type pool struct {
+	n    *Notifier
+	free chan struct{} // one token per idle worker
+	done chan struct{} // signalled when a worker finishes
+	wg   sync.WaitGroup
+}
+
+func (p *pool) busy() int { return p.n.cfg.Workers - len(p.free) }
+
+// claim claims up to want messages and starts a worker on each.
+func (p *pool) claim(ctx context.Context, want int) (int, error) {
+	ms, err := p.n.cfg.Store.ClaimOutbox(ctx, p.n.cfg.Clock(), want, p.n.cfg.Lease)
+	if err != nil {
+		return 0, fmt.Errorf("drain outbox: %w", err)
+	}
+	for _, m := range ms {
+		<-p.free
+		c := p.n.hold(ctx, m)
+		p.wg.Go(func() {
+			defer func() {
+				p.free <- struct{}{}
+				select {
+				case p.done <- struct{}{}:
+				default:
+				}
+			}()
+			if err := p.n.handle(ctx, c); err != nil {
+				p.n.log.ErrorContext(ctx, "record delivery", "err", err)
+			}
+		})
+	}
+	return len(ms), nil
+}
+
+// Stop asks Run to finish gracefully: it goes on claiming and delivering
+// what is due for at most grace, then the messages still in flight are
+// cut off and their claims given back, and Run returns. A second Stop
 // does nothing.
 func (n *Notifier) Stop(grace time.Duration) {
 	n.once.Do(func() { n.quit <- grace })
 }
 
-// flush delivers what is due until nothing is, or grace ends.
-func (n *Notifier) flush(ctx context.Context, grace time.Duration) error {
-	if grace <= 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, grace)
-	defer cancel()
-	for ctx.Err() == nil {
-		got, err := n.DrainOnce(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			return fmt.Errorf("flush outbox: %w", err)
-		}
-		if got == 0 {
-			return nil
-		}
-	}
-	n.log.WarnContext(ctx, "grace period over with messages still due: another replica or the next start sends them", "grace", grace)
-	return nil
-}
-
-// DrainOnce claims one batch of due messages and delivers them; it returns
-// how many it handled (delivered, retried or failed).
+// DrainOnce claims one batch of due messages and delivers them, Workers
+// at a time, and returns how many it handled (delivered, retried or
+// failed). Every claim of the batch is renewed until its message is done.
 func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 	if n.cfg.Store == nil {
 		return 0, errors.New("drain outbox: no store")
@@ -203,18 +287,18 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("drain outbox: %w", err)
 	}
-	// Every message of the batch must be finished well inside the lease
-	// taken now, however long the ones before it took: past this, another
-	// replica may claim it.
-	done := time.Now().Add(n.cfg.Lease * 3 / 4)
-	work := make(chan *flows.OutboxMessage)
+	cs := make([]*claim, len(ms))
+	for i, m := range ms {
+		cs[i] = n.hold(ctx, m)
+	}
+	work := make(chan *claim)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
 	for range min(n.cfg.Workers, len(ms)) {
 		wg.Go(func() {
-			for m := range work {
-				if err := n.handle(ctx, m, done); err != nil {
+			for c := range work {
+				if err := n.handle(ctx, c); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -222,13 +306,109 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 			}
 		})
 	}
-	for _, m := range ms {
-		work <- m
+	for _, c := range cs {
+		work <- c
 	}
 	close(work)
 	wg.Wait()
 	return len(ms), errors.Join(errs...)
 }
+
+// claim is one claimed message and its lease, renewed in the background
+// while the message is worked on.
+type claim struct {
+	m      *flows.OutboxMessage
+	ctx    context.Context // ends when the claim is lost or the deadline passes
+	cancel context.CancelFunc
+	stop   chan struct{}
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	until time.Time // the claim's current end
+	lost  bool      // another claimer has it now (or it could not be renewed in time)
+}
+
+// hold starts keeping the claim of m: renewed every Lease/3 with a
+// ClaimExtender; without one, the message must be finished within ¾ of
+// the lease, and a later start is refused by handle.
+func (n *Notifier) hold(ctx context.Context, m *flows.OutboxMessage) *claim {
+	c := &claim{m: m, until: m.NextAt, stop: make(chan struct{})}
+	if n.ext == nil {
+		c.ctx, c.cancel = context.WithDeadline(ctx, time.Now().Add(n.cfg.Lease*3/4))
+		return c
+	}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.wg.Go(func() { n.renew(ctx, c) })
+	return c
+}
+
+// renew extends c's lease every Lease/3 until stopped; when the claim is
+// lost, or cannot be renewed before it runs out, c.ctx is cancelled so
+// that the send stops and nothing is recorded.
+func (n *Notifier) renew(ctx context.Context, c *claim) {
+	t := time.NewTicker(max(n.cfg.Lease/3, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		from := c.until
+		c.mu.Unlock()
+		to := n.cfg.Clock().Add(n.cfg.Lease)
+		rctx, cancel := context.WithTimeout(ctx, n.cfg.Lease/3)
+		ok, err := n.ext.ExtendClaim(rctx, c.m.ID, from, to)
+		cancel()
+		c.mu.Lock()
+		switch {
+		case err == nil && ok:
+			c.until = ms(to)
+		case err == nil:
+			c.lost = true
+		case !n.cfg.Clock().Before(c.until.Add(-n.cfg.Lease / 8)):
+			c.lost = true // could not renew in time: someone may take it
+		}
+		lost := c.lost
+		c.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			n.log.WarnContext(ctx, "renew outbox claim", "msg", c.m.ID, "err", err)
+		}
+		if lost {
+			n.log.InfoContext(ctx, "outbox claim lost, the send is cut off", "msg", c.m.ID)
+			c.cancel()
+			return
+		}
+	}
+}
+
+// end stops renewing c and reports whether it was lost.
+func (c *claim) end() bool {
+	close(c.stop)
+	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lost
+}
+
+// release gives back the claim of a message not finished (shutting down),
+// so that it is due again at once for another replica or the next start.
+func (n *Notifier) release(ctx context.Context, c *claim) {
+	if n.ext == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if _, err := n.ext.ExtendClaim(ctx, c.m.ID, c.until, n.cfg.Clock()); err != nil {
+		n.log.WarnContext(ctx, "give back outbox claim", "msg", c.m.ID, "err", err)
+	}
+}
+
+// ms truncates t to the millisecond, as the stores keep it.
+func ms(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
 // permanent marks a delivery error that no retry can fix.
 type permanent struct{ err error }
@@ -239,19 +419,32 @@ func (p permanent) Unwrap() error { return p.err }
 // handle delivers one claimed message and records the outcome. The error
 // returned is the store's only: delivery failures are recorded on the
 // message.
-func (n *Notifier) handle(ctx context.Context, m *flows.OutboxMessage, done time.Time) error {
-	// Finish well inside the lease, so that no other claimer gets the
-	// message while this one still works on it; a message whose time is
-	// nearly up is left for the next claim rather than sent late.
-	if time.Until(done) < n.cfg.Lease/8 {
-		n.log.InfoContext(ctx, "lease nearly over, left for the next claim", "msg", m.ID)
+func (n *Notifier) handle(ctx context.Context, c *claim) error {
+	m := c.m
+	defer c.cancel()
+	if err := c.ctx.Err(); err != nil {
+		// Without renewal: its time ran out while it waited in the batch.
+		// With: the claim was lost. Either way it is left for the next claim
+		// rather than sent late.
+		lost := c.end()
+		if ctx.Err() != nil {
+			n.release(ctx, c)
+			return nil
+		}
+		n.log.InfoContext(ctx, "claim over before the send started, left for the next claim", "msg", m.ID, "lost", lost)
 		return nil
 	}
-	dctx, cancel := context.WithDeadline(ctx, done)
+	dctx := c.ctx
+	if n.ext != nil {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(c.ctx, n.cfg.SendTimeout)
+		defer cancel()
+	}
 	err := n.deliver(dctx, m)
-	cancel()
+	lost := c.end()
 	if ctx.Err() != nil {
-		return nil // shutting down: the lease ends and someone retries
+		n.release(ctx, c) // shutting down: due again at once for whoever is next
+		return nil
 	}
 	log := n.log.With("msg", m.ID, "kind", m.Kind, "recipient", m.Recipient, "attempt", m.Attempts+1)
 	if err == nil {
@@ -259,6 +452,10 @@ func (n *Notifier) handle(ctx context.Context, m *flows.OutboxMessage, done time
 			return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
 		}
 		log.DebugContext(ctx, "delivered")
+		return nil
+	}
+	if lost {
+		log.InfoContext(ctx, "send cut off: the claim was lost, the new claimer sends it", "err", err)
 		return nil
 	}
 	var p permanent

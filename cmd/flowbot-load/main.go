@@ -51,6 +51,12 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		freeze   = fs.Duration("freeze", 4*time.Second, "chaos: one SIGSTOP this long, then SIGCONT (0: none)")
 		lease    = fs.String("lease", "3s", "chaos: notifier.lease of the started flowbot")
 		hold     = fs.String("hold", "3s", "chaos: bot.processing_ttl of the started flowbot")
+		workers  = fs.Int("workers", 4, "chaos: notifier.workers of the started flowbot")
+		faults   = fs.Int("faults", 0, "chaos: times the Feishu fake refuses every send for -fault-for (429 and 500 in turn)")
+		faultFor = fs.Duration("fault-for", 3*time.Second, "chaos: length of each -faults window")
+		replicas = fs.Int("replicas", 1, "chaos: flowbot processes; more than 1 share a new database on -postgres and Redis at -redis, behind a balancer")
+		pgURL    = fs.String("postgres", "postgres://postgres@127.0.0.1:5432/test", "chaos with -replicas: a PostgreSQL URL the run connects to, to create its own database")
+		redisAdr = fs.String("redis", "127.0.0.1:6379", "chaos with -replicas: the Redis server")
 		wait     = fs.Duration("wait", 5*time.Minute, "how long to wait for the server's /readyz")
 	)
 	fs.Float64Var(&def.ByConversation, "by-conversation", def.ByConversation, "share of filings submitted by typing \"submit\" (the rest click the card)")
@@ -75,7 +81,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 	}
 	if *chaosRun {
 		rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
-			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms"}, "bot": map[string]any{"processing_ttl": *hold}}})
+			Replicas: *replicas, Postgres: *pgURL, Redis: *redisAdr, Faults: *faults, FaultFor: *faultFor,
+			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms", "workers": *workers}, "bot": map[string]any{"processing_ttl": *hold}}})
 		if err != nil {
 			return false, err
 		}

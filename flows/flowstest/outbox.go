@@ -1,6 +1,7 @@
 package flowstest
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"sync"
@@ -17,6 +18,8 @@ var outboxTests = []test{
 	{"Claim", testClaim},
 	{"ClaimLease", testClaimLease},
 	{"ClaimConcurrent", testClaimConcurrent},
+	{"ExtendClaim", testExtendClaim},
+	{"ExtendClaimLost", testExtendClaimLost},
 	{"Mark", testMark},
 	{"MarkUnknown", testMarkUnknown},
 	{"ListByStatus", testOutboxList},
@@ -234,4 +237,86 @@ func testMessageRefs(t *testing.T, b *bundle) {
 			}
 		})
 	}
+}
+
+// claimExtender is the optional method by which a claimer renews (or
+// gives back) its claim while it works on a message.
+type claimExtender interface {
+	ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error)
+}
+
+func extender(t *testing.T, b *bundle) claimExtender {
+	t.Helper()
+	ext, ok := b.s.(claimExtender)
+	require.True(t, ok, "the store must renew claims (ExtendClaim), or a replica killed mid-send holds its messages a whole lease")
+	return ext
+}
+
+// A renewed claim hides the message past its first lease; a released one
+// is due at once.
+func testExtendClaim(t *testing.T, b *bundle) {
+	ext := extender(t, b)
+	ms := b.enqueue(t, 0, 0)
+	got, err := b.s.ClaimOutbox(b.ctx, T0, 10, 3*time.Second)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	ok, err := ext.ExtendClaim(b.ctx, ms[0].ID, got[0].NextAt, at(5*time.Second))
+	require.NoError(t, err)
+	require.True(t, ok, "renewing a claim one holds")
+	again, err := b.s.ClaimOutbox(b.ctx, at(4*time.Second), 10, 3*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ms[1].ID}, messageIDs(again), "the renewed claim is still held after its first lease; the other came back")
+
+	ok, err = ext.ExtendClaim(b.ctx, ms[0].ID, at(5*time.Second), at(4*time.Second))
+	require.NoError(t, err)
+	require.True(t, ok, "releasing a claim one holds")
+	again, err = b.s.ClaimOutbox(b.ctx, at(4*time.Second), 10, 3*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ms[0].ID}, messageIDs(again), "a released claim is due at once")
+}
+
+// A claim that is no longer the caller's is not renewed: claimed again by
+// another, delivered, retried, or unknown.
+func testExtendClaimLost(t *testing.T, b *bundle) {
+	ext := extender(t, b)
+	ms := b.enqueue(t, 0, 0, 0)
+	first, err := b.s.ClaimOutbox(b.ctx, T0, 10, time.Second)
+	require.NoError(t, err)
+	require.Len(t, first, 3)
+	second, err := b.s.ClaimOutbox(b.ctx, at(time.Second), 1, time.Second)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ms[0].ID}, messageIDs(second), "lease over: claimed by another")
+	ok, err := ext.ExtendClaim(b.ctx, ms[0].ID, first[0].NextAt, at(time.Minute))
+	require.NoError(t, err)
+	require.False(t, ok, "the first claimer lost it")
+	requireTime(t, at(2*time.Second), b.pending(t, ms[0].ID).NextAt, "the second claim is untouched")
+
+	require.NoError(t, b.s.MarkDelivered(b.ctx, ms[1].ID, T0))
+	ok, err = ext.ExtendClaim(b.ctx, ms[1].ID, first[1].NextAt, at(time.Minute))
+	require.NoError(t, err)
+	require.False(t, ok, "a delivered message has no claim")
+
+	require.NoError(t, b.s.MarkRetry(b.ctx, ms[2].ID, at(30*time.Second), "boom"))
+	ok, err = ext.ExtendClaim(b.ctx, ms[2].ID, first[2].NextAt, at(time.Minute))
+	require.NoError(t, err)
+	require.False(t, ok, "a message put back for retry has no claim")
+	requireTime(t, at(30*time.Second), b.pending(t, ms[2].ID).NextAt, "the retry time is untouched")
+
+	ok, err = ext.ExtendClaim(b.ctx, 987654, T0, at(time.Minute))
+	require.NoError(t, err)
+	require.False(t, ok, "unknown message")
+}
+
+// pending is pending message id.
+func (b *bundle) pending(t *testing.T, id int64) *flows.OutboxMessage {
+	t.Helper()
+	ms, err := b.s.Outbox(b.ctx, flows.OutboxPending, 1000)
+	require.NoError(t, err)
+	for _, m := range ms {
+		if m.ID == id {
+			return m
+		}
+	}
+	require.Failf(t, "no such pending message", "message %d", id)
+	return nil
 }

@@ -1,10 +1,16 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -23,6 +29,19 @@ type Config struct {
 	Server map[string]any
 	Mix    Mix
 	Out    io.Writer // progress and figures (nil: none)
+	// Replicas > 1 runs that many `flowbot serve` sharing a new database
+	// on the PostgreSQL server of Postgres (a URL to a database the run
+	// may connect to, to create its own) and Redis (host:port, keys under
+	// a prefix of the run), behind a balancer that spreads callbacks and
+	// web calls over them; the signals hit the replicas in turn.
+	Replicas int
+	Postgres string
+	Redis    string
+	// Faults is how many times the Feishu fake refuses every send and
+	// card update for FaultFor (default 3s), 429 and 500 in turn, at
+	// random moments of the run.
+	Faults   int
+	FaultFor time.Duration
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
@@ -45,23 +64,18 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	for k, v := range cfg.Server {
 		srvCfg[k] = v
 	}
-	proc, err := NewProcess(cfg.Bin, cfg.Dir, srvCfg)
+	procs, url, dbPath, err := start(ctx, cfg, srvCfg, fake)
+	for _, p := range procs {
+		defer p.Kill()
+	}
 	if err != nil {
-		return nil, nil, err
-	}
-	defer proc.Kill()
-	fake.SetWebhook(proc.URL() + "/webhook/feishu")
-	if err := proc.Start(ctx); err != nil {
-		return nil, nil, err
-	}
-	if _, err := proc.WaitReady(ctx, time.Now()); err != nil {
 		return nil, nil, err
 	}
 	mix := cfg.Mix
 	if mix.Events == 0 {
 		mix = DefaultMix(cfg.Events)
 	}
-	d := &Driver{Fake: fake, URL: proc.URL(), DB: proc.DBPath(), Mix: mix, Company: company, Stats: NewStats(), Out: cfg.Out}
+	d := &Driver{Fake: fake, URL: url, DB: dbPath, Mix: mix, Company: company, Stats: NewStats(), Out: cfg.Out}
 	defer d.Close()
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
@@ -69,6 +83,8 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	var kills []string
 	var recovery []time.Duration
 	start := time.Now()
+	faults := make(chan []string, 1)
+	go func() { faults <- injectFaults(ctx, cfg, fake, d, mix.Events, start) }()
 	steps := cfg.Kills
 	if cfg.Freeze > 0 {
 		steps++
@@ -92,6 +108,9 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 			break
 		}
 		when := time.Since(start).Seconds()
+		// Replicas in turn by pairs of signals, so each gets SIGKILL and SIGTERM.
+		target := (i / 2) % len(procs)
+		proc := procs[target]
 		if i == freezeAt {
 			if err := proc.Signal(syscall.SIGSTOP); err != nil {
 				return nil, nil, err
@@ -115,6 +134,9 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		if !proc.Wait(30 * time.Second) {
 			return nil, nil, fmt.Errorf("chaos: flowbot did not exit 30s after %s; log:\n%s", name, proc.LogTail(4000))
 		}
+		if len(procs) > 1 {
+			name += fmt.Sprintf(" (replica %d)", target+1)
+		}
 		kills = append(kills, fmt.Sprintf("%s at %.1fs", name, when))
 		t0 := time.Now()
 		if err := proc.Start(ctx); err != nil {
@@ -136,11 +158,116 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.Kills, rep.Recovery = kills, recovery
+	rep.Kills, rep.Recovery, rep.Faults = kills, recovery, <-faults
 	return rep, d.Stats, nil
 }
 
 // LogTail is the end of the process log of a run in dir.
 func LogTail(dir string, n int) string {
 	return (&Process{logPath: dir + "/flowbot.log"}).LogTail(n)
+}
+
+// start starts one flowbot on SQLite, or cfg.Replicas on a new PostgreSQL
+// database and Redis behind a balancer, and waits until all are ready. It
+// returns the processes (to kill even on error), the URL to drive and the
+// database to check.
+func start(ctx context.Context, cfg Config, srvCfg map[string]any, fake *Fake) ([]*Process, string, string, error) {
+	if cfg.Replicas <= 1 {
+		proc, err := NewProcess(cfg.Bin, cfg.Dir, srvCfg)
+		if err != nil {
+			return nil, "", "", err
+		}
+		fake.SetWebhook(proc.URL() + "/webhook/feishu")
+		if err := proc.Start(ctx); err != nil {
+			return []*Process{proc}, "", "", err
+		}
+		if _, err := proc.WaitReady(ctx, time.Now()); err != nil {
+			return []*Process{proc}, "", "", err
+		}
+		return []*Process{proc}, proc.URL(), proc.DBPath(), nil
+	}
+	if cfg.Postgres == "" || cfg.Redis == "" {
+		return nil, "", "", fmt.Errorf("chaos: %d replicas need a PostgreSQL URL and a Redis address", cfg.Replicas)
+	}
+	run := fmt.Sprintf("chaos_%d", time.Now().UnixNano())
+	dsn, err := createDatabase(ctx, cfg.Postgres, run)
+	if err != nil {
+		return nil, "", "", err
+	}
+	srvCfg["database"] = map[string]any{"driver": "postgres", "postgres": dsn}
+	srvCfg["redis"] = map[string]any{"enabled": true, "addrs": []string{cfg.Redis}, "prefix": run + ":"}
+	var procs []*Process
+	var urls []string
+	for i := range cfg.Replicas {
+		dir := filepath.Join(cfg.Dir, fmt.Sprintf("replica-%d", i+1))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return procs, "", "", fmt.Errorf("chaos: %w", err)
+		}
+		p, err := NewProcess(cfg.Bin, dir, srvCfg)
+		if err != nil {
+			return procs, "", "", err
+		}
+		procs = append(procs, p)
+		urls = append(urls, p.URL())
+	}
+	lb, err := newBalancer(urls)
+	if err != nil {
+		return procs, "", "", err
+	}
+	go func() { <-ctx.Done(); lb.Close() }()
+	fake.SetWebhook(lb.URL + "/webhook/feishu")
+	for _, p := range procs { // one after the other: the first applies the migrations
+		if err := p.Start(ctx); err != nil {
+			return procs, "", "", err
+		}
+		if _, err := p.WaitReady(ctx, time.Now()); err != nil {
+			return procs, "", "", err
+		}
+	}
+	return procs, lb.URL, dsn, nil
+}
+
+// createDatabase creates database name on the server of admin (a URL)
+// and returns the URL of the new database.
+func createDatabase(ctx context.Context, admin, name string) (string, error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", fmt.Errorf("chaos: open postgres: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("chaos: create database %s: %w", name, err)
+	}
+	u, err := neturl.Parse(admin)
+	if err != nil {
+		return "", fmt.Errorf("chaos: postgres URL: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// injectFaults makes the fake refuse sends for a while, cfg.Faults times
+// spread over the run (429 and 500 in turn), and says when.
+func injectFaults(ctx context.Context, cfg Config, fake *Fake, d *Driver, events int64, start time.Time) []string {
+	var out []string
+	dur := cmp.Or(cfg.FaultFor, 3*time.Second)
+	for i := range cfg.Faults {
+		at := int64((float64(i) + 0.2 + 0.6*rand.Float64()) / float64(cfg.Faults) * float64(events))
+		for d.events.Load() < at && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		status := http.StatusTooManyRequests
+		if i%2 == 1 {
+			status = http.StatusInternalServerError
+		}
+		fake.Fault(status, dur)
+		out = append(out, fmt.Sprintf("%d for %s at %.1fs", status, dur, time.Since(start).Seconds()))
+	}
+	return out
 }

@@ -19,13 +19,18 @@ type Report struct {
 	Cycles, Submitted, Decided                                  int
 	Kills                                                       []string        // "SIGKILL at 12.3s"
 	Recovery                                                    []time.Duration // restart to /readyz 200
+	Faults                                                      []string        // "429 for 3s at 20.1s"
 	Sends, Distinct, Resent                                     int             // Feishu create calls, distinct uuids, uuids created more than once
 	Outbox                                                      int             // outbox messages delivered through Feishu
 	Lost, Doubled, Stuck, Impossible                            int
-	RetryLater                                                  time.Duration // longest stretch of 5xx answers to one event
-	CardAfterKillP99                                            time.Duration // p99 delay of a task card whose wait spanned a kill
-	CardAfterKillN                                              int
-	Problems                                                    []string
+	// TryAgain counts clicks answered "something went wrong, please try
+	// again" (HTTP 200 with an error toast), which the driver clicked
+	// again as a user would.
+	TryAgain         int64
+	RetryLater       time.Duration // longest stretch of 5xx answers to one event
+	CardAfterKillP99 time.Duration // p99 delay of a task card whose wait spanned a kill
+	CardAfterKillN   int
+	Problems         []string
 }
 
 func (r *Report) problem(kind *int, format string, args ...any) {
@@ -43,6 +48,12 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "events %d (acknowledged %d, duplicates %d at once + %d later, double clicks %d, redelivered %d)\n",
 		r.Events, r.Acked, r.Dups, r.DelayedDups, r.DoubleClicks, r.Redelivered)
 	fmt.Fprintf(w, "requests: %d cycles, %d submitted, %d decided or withdrawn\n", r.Cycles, r.Submitted, r.Decided)
+	if r.TryAgain > 0 {
+		fmt.Fprintf(w, "clicks answered \"please try again\" and clicked again: %d\n", r.TryAgain)
+	}
+	if len(r.Faults) > 0 {
+		fmt.Fprintf(w, "platform faults: %s\n", strings.Join(r.Faults, ", "))
+	}
 	if len(r.Kills) > 0 {
 		fmt.Fprintf(w, "signals: %s\n", strings.Join(r.Kills, ", "))
 		rec := slices.Clone(r.Recovery)
@@ -64,7 +75,7 @@ func (r *Report) Print(w io.Writer) {
 // every cycle, request, task and outbox message against the fake's counts.
 func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, error) {
 	r := &Report{Events: d.events.Load(), Acked: d.acked.Load(), Dups: d.dups.Load(), DelayedDups: d.delayedDups.Load(),
-		DoubleClicks: d.doubleClicks.Load(), Redelivered: d.redelivered.Load()}
+		DoubleClicks: d.doubleClicks.Load(), Redelivered: d.redelivered.Load(), TryAgain: d.tryAgain.Load()}
 	d.mu.Lock()
 	cycles := slices.Clone(d.cycles)
 	r.RetryLater = d.retryLater
@@ -169,10 +180,10 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 		what string
 		sql  string
 	}{
-		{&r.Doubled, "claims filed twice (same description)", `SELECT count(*) FROM (SELECT CAST(form AS TEXT) f FROM instances GROUP BY f HAVING count(*) > 1)`},
-		{&r.Doubled, "requests with more or fewer than one task", `SELECT count(*) FROM (SELECT i.id FROM instances i LEFT JOIN tasks t ON t.instance_id = i.id GROUP BY i.id HAVING count(t.id) <> 1)`},
+		{&r.Doubled, "claims filed twice (same description)", `SELECT count(*) FROM (SELECT CAST(form AS TEXT) f FROM instances GROUP BY f HAVING count(*) > 1) AS x`},
+		{&r.Doubled, "requests with more or fewer than one task", `SELECT count(*) FROM (SELECT i.id FROM instances i LEFT JOIN tasks t ON t.instance_id = i.id GROUP BY i.id HAVING count(t.id) <> 1) AS x`},
 		{&r.Doubled, "outcomes written twice", `SELECT count(*) FROM (SELECT instance_id, kind FROM outbox
-			WHERE kind IN ('approved', 'rejected', 'withdrawn', 'submitted', 'task') GROUP BY instance_id, kind HAVING count(*) > 1)`},
+			WHERE kind IN ('approved', 'rejected', 'withdrawn', 'submitted', 'task') GROUP BY instance_id, kind HAVING count(*) > 1) AS x`},
 		{&r.Impossible, "requests with an unknown status", `SELECT count(*) FROM instances WHERE status NOT IN ('pending', 'approved', 'rejected', 'withdrawn')`},
 		{&r.Impossible, "pending requests without exactly one pending task", `SELECT count(*) FROM instances i WHERE i.status = 'pending' AND
 			(SELECT count(*) FROM tasks t WHERE t.instance_id = i.id AND t.status = 'pending') <> 1`},

@@ -4,21 +4,56 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the SQLite driver flowbot uses
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for the replicas
+	_ "modernc.org/sqlite"             // the SQLite driver flowbot uses
 )
 
-// reader reads flowbot's SQLite database, read-only.
-type reader struct{ db *sql.DB }
+// reader reads flowbot's database (SQLite read-only, or PostgreSQL).
+type reader struct {
+	db *sql.DB
+	pg bool
+}
 
+// openReader opens path: a SQLite file, or a postgres:// URL.
 func openReader(path string) (*reader, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		db, err := sql.Open("pgx", path)
+		if err != nil {
+			return nil, fmt.Errorf("chaos: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(4)
+		return &reader{db: db, pg: true}, nil
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return nil, fmt.Errorf("chaos: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
 	return &reader{db: db}, nil
+}
+
+// q is query q with PostgreSQL's $n placeholders where needed.
+func (r *reader) q(q string) string {
+	if !r.pg {
+		return q
+	}
+	// The form is bytea there.
+	q = strings.NewReplacer("CAST(i.form AS TEXT)", "convert_from(i.form, 'UTF8')", "CAST(form AS TEXT)", "convert_from(form, 'UTF8')").Replace(q)
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 func (r *reader) Close() { _ = r.db.Close() }
@@ -28,8 +63,8 @@ func (r *reader) instance(ctx context.Context, c *Cycle) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for {
-		err := r.db.QueryRowContext(ctx, `SELECT i.id, i.number, t.id, t.assignee FROM instances i JOIN tasks t ON t.instance_id = i.id
-			WHERE i.applicant = ? AND CAST(i.form AS TEXT) LIKE ? ORDER BY i.id LIMIT 1`, c.Applicant, "%"+c.Desc+"%").
+		err := r.db.QueryRowContext(ctx, r.q(`SELECT i.id, i.number, t.id, t.assignee FROM instances i JOIN tasks t ON t.instance_id = i.id
+			WHERE i.applicant = ? AND CAST(i.form AS TEXT) LIKE ? ORDER BY i.id LIMIT 1`), c.Applicant, "%"+c.Desc+"%").
 			Scan(&c.Instance, &c.Number, &c.Task, &c.Assignee)
 		if err == nil {
 			return nil
@@ -44,7 +79,7 @@ func (r *reader) instance(ctx context.Context, c *Cycle) error {
 
 func (r *reader) count(ctx context.Context, q string, args ...any) (int, error) {
 	var n int
-	if err := r.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+	if err := r.db.QueryRowContext(ctx, r.q(q), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("chaos: %s: %w", q, err)
 	}
 	return n, nil

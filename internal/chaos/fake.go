@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,10 @@ type Fake struct {
 	calls map[string]int             // uuid -> create calls
 	to    map[string]map[string]bool // uuid -> receive ids
 	first map[string]time.Time       // uuid -> first create call
-	inbox map[string][]Seen          // receive id -> messages shown
+
+	faultStatus int // while before faultUntil, creates and updates get this
+	faultUntil  time.Time
+	inbox       map[string][]Seen // receive id -> messages shown
 }
 
 // Seen is a message the fake showed, with when and its card's buttons
@@ -125,6 +129,9 @@ func NewFake(addr, webhook string) (*Fake, error) {
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0) // a cut request is the point of the exercise
 	f.proxy = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.refuse(w, r) {
+			return
+		}
 		if r.Method == http.MethodPost && r.URL.Path == "/open-apis/im/v1/messages" {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -140,6 +147,40 @@ func NewFake(addr, webhook string) (*Fake, error) {
 	go func() { _ = f.proxy.Serve(l) }()
 	f.URL = "http://" + l.Addr().String()
 	return f, nil
+}
+
+// Fault makes the fake answer every message create and card update with
+// status (429 with Feishu's rate-limit code and a 1 s reset, or a 5xx)
+// for d, as a platform under load or in trouble does. The refused calls
+// are not counted as create calls (they never reached the platform).
+func (f *Fake) Fault(status int, d time.Duration) {
+	f.mu.Lock()
+	f.faultStatus, f.faultUntil = status, time.Now().Add(d)
+	f.mu.Unlock()
+}
+
+// refuse answers r with the current fault, if any, and reports whether it did.
+func (f *Fake) refuse(w http.ResponseWriter, r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/open-apis/im/v1/messages") || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
+		return false
+	}
+	f.mu.Lock()
+	status, until := f.faultStatus, f.faultUntil
+	f.mu.Unlock()
+	if status == 0 || !time.Now().Before(until) {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("x-ogw-ratelimit-reset", "1")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"code":99991400,"msg":"request trigger frequency limit"}`)
+		return true
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `{"code":1,"msg":"chaos: platform trouble"}`)
+	return true
 }
 
 // SetWebhook (re)registers the app with flowbot's webhook URL.

@@ -98,6 +98,7 @@ type Driver struct {
 
 	events, acked, dups, delayedDups, doubleClicks, redelivered atomic.Int64
 	kills                                                       atomic.Int64 // bumped by the chaos loop at each kill
+	tryAgain                                                    atomic.Int64
 	nextK                                                       atomic.Int64
 	web                                                         *http.Client
 	db                                                          *reader
@@ -277,17 +278,27 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 // click clicks a card button, sometimes twice at once (a double click:
 // two event ids), and reports whether a click was acknowledged.
 func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any) (ok, late bool) {
-	var onTime atomic.Bool
+	var onTime, again atomic.Bool
 	push := func(id string) (feishutest.Result, error) {
 		r, err := d.Fake.TryClick(feishutest.Click{App: AppID, EventID: id, OpenID: open, MessageID: msgID, Value: val, FormValue: form})
 		if err == nil && r.Status == http.StatusOK && (r.Toast == nil || r.Toast.I18n["en_us"] != processingToast) {
 			onTime.Store(true)
 		}
+		if err == nil && r.Status == http.StatusOK {
+			again.Store(r.Toast != nil && r.Toast.I18n["en_us"] == tryAgainToast)
+		}
 		return r.Result, err
 	}
 	defer func() { late = ok && !onTime.Load() }()
 	if !d.chance(d.Mix.DoubleClick) {
-		_, ok = d.event(ctx, op, push)
+		// Told "please try again", a user clicks again (a new event).
+		for range 5 {
+			again.Store(false)
+			if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
+				break
+			}
+			d.tryAgain.Add(1)
+		}
 		return ok, false
 	}
 	d.doubleClicks.Add(1)
@@ -303,6 +314,10 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 // processingToast is the Feishu adapter's answer to a click its handler did
 // not finish within Feishu's deadline: acknowledged, finished later.
 const processingToast = "Processing, please wait"
+
+// tryAgainToast is its answer to a click it could not take (held by a
+// handler elsewhere, or failed): the user is asked to click again.
+const tryAgainToast = "Something went wrong, please try again"
 
 // withdraw sends "/withdraw NUMBER" as the applicant over the web API.
 func (d *Driver) withdraw(ctx context.Context, c *Cycle) bool {

@@ -196,6 +196,19 @@ func prefixCols(prefix, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
+// ExtendClaim moves the lease of claimed message id from its current end
+// from to to, and reports whether the message was still claimed with that
+// end (false: delivered, retried, failed or claimed again since, by this
+// process or another). A to at or before now releases the claim: the
+// message is due again at once.
+func (db *DB) ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2 AND status = 'pending' AND next_at = $3`, ms(to), id, ms(from))
+	if err != nil {
+		return false, fmt.Errorf("extend claim of message %d: %w", id, mapErr(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // MarkDelivered marks message id delivered at at.
 func (db *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	return db.execOne(ctx, "mark message "+strconv.FormatInt(id, 10)+" delivered",

@@ -139,6 +139,40 @@ func (s *Store) Done(ctx context.Context, key string) (bool, error) {
 	return n > 0, nil
 }
 
+// Renew keeps the processing hold of key for ttl from now, if it is
+// still held and not done, never shortening it (bots.DedupeRenewer). The
+// hold and its done mark may live in two cluster slots, so this is two
+// commands: a Confirm between them leaves the hold at least as long as
+// Confirm set it (PEXPIRE GT never shortens).
+func (s *Store) Renew(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := check("renew dedupe hold", key, ttl); err != nil {
+		return false, err
+	}
+	done, err := s.client.Exists(ctx, s.prefix+"dedupe-done:"+key).Result()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("renew dedupe hold %q", key), err)
+	}
+	if done > 0 {
+		return false, nil
+	}
+	k := s.prefix + "dedupe:" + key
+	set, err := s.client.Do(ctx, "PEXPIRE", k, roundTTL(ttl).Milliseconds(), "GT").Int()
+	ok := set == 1
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("renew dedupe hold %q", key), err)
+	}
+	if !ok {
+		// Not set: the key is gone, or already holds longer (a renewal
+		// racing this one): held only if it still exists.
+		n, err := s.client.Exists(ctx, k).Result()
+		if err != nil {
+			return false, wrap(ctx, fmt.Sprintf("renew dedupe hold %q", key), err)
+		}
+		return n > 0, nil
+	}
+	return true, nil
+}
+
 // Forget removes a dedupe key, so that an event whose handling failed is
 // handled again when the platform redelivers it (bots.DedupeForgetter).
 func (s *Store) Forget(ctx context.Context, key string) error {

@@ -170,6 +170,33 @@ func (d *deduper) Done(ctx context.Context, key string) (bool, error) {
 	return n > 0, nil
 }
 
+// Renew keeps the processing hold of key for ttl from now, if it is
+// still held and not done, never shortening it (bots.DedupeRenewer).
+func (d *deduper) Renew(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := checkKV("renew dedupe hold", key, ttl, true); err != nil {
+		return false, err
+	}
+	var held bool
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
+		var done int
+		if err := t.QueryRowContext(ctx, `SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`, doneKey(key), now).Scan(&done); err != nil || done > 0 {
+			return err
+		}
+		until := now + ttlMS(ttl)
+		res, err := t.ExecContext(ctx, `UPDATE kv_dedupe SET expires_at = max(expires_at, ?) WHERE key = ? AND expires_at > ?`, until, key, now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		held = n > 0
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("renew dedupe hold %q: %w", key, err)
+	}
+	return held, nil
+}
+
 // doneKey is where Confirm marks a key done.
 func doneKey(key string) string { return "done\x00" + key }
 

@@ -179,6 +179,28 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 	return out, nil
 }
 
+// ExtendClaim moves the lease of claimed message id from its current end
+// from to to, and reports whether the message was still claimed with that
+// end (false: delivered, retried, failed or claimed again since, by this
+// process or another). A to at or before now releases the claim: the
+// message is due again at once.
+func (db *DB) ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error) {
+	var ok bool
+	err := db.write(ctx, func(t *tx) error {
+		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at = ?`, ms(to), id, ms(from))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("extend claim of message %d: %w", id, err)
+	}
+	return ok, nil
+}
+
 // MarkDelivered marks message id delivered at at.
 func (db *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	return db.execOne(ctx, "mark message "+fmt.Sprint(id)+" delivered",
