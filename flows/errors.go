@@ -44,6 +44,12 @@ func (e *Error) Message(locale string) string {
 		args = maps.Clone(args)
 		args["status"] = StatusText(fmt.Sprint(st), locale)
 	}
+	for k, v := range e.Args {
+		if t, ok := v.(flowdef.Text); ok { // a label in both languages
+			args = maps.Clone(args)
+			args[k] = t.In(locale)
+		}
+	}
 	return expand(t.In(locale), args)
 }
 
