@@ -226,30 +226,35 @@ func (e *Engine) BalanceLeft(ctx context.Context, def *flowdef.Definition, appli
 }
 
 // checkBalanceAtFiling refuses a request whose flow's balance.require is
-// false, saying what is left and what the request takes.
+// false, saying what is left and what the request takes. A request whose
+// type has no balance row for the applicant is not counted, so not checked.
 func (e *Engine) checkBalanceAtFiling(o *op, def *flowdef.Definition, applicant *User, form flowdef.Values) error {
 	if def.Balance == nil || def.Balance.Require == "" {
 		return nil
 	}
+	use, ok := def.BalanceUse(form, e.cal)
+	if !ok {
+		return nil
+	}
+	b, err := o.tx.Balance(applicant.ID, use.Type, balanceYear(use, applicant, o.now))
+	if errors.Is(err, ErrNotFound) {
+		return nil // no balance of this type: not counted
+	}
+	if err != nil {
+		return fmt.Errorf("read balance of %s: %w", applicant.ID, err)
+	}
 	env := def.EnvOn(form, applicantEnv(applicant), e.cal)
 	look := func(user, typ string, year int) (*Balance, error) { return o.tx.Balance(user, typ, year) }
 	e.withBalance(env, look, def, applicant, form, o.now)
-	ok, err := def.Balance.Requires(env)
+	ok, err = def.Balance.Requires(env)
 	if err != nil {
 		return fmt.Errorf("evaluate balance.require of flow %s: %w", def.ID, err)
 	}
 	if ok {
 		return nil
 	}
-	use, _ := def.BalanceUse(form, e.cal)
-	left := 0.0
-	if b, err := o.tx.Balance(applicant.ID, use.Type, balanceYear(use, applicant, o.now)); err == nil {
-		left = b.Left()
-	} else if !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("read balance of %s: %w", applicant.ID, err)
-	}
 	return Errorf(CodeInvalid, "balance_short", map[string]any{
-		"type": optionLabel(def, def.Balance.TypeField, use.Type), "left": fmtDays(left), "days": fmtDays(use.Days)})
+		"type": optionLabel(def, def.Balance.TypeField, use.Type), "left": fmtDays(b.Left()), "days": fmtDays(use.Days)})
 }
 
 // optionLabel is the label of value in select field id (the value when unknown).

@@ -111,14 +111,13 @@ func TestBalanceCheckedAtFiling(t *testing.T) {
 		{name: "enough", bals: []flows.BalanceUpdate{annual("dev1", 5)}, form: bleave("annual", 3), wantSteps: "manager"},
 		{name: "exactly enough", bals: []flows.BalanceUpdate{annual("dev1", 3)}, form: bleave("annual", 3), wantSteps: "manager"},
 		{name: "short", bals: []flows.BalanceUpdate{annual("dev1", 2)}, form: bleave("annual", 3),
-			wantZH: "年假余额不足：剩余 2 天，本次申请 3 天。", wantEN: "Not enough Annual leave: 2 days left, this request takes 3."},
+			wantZH: "年假余额不足：剩余 2 天，本次申请 3 天。", wantEN: "Not enough Annual leave: 2 day(s) left, this request takes 3."},
 		{name: "half day short", bals: []flows.BalanceUpdate{{User: "dev1", Type: "annual", Year: 2026, Total: 5, Used: ptr(2.5)}}, form: bleave("annual", 3),
-			wantZH: "年假余额不足：剩余 2.5 天，本次申请 3 天。", wantEN: "Not enough Annual leave: 2.5 days left, this request takes 3."},
-		{name: "no balance row", form: bleave("annual", 1),
-			wantZH: "年假余额不足：剩余 0 天，本次申请 1 天。", wantEN: "Not enough Annual leave: 0 days left, this request takes 1."},
-		{name: "other user's balance does not count", bals: []flows.BalanceUpdate{annual("dev2", 20)}, form: bleave("annual", 1),
-			wantZH: "年假余额不足：剩余 0 天，本次申请 1 天。", wantEN: "Not enough Annual leave: 0 days left, this request takes 1."},
-		{name: "sick leave is not checked", form: bleave("sick", 4), wantSteps: "manager"},
+			wantZH: "年假余额不足：剩余 2.5 天，本次申请 3 天。", wantEN: "Not enough Annual leave: 2.5 day(s) left, this request takes 3."},
+		{name: "no balance row: not counted", form: bleave("annual", 1), wantSteps: "manager"},
+		{name: "another year's balance does not count", bals: []flows.BalanceUpdate{{User: "dev1", Type: "annual", Year: 2027, Total: 20}, {User: "dev1", Type: "annual", Year: 2026, Total: 1}}, form: bleave("annual", 2),
+			wantZH: "年假余额不足：剩余 1 天，本次申请 2 天。", wantEN: "Not enough Annual leave: 1 day(s) left, this request takes 2."},
+		{name: "sick leave is not checked", bals: []flows.BalanceUpdate{{User: "dev1", Type: "sick", Year: 2026, Total: 0}}, form: bleave("sick", 4), wantSteps: "manager"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -160,7 +160,7 @@ var messages = map[string]flowdef.Text{
 	// Leave balances and cancelling an approved request (balance.go, cancel.go).
 	"balance_bad":          {ZH: "假期余额的 {what} 不合法（年份 2000–2200，天数 0–366）。", EN: "The {what} of the leave balance is not valid (year 2000–2200, days 0–366)."},
 	"balance_not_yours":    {ZH: "只能查看自己的假期余额。", EN: "You can only see your own leave balance."},
-	"balance_short":        {ZH: "{type}余额不足：剩余 {left} 天，本次申请 {days} 天。", EN: "Not enough {type}: {left} days left, this request takes {days}."},
+	"balance_short":        {ZH: "{type}余额不足：剩余 {left} 天，本次申请 {days} 天。", EN: "Not enough {type}: {left} day(s) left, this request takes {days}."},
 	"cancel_no_rule":       {ZH: "「{flow}」没有撤销规则，已通过的申请不能撤销。", EN: "\"{flow}\" has no cancel rule: an approved request cannot be cancelled."},
 	"cancel_not_approved":  {ZH: "{number} 当前{status}，只有已通过的申请可以撤销。", EN: "{number} is {status}; only an approved request can be cancelled."},
 	"cancel_not_applicant": {ZH: "只有申请人可以撤销 {number}。", EN: "Only the applicant may cancel {number}."},

@@ -22,12 +22,13 @@ func noBalance(string) float64 { return 0 }
 //	balance:
 //	  type: type        # select field: the leave type
 //	  days: period      # daterange (counted as the field counts) or number field
-//	  require: type == "sick" || balance(type) >= period.workdays
+//	  require: balance(type) >= period.workdays
 //
 // An approved request uses Days of its type's balance of the year of its
 // first day (of the filing year with a number field); a cancelled one gives
-// them back. A request whose type has no balance row is not counted.
-// Require, when set, is checked at filing: false refuses the request.
+// them back. A request whose type has no balance row for the applicant is
+// not counted. Require, when set, is checked at filing for requests that
+// are counted: false refuses the request.
 type BalanceRule struct {
 	TypeField string `json:"type"`
 	DaysField string `json:"days"`
