@@ -115,6 +115,11 @@ func (e *Engine) SetBalances(ctx context.Context, actor string, us []BalanceUpda
 			return err
 		}
 		if _, err := e.user(rd, u.User); err != nil {
+			var fe *Error
+			if errors.As(err, &fe) && fe.Code == CodeNotFound {
+				fe = Errorf(CodeInvalid, fe.Key, fe.Args) // a bad entry of the body, not a missing resource
+				return fe
+			}
 			return err
 		}
 	}
