@@ -17,6 +17,7 @@ const (
 	RequestRejected  = "request.rejected"
 	RequestReturned  = "request.returned"
 	RequestWithdrawn = "request.withdrawn"
+	RequestCancelled = "request.cancelled" // an approved request cancelled through its cancel flow
 	TaskCreated      = "task.created"
 	TaskDecided      = "task.decided"
 	TaskOverdue      = "task.overdue"
@@ -25,7 +26,7 @@ const (
 
 // AllTypes lists every event type, in the order of the docs.
 var AllTypes = []string{
-	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestWithdrawn,
+	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestWithdrawn, RequestCancelled,
 	TaskCreated, TaskDecided, TaskOverdue, StepFailed,
 }
 
@@ -39,6 +40,8 @@ func TypeOf(e *flows.Event) string {
 		return RequestReturned
 	case flows.EvWithdrawn:
 		return RequestWithdrawn
+	case flows.EvCancelled:
+		return RequestCancelled
 	case flows.EvTaskCreated:
 		return TaskCreated
 	case flows.EvApproved, flows.EvRejected:
