@@ -252,6 +252,10 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 			}
 		case flows.StatusRejected, flows.StatusWithdrawn:
 			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
+		case flows.StatusApproved:
+			if flows.CancelFlowOf(v.Def) != "" { // cancelled through the flow's cancel rule
+				c.Buttons = []Button{{Label: T(loc, "btn_cancel_request", nil), Action: "cancel_request", Value: val(), Style: StyleDanger}}
+			}
 		}
 	}
 	return c
@@ -502,7 +506,7 @@ func statusColor(s flows.Status) Color {
 		return ColorRed
 	case flows.StatusReturned:
 		return ColorOrange
-	case flows.StatusWithdrawn:
+	case flows.StatusWithdrawn, flows.StatusCancelled:
 		return ColorGrey
 	}
 	return ColorBlue
