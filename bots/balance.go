@@ -28,15 +28,7 @@ func (b *Bot) balanceLine(ctx context.Context, loc string, d *flowdef.Definition
 	if !ok {
 		return ""
 	}
-	typ := bal.Type
-	if f := d.Field(d.Balance.TypeField); f != nil {
-		for _, o := range f.Options {
-			if o.Value == bal.Type {
-				typ = o.Label.In(loc)
-			}
-		}
-	}
-	args := map[string]any{"type": typ, "left": fmtDays(bal.Left()), "days": fmtDays(days)}
+	args := map[string]any{"type": balanceType(loc, d, bal.Type), "left": fmtDays(bal.Left()), "days": fmtDays(days)}
 	line := T(loc, "balance_left", args)
 	if days > 0 {
 		line += T(loc, "balance_this", args)
@@ -106,4 +98,19 @@ func (b *Bot) cancelRequestClick(ctx context.Context, ev Event, u *flows.User, i
 	// The clicked card (the approved request) stays as it is; the cancel
 	// request comes as a new card.
 	return Reply{Toast: T(loc, "toast_cancel_filed", nil), Messages: []Message{{Card: c}}}, nil
+}
+
+// balanceType is the label of leave type typ in d's balance type field.
+func balanceType(loc string, d *flowdef.Definition, typ string) string {
+	if d == nil || d.Balance == nil {
+		return typ
+	}
+	if f := d.Field(d.Balance.TypeField); f != nil {
+		for _, o := range f.Options {
+			if o.Value == typ {
+				return o.Label.In(loc)
+			}
+		}
+	}
+	return typ
 }

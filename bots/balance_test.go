@@ -127,6 +127,9 @@ func TestCancelApprovedLeaveInChat(t *testing.T) {
 
 			status = lastCard(t, b.say(t, "hanmeimei", "/status "+leave.Number))
 			require.Contains(t, cardText(status), "状态: 已撤销")
+			require.Contains(t, cardText(status), "扣减年假余额 3 天")
+			require.Contains(t, cardText(status), "韩梅梅 撤销了申请（XJ-")
+			require.Contains(t, cardText(status), "退回年假余额 3 天")
 			require.NotContains(t, actions(status), "cancel_request")
 			require.Equal(t, 0.0, b.annualUsed(t, "hanmeimei"), "the days are back")
 

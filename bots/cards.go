@@ -383,7 +383,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
-	flows.EvDelegated: true,
+	flows.EvDelegated: true, flows.EvCancelled: true, flows.EvBalanceUsed: true, flows.EvBalanceRestored: true,
 }
 
 // historyLines shows the latest events worth reading.
@@ -428,6 +428,7 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 		}
 		line := b.fmtTime(tz, &e.At) + " " + T(loc, "ev_"+string(e.Type), map[string]any{
 			"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
+			"by": str("by"), "type": balanceType(loc, v.Def, str("type")), "days": data["days"],
 		})
 		if text := cmpStr(str("comment"), str("text"), str("reason")); text != "" {
 			sep := "："

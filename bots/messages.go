@@ -351,12 +351,15 @@ var catalog = map[string]flowdef.Text{
 	"dur_day":         {ZH: "{d} 天 {h} 小时", EN: "{d} d {h} h"},
 
 	// Leave balances and cancelling an approved request (balance.go).
-	"balance_left":       {ZH: "{type}剩余 {left} 天", EN: "{type} left: {left} days"},
-	"balance_this":       {ZH: "（本次 {days} 天）", EN: " (this request: {days})"},
-	"balance_short_hint": {ZH: "，余额不足", EN: ": not enough"},
-	"f_balance":          {ZH: "假期余额", EN: "Leave balance"},
-	"btn_cancel_request": {ZH: "申请撤销", EN: "Cancel"},
-	"cancel_filed":       {ZH: "已提交撤销 {number} 的申请 {cancel}，审批通过后请假撤销、余额退回。", EN: "Asked to cancel {number} ({cancel}); once approved, the leave is cancelled and the days go back to the balance."},
-	"toast_cancel_filed": {ZH: "已提交撤销申请", EN: "Cancellation requested"},
-	"st_cancelled":       {ZH: "已撤销", EN: "Cancelled"},
+	"balance_left":        {ZH: "{type}剩余 {left} 天", EN: "{type} left: {left} days"},
+	"balance_this":        {ZH: "（本次 {days} 天）", EN: " (this request: {days})"},
+	"balance_short_hint":  {ZH: "，余额不足", EN: ": not enough"},
+	"f_balance":           {ZH: "假期余额", EN: "Leave balance"},
+	"btn_cancel_request":  {ZH: "申请撤销", EN: "Cancel"},
+	"cancel_filed":        {ZH: "已提交撤销 {number} 的申请 {cancel}，审批通过后请假撤销、余额退回。", EN: "Asked to cancel {number} ({cancel}); once approved, the leave is cancelled and the days go back to the balance."},
+	"toast_cancel_filed":  {ZH: "已提交撤销申请", EN: "Cancellation requested"},
+	"st_cancelled":        {ZH: "已撤销", EN: "Cancelled"},
+	"ev_cancelled":        {ZH: "{who} 撤销了申请（{by} 已通过）", EN: "{who} cancelled it ({by} approved)"},
+	"ev_balance_used":     {ZH: "扣减{type}余额 {days} 天", EN: "{days} days taken from {type}"},
+	"ev_balance_restored": {ZH: "退回{type}余额 {days} 天", EN: "{days} days given back to {type}"},
 }

@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -371,3 +372,27 @@ func TestCancelRefused(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A returned leave amended to more days than are left is refused too.
+func TestBalanceCheckedAtResubmit(t *testing.T) {
+	t.Parallel()
+	b := setupBalance(t, annual("dev1", 3))
+	src := strings.Replace(bleaveYAML, "id: bleave\n", "id: rleave\n", 1)
+	src = strings.Replace(src, "  flow: bleave_cancel\n", "  flow: rleave_cancel\n", 1)
+	src = strings.Replace(src, "    approvers: [{manager: 1}]\n", "    approvers: [{manager: 1}]\n    on_reject: return\n", 1)
+	_, _, err := b.engine.PublishFlow(b.ctx, "rleave.yaml", []byte(src))
+	require.NoError(t, err)
+	out := b.submit(t, "dev1", "rleave", bleave("annual", 2))
+	out, err = b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "cto", TaskID: pending(out)["cto"].ID, Approve: false, Comment: "dates?"})
+	require.NoError(t, err)
+	require.Equal(t, flows.StatusReturned, out.Instance.Status)
+	_, err = b.engine.Resubmit(b.ctx, "dev1", out.Instance.ID, bleave("annual", 4))
+	var fe *flows.Error
+	require.True(t, errors.As(err, &fe), "got %v, want a refusal", err)
+	require.Equal(t, "Not enough Annual leave: 3 day(s) left, this request takes 4.", fe.Message("en"))
+	v, err := b.engine.View(b.ctx, out.Instance.ID)
+	require.NoError(t, err)
+	require.Equal(t, flows.StatusReturned, v.Instance.Status, "nothing changed")
+	_, err = b.engine.Resubmit(b.ctx, "dev1", out.Instance.ID, bleave("annual", 3))
+	require.NoError(t, err)
+}
