@@ -20,6 +20,7 @@ type requestFilter struct {
 var statuses = map[string]flows.Status{
 	"pending": flows.StatusPending, "returned": flows.StatusReturned, "approved": flows.StatusApproved,
 	"rejected": flows.StatusRejected, "withdrawn": flows.StatusWithdrawn, "failed": flows.StatusFailed,
+	"cancelled": flows.StatusCancelled,
 }
 
 // parseRequestFilter checks every filter of a request listing: unknown
@@ -47,7 +48,7 @@ func parseRequestFilter(q url.Values, maxLimit int) (requestFilter, error) {
 			for _, s := range strings.Split(v, ",") {
 				st, ok := statuses[s]
 				if !ok {
-					return f, errInvalid("status 只能是 pending、returned、approved、rejected、withdrawn、failed。", "status must be pending, returned, approved, rejected, withdrawn or failed.")
+					return f, errInvalid("status 只能是 pending、returned、approved、rejected、withdrawn、failed、cancelled。", "status must be pending, returned, approved, rejected, withdrawn, failed or cancelled.")
 				}
 				f.Status = append(f.Status, st)
 			}

@@ -48,6 +48,8 @@ func (s *Server) table() []route {
 		{"PUT", "/api/v1/users/{id}", A, s.putUser},
 		{"DELETE", "/api/v1/users/{id}", A, s.deleteUser},
 		{"PUT", "/api/v1/departments/{id}", A, s.putDept},
+		{"GET", "/api/v1/directory/balances", R, s.listBalances},
+		{"PUT", "/api/v1/directory/balances", A, s.putBalances},
 		{"GET", "/api/v1/stats", R, s.stats},
 		{"GET", "/api/v1/export/requests", R, s.exportRequests},
 		{"GET", "/api/v1/export/events", R, s.exportEvents},

@@ -37,6 +37,9 @@ type Engine interface {
 	PublishFlow(ctx context.Context, file string, src []byte) (*flowdef.Definition, int, error)
 	DryRun(ctx context.Context, applicant, flowID string, values map[string]any) (*flowdef.Definition, []flows.RouteStep, error)
 	Now() time.Time
+	// Leave balances (flows/balance.go).
+	SetBalances(ctx context.Context, actor string, us []flows.BalanceUpdate) error
+	BalancesOf(ctx context.Context, actor string, f flows.BalanceFilter) ([]*flows.Balance, error)
 }
 
 // Queries are the reads the API makes of the store (flows.Store has them).
@@ -49,6 +52,7 @@ type Queries interface {
 	Departments(ctx context.Context) ([]*flows.Department, error)
 	Flow(ctx context.Context, id string, v int) (*flows.FlowVersion, error)
 	Outbox(ctx context.Context, status flows.OutboxStatus, limit int) ([]*flows.OutboxMessage, error)
+	Balances(ctx context.Context, f flows.BalanceFilter) ([]*flows.Balance, error)
 }
 
 // Config configures a Server.

@@ -31,7 +31,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "keep", "urge", "amend", "view", "copy", "reply":
+	case "withdraw", "keep", "urge", "amend", "view", "copy", "reply", "cancel_request":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -43,6 +43,8 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return Reply{Toast: T(loc, "unknown_action", map[string]any{"action": truncate(a.Name, 40)}), ToastKind: ToastWarning}, nil
 	}
 	switch a.Name {
+	case "cancel_request":
+		return b.cancelRequestClick(ctx, ev, u, instID)
 	case "amend":
 		return b.amendClick(ctx, ev, u, instID)
 	case "view":

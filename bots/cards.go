@@ -340,6 +340,10 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 			}
 		case flows.StatusRejected, flows.StatusWithdrawn:
 			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
+		case flows.StatusApproved:
+			if flows.CancelFlowOf(v.Def) != "" { // cancelled through the flow's cancel rule
+				c.Buttons = []Button{{Label: T(loc, "btn_cancel_request", nil), Action: "cancel_request", Value: val(), Style: StyleDanger}}
+			}
 		}
 	}
 	return c
@@ -467,7 +471,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
-	flows.EvDelegated: true, flows.EvSentBack: true,
+	flows.EvDelegated: true, flows.EvSentBack: true, flows.EvCancelled: true, flows.EvBalanceUsed: true, flows.EvBalanceRestored: true,
 }
 
 // historyLines shows the latest events worth reading.
@@ -514,7 +518,8 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 		if e.Type == flows.EvCommented && str("reply_to") != "" {
 			key, to = "ev_replied", str("reply_to")
 		}
-		args := map[string]any{"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status")))}
+		args := map[string]any{"who": who, "to": b.name(loc, to), "status": statusText(loc, flows.Status(str("status"))),
+			"by": str("by"), "type": balanceType(loc, v.Def, str("type")), "days": data["days"]}
 		if e.Type == flows.EvSentBack {
 			args["step"] = stepName(loc, v.Def, to)
 		}
@@ -605,7 +610,7 @@ func statusColor(s flows.Status) Color {
 		return ColorRed
 	case flows.StatusReturned:
 		return ColorOrange
-	case flows.StatusWithdrawn:
+	case flows.StatusWithdrawn, flows.StatusCancelled:
 		return ColorGrey
 	}
 	return ColorBlue

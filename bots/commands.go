@@ -184,6 +184,9 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 	case "stats":
 		return b.stats(ctx, u)
 	case "cancel":
+		if len(cmd.Words) > 0 { // /cancel N [reason]: cancel an approved request
+			return b.cancelRequest(ctx, u, cmd.Words[0], strings.Join(cmd.Words[1:], " "))
+		}
 		return b.cancelConv(ctx, ev, u)
 	case "delegate":
 		return b.delegate(ctx, u, cmd)

@@ -500,7 +500,9 @@ func (b *Bot) saveAndNext(ctx context.Context, ev Event, loc string, d *flowdef.
 		b.log.WarnContext(ctx, "continue conversation", "err", err)
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
-	return b.next(loc, d, st, notes), nil
+	rep := b.next(loc, d, st, notes)
+	b.showBalance(ctx, ev, loc, d, st, &rep)
+	return rep, nil
 }
 
 // next shows notes, then the current question or the summary card.

@@ -120,7 +120,7 @@ var catalog = map[string]flowdef.Text{
 	"copy_not_yours": {ZH: "{number} 不是你的申请，只能复制自己的申请。", EN: "{number} is not yours; you can copy only your own requests."},
 	"help_flowscmd":  {ZH: "/flows（流程）— 我可以发起的流程", EN: "/flows — the flows I can start"},
 	"help_help":      {ZH: "/help（帮助）— 显示本帮助", EN: "/help — this help"},
-	"help_cancel":    {ZH: "/cancel（取消）— 退出当前对话", EN: "/cancel — leave the current conversation"},
+	"help_cancel":    {ZH: "/cancel（取消）— 退出当前对话；/cancel 编号 [原因] — 申请撤销已通过的申请（如销假）", EN: "/cancel — leave the current conversation; /cancel N [reason] — ask to cancel an approved request (e.g. a leave)"},
 	"flow_line":      {ZH: "/{id}（{aliases}）— {name}", EN: "/{id} ({aliases}) — {name}"},
 	"no_flows":       {ZH: "目前没有你可以发起的流程。", EN: "There is no flow you can start right now."},
 	"flows_title":    {ZH: "你可以发起的流程", EN: "Flows you can start"},
@@ -383,4 +383,17 @@ var catalog = map[string]flowdef.Text{
 	"dur_hour":          {ZH: "{h} 小时", EN: "{h} h"},
 	"dur_hour_min":      {ZH: "{h} 小时 {m} 分钟", EN: "{h} h {m} min"},
 	"dur_day":           {ZH: "{d} 天 {h} 小时", EN: "{d} d {h} h"},
+
+	// Leave balances and cancelling an approved request (balance.go).
+	"balance_left":        {ZH: "{type}剩余 {left} 天", EN: "{type} left: {left} days"},
+	"balance_this":        {ZH: "（本次 {days} 天）", EN: " (this request: {days})"},
+	"balance_short_hint":  {ZH: "，余额不足", EN: ": not enough"},
+	"f_balance":           {ZH: "假期余额", EN: "Leave balance"},
+	"btn_cancel_request":  {ZH: "申请撤销", EN: "Cancel"},
+	"cancel_filed":        {ZH: "已提交撤销 {number} 的申请 {cancel}，审批通过后请假撤销、余额退回。", EN: "Asked to cancel {number} ({cancel}); once approved, the leave is cancelled and the days go back to the balance."},
+	"toast_cancel_filed":  {ZH: "已提交撤销申请", EN: "Cancellation requested"},
+	"st_cancelled":        {ZH: "已撤销", EN: "Cancelled"},
+	"ev_cancelled":        {ZH: "{who} 撤销了申请（{by} 已通过）", EN: "{who} cancelled it ({by} approved)"},
+	"ev_balance_used":     {ZH: "扣减{type}余额 {days} 天", EN: "{days} days taken from {type}"},
+	"ev_balance_restored": {ZH: "退回{type}余额 {days} 天", EN: "{days} days given back to {type}"},
 }

@@ -58,6 +58,9 @@ func (e *Engine) Resubmit(ctx context.Context, actor string, instanceID int64, v
 		if err != nil {
 			return err
 		}
+		if err := e.checkBalanceAtFiling(o, l.def, l.applicant, vals); err != nil {
+			return err
+		}
 		o.out.Form = vals
 		if in.Form, err = json.Marshal(vals); err != nil {
 			return fmt.Errorf("encode form: %w", err)

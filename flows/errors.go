@@ -173,4 +173,15 @@ var messages = map[string]flowdef.Text{
 	"to_step_required":          {ZH: "请选择要退回到的步骤。", EN: "Choose the step to send it back to."},
 	"to_step_without_send_back": {ZH: "只有“退回到之前的步骤”需要选择步骤。", EN: "Only a send-back names a step."},
 	"step_not_passed":           {ZH: "不能退回到「{step}」：这条申请在本轮还没有经过这一步。", EN: "Cannot send it back to \"{step}\": this request has not passed that step on its current route."},
+
+	// Leave balances and cancelling an approved request (balance.go, cancel.go).
+	"balance_bad":          {ZH: "假期余额的 {what} 不合法（年份 2000–2200，天数 0–366）。", EN: "The {what} of the leave balance is not valid (year 2000–2200, days 0–366)."},
+	"balance_not_yours":    {ZH: "只能查看自己的假期余额。", EN: "You can only see your own leave balance."},
+	"balance_short":        {ZH: "{type}余额不足：剩余 {left} 天，本次申请 {days} 天。", EN: "Not enough {type}: {left} day(s) left, this request takes {days}."},
+	"cancel_no_rule":       {ZH: "「{flow}」没有撤销规则，已通过的申请不能撤销。", EN: "\"{flow}\" has no cancel rule: an approved request cannot be cancelled."},
+	"cancel_not_approved":  {ZH: "{number} 当前{status}，只有已通过的申请可以撤销。", EN: "{number} is {status}; only an approved request can be cancelled."},
+	"cancel_not_applicant": {ZH: "只有申请人可以撤销 {number}。", EN: "Only the applicant may cancel {number}."},
+	"cancel_open":          {ZH: "{number} 已有撤销申请 {cancel} 在审批中。", EN: "{number} already has a cancel request, {cancel}, pending."},
+	"cancel_bad_target":    {ZH: "请填写要撤销的申请编号，例如 LEAVE-20261205-0001。", EN: "Give the number of the request to cancel, e.g. LEAVE-20261205-0001."},
+	"cancel_wrong_flow":    {ZH: "{number} 不能通过「{flow}」撤销。", EN: "{number} cannot be cancelled through \"{flow}\"."},
 }

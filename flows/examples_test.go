@@ -23,7 +23,7 @@ func setupExamples(t *testing.T) *bundle {
 	testkit.LoadExampleOrg(t, ctx, db)
 	b := &bundle{ctx: ctx, store: db, clock: testkit.NewClock(t0)}
 	b.engine = flows.New(flows.Config{Store: db, Clock: b.clock})
-	require.Len(t, testkit.PublishExampleFlows(t, ctx, b.engine), 4)
+	require.Len(t, testkit.PublishExampleFlows(t, ctx, b.engine), 5, "leave, leave_cancel, expense, purchase, onboarding")
 	return b
 }
 

@@ -17,6 +17,7 @@ const seqGap = 100
 // instance is approved.
 func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant *User, form flowdef.Values, i int) error {
 	env := def.EnvOn(form, applicantEnv(applicant), e.cal)
+	e.withBalance(env, o.tx.Balance, def, applicant, form, in.CreatedAt)
 	for ; i < len(def.Steps); i++ {
 		s := &def.Steps[i]
 		in.StepIndex, in.StepID = i, s.ID
@@ -94,6 +95,9 @@ func (e *Engine) advance(o *op, in *Instance, def *flowdef.Definition, applicant
 		return err
 	}
 	if err := e.delegateOnApproval(o, in, def, applicant, form); err != nil {
+		return err
+	}
+	if err := e.balanceOnApproval(o, in, def, applicant, form); err != nil {
 		return err
 	}
 	return o.save(in)

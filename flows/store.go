@@ -91,6 +91,8 @@ type Store interface {
 
 	// Delegations (delegate.go).
 	DelegationStore
+	// Leave balances (balance.go).
+	BalanceStore
 
 	Close() error
 }
@@ -139,6 +141,8 @@ type Tx interface {
 
 	// Delegations (delegate.go).
 	DelegationTx
+	// Leave balances (balance.go).
+	BalanceTx
 }
 
 // InstanceFilter selects instances. Zero fields do not filter.

@@ -35,6 +35,9 @@ func (e *Engine) Submit(ctx context.Context, r SubmitRequest) (*Outcome, error) 
 		return nil, fmt.Errorf("encode form: %w", err)
 	}
 	return e.run(ctx, "submit", func(o *op) error {
+		if err := e.submitChecks(o, def, u, vals); err != nil {
+			return err
+		}
 		if r.Key != "" {
 			// Numbering the key inside this transaction makes it unique
 			// with the request: a rolled-back submit does not consume it.

@@ -79,6 +79,7 @@ func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error)
 // Events.
 func (e *Engine) Route(ctx context.Context, v *View) ([]RouteStep, error) {
 	env := v.Def.EnvOn(v.Form, applicantEnv(v.Applicant), e.cal)
+	e.withBalance(env, e.storeBalance(ctx), v.Def, v.Applicant, v.Form, v.Instance.CreatedAt)
 	skipped := map[string]bool{}
 	for _, ev := range v.Events {
 		switch ev.Type {

@@ -27,3 +27,24 @@ func TestTypeOfOutcomes(t *testing.T) {
 	}
 	require.Contains(t, webhooks.AllTypes, webhooks.RequestSentBack)
 }
+
+func TestTypeOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ev   flows.Event
+		want string
+	}{
+		{flows.Event{Type: flows.EvWithdrawn}, webhooks.RequestWithdrawn},
+		{flows.Event{Type: flows.EvCancelled, Data: []byte(`{"by":"XJ-20261205-0001"}`)}, webhooks.RequestCancelled},
+		{flows.Event{Type: flows.EvCompleted, Data: []byte(`{"status":"approved"}`)}, webhooks.RequestApproved},
+		{flows.Event{Type: flows.EvBalanceUsed, Data: []byte(`{"type":"annual","year":2026,"days":3}`)}, ""},
+		{flows.Event{Type: flows.EvBalanceRestored}, ""},
+		{flows.Event{Type: flows.EvCompleted, Data: []byte(`{not json`)}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.ev.Type), func(t *testing.T) {
+			require.Equal(t, tc.want, webhooks.TypeOf(&tc.ev))
+		})
+	}
+	require.Contains(t, webhooks.AllTypes, webhooks.RequestCancelled, "subscribable")
+}

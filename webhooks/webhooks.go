@@ -24,6 +24,7 @@ const (
 	RequestReturned  = "request.returned"
 	RequestSentBack  = "request.sent_back"
 	RequestWithdrawn = "request.withdrawn"
+	RequestCancelled = "request.cancelled" // an approved request cancelled through its cancel flow
 	TaskCreated      = "task.created"
 	TaskDecided      = "task.decided"
 	TaskOverdue      = "task.overdue"
@@ -32,7 +33,7 @@ const (
 
 // AllTypes lists every event type, in the order of the docs.
 var AllTypes = []string{
-	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestSentBack, RequestWithdrawn,
+	RequestSubmitted, RequestApproved, RequestRejected, RequestReturned, RequestSentBack, RequestWithdrawn, RequestCancelled,
 	TaskCreated, TaskDecided, TaskOverdue, StepFailed,
 }
 
@@ -48,6 +49,8 @@ func TypeOf(e *flows.Event) string {
 		return RequestSentBack
 	case flows.EvWithdrawn:
 		return RequestWithdrawn
+	case flows.EvCancelled:
+		return RequestCancelled
 	case flows.EvTaskCreated:
 		return TaskCreated
 	case flows.EvApproved, flows.EvRejected:

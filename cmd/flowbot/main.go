@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -291,10 +292,22 @@ func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) er
 			return probs
 		}
 	}
+	balances, err := orgfile.Balances(filepath.Base(file), src, users, time.Now())
+	if err != nil {
+		return err // lists every bad balance; nothing was imported
+	}
 	if err := st.ReplaceDirectory(ctx, users, depts); err != nil {
 		return fmt.Errorf("import directory: %w", err)
 	}
+	if len(balances) > 0 {
+		if err := st.UpsertBalances(ctx, balances, time.Now().UTC()); err != nil {
+			return fmt.Errorf("import balances: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "imported %d users and %d departments from %s\n", len(users), len(depts), file)
+	if len(balances) > 0 {
+		fmt.Fprintf(stdout, "imported %d leave balances from %s\n", len(balances), file)
+	}
 	return nil
 }
 

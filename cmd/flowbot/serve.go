@@ -502,10 +502,19 @@ func (a *app) loadDirectory(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("directory %s: %w", name, err)
 	}
+	balances, err := orgfile.Balances(filepath.Base(name), src, users, time.Now())
+	if err != nil {
+		return fmt.Errorf("directory %s: %w", name, err)
+	}
 	if err := a.store.ReplaceDirectory(ctx, users, depts); err != nil {
 		return fmt.Errorf("import directory: %w", err)
 	}
-	a.log.Info("directory loaded", "file", name, "users", len(users), "departments", len(depts))
+	if len(balances) > 0 {
+		if err := a.store.UpsertBalances(ctx, balances, time.Now().UTC()); err != nil {
+			return fmt.Errorf("import balances: %w", err)
+		}
+	}
+	a.log.Info("directory loaded", "file", name, "users", len(users), "departments", len(depts), "balances", len(balances))
 	return nil
 }
 

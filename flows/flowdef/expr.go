@@ -81,7 +81,7 @@ func zeroOf(t FieldType) any {
 
 // compileEnv is the typed environment conditions are compiled against.
 func compileEnv(d *Definition) map[string]any {
-	env := map[string]any{"applicant": Applicant{Roles: []string{}}}
+	env := map[string]any{"applicant": Applicant{Roles: []string{}}, "balance": BalanceFunc(noBalance)}
 	for _, f := range d.Fields {
 		if f.ID != "" && f.ID != "applicant" {
 			env[f.ID] = zeroOf(f.Type)
@@ -123,7 +123,7 @@ func (d *Definition) EnvOn(v Values, a Applicant, cal WorkCalendar) map[string]a
 	if a.Roles == nil {
 		a.Roles = []string{}
 	}
-	env := map[string]any{"applicant": a}
+	env := map[string]any{"applicant": a, "balance": BalanceFunc(noBalance)}
 	for i := range d.Fields {
 		f := &d.Fields[i]
 		if f.ID == "applicant" {

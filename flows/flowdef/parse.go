@@ -80,7 +80,7 @@ func (p *parser) parse(src []byte) (d *Definition) {
 		return nil
 	}
 	d = &Definition{Starters: Starters{Everyone: true}, Calendar: CalendarNatural}
-	var idNode, stepsNode, fieldsNode, onApprovedNode *yaml.Node
+	var idNode, stepsNode, fieldsNode, onApprovedNode, balanceNode, cancelNode *yaml.Node
 	p.mapping(root, "flow", map[string]func(k, v *yaml.Node){
 		"id": func(_, v *yaml.Node) {
 			idNode = v
@@ -111,6 +111,8 @@ func (p *parser) parse(src []byte) (d *Definition) {
 			}
 		},
 		"on_approved": func(_, v *yaml.Node) { onApprovedNode = v },
+		"balance":     func(_, v *yaml.Node) { balanceNode = v },
+		"cancel":      func(_, v *yaml.Node) { cancelNode = v },
 		"fields":      func(_, v *yaml.Node) { fieldsNode = v },
 		"steps":       func(_, v *yaml.Node) { stepsNode = v },
 	})
@@ -133,6 +135,12 @@ func (p *parser) parse(src []byte) (d *Definition) {
 		d.OnApproved = p.onApproved(onApprovedNode, d)
 	}
 	env := compileEnv(d)
+	if balanceNode != nil {
+		d.Balance = p.balanceRule(balanceNode, d, env)
+	}
+	if cancelNode != nil {
+		d.Cancel = p.cancelRule(cancelNode, d)
+	}
 	if stepsNode == nil {
 		p.errf(root, "no steps: a flow needs at least one step")
 	} else {
@@ -836,6 +844,7 @@ func (p *parser) onApproved(n *yaml.Node, d *Definition) OnApproved {
 	p.mapping(n, "on_approved", map[string]func(k, v *yaml.Node){
 		"delegate_field": func(_, v *yaml.Node) { dfNode, oa.DelegateField = v, p.str(v, "delegate_field") },
 		"period_field":   func(_, v *yaml.Node) { pfNode, oa.PeriodField = v, p.str(v, "period_field") },
+		"cancel_field":   func(_, v *yaml.Node) { oa.CancelField = p.cancelField(v, d) },
 	})
 	if oa.DelegateField == "" {
 		if pfNode != nil {

@@ -335,6 +335,11 @@ type Definition struct {
 	OnApproved OnApproved `json:"on_approved"`
 	// Satisfaction: the applicant may rate a finished request 1-5.
 	Satisfaction bool `json:"satisfaction"`
+	// Balance ties the flow to leave balances (balance.go); nil = none.
+	Balance *BalanceRule `json:"balance,omitempty"`
+	// Cancel lets the applicant cancel an approved request through a
+	// cancel flow (balance.go); nil = approved requests stay.
+	Cancel *CancelRule `json:"cancel,omitempty"`
 
 	idLine int // line of the id key, for errors across files
 }
@@ -345,6 +350,9 @@ type Definition struct {
 type OnApproved struct {
 	DelegateField string `json:"delegate_field,omitempty"`
 	PeriodField   string `json:"period_field,omitempty"`
+	// CancelField (of a cancel flow): the text field holding the number of
+	// the approved request that an approval of this request cancels.
+	CancelField string `json:"cancel_field,omitempty"`
 }
 
 // Field returns the field with id, or nil.

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) flows.Store) {
 		{"Directory", directoryTests},
 		{"Queries", queryTests},
 		{"Delegations", delegationTests},
+		{"Balances", balanceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

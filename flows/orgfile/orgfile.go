@@ -86,6 +86,7 @@ func parseYAML(name string, src []byte) (users []*flows.User, depts []*flows.Dep
 	var doc struct {
 		Departments []yaml.Node `yaml:"departments"`
 		Users       []yaml.Node `yaml:"users"`
+		Balances    []yaml.Node `yaml:"balances"` // read by Balances
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
@@ -423,4 +424,95 @@ func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
 		!strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t<>")
+}
+
+// Balances reads the `balances:` list of a YAML organisation file (none
+// in a CSV file):
+//
+//	balances:
+//	  - {user: lilei, type: annual, total: 10}            # this year
+//	  - {user: lilei, type: annual, year: 2027, total: 12, used: 0}
+//
+// year defaults to the year of now; used, when absent, keeps the days
+// already taken. known lists the user ids the balances may name (the
+// file's users, or the directory's). Nothing is returned unless every
+// entry is valid; the error lists every bad entry with its line.
+func Balances(name string, src []byte, known []*flows.User, now time.Time) ([]flows.BalanceUpdate, error) {
+	lower := strings.ToLower(filepath.Base(name))
+	if !strings.HasSuffix(lower, ".yaml") && !strings.HasSuffix(lower, ".yml") {
+		return nil, nil
+	}
+	var doc struct {
+		Balances []yaml.Node `yaml:"balances"`
+	}
+	if err := decodeYAMLLoose(src, &doc); err != nil {
+		return nil, Problems{{File: name, Line: yamlLine(err), Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	users := map[string]bool{}
+	for _, u := range known {
+		users[u.ID] = true
+	}
+	type entry struct {
+		User  string   `yaml:"user"`
+		Type  string   `yaml:"type"`
+		Year  int      `yaml:"year"`
+		Total *float64 `yaml:"total"`
+		Used  *float64 `yaml:"used"`
+	}
+	var out []flows.BalanceUpdate
+	var probs Problems
+	seen := map[string]int{}
+	for i := range doc.Balances {
+		n := &doc.Balances[i]
+		var e entry
+		if err := decodeStrict(n, &e); err != nil {
+			probs = append(probs, Problem{name, n.Line, "balance: " + err.Error()})
+			continue
+		}
+		if e.Year == 0 {
+			e.Year = now.Year()
+		}
+		if e.Total == nil {
+			probs = append(probs, Problem{name, n.Line, "balance: total (days granted) is missing"})
+			continue
+		}
+		u := flows.BalanceUpdate{User: e.User, Type: e.Type, Year: e.Year, Total: *e.Total, Used: e.Used}
+		if err := flows.CheckBalanceUpdate(u); err != nil {
+			var fe *flows.Error
+			if errors.As(err, &fe) {
+				err = errors.New(fe.Message("en"))
+			}
+			probs = append(probs, Problem{name, n.Line, "balance: " + err.Error()})
+			continue
+		}
+		if !users[u.User] {
+			probs = append(probs, Problem{name, n.Line, fmt.Sprintf("balance: user %q is not in the directory", u.User)})
+			continue
+		}
+		key := fmt.Sprintf("%s/%s/%d", u.User, u.Type, u.Year)
+		if l, dup := seen[key]; dup {
+			probs = append(probs, Problem{name, n.Line, fmt.Sprintf("balance: %s given twice (first on line %d)", key, l)})
+			continue
+		}
+		seen[key] = n.Line
+		out = append(out, u)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return out, nil
+}
+
+// decodeYAMLLoose decodes src into doc ignoring other keys, turning a
+// panic of the YAML library into an error.
+func decodeYAMLLoose(src []byte, doc any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	if err := yaml.Unmarshal(src, doc); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
