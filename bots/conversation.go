@@ -139,6 +139,15 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 	if !b.eng.CanStart(ctx, u, d) {
 		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
 	}
+	if len(cmd.Words) > 0 && formWord(cmd.Words[0]) {
+		// "/leave form type=annual": the whole request as one form card.
+		form := cmd
+		form.Words = cmd.Words[1:]
+		if len(form.Words) == 0 {
+			return b.startForm(ctx, ev, u, d, form.Args)
+		}
+		cmd = form
+	}
 	if len(cmd.Words) > 0 {
 		// A label with spaces ("Total amount=3600") is a key too.
 		if c, err := ParseCommand(labelKeys(d, ev.Text)); err == nil && len(c.Words) == 0 {
@@ -591,6 +600,7 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 	val := map[string]string{"conv": st.Token, "v": st.digest()}
 	c.Buttons = []Button{
 		{Label: T(loc, submit, nil), Action: "submit", Value: val, Style: StylePrimary},
+		{Label: T(loc, "btn_edit_form", nil), Action: actionForm, Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
 		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
 	}
 	return c
