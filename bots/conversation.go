@@ -31,6 +31,9 @@ type convState struct {
 	Instance int64  `json:"instance,omitempty"`
 	Number   string `json:"number,omitempty"`
 	Version  int    `json:"version,omitempty"`
+	// Form is set when the conversation is shown as a form card: a file
+	// sent in the chat then brings the form back.
+	Form bool `json:"form,omitempty"`
 	// Choices are the user ids offered, numbered from 1, when an answer
 	// to the current (user) question matched several people.
 	Choices []string `json:"choices,omitempty"`
@@ -560,7 +563,7 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 
 func example(loc string, f *flowdef.Field) string {
 	switch f.Type {
-	case flowdef.FieldNumber, flowdef.FieldMoney, flowdef.FieldDate, flowdef.FieldDateRange, flowdef.FieldUser, flowdef.FieldBool:
+	case flowdef.FieldNumber, flowdef.FieldMoney, flowdef.FieldDate, flowdef.FieldDateRange, flowdef.FieldUser, flowdef.FieldBool, flowdef.FieldFile:
 		return T(loc, "ex_"+string(f.Type), nil)
 	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
 		if len(f.Options) > 0 {

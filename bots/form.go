@@ -42,6 +42,8 @@ func inputKind(t flowdef.FieldType) InputKind {
 		return InputUser
 	case flowdef.FieldBool:
 		return InputBool
+	case flowdef.FieldFile:
+		return InputFile
 	}
 	return InputText
 }
@@ -94,6 +96,9 @@ func (b *Bot) formCard(loc string, d *flowdef.Definition, st *convState, typed, 
 			Name: f.ID, Label: f.Label.In(loc), Kind: inputKind(f.Type),
 			Placeholder: f.Help.In(loc), Required: f.Required, Error: problems[f.ID],
 		}
+		if f.Type == flowdef.FieldFile {
+			in.Placeholder = T(loc, "form_file", nil)
+		}
 		if in.Placeholder == "" && f.Type != flowdef.FieldText && f.Type != flowdef.FieldTextarea {
 			in.Placeholder = example(loc, f)
 		}
@@ -102,6 +107,8 @@ func (b *Bot) formCard(loc string, d *flowdef.Definition, st *convState, typed, 
 		}
 		if t, ok := typed[f.ID]; ok {
 			in.Value = t
+		} else if file, ok := vals[f.ID].(flowdef.File); ok {
+			in.Value = file.Name
 		} else if v, ok := vals[f.ID]; ok {
 			in.Value = inputText(v)
 		} else if f.Default != nil {
@@ -142,7 +149,7 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 			}
 		}
 	}
-	st := &convState{Flow: d.ID, Values: vals, Token: newToken()}
+	st := &convState{Flow: d.ID, Values: vals, Token: newToken(), Form: true}
 	if b.cfg.State == nil {
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
@@ -160,6 +167,13 @@ func (b *Bot) formClick(ctx context.Context, ev Event, u *flows.User, token stri
 	st, d, rep, ok := b.clickedConv(ctx, ev, u, token)
 	if !ok {
 		return rep, nil
+	}
+	if !st.Form {
+		st.Form = true
+		if err := b.saveConv(ctx, ev, st); err != nil {
+			b.log.WarnContext(ctx, "save conversation as a form", "err", err)
+			return Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, nil
+		}
 	}
 	return Reply{Card: b.formCard(loc, d, st, nil, nil)}, nil
 }
@@ -203,7 +217,7 @@ func (b *Bot) formSubmit(ctx context.Context, ev Event, u *flows.User, a *Action
 		msg := T(loc, "confirm_outdated", nil)
 		return Reply{Toast: msg, ToastKind: ToastWarning, Card: &Card{Title: d.Name.In(loc), Color: ColorGrey, Note: msg}}, nil
 	}
-	vals, typed, problems, err := b.formValues(ctx, loc, d, a.Inputs)
+	vals, typed, problems, err := b.formValues(ctx, loc, d, st, a.Inputs)
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
@@ -220,10 +234,21 @@ func (b *Bot) formSubmit(ctx context.Context, ev Event, u *flows.User, a *Action
 
 // formValues parses the inputs of a form card, one per field of d. A field
 // with no input on the card keeps no value. problems is keyed by field id.
-func (b *Bot) formValues(ctx context.Context, loc string, d *flowdef.Definition, inputs map[string]string) (vals map[string]any, typed, problems map[string]string, err error) {
+//
+// A file field's input only shows the file's name: its value is the file
+// the conversation holds (sent in the chat), whatever the input says.
+func (b *Bot) formValues(ctx context.Context, loc string, d *flowdef.Definition, st *convState, inputs map[string]string) (vals map[string]any, typed, problems map[string]string, err error) {
 	vals, typed, problems = map[string]any{}, map[string]string{}, map[string]string{}
 	for i := range d.Fields {
 		f := &d.Fields[i]
+		if f.Type == flowdef.FieldFile {
+			if v, ok := st.Values[f.ID]; ok && v != nil {
+				vals[f.ID] = v
+			} else if f.Required {
+				problems[f.ID] = T(loc, "form_file", nil)
+			}
+			continue
+		}
 		text := strings.TrimSpace(inputs[f.ID])
 		typed[f.ID] = inputs[f.ID]
 		if text == "" || (f.Type == flowdef.FieldDateRange && strings.Trim(text, "~ ") == "") {
