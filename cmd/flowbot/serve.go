@@ -153,10 +153,18 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if err := a.setupWebhooks(); err != nil {
 		return nil, err
 	}
-	a.bot = bots.New(bots.Config{
+	files, err := a.setupFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bc := bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
-	})
+	}
+	if files != nil {
+		bc.Files = files
+	}
+	a.bot = bots.New(bc)
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
 	if err := checkDemo(cfg); err != nil {
