@@ -47,6 +47,7 @@ type app struct {
 	store    flows.Store
 	state    kvStores
 	clock    *shiftClock
+	files    *blobFiles // attachments; nil when off
 	engine   *flows.Engine
 	bot      *bots.Bot
 	notifier *notify.Notifier
@@ -162,7 +163,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 	}
 	if files != nil {
-		bc.Files = files
+		bc.Files, a.files = files, files
 	}
 	a.bot = bots.New(bc)
 	messengers := map[string]bots.Messenger{}
