@@ -99,8 +99,13 @@ func (b *Bot) formCard(loc string, d *flowdef.Definition, st *convState, typed, 
 		if f.Type == flowdef.FieldFile {
 			in.Placeholder = T(loc, "form_file", nil)
 		}
-		if in.Placeholder == "" && f.Type != flowdef.FieldText && f.Type != flowdef.FieldTextarea {
-			in.Placeholder = example(loc, f)
+		switch f.Type {
+		case flowdef.FieldText, flowdef.FieldTextarea, flowdef.FieldSelect, flowdef.FieldMultiSelect, flowdef.FieldBool:
+			// The widget says it all; no conversation example.
+		default:
+			if in.Placeholder == "" {
+				in.Placeholder = example(loc, f)
+			}
 		}
 		for _, o := range f.Options {
 			in.Options = append(in.Options, Option{Value: o.Value, Label: o.Label.In(loc)})
