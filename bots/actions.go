@@ -22,6 +22,10 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		return b.submitConv(ctx, ev, u, a.Value["conv"], a.Value["v"], true)
 	case "cancel":
 		return b.cancelClick(ctx, ev, u, a.Value["conv"])
+	case actionForm:
+		return b.formClick(ctx, ev, u, a.Value["conv"])
+	case actionFormSubmit:
+		return b.formSubmit(ctx, ev, u, a)
 	case "delegate_off", "delegate_set":
 		return b.delegateClick(ctx, u, a)
 	}

@@ -96,7 +96,7 @@ func TestAmendAndResubmitChinese(t *testing.T) {
 	sum := lastCard(t, rep)
 	require.Equal(t, "修改并重新提交：出差 · TRIP-20261126-0001", sum.Title)
 	require.Equal(t, []bots.Field{{Label: "城市", Value: "上海"}, {Label: "天数", Value: "3"}}, sum.Fields)
-	require.Equal(t, []string{"submit", "cancel"}, actions(sum))
+	require.Equal(t, []string{"submit", "form", "cancel"}, actions(sum))
 	require.Equal(t, "重新提交", sum.Buttons[0].Label)
 
 	// field=value changes a field; the summary shows the new value.

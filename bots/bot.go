@@ -47,6 +47,9 @@ type Config struct {
 	// DirectoryTTL is how long user and department names used on cards are
 	// cached (default 1m). Rights and identities never use the cache.
 	DirectoryTTL time.Duration
+	// Files keeps attachments and links to them; nil = file fields
+	// cannot be filled and files sent in the chat are declined.
+	Files Files
 	// Prefs keeps the platform each user prefers to be reached on
 	// (/prefer); nil = /prefer is unavailable.
 	Prefs Preferences

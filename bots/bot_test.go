@@ -101,7 +101,7 @@ func TestLeaveConversation(t *testing.T) {
 	card := lastCard(t, rep)
 	require.Equal(t, "请确认：请假", card.Title)
 	require.Len(t, card.Fields, 2, "the skipped field is not shown: %q", cardText(card))
-	require.Equal(t, []string{"submit", "cancel"}, actions(card))
+	require.Equal(t, []string{"submit", "form", "cancel"}, actions(card))
 
 	// Text that is not an answer while confirming gets a hint, not a submit.
 	require.Contains(t, text(b.say(t, "dev1", "嗯")), "请点击上方卡片")

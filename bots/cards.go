@@ -53,6 +53,7 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 		_ = json.Unmarshal(e.Data, &d)
 		md = append(md, T(loc, "hd_sent_back_task", map[string]any{"by": b.name(loc, e.Actor), "reason": truncate(d.Comment, 200)}))
 	}
+	c.Links = b.fileLinks(loc, v, viewer)
 	if t.From != "" && t.Note != "" && t.Status == flows.TaskPending {
 		md = append(md, T(loc, "hd_task_from", map[string]any{"from": b.name(loc, t.From), "reason": truncate(t.Note, 200)}))
 	}
@@ -299,6 +300,7 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 	}
 	var md []string
 	c.Fields, md = b.formFields(loc, v, c.Fields, md)
+	c.Links = b.fileLinks(loc, v, viewer)
 	if route := b.routeLines(loc, v); len(route) > 0 {
 		md = append(md, T(loc, "route", nil))
 		md = append(md, route...)

@@ -60,6 +60,9 @@ func findBuiltin(word string) *builtin {
 // message handles a text message.
 func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
 	loc := locale(u)
+	if ev.File != nil {
+		return b.fileMessage(ctx, ev, u)
+	}
 	if n := utf8.RuneCountInString(ev.Text); n > MaxTextChars {
 		return textReply(false, T(loc, "too_long", map[string]any{"size": n, "max": MaxTextChars})), nil
 	}

@@ -31,6 +31,9 @@ type convState struct {
 	Instance int64  `json:"instance,omitempty"`
 	Number   string `json:"number,omitempty"`
 	Version  int    `json:"version,omitempty"`
+	// Form is set when the conversation is shown as a form card: a file
+	// sent in the chat then brings the form back.
+	Form bool `json:"form,omitempty"`
 	// Choices are the user ids offered, numbered from 1, when an answer
 	// to the current (user) question matched several people.
 	Choices []string `json:"choices,omitempty"`
@@ -138,6 +141,15 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 	loc := locale(u)
 	if !b.eng.CanStart(ctx, u, d) {
 		return textReply(false, T(loc, "flow_forbidden", map[string]any{"flow": d.Name.In(loc)})), nil
+	}
+	if len(cmd.Words) > 0 && formWord(cmd.Words[0]) {
+		// "/leave form type=annual": the whole request as one form card.
+		form := cmd
+		form.Words = cmd.Words[1:]
+		if len(form.Words) == 0 {
+			return b.startForm(ctx, ev, u, d, form.Args)
+		}
+		cmd = form
 	}
 	if len(cmd.Words) > 0 {
 		// A label with spaces ("Total amount=3600") is a key too.
@@ -553,7 +565,7 @@ func (b *Bot) next(loc string, d *flowdef.Definition, st *convState, notes []str
 
 func example(loc string, f *flowdef.Field) string {
 	switch f.Type {
-	case flowdef.FieldNumber, flowdef.FieldMoney, flowdef.FieldDate, flowdef.FieldDateRange, flowdef.FieldUser, flowdef.FieldBool:
+	case flowdef.FieldNumber, flowdef.FieldMoney, flowdef.FieldDate, flowdef.FieldDateRange, flowdef.FieldUser, flowdef.FieldBool, flowdef.FieldFile:
 		return T(loc, "ex_"+string(f.Type), nil)
 	case flowdef.FieldSelect, flowdef.FieldMultiSelect:
 		if len(f.Options) > 0 {
@@ -593,6 +605,7 @@ func (b *Bot) summaryCard(loc string, d *flowdef.Definition, st *convState) *Car
 	val := map[string]string{"conv": st.Token, "v": st.digest()}
 	c.Buttons = []Button{
 		{Label: T(loc, submit, nil), Action: "submit", Value: val, Style: StylePrimary},
+		{Label: T(loc, "btn_edit_form", nil), Action: actionForm, Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
 		{Label: T(loc, "btn_cancel", nil), Action: "cancel", Value: map[string]string{"conv": st.Token}, Style: StyleDefault},
 	}
 	return c

@@ -84,6 +84,16 @@ func TestGoldenCards(t *testing.T) {
 		summary.Buttons[i].Value["conv"] = "TOKEN" // random per conversation
 	}
 
+	// The same request as one form card, in English, as it comes back
+	// with a mistake (typed values kept, the error by its field).
+	form := lastCard(t, b.say(t, "dev2", `/leave form type=annual`))
+	formErr := b.click(t, "dev2", button(t, form, "form_submit"), map[string]string{"type": "annual", "period": "2026-12-03~2026-12-01", "reason": "family"}).Card
+	for _, c := range []*bots.Card{form, formErr} {
+		for i := range c.Buttons {
+			c.Buttons[i].Value["conv"] = "TOKEN"
+		}
+	}
+
 	b.clock.Add(5 * time.Hour)
 	cases := []struct {
 		name string
@@ -99,6 +109,8 @@ func TestGoldenCards(t *testing.T) {
 		{"request_returned", render(&flows.OutboxMessage{Kind: flows.MsgReturned, InstanceID: tripZH.Instance.ID, Data: raw(t, map[string]any{"by": "cto", "comment": "请附上行程"})}, "dev1").Card},
 		{"request_returned_en", render(&flows.OutboxMessage{Kind: flows.MsgReturned, InstanceID: trip.Instance.ID, Data: raw(t, map[string]any{"by": "cto", "comment": "please add the agenda"})}, "dev2").Card},
 		{"summary", summary},
+		{"form_en", form},
+		{"form_en_error", formErr},
 		{"reminder", render(&flows.OutboxMessage{Kind: flows.MsgReminder, InstanceID: pending.Instance.ID, TaskID: pt.ID}, "cto").Card},
 		{"escalation", render(&flows.OutboxMessage{Kind: flows.MsgEscalation, InstanceID: pending.Instance.ID, TaskID: pt.ID, Data: raw(t, map[string]any{"assignee": "cto"})}, "ceo").Card},
 		{"digest_text", render(&flows.OutboxMessage{Kind: flows.MsgText, Recipient: "cto", Data: raw(t, map[string]any{"text": map[string]any{

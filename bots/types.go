@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -24,9 +25,21 @@ type Event struct {
 	ChatType string // "p2p" or "group"
 	// Text of a message (bot mention already stripped).
 	Text string
+	// File is set for a message that sends a file or an image.
+	File *InFile
 	// Action is set for a card click.
 	Action *Action
 	At     time.Time
+}
+
+// InFile is a file or image a user sent: its name and how to read it
+// from the platform (Feishu's message-resource API, the playground's
+// upload).
+type InFile struct {
+	Name string
+	// Open reads the file's content; the bot reads it once, within the
+	// event's deadline.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Action is a click on a card button (with the card's inputs).
@@ -127,6 +140,8 @@ type Card struct {
 	Inputs   []Input  // optional inputs, sent back with any button click
 	Buttons  []Button // at most 6
 	Note     string   // small footer text ("Approved by 李雷 at 10:32")
+	// Links are named links (attachments), each opened in the browser.
+	Links []Link `json:"Links,omitempty"`
 	// About names the request (and task) the card shows, so that every
 	// copy of it can be updated later. Set by the bot; adapters ignore it.
 	About *About `json:"-"`
@@ -136,6 +151,13 @@ type Card struct {
 type About struct {
 	InstanceID int64
 	TaskID     int64
+}
+
+// Link is a named link of a card, e.g. an attachment: its URL is signed
+// for the card's viewer and expires.
+type Link struct {
+	Label string // "发票.pdf (1.2 KB)"
+	URL   string
 }
 
 // Field is one key/value line of a card.

@@ -325,11 +325,15 @@ func (a *Adapter) messageEvent(p *app, ev *larkim.P2MessageReceiveV1) (bots.Even
 		return bots.Event{}, false
 	}
 	m, s := ev.Event.Message, ev.Event.Sender
-	if deref(m.MessageType) != "text" || deref(s.SenderType) == "app" {
+	msgType := deref(m.MessageType)
+	if (msgType != "text" && msgType != "file" && msgType != "image") || deref(s.SenderType) == "app" {
 		return bots.Event{}, false
 	}
 	var content struct {
-		Text string `json:"text"`
+		Text     string `json:"text"`
+		FileKey  string `json:"file_key"`
+		FileName string `json:"file_name"`
+		ImageKey string `json:"image_key"`
 	}
 	if err := json.Unmarshal([]byte(deref(m.Content)), &content); err != nil {
 		return bots.Event{}, false
@@ -362,6 +366,13 @@ func (a *Adapter) messageEvent(p *app, ev *larkim.P2MessageReceiveV1) (bots.Even
 	}
 	if bev.UserID == "" {
 		return bots.Event{}, false
+	}
+	if msgType != "text" {
+		f, ok := a.inFile(p, deref(m.MessageId), msgType, content.FileKey, content.FileName, content.ImageKey)
+		if !ok {
+			return bots.Event{}, false
+		}
+		bev.File = f
 	}
 	return bev, true
 }

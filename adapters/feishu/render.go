@@ -181,6 +181,16 @@ func renderCard(c bots.Card, lim renderLimits) map[string]any {
 	if c.Markdown != "" && lim.markdown > 0 {
 		elems = append(elems, map[string]any{"tag": "markdown", "content": truncate(c.Markdown, lim.markdown)})
 	}
+	// Attachments: a named link each (Feishu opens only absolute http(s)
+	// links; a relative one is shown as its name).
+	for _, l := range c.Links[:min(len(c.Links), maxLinks)] {
+		label := escapeMarkdown(truncate(l.Label, lim.label))
+		content := "📎 " + label
+		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
+			content = "📎 [" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(l.URL) + ")"
+		}
+		elems = append(elems, map[string]any{"tag": "markdown", "content": content})
+	}
 	shown := c.Buttons[:min(lim.buttons, len(c.Buttons))]
 	// A form needs a submit button: Cancel (and any button when none
 	// submits) stays outside the form, so that it submits no input and no
@@ -476,6 +486,9 @@ var markdownEscaper = strings.NewReplacer(
 	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\\", "&#92;",
 	"*", "&#42;", "`", "&#96;", "[", "&#91;", "]", "&#93;", "~", "&#126;",
 )
+
+// maxLinks bounds the attachment links of a card (each is a component).
+const maxLinks = 10
 
 func escapeMarkdown(s string) string {
 	lines := strings.Split(markdownEscaper.Replace(s), "\n")

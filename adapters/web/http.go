@@ -33,6 +33,7 @@ func (a *Adapter) Handler() http.Handler {
 	mux.HandleFunc("GET /api/history", a.handleHistory)
 	mux.HandleFunc("GET /api/events", a.handleEvents)
 	mux.HandleFunc("POST /api/send", a.handleSend)
+	mux.HandleFunc("POST /api/upload", a.handleUpload)
 	mux.HandleFunc("POST /api/action", a.handleAction)
 	mux.HandleFunc("GET /api/clock", a.handleClock)
 	mux.HandleFunc("POST /api/clock", a.handleAdvance)

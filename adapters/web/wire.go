@@ -38,6 +38,12 @@ type wireCard struct {
 	Inputs   []wireInput  `json:"inputs,omitempty"`
 	Buttons  []wireButton `json:"buttons,omitempty"`
 	Note     string       `json:"note,omitempty"`
+	Links    []wireLink   `json:"links,omitempty"`
+}
+
+type wireLink struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
 }
 
 type wireField struct {
@@ -82,6 +88,9 @@ func toWire(c *bots.Card) *wireCard {
 	}
 	for _, f := range c.Fields {
 		w.Fields = append(w.Fields, wireField{Label: f.Label, Value: f.Value})
+	}
+	for _, l := range c.Links {
+		w.Links = append(w.Links, wireLink{Label: l.Label, URL: l.URL})
 	}
 	for _, in := range c.Inputs {
 		wi := wireInput{

@@ -40,6 +40,8 @@ type Config struct {
 	Teams      TeamsConfig      `yaml:"teams"`
 	API        APIConfig        `yaml:"api"`
 	Webhooks   WebhooksConfig   `yaml:"webhooks"`
+	// Attachments: where file fields are kept, how links are signed.
+	Attachments AttachmentsConfig `yaml:"attachments"`
 }
 
 type APIConfig struct {
@@ -191,16 +193,17 @@ func DefaultConfig() Config {
 			ReadTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 			MaxConns: 1024, MaxInFlight: MaxInFlightConfig{Webhooks: 128, UI: 64, API: 32},
 		},
-		Database:   DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
-		Redis:      RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
-		Directory:  DirectoryConfig{Sync: DirSyncConfig{Rate: 5}},
-		Engine:     EngineConfig{UrgeInterval: time.Hour},
-		Bot:        BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
-		Notifier:   NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second, Delivery: "all", PlatformOrder: notify.PlatformOrder()},
-		Scheduler:  SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
-		Playground: PlaygroundConfig{Enabled: true},
-		SignIn:     SignInConfig{Scopes: []string{"profile", "email"}, Match: "email", SessionTTL: 12 * time.Hour},
-		API:        APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
+		Database:    DatabaseConfig{Driver: "sqlite", SQLite: "./flowbot.db"},
+		Redis:       RedisConfig{Addrs: []string{"127.0.0.1:6379"}, Prefix: "flowbot:"},
+		Directory:   DirectoryConfig{Sync: DirSyncConfig{Rate: 5}},
+		Engine:      EngineConfig{UrgeInterval: time.Hour},
+		Bot:         BotConfig{AdminContact: "IT 服务台 / IT helpdesk", ConversationTTL: 30 * time.Minute, DedupeTTL: 24 * time.Hour, ProcessingTTL: bots.ProcessingTTL},
+		Notifier:    NotifierConfig{Workers: 4, Batch: 50, Lease: notify.DefaultLease, Poll: 500 * time.Millisecond, DrainTimeout: 5 * time.Second, Delivery: "all", PlatformOrder: notify.PlatformOrder()},
+		Scheduler:   SchedulerConfig{Tick: "@every 30s", Digest: "0 9 * * *", Report: "0 9 1 * *", LockTTL: 30 * time.Second},
+		Playground:  PlaygroundConfig{Enabled: true},
+		SignIn:      SignInConfig{Scopes: []string{"profile", "email"}, Match: "email", SessionTTL: 12 * time.Hour},
+		API:         APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
+		Attachments: AttachmentsConfig{Store: "local", MaxSize: 20 << 20, LinkTTL: 7 * 24 * time.Hour},
 		WeCom: WeComConfig{HandleTimeout: 4 * time.Second, MaxBodyBytes: 256 << 10, ReplayWindow: 5 * time.Minute,
 			IdempotencyTTL: 24 * time.Hour, FollowUpTTL: 10 * time.Minute, Rate: WeComRate{PerMinute: 30, PerHour: 1000}},
 	}
@@ -273,6 +276,7 @@ func (c Config) Validate() error {
 	default:
 		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
 	}
+	c.Attachments.validate(bad)
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json, not %q", c.Log.Format)
 	}

@@ -20,8 +20,8 @@ import (
 
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
-	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
@@ -49,6 +49,7 @@ type app struct {
 	store    flows.Store
 	state    kvStores
 	clock    *shiftClock
+	files    *blobFiles // attachments; nil when off
 	engine   *flows.Engine
 	bot      *bots.Bot
 	notifier *notify.Notifier
@@ -160,11 +161,19 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if err := a.setupWebhooks(); err != nil {
 		return nil, err
 	}
-	a.bot = bots.New(bots.Config{
+	files, err := a.setupFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bc := bots.Config{
 		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 		Prefs: prefsOf(a.store),
-	})
+	}
+	if files != nil {
+		bc.Files, a.files = files, files
+	}
+	a.bot = bots.New(bc)
 	messengers := map[string]bots.Messenger{}
 	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
 	if err := checkDemo(cfg); err != nil {

@@ -147,6 +147,8 @@ func envValue(f *Field, raw any, cal WorkCalendar) any {
 		return float64(x.Cents) / 100
 	case DateRange:
 		return rangeEnv(x, cal)
+	case File:
+		return x.Name
 	}
 	return v
 }

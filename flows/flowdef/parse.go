@@ -446,7 +446,7 @@ func (p *parser) selectors(n *yaml.Node, what string) []Selector {
 	return out
 }
 
-var fieldTypes = []FieldType{FieldText, FieldTextarea, FieldNumber, FieldMoney, FieldDate, FieldDateRange, FieldSelect, FieldMultiSelect, FieldUser, FieldBool}
+var fieldTypes = []FieldType{FieldText, FieldTextarea, FieldNumber, FieldMoney, FieldDate, FieldDateRange, FieldSelect, FieldMultiSelect, FieldUser, FieldBool, FieldFile}
 
 // defaultRef is the reference day a default is checked against.
 var defaultRef = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -460,7 +460,7 @@ func (p *parser) fields(n *yaml.Node) []Field {
 	seen := map[string]bool{}
 	for _, c := range n.Content {
 		f := Field{Line: c.Line}
-		var idNode, typeNode, defNode, optNode, minNode, patNode, pastNode, countNode *yaml.Node
+		var idNode, typeNode, defNode, optNode, minNode, patNode, pastNode, countNode, sizeNode, acceptNode *yaml.Node
 		p.mapping(c, "field", map[string]func(k, v *yaml.Node){
 			"id":       func(_, v *yaml.Node) { idNode = v; f.ID = p.str(v, "field id") },
 			"type":     func(_, v *yaml.Node) { typeNode = v; f.Type = FieldType(p.str(v, "field type")) },
@@ -479,6 +479,21 @@ func (p *parser) fields(n *yaml.Node) []Field {
 			"default":  func(_, v *yaml.Node) { defNode = v },
 			"pattern":  func(_, v *yaml.Node) { patNode = v; f.Pattern = p.str(v, "pattern") },
 			"not_past": func(_, v *yaml.Node) { pastNode = v; f.NotPast = p.boolean(v, "not_past") },
+			"max_size": func(_, v *yaml.Node) { sizeNode = v; f.MaxSize = p.size(v) },
+			"accept": func(_, v *yaml.Node) {
+				acceptNode = v
+				if v.Kind != yaml.SequenceNode {
+					p.errf(v, "accept must be a list of content types, e.g. [application/pdf, image/*]")
+					return
+				}
+				for _, c := range v.Content {
+					t := p.str(c, "content type")
+					if !contentTypeRe.MatchString(t) {
+						p.errf(c, "%q is not a content type (e.g. application/pdf or image/*)", t)
+					}
+					f.Accept = append(f.Accept, t)
+				}
+			},
 			"count": func(_, v *yaml.Node) {
 				countNode = v
 				f.Count = p.str(v, "count")
@@ -527,6 +542,17 @@ func (p *parser) fields(n *yaml.Node) []Field {
 				p.errf(patNode, "pattern %q is not a regular expression: %v", f.Pattern, err)
 			}
 		}
+		if (sizeNode != nil || acceptNode != nil) && f.Type != FieldFile {
+			at := sizeNode
+			if at == nil {
+				at = acceptNode
+			}
+			p.errf(at, "max_size and accept only apply to file fields")
+		}
+		if f.Type == FieldFile && (f.Min != nil || f.Max != nil || defNode != nil) {
+			p.errf(c, "file field %s takes no min, max or default (use max_size and accept)", f.ID)
+			defNode = nil
+		}
 		if countNode != nil && f.Type != FieldDateRange {
 			p.errf(countNode, "count only applies to daterange fields")
 		}
@@ -542,6 +568,31 @@ func (p *parser) fields(n *yaml.Node) []Field {
 		out = append(out, f)
 	}
 	return out
+}
+
+// contentTypeRe matches a content type or a family of them ("image/*").
+var contentTypeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*/(\*|[a-z0-9][a-z0-9.+-]*)$`)
+
+// size reads a size in bytes: a number, or a number with KB, MB or GB
+// (powers of 1024).
+func (p *parser) size(n *yaml.Node) int64 {
+	s := strings.ToUpper(strings.TrimSpace(n.Value))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 || v > (1<<40)/mult {
+		p.errf(n, "max_size %q is not a size (e.g. 10MB, 512KB or 1048576)", n.Value)
+		return 0
+	}
+	return v * mult
 }
 
 func joinTypes() string {

@@ -42,6 +42,9 @@ const (
 	FieldMultiSelect FieldType = "multiselect"
 	FieldUser        FieldType = "user"
 	FieldBool        FieldType = "bool"
+	// FieldFile is an attachment: a file or image sent in the chat or
+	// uploaded in the playground, kept in the blob store.
+	FieldFile FieldType = "file"
 )
 
 // Option is one choice of a select or multiselect field.
@@ -87,7 +90,13 @@ type Field struct {
 	// calendar) or CountCalendar (every day). Conditions have both, as
 	// .workdays and .days; min and max count calendar days.
 	Count string `json:"count,omitempty"`
-	Line  int    `json:"-"`
+	// MaxSize bounds a file field's size in bytes (0: the server's limit).
+	MaxSize int64 `json:"max_size,omitempty"`
+	// Accept lists the content types a file field takes, as sniffed from
+	// the content: "application/pdf", or a family "image/*" (empty: any
+	// type but executables, which are always refused).
+	Accept []string `json:"accept,omitempty"`
+	Line   int      `json:"-"`
 }
 
 // Form values in their canonical form, as stored in an instance and as seen by
@@ -105,6 +114,15 @@ type Values map[string]any
 type Money struct {
 	Cents    int64  `json:"cents"`
 	Currency string `json:"currency"`
+}
+
+// File is an attachment kept in the blob store: the key names it there,
+// the rest describes it. Its content is never in a form value.
+type File struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Type string `json:"type"` // sniffed content type
+	Size int64  `json:"size"` // bytes
 }
 
 // DateRange is an inclusive range of dates with its length in days.

@@ -102,6 +102,8 @@ func example(f *Field) Text {
 		return Text{ZH: "请选择其中一项（可输入序号）：" + strings.Join(zh, "；"), EN: "choose one (the number is enough): " + strings.Join(en, "; ")}
 	case FieldBool:
 		return Text{ZH: "请回答 是 或 否", EN: "answer yes or no"}
+	case FieldFile:
+		return Text{ZH: "请发送文件或图片", EN: "send a file or an image"}
 	case FieldUser:
 		return Text{ZH: "请输入姓名或用户 ID，例如 李雷 或 lilei", EN: "enter a name or a user id, e.g. 李雷 or lilei"}
 	}
@@ -158,6 +160,8 @@ func Normalize(f *Field, v any, now time.Time) (any, error) {
 		}
 	case FieldMultiSelect:
 		return normMulti(f, v)
+	case FieldFile:
+		return normFile(f, v)
 	case FieldBool:
 		switch x := v.(type) {
 		case bool:
@@ -175,6 +179,58 @@ func Normalize(f *Field, v any, now time.Time) (any, error) {
 		return nil, bad(f, "未知的字段类型 "+string(f.Type), "unknown field type "+string(f.Type))
 	}
 	return nil, bad(f, "格式不对，"+example(f).ZH, "not understood; "+example(f).EN)
+}
+
+// fileKeyRe matches a blob key.
+var fileKeyRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// normFile takes a File, or its JSON-decoded map; text is no file.
+func normFile(f *Field, v any) (any, error) {
+	var x File
+	switch y := v.(type) {
+	case File:
+		x = y
+	case *File:
+		if y != nil {
+			x = *y
+		}
+	case map[string]any:
+		x.Key, _ = y["key"].(string)
+		x.Name, _ = y["name"].(string)
+		x.Type, _ = y["type"].(string)
+		switch n := y["size"].(type) {
+		case float64:
+			x.Size = int64(n)
+		case json.Number:
+			x.Size, _ = n.Int64()
+		case int64:
+			x.Size = n
+		case int:
+			x.Size = int64(n)
+		}
+	default:
+		return nil, bad(f, "这里需要一个文件，"+example(f).ZH, "a file is needed here; "+example(f).EN)
+	}
+	if !fileKeyRe.MatchString(x.Key) || strings.TrimSpace(x.Name) == "" || x.Size < 0 {
+		return nil, bad(f, "文件引用无效，"+example(f).ZH, "not a valid file reference; "+example(f).EN)
+	}
+	if f.MaxSize > 0 && x.Size > f.MaxSize {
+		return nil, bad(f, "文件太大（上限 "+FormatSize(f.MaxSize)+"）", "the file is too large (limit "+FormatSize(f.MaxSize)+")")
+	}
+	return x, nil
+}
+
+// FormatSize renders a size in bytes: 512 B, 12.5 KB, 3.0 MB.
+func FormatSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 }
 
 func scalarString(v any) (string, bool) {
@@ -618,6 +674,8 @@ func FormatValue(f *Field, v any, locale string) string {
 		return fmt.Sprint(v)
 	}
 	switch x := nv.(type) {
+	case File:
+		return x.Name + " (" + FormatSize(x.Size) + ")"
 	case Money:
 		return formatMoney(x)
 	case float64:

@@ -23,6 +23,8 @@ func allowed(pkg, dep string) (bool, string) {
 		return within(dep, "flows"), "flows imports nothing of this repo but itself"
 	case "bots":
 		return within(dep, "flows") || within(dep, "bots"), "bots imports only flows"
+	case "blobs":
+		return within(dep, "blobs"), "blobs imports nothing of this repo but itself"
 	case "adapters":
 		parts := strings.Split(pkg, "/")
 		own := "adapters/" + parts[1]

@@ -43,15 +43,18 @@ type Toast struct {
 
 // Delivery describes a message event in full; DeliverMessage fills one.
 type Delivery struct {
-	App       string
-	EventID   string // default: random
-	OpenID    string
-	UnionID   string // default: derived from OpenID
-	ChatID    string
-	ChatType  string // "p2p" (default) or "group"
-	Text      string // "@_user_1" placeholders refer to Mentions
-	Mentions  []Mention
-	MsgType   string    // default "text"
+	App      string
+	EventID  string // default: random
+	OpenID   string
+	UnionID  string // default: derived from OpenID
+	ChatID   string
+	ChatType string // "p2p" (default) or "group"
+	Text     string // "@_user_1" placeholders refer to Mentions
+	Mentions []Mention
+	MsgType  string // default "text"; "file" or "image" with File
+	// File, when set, is sent as a file (or image) message; the fake
+	// serves it through the message-resource API.
+	File      *Resource
 	CreatedAt time.Time // default: now
 }
 
@@ -93,6 +96,23 @@ func (s *Server) MessageEvent(d Delivery) []byte {
 		d.CreatedAt = now
 	}
 	content, _ := json.Marshal(map[string]string{"text": d.Text})
+	msgID := randomID("om_")
+	if d.File != nil {
+		key := randomID("file_v3_")
+		d.MsgType = "file"
+		content, _ = json.Marshal(map[string]string{"file_key": key, "file_name": d.File.Name})
+		if d.File.Image {
+			key = randomID("img_v3_")
+			d.MsgType = "image"
+			content, _ = json.Marshal(map[string]string{"image_key": key})
+		}
+		s.mu.Lock()
+		if s.resources == nil {
+			s.resources = map[string]Resource{}
+		}
+		s.resources[msgID+"/"+key] = *d.File
+		s.mu.Unlock()
+	}
 	var mentions []any
 	for _, m := range d.Mentions {
 		mentions = append(mentions, map[string]any{
@@ -111,7 +131,7 @@ func (s *Server) MessageEvent(d Delivery) []byte {
 				"tenant_key":  a.TenantKey,
 			},
 			"message": map[string]any{
-				"message_id":   randomID("om_"),
+				"message_id":   msgID,
 				"chat_id":      d.ChatID,
 				"chat_type":    d.ChatType,
 				"message_type": d.MsgType,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,7 @@ type Server struct {
 	tokens       map[string]token
 	tokensIssued int
 	messages     []*Message
+	resources    map[string]Resource // by message id + "/" + key
 	byID         map[string]*Message
 	byUUID       map[string]*Message
 	patches      []Patch
@@ -182,6 +184,7 @@ func (s *Server) mux() http.Handler {
 	mux.HandleFunc("GET /open-apis/bot/v3/info", s.api(s.handleBotInfo))
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", s.handleToken)
 	mux.HandleFunc("POST /open-apis/im/v1/messages", s.api(s.handleCreate))
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}/resources/{key}", s.api(s.handleResource))
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", s.api(s.handlePatch))
 	mux.HandleFunc("POST /open-apis/interactive/v1/card/update", s.api(s.handleCardUpdate))
 	mux.HandleFunc("POST /callback/ws/endpoint", s.handleEndpoint)
@@ -588,4 +591,41 @@ func (s *Server) handleCardUpdate(w http.ResponseWriter, r *http.Request, app *A
 	}
 	s.cardUpdates = append(s.cardUpdates, CardUpdate{Token: req.Token, MessageID: ct.messageID, Card: req.Card})
 	writeFeishu(w, http.StatusOK, 0, "success", map[string]any{})
+}
+
+// Resource is a file or image a user sent, served by the message-resource
+// API (GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=file|image).
+type Resource struct {
+	Name  string
+	Data  []byte
+	Image bool
+}
+
+// handleResource serves a resource as Feishu does: the bytes, with the
+// name in Content-Disposition; an unknown message or key, or a type that
+// does not match, is a JSON error.
+func (s *Server) handleResource(w http.ResponseWriter, r *http.Request, _ *App, _ []byte) {
+	typ := r.URL.Query().Get("type")
+	res, ok := s.resources[r.PathValue("id")+"/"+r.PathValue("key")]
+	switch {
+	case typ != "file" && typ != "image":
+		writeFeishu(w, http.StatusBadRequest, codeBadParam, "type must be file or image", nil)
+		return
+	case !ok || res.Image != (typ == "image"):
+		writeFeishu(w, http.StatusBadRequest, codeResourceMissing, "The resource is not found or has been deleted.", nil)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": res.Name}))
+	_, _ = w.Write(res.Data)
+}
+
+// codeResourceMissing is Feishu's code for a resource that is not there.
+const codeResourceMissing = 234003
+
+// ForgetResources drops every resource, as when a message was recalled.
+func (s *Server) ForgetResources() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resources = nil
 }

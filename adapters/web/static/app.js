@@ -191,6 +191,19 @@
       body.appendChild(grid);
     }
     if (c.markdown) body.appendChild(markdown(c.markdown));
+    if (c.links && c.links.length) {
+      const box = el("div", "links", null, "card-links");
+      for (const l of c.links) {
+        // Only our own signed links (relative, or http/https) are links.
+        if (!/^(\/|https?:\/\/)/.test(l.url)) continue;
+        const a = el("a", "card-link", "📎 " + l.label, "card-link");
+        a.href = l.url;
+        a.target = "_blank";
+        a.rel = "noopener";
+        box.appendChild(a);
+      }
+      body.appendChild(box);
+    }
     const inputs = [];
     if (c.inputs && c.inputs.length) {
       const box = el("div", "inputs");
@@ -310,8 +323,17 @@
         return { name: inp.name, node: f, value: () => String(f.checked) };
       }
       case "file": {
+        // The file is sent in the chat (the bot keeps it and brings the
+        // form back with its name); the input shows the name.
         const f = text("input", "file");
-        return { name: inp.name, node: f, value: () => (f.files && f.files.length ? f.files[0].name : "") };
+        f.addEventListener("change", () => {
+          const file = f.files && f.files[0];
+          if (file) upload(file);
+        });
+        const box = el("span", "file-input");
+        if (inp.value) box.appendChild(el("span", "file-name", "📎 " + inp.value, `card-file-${inp.name}`));
+        box.appendChild(f);
+        return { name: inp.name, node: box, value: () => inp.value || "" };
       }
       default: {
         const f = text("input", "text");
@@ -484,6 +506,31 @@
     }
   }
 
+  // upload sends a file in the chat, as the file's own message.
+  async function upload(file) {
+    if (!file || !state.user) return;
+    const fd = new FormData();
+    fd.append("user", state.user.id);
+    fd.append("id", uuid());
+    fd.append("name", file.name);
+    fd.append("file", file, file.name);
+    try {
+      const res = await fetch("api/upload", { method: "POST", body: fd });
+      let data = null;
+      try {
+        data = await res.json();
+      } catch (e) {
+        data = null;
+      }
+      if (!res.ok) throw new Error((data && data.error) || `HTTP ${res.status}`);
+      if (data.me) upsert(data.me);
+      for (const m of data.messages || []) upsert(m);
+      toast(data.toast);
+    } catch (e) {
+      toast(t("failed") + e.message, true);
+    }
+  }
+
   // ---- composer limit ----
   // maxChars is the bot's limit in characters (data-max of the input).
   function maxChars() {
@@ -640,6 +687,11 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     $('[data-testid="input"]').addEventListener("input", showCounter);
+    $('[data-testid="attach"]').addEventListener("change", (e) => {
+      const f = e.target.files && e.target.files[0];
+      e.target.value = "";
+      upload(f);
+    });
     $('[data-testid="composer"]').addEventListener("submit", (e) => {
       e.preventDefault();
       send($('[data-testid="input"]').value, true);

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const receiptFlow = `
+id: receipt
+name: {zh: 票据报销, en: Receipt claim}
+fields:
+  - id: amount
+    type: money
+    label: {zh: 金额, en: Amount}
+    required: true
+  - id: receipt
+    type: file
+    label: {zh: 发票, en: Receipt}
+    required: true
+    max_size: 1MB
+    accept: [application/pdf, image/*]
+steps:
+  - id: manager
+    name: {zh: 上级审批, en: Manager}
+    approvers: [{manager: 1}]
+`
+
+type pgLinkCard struct {
+	Card *struct {
+		Links []struct {
+			Label string `json:"label"`
+			URL   string `json:"url"`
+		} `json:"links"`
+	} `json:"card"`
+}
+
+// End to end through the playground: a receipt is sent in the chat, the
+// request is filed, and its card's link opens the file for the applicant
+// and the approver only; a link altered for someone else is refused.
+func TestAttachmentEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir+"/flows", "receipt.yaml", receiptFlow)
+	cfg := testConfig(dir)
+	cfg.Flows.Dir = dir + "/flows"
+	cfg.Attachments.LinkSecret = strings.Repeat("s", 32)
+	r := startApp(t, cfg)
+	p := r.pg
+
+	p.send(t, "hanmeimei", "/receipt amount=12")
+	pdf := "%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("user", "hanmeimei"))
+	require.NoError(t, mw.WriteField("id", "upload-1"))
+	require.NoError(t, mw.WriteField("name", "发票.pdf"))
+	w, err := mw.CreateFormFile("file", "发票.pdf")
+	require.NoError(t, err)
+	_, _ = w.Write([]byte(pdf))
+	require.NoError(t, mw.Close())
+	res, err := http.Post(r.base+"/ui/api/upload", mw.FormDataContentType(), &body)
+	require.NoError(t, err)
+	var rep pgReply
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, rep.Error)
+	var sum pgMsg
+	for _, m := range rep.Messages {
+		if m.Card != nil {
+			sum = m
+		}
+	}
+	require.NotNil(t, sum.Card, "the confirm card comes back: %+v", rep)
+	require.Contains(t, sum.text(), "发票.pdf")
+
+	status, raw := clickRaw(t, r.base, "hanmeimei", sum, "submit")
+	require.Equal(t, http.StatusOK, status)
+	var clicked struct {
+		Updated pgLinkCard `json:"updated"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &clicked))
+	require.NotNil(t, clicked.Updated.Card)
+	require.Len(t, clicked.Updated.Card.Links, 1)
+	link := clicked.Updated.Card.Links[0].URL
+	require.True(t, strings.HasPrefix(link, "/files/"), link)
+
+	get := func(path string) (int, string) {
+		res, err := http.Get(r.base + path)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, got := get(link)
+	require.Equal(t, http.StatusOK, code, got)
+	require.Equal(t, pdf, got)
+
+	// The approver's link, made for them, opens too; one made for a
+	// colleague who is no participant is refused when opened.
+	bf := r.app.files
+	require.NotNil(t, bf)
+	token := strings.Split(strings.TrimPrefix(link, "/files/"), "/")[0]
+	g, err := bf.signer.Verify(token)
+	require.NoError(t, err)
+	code, _ = get(bf.signer.Path("/files/", g.Blob, g.Instance, "lilei"))
+	require.Equal(t, http.StatusOK, code, "the approver opens it")
+	code, _ = get(bf.signer.Path("/files/", g.Blob, g.Instance, "zhaomin"))
+	require.Equal(t, http.StatusForbidden, code, "someone of another department does not")
+	code, _ = get(strings.Replace(link, token[:10], "AAAAAAAAAA", 1))
+	require.Equal(t, http.StatusForbidden, code, "an altered link is refused")
+}
+
+// clickRaw clicks a button of m as user and returns the raw answer.
+func clickRaw(t *testing.T, base, user string, m pgMsg, action string) (int, []byte) {
+	t.Helper()
+	btn, ok := m.button(action)
+	require.True(t, ok, "no %s button", action)
+	b, _ := json.Marshal(map[string]any{"id": "click-" + action, "user": user, "message_id": m.ID, "action": btn.Action, "value": btn.Value})
+	res, err := http.Post(base+"/ui/api/action", "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, raw
+}
