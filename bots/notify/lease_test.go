@@ -44,7 +44,7 @@ func TestClaimRenewedWhileSending(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	slow := newGate(b.web)
-	lease := 300 * time.Millisecond
+	lease := 1500 * time.Millisecond // renewed every 500 ms: room for a loaded machine
 	n := notify.New(notify.Config{Store: b.db, Renderer: b.render, Workers: 1, Lease: lease,
 		Messengers: map[string]bots.Messenger{"web": slow}})
 	ids := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "bob", InstanceID: 1, TaskID: 10})
@@ -55,7 +55,7 @@ func TestClaimRenewedWhileSending(t *testing.T) {
 		got, err := b.db.ClaimOutbox(b.ctx, time.Now(), 10, lease)
 		require.NoError(t, err)
 		return len(got) > 0
-	}, 5*lease, 20*time.Millisecond, "another replica claimed a message still being sent")
+	}, 3*lease, 20*time.Millisecond, "another replica claimed a message still being sent")
 	close(slow.open)
 	require.NoError(t, <-done)
 	require.Contains(t, b.outbox(t, flows.OutboxDelivered), ids[0])

@@ -442,16 +442,20 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 	}
 	err := n.deliver(dctx, m)
 	lost := c.end()
-	if ctx.Err() != nil {
-		n.release(ctx, c) // shutting down: due again at once for whoever is next
-		return nil
-	}
 	log := n.log.With("msg", m.ID, "kind", m.Kind, "recipient", m.Recipient, "attempt", m.Attempts+1)
 	if err == nil {
-		if err := n.cfg.Store.MarkDelivered(ctx, m.ID, n.cfg.Clock()); err != nil {
+		// Sent: recorded even when shutting down, so that it is not sent
+		// again by the next claimer.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := n.cfg.Store.MarkDelivered(mctx, m.ID, n.cfg.Clock()); err != nil {
 			return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
 		}
 		log.DebugContext(ctx, "delivered")
+		return nil
+	}
+	if ctx.Err() != nil {
+		n.release(ctx, c) // shutting down: due again at once for whoever is next
 		return nil
 	}
 	if lost {
