@@ -285,11 +285,22 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, c *caller) err
 
 type commentBody struct {
 	Text string `json:"text"`
+	// ReplyTo answers a comment of this participant: it reaches them even
+	// when they no longer hold a task of the request.
+	ReplyTo string `json:"reply_to"`
 }
 
 func (s *Server) comment(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var b commentBody
-	return s.requestText(w, r, c, &b, "text", &b.Text, http.StatusCreated, s.cfg.Engine.Comment)
+	return s.requestText(w, r, c, &b, "text", &b.Text, http.StatusCreated, func(ctx context.Context, actor string, id int64, text string) (*flows.Outcome, error) {
+		if b.ReplyTo == "" {
+			return s.cfg.Engine.Comment(ctx, actor, id, text)
+		}
+		if !idRe.MatchString(b.ReplyTo) {
+			return nil, errInvalid("reply_to 须为用户 id。", "reply_to must be a user id.")
+		}
+		return s.cfg.Engine.ReplyComment(ctx, actor, id, b.ReplyTo, text)
+	})
 }
 
 // requestText runs an engine call that takes a request and one text

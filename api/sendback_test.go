@@ -97,3 +97,48 @@ func TestSendBackToUnpassedStepRefused(t *testing.T) {
 	}
 	require.Equal(t, before, b.counts(t))
 }
+
+// A reply to a comment through the API reaches the commenter and is in the
+// audit trail; bad replies are refused and change nothing.
+func TestReplyToCommentAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	svc := b.token(t, "", 0, "write", "read")
+	reqID, _ := expenseAtFinance(t, b, svc)
+	path := fmt.Sprintf("/api/v1/requests/%d/comments", reqID)
+	r := b.do(t, "POST", path, svc, map[string]any{"text": "which client?"}, "X-On-Behalf-Of", "lilei")
+	require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
+
+	before := b.counts(t)
+	for _, tc := range []struct {
+		name string
+		body any
+		as   string
+	}{
+		{"to myself", map[string]any{"text": "x", "reply_to": "hanmeimei"}, "hanmeimei"},
+		{"to an outsider", map[string]any{"text": "x", "reply_to": "zhangwei"}, "hanmeimei"},
+		{"to SQL", map[string]any{"text": "x", "reply_to": "' OR 1=1 --"}, "hanmeimei"},
+		{"empty text", map[string]any{"text": " ", "reply_to": "lilei"}, "hanmeimei"},
+		{"wrong type", `{"text":"x","reply_to":7}`, "hanmeimei"},
+	} {
+		r := b.do(t, "POST", path, svc, tc.body, "X-On-Behalf-Of", tc.as)
+		require.Equal(t, http.StatusBadRequest, r.Code, "%s: %s", tc.name, r.Body)
+		require.Equal(t, "invalid", r.errCode(t), tc.name)
+	}
+	r = b.do(t, "POST", path, svc, map[string]any{"text": "x", "reply_to": "lilei"}, "X-On-Behalf-Of", "zhangwei")
+	require.Equal(t, http.StatusForbidden, r.Code, "an outsider replies: %s", r.Body)
+	require.Equal(t, before, b.counts(t), "refused replies change nothing")
+
+	r = b.do(t, "POST", path, svc, map[string]any{"text": "ACME, Shanghai", "reply_to": "lilei"}, "X-On-Behalf-Of", "hanmeimei")
+	require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
+	found := false
+	for _, e := range r.json(t)["events"].([]any) {
+		ev := e.(map[string]any)
+		if ev["type"] == "commented" {
+			if d, ok := ev["data"].(map[string]any); ok && d["reply_to"] == "lilei" {
+				found = true
+			}
+		}
+	}
+	require.True(t, found, "the audit trail says whom the reply answers: %s", r.Body)
+}

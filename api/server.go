@@ -32,6 +32,7 @@ type Engine interface {
 	Transfer(ctx context.Context, actor string, taskID int64, to, reason string) (*flows.Outcome, error)
 	AddSigner(ctx context.Context, actor string, taskID int64, signer string, pos flows.SignerPosition, note string) (*flows.Outcome, error)
 	Comment(ctx context.Context, actor string, instanceID int64, text string) (*flows.Outcome, error)
+	ReplyComment(ctx context.Context, actor string, instanceID int64, to, text string) (*flows.Outcome, error)
 	View(ctx context.Context, instanceID int64) (*flows.View, error)
 	FlowInfos(ctx context.Context) ([]flows.FlowInfo, error)
 	PublishFlow(ctx context.Context, file string, src []byte) (*flowdef.Definition, int, error)

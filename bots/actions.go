@@ -93,6 +93,9 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		req := flows.DecideRequest{Actor: u.ID, TaskID: taskID, Outcome: outcome, Comment: input("comment")}
 		if outcome == flowdef.RejectSendBack {
 			req.ToStep = input("to_step")
+			if req.ToStep == ToApplicant { // "send back to the applicant": a return
+				req.Outcome, req.ToStep = flowdef.RejectReturn, ""
+			}
 		}
 		out, err = b.eng.Decide(ctx, req)
 		switch errKey(err) {

@@ -134,10 +134,17 @@ func (b *Bot) taskCard(v *flows.View, t *flows.Task, viewer *flows.User) *Card {
 	return c
 }
 
-// noButtons appends a button per outcome other than approval that t's step
-// offers: Reject (ends the request), Return for changes (to the
-// applicant), Send back to step (with a select of the earlier steps this
-// request passed; only when there is one).
+// ToApplicant is the to_step value that sends a request back to its
+// applicant to amend (a return), beside the earlier steps of a send-back.
+// It cannot be a step id.
+const ToApplicant = "@applicant"
+
+// noButtons appends the buttons of the outcomes other than approval that
+// t's step offers: Reject (ends the request), and one Send back button
+// with a select of where to: the applicant to amend (return) and the
+// earlier steps this request passed (send back). A step that can only
+// return gets a Return for changes button. At most two buttons, so that a
+// task card keeps within six.
 func noButtons(loc string, v *flows.View, t *flows.Task, buttons []Button, inputs []Input) ([]Button, []Input) {
 	s, _ := v.Def.Step(t.StepID)
 	if s == nil {
@@ -146,25 +153,29 @@ func noButtons(loc string, v *flows.View, t *flows.Task, buttons []Button, input
 	val := func(outcome flowdef.RejectAction) map[string]string {
 		return map[string]string{"task": strconv.FormatInt(t.ID, 10), "instance": strconv.FormatInt(v.Instance.ID, 10), "outcome": string(outcome)}
 	}
-	for _, a := range s.Rejects() {
-		switch a {
-		case flowdef.RejectEnd:
-			buttons = append(buttons, Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: val(a), Style: StyleDanger})
-		case flowdef.RejectReturn:
-			buttons = append(buttons, Button{Label: T(loc, "btn_return", nil), Action: "return", Value: val(a), Style: StyleDanger})
-		case flowdef.RejectSendBack:
-			targets := flows.SendBackTargets(v.Def, v.Instance, v.Events)
-			if len(targets) == 0 {
-				continue
-			}
-			in := Input{Name: "to_step", Label: T(loc, "in_to_step", nil), Kind: InputSelect, Value: targets[len(targets)-1].ID}
-			for _, x := range targets {
-				in.Options = append(in.Options, Option{Value: x.ID, Label: x.Name.In(loc)})
-			}
-			inputs = append(inputs, in)
-			buttons = append(buttons, Button{Label: T(loc, "btn_send_back", nil), Action: "send_back", Value: val(a), Style: StyleDanger})
-		}
+	if s.Offers(flowdef.RejectEnd) {
+		buttons = append(buttons, Button{Label: T(loc, "btn_reject", nil), Action: "reject", Value: val(flowdef.RejectEnd), Style: StyleDanger})
 	}
+	var targets []*flowdef.Step
+	if s.Offers(flowdef.RejectSendBack) {
+		targets = flows.SendBackTargets(v.Def, v.Instance, v.Events)
+	}
+	if len(targets) == 0 {
+		if s.Offers(flowdef.RejectReturn) {
+			buttons = append(buttons, Button{Label: T(loc, "btn_return", nil), Action: "return", Value: val(flowdef.RejectReturn), Style: StyleDanger})
+		}
+		return buttons, inputs
+	}
+	in := Input{Name: "to_step", Label: T(loc, "in_to_step", nil), Kind: InputSelect, Value: targets[len(targets)-1].ID}
+	if s.Offers(flowdef.RejectReturn) {
+		in.Options = append(in.Options, Option{Value: ToApplicant, Label: T(loc, "opt_applicant", nil)})
+		in.Value = ToApplicant
+	}
+	for _, x := range targets {
+		in.Options = append(in.Options, Option{Value: x.ID, Label: x.Name.In(loc)})
+	}
+	inputs = append(inputs, in)
+	buttons = append(buttons, Button{Label: T(loc, "btn_send_back", nil), Action: "send_back", Value: val(flowdef.RejectSendBack), Style: StyleDanger})
 	return buttons, inputs
 }
 

@@ -65,7 +65,7 @@ func TestApproverChoosesOutcome(t *testing.T) {
 		note   string
 	}{
 		{"reject ends", "reject", map[string]string{"comment": "不合规"}, "已驳回", flows.StatusRejected, "hr", "已由 刘人事 驳回"},
-		{"return for changes", "return", map[string]string{"comment": "补发票"}, "已退回申请人修改", flows.StatusReturned, "hr", "已由 刘人事 退回申请人修改"},
+		{"return for changes", "send_back", map[string]string{"comment": "补发票", "to_step": bots.ToApplicant}, "已退回申请人修改", flows.StatusReturned, "hr", "已由 刘人事 退回申请人修改"},
 		{"send back to the manager", "send_back", map[string]string{"comment": "请上级确认", "to_step": "manager"}, "已退回到「上级审批」", flows.StatusPending, "manager", "已由 刘人事 退回到「上级审批」"},
 	}
 	for _, tc := range tests {
@@ -74,7 +74,8 @@ func TestApproverChoosesOutcome(t *testing.T) {
 			b := setup(t)
 			out := atHR(t, b, "dev1")
 			card, _ := hrCard(t, b, out)
-			require.Equal(t, []string{"approve", "reject", "return", "send_back", "transfer", "add_signer", "comment"}, actions(card))
+			require.Equal(t, []string{"approve", "reject", "send_back", "transfer", "add_signer", "comment"}, actions(card))
+			require.LessOrEqual(t, len(card.Buttons), 6, "a card has at most 6 buttons (WeCom, DingTalk, Feishu)")
 			var sel *bots.Input
 			for i := range card.Inputs {
 				if card.Inputs[i].Name == "to_step" {
@@ -83,7 +84,8 @@ func TestApproverChoosesOutcome(t *testing.T) {
 			}
 			require.NotNil(t, sel, "a select of the steps to send back to")
 			require.Equal(t, bots.InputSelect, sel.Kind)
-			require.Equal(t, []bots.Option{{Value: "manager", Label: "上级审批"}}, sel.Options)
+			require.Equal(t, []bots.Option{{Value: bots.ToApplicant, Label: "申请人（修改后重新提交）"}, {Value: "manager", Label: "上级审批"}}, sel.Options)
+			require.Equal(t, bots.ToApplicant, sel.Value, "returning to the applicant is the default")
 
 			rep := b.click(t, "hr1", button(t, card, tc.action), tc.inputs)
 			require.Equal(t, tc.toast, rep.Toast)

@@ -58,12 +58,13 @@ func TestBrowserSendBackStory(t *testing.T) {
 
 	// 孙丽 (finance) chooses among reject, return and send back.
 	waitJS(t, fin, "finance task card", `!!document.querySelector('[data-testid="card-button-send_back"]')`)
-	for _, a := range []string{"approve", "reject", "return", "send_back"} {
+	for _, a := range []string{"approve", "reject", "send_back"} {
 		waitJS(t, fin, a+" button", `!!document.querySelector('[data-testid="card-button-`+a+`"]')`)
 	}
 	waitJS(t, fin, "step select", `document.querySelector('[data-testid="card-input-to_step"]').tagName === "SELECT"`)
 	screenshot(t, fin, "sendback-finance-card-zh")
 	typeIn(t, fin, "comment", "请上级确认客户拜访的必要性")
+	typeIn(t, fin, "to_step", "manager")
 	clickIn(t, fin, "send_back")
 	waitJS(t, fin, "sent back toast", `document.querySelector('[data-testid="toast"]').textContent.includes("已退回到「直属上级审批」")`)
 	waitJS(t, fin, "card decided", `!document.querySelector('[data-testid="card-button-send_back"]')`)
