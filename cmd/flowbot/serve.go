@@ -20,8 +20,8 @@ import (
 
 	"github.com/flowbot/flowbot/adapters/web"
 	"github.com/flowbot/flowbot/bots"
-	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/bots/schedule"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
