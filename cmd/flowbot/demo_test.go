@@ -30,8 +30,8 @@ func TestDemoModeNextToRealPlatforms(t *testing.T) {
 		{name: "demo alone", demo: true, playground: true, log: "DEMO mode"},
 		{name: "demo next to feishu", demo: true, feishu: true, refused: true},
 		{name: "demo next to feishu, allowed", demo: true, feishu: true, allow: true, playground: true, log: "DANGER: playground.allow_demo_with_real_platforms"},
-		{name: "no demo, feishu", feishu: true, log: "playground off: it has no sign-in yet"},
-		{name: "no demo, nothing else", log: "playground off: it has no sign-in yet"},
+		{name: "no demo, feishu", feishu: true, log: "playground off: outside demo mode it needs sign-in"},
+		{name: "no demo, nothing else", log: "playground off: outside demo mode it needs sign-in"},
 		{name: "allowed but no demo", feishu: true, allow: true, log: "playground off"},
 	}
 	for _, tc := range tests {

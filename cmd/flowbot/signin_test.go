@@ -260,3 +260,14 @@ func TestSignInConfig(t *testing.T) {
 		}
 	}
 }
+
+// The digest links the dashboard where it is served: behind sign-in, at
+// the public host of the redirect URL.
+func TestDashboardURLBehindSignIn(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.Playground.Demo = false
+	require.Empty(t, dashboardURL(cfg), "neither demo nor sign-in: no dashboard, no link")
+	cfg.SignIn = SignInConfig{Enabled: true, RedirectURL: "https://flowbot.example.com/auth/callback"}
+	require.Equal(t, "https://flowbot.example.com/ui/dashboard/", dashboardURL(cfg))
+}
