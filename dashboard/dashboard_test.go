@@ -162,3 +162,48 @@ func TestBadFiltersAreRefused(t *testing.T) {
 	code, _ = get(t, srv.URL+"/nothing-here")
 	require.Equal(t, http.StatusNotFound, code)
 }
+
+// TestDiagramShowsEveryStepAndCondition: the flow's diagram draws every
+// step (an http step too), each conditional step with its condition and an
+// else path around it, and colours only approval steps by their wait.
+func TestDiagramShowsEveryStepAndCondition(t *testing.T) {
+	t.Parallel()
+	srv := server(t, history(t, 300))
+	tests := []struct {
+		lang, flow string
+		steps      []string
+		conditions map[string]string // step -> its condition as shown
+		kinds      map[string]string
+	}{
+		{"en", "expense", []string{"manager", "finance", "cfo"},
+			map[string]string{"finance": "if amount &gt; 5000", "cfo": "if amount &gt; 50000"}, map[string]string{"cfo": "approve"}},
+		{"zh", "expense", []string{"manager", "finance", "cfo"}, map[string]string{"finance": "若 amount &gt; 5000"}, nil},
+		{"en", "purchase", []string{"dept_head", "erp"}, nil, map[string]string{"erp": "http"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang+"/"+tc.flow, func(t *testing.T) {
+			t.Parallel()
+			code, page := get(t, srv.URL+"/?lang="+tc.lang+"&flow="+tc.flow)
+			require.Equal(t, http.StatusOK, code)
+			m := regexp.MustCompile(`(?s)<svg class="heat" data-flow="` + tc.flow + `".*?</svg>`).FindString(page)
+			require.NotEmpty(t, m, "no diagram for %s", tc.flow)
+			var got []string
+			for _, x := range regexp.MustCompile(`data-step="([a-z_]+)"`).FindAllStringSubmatch(m, -1) {
+				got = append(got, x[1])
+			}
+			require.Equal(t, tc.steps, got, "every step, in order")
+			for step, cond := range tc.conditions {
+				require.Regexp(t, `data-when="`+step+`"[^>]*>`+regexp.QuoteMeta(cond)+`<`, m)
+			}
+			require.Equal(t, len(tc.conditions) > 0 || tc.flow == "expense", strings.Contains(m, `class="else"`))
+			require.Equal(t, strings.Count(m, `class="when"`), strings.Count(m, `class="else"`), "one else path per condition")
+			for step, kind := range tc.kinds {
+				require.Regexp(t, `data-kind="`+kind+`"><rect data-step="`+step+`"`, m)
+			}
+		})
+	}
+	_, page := get(t, srv.URL+"/?lang=en&flow=purchase")
+	require.Contains(t, page, `data-step="erp" x="`)
+	require.Regexp(t, `data-step="erp"[^>]*fill="#ffffff"[^>]*stroke-dasharray`, page, "an http step is not coloured by a wait")
+	require.Contains(t, page, "Median wait: 0")
+}
