@@ -185,7 +185,11 @@ type DigestFacts struct {
 	SlowStep       flowdef.Text
 	SlowStepWait   time.Duration
 	HasSlowestStep bool
-	DashboardURL   string // linked at the end when set
+	// Focus is the one thing to look at today; HasFocus false: nothing
+	// stands out.
+	Focus        Focus
+	HasFocus     bool
+	DashboardURL string // linked at the end when set
 }
 
 // Empty reports whether there is nothing to tell.
@@ -234,7 +238,9 @@ func (s *Scheduler) facts(ctx context.Context, in *input, u *flows.User, at time
 		}
 	}
 	depts, reports := scope(in, u)
+	name := func(flow, step string) flowdef.Text { return s.stepName(ctx, flow, step) }
 	if len(depts) == 0 && len(reports) == 0 {
+		f.Focus, f.HasFocus = focus(in, u, nil, nil, nil, name)
 		return f
 	}
 	y := flowstats.Build(in.rows, flowstats.Query{Since: day.AddDate(0, 0, -1), Until: day, Depts: depts, Applicants: reports, Now: in.now})
@@ -247,6 +253,7 @@ func (s *Scheduler) facts(ctx context.Context, in *input, u *flows.User, at time
 		f.SlowFlow, f.SlowStepWait = b.FlowID, b.Decision.Median
 		f.SlowStep = s.stepName(ctx, b.FlowID, b.StepID)
 	}
+	f.Focus, f.HasFocus = focus(in, u, depts, reports, m.Bottleneck, name)
 	return f
 }
 
@@ -269,6 +276,11 @@ func DigestText(f DigestFacts) flowdef.Text {
 	date := f.Date.Format(time.DateOnly)
 	zh := fmt.Sprintf("**每日审批摘要 · %s**\n", date)
 	en := fmt.Sprintf("**Daily approval digest · %s**\n", date)
+	if f.HasFocus {
+		t := f.Focus.Text()
+		zh += "**今天先看这一件：** " + t.ZH + "\n"
+		en += "**The one thing to look at today:** " + t.EN + "\n"
+	}
 	if f.Waiting > 0 {
 		zh += fmt.Sprintf("- 待我审批：%d 条，最早的 %s 已等待 %s\n", f.Waiting, f.OldestNumber, Duration("zh", f.OldestWait))
 		en += fmt.Sprintf("- Waiting for you: %d, the oldest (%s) for %s\n", f.Waiting, f.OldestNumber, Duration("en", f.OldestWait))
