@@ -254,6 +254,7 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
 		}
 	}
+	addRating(loc, v, viewer, c)
 	return c
 }
 
@@ -379,7 +380,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
-	flows.EvDelegated: true,
+	flows.EvDelegated: true, flows.EvRated: true,
 }
 
 // historyLines shows the latest events worth reading.
