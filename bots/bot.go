@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
 // Config configures a Bot.
@@ -41,6 +42,11 @@ type Config struct {
 	// DirectoryTTL is how long user and department names used on cards are
 	// cached (default 1m). Rights and identities never use the cache.
 	DirectoryTTL time.Duration
+	// Stats, when set, folds the event log for forecasts: the expected
+	// finish of an open request on /status and on the applicant's
+	// "submitted" card, and a warning on an approver's new task card when
+	// its step is predicted to miss its deadline. nil: no forecasts.
+	Stats *flowstats.Aggregate
 }
 
 // DedupeConfirmer is an optional interface of a Deduper: Confirm keeps a

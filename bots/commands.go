@@ -212,6 +212,7 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		}
 		c := b.requestCardPage(v, u, page)
 		c.About = &About{InstanceID: v.Instance.ID}
+		b.addForecast(loc, b.zone(u), v, b.forecast(ctx, v), c)
 		return Reply{Messages: []Message{{Card: c}}}, nil
 	case "resubmit":
 		return b.amend(ctx, ev, u, v, false)

@@ -25,6 +25,7 @@ import (
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/flowstats"
 	"github.com/flowbot/flowbot/flows/orgfile"
 	"github.com/flowbot/flowbot/flows/workcal"
 	"github.com/flowbot/flowbot/store/sqlite"
@@ -53,6 +54,8 @@ type app struct {
 	sched    *schedule.Scheduler
 	web      *web.Adapter
 	metrics  *metrics
+	// stats folds the event log for the dashboard and the bot's forecasts.
+	stats    *flowstats.Aggregate
 	mux      *http.ServeMux
 	closers  []func() error
 	starters []func(ctx context.Context) error // long connections, started by serve
@@ -153,8 +156,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if err := a.setupWebhooks(); err != nil {
 		return nil, err
 	}
+	a.stats = flowstats.NewAggregate(cal)
 	a.bot = bots.New(bots.Config{
-		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log,
+		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Logger: a.log, Stats: a.stats,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 	})
 	messengers := map[string]bots.Messenger{}
