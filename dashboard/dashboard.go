@@ -289,6 +289,11 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 			fmt.Fprintf(&b, `<p class="bn">%s</p>`, esc(bn.Text(q.lang, names)))
 		}
 		b.WriteString(heatMap(d, ff, q.lang, days))
+		if acc := a.Accuracy(d.ID, 0); acc != nil {
+			fmt.Fprintf(&b, `<p class="acc" data-testid="accuracy" data-flow="%s">%s</p>`, esc(d.ID), L(
+				fmt.Sprintf("预计完成时间的准确度（最近 %d 条已通过的申请，每条只用它之前几周的数据预测）：%.0f%% 在 P90 预计之前完成，%.0f%% 与中位预计相差不到四分之一；误差中位数 %s 个工作日。", acc.N, 100*acc.WithinP90, 100*acc.Within, days(acc.MedianError)),
+				fmt.Sprintf("Forecast accuracy (the last %d approved requests, each forecast from the weeks before it only): %.0f%% finished by the p90 forecast, %.0f%% within a quarter of the median forecast; median error %s working days.", acc.N, 100*acc.WithinP90, 100*acc.Within, days(acc.MedianError))))
+		}
 	}
 	if h.cfg.Overdue != nil {
 		rows, err := h.cfg.Overdue(r.Context(), h.cfg.Now())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -74,6 +75,9 @@ type reqState struct {
 	// queued (sequence) task's wait.
 	lastDecision map[string]time.Time
 	overdue      bool
+	// path is the steps decided so far and who decided them (the last
+	// decision of each step), for Accuracy.
+	path []pathStep
 }
 
 type taskState struct {
@@ -95,9 +99,10 @@ type Aggregate struct {
 	cursor   int64
 	cells    map[Key]*Cell
 	open     map[int64]*reqState
-	closed   map[int64]Key     // ended requests (flow, version, dept), for ratings
-	dept     map[string]string // user id -> department id
-	workdays map[int32]bool    // day -> working day, a cache of cal
+	closed   map[int64]Key         // ended requests (flow, version, dept), for ratings
+	dept     map[string]string     // user id -> department id
+	workdays map[int32]bool        // day -> working day, a cache of cal
+	finished map[string][]finished // flow -> its last approved requests, for Accuracy
 }
 
 // NewAggregate returns an empty aggregate measuring working time in cal
@@ -111,7 +116,7 @@ func NewAggregate(cal *workcal.Calendar) *Aggregate {
 		loc = time.UTC
 	}
 	return &Aggregate{cal: cal, loc: loc, cells: map[Key]*Cell{}, open: map[int64]*reqState{}, closed: map[int64]Key{},
-		dept: map[string]string{}, workdays: map[int32]bool{}}
+		dept: map[string]string{}, workdays: map[int32]bool{}, finished: map[string][]finished{}}
 }
 
 // Calendar returns the aggregate's business calendar.
@@ -288,6 +293,7 @@ func (a *Aggregate) fold(e *flows.Event) {
 			st.tasks[d.Task] = &taskState{step: t.step, assignee: to, start: e.At}
 		}
 	case flows.EvReturned:
+		st.path = nil
 		step := decode(e).Step
 		if step == "" {
 			step = e.StepID
@@ -316,8 +322,16 @@ func (a *Aggregate) fold(e *flows.Event) {
 		}
 		a.closed[e.InstanceID] = Key{FlowID: st.flow, Version: st.version, Dept: st.dept}
 		if s := decode(e).Status; s == string(flows.StatusApproved) || s == string(flows.StatusRejected) {
+			work := secs(a.workBetween(st.submitted, e.At))
 			c.Wall = append(c.Wall, secs(e.At.Sub(st.submitted)))
-			c.Work = append(c.Work, secs(a.workBetween(st.submitted, e.At)))
+			c.Work = append(c.Work, work)
+			if s == string(flows.StatusApproved) && len(st.path) > 0 {
+				r := append(a.finished[st.flow], finished{submitted: st.submitted, week: a.week(st.submitted), work: work, path: st.path})
+				if len(r) > 2*keepFinished {
+					r = append(r[:0:0], r[len(r)-keepFinished:]...)
+				}
+				a.finished[st.flow] = r
+			}
 		}
 		delete(a.open, e.InstanceID)
 	}
@@ -338,6 +352,11 @@ func (a *Aggregate) waitStart(st *reqState, t *taskState) time.Time {
 func (a *Aggregate) taskDone(st *reqState, t *taskState, at time.Time) *Cell {
 	start := a.waitStart(st, t)
 	st.lastDecision[t.step] = at
+	if i := slices.IndexFunc(st.path, func(p pathStep) bool { return p.step == t.step }); i >= 0 {
+		st.path[i].approver = t.assignee // a step of several tasks: its last decision
+	} else {
+		st.path = append(st.path, pathStep{t.step, t.assignee})
+	}
 	c := a.cell(Key{FlowID: st.flow, Version: st.version, StepID: t.step, Approver: t.assignee, Dept: st.dept, Week: a.week(at)})
 	c.Tasks++
 	work := a.workBetween(start, at)
