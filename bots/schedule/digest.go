@@ -28,6 +28,8 @@ type recipientJob struct {
 	since time.Duration
 	// text builds u's message due at local time at; ok false: nothing worth sending.
 	text func(ctx context.Context, in *input, u *flows.User, at time.Time) (flowdef.Text, bool)
+	// prepare, when set, runs once under the job's lock before who.
+	prepare func(ctx context.Context) error
 }
 
 // input is what texts are built from, loaded once per run.
@@ -99,6 +101,11 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 		depts, err := s.cfg.Store.Departments(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: load departments: %w", job.name, err)
+		}
+		if job.prepare != nil {
+			if err := job.prepare(ctx); err != nil {
+				return fmt.Errorf("%s: %w", job.name, err)
+			}
 		}
 		from := s.lastRun(ctx, job.name)
 		if from.IsZero() || !from.Before(now) {

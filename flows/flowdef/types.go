@@ -310,6 +310,9 @@ type Definition struct {
 	OnApproved OnApproved `json:"on_approved"`
 	// Satisfaction: the applicant may rate a finished request 1-5.
 	Satisfaction bool `json:"satisfaction"`
+	// Owner is the user id of who answers for the flow: they get its
+	// monthly process-health report ("" = nobody).
+	Owner string `json:"owner,omitempty"`
 
 	idLine int // line of the id key, for errors across files
 }
