@@ -33,18 +33,25 @@ var stepWaits = map[string]time.Duration{"manager": time.Hour, "finance": 20 * t
 // between eng and sales.
 func history(t testing.TB, n int) *flowstats.Aggregate {
 	t.Helper()
+	return historyEvery(t, n, 2*time.Hour, now.AddDate(0, 0, -7*12))
+}
+
+// historyEvery is history with a request filed every working `every`
+// from start.
+func historyEvery(t testing.TB, n int, every time.Duration, from time.Time) *flowstats.Aggregate {
+	t.Helper()
 	cal := workcal.Default()
 	day := 9 * time.Hour
 	add := func(at time.Time, w time.Duration) time.Time { return cal.Add(at, (w/day)*24*time.Hour+w%day) }
 	a := flowstats.NewAggregate(cal)
 	a.SetDirectory([]*flows.User{{ID: "ann", Dept: "eng"}, {ID: "bo", Dept: "sales"}})
 	var evs []*flows.Event
-	start := cal.Add(now.AddDate(0, 0, -7*12), 0)
+	start := cal.Add(from, 0)
 	data := func(m map[string]any) json.RawMessage { b, _ := json.Marshal(m); return b }
 	task := int64(0)
 	for i := range n {
 		id := int64(i + 1)
-		at := add(start, time.Duration(i)*2*time.Hour)
+		at := add(start, time.Duration(i)*every)
 		who := []string{"ann", "bo"}[i%2]
 		evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvSubmitted, Actor: who, Data: data(map[string]any{"version": 1}), At: at})
 		for _, s := range []string{"manager", "finance", "cfo"} {
