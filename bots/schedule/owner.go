@@ -26,6 +26,9 @@ type FlowHealth struct {
 	// Bottleneck says where this month's requests waited, in zh and en
 	// ("" when nothing waited).
 	Bottleneck flowdef.Text
+	// Weekly is the number of requests filed each week of both months,
+	// oldest first, for a chart.
+	Weekly []int
 	// Link is the dashboard filtered to the flow ("" without a dashboard).
 	Link string
 }
@@ -109,6 +112,23 @@ func (s *Scheduler) flowHealth(d *flowdef.Definition, at time.Time) FlowHealth {
 	if ff := agg.Summary(flowstats.Filter{FlowID: d.ID, Since: start.AddDate(0, -1, 0), Until: start}).Flow(d.ID); ff != nil {
 		h.Before = ff.Figures
 	}
+	// Every week of both months, the empty ones too.
+	filed := map[string]int{}
+	var first time.Time
+	for _, w := range agg.Summary(flowstats.Filter{FlowID: d.ID, Since: start.AddDate(0, -1, 0), Until: end}).Weeks {
+		filed[w.Start.Format(time.DateOnly)] = w.Submitted
+		if first.IsZero() {
+			first = w.Start
+		}
+	}
+	if !first.IsZero() {
+		for first.AddDate(0, 0, -7).After(start.AddDate(0, -1, -7)) {
+			first = first.AddDate(0, 0, -7)
+		}
+		for w := first; w.Before(end); w = w.AddDate(0, 0, 7) {
+			h.Weekly = append(h.Weekly, filed[w.Format(time.DateOnly)])
+		}
+	}
 	if bn := agg.Bottleneck(flowstats.Filter{Since: start, Until: end}, d.ID); bn != nil {
 		names := func(lang string) flowstats.Names {
 			n := flowstats.Names{Flows: map[string]string{d.ID: d.Name.In(lang)}, Steps: map[string]string{}}
@@ -186,6 +206,10 @@ func OwnerReportText(month time.Time, hs []FlowHealth) flowdef.Text {
 			fmt.Fprintf(&zh, "- 满意度：%.1f / 5（%d 条评价）%s\n", n.Satisfaction, n.Ratings, paren(true, c))
 			fmt.Fprintf(&en, "- Satisfaction: %.1f / 5 (%d ratings)%s\n", n.Satisfaction, n.Ratings, paren(false, c))
 		}
+		if spark := sparkline(h.Weekly); spark != "" {
+			fmt.Fprintf(&zh, "- 每周申请量（近两个月）：%s\n", spark)
+			fmt.Fprintf(&en, "- Requests per week (two months): %s\n", spark)
+		}
 		if h.Bottleneck.ZH != "" {
 			fmt.Fprintf(&zh, "- 瓶颈：%s\n", h.Bottleneck.ZH)
 			fmt.Fprintf(&en, "- Bottleneck: %s\n", h.Bottleneck.EN)
@@ -200,4 +224,22 @@ func OwnerReportText(month time.Time, hs []FlowHealth) flowdef.Text {
 		}
 	}
 	return flowdef.Text{ZH: zh.String(), EN: en.String()}
+}
+
+// sparkline draws counts as a line of block characters, a chart that
+// every platform shows ("" with no counts or all zero).
+func sparkline(xs []int) string {
+	top := 0
+	for _, x := range xs {
+		top = max(top, x)
+	}
+	if top == 0 {
+		return ""
+	}
+	bars := []rune("▁▂▃▄▅▆▇█")
+	out := make([]rune, len(xs))
+	for i, x := range xs {
+		out[i] = bars[x*(len(bars)-1)/top]
+	}
+	return string(out)
 }

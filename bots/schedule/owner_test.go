@@ -117,6 +117,7 @@ func TestOwnerReport(t *testing.T) {
 		"- Satisfaction: 4.0 / 5 (20 ratings) (+1.0 on last month)\n",
 		"- Bottleneck: Leave: 86% of waiting time is in HR review (100% of it with hr1)",
 		"- Details: http://127.0.0.1:8080/ui/dashboard/?flow=leave&weeks=5\n",
+		"- Requests per week (two months): ▁██▁▁████▁\n",
 	} {
 		require.Contains(t, en, want)
 	}
@@ -152,4 +153,7 @@ func TestOwnerReportText(t *testing.T) {
 	require.NotContains(t, got.EN, "Satisfaction")
 	require.NotContains(t, got.EN, "Details")
 	require.Contains(t, got.ZH, "- 本月没有申请。")
+	require.NotContains(t, got.EN, "per week", "no chart of nothing")
+	got = schedule.OwnerReportText(month, []schedule.FlowHealth{{FlowID: "x", Name: flowdef.Text{EN: "Purchase"}, Weekly: []int{0, 1, 7, 14, 0}}})
+	require.Contains(t, got.EN, "- Requests per week (two months): ▁▁▄█▁\n")
 }

@@ -149,23 +149,28 @@ type EventSource interface {
 // updatePage is how many events Update reads at once.
 const updatePage = 5000
 
-// Update reads the directory and the events after the cursor from src and
-// folds them in. It returns how many events it folded.
+// Update reads the events after the cursor from src and, when there are
+// any, the directory, and folds them in. It returns how many events it
+// folded.
 func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 	if src == nil {
 		return 0, errors.New("update statistics: no store")
 	}
-	users, err := src.Users(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("update statistics: load users: %w", err)
-	}
-	a.SetDirectory(users)
 	n := 0
 	for {
 		f := flows.EventFilter{AfterID: a.Cursor(), Limit: updatePage}
 		evs, err := src.Events(ctx, f)
 		if err != nil {
 			return n, fmt.Errorf("update statistics: load events after %d: %w", f.AfterID, err)
+		}
+		if len(evs) > 0 && n == 0 {
+			// The directory only matters to new events: nothing new, no load
+			// (forecasts call Update on every card they draw).
+			users, err := src.Users(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("update statistics: load users: %w", err)
+			}
+			a.SetDirectory(users)
 		}
 		a.Apply(evs...)
 		n += len(evs)
