@@ -2,6 +2,7 @@ package bots_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ steps:
 `
 
 // ratedSetup files a trip request for applicant and has cto decide it.
-func ratedSetup(t *testing.T, approve bool) (*bundle, *flows.Outcome) {
+func ratedSetup(t testing.TB, approve bool) (*bundle, *flows.Outcome) {
 	t.Helper()
 	b := setup(t)
 	_, _, err := b.engine.PublishFlow(b.ctx, "trip.yaml", []byte(ratedYAML))
@@ -61,7 +62,7 @@ func rateButton(t *testing.T, c *bots.Card, score string) bots.Button {
 	return bots.Button{}
 }
 
-func ratedEvents(t *testing.T, b *bundle, id int64) []*flows.Event {
+func ratedEvents(t testing.TB, b *bundle, id int64) []*flows.Event {
 	t.Helper()
 	evs, err := b.db.Events(b.ctx, flows.EventFilter{InstanceID: id, Limit: 100})
 	require.NoError(t, err)
@@ -178,4 +179,29 @@ func TestRateOnlyWhereAsked(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, text(b2.say(t, "dev1", "/rate "+open.Instance.Number+" 5")), "申请结束后才能评价")
 	require.NotContains(t, actions(finishedCard(t, b2, open, flows.MsgSubmitted, "dev1")), "rate")
+}
+
+// FuzzRateClick: a rating click with any score and comment never panics,
+// fails internally or records more than one rating, and records one only
+// for a score of 1 to 5.
+func FuzzRateClick(f *testing.F) {
+	for _, s := range []string{"5", "0", "6", "-1", " 3 ", "4★", "1e1", "", "五", "99999999999999999999"} {
+		f.Add(s, "ok")
+	}
+	b, out := ratedSetup(f, true)
+	id := out.Instance.ID
+	f.Fuzz(func(t *testing.T, score, comment string) {
+		before := len(ratedEvents(t, b, id))
+		ev := bots.Event{Platform: "web", ID: "fz" + score + "/" + comment, UserID: "dev1", ChatID: "dev1",
+			Action: &bots.Action{Name: "rate", Value: map[string]string{"instance": strconv.FormatInt(id, 10), "score": score}, Inputs: map[string]string{"comment": comment}}}
+		_, err := b.bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		after := len(ratedEvents(t, b, id))
+		require.LessOrEqual(t, after, 1)
+		if after > before {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(score), "★"))
+			require.NoError(t, err, "a rating was recorded for %q", score)
+			require.True(t, n >= 1 && n <= 5, "score %q", score)
+		}
+	})
 }
