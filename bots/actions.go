@@ -35,7 +35,7 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 		if taskID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
-	case "withdraw", "keep", "urge", "amend", "view", "copy", "reply", "cancel_request":
+	case "withdraw", "keep", "urge", "amend", "view", "copy", "reply", "cancel_request", "rate":
 		if instID == 0 {
 			return Reply{Toast: T(loc, "bad_button", nil), ToastKind: ToastWarning}, nil
 		}
@@ -156,6 +156,10 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	case "urge":
 		toast = T(loc, "toast_urged", nil)
 		out, err = b.eng.Urge(ctx, u.ID, instID)
+	case "rate":
+		highlight = "comment"
+		toast = T(loc, "toast_rated", nil)
+		out, err = b.eng.Rate(ctx, u.ID, instID, rateScore(a.Value["score"]), input("comment"))
 	}
 	if err != nil {
 		return b.clickFailed(ctx, ev, u, taskID, instID, err, highlight)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
 // Config configures a Bot.
@@ -50,6 +51,11 @@ type Config struct {
 	// Files keeps attachments and links to them; nil = file fields
 	// cannot be filled and files sent in the chat are declined.
 	Files Files
+	// Stats, when set, folds the event log for forecasts: the expected
+	// finish of an open request on /status and on the applicant's
+	// "submitted" card, and a warning on an approver's new task card when
+	// its step is predicted to miss its deadline. nil: no forecasts.
+	Stats *flowstats.Aggregate
 	// Prefs keeps the platform each user prefers to be reached on
 	// (/prefer); nil = /prefer is unavailable.
 	Prefs Preferences

@@ -359,6 +359,7 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 			}
 		}
 	}
+	addRating(loc, v, viewer, c)
 	return c
 }
 
@@ -484,7 +485,7 @@ var historyTypes = map[flows.EventType]bool{
 	flows.EvSubmitted: true, flows.EvResubmitted: true, flows.EvApproved: true, flows.EvRejected: true,
 	flows.EvReturned: true, flows.EvTransferred: true, flows.EvSignerAdded: true, flows.EvCommented: true,
 	flows.EvUrged: true, flows.EvEscalated: true, flows.EvTimedOut: true, flows.EvWithdrawn: true, flows.EvCompleted: true,
-	flows.EvDelegated: true, flows.EvSentBack: true, flows.EvCancelled: true, flows.EvBalanceUsed: true, flows.EvBalanceRestored: true,
+	flows.EvDelegated: true, flows.EvSentBack: true, flows.EvCancelled: true, flows.EvBalanceUsed: true, flows.EvBalanceRestored: true, flows.EvRated: true,
 }
 
 // historyLines shows the latest events worth reading.

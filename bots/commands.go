@@ -27,6 +27,7 @@ var builtins = []builtin{
 	{"status", []string{"status", "进度", "查询"}, "help_status"},
 	{"withdraw", []string{"withdraw", "撤回"}, "help_withdraw"},
 	{"urge", []string{"urge", "催办"}, "help_urge"},
+	{"rate", []string{"rate", "评价", "评分"}, "help_rate"},
 	{"resubmit", []string{"resubmit", "重新提交", "amend"}, "help_resubmit"},
 	{"copy", []string{"copy", "复制", "再次提交"}, "help_copy"},
 	{"stats", []string{"stats", "统计"}, "help_stats"},
@@ -220,11 +221,14 @@ func (b *Bot) runBuiltin(ctx context.Context, ev Event, u *flows.User, bi *built
 		}
 		c := b.requestCardPage(v, u, page)
 		c.About = &About{InstanceID: v.Instance.ID}
+		b.addForecast(loc, b.zone(u), v, b.forecast(ctx, v), c)
 		return Reply{Messages: []Message{{Card: c}}}, nil
 	case "resubmit":
 		return b.amend(ctx, ev, u, v, false)
 	case "copy":
 		return b.copyRequest(ctx, ev, u, v)
+	case "rate":
+		return b.rateCommand(ctx, u, v, cmd.Words)
 	case "withdraw":
 		out, err := b.eng.Withdraw(ctx, u.ID, v.Instance.ID, strings.Join(cmd.Words[1:], " "))
 		if err != nil {

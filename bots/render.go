@@ -96,14 +96,24 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		if str("from") != "" {
 			return taskCard("") // the card itself says who transferred it
 		}
-		return taskCard("hd_task")
+		msg, err := taskCard("hd_task")
+		if err == nil && to != nil && task.Assignee == to.ID {
+			if note := b.breachNote(loc, b.zone(to), b.forecast(ctx, v), task); note != "" {
+				msg.Card.Markdown = joinNonEmpty("\n\n", note, msg.Card.Markdown)
+			}
+		}
+		return msg, err
 	case flows.MsgCardUpdate:
 		if m.TaskID == 0 { // the request card's copies
 			return Message{Card: b.RequestCard(v, to)}, nil
 		}
 		return taskCard("")
 	case flows.MsgSubmitted:
-		return requestCard("hd_submitted")
+		msg, err := requestCard("hd_submitted")
+		if err == nil && to != nil && to.ID == v.Instance.Applicant {
+			b.addForecast(loc, b.zone(to), v, b.forecast(ctx, v), msg.Card)
+		}
+		return msg, err
 	case flows.MsgApproved:
 		return requestCard("hd_approved")
 	case flows.MsgRejected:

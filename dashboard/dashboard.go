@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -281,12 +282,18 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 		}
 		if ff == nil {
 			fmt.Fprintf(&b, `<p>%s</p>`, L("这段时间没有数据。", "No data in this period."))
+			b.WriteString(heatMap(d, &flowstats.FlowFigures{FlowID: d.ID}, q.lang, days)) // the diagram still
 			continue
 		}
 		if bn := a.Bottleneck(q.filter, d.ID); bn != nil {
 			fmt.Fprintf(&b, `<p class="bn">%s</p>`, esc(bn.Text(q.lang, names)))
 		}
 		b.WriteString(heatMap(d, ff, q.lang, days))
+		if acc := a.Accuracy(d.ID, 0); acc != nil {
+			fmt.Fprintf(&b, `<p class="acc" data-testid="accuracy" data-flow="%s">%s</p>`, esc(d.ID), L(
+				fmt.Sprintf("预计完成时间的准确度（最近 %d 条已通过的申请，每条只用它之前几周的数据预测）：%.0f%% 在 P90 预计之前完成，%.0f%% 与中位预计相差不到四分之一；误差中位数 %s 个工作日。", acc.N, 100*acc.WithinP90, 100*acc.Within, days(acc.MedianError)),
+				fmt.Sprintf("Forecast accuracy (the last %d approved requests, each forecast from the weeks before it only): %.0f%% finished by the p90 forecast, %.0f%% within a quarter of the median forecast; median error %s working days.", acc.N, 100*acc.WithinP90, 100*acc.Within, days(acc.MedianError))))
+		}
 	}
 	if h.cfg.Overdue != nil {
 		rows, err := h.cfg.Overdue(r.Context(), h.cfg.Now())
@@ -327,51 +334,98 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// heatMap draws a flow's approve steps left to right, each box filled by
-// its median wait.
+// heatMap draws a flow as its diagram: start, every step left to right
+// (approval, notify and http steps alike) and the end. An approval step's
+// box is filled by its median wait against the flow's longest; a step with
+// a condition carries it above its box ("if amount > 5000") and a dashed
+// "else" path below that goes around it. A legend gives the colour scale.
 func heatMap(d *flowdef.Definition, ff *flowstats.FlowFigures, lang string, days func(time.Duration) string) string {
 	var longest time.Duration
 	for _, st := range ff.Steps {
 		longest = max(longest, st.WaitWork.Median)
 	}
-	const bw, bh, gap = 150, 64, 40
-	var steps []flowdef.Step
-	for _, st := range d.Steps {
-		if st.Kind == flowdef.StepApprove || st.Kind == "" {
-			steps = append(steps, st)
-		}
-	}
-	width := len(steps)*(bw+gap) + 10
+	const bw, bh, gap, top, r = 150, 64, 48, 34, 12
+	esc := template.HTMLEscapeString
+	mid := top + bh/2
+	x0 := 10 + 2*r + gap // the first box
+	width := x0 + len(d.Steps)*(bw+gap) + 2*r + 10
+	height := top + bh + 56
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="heat" data-flow="%s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, template.HTMLEscapeString(d.ID), width, bh+20)
-	for i, st := range steps {
-		x := 5 + i*(bw+gap)
-		f := ff.Step(st.ID)
-		var med time.Duration
-		label := tr(lang, "无数据", "no data")
-		if f != nil {
-			med = f.WaitWork.Median
-			label = fmt.Sprintf("%s %s %s · %.0f%%", tr(lang, "中位数", "median"), days(med), tr(lang, "天", "d"), 100*f.Share)
-		}
-		fill := heat(med, longest)
-		text := "#222"
-		if fill == Heat[3] || fill == Heat[4] {
-			text = "#fff"
+	fmt.Fprintf(&b, `<svg class="heat" data-flow="%s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" font-family="system-ui,sans-serif">`, esc(d.ID), width, height)
+	b.WriteString(`<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#666"/></marker></defs>`)
+	arrow := func(x1, x2 int) {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#666" stroke-width="2" marker-end="url(#arr)"/>`, x1, mid, x2, mid)
+	}
+	fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="%d" fill="#fff" stroke="#666" stroke-width="2"/><text x="%d" y="%d" text-anchor="middle" font-size="11">%s</text>`,
+		10+r, mid, r, 10+r, mid+r+14, tr(lang, "提交", "filed"))
+	arrow(10+2*r, x0)
+	for i, st := range d.Steps {
+		x := x0 + i*(bw+gap)
+		fill, stroke, dash, text := "#ffffff", "#888", "", "#222"
+		var label string
+		switch st.Kind {
+		case flowdef.StepApprove, "":
+			label = tr(lang, "无数据", "no data")
+			var med time.Duration
+			if f := ff.Step(st.ID); f != nil {
+				med = f.WaitWork.Median
+				label = fmt.Sprintf("%s %s %s · %.0f%%", tr(lang, "中位数", "median"), days(med), tr(lang, "天", "d"), 100*f.Share)
+			}
+			fill = heat(med, longest)
+			if fill == Heat[3] || fill == Heat[4] {
+				text = "#fff"
+			}
+		case flowdef.StepNotify:
+			label, dash = tr(lang, "通知", "notify"), ` stroke-dasharray="4 3"`
+		case flowdef.StepHTTP:
+			label, dash = tr(lang, "调用外部系统", "calls a system"), ` stroke-dasharray="4 3"`
 		}
 		name := st.Name.In(lang)
 		if name == "" {
 			name = st.ID
 		}
-		fmt.Fprintf(&b, `<g><rect data-step="%s" x="%d" y="10" width="%d" height="%d" rx="8" fill="%s" stroke="#888"/>`, template.HTMLEscapeString(st.ID), x, bw, bh, fill)
-		fmt.Fprintf(&b, `<text x="%d" y="36" text-anchor="middle" font-size="14" fill="%s">%s</text>`, x+bw/2, text, template.HTMLEscapeString(name))
-		fmt.Fprintf(&b, `<text x="%d" y="56" text-anchor="middle" font-size="12" fill="%s">%s</text></g>`, x+bw/2, text, template.HTMLEscapeString(label))
-		if i < len(steps)-1 {
-			fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#666" stroke-width="2"/><polygon points="%d,%d %d,%d %d,%d" fill="#666"/>`,
-				x+bw, 10+bh/2, x+bw+gap-6, 10+bh/2, x+bw+gap-6, 10+bh/2-5, x+bw+gap, 10+bh/2, x+bw+gap-6, 10+bh/2+5)
+		fmt.Fprintf(&b, `<g data-kind="%s"><rect data-step="%s" x="%d" y="%d" width="%d" height="%d" rx="8" fill="%s" stroke="%s"%s/>`,
+			esc(string(cmp.Or(st.Kind, flowdef.StepApprove))), esc(st.ID), x, top, bw, bh, fill, stroke, dash)
+		fmt.Fprintf(&b, `<title>%s: %s</title>`, esc(name), esc(label))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="14" fill="%s">%s</text>`, x+bw/2, top+26, text, esc(clip(name, 18)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="%s">%s</text></g>`, x+bw/2, top+46, text, esc(label))
+		arrow(x+bw, x+bw+gap) // to the next box, or the end
+		if st.When != "" {
+			// The condition over the box; the else path goes around it.
+			fmt.Fprintf(&b, `<text class="when" data-when="%s" x="%d" y="%d" text-anchor="middle" font-size="12" fill="#1a5fb4">%s %s</text>`,
+				esc(st.ID), x+bw/2, top-8, tr(lang, "若", "if"), esc(clip(st.When, 30)))
+			lo := top + bh + 18
+			fmt.Fprintf(&b, `<path class="else" d="M%d,%d V%d H%d V%d" fill="none" stroke="#1a5fb4" stroke-width="1.5" stroke-dasharray="5 4" marker-end="url(#arr)"/>`,
+				x-gap/2, mid, lo, x+bw+gap/2, mid+2)
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="11" fill="#1a5fb4">%s</text>`, x+bw/2, lo+14, tr(lang, "否则跳过", "else skipped"))
 		}
 	}
+	end := x0 + len(d.Steps)*(bw+gap) + r
+	fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="%d" fill="#666" stroke="#666" stroke-width="2"/><text x="%d" y="%d" text-anchor="middle" font-size="11">%s</text>`,
+		end, mid, r, end, mid+r+14, tr(lang, "结束", "done"))
 	b.WriteString(`</svg>`)
+	b.WriteString(legend(lang, days(longest)))
 	return b.String()
+}
+
+// legend shows the heat map's colour scale, from no wait to the longest.
+func legend(lang, longest string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div class="legend" style="font-size:12px;margin:.2em 0 1em">%s 0 `, tr(lang, "等待中位数：", "Median wait:"))
+	for _, c := range Heat {
+		fmt.Fprintf(&b, `<span style="display:inline-block;width:22px;height:12px;background:%s;border:1px solid #888;vertical-align:middle"></span>`, c)
+	}
+	fmt.Fprintf(&b, ` %s %s</div>`, template.HTMLEscapeString(longest), tr(lang, "个工作日", "working days"))
+	return b.String()
+}
+
+// clip shortens s to n characters.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // weekChart draws one bar per week.

@@ -33,18 +33,25 @@ var stepWaits = map[string]time.Duration{"manager": time.Hour, "finance": 20 * t
 // between eng and sales.
 func history(t testing.TB, n int) *flowstats.Aggregate {
 	t.Helper()
+	return historyEvery(t, n, 2*time.Hour, now.AddDate(0, 0, -7*12))
+}
+
+// historyEvery is history with a request filed every working `every`
+// from start.
+func historyEvery(t testing.TB, n int, every time.Duration, from time.Time) *flowstats.Aggregate {
+	t.Helper()
 	cal := workcal.Default()
 	day := 9 * time.Hour
 	add := func(at time.Time, w time.Duration) time.Time { return cal.Add(at, (w/day)*24*time.Hour+w%day) }
 	a := flowstats.NewAggregate(cal)
 	a.SetDirectory([]*flows.User{{ID: "ann", Dept: "eng"}, {ID: "bo", Dept: "sales"}})
 	var evs []*flows.Event
-	start := cal.Add(now.AddDate(0, 0, -7*12), 0)
+	start := cal.Add(from, 0)
 	data := func(m map[string]any) json.RawMessage { b, _ := json.Marshal(m); return b }
 	task := int64(0)
 	for i := range n {
 		id := int64(i + 1)
-		at := add(start, time.Duration(i)*2*time.Hour)
+		at := add(start, time.Duration(i)*every)
 		who := []string{"ann", "bo"}[i%2]
 		evs = append(evs, &flows.Event{InstanceID: id, FlowID: "expense", Type: flows.EvSubmitted, Actor: who, Data: data(map[string]any{"version": 1}), At: at})
 		for _, s := range []string{"manager", "finance", "cfo"} {
@@ -120,6 +127,9 @@ func TestHeatMapMarksThePlantedBottleneck(t *testing.T) {
 	require.Contains(t, page, "median 2.2 working days")
 	require.Contains(t, page, "Process dashboard")
 	require.Contains(t, page, "Satisfaction <b>4.0</b> / 5")
+	// Every planted request takes 24 working hours: each past forecast,
+	// drawn from the weeks before it, is exact.
+	require.Contains(t, page, `data-flow="expense">Forecast accuracy (the last 200 approved requests, each forecast from the weeks before it only): 100% finished by the p90 forecast, 100% within a quarter of the median forecast; median error 0.0 working days.`)
 	require.NotContains(t, page, "wait longest", "both departments wait alike: none is named")
 
 	_, zh := get(t, srv.URL+"/?lang=zh")
@@ -161,4 +171,49 @@ func TestBadFiltersAreRefused(t *testing.T) {
 	require.Equal(t, before, a.Summary(flowstats.Filter{}), "nothing changed")
 	code, _ = get(t, srv.URL+"/nothing-here")
 	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestDiagramShowsEveryStepAndCondition: the flow's diagram draws every
+// step (an http step too), each conditional step with its condition and an
+// else path around it, and colours only approval steps by their wait.
+func TestDiagramShowsEveryStepAndCondition(t *testing.T) {
+	t.Parallel()
+	srv := server(t, history(t, 300))
+	tests := []struct {
+		lang, flow string
+		steps      []string
+		conditions map[string]string // step -> its condition as shown
+		kinds      map[string]string
+	}{
+		{"en", "expense", []string{"manager", "finance", "cfo"},
+			map[string]string{"finance": "if amount &gt; 5000", "cfo": "if amount &gt; 50000"}, map[string]string{"cfo": "approve"}},
+		{"zh", "expense", []string{"manager", "finance", "cfo"}, map[string]string{"finance": "若 amount &gt; 5000"}, nil},
+		{"en", "purchase", []string{"dept_head", "erp"}, nil, map[string]string{"erp": "http"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang+"/"+tc.flow, func(t *testing.T) {
+			t.Parallel()
+			code, page := get(t, srv.URL+"/?lang="+tc.lang+"&flow="+tc.flow)
+			require.Equal(t, http.StatusOK, code)
+			m := regexp.MustCompile(`(?s)<svg class="heat" data-flow="` + tc.flow + `".*?</svg>`).FindString(page)
+			require.NotEmpty(t, m, "no diagram for %s", tc.flow)
+			var got []string
+			for _, x := range regexp.MustCompile(`data-step="([a-z_]+)"`).FindAllStringSubmatch(m, -1) {
+				got = append(got, x[1])
+			}
+			require.Equal(t, tc.steps, got, "every step, in order")
+			for step, cond := range tc.conditions {
+				require.Regexp(t, `data-when="`+step+`"[^>]*>`+regexp.QuoteMeta(cond)+`<`, m)
+			}
+			require.Equal(t, len(tc.conditions) > 0 || tc.flow == "expense", strings.Contains(m, `class="else"`))
+			require.Equal(t, strings.Count(m, `class="when"`), strings.Count(m, `class="else"`), "one else path per condition")
+			for step, kind := range tc.kinds {
+				require.Regexp(t, `data-kind="`+kind+`"><rect data-step="`+step+`"`, m)
+			}
+		})
+	}
+	_, page := get(t, srv.URL+"/?lang=en&flow=purchase")
+	require.Contains(t, page, `data-step="erp" x="`)
+	require.Regexp(t, `data-step="erp"[^>]*fill="#ffffff"[^>]*stroke-dasharray`, page, "an http step is not coloured by a wait")
+	require.Contains(t, page, "Median wait: 0")
 }

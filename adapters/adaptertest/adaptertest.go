@@ -238,6 +238,26 @@ func Run(t *testing.T, h Harness) {
 			require.Equal(t, v, evs[0].Action.Inputs[k], "input %q: got %q, want %q", k, evs[0].Action.Inputs[k], v)
 		}
 	})
+	t.Run("Rating", func(t *testing.T) {
+		t.Parallel()
+		// The applicant's card of a finished request: five score buttons
+		// and a comment; a click gives the score and the comment back.
+		c := SampleCards()["rating"]
+		b, err := h.RenderCard(c)
+		require.NoError(t, err)
+		for _, x := range c.Buttons {
+			require.Contains(t, string(b), x.Label, "score button %q must be rendered", x.Label)
+		}
+		rec := &Recorder{}
+		target := h.NewTarget(t, rec)
+		spec := ClickSpec{UserID: "u-applicant", Action: "rate", Value: map[string]string{"instance": "7", "score": "4"}, Inputs: map[string]string{"comment": "很快 quick"}}
+		require.True(t, target.Click(t, spec, Genuine))
+		evs := rec.WaitEvents(t, 1, 5*time.Second)
+		require.Len(t, evs, 1)
+		require.Equal(t, "rate", evs[0].Action.Name)
+		require.Equal(t, spec.Value, evs[0].Action.Value)
+		require.Equal(t, "很快 quick", evs[0].Action.Inputs["comment"])
+	})
 	t.Run("Clicks", func(t *testing.T) {
 		t.Parallel()
 		spec := ClickSpec{
@@ -422,7 +442,15 @@ func SampleCards() map[string]bots.Card {
 	for i := range 10 {
 		quotes.Fields = append(quotes.Fields, bots.Field{Label: fmt.Sprintf(`"f%d"\`, i), Value: strings.Repeat(`"\`, 1000)})
 	}
+	rating := approved
+	rating.Markdown = "How satisfied are you? Rate 1–5 (5 is best); you may write a comment first."
+	rating.Inputs = []bots.Input{{Name: "comment", Label: "Comment (optional)", Placeholder: "Anything to tell us?"}}
+	for i := 1; i <= 5; i++ {
+		rating.Buttons = append(rating.Buttons, bots.Button{Label: fmt.Sprintf("%d★", i), Action: "rate", Value: map[string]string{"instance": "7", "score": fmt.Sprint(i)}})
+	}
+	rating.Buttons = append(rating.Buttons, bots.Button{Label: "Copy and file again", Action: "copy", Value: map[string]string{"instance": "7"}})
 	return map[string]bots.Card{
+		"rating":       rating,
 		"items_300":    items,
 		"quotes":       quotes,
 		"task":         task,

@@ -28,6 +28,8 @@ type recipientJob struct {
 	since time.Duration
 	// text builds u's message due at local time at; ok false: nothing worth sending.
 	text func(ctx context.Context, in *input, u *flows.User, at time.Time) (flowdef.Text, bool)
+	// prepare, when set, runs once under the job's lock before who.
+	prepare func(ctx context.Context) error
 }
 
 // input is what texts are built from, loaded once per run.
@@ -99,6 +101,11 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 		depts, err := s.cfg.Store.Departments(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: load departments: %w", job.name, err)
+		}
+		if job.prepare != nil {
+			if err := job.prepare(ctx); err != nil {
+				return fmt.Errorf("%s: %w", job.name, err)
+			}
 		}
 		from := s.lastRun(ctx, job.name)
 		if from.IsZero() || !from.Before(now) {
@@ -185,7 +192,11 @@ type DigestFacts struct {
 	SlowStep       flowdef.Text
 	SlowStepWait   time.Duration
 	HasSlowestStep bool
-	DashboardURL   string // linked at the end when set
+	// Focus is the one thing to look at today; HasFocus false: nothing
+	// stands out.
+	Focus        Focus
+	HasFocus     bool
+	DashboardURL string // linked at the end when set
 }
 
 // Empty reports whether there is nothing to tell.
@@ -234,7 +245,9 @@ func (s *Scheduler) facts(ctx context.Context, in *input, u *flows.User, at time
 		}
 	}
 	depts, reports := scope(in, u)
+	name := func(flow, step string) flowdef.Text { return s.stepName(ctx, flow, step) }
 	if len(depts) == 0 && len(reports) == 0 {
+		f.Focus, f.HasFocus = focus(in, u, nil, nil, nil, name)
 		return f
 	}
 	y := flowstats.Build(in.rows, flowstats.Query{Since: day.AddDate(0, 0, -1), Until: day, Depts: depts, Applicants: reports, Now: in.now})
@@ -247,6 +260,7 @@ func (s *Scheduler) facts(ctx context.Context, in *input, u *flows.User, at time
 		f.SlowFlow, f.SlowStepWait = b.FlowID, b.Decision.Median
 		f.SlowStep = s.stepName(ctx, b.FlowID, b.StepID)
 	}
+	f.Focus, f.HasFocus = focus(in, u, depts, reports, m.Bottleneck, name)
 	return f
 }
 
@@ -269,6 +283,11 @@ func DigestText(f DigestFacts) flowdef.Text {
 	date := f.Date.Format(time.DateOnly)
 	zh := fmt.Sprintf("**每日审批摘要 · %s**\n", date)
 	en := fmt.Sprintf("**Daily approval digest · %s**\n", date)
+	if f.HasFocus {
+		t := f.Focus.Text()
+		zh += "**今天先看这一件：** " + t.ZH + "\n"
+		en += "**The one thing to look at today:** " + t.EN + "\n"
+	}
 	if f.Waiting > 0 {
 		zh += fmt.Sprintf("- 待我审批：%d 条，最早的 %s 已等待 %s\n", f.Waiting, f.OldestNumber, Duration("zh", f.OldestWait))
 		en += fmt.Sprintf("- Waiting for you: %d, the oldest (%s) for %s\n", f.Waiting, f.OldestNumber, Duration("en", f.OldestWait))

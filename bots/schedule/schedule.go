@@ -17,6 +17,7 @@ import (
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
 // Ticker runs the due reminders, escalations and timeouts (the engine).
@@ -69,7 +70,11 @@ type Config struct {
 	// report.
 	DashboardURL string
 	// Kick is called after messages were enqueued (the notifier's Kick).
-	Kick    func()
+	Kick func()
+	// Stats and Flows, when both set, send each flow's owner (the flow's
+	// owner key) its monthly process-health report at ReportSpec.
+	Stats   *flowstats.Aggregate
+	Flows   func(ctx context.Context) ([]*flowdef.Definition, error)
 	Logger  *slog.Logger
 	Metrics Metrics
 }
@@ -167,6 +172,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		now := s.cfg.Clock()
 		s.logJobError(ctx, "digests", s.runDigests(ctx, now))
 		s.logJobError(ctx, "reports", s.runReports(ctx, now))
+		s.logJobError(ctx, "owner reports", s.runOwnerReports(ctx, now))
 	}))
 	c.Start()
 	s.cron, s.stop = c, cancel
@@ -193,7 +199,7 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) error {
 	if s.err != nil {
 		return s.err
 	}
-	return errors.Join(s.runTick(ctx, now), s.runDigests(ctx, now), s.runReports(ctx, now))
+	return errors.Join(s.runTick(ctx, now), s.runDigests(ctx, now), s.runReports(ctx, now), s.runOwnerReports(ctx, now))
 }
 
 // locked runs fn if this replica gets job's lock; ran is false otherwise.

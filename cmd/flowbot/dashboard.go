@@ -23,7 +23,10 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 	if a.web == nil {
 		return
 	}
-	agg := flowstats.NewAggregate(cal)
+	agg := a.stats
+	if agg == nil {
+		agg = flowstats.NewAggregate(cal)
+	}
 	h := dashboard.New(dashboard.Config{
 		Aggregate: agg,
 		Refresh: func(ctx context.Context) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
+	"github.com/flowbot/flowbot/flows/flowstats"
 	"github.com/flowbot/flowbot/flows/orgfile"
 	"github.com/flowbot/flowbot/flows/workcal"
 	"github.com/flowbot/flowbot/signin"
@@ -58,8 +59,10 @@ type app struct {
 	web      *web.Adapter
 	signin   *signin.Service // web sign-in (nil: demo mode or off)
 	metrics  *metrics
-	mux      *http.ServeMux
-	closers  []func() error
+	// stats folds the event log for the dashboard and the bot's forecasts.
+	stats   *flowstats.Aggregate
+	mux     *http.ServeMux
+	closers []func() error
 	// adapters are the platform adapters' Close: serve's drain closes
 	// them after the HTTP server and before the notifier's drain.
 	adapters []func() error
@@ -165,8 +168,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	if err != nil {
 		return nil, err
 	}
+	a.stats = flowstats.NewAggregate(cal)
 	bc := bots.Config{
-		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log,
+		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log, Stats: a.stats,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 		Prefs: prefsOf(a.store),
 	}
@@ -224,6 +228,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
+		Stats: a.stats, Flows: a.dashboardFlows,
 	})
 	if err := a.wireDirSync(); err != nil {
 		return nil, err

@@ -97,6 +97,12 @@ func (p *parser) parse(src []byte) (d *Definition) {
 		},
 		"start":        func(_, v *yaml.Node) { d.Starters = p.starters(v) },
 		"satisfaction": func(_, v *yaml.Node) { d.Satisfaction = p.boolean(v, "satisfaction") },
+		"owner": func(_, v *yaml.Node) {
+			d.Owner = strings.TrimSpace(p.str(v, "owner"))
+			if d.Owner == "" || strings.ContainsAny(d.Owner, " \t\n") {
+				p.errf(v, "owner must be one user id, e.g. owner: ceo")
+			}
+		},
 		"calendar": func(_, v *yaml.Node) {
 			switch c := CalendarKind(p.str(v, "calendar")); c {
 			case CalendarNatural, CalendarWorking:

@@ -419,3 +419,26 @@ steps:
 	require.ErrorContains(t, err, "po.yaml:5:")
 	require.ErrorContains(t, err, "escalate_to without escalate_after")
 }
+
+func TestOwner(t *testing.T) {
+	t.Parallel()
+	const base = "id: po\nsteps:\n  - id: a\n    approvers: [{role: hr}]\n"
+	tests := []struct {
+		line, want, err string
+	}{
+		{"owner: sunli\n", "sunli", ""},
+		{"", "", ""},
+		{"owner: two users\n", "", "owner must be one user id"},
+		{"owner: [a, b]\n", "", "owner must be a single value"},
+		{"owner: \"\"\n", "", "owner must be one user id"},
+	}
+	for _, tc := range tests {
+		d, err := flowdef.Parse("po.yaml", []byte(tc.line+base))
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.line)
+			continue
+		}
+		require.NoError(t, err, tc.line)
+		require.Equal(t, tc.want, d.Owner)
+	}
+}

@@ -358,6 +358,9 @@ type Definition struct {
 	// Cancel lets the applicant cancel an approved request through a
 	// cancel flow (balance.go); nil = approved requests stay.
 	Cancel *CancelRule `json:"cancel,omitempty"`
+	// Owner is the user id of who answers for the flow: they get its
+	// monthly process-health report ("" = nobody).
+	Owner string `json:"owner,omitempty"`
 
 	idLine int // line of the id key, for errors across files
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -79,6 +80,9 @@ type reqState struct {
 	// queued (sequence) task's wait.
 	lastDecision map[string]time.Time
 	overdue      bool
+	// path is the steps decided so far and who decided them (the last
+	// decision of each step), for Accuracy.
+	path []pathStep
 }
 
 type taskState struct {
@@ -100,9 +104,10 @@ type Aggregate struct {
 	cursor   int64
 	cells    map[Key]*Cell
 	open     map[int64]*reqState
-	closed   map[int64]Key     // ended requests (flow, version, dept), for ratings
-	dept     map[string]string // user id -> department id
-	workdays map[int32]bool    // day -> working day, a cache of cal
+	closed   map[int64]Key         // ended requests (flow, version, dept), for ratings
+	dept     map[string]string     // user id -> department id
+	workdays map[int32]bool        // day -> working day, a cache of cal
+	finished map[string][]finished // flow -> its last approved requests, for Accuracy
 }
 
 // NewAggregate returns an empty aggregate measuring working time in cal
@@ -116,7 +121,7 @@ func NewAggregate(cal *workcal.Calendar) *Aggregate {
 		loc = time.UTC
 	}
 	return &Aggregate{cal: cal, loc: loc, cells: map[Key]*Cell{}, open: map[int64]*reqState{}, closed: map[int64]Key{},
-		dept: map[string]string{}, workdays: map[int32]bool{}}
+		dept: map[string]string{}, workdays: map[int32]bool{}, finished: map[string][]finished{}}
 }
 
 // Calendar returns the aggregate's business calendar.
@@ -149,23 +154,28 @@ type EventSource interface {
 // updatePage is how many events Update reads at once.
 const updatePage = 5000
 
-// Update reads the directory and the events after the cursor from src and
-// folds them in. It returns how many events it folded.
+// Update reads the events after the cursor from src and, when there are
+// any, the directory, and folds them in. It returns how many events it
+// folded.
 func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 	if src == nil {
 		return 0, errors.New("update statistics: no store")
 	}
-	users, err := src.Users(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("update statistics: load users: %w", err)
-	}
-	a.SetDirectory(users)
 	n := 0
 	for {
 		f := flows.EventFilter{AfterID: a.Cursor(), Limit: updatePage}
 		evs, err := src.Events(ctx, f)
 		if err != nil {
 			return n, fmt.Errorf("update statistics: load events after %d: %w", f.AfterID, err)
+		}
+		if len(evs) > 0 && n == 0 {
+			// The directory only matters to new events: nothing new, no load
+			// (forecasts call Update on every card they draw).
+			users, err := src.Users(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("update statistics: load users: %w", err)
+			}
+			a.SetDirectory(users)
 		}
 		a.Apply(evs...)
 		n += len(evs)
@@ -299,6 +309,7 @@ func (a *Aggregate) fold(e *flows.Event) {
 			st.tasks[d.Task] = &taskState{step: t.step, assignee: to, start: e.At}
 		}
 	case flows.EvReturned:
+		st.path = nil
 		step := decode(e).Step
 		if step == "" {
 			step = e.StepID
@@ -329,8 +340,16 @@ func (a *Aggregate) fold(e *flows.Event) {
 		}
 		a.closed[e.InstanceID] = Key{FlowID: st.flow, Version: st.version, Dept: st.dept}
 		if s := decode(e).Status; s == string(flows.StatusApproved) || s == string(flows.StatusRejected) {
+			work := secs(a.workBetween(st.submitted, e.At))
 			c.Wall = append(c.Wall, secs(e.At.Sub(st.submitted)))
-			c.Work = append(c.Work, secs(a.workBetween(st.submitted, e.At)))
+			c.Work = append(c.Work, work)
+			if s == string(flows.StatusApproved) && len(st.path) > 0 {
+				r := append(a.finished[st.flow], finished{submitted: st.submitted, week: a.week(st.submitted), work: work, path: st.path})
+				if len(r) > 2*keepFinished {
+					r = append(r[:0:0], r[len(r)-keepFinished:]...)
+				}
+				a.finished[st.flow] = r
+			}
 		}
 		delete(a.open, e.InstanceID)
 	}
@@ -351,6 +370,11 @@ func (a *Aggregate) waitStart(st *reqState, t *taskState) time.Time {
 func (a *Aggregate) taskDone(st *reqState, t *taskState, at time.Time) *Cell {
 	start := a.waitStart(st, t)
 	st.lastDecision[t.step] = at
+	if i := slices.IndexFunc(st.path, func(p pathStep) bool { return p.step == t.step }); i >= 0 {
+		st.path[i].approver = t.assignee // a step of several tasks: its last decision
+	} else {
+		st.path = append(st.path, pathStep{t.step, t.assignee})
+	}
 	c := a.cell(Key{FlowID: st.flow, Version: st.version, StepID: t.step, Approver: t.assignee, Dept: st.dept, Week: a.week(at)})
 	c.Tasks++
 	work := a.workBetween(start, at)

@@ -67,3 +67,34 @@ func BenchmarkAggregateSummary(b *testing.B) {
 		a.Summary(flowstats.Filter{FlowID: "purchase", Dept: "sales"})
 	}
 }
+
+// BenchmarkAggregateAccuracy measures the forecasts of the last 200
+// approved requests (what the dashboard shows per flow) over an aggregate
+// of 1,000,000 events.
+func BenchmarkAggregateAccuracy(b *testing.B) {
+	evs, tr := million(b)
+	a := flowstats.NewAggregate(nil)
+	a.SetDirectory(tr.users)
+	a.Apply(evs...)
+	b.ResetTimer()
+	for b.Loop() {
+		if a.Accuracy("purchase", 0) == nil {
+			b.Fatal("nothing measured")
+		}
+	}
+}
+
+// BenchmarkAggregatePredict is one forecast (a /status) over an aggregate
+// of 1,000,000 events.
+func BenchmarkAggregatePredict(b *testing.B) {
+	evs, tr := million(b)
+	a := flowstats.NewAggregate(nil)
+	a.SetDirectory(tr.users)
+	a.Apply(evs...)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := a.Predict("purchase", purchaseRoute, origin); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

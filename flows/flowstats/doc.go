@@ -4,6 +4,13 @@
 // time to a decision, the rejection and overdue rates and the bottleneck
 // step; PredictFinish gives an ETA for a new request from history.
 //
+// Aggregate folds the event log incrementally into weekly cells; on it,
+// Summary and Bottleneck give the dashboard's figures, Predict forecasts
+// an open request's finish per step and approver on the business calendar
+// (p50 and p90, and which step will likely miss its deadline), and
+// Accuracy measures how well past requests would have been forecast from
+// the weeks before them.
+//
 // Load reads the rows a query needs; Build and the other functions are pure
 // functions over loaded rows, so that one load can serve many reports (the
 // daily digest builds one per manager). The package is read-only: it never

@@ -20,6 +20,9 @@ type PlannedStep struct {
 	// used instead.
 	Deadline      time.Time
 	DeadlineAfter time.Duration
+	// DeadlineWall counts DeadlineAfter in wall-clock time (a flow whose
+	// deadlines use the natural calendar) instead of working time.
+	DeadlineWall bool
 }
 
 // StepForecast is the predicted end of one planned step.
@@ -132,6 +135,9 @@ func (a *Aggregate) Predict(flowID string, steps []PlannedStep, now time.Time) (
 				begin = f.Steps[i-1].End50
 			}
 			sf.Deadline = a.addWork(begin, s.DeadlineAfter)
+			if s.DeadlineWall {
+				sf.Deadline = begin.Add(s.DeadlineAfter)
+			}
 		}
 		sf.Breach = !sf.Deadline.IsZero() && sf.End50.After(sf.Deadline)
 		f.Steps = append(f.Steps, sf)
