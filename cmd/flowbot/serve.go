@@ -434,11 +434,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.web != nil {
 		srv.RegisterOnShutdown(func() { _ = a.web.Close() })
 	}
-	a.replayInbox(bg)
 	inboxCtx, stopInbox := context.WithCancel(bg)
 	inboxDone := make(chan struct{})
 	go func() {
 		defer close(inboxDone)
+		// Not before listening: a replayed event may take its handler's
+		// whole deadline.
+		a.replayInbox(inboxCtx)
 		a.bot.RunInbox(inboxCtx, max(a.cfg.Bot.ProcessingTTL/3, 100*time.Millisecond))
 	}()
 	errc := make(chan error, 1)
