@@ -93,6 +93,13 @@ func TestRightsByRoleEveryEntryPoint(t *testing.T) {
 	value := func(inst, task int64) map[string]string {
 		return map[string]string{"instance": strconv.FormatInt(inst, 10), "task": strconv.FormatInt(task, 10)}
 	}
+	// confirmed is the value of the confirm card's "Yes, withdraw it":
+	// the card's Withdraw button itself only asks.
+	confirmed := func(inst, task int64) map[string]string {
+		v := value(inst, task)
+		v["confirm"] = "yes"
+		return v
+	}
 	// chat hands one event to the bot, as an IM adapter does.
 	chat := func(role, action, text string, val map[string]string) bots.Reply {
 		ev := bots.Event{Platform: "web", ID: fmt.Sprintf("rbac-%d", seq.Add(1)), UserID: webID(role), ChatID: webID(role), ChatType: "p2p",
@@ -180,8 +187,8 @@ func TestRightsByRoleEveryEntryPoint(t *testing.T) {
 			},
 		},
 		"withdraw": {
-			"chat": func(role string) bool { i, tk := file(); chat(role, "withdraw", "", value(i, tk)); return withdrawn(i) },
-			"web":  func(role string) bool { i, tk := file(); click(role, "withdraw", value(i, tk)); return withdrawn(i) },
+			"chat": func(role string) bool { i, tk := file(); chat(role, "withdraw", "", confirmed(i, tk)); return withdrawn(i) },
+			"web":  func(role string) bool { i, tk := file(); click(role, "withdraw", confirmed(i, tk)); return withdrawn(i) },
 			"api": func(role string) bool {
 				i, _ := file()
 				apiCall(role, "POST", fmt.Sprintf("/api/v1/requests/%d/withdraw", i), map[string]any{"reason": "changed plans"})
