@@ -187,8 +187,16 @@ func TestRightsByRoleEveryEntryPoint(t *testing.T) {
 			},
 		},
 		"withdraw": {
-			"chat": func(role string) bool { i, tk := file(); chat(role, "withdraw", "", confirmed(i, tk)); return withdrawn(i) },
-			"web":  func(role string) bool { i, tk := file(); click(role, "withdraw", confirmed(i, tk)); return withdrawn(i) },
+			"chat": func(role string) bool {
+				i, tk := file()
+				chat(role, "withdraw", "", confirmed(i, tk))
+				return withdrawn(i)
+			},
+			"web": func(role string) bool {
+				i, tk := file()
+				click(role, "withdraw", confirmed(i, tk))
+				return withdrawn(i)
+			},
 			"api": func(role string) bool {
 				i, _ := file()
 				apiCall(role, "POST", fmt.Sprintf("/api/v1/requests/%d/withdraw", i), map[string]any{"reason": "changed plans"})
