@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/adapters/internal/dircursor"
@@ -32,9 +31,7 @@ type Config struct {
 type Source struct {
 	cfg Config
 
-	mu    sync.Mutex
-	token string
-	exp   time.Time
+	tok dirsync.Token // the cached access token
 }
 
 var _ dirsync.Source = (*Source)(nil)
@@ -221,9 +218,7 @@ func (s *Source) call(ctx context.Context, path string, in, out any) error {
 	}
 	if env.ErrCode != 0 {
 		if env.ErrCode == 40014 || env.ErrCode == 42001 {
-			s.mu.Lock()
-			s.token = ""
-			s.mu.Unlock()
+			s.tok.Forget()
 		}
 		return fmt.Errorf("errcode %d: %s", env.ErrCode, env.ErrMsg)
 	}
@@ -234,20 +229,20 @@ func (s *Source) call(ctx context.Context, path string, in, out any) error {
 }
 
 func (s *Source) accessToken(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && time.Now().Before(s.exp) {
-		return s.token, nil
-	}
+	return s.tok.Get(ctx, s.fetchAccessToken)
+}
+
+// fetchAccessToken asks the platform for a new token and how long it lives.
+func (s *Source) fetchAccessToken(ctx context.Context) (string, time.Duration, error) {
 	b, _ := json.Marshal(map[string]string{"appKey": s.cfg.AppKey, "appSecret": s.cfg.AppSecret})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.BaseURL+"/v1.0/oauth2/accessToken", bytes.NewReader(b))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("get access token: %w", err)
+		return "", 0, fmt.Errorf("get access token: %w", err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -257,11 +252,10 @@ func (s *Source) accessToken(ctx context.Context) (string, error) {
 		Message     string `json:"message"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil {
-		return "", fmt.Errorf("get access token: HTTP %d: %w", resp.StatusCode, err)
+		return "", 0, fmt.Errorf("get access token: HTTP %d: %w", resp.StatusCode, err)
 	}
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
-		return "", fmt.Errorf("get access token: HTTP %d %s: %s", resp.StatusCode, out.Code, out.Message)
+		return "", 0, fmt.Errorf("get access token: HTTP %d %s: %s", resp.StatusCode, out.Code, out.Message)
 	}
-	s.token, s.exp = out.AccessToken, time.Now().Add(time.Duration(out.ExpireIn)*time.Second-time.Minute)
-	return s.token, nil
+	return out.AccessToken, time.Duration(out.ExpireIn) * time.Second, nil
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/adapters/internal/dircursor"
@@ -33,9 +32,7 @@ type Config struct {
 type Source struct {
 	cfg Config
 
-	mu    sync.Mutex
-	token string
-	exp   time.Time
+	tok dirsync.Token // the cached access token
 }
 
 var _ dirsync.Source = (*Source)(nil)
@@ -188,9 +185,7 @@ func (s *Source) get(ctx context.Context, path string, q url.Values, out any) er
 	}
 	if env.Code != 0 {
 		if env.Code == 99991663 || env.Code == 99991661 {
-			s.mu.Lock()
-			s.token = ""
-			s.mu.Unlock()
+			s.tok.Forget()
 		}
 		return fmt.Errorf("code %d: %s", env.Code, env.Msg)
 	}
@@ -201,20 +196,20 @@ func (s *Source) get(ctx context.Context, path string, q url.Values, out any) er
 }
 
 func (s *Source) tenantToken(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && time.Now().Before(s.exp) {
-		return s.token, nil
-	}
+	return s.tok.Get(ctx, s.fetchTenantToken)
+}
+
+// fetchTenantToken asks the platform for a new token and how long it lives.
+func (s *Source) fetchTenantToken(ctx context.Context) (string, time.Duration, error) {
 	b, _ := json.Marshal(map[string]string{"app_id": s.cfg.AppID, "app_secret": s.cfg.AppSecret})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.BaseURL+"/open-apis/auth/v3/tenant_access_token/internal", bytes.NewReader(b))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("get tenant token: %w", err)
+		return "", 0, fmt.Errorf("get tenant token: %w", err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -224,11 +219,10 @@ func (s *Source) tenantToken(ctx context.Context) (string, error) {
 		Expire int    `json:"expire"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil {
-		return "", fmt.Errorf("get tenant token: HTTP %d: %w", resp.StatusCode, err)
+		return "", 0, fmt.Errorf("get tenant token: HTTP %d: %w", resp.StatusCode, err)
 	}
 	if out.Code != 0 || out.Token == "" {
-		return "", fmt.Errorf("get tenant token: code %d: %s", out.Code, out.Msg)
+		return "", 0, fmt.Errorf("get tenant token: code %d: %s", out.Code, out.Msg)
 	}
-	s.token, s.exp = out.Token, time.Now().Add(time.Duration(out.Expire)*time.Second-time.Minute)
-	return s.token, nil
+	return out.Token, time.Duration(out.Expire) * time.Second, nil
 }

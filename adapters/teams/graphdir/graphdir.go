@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/bots/dirsync"
@@ -33,9 +32,7 @@ type Config struct {
 type Source struct {
 	cfg Config
 
-	mu    sync.Mutex
-	token string
-	exp   time.Time
+	tok dirsync.Token // the cached access token
 }
 
 var _ dirsync.Source = (*Source)(nil)
@@ -161,9 +158,7 @@ func (s *Source) get(ctx context.Context, u string, out any) error {
 		}
 		_ = json.Unmarshal(body, &e)
 		if resp.StatusCode == http.StatusUnauthorized {
-			s.mu.Lock()
-			s.token = ""
-			s.mu.Unlock()
+			s.tok.Forget()
 		}
 		return fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, e.Error.Code, e.Error.Message)
 	}
@@ -174,20 +169,20 @@ func (s *Source) get(ctx context.Context, u string, out any) error {
 }
 
 func (s *Source) accessToken(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && time.Now().Before(s.exp) {
-		return s.token, nil
-	}
+	return s.tok.Get(ctx, s.fetchAccessToken)
+}
+
+// fetchAccessToken asks the platform for a new token and how long it lives.
+func (s *Source) fetchAccessToken(ctx context.Context) (string, time.Duration, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.cfg.ClientID}, "client_secret": {s.cfg.ClientSecret}, "scope": {Scope}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.LoginURL+"/"+url.PathEscape(s.cfg.Tenant)+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("get token: %w", err)
+		return "", 0, fmt.Errorf("get token: %w", err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -196,11 +191,10 @@ func (s *Source) accessToken(ctx context.Context) (string, error) {
 		Error       string `json:"error"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil {
-		return "", fmt.Errorf("get token: HTTP %d: %w", resp.StatusCode, err)
+		return "", 0, fmt.Errorf("get token: HTTP %d: %w", resp.StatusCode, err)
 	}
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
-		return "", fmt.Errorf("get token: HTTP %d: %s", resp.StatusCode, out.Error)
+		return "", 0, fmt.Errorf("get token: HTTP %d: %s", resp.StatusCode, out.Error)
 	}
-	s.token, s.exp = out.AccessToken, time.Now().Add(time.Duration(out.ExpiresIn)*time.Second-time.Minute)
-	return s.token, nil
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/adapters/internal/dircursor"
@@ -29,9 +28,7 @@ type Config struct {
 type Source struct {
 	cfg Config
 
-	mu    sync.Mutex
-	token string
-	exp   time.Time
+	tok dirsync.Token // the cached access token
 }
 
 var _ dirsync.Source = (*Source)(nil)
@@ -154,9 +151,7 @@ func (s *Source) get(ctx context.Context, path string, q url.Values, out any) er
 	}
 	if env.ErrCode != 0 {
 		if env.ErrCode == 40014 || env.ErrCode == 42001 {
-			s.mu.Lock()
-			s.token = ""
-			s.mu.Unlock()
+			s.tok.Forget()
 		}
 		return fmt.Errorf("errcode %d: %s", env.ErrCode, env.ErrMsg)
 	}
@@ -184,14 +179,14 @@ func (s *Source) do(ctx context.Context, path string, q url.Values) ([]byte, int
 }
 
 func (s *Source) accessToken(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && time.Now().Before(s.exp) {
-		return s.token, nil
-	}
+	return s.tok.Get(ctx, s.fetchAccessToken)
+}
+
+// fetchAccessToken asks the platform for a new token and how long it lives.
+func (s *Source) fetchAccessToken(ctx context.Context) (string, time.Duration, error) {
 	body, status, err := s.do(ctx, "/cgi-bin/gettoken", url.Values{"corpid": {s.cfg.CorpID}, "corpsecret": {s.cfg.Secret}})
 	if err != nil {
-		return "", fmt.Errorf("get access token: %w", err)
+		return "", 0, fmt.Errorf("get access token: %w", err)
 	}
 	var out struct {
 		ErrCode     int    `json:"errcode"`
@@ -200,11 +195,10 @@ func (s *Source) accessToken(ctx context.Context) (string, error) {
 		ExpiresIn   int    `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return "", fmt.Errorf("get access token: HTTP %d: %w", status, err)
+		return "", 0, fmt.Errorf("get access token: HTTP %d: %w", status, err)
 	}
 	if out.ErrCode != 0 || out.AccessToken == "" {
-		return "", fmt.Errorf("get access token: errcode %d: %s", out.ErrCode, out.ErrMsg)
+		return "", 0, fmt.Errorf("get access token: errcode %d: %s", out.ErrCode, out.ErrMsg)
 	}
-	s.token, s.exp = out.AccessToken, time.Now().Add(time.Duration(out.ExpiresIn)*time.Second-time.Minute)
-	return s.token, nil
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
 }
