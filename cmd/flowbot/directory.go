@@ -335,23 +335,11 @@ func forgetUser(ctx context.Context, st flows.Store, id string) error {
 }
 
 func cmdDirectoryForget(ctx context.Context, args []string, stdout io.Writer) error {
-	fset := flag.NewFlagSet("directory forget", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	cfgPath := fset.String("config", "", "config file")
-	user := ""
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		user, args = args[0], args[1:]
+	user, cfgFile, err := oneArgAndConfig("directory forget", args)
+	if err != nil {
+		return err
 	}
-	if err := fset.Parse(args); err != nil {
-		return errUsage
-	}
-	if user == "" && fset.NArg() == 1 {
-		user = fset.Arg(0)
-	}
-	if user == "" {
-		return errUsage
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(cfgFile)
 	if err != nil {
 		return err
 	}

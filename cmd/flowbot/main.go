@@ -245,21 +245,9 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) error {
-	fset := flag.NewFlagSet("directory import", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	cfgPath := fset.String("config", "", "config file")
-	file := ""
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		file, args = args[0], args[1:]
-	}
-	if err := fset.Parse(args); err != nil {
-		return errUsage
-	}
-	if file == "" && fset.NArg() == 1 {
-		file = fset.Arg(0)
-	}
-	if file == "" {
-		return errUsage
+	file, cfgFile, err := oneArgAndConfig("directory import", args)
+	if err != nil {
+		return err
 	}
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -269,7 +257,7 @@ func cmdDirectoryImport(ctx context.Context, args []string, stdout io.Writer) er
 	if err != nil {
 		return err // lists every bad row; nothing was imported
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(cfgFile)
 	if err != nil {
 		return err
 	}
@@ -329,4 +317,25 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	defer st.Close()
 	fmt.Fprintf(stdout, "migrated %s database\n", cfg.Database.Driver)
 	return nil
+}
+
+// oneArgAndConfig parses "NAME ARG [--config FILE]", with ARG before or
+// after the flags: a command that takes one argument and the config.
+func oneArgAndConfig(name string, args []string) (arg, cfgPath string, err error) {
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	cfg := fset.String("config", "", "config file")
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		arg, args = args[0], args[1:]
+	}
+	if err := fset.Parse(args); err != nil {
+		return "", "", errUsage
+	}
+	if arg == "" && fset.NArg() == 1 {
+		arg = fset.Arg(0)
+	}
+	if arg == "" {
+		return "", "", errUsage
+	}
+	return arg, *cfg, nil
 }
