@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -9,8 +11,13 @@ import (
 
 // Directory changes go through ReplaceDirectory (the store swaps the whole
 // directory atomically): read, change one entry, write back. dirMu
-// serialises the changes made through this process; two replicas changing
-// the directory at the same instant can still lose one change.
+// serialises the changes made through this process, and Config.DirectoryLock
+// (a lease shared by the replicas and the scheduled directory sync) those of
+// every process.
+
+// ErrDirectoryBusy is what a DirectoryLock returns when another writer
+// (a replica, a directory sync) held the directory for too long.
+var ErrDirectoryBusy = errors.New("directory busy")
 
 type userBody struct {
 	Name      string            `json:"name"`
@@ -50,6 +57,16 @@ func (s *Server) manageDirectory(r *http.Request, c *caller) (string, error) {
 func (s *Server) changeDirectory(r *http.Request, fn func(us []*flows.User, ds []*flows.Department) ([]*flows.User, []*flows.Department, error)) error {
 	s.dirMu.Lock()
 	defer s.dirMu.Unlock()
+	if s.cfg.DirectoryLock != nil {
+		unlock, err := s.cfg.DirectoryLock(r.Context())
+		if errors.Is(err, ErrDirectoryBusy) {
+			return errf(CodeUnavailable, "通讯录正在同步或修改，请稍后再试。", "The directory is being synced or changed; try again shortly.")
+		}
+		if err != nil {
+			return fmt.Errorf("lock the directory: %w", err)
+		}
+		defer unlock()
+	}
 	us, err := s.cfg.Queries.Users(r.Context())
 	if err != nil {
 		return err

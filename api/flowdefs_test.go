@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flowbot/flowbot/api"
+	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
 )
 
@@ -105,4 +109,40 @@ func TestDirectoryEndpoints(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.Code)
 	r = b.do(t, "GET", "/api/v1/users", admin, nil)
 	require.NotContains(t, string(r.Body), `"newbie"`)
+}
+
+// A directory change through the API takes the directory lock shared with
+// the other replicas and the directory sync: while another writer holds it
+// too long the call is refused with 503 and changes nothing; the lock is
+// released after each change.
+func TestDirectoryChangeTakesTheDirectoryLock(t *testing.T) {
+	t.Parallel()
+	var busy atomic.Bool
+	var held, released atomic.Int32
+	b := setup(t, func(c *api.Config) {
+		c.DirectoryLock = func(ctx context.Context) (func(), error) {
+			if busy.Load() {
+				return nil, fmt.Errorf("sync running: %w", api.ErrDirectoryBusy)
+			}
+			held.Add(1)
+			return func() { released.Add(1) }, nil
+		}
+	})
+	ctx := context.Background()
+	admin := b.token(t, "", 0, "admin")
+
+	busy.Store(true)
+	r := b.do(t, "PUT", "/api/v1/users/newbie", admin, map[string]any{"name": "New Bie", "dept": "eng"})
+	require.Equal(t, http.StatusServiceUnavailable, r.Code, "%s", r.Body)
+	require.Contains(t, string(r.Body), `"unavailable"`)
+	_, err := b.store.User(ctx, "newbie")
+	require.ErrorIs(t, err, flows.ErrNotFound, "a refused change wrote nothing")
+
+	busy.Store(false)
+	r = b.do(t, "PUT", "/api/v1/users/newbie", admin, map[string]any{"name": "New Bie", "dept": "eng"})
+	require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
+	r = b.do(t, "DELETE", "/api/v1/users/newbie", admin, nil)
+	require.Equal(t, http.StatusNoContent, r.Code, "%s", r.Body)
+	require.Equal(t, int32(2), held.Load())
+	require.Equal(t, int32(2), released.Load(), "every change gives the lock back")
 }

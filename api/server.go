@@ -67,6 +67,11 @@ type Config struct {
 	Directory interface {
 		ReplaceDirectory(ctx context.Context, users []*flows.User, depts []*flows.Department) error
 	}
+	// DirectoryLock, when set, is taken around each directory change made
+	// through the API, so that replicas and the scheduled directory sync
+	// never interleave their read-change-write of the directory. It returns
+	// ErrDirectoryBusy (wrapped) when another writer holds it for too long.
+	DirectoryLock func(ctx context.Context) (unlock func(), err error)
 	// Webhooks, when set, lets admins list and replay webhook deliveries.
 	Webhooks Webhooks
 	// Subscriptions, when set, lets admins make, change and remove webhook

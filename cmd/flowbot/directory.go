@@ -23,6 +23,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/feishu/feishudir"
 	"github.com/flowbot/flowbot/adapters/teams/graphdir"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomdir"
+	"github.com/flowbot/flowbot/api"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/flows"
@@ -391,6 +392,31 @@ func (a *app) wireDirSync() error {
 func dirSyncOwner() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// lockDirectory takes the directory-sync lock for one change of the
+// directory through the API (waiting up to 5 s for a sync or another
+// replica), so that no two writers interleave a read-change-write.
+func (a *app) lockDirectory(ctx context.Context) (func(), error) {
+	owner := fmt.Sprintf("api-%d-%d", os.Getpid(), a.dirLockSeq.Add(1))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := a.state.locker.TryLock(ctx, dirSyncLock, owner, 30*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("take the directory lock: %w", err)
+		}
+		if ok {
+			return func() { _ = a.state.locker.Unlock(context.WithoutCancel(ctx), dirSyncLock, owner) }, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, api.ErrDirectoryBusy
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // runDirSync is one scheduled sync; it reports whether it ran (false: the

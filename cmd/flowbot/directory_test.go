@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomtest"
+	"github.com/flowbot/flowbot/api"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
 )
@@ -222,4 +223,29 @@ func TestScheduledDirectorySync(t *testing.T) {
 	again, err := r.app.state.locker.TryLock(ctx, dirSyncLock, "other-replica", time.Minute)
 	require.NoError(t, err)
 	require.True(t, again, "the lock is released after the run")
+}
+
+// The API's directory changes share the lock of the scheduled directory
+// sync: while a sync (or another replica) holds it, a change waits, then is
+// refused; once it is free, changes take and release it in turn.
+func TestAPIDirectoryChangesShareTheSyncLock(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, testConfig(t.TempDir()))
+	ctx := context.Background()
+	ok, err := s.app.state.locker.TryLock(ctx, dirSyncLock, "a sync elsewhere", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = s.app.lockDirectory(ctx)
+	require.ErrorIs(t, err, api.ErrDirectoryBusy, "a change waits for the sync, then gives up")
+	require.NoError(t, s.app.state.locker.Unlock(ctx, dirSyncLock, "a sync elsewhere"))
+
+	unlock, err := s.app.lockDirectory(ctx)
+	require.NoError(t, err)
+	ok, err = s.app.state.locker.TryLock(ctx, dirSyncLock, "the next sync", time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "a sync cannot start in the middle of an API change")
+	unlock()
+	ok, err = s.app.state.locker.TryLock(ctx, dirSyncLock, "the next sync", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok, "the change gave the lock back")
 }

@@ -22,7 +22,7 @@ func tokenStore(st flows.Store) (tokens.Store, error) {
 }
 
 // newRESTAPI builds the REST API over a store and an engine.
-func newRESTAPI(cfg APIConfig, hooksCfg WebhooksConfig, st flows.Store, engine *flows.Engine, log *slog.Logger) (*api.Server, error) {
+func newRESTAPI(cfg APIConfig, hooksCfg WebhooksConfig, st flows.Store, engine *flows.Engine, dirLock func(context.Context) (func(), error), log *slog.Logger) (*api.Server, error) {
 	ts, err := tokenStore(st)
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func newRESTAPI(cfg APIConfig, hooksCfg WebhooksConfig, st flows.Store, engine *
 	}
 	return api.New(api.Config{
 		Engine: engine, Queries: st, Tokens: ts, Directory: st, Webhooks: hooks,
-		Subscriptions: subs, WebhooksAllowPrivate: hooksCfg.AllowPrivate,
+		Subscriptions: subs, WebhooksAllowPrivate: hooksCfg.AllowPrivate, DirectoryLock: dirLock,
 		Stats: func(ctx context.Context, q flowstats.Query) (*flowstats.Report, error) {
 			return flowstats.Compute(ctx, st, q)
 		},
@@ -51,7 +51,7 @@ func (a *app) restAPI() error {
 	if a.cfg.API.Disabled {
 		return nil
 	}
-	s, err := newRESTAPI(a.cfg.API, a.cfg.Webhooks, a.store, a.engine, a.log)
+	s, err := newRESTAPI(a.cfg.API, a.cfg.Webhooks, a.store, a.engine, a.lockDirectory, a.log)
 	if err != nil {
 		return err
 	}

@@ -56,9 +56,11 @@ type app struct {
 	notifier *notify.Notifier
 	sched    *schedule.Scheduler
 	dirSync  *dirsync.Syncer // the scheduled directory sync (nil: none)
-	web      *web.Adapter
-	signin   *signin.Service // web sign-in (nil: demo mode or off)
-	metrics  *metrics
+	// dirLockSeq numbers the owners of the directory lock taken by the API.
+	dirLockSeq atomic.Int64
+	web        *web.Adapter
+	signin     *signin.Service // web sign-in (nil: demo mode or off)
+	metrics    *metrics
 	// stats folds the event log for the dashboard and the bot's forecasts.
 	stats   *flowstats.Aggregate
 	mux     *http.ServeMux
