@@ -44,7 +44,7 @@ func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View,
 	}
 	st := &convState{
 		Flow: v.Def.ID, Version: in.FlowVersion, Instance: in.ID, Number: in.Number,
-		Values: maps.Clone(map[string]any(v.Form)), Token: newToken(),
+		Values: maps.Clone(map[string]any(v.Form)), Token: eventToken(ev),
 	}
 	if st.Values == nil {
 		st.Values = map[string]any{}
@@ -83,7 +83,7 @@ func (b *Bot) copyRequest(ctx context.Context, ev Event, u *flows.User, v *flows
 	if b.cfg.State == nil {
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
-	st := &convState{Flow: d.ID, Values: map[string]any{}, Token: newToken()}
+	st := &convState{Flow: d.ID, Values: map[string]any{}, Token: eventToken(ev)}
 	now := b.localNow()
 	for i := range d.Fields {
 		f := &d.Fields[i]

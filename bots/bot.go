@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,7 +348,21 @@ func (b *Bot) enqueueReplies(ctx context.Context, rep *Reply, ev Event, u *flows
 	if u != nil {
 		recipient, refPlatform = u.ID, platformKey(ev, u)
 	}
+	already := false
 	err := b.store.Update(ctx, func(tx flows.Tx) error {
+		if ev.ID != "" {
+			// One reply per event, even when it is handled twice (the
+			// dedupe store failed open, or a hold was lost): numbering the
+			// event's key in the transaction of its replies makes them
+			// unique with it, as the engine does for submission keys.
+			n, err := tx.NextNumber(replyMark(ev))
+			if err != nil {
+				return fmt.Errorf("mark event replied: %w", err)
+			}
+			if already = n > 1; already {
+				return nil
+			}
+		}
 		for _, i := range todo {
 			msg := rep.Messages[i]
 			m := &flows.OutboxMessage{Kind: flows.MsgReply, Recipient: recipient, Status: flows.OutboxPending, NextAt: now, CreatedAt: now}
@@ -373,7 +388,24 @@ func (b *Bot) enqueueReplies(ctx context.Context, rep *Reply, ev Event, u *flows
 		}
 		return fmt.Errorf("make reply durable: %w", err)
 	}
+	if already {
+		// The first handling's reply is durable and is what the user
+		// gets; this one is dropped (shown by no adapter either).
+		b.log.InfoContext(ctx, "event handled again, its reply was written already", "platform", ev.Platform, "event", ev.ID)
+		kept := rep.Messages[:0]
+		for i, m := range rep.Messages {
+			if !slices.Contains(todo, i) {
+				kept = append(kept, m)
+			}
+		}
+		rep.Messages = kept
+	}
 	return nil
+}
+
+// replyMark is the sequence key that makes an event's reply unique.
+func replyMark(ev Event) string {
+	return "replied:" + ev.Platform + ":" + ev.App + ":" + ev.UserID + ":" + ev.ID
 }
 
 // OutboxKey is the idempotency key of outbox message id: the notifier

@@ -127,6 +127,20 @@ func newToken() string {
 	return hex.EncodeToString(p[:])
 }
 
+// eventToken is the token of a conversation started by ev: derived from
+// the event's id, so that the event handled twice (the dedupe store timed
+// out and the bot failed open, or an attempt whose outcome was unknown was
+// delivered again) starts the same conversation, and the Submit of any
+// summary card it showed files the request (once: the token is the
+// engine's submission key). Random for an event without an id.
+func eventToken(ev Event) string {
+	if ev.ID == "" {
+		return newToken()
+	}
+	sum := sha256.Sum256([]byte("conv\x00" + ev.Platform + "\x00" + ev.App + "\x00" + ev.UserID + "\x00" + ev.ID))
+	return hex.EncodeToString(sum[:8])
+}
+
 // skipWords skip an optional question.
 var skipWords = []string{"skip", "跳过", "略过", "-", "无"}
 
@@ -164,7 +178,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 	if err != nil {
 		return b.fail(ctx, loc, err)
 	}
-	st := &convState{Flow: d.ID, Values: vals, Token: newToken()}
+	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev)}
 	for _, f := range d.Fields {
 		_, have := vals[f.ID]
 		_, bad := problems[f.ID]

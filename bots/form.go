@@ -154,7 +154,7 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 			}
 		}
 	}
-	st := &convState{Flow: d.ID, Values: vals, Token: newToken(), Form: true}
+	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev), Form: true}
 	if b.cfg.State == nil {
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}

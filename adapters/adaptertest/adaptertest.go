@@ -160,6 +160,14 @@ type Restarter interface {
 	Restart(t *testing.T) bots.Messenger
 }
 
+// NoSendKey is implemented by a Target whose platform has no
+// idempotency field for a sent card (the key cannot outlive the process
+// that sent it); NoSendKey says why. SentThenKilledCardResentOnce is
+// skipped for it, loudly.
+type NoSendKey interface {
+	NoSendKey() string
+}
+
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("KilledBetweenAckAndSend", func(t *testing.T) {
@@ -190,6 +198,37 @@ func Run(t *testing.T, h Harness) {
 		_, err = next.Send(ctx, to, msg, msg.Key)
 		require.NoError(t, err)
 		require.Equal(t, 1, d.Shown(t, to), "got %d, want the reply shown exactly once after the restart", d.Shown(t, to))
+	})
+	t.Run("SentThenKilledCardResentOnce", func(t *testing.T) {
+		t.Parallel()
+		// The notifier sent a card, and the process died before it
+		// recorded the send: the next process sends it again with the
+		// same key (the outbox row's). The key must reach the platform
+		// (an idempotency field derived from it), not live in the dead
+		// process's memory: shown once.
+		rec := &Recorder{}
+		target := h.NewTarget(t, rec)
+		if n, ok := target.(NoSendKey); ok {
+			t.Skip("no platform idempotency for sends: " + n.NoSendKey())
+		}
+		d, ok := target.(Delivery)
+		require.True(t, ok, "the target must implement adaptertest.Delivery")
+		r, ok := target.(Restarter)
+		require.True(t, ok, "the target must implement adaptertest.Restarter")
+		require.True(t, d.Message(t, "u-resent", "/help"), "a genuine message must be accepted")
+		rec.WaitEvents(t, 1, 5*time.Second)
+		to := d.ReplyTo("u-resent")
+		msg := bots.Message{Card: &bots.Card{Title: "Submitted", Fields: []bots.Field{{Label: "Number", Value: "EXP-1"}}}, Key: "outbox-sent-1"}
+		ctx := context.Background()
+		_, err := d.Messenger().Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		if c, ok := d.Messenger().(io.Closer); ok {
+			require.NoError(t, c.Close())
+		}
+		next := r.Restart(t)
+		_, err = next.Send(ctx, to, msg, msg.Key)
+		require.NoError(t, err)
+		require.Equal(t, 1, d.Shown(t, to), "got %d, want the card shown once when the next process sends it again", d.Shown(t, to))
 	})
 	t.Run("ReplyThroughOutbox", func(t *testing.T) {
 		t.Parallel()

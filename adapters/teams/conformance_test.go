@@ -98,3 +98,10 @@ func (tg *target) Restart(t *testing.T) bots.Messenger {
 	t.Cleanup(func() { _ = a.Close() })
 	return a
 }
+
+// NoSendKey: the Bot Connector's send activity has no idempotency field;
+// a card sent by a process killed before the notifier recorded it is
+// sent again by the next one.
+func (tg *target) NoSendKey() string {
+	return "the Bot Connector's send activity has no idempotency field"
+}

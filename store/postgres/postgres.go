@@ -186,11 +186,22 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(t *tx) error) (err e
 		return err
 	}
 	done = true
-	if err := pt.Commit(ctx); err != nil {
+	// Once fn's work is done, the COMMIT is awaited whatever ctx does
+	// (bounded by commitTimeout): a commit cut off by the caller's deadline
+	// may have happened on the server, and an error then would make the
+	// caller (an event handler) do it again: a platform's redelivery
+	// written twice. As with the SQLite writer, the answer is the outcome.
+	// Only a connection lost during COMMIT leaves it unknown.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := pt.Commit(cctx); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
 	return nil
 }
+
+// commitTimeout bounds the wait for a COMMIT's answer once it was sent.
+const commitTimeout = 5 * time.Second
 
 // mapErr turns "no rows" into flows.ErrNotFound and unique violations,
 // serialization failures and deadlocks into flows.ErrConflict, keeping the
