@@ -15,6 +15,12 @@
 // FOR UPDATE SKIP LOCKED, so concurrent notifiers never get the same
 // message within its lease.
 //
+// Group commit (writer.go): Update hands its function to one of a few
+// writer lanes; a lane runs every operation waiting, each in a savepoint,
+// in one transaction and answers the callers after its COMMIT. A failed
+// operation is rolled back to its savepoint alone. WithWriteLanes(0) turns
+// it off.
+//
 // This package imports flows for its types and never imports bots,
 // adapters or cmd.
 package postgres

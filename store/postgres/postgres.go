@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,13 @@ const DefaultConnectTimeout = 2 * time.Second
 type DB struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+
+	// Group commit (writer.go).
+	lanes     int
+	wq        chan *writeReq
+	wstop     chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
@@ -45,9 +53,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 }
 
 // OpenConfig is Open with a parsed pool configuration (to set search_path,
-// pool sizes...) and a logger (nil: slog.Default()). A zero ConnectTimeout
-// becomes DefaultConnectTimeout.
-func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) (*DB, error) {
+// pool sizes...), a logger (nil: slog.Default()) and options. A zero
+// ConnectTimeout becomes DefaultConnectTimeout. Updates are group-committed
+// by DefaultWriteLanes lanes unless WithWriteLanes says otherwise.
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts ...Option) (*DB, error) {
 	if cfg == nil {
 		return nil, errors.New("open postgres: nil config")
 	}
@@ -62,16 +71,24 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) (*DB
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, log: log.With("store", "postgres")}
+	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
+	if db.lanes > 0 {
+		db.startLanes()
+	}
 	return db, nil
 }
 
-// Close closes the pool. Closing twice is harmless.
+// Close stops the writer lanes (after the batches running now) and closes
+// the pool. Closing twice is harmless.
 func (db *DB) Close() error {
+	db.closeLanes()
 	db.pool.Close()
 	return nil
 }
@@ -151,9 +168,13 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m migrate.Migration) (b
 	return applied, err
 }
 
-// Update runs fn in one read-write transaction (READ COMMITTED). fn's error
-// is returned unchanged after rollback.
+// Update runs fn in one read-write transaction (READ COMMITTED), shared
+// with other Updates waiting at the same time, each in its own savepoint
+// (writer.go). fn's error is returned unchanged after rollback.
 func (db *DB) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
+	if db.lanes > 0 {
+		return db.write(ctx, func(t *tx) error { return fn(t) })
+	}
 	return db.inTx(ctx, true, func(t *tx) error { return fn(t) })
 }
 
