@@ -173,11 +173,11 @@ func (e *Engine) storeBalance(ctx context.Context) balanceLookup {
 
 // balanceYear is the year a request's days count in: the year of its
 // first day, or the filing year in the applicant's time zone.
-func balanceYear(u flowdef.BalanceUse, applicant *User, now time.Time) int {
+func (e *Engine) balanceYear(u flowdef.BalanceUse, applicant *User, now time.Time) int {
 	if u.Year != 0 {
 		return u.Year
 	}
-	return now.In(userLoc(applicant)).Year()
+	return now.In(e.userLoc(applicant)).Year()
 }
 
 // withBalance sets `balance(type)` of env to the applicant's days left of
@@ -186,9 +186,14 @@ func (e *Engine) withBalance(env map[string]any, look balanceLookup, def *flowde
 	if def.Field("balance") != nil {
 		return // a form field named balance hides the function
 	}
-	use, _ := def.BalanceUse(form, e.cal)
-	year := balanceYear(use, applicant, now)
+	// The year is worked out on the first call only: most conditions
+	// never call balance(), and the zone lookup is not free.
+	year := 0
 	env["balance"] = flowdef.BalanceFunc(func(typ string) float64 {
+		if year == 0 {
+			use, _ := def.BalanceUse(form, e.cal)
+			year = e.balanceYear(use, applicant, now)
+		}
 		b, err := look(applicant.ID, typ, year)
 		if err != nil {
 			return 0
@@ -220,7 +225,7 @@ func (e *Engine) BalanceLeft(ctx context.Context, def *flowdef.Definition, appli
 			return nil, 0, false, nil
 		}
 	}
-	b, err = e.storeBalance(ctx)(u.ID, use.Type, balanceYear(use, u, e.clock.Now()))
+	b, err = e.storeBalance(ctx)(u.ID, use.Type, e.balanceYear(use, u, e.clock.Now()))
 	if errors.Is(err, ErrNotFound) {
 		return nil, 0, false, nil
 	}
@@ -241,7 +246,7 @@ func (e *Engine) checkBalanceAtFiling(o *op, def *flowdef.Definition, applicant 
 	if !ok {
 		return nil
 	}
-	b, err := o.tx.Balance(applicant.ID, use.Type, balanceYear(use, applicant, o.now))
+	b, err := o.tx.Balance(applicant.ID, use.Type, e.balanceYear(use, applicant, o.now))
 	if errors.Is(err, ErrNotFound) {
 		return nil // no balance of this type: not counted
 	}
@@ -285,7 +290,7 @@ func (e *Engine) useBalanceOnApproval(o *op, in *Instance, def *flowdef.Definiti
 	if !ok {
 		return nil
 	}
-	year := balanceYear(use, applicant, in.CreatedAt)
+	year := e.balanceYear(use, applicant, in.CreatedAt)
 	err := o.tx.UseBalance(applicant.ID, use.Type, year, use.Days, o.now)
 	if errors.Is(err, ErrNotFound) {
 		return nil

@@ -90,7 +90,7 @@ func (e *Engine) Delegate(ctx context.Context, r DelegateRequest) (*DelegateResu
 		return nil, Errorf(CodeInvalid, "delegate_self", nil)
 	}
 	now := e.clock.Now()
-	start, end, err := period(r.Start, r.End, userLoc(actor), now)
+	start, end, err := period(r.Start, r.End, e.userLoc(actor), now)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (e *Engine) delegateOnApproval(o *op, in *Instance, def *flowdef.Definition
 	if !ok {
 		return nil
 	}
-	start, end, err := period(from, until, userLoc(applicant), time.Time{})
+	start, end, err := period(from, until, e.userLoc(applicant), time.Time{})
 	if err != nil {
 		return nil
 	}
@@ -353,13 +353,13 @@ func period(from, to string, loc *time.Location, now time.Time) (time.Time, time
 }
 
 // userLoc is the user's time zone, Asia/Shanghai when unset or unknown.
-func userLoc(u *User) *time.Location {
+func (e *Engine) userLoc(u *User) *time.Location {
 	if u != nil && u.TZ != "" {
-		if l, err := time.LoadLocation(u.TZ); err == nil {
+		if l, err := e.zones.load(u.TZ); err == nil {
 			return l
 		}
 	}
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+	if l, err := e.zones.load("Asia/Shanghai"); err == nil {
 		return l
 	}
 	return time.FixedZone("CST", 8*3600)

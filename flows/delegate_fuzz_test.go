@@ -12,7 +12,7 @@ func FuzzPeriod(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	loc := userLoc(nil)
+	loc := New(Config{}).userLoc(nil)
 	f.Fuzz(func(t *testing.T, from, to string) {
 		s, e, err := period(from, to, loc, now)
 		if err != nil {

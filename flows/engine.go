@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -50,6 +51,23 @@ type Engine struct {
 	http    *http.Client
 	log     *slog.Logger
 	defs    *defCache
+	zones   *zoneCache
+}
+
+// zoneCache keeps the time zones loaded by name: time.LoadLocation reads
+// and parses a zoneinfo file on every call.
+type zoneCache struct{ m sync.Map } // name -> *time.Location
+
+func (c *zoneCache) load(name string) (*time.Location, error) {
+	if l, ok := c.m.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	c.m.Store(name, l)
+	return l, nil
 }
 
 // New returns an engine over cfg.Store.
@@ -62,6 +80,7 @@ func New(cfg Config) *Engine {
 		http:    cfg.HTTPClient,
 		log:     cmp.Or(cfg.Logger, slog.Default()),
 		defs:    newDefCache(),
+		zones:   &zoneCache{},
 	}
 	if e.cal == nil {
 		e.cal = workcal.Default()

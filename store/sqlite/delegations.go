@@ -63,7 +63,7 @@ func (t *tx) EndDelegation(id int64, at time.Time) error {
 
 // DelegationsOf returns user's delegations not ended early that end after now.
 func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, error) {
-	ds, err := queryDelegations(t.ctx, t.tx, user, now)
+	ds, err := queryDelegations(t.ctx, stmtQuerier{t.stmt(t.st.delegationsOf)}, user, now)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations of %s: %w", user, err)
 	}
@@ -81,6 +81,14 @@ func (db *DB) Delegations(ctx context.Context, user string, now time.Time) ([]*f
 
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// stmtQuerier runs a prepared statement as a querier; the query text
+// passed to it is the statement's own and is ignored.
+type stmtQuerier struct{ s *sql.Stmt }
+
+func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.s.QueryContext(ctx, args...)
 }
 
 func queryDelegations(ctx context.Context, q querier, user string, now time.Time) ([]*flows.Delegation, error) {

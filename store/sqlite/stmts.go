@@ -13,7 +13,7 @@ import (
 // connection's prepared statement.
 type stmts struct {
 	nextNumber, insInstance, instance, instanceByNumber, updInstance, updInstanceFast, instanceExists,
-	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue,
+	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue, delegationsOf,
 	savepoint, release, rollbackTo *sql.Stmt
 	all []*sql.Stmt
 }
@@ -140,6 +140,7 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*stmts, error) {
 		{&s.insEvent, qInsEvent, true},
 		{&s.eventsOf, qEventsOf, false},
 		{&s.enqueue, qEnqueue, true},
+		{&s.delegationsOf, qDelegationsOf, false},
 		{&s.savepoint, `SAVEPOINT op`, true},
 		{&s.release, `RELEASE op`, true},
 		{&s.rollbackTo, `ROLLBACK TO op`, true},
