@@ -14,11 +14,14 @@ const maxForecastLines = 4
 
 // forecast predicts when open request v finishes, from the history the
 // aggregate (Config.Stats) folds, brought up to date first. nil: no
-// aggregate, the request is closed, or a step ahead has no history yet.
+// aggregate, it is still warming up after a start, the request is closed, or a step ahead has no history yet.
 func (b *Bot) forecast(ctx context.Context, v *flows.View) *flowstats.Forecast {
 	agg := b.cfg.Stats
 	if agg == nil || v == nil || v.Def == nil || v.Instance.Status != flows.StatusPending {
 		return nil
+	}
+	if agg.Warming() {
+		return nil // rebuilding after a start: no forecast rather than a card that waits seconds
 	}
 	if _, err := agg.Update(ctx, b.store); err != nil {
 		b.log.WarnContext(ctx, "update statistics for a forecast", "instance", v.Instance.ID, "err", err)

@@ -143,6 +143,10 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request) *query {
 		http.Error(w, msg, http.StatusBadRequest)
 		return nil
 	}
+	if err == nil && h.cfg.Aggregate.Warming() {
+		h.warming(w, q.lang)
+		return nil
+	}
 	if err == nil && h.cfg.Refresh != nil {
 		err = h.cfg.Refresh(r.Context())
 	}
@@ -159,6 +163,20 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request) *query {
 		}
 	}
 	return q
+}
+
+// warming answers while the aggregate rebuilds after a start: 503 with
+// Retry-After, and a page that reloads itself, saying how many events are
+// folded so far.
+func (h *Handler) warming(w http.ResponseWriter, lang string) {
+	w.Header().Set("Retry-After", "5")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	n := h.cfg.Aggregate.Cursor()
+	fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>%s</title></head><body><p data-testid="warming">%s</p></body></html>`,
+		lang, tr(lang, "统计正在预热", "Statistics warming up"),
+		tr(lang, fmt.Sprintf("统计正在预热：启动后正在读取事件日志（已读到第 %d 条事件），几秒后自动刷新。", n),
+			fmt.Sprintf("Statistics are warming up: the event log is being read after a start (up to event %d so far); this page reloads itself in a few seconds.", n)))
 }
 
 func (h *Handler) csv(w http.ResponseWriter, r *http.Request) {

@@ -312,3 +312,63 @@ func TestRatesPerFlowAndStep(t *testing.T) {
 	require.Regexp(t, `(?m)^flow,expense,.*,0\.1000,0\.1000,0\.1000$`, csv)
 	require.Regexp(t, `(?m)^step,expense,cfo,.*,0\.0000,0\.1000,$`, csv)
 }
+
+// gatedSource is an event log whose first read waits for open to close.
+type gatedSource struct {
+	evs  []*flows.Event
+	open chan struct{}
+}
+
+func (g *gatedSource) Events(ctx context.Context, f flows.EventFilter) ([]*flows.Event, error) {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var out []*flows.Event
+	for _, e := range g.evs {
+		if e.ID > f.AfterID && (f.Limit == 0 || len(out) < f.Limit) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (g *gatedSource) Users(context.Context) ([]*flows.User, error) { return nil, nil }
+
+// While the statistics rebuild after a start, the page answers at once
+// with 503 "warming up" (reloading itself) and the CSV likewise; once the
+// rebuild is done, the figures.
+func TestWarmingUpAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	a := flowstats.NewAggregate(workcal.Default())
+	src := &gatedSource{evs: []*flows.Event{{ID: 1, InstanceID: 1, FlowID: "expense", Type: flows.EvSubmitted, Actor: "ann", At: now.Add(-time.Hour)}}, open: make(chan struct{})}
+	defs := exampleFlows(t)
+	h := dashboard.New(dashboard.Config{Aggregate: a, Now: func() time.Time { return now },
+		Refresh: func(ctx context.Context) error { _, err := a.Update(ctx, src); return err },
+		Flows:   func(context.Context) ([]*flowdef.Definition, error) { return defs, nil }})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	done := a.Warm(context.Background(), src)
+	require.True(t, a.Warming())
+	for _, tt := range []struct{ path, want string }{
+		{"/?lang=en", "Statistics are warming up"},
+		{"/", "统计正在预热"},
+		{"/csv", "统计正在预热"},
+	} {
+		resp, err := http.Get(srv.URL + tt.path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, tt.path)
+		require.Equal(t, "5", resp.Header.Get("Retry-After"))
+		require.Contains(t, string(body), tt.want)
+		require.Contains(t, string(body), `http-equiv="refresh"`)
+	}
+	close(src.open)
+	require.NoError(t, <-done)
+	require.False(t, a.Warming())
+	code, page := get(t, srv.URL+"/?lang=en")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, page, "Filed <b>1</b>")
+}

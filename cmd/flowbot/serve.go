@@ -421,6 +421,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			a.log.Error("notifier stopped", "err", err)
 		}
 	}()
+	// The statistics rebuild from the event log in the background (seconds
+	// at a million events); meanwhile the dashboard says "warming up" and
+	// cards carry no forecast.
+	warmed := a.stats.Warm(bg, a.store)
+	go func() {
+		if err := <-warmed; err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("warm statistics", "err", err)
+		}
+	}()
 	if err := a.sched.Start(bg); err != nil {
 		stopBG()
 		<-done
