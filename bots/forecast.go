@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -144,4 +145,15 @@ func (b *Bot) breachNote(loc string, tz *time.Location, f *flowstats.Forecast, t
 		return ""
 	}
 	return T(loc, "forecast_task_breach", map[string]any{"p50": b.fmtTime(tz, &s.End50), "deadline": b.fmtTime(tz, &s.Deadline)})
+}
+
+// ForecastOf is the forecast of request id as its cards show it, for the
+// scheduler's deadline check: the request and its forecast, or a nil
+// forecast when there is none (closed, no history, still warming up).
+func (b *Bot) ForecastOf(ctx context.Context, id int64) (*flows.Instance, *flowstats.Forecast, error) {
+	v, err := b.eng.View(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load request %d for a forecast: %w", id, err)
+	}
+	return v.Instance, b.forecast(ctx, v), nil
 }

@@ -230,7 +230,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
-		Stats: a.stats, Flows: a.dashboardFlows,
+		Stats: a.stats, Flows: a.dashboardFlows, Forecast: a.bot.ForecastOf,
 	})
 	if err := a.wireDirSync(); err != nil {
 		return nil, err
