@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -14,11 +15,14 @@ const maxForecastLines = 4
 
 // forecast predicts when open request v finishes, from the history the
 // aggregate (Config.Stats) folds, brought up to date first. nil: no
-// aggregate, the request is closed, or a step ahead has no history yet.
+// aggregate, it is still warming up after a start, the request is closed, or a step ahead has no history yet.
 func (b *Bot) forecast(ctx context.Context, v *flows.View) *flowstats.Forecast {
 	agg := b.cfg.Stats
 	if agg == nil || v == nil || v.Def == nil || v.Instance.Status != flows.StatusPending {
 		return nil
+	}
+	if agg.Warming() {
+		return nil // rebuilding after a start: no forecast rather than a card that waits seconds
 	}
 	if _, err := agg.Update(ctx, b.store); err != nil {
 		b.log.WarnContext(ctx, "update statistics for a forecast", "instance", v.Instance.ID, "err", err)
@@ -141,4 +145,15 @@ func (b *Bot) breachNote(loc string, tz *time.Location, f *flowstats.Forecast, t
 		return ""
 	}
 	return T(loc, "forecast_task_breach", map[string]any{"p50": b.fmtTime(tz, &s.End50), "deadline": b.fmtTime(tz, &s.Deadline)})
+}
+
+// ForecastOf is the forecast of request id as its cards show it, for the
+// scheduler's deadline check: the request and its forecast, or a nil
+// forecast when there is none (closed, no history, still warming up).
+func (b *Bot) ForecastOf(ctx context.Context, id int64) (*flows.Instance, *flowstats.Forecast, error) {
+	v, err := b.eng.View(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load request %d for a forecast: %w", id, err)
+	}
+	return v.Instance, b.forecast(ctx, v), nil
 }

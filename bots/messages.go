@@ -372,6 +372,13 @@ var catalog = map[string]flowdef.Text{
 	"stats_bottleneck":       {ZH: "瓶颈步骤", EN: "Bottleneck step"},
 	"stats_bottleneck_value": {ZH: "{flow} · {step}（中位 {wait}）", EN: "{flow} · {step} (median {wait})"},
 	"stats_flow_median":      {ZH: "（中位 {wait}）", EN: " (median {wait})"},
+	// Return, send-back and withdrawal rates (/stats).
+	"stats_return_rate":   {ZH: "退回申请人率", EN: "Returned to the applicant"},
+	"stats_sendback_rate": {ZH: "退回前面环节率", EN: "Sent back to an earlier step"},
+	"stats_withdraw_rate": {ZH: "撤回率", EN: "Withdrawal rate"},
+	"stats_flow_rates":    {ZH: "，退回 {ret}，退回前面环节 {back}，撤回 {wd}", EN: "; returned {ret}, sent back {back}, withdrawn {wd}"},
+	"stats_by_step":       {ZH: "**按环节：退回与退回前面环节**", EN: "**By step: returns and send-backs**"},
+	"stats_step_rates":    {ZH: "• {flow} · {step}：{n} 次决定，退回 {ret}，退回前面环节 {back}", EN: "• {flow} · {step}: {n} decisions, returned {ret}, sent back {back}"},
 
 	// Notifications (Render).
 	"hd_task":      {ZH: "📝 有一条新的审批待你处理", EN: "📝 A new approval is waiting for you"},

@@ -81,6 +81,12 @@ func (b *Bot) stats(ctx context.Context, u *flows.User) (Reply, error) {
 	if tot.Tasks > 0 {
 		c.Fields = append(c.Fields, Field{Label: T(loc, "stats_overdue_rate", nil), Value: percent(tot.OverdueRate)})
 	}
+	if tot.Approved+tot.Rejected+tot.Withdrawn+tot.Failed > 0 { // per ended request
+		c.Fields = append(c.Fields,
+			Field{Label: T(loc, "stats_return_rate", nil), Value: percent(tot.ReturnRate)},
+			Field{Label: T(loc, "stats_sendback_rate", nil), Value: percent(tot.SendBackRate)},
+			Field{Label: T(loc, "stats_withdraw_rate", nil), Value: percent(tot.WithdrawalRate)})
+	}
 	if bn := rep.Bottleneck; bn != nil {
 		flow, step := b.stepNames(ctx, loc, bn.FlowID, bn.StepID)
 		c.Fields = append(c.Fields, Field{Label: T(loc, "stats_bottleneck", nil),
@@ -101,12 +107,43 @@ func (b *Bot) stats(ctx context.Context, u *flows.User) (Reply, error) {
 		if f.Decision.N > 0 {
 			line += T(loc, "stats_flow_median", map[string]any{"wait": duration(loc, f.Decision.Median)})
 		}
+		if f.Approved+f.Rejected+f.Withdrawn+f.Failed > 0 {
+			line += T(loc, "stats_flow_rates", map[string]any{"ret": percent(f.ReturnRate), "back": percent(f.SendBackRate), "wd": percent(f.WithdrawalRate)})
+		}
 		lines = append(lines, line)
 	}
 	if len(lines) > 0 {
 		c.Markdown = joinNonEmpty("\n", append([]string{T(loc, "stats_by_flow", nil)}, lines...)...)
 	}
+	if steps := stepRates(rep.Steps); len(steps) > 0 {
+		out := []string{T(loc, "stats_by_step", nil)}
+		for _, s := range steps {
+			flow, step := b.stepNames(ctx, loc, s.FlowID, s.StepID)
+			out = append(out, T(loc, "stats_step_rates", map[string]any{"flow": flow, "step": step,
+				"n": s.Approved + s.Rejected + s.Returned + s.SentBack, "ret": percent(s.ReturnRate), "back": percent(s.SendBackRate)}))
+		}
+		c.Markdown = joinNonEmpty("\n\n", c.Markdown, joinNonEmpty("\n", out...))
+	}
 	return Reply{Messages: []Message{{Card: c}}}, nil
+}
+
+// maxStepRates bounds the steps /stats lists by returns and send-backs.
+const maxStepRates = 5
+
+// stepRates returns the steps that returned requests to the applicant or
+// sent them back to an earlier step, most such decisions first.
+func stepRates(steps []flowstats.Stats) []flowstats.Stats {
+	var out []flowstats.Stats
+	for _, s := range steps {
+		if s.Returned+s.SentBack > 0 {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b flowstats.Stats) int { return (b.Returned + b.SentBack) - (a.Returned + a.SentBack) })
+	if len(out) > maxStepRates {
+		out = out[:maxStepRates]
+	}
+	return out
 }
 
 // stepNames returns the names of a flow and one of its steps in loc (the

@@ -143,6 +143,10 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request) *query {
 		http.Error(w, msg, http.StatusBadRequest)
 		return nil
 	}
+	if err == nil && h.cfg.Aggregate.Warming() {
+		h.warming(w, q.lang)
+		return nil
+	}
 	if err == nil && h.cfg.Refresh != nil {
 		err = h.cfg.Refresh(r.Context())
 	}
@@ -161,6 +165,20 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request) *query {
 	return q
 }
 
+// warming answers while the aggregate rebuilds after a start: 503 with
+// Retry-After, and a page that reloads itself, saying how many events are
+// folded so far.
+func (h *Handler) warming(w http.ResponseWriter, lang string) {
+	w.Header().Set("Retry-After", "5")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	n := h.cfg.Aggregate.Cursor()
+	fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>%s</title></head><body><p data-testid="warming">%s</p></body></html>`,
+		lang, tr(lang, "统计正在预热", "Statistics warming up"),
+		tr(lang, fmt.Sprintf("统计正在预热：启动后正在读取事件日志（已读到第 %d 条事件），几秒后自动刷新。", n),
+			fmt.Sprintf("Statistics are warming up: the event log is being read after a start (up to event %d so far); this page reloads itself in a few seconds.", n)))
+}
+
 func (h *Handler) csv(w http.ResponseWriter, r *http.Request) {
 	q := h.prepare(w, r)
 	if q == nil {
@@ -173,22 +191,27 @@ func (h *Handler) csv(w http.ResponseWriter, r *http.Request) {
 	hours := func(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 2, 64) }
 	rate := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
 	_ = cw.Write([]string{"kind", "flow", "step", "key", "submitted_or_tasks", "approved", "rejected", "withdrawn", "sent_back", "overdue",
-		"median_work_hours", "p90_work_hours", "median_wall_hours", "waiting_share", "rejection_rate", "overdue_rate"})
+		"median_work_hours", "p90_work_hours", "median_wall_hours", "waiting_share", "rejection_rate", "overdue_rate",
+		"return_rate", "send_back_rate", "withdrawal_rate"})
 	for _, f := range s.Flows {
 		_ = cw.Write([]string{"flow", f.FlowID, "", "", strconv.Itoa(f.Submitted), strconv.Itoa(f.Approved), strconv.Itoa(f.Rejected), strconv.Itoa(f.Withdrawn),
-			strconv.Itoa(f.SentBack), strconv.Itoa(f.Overdue), hours(f.DecisionWork.Median), hours(f.DecisionWork.P90), hours(f.Decision.Median), "", rate(f.RejectionRate), rate(f.OverdueRate)})
+			strconv.Itoa(f.SentBack), strconv.Itoa(f.Overdue), hours(f.DecisionWork.Median), hours(f.DecisionWork.P90), hours(f.Decision.Median), "", rate(f.RejectionRate), rate(f.OverdueRate),
+			rate(f.SendBackRate), rate(f.SendToStepRate), rate(f.WithdrawalRate)})
 		for _, st := range f.Steps {
 			_ = cw.Write([]string{"step", f.FlowID, st.StepID, "", strconv.Itoa(st.Tasks), strconv.Itoa(st.Approved), strconv.Itoa(st.Rejected), "",
-				strconv.Itoa(st.SentBack), strconv.Itoa(st.Overdue), hours(st.WaitWork.Median), hours(st.WaitWork.P90), hours(st.Wait.Median), rate(st.Share), rate(st.RejectionRate), rate(st.OverdueRate)})
+				strconv.Itoa(st.SentBack), strconv.Itoa(st.Overdue), hours(st.WaitWork.Median), hours(st.WaitWork.P90), hours(st.Wait.Median), rate(st.Share), rate(st.RejectionRate), rate(st.OverdueRate),
+				rate(st.ReturnRate), rate(st.SendToStepRate), ""})
 		}
 	}
 	for _, d := range s.Depts {
 		_ = cw.Write([]string{"dept", "", "", d.Dept, strconv.Itoa(d.Submitted), strconv.Itoa(d.Approved), strconv.Itoa(d.Rejected), strconv.Itoa(d.Withdrawn),
-			strconv.Itoa(d.SentBack), strconv.Itoa(d.Overdue), hours(d.DecisionWork.Median), hours(d.DecisionWork.P90), hours(d.Decision.Median), "", rate(d.RejectionRate), rate(d.OverdueRate)})
+			strconv.Itoa(d.SentBack), strconv.Itoa(d.Overdue), hours(d.DecisionWork.Median), hours(d.DecisionWork.P90), hours(d.Decision.Median), "", rate(d.RejectionRate), rate(d.OverdueRate),
+			rate(d.SendBackRate), rate(d.SendToStepRate), rate(d.WithdrawalRate)})
 	}
 	for _, a := range s.Approvers {
 		_ = cw.Write([]string{"approver", "", "", a.Approver, strconv.Itoa(a.Tasks), strconv.Itoa(a.Approved), strconv.Itoa(a.Rejected), "",
-			strconv.Itoa(a.SentBack), strconv.Itoa(a.Overdue), hours(a.WaitWork.Median), hours(a.WaitWork.P90), hours(a.Wait.Median), rate(a.Share), rate(a.RejectionRate), rate(a.OverdueRate)})
+			strconv.Itoa(a.SentBack), strconv.Itoa(a.Overdue), hours(a.WaitWork.Median), hours(a.WaitWork.P90), hours(a.Wait.Median), rate(a.Share), rate(a.RejectionRate), rate(a.OverdueRate),
+			rate(a.ReturnRate), rate(a.SendToStepRate), ""})
 	}
 	cw.Flush()
 }
@@ -258,7 +281,8 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 	fmt.Fprintf(&b, `<p>%s <b>%d</b> · %s <b>%d</b> · %s <b>%d</b> · %s <b>%s</b> %s (p90 %s) · %s <b>%.0f%%</b> · %s <b>%.0f%%</b> · %s <b>%.0f%%</b></p>`,
 		L("提交", "Filed"), t.Submitted, L("通过", "approved"), t.Approved, L("驳回", "rejected"), t.Rejected,
 		L("审批时长中位数", "median time to decision"), days(t.DecisionWork.Median), L("个工作日", "working days"), days(t.DecisionWork.P90),
-		L("退回率", "sent back"), 100*t.SendBackRate, L("撤回率", "withdrawn"), 100*t.WithdrawalRate, L("超期率", "overdue"), 100*t.OverdueRate)
+		L("退回申请人率", "returned"), 100*t.SendBackRate, L("撤回率", "withdrawn"), 100*t.WithdrawalRate, L("超期率", "overdue"), 100*t.OverdueRate)
+	fmt.Fprintf(&b, `<p>%s <b>%.0f%%</b></p>`, L("退回前面环节率", "sent back to an earlier step"), 100*t.SendToStepRate)
 	if t.Ratings > 0 {
 		fmt.Fprintf(&b, `<p data-testid="satisfaction">%s <b>%.1f</b> / 5 (%d %s)</p>`, L("满意度", "Satisfaction"), t.Satisfaction, t.Ratings, L("条评价", "ratings"))
 	}
@@ -289,6 +313,7 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5e
 			fmt.Fprintf(&b, `<p class="bn">%s</p>`, esc(bn.Text(q.lang, names)))
 		}
 		b.WriteString(heatMap(d, ff, q.lang, days))
+		b.WriteString(rateTable(d, ff, q.lang, days))
 		if acc := a.Accuracy(d.ID, 0); acc != nil {
 			fmt.Fprintf(&b, `<p class="acc" data-testid="accuracy" data-flow="%s">%s</p>`, esc(d.ID), L(
 				fmt.Sprintf("预计完成时间的准确度（最近 %d 条已通过的申请，每条只用它之前几周的数据预测）：%.0f%% 在 P90 预计之前完成，%.0f%% 与中位预计相差不到四分之一；误差中位数 %s 个工作日。", acc.N, 100*acc.WithinP90, 100*acc.Within, days(acc.MedianError)),
@@ -405,6 +430,36 @@ func heatMap(d *flowdef.Definition, ff *flowstats.FlowFigures, lang string, days
 		end, mid, r, end, mid+r+14, tr(lang, "结束", "done"))
 	b.WriteString(`</svg>`)
 	b.WriteString(legend(lang, days(longest)))
+	return b.String()
+}
+
+// rateTable lists a flow's outcome rates: per ended request of the flow
+// (rejected, returned to the applicant, sent back to an earlier step,
+// withdrawn), then per decision of each approval step in the order of the
+// diagram.
+func rateTable(d *flowdef.Definition, ff *flowstats.FlowFigures, lang string, days func(time.Duration) string) string {
+	var b strings.Builder
+	esc := template.HTMLEscapeString
+	pct := func(x float64) string { return strconv.FormatFloat(100*x, 'f', 0, 64) + "%" }
+	fmt.Fprintf(&b, `<p class="rates" data-testid="flow-rates" data-flow="%s">%s %d · %s %s · %s %s · %s %s · %s %s</p>`, esc(d.ID),
+		tr(lang, "已结束", "Ended"), ff.Ended(), tr(lang, "驳回率", "rejected"), pct(ff.RejectionRate),
+		tr(lang, "退回申请人率", "returned to the applicant"), pct(ff.SendBackRate),
+		tr(lang, "退回前面环节率", "sent back to an earlier step"), pct(ff.SendToStepRate),
+		tr(lang, "撤回率", "withdrawn"), pct(ff.WithdrawalRate))
+	fmt.Fprintf(&b, `<table class="steps" data-testid="step-rates" data-flow="%s"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>`, esc(d.ID),
+		tr(lang, "环节", "Step"), tr(lang, "决定", "Decisions"), tr(lang, "等待中位数（工作日）", "Median wait (working days)"),
+		tr(lang, "驳回率", "Rejected"), tr(lang, "退回申请人", "Returned"), tr(lang, "退回前面环节", "Sent back"), tr(lang, "超期率", "Overdue"))
+	for _, st := range d.Steps {
+		f := ff.Step(st.ID)
+		if f == nil {
+			continue
+		}
+		name := cmp.Or(st.Name.In(lang), st.ID)
+		fmt.Fprintf(&b, `<tr data-step="%s"><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td class="ret">%s</td><td class="back">%s</td><td>%s</td></tr>`,
+			esc(st.ID), esc(name), f.Approved+f.Rejected+f.SentBack+f.SentToStep, days(f.WaitWork.Median),
+			pct(f.RejectionRate), pct(f.ReturnRate), pct(f.SendToStepRate), pct(f.OverdueRate))
+	}
+	b.WriteString(`</table>`)
 	return b.String()
 }
 

@@ -217,3 +217,158 @@ func TestDiagramShowsEveryStepAndCondition(t *testing.T) {
 	require.Regexp(t, `data-step="erp"[^>]*fill="#ffffff"[^>]*stroke-dasharray`, page, "an http step is not coloured by a wait")
 	require.Contains(t, page, "Median wait: 0")
 }
+
+// historyOutcomes folds n expense requests (filed a working 2 hours apart
+// from 12 weeks ago, each step deciding after an hour) with planted
+// outcomes: i%10 == 0 finance returns it to the applicant, who resubmits;
+// i%10 == 1 cfo sends it back to finance; i%10 == 2 the applicant
+// withdraws it while finance has it. So per 10 requests (all end): 1
+// returned, 1 sent back, 1 withdrawn; finance decides 11 times (1 return),
+// cfo 10 times (1 send-back).
+func historyOutcomes(t testing.TB, n int) *flowstats.Aggregate {
+	t.Helper()
+	cal := workcal.Default()
+	a := flowstats.NewAggregate(cal)
+	a.SetDirectory([]*flows.User{{ID: "ann", Dept: "eng"}})
+	var evs []*flows.Event
+	data := func(m map[string]any) json.RawMessage { b, _ := json.Marshal(m); return b }
+	task := int64(0)
+	steps := []string{"manager", "finance", "cfo"}
+	for i := range n {
+		id := int64(i + 1)
+		at := cal.Add(now.AddDate(0, 0, -7*12), time.Duration(i)*2*time.Hour)
+		ev := func(typ flows.EventType, step string, task int64, actor string, d map[string]any) {
+			e := &flows.Event{InstanceID: id, FlowID: "expense", StepID: step, TaskID: task, Type: typ, Actor: actor, At: at}
+			if d != nil {
+				e.Data = data(d)
+			}
+			evs = append(evs, e)
+		}
+		ev(flows.EvSubmitted, "", 0, "ann", map[string]any{"version": 1})
+		returned, sentBack := i%10 == 0, i%10 == 1
+	route:
+		for k := 0; k < len(steps); k++ {
+			s := steps[k]
+			task++
+			ev(flows.EvTaskCreated, s, task, flows.System, map[string]any{"assignee": s + "_boss", "status": "pending"})
+			at = cal.Add(at, time.Hour)
+			switch {
+			case s == "finance" && i%10 == 2:
+				ev(flows.EvWithdrawn, s, 0, "ann", nil)
+				break route
+			case s == "finance" && returned:
+				returned = false
+				ev(flows.EvRejected, s, task, s+"_boss", map[string]any{"outcome": "return"})
+				ev(flows.EvReturned, s, 0, s+"_boss", map[string]any{"step": s})
+				ev(flows.EvResubmitted, "", 0, "ann", nil)
+				k = -1
+			case s == "cfo" && sentBack:
+				sentBack = false
+				ev(flows.EvRejected, s, task, s+"_boss", map[string]any{"outcome": "send_back", "to": "finance"})
+				ev(flows.EvSentBack, s, 0, s+"_boss", map[string]any{"step": s, "to": "finance"})
+				k = 0
+			default:
+				ev(flows.EvApproved, s, task, s+"_boss", nil)
+				if k == len(steps)-1 {
+					ev(flows.EvCompleted, "", 0, flows.System, map[string]any{"status": "approved"})
+				}
+			}
+		}
+	}
+	for i, e := range evs {
+		e.ID = int64(i + 1)
+	}
+	a.Apply(evs...)
+	return a
+}
+
+// The flow's return, send-back and withdrawal rates and each step's, as
+// planted, on the page (both languages) and in the CSV.
+func TestRatesPerFlowAndStep(t *testing.T) {
+	t.Parallel()
+	srv := server(t, historyOutcomes(t, 200))
+	code, page := get(t, srv.URL+"/?lang=en&flow=expense")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, page, `data-flow="expense">Ended 200 · rejected 0% · returned to the applicant 10% · sent back to an earlier step 10% · withdrawn 10%</p>`)
+	cell := func(page, step, class string) string {
+		t.Helper()
+		m := regexp.MustCompile(`<tr data-step="` + step + `">.*?<td class="` + class + `">([^<]*)</td>`).FindStringSubmatch(page)
+		require.NotNil(t, m, "no %s cell for %s", class, step)
+		return m[1]
+	}
+	for _, tt := range []struct{ step, class, want string }{
+		{"finance", "ret", "9%"}, // 1 of 11 decisions
+		{"finance", "back", "0%"},
+		{"cfo", "back", "10%"}, // 1 of 10
+		{"cfo", "ret", "0%"},
+		{"manager", "ret", "0%"},
+	} {
+		require.Equal(t, tt.want, cell(page, tt.step, tt.class), "%s %s", tt.step, tt.class)
+	}
+	_, zh := get(t, srv.URL+"/?lang=zh&flow=expense")
+	require.Contains(t, zh, "已结束 200 · 驳回率 0% · 退回申请人率 10% · 退回前面环节率 10% · 撤回率 10%")
+	_, csv := get(t, srv.URL+"/csv?flow=expense")
+	require.Contains(t, csv, ",return_rate,send_back_rate,withdrawal_rate\n")
+	require.Regexp(t, `(?m)^flow,expense,.*,0\.1000,0\.1000,0\.1000$`, csv)
+	require.Regexp(t, `(?m)^step,expense,cfo,.*,0\.0000,0\.1000,$`, csv)
+}
+
+// gatedSource is an event log whose first read waits for open to close.
+type gatedSource struct {
+	evs  []*flows.Event
+	open chan struct{}
+}
+
+func (g *gatedSource) Events(ctx context.Context, f flows.EventFilter) ([]*flows.Event, error) {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var out []*flows.Event
+	for _, e := range g.evs {
+		if e.ID > f.AfterID && (f.Limit == 0 || len(out) < f.Limit) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (g *gatedSource) Users(context.Context) ([]*flows.User, error) { return nil, nil }
+
+// While the statistics rebuild after a start, the page answers at once
+// with 503 "warming up" (reloading itself) and the CSV likewise; once the
+// rebuild is done, the figures.
+func TestWarmingUpAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	a := flowstats.NewAggregate(workcal.Default())
+	src := &gatedSource{evs: []*flows.Event{{ID: 1, InstanceID: 1, FlowID: "expense", Type: flows.EvSubmitted, Actor: "ann", At: now.Add(-time.Hour)}}, open: make(chan struct{})}
+	defs := exampleFlows(t)
+	h := dashboard.New(dashboard.Config{Aggregate: a, Now: func() time.Time { return now },
+		Refresh: func(ctx context.Context) error { _, err := a.Update(ctx, src); return err },
+		Flows:   func(context.Context) ([]*flowdef.Definition, error) { return defs, nil }})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	done := a.Warm(context.Background(), src)
+	require.True(t, a.Warming())
+	for _, tt := range []struct{ path, want string }{
+		{"/?lang=en", "Statistics are warming up"},
+		{"/", "统计正在预热"},
+		{"/csv", "统计正在预热"},
+	} {
+		resp, err := http.Get(srv.URL + tt.path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, tt.path)
+		require.Equal(t, "5", resp.Header.Get("Retry-After"))
+		require.Contains(t, string(body), tt.want)
+		require.Contains(t, string(body), `http-equiv="refresh"`)
+	}
+	close(src.open)
+	require.NoError(t, <-done)
+	require.False(t, a.Warming())
+	code, page := get(t, srv.URL+"/?lang=en")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, page, "Filed <b>1</b>")
+}

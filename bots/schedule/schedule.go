@@ -75,6 +75,15 @@ type Config struct {
 	// owner key) its monthly process-health report at ReportSpec.
 	Stats   *flowstats.Aggregate
 	Flows   func(ctx context.Context) ([]*flowdef.Definition, error)
+	// Forecast, when set, predicts an open request's finish (the bot's
+	// forecast; nil forecast: none) and the scheduler re-predicts the
+	// running tasks at BreachSpec, telling the approver and the flow's
+	// owner (from Flows) once when a task is now predicted to miss its
+	// deadline.
+	Forecast func(ctx context.Context, instanceID int64) (*flows.Instance, *flowstats.Forecast, error)
+	// BreachSpec is when the running tasks are re-predicted (default
+	// every 15 minutes, "0 */15 * * * *").
+	BreachSpec string
 	Logger  *slog.Logger
 	Metrics Metrics
 }
@@ -107,6 +116,7 @@ func New(cfg Config) *Scheduler {
 	cfg.TickSpec = cmp.Or(cfg.TickSpec, "*/30 * * * * *")
 	cfg.DigestSpec = cmp.Or(cfg.DigestSpec, "0 9 * * *")
 	cfg.ReportSpec = cmp.Or(cfg.ReportSpec, "0 9 1 * *")
+	cfg.BreachSpec = cmp.Or(cfg.BreachSpec, "0 */15 * * * *")
 	cfg.DefaultTZ = cmp.Or(cfg.DefaultTZ, "Asia/Shanghai")
 	cfg.CatchUp = cmp.Or(cfg.CatchUp, time.Hour)
 	cfg.LockTTL = cmp.Or(cfg.LockTTL, 5*time.Minute)
@@ -128,6 +138,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if _, err := s.parser.Parse(cfg.ReportSpec); err != nil {
 		errs = append(errs, fmt.Errorf("report spec %q: %w", cfg.ReportSpec, err))
+	}
+	if _, err := s.parser.Parse(cfg.BreachSpec); err != nil {
+		errs = append(errs, fmt.Errorf("breach spec %q: %w", cfg.BreachSpec, err))
 	}
 	if _, err := time.LoadLocation(cfg.DefaultTZ); err != nil {
 		errs = append(errs, fmt.Errorf("default time zone %q: %w", cfg.DefaultTZ, err))
@@ -167,6 +180,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	c.Schedule(s.tick, cron.FuncJob(func() {
 		s.logJobError(ctx, "tick", s.runTick(ctx, s.cfg.Clock()))
 	}))
+	if breach, err := s.parser.Parse(s.cfg.BreachSpec); err == nil {
+		c.Schedule(breach, cron.FuncJob(func() {
+			s.logJobError(ctx, "deadline check", s.runBreaches(ctx, s.cfg.Clock()))
+		}))
+	}
 	every, _ := s.parser.Parse("0 * * * * *")
 	c.Schedule(every, cron.FuncJob(func() {
 		now := s.cfg.Clock()
@@ -194,12 +212,12 @@ func (s *Scheduler) Stop() {
 
 // RunDue runs everything due at now at once: Tick(now), the digests and
 // the reports whose time lies within CatchUp before now and that were not
-// sent yet. The playground calls it after moving the clock.
+// sent yet, and the deadline check of the running tasks. The playground calls it after moving the clock.
 func (s *Scheduler) RunDue(ctx context.Context, now time.Time) error {
 	if s.err != nil {
 		return s.err
 	}
-	return errors.Join(s.runTick(ctx, now), s.runDigests(ctx, now), s.runReports(ctx, now), s.runOwnerReports(ctx, now))
+	return errors.Join(s.runTick(ctx, now), s.runDigests(ctx, now), s.runReports(ctx, now), s.runOwnerReports(ctx, now), s.runBreaches(ctx, now))
 }
 
 // locked runs fn if this replica gets job's lock; ran is false otherwise.

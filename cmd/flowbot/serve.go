@@ -230,7 +230,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
-		Stats: a.stats, Flows: a.dashboardFlows,
+		Stats: a.stats, Flows: a.dashboardFlows, Forecast: a.bot.ForecastOf,
 	})
 	if err := a.wireDirSync(); err != nil {
 		return nil, err
@@ -419,6 +419,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		defer close(done)
 		if err := a.notifier.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("notifier stopped", "err", err)
+		}
+	}()
+	// The statistics rebuild from the event log in the background (seconds
+	// at a million events); meanwhile the dashboard says "warming up" and
+	// cards carry no forecast.
+	warmed := a.stats.Warm(bg, a.store)
+	go func() {
+		if err := <-warmed; err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("warm statistics", "err", err)
 		}
 	}()
 	if err := a.sched.Start(bg); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -98,6 +99,10 @@ type taskState struct {
 // only the events after its cursor. A new Aggregate updated from an empty
 // cursor is a full rebuild. It is safe for concurrent use.
 type Aggregate struct {
+	// upd serialises Update, so that two callers do not read the same
+	// pages; warming is set while Warm rebuilds.
+	upd      sync.Mutex
+	warming  atomic.Bool
 	mu       sync.RWMutex
 	cal      *workcal.Calendar
 	loc      *time.Location
@@ -161,6 +166,8 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 	if src == nil {
 		return 0, errors.New("update statistics: no store")
 	}
+	a.upd.Lock()
+	defer a.upd.Unlock()
 	n := 0
 	for {
 		f := flows.EventFilter{AfterID: a.Cursor(), Limit: updatePage}
@@ -184,6 +191,27 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 		}
 	}
 }
+
+// Warm brings the aggregate up to date (Update) in the background and
+// says Warming from its call until then: the cold start, which at
+// 1,000,000 events takes seconds (see docs/BENCHMARKS.md), so that a
+// server answers "warming up" instead of waiting for it. The channel gets
+// the result of the Update and is closed.
+func (a *Aggregate) Warm(ctx context.Context, src EventSource) <-chan error {
+	a.warming.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		defer a.warming.Store(false)
+		_, err := a.Update(ctx, src)
+		done <- err
+	}()
+	return done
+}
+
+// Warming reports whether Warm is still rebuilding; Cursor tells how far.
+// Callers that must not wait (a page, a card) skip the figures then.
+func (a *Aggregate) Warming() bool { return a.warming.Load() }
 
 // Apply folds events in id order. An event at or below the cursor was
 // folded already and is skipped, so a page read twice counts once.

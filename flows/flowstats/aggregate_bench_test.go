@@ -1,6 +1,10 @@
 package flowstats_test
 
 import (
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/flowbot/flowbot/flows"
@@ -97,4 +101,46 @@ func BenchmarkAggregatePredict(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// sliceSource is an event log in memory, read in pages as from a store.
+type sliceSource struct {
+	evs   []*flows.Event
+	users []*flows.User
+}
+
+func (s *sliceSource) Events(_ context.Context, f flows.EventFilter) ([]*flows.Event, error) {
+	i, _ := slices.BinarySearchFunc(s.evs, f.AfterID+1, func(e *flows.Event, id int64) int { return cmp.Compare(e.ID, id) })
+	return s.evs[i:min(i+f.Limit, len(s.evs))], nil
+}
+
+func (s *sliceSource) Users(context.Context) ([]*flows.User, error) { return s.users, nil }
+
+// BenchmarkColdStart1M is a server's start over 1,000,000 events: Warm
+// in the background, reading the log in pages, until done; it reports the
+// heap the aggregate holds afterwards (beyond the events in memory).
+func BenchmarkColdStart1M(b *testing.B) {
+	evs, tr := million(b)
+	src := &sliceSource{evs: evs, users: tr.users}
+	var heap, base uint64
+	heapNow := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base = heapNow() // the events themselves
+	b.ResetTimer()
+	b.ReportAllocs()
+	for b.Loop() {
+		a := flowstats.NewAggregate(nil)
+		if err := <-a.Warm(context.Background(), src); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		heap = heapNow() - base
+		runtime.KeepAlive(a)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "MB-heap-after")
 }

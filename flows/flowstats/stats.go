@@ -68,9 +68,14 @@ type Stats struct {
 	// RejectionRate is Rejected / (Approved + Rejected), 0 without decisions.
 	RejectionRate float64 `json:"rejection_rate"`
 	// ReturnRate and SendBackRate are Returned and SentBack per decision
-	// (approved, rejected, returned, sent back): apart from rejections.
-	ReturnRate   float64 `json:"return_rate"`
-	SendBackRate float64 `json:"send_back_rate"`
+	// (approved, rejected, returned, sent back) for steps and approvers;
+	// for flows, departments and the total, where Returned and SentBack
+	// count the tasks of their requests decided so in the window, they are
+	// per request that ended in the window (approved, rejected, withdrawn,
+	// failed), like WithdrawalRate: Withdrawn per ended request.
+	ReturnRate     float64 `json:"return_rate"`
+	SendBackRate   float64 `json:"send_back_rate"`
+	WithdrawalRate float64 `json:"withdrawal_rate"`
 	// Tasks counts the tasks judged for overdue: decided in the window or
 	// still pending. Overdue counts those reminded, escalated, timed out or
 	// decided after their first deadline (or pending past it);
@@ -148,6 +153,9 @@ type Rows struct {
 type acc struct {
 	Stats
 	times []time.Duration
+	// requests: a row of requests (flow, department, total) rather than
+	// of tasks (step, approver).
+	requests bool
 }
 
 type table map[string]*acc
@@ -185,7 +193,7 @@ func Build(rows *Rows, q Query) *Report {
 		return !scoped || slices.Contains(q.Applicants, applicant) || slices.Contains(q.Depts, deptOf[applicant])
 	}
 
-	total := &acc{Stats: Stats{Key: "total"}}
+	total := &acc{Stats: Stats{Key: "total"}, requests: true}
 	byFlow, byStep, byApprover, byDept := table{}, table{}, table{}, table{}
 	instances := make(map[int64]*flows.Instance, len(rows.Instances))
 	for _, x := range rows.Instances {
@@ -197,7 +205,7 @@ func Build(rows *Rows, q Query) *Report {
 		}
 		instances[x.ID] = x
 		f, d := byFlow.get(x.FlowID), byDept.get(deptOf[x.Applicant])
-		f.FlowID = x.FlowID
+		f.FlowID, f.requests, d.requests = x.FlowID, true, true
 		for _, a := range []*acc{total, f, d} {
 			a.addInstance(x, in)
 		}
@@ -212,8 +220,18 @@ func Build(rows *Rows, q Query) *Report {
 		a := byApprover.get(t.Assignee)
 		a.addTask(t, in)
 		s.addTask(t, in)
-		for _, o := range []*acc{total, byFlow.get(x.FlowID), byDept.get(deptOf[x.Applicant]), s, a} {
+		reqRows := []*acc{total, byFlow.get(x.FlowID), byDept.get(deptOf[x.Applicant])}
+		for _, o := range append(reqRows, s, a) {
 			o.addOverdue(t, now, in)
+		}
+		if t.DecidedAt != nil && in(*t.DecidedAt) && (t.Status == flows.TaskReturned || t.Status == flows.TaskSentBack) {
+			for _, o := range reqRows {
+				if t.Status == flows.TaskReturned {
+					o.Returned++
+				} else {
+					o.SentBack++
+				}
+			}
 		}
 	}
 
@@ -395,7 +413,13 @@ func (a *acc) finish() Stats {
 	if n := s.Approved + s.Rejected; n > 0 {
 		s.RejectionRate = float64(s.Rejected) / float64(n)
 	}
-	if n := s.Approved + s.Rejected + s.Returned + s.SentBack; n > 0 {
+	if a.requests {
+		if n := s.Approved + s.Rejected + s.Withdrawn + s.Failed; n > 0 {
+			s.ReturnRate = float64(s.Returned) / float64(n)
+			s.SendBackRate = float64(s.SentBack) / float64(n)
+			s.WithdrawalRate = float64(s.Withdrawn) / float64(n)
+		}
+	} else if n := s.Approved + s.Rejected + s.Returned + s.SentBack; n > 0 {
 		s.ReturnRate = float64(s.Returned) / float64(n)
 		s.SendBackRate = float64(s.SentBack) / float64(n)
 	}
