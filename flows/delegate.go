@@ -44,6 +44,9 @@ type DelegationTx interface {
 	// DelegationsOf returns the delegations of user (From) not ended early
 	// whose End is after now, by id.
 	DelegationsOf(user string, now time.Time) ([]*Delegation, error)
+	// DelegationsTo returns the delegations to user (To) not ended early
+	// whose End is after now, by id.
+	DelegationsTo(user string, now time.Time) ([]*Delegation, error)
 }
 
 // DelegationStore reads delegations outside a transaction.
@@ -245,8 +248,8 @@ func (e *Engine) delegateOf(o *op, user, applicant string) (string, error) {
 	}
 	for _, d := range ds {
 		if d.ActiveAt(o.now) && d.To != applicant && d.To != user {
-			if _, err := o.tx.User(d.To); err != nil {
-				continue // the delegate left the directory: the approver keeps the task
+			if u, err := o.tx.User(d.To); err != nil || u.Departed {
+				continue // the delegate left: the approver keeps the task
 			}
 			return d.To, nil
 		}
@@ -290,7 +293,7 @@ func (e *Engine) delegateOnApproval(o *op, in *Instance, def *flowdef.Definition
 	if to == "" || to == applicant.ID {
 		return nil
 	}
-	if _, err := o.tx.User(to); err != nil {
+	if u, err := o.tx.User(to); err != nil || u.Departed {
 		return nil // a departed or unknown backup: no delegation, the request stands
 	}
 	from, until, ok := rangeOf(form[oa.PeriodField])

@@ -14,7 +14,12 @@ import (
 type DepartResult struct {
 	Moved     []int64 // tasks handed to the step's fallback approvers
 	Cancelled []int64 // tasks dropped (the step skips a missing approver)
-	Numbers   []string
+	// Returned are the tasks the user held as a delegate, given back to
+	// the approver they were meant for.
+	Returned []int64
+	// Ended are the delegations to the user that were ended (ids).
+	Ended   []int64
+	Numbers []string
 }
 
 // Depart routes the open tasks of user, who left the organisation, by each
@@ -24,19 +29,31 @@ type DepartResult struct {
 // request moves on. Every admin is told which requests were touched. Each
 // task is routed in its own transaction; a user with no open task changes
 // nothing.
+//
+// The delegations to user end first (each delegator is told), and the
+// tasks user holds as a delegate go back to the approver they were meant
+// for when that approver is still there; otherwise the step's policy
+// applies as to any other task of user.
 func (e *Engine) Depart(ctx context.Context, user string) (*DepartResult, error) {
 	if user == "" || user == System {
 		return nil, fmt.Errorf("depart: bad user %q", user)
 	}
+	res := &DepartResult{}
+	if err := e.endDelegationsTo(ctx, user, res); err != nil {
+		return res, err
+	}
 	ts, err := e.store.Tasks(ctx, TaskFilter{Assignee: user, Status: []TaskStatus{TaskPending, TaskQueued}, Limit: 10000})
 	if err != nil {
-		return nil, fmt.Errorf("depart %s: list open tasks: %w", user, err)
+		return res, fmt.Errorf("depart %s: list open tasks: %w", user, err)
 	}
-	res := &DepartResult{}
 	for _, t := range ts {
-		var moved, done bool
+		var moved, returned, done bool
 		out, err := e.run(ctx, "route task of departed user", func(o *op) error {
 			var err error
+			if returned, err = e.returnTask(o, t.ID, user); err != nil || returned {
+				done = returned
+				return err
+			}
 			moved, done, err = e.departTask(o, t.ID, user)
 			return err
 		})
@@ -46,6 +63,8 @@ func (e *Engine) Depart(ctx context.Context, user string) (*DepartResult, error)
 		switch {
 		case !done:
 			continue
+		case returned:
+			res.Returned = append(res.Returned, t.ID)
 		case moved:
 			res.Moved = append(res.Moved, t.ID)
 		default:
@@ -55,12 +74,107 @@ func (e *Engine) Depart(ctx context.Context, user string) (*DepartResult, error)
 			res.Numbers = append(res.Numbers, out.Instance.Number)
 		}
 	}
-	if len(res.Numbers) > 0 {
+	if len(res.Moved)+len(res.Cancelled) > 0 {
 		if err := e.tellAdmins(ctx, user, res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// endDelegationsTo ends the delegations to user, who left, and tells each
+// delegator, in one transaction.
+func (e *Engine) endDelegationsTo(ctx context.Context, user string, res *DepartResult) error {
+	name := user
+	if u, err := e.store.User(ctx, user); err == nil && u.Name != "" {
+		name = u.Name + " (" + user + ")"
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("depart %s: %w", user, err)
+	}
+	_, err := e.run(ctx, "end delegations to a departed user", func(o *op) error {
+		res.Ended = nil
+		ds, err := o.tx.DelegationsTo(user, o.now)
+		if err != nil {
+			return fmt.Errorf("list delegations to %s: %w", user, err)
+		}
+		for _, d := range ds {
+			if err := o.tx.EndDelegation(d.ID, o.now); err != nil {
+				return fmt.Errorf("end delegation %d: %w", d.ID, err)
+			}
+			res.Ended = append(res.Ended, d.ID)
+			if from, err := o.tx.User(d.From); err != nil || from.Departed {
+				continue
+			}
+			text := map[string]any{
+				"zh": fmt.Sprintf("%s 已离职，你给 TA 的审批委托已结束：新的待办回到你这里，TA 手上你的待办也已交还给你。", name),
+				"en": fmt.Sprintf("%s has left, so your delegation to them has ended: new tasks come to you again, and the tasks of yours they held are back with you.", name),
+			}
+			if err := o.send(MsgText, d.From, nil, nil, map[string]any{"text": text, "delegation": d.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("depart %s: %w", user, err)
+	}
+	return nil
+}
+
+// returnTask gives the open task id that user, who left, held as a
+// delegate back to the approver it was meant for. It reports false (and
+// changes nothing) when the task is not such a task or that approver
+// cannot take it back (gone, the applicant, or already on the step).
+func (e *Engine) returnTask(o *op, id int64, user string) (bool, error) {
+	t0, err := o.tx.Task(id)
+	if err != nil {
+		return false, fmt.Errorf("load task %d: %w", id, err)
+	}
+	if t0.Assignee != user || !t0.Open() || t0.OnBehalfOf == "" || t0.OnBehalfOf == user {
+		return false, nil
+	}
+	orig := t0.OnBehalfOf
+	if u, err := o.tx.User(orig); errors.Is(err, ErrNotFound) || (err == nil && u.Departed) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("load user %s: %w", orig, err)
+	}
+	l, err := e.load(o, t0.InstanceID)
+	if err != nil {
+		return false, err
+	}
+	t := l.task(id)
+	if t == nil || !l.in.Status.Open() || l.in.Applicant == orig || hasOpenTask(l.tasks, t.StepID, orig) {
+		return false, nil
+	}
+	s, _ := l.def.Step(t.StepID)
+	if s == nil {
+		return false, fmt.Errorf("task %d: step %s not in flow %s", id, t.StepID, l.def.ID)
+	}
+	wasPending := t.Status == TaskPending
+	o.closeTask(t, TaskTransferred, System, "", true)
+	if err := o.saveTask(t); err != nil {
+		return false, err
+	}
+	nt := &Task{InstanceID: t.InstanceID, StepID: t.StepID, Seq: t.Seq, Assignee: orig, Status: TaskQueued, CreatedAt: o.now, From: user, Note: "delegate_departed"}
+	if wasPending {
+		e.startTask(nt, l.def, s, o.now)
+	}
+	if err := o.tx.CreateTask(nt); err != nil {
+		return false, fmt.Errorf("create task: %w", err)
+	}
+	if err := o.event(l.in, t, EvTransferred, System, true, map[string]any{"from": user, "to": orig, "reason": "delegate_departed", "task": nt.ID}); err != nil {
+		return false, err
+	}
+	if wasPending {
+		if err := o.send(MsgCardUpdate, "", l.in, t, nil); err != nil {
+			return false, err
+		}
+		if err := o.send(MsgTask, orig, l.in, nt, nil); err != nil {
+			return false, err
+		}
+	}
+	return true, o.save(l.in)
 }
 
 // departTask routes one open task of user; done is false when the task

@@ -19,6 +19,8 @@ type Plan struct {
 	Conflicts []Conflict
 	// Departed are the users who left with this sync (ids, sorted).
 	Departed []string
+
+	snaps []*Snapshot // the listings merged (set by Syncer.Plan)
 }
 
 // Change is one difference between the current directory and the plan.

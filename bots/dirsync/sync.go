@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -46,12 +47,21 @@ type Config struct {
 	// so that rate-limit waits take no time.
 	Wait   func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// Departer routes the tasks and delegations of the users a change
+	// event departs (nil: ApplyEvent only writes the directory).
+	Departer Departer
+	// Lock, when set, is taken around each ApplyEvent so that no other
+	// writer of the directory (the scheduled sync, the API, another
+	// replica) interleaves; unset, ApplyEvent calls of one Syncer are
+	// serialised.
+	Lock func(ctx context.Context) (unlock func(), err error)
 }
 
 // Syncer fetches the sources and merges them into the directory.
 type Syncer struct {
 	cfg Config
 	log *slog.Logger
+	mu  sync.Mutex // serialises ApplyEvent when Config.Lock is unset
 }
 
 // New returns a Syncer over cfg.
@@ -182,14 +192,22 @@ func (s *Syncer) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory sync: %w", err)
 	}
-	return Merge(users, depts, snaps, s.cfg.Mapping), nil
+	p := Merge(users, depts, snaps, s.cfg.Mapping)
+	p.snaps = snaps
+	return p, nil
 }
 
-// Apply writes the plan's directory in one replacement and clears the
-// sync progress, so that the next sync starts from the beginning.
+// Apply writes the plan's directory in one replacement, keeps each
+// platform's listing as the baseline change events apply to, and clears
+// the sync progress, so that the next sync starts from the beginning.
 func (s *Syncer) Apply(ctx context.Context, p *Plan) error {
 	if err := s.cfg.Store.ReplaceDirectory(ctx, p.Users, p.Depts); err != nil {
 		return fmt.Errorf("directory sync: apply: %w", err)
+	}
+	for _, snap := range p.snaps {
+		if err := s.saveBaseline(ctx, snap); err != nil {
+			return fmt.Errorf("directory sync: %w", err)
+		}
 	}
 	for _, src := range s.cfg.Sources {
 		if err := s.cfg.Store.ClearSyncState(ctx, src.Platform()); err != nil {

@@ -162,8 +162,11 @@ func syncDirectory(ctx context.Context, s *dirsync.Syncer, eng *flows.Engine, dr
 		if err != nil {
 			return fmt.Errorf("directory sync: %w", err)
 		}
-		if len(res.Moved)+len(res.Cancelled) > 0 {
-			fmt.Fprintf(out, "%s: %d open tasks handed to fallback approvers, %d cancelled (%s)\n", id, len(res.Moved), len(res.Cancelled), strings.Join(res.Numbers, ", "))
+		if len(res.Moved)+len(res.Cancelled)+len(res.Returned) > 0 {
+			fmt.Fprintf(out, "%s: %d open tasks handed to fallback approvers, %d cancelled, %d given back to the approvers they stood in for (%s)\n", id, len(res.Moved), len(res.Cancelled), len(res.Returned), strings.Join(res.Numbers, ", "))
+		}
+		if len(res.Ended) > 0 {
+			fmt.Fprintf(out, "%s: %d delegations to them ended\n", id, len(res.Ended))
 		}
 	}
 	_, err = fmt.Fprintln(out, "applied")

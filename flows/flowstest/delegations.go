@@ -12,6 +12,7 @@ import (
 var delegationTests = []test{
 	{"RoundTrip", testDelegationRoundTrip},
 	{"WhichAreListed", testDelegationsListed},
+	{"ListedByDelegate", testDelegationsTo},
 	{"EndUnknown", testEndDelegationUnknown},
 	{"RolledBack", testDelegationRolledBack},
 	{"ReadOnly", testDelegationReadOnly},
@@ -77,6 +78,34 @@ func testDelegationsListed(t *testing.T, b *bundle) {
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
 	require.Equal(t, "c", ds[0].To)
+}
+
+func testDelegationsTo(t *testing.T, b *bundle) {
+	past := newDelegation("lilei", "zhao", at(-72*time.Hour), at(-24*time.Hour))
+	now := newDelegation("lilei", "zhao", at(-time.Hour), at(24*time.Hour))
+	later := newDelegation("hanmeimei", "zhao", at(24*time.Hour), at(72*time.Hour))
+	ended := newDelegation("wang", "zhao", at(-time.Hour), at(24*time.Hour))
+	other := newDelegation("lilei", "qian", at(-time.Hour), at(24*time.Hour))
+	b.update(t, func(tx flows.Tx) error {
+		for _, d := range []*flows.Delegation{past, now, later, ended, other} {
+			if err := tx.SaveDelegation(d); err != nil {
+				return err
+			}
+		}
+		return tx.EndDelegation(ended.ID, T0)
+	})
+	var ds []*flows.Delegation
+	err := b.s.View(b.ctx, func(tx flows.Tx) error {
+		var err error
+		ds, err = tx.DelegationsTo("zhao", T0)
+		return err
+	})
+	require.NoError(t, err)
+	var ids []int64
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	require.Equal(t, []int64{now.ID, later.ID}, ids, "ended early and past delegations are not listed; order by id")
 }
 
 func testEndDelegationUnknown(t *testing.T, b *bundle) {

@@ -15,6 +15,8 @@ const delegationCols = `id, from_user, to_user, start_at, end_at, source, create
 
 const qDelegationsOf = `SELECT ` + delegationCols + ` FROM delegations WHERE from_user = $1 AND ended_at IS NULL AND end_at > $2 ORDER BY id`
 
+const qDelegationsTo = `SELECT ` + delegationCols + ` FROM delegations WHERE to_user = $1 AND ended_at IS NULL AND end_at > $2 ORDER BY id`
+
 func scanDelegation(s pgx.Row) (*flows.Delegation, error) {
 	d := &flows.Delegation{}
 	if err := s.Scan(&d.ID, &d.From, &d.To, &d.Start, &d.End, &d.Source, &d.CreatedBy, &d.CreatedAt, &d.EndedAt); err != nil {
@@ -65,6 +67,17 @@ func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, err
 	ds, err := collect(rows, scanDelegation)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations of %s: %w", user, mapErr(err))
+	}
+	return ds, nil
+}
+
+// DelegationsTo returns the delegations to user not ended early that end
+// after now.
+func (t *tx) DelegationsTo(user string, now time.Time) ([]*flows.Delegation, error) {
+	rows, _ := t.tx.Query(t.ctx, qDelegationsTo, user, ms(now))
+	ds, err := collect(rows, scanDelegation)
+	if err != nil {
+		return nil, fmt.Errorf("list delegations to %s: %w", user, mapErr(err))
 	}
 	return ds, nil
 }

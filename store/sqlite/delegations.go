@@ -14,6 +14,8 @@ const delegationCols = `id, from_user, to_user, start_at, end_at, source, create
 
 const qDelegationsOf = `SELECT ` + delegationCols + ` FROM delegations WHERE from_user = ? AND ended_at IS NULL AND end_at > ? ORDER BY id`
 
+const qDelegationsTo = `SELECT ` + delegationCols + ` FROM delegations WHERE to_user = ? AND ended_at IS NULL AND end_at > ? ORDER BY id`
+
 func scanDelegation(s scanner) (*flows.Delegation, error) {
 	d := &flows.Delegation{}
 	if err := s.Scan(&d.ID, &d.From, &d.To, msTime{&d.Start}, msTime{&d.End}, &d.Source, &d.CreatedBy,
@@ -70,6 +72,16 @@ func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, err
 	return ds, nil
 }
 
+// DelegationsTo returns the delegations to user not ended early that end
+// after now.
+func (t *tx) DelegationsTo(user string, now time.Time) ([]*flows.Delegation, error) {
+	ds, err := queryDelegationsBy(t.ctx, t.tx, qDelegationsTo, user, now)
+	if err != nil {
+		return nil, fmt.Errorf("list delegations to %s: %w", user, err)
+	}
+	return ds, nil
+}
+
 // Delegations returns user's delegations not ended early that end after now.
 func (db *DB) Delegations(ctx context.Context, user string, now time.Time) ([]*flows.Delegation, error) {
 	ds, err := queryDelegations(ctx, db.reader, user, now)
@@ -92,7 +104,11 @@ func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*
 }
 
 func queryDelegations(ctx context.Context, q querier, user string, now time.Time) ([]*flows.Delegation, error) {
-	rows, err := q.QueryContext(ctx, qDelegationsOf, user, ms(now))
+	return queryDelegationsBy(ctx, q, qDelegationsOf, user, now)
+}
+
+func queryDelegationsBy(ctx context.Context, q querier, query, user string, now time.Time) ([]*flows.Delegation, error) {
+	rows, err := q.QueryContext(ctx, query, user, ms(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}

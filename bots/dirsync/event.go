@@ -1,0 +1,254 @@
+package dirsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// EventOp is what a change event says happened.
+type EventOp string
+
+const (
+	PersonChanged EventOp = "person"      // an account was created or changed (Person)
+	PersonGone    EventOp = "person_gone" // an account was deleted (Person.ID)
+	DeptChanged   EventOp = "dept"        // a department was created or changed (Dept)
+	DeptGone      EventOp = "dept_gone"   // a department was deleted (Dept.ID)
+)
+
+// Event is one change a platform reported (a Feishu contact event, a WeCom
+// change_contact callback, a DingTalk org event, a Graph delta entry),
+// already verified and decoded by the platform's adapter.
+type Event struct {
+	Platform string
+	Op       EventOp
+	Person   Person
+	Dept     Dept
+}
+
+// ErrNoBaseline is returned by ApplyEvent before the first full sync of
+// the event's platform: a change can only be applied to a known directory.
+var ErrNoBaseline = errors.New("no full sync of this platform yet")
+
+// Departer routes the open tasks and delegations of a user who left
+// (flows.Engine.Depart).
+type Departer interface {
+	Depart(ctx context.Context, user string) (*flows.DepartResult, error)
+}
+
+func baselineKey(platform string) string { return platform + "#baseline" }
+
+// check returns why ev cannot be applied, nil when it can.
+func (ev Event) check() error {
+	switch ev.Op {
+	case PersonChanged, PersonGone:
+		if ev.Person.ID == "" {
+			return fmt.Errorf("%s event without an account id", ev.Op)
+		}
+	case DeptChanged, DeptGone:
+		if ev.Dept.ID == "" {
+			return fmt.Errorf("%s event without a department id", ev.Op)
+		}
+	default:
+		return fmt.Errorf("unknown event op %q", ev.Op)
+	}
+	return nil
+}
+
+// apply returns the snapshot with ev applied; snap is not changed.
+func (ev Event) apply(snap *Snapshot) *Snapshot {
+	out := &Snapshot{Platform: snap.Platform, People: slices.Clone(snap.People), Depts: slices.Clone(snap.Depts), Done: true, Pages: snap.Pages}
+	switch ev.Op {
+	case PersonChanged, PersonGone:
+		out.People = slices.DeleteFunc(out.People, func(p Person) bool { return p.ID == ev.Person.ID })
+		if ev.Op == PersonChanged {
+			out.People = append(out.People, ev.Person)
+		}
+	case DeptChanged, DeptGone:
+		out.Depts = slices.DeleteFunc(out.Depts, func(d Dept) bool { return d.ID == ev.Dept.ID })
+		if ev.Op == DeptChanged {
+			out.Depts = append(out.Depts, ev.Dept)
+		}
+	}
+	return out
+}
+
+// baselines loads the last full listing of every source.
+func (s *Syncer) baselines(ctx context.Context) ([]*Snapshot, error) {
+	var snaps []*Snapshot
+	for _, src := range s.cfg.Sources {
+		key := src.Platform()
+		_, data, err := s.cfg.Store.SyncState(ctx, baselineKey(key))
+		if errors.Is(err, flows.ErrNotFound) {
+			return nil, fmt.Errorf("%s: %w", key, ErrNoBaseline)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load the last listing of %s: %w", key, err)
+		}
+		snap := &Snapshot{}
+		if err := json.Unmarshal(data, snap); err != nil {
+			return nil, fmt.Errorf("decode the last listing of %s: %w", key, err)
+		}
+		snaps = append(snaps, snap)
+	}
+	return snaps, nil
+}
+
+func (s *Syncer) saveBaseline(ctx context.Context, snap *Snapshot) error {
+	b, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("encode the listing of %s: %w", snap.Platform, err)
+	}
+	if err := s.cfg.Store.SaveSyncState(ctx, baselineKey(snap.Platform), "", b); err != nil {
+		return fmt.Errorf("save the listing of %s: %w", snap.Platform, err)
+	}
+	return nil
+}
+
+// EventResult is what ApplyEvent did.
+type EventResult struct {
+	Plan *Plan
+	// Departed are the users the event made (or found) departed whose
+	// tasks and delegations were routed.
+	Departed []string
+}
+
+// ApplyEvent applies one change event to the directory with the rules of
+// a full sync: the platform's last full listing (kept by every full sync)
+// is changed by the event and every platform's listing merged again, so
+// matching, conflicts, departures, managers and heads come out exactly as
+// a full sync of the same data would. Applying an event twice changes
+// nothing the second time. A departure routes the user's open tasks and
+// delegations (Config.Departer), also when it was written by an earlier
+// attempt that crashed before routing. A periodic full sync remains the
+// safety net for lost or reordered events.
+func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error) {
+	if err := ev.check(); err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	i := slices.IndexFunc(s.cfg.Sources, func(src Source) bool { return src.Platform() == ev.Platform })
+	if i < 0 {
+		return nil, fmt.Errorf("directory change from %s: platform not configured for sync", ev.Platform)
+	}
+	if s.cfg.Lock != nil {
+		unlock, err := s.cfg.Lock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+		}
+		defer unlock()
+	} else {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	snaps, err := s.baselines(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	snaps[i] = ev.apply(snaps[i])
+	users, err := s.cfg.Store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	depts, err := s.cfg.Store.Departments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	p := Merge(users, depts, snaps, s.cfg.Mapping)
+	if err := s.recordDepartures(ctx, p.Departed); err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	if len(p.Changes) > 0 {
+		if err := s.cfg.Store.ReplaceDirectory(ctx, p.Users, p.Depts); err != nil {
+			return nil, fmt.Errorf("directory change from %s: apply: %w", ev.Platform, err)
+		}
+	}
+	if err := s.saveBaseline(ctx, snaps[i]); err != nil {
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	res := &EventResult{Plan: p}
+	if res.Departed, err = s.depart(ctx, p.Departed); err != nil {
+		return res, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	s.log.InfoContext(ctx, "directory change applied", "platform", ev.Platform, "op", ev.Op,
+		"changes", len(p.Changes), "conflicts", len(p.Conflicts), "departed", len(res.Departed))
+	return res, nil
+}
+
+// departingKey keeps the departures written to the directory but not yet
+// routed, so that a crash between the two is finished by the next run.
+const departingKey = "dirsync#departing"
+
+func (s *Syncer) departing(ctx context.Context) ([]string, error) {
+	_, data, err := s.cfg.Store.SyncState(ctx, departingKey)
+	if errors.Is(err, flows.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the departures to route: %w", err)
+	}
+	var ids []string
+	if err := json.Unmarshal(data, &ids); err != nil {
+		return nil, fmt.Errorf("decode the departures to route: %w", err)
+	}
+	return ids, nil
+}
+
+// recordDepartures adds ids to the departures to route.
+func (s *Syncer) recordDepartures(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	old, err := s.departing(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !slices.Contains(old, id) {
+			old = append(old, id)
+		}
+	}
+	b, err := json.Marshal(old)
+	if err != nil {
+		return fmt.Errorf("encode the departures to route: %w", err)
+	}
+	if err := s.cfg.Store.SaveSyncState(ctx, departingKey, "", b); err != nil {
+		return fmt.Errorf("save the departures to route: %w", err)
+	}
+	return nil
+}
+
+// depart routes the recorded departures (ids among them, recorded before
+// the directory was written) through the Departer, and forgets them once
+// routed. Without a Departer it does nothing.
+func (s *Syncer) depart(ctx context.Context, ids []string) ([]string, error) {
+	if s.cfg.Departer == nil {
+		return nil, nil
+	}
+	todo, err := s.departing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !slices.Contains(todo, id) {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, nil
+	}
+	var done []string
+	for _, id := range todo {
+		if _, err := s.cfg.Departer.Depart(ctx, id); err != nil {
+			return done, fmt.Errorf("route the departure of %s: %w", id, err)
+		}
+		done = append(done, id)
+	}
+	if err := s.cfg.Store.ClearSyncState(ctx, departingKey); err != nil {
+		return done, fmt.Errorf("forget the routed departures: %w", err)
+	}
+	return done, nil
+}
