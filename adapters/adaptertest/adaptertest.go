@@ -277,6 +277,14 @@ func Run(t *testing.T, h Harness) {
 			require.Equal(t, v, evs[0].Action.Inputs[k], "input %q: got %q, want %q", k, evs[0].Action.Inputs[k], v)
 		}
 	})
+	t.Run("FileLinks", func(t *testing.T) {
+		t.Parallel()
+		// A card of a request with file fields shows each file as a named
+		// link, the participant-only signed URL that bots made.
+		b, err := h.RenderCard(AttachmentsCard())
+		require.NoError(t, err)
+		checkLinks(t, b)
+	})
 	t.Run("Rating", func(t *testing.T) {
 		t.Parallel()
 		// The applicant's card of a finished request: five score buttons
@@ -505,5 +513,6 @@ func SampleCards() map[string]bots.Card {
 		"huge":         huge,
 		"title_only":   {Title: "仅标题 title only"},
 		"input_kinds":  InputKindsCard(),
+		"attachments":  withLinks(task),
 	}
 }

@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // their text-only rendering) with testdata/golden.
 func TestGoldenCards(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"task", "approved", "reject_input", "form", "input_kinds", "six_buttons"} {
+	for _, name := range []string{"task", "approved", "reject_input", "form", "input_kinds", "six_buttons", "attachments"} {
 		c := adaptertest.SampleCards()[name]
 		b, err := dingtalk.RenderCard(c, "golden-secret")
 		require.NoError(t, err)

@@ -44,6 +44,7 @@ func cardParams(c bots.Card, secret string) map[string]string {
 		"fields":   cut(fieldsMarkdown(c.Fields), MaxTextValueBytes),
 		"markdown": cut(c.Markdown, MaxTextValueBytes),
 		"note":     cut(c.Note, MaxValueBytes),
+		"files":    linksMarkdown(c.Links),
 	}
 	if m["color"] == "" {
 		m["color"] = string(bots.ColorBlue)
@@ -138,6 +139,40 @@ func fieldsMarkdown(fs []bots.Field) string {
 	return sb.String()
 }
 
+// maxLinks bounds the attachment links of a card.
+const maxLinks = 10
+
+// linkEscaper keeps a label's brackets from closing the link markup.
+var linkEscaper = strings.NewReplacer("[", "【", "]", "】", "\n", " ", "\r", " ")
+
+// urlEscaper keeps a URL's parentheses and spaces from ending the link.
+var urlEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20")
+
+// linksMarkdown renders attachment links as markdown lines, each a named
+// link (DingTalk opens only absolute http(s) links: a relative one is
+// shown as its name). The URL is never cut: a link that does not fit is
+// left out and counted.
+func linksMarkdown(ls []bots.Link) string {
+	var sb strings.Builder
+	more := 0
+	for i, l := range ls {
+		label := cut(linkEscaper.Replace(l.Label), 300)
+		line := "📎 " + label
+		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
+			line = "📎 [" + label + "](" + urlEscaper.Replace(l.URL) + ")"
+		}
+		if i >= maxLinks || sb.Len()+len(line)+3 > MaxTextValueBytes-100 {
+			more++
+			continue
+		}
+		sb.WriteString(line + "  \n")
+	}
+	if more > 0 {
+		fmt.Fprintf(&sb, "… 还有 %d 个附件，请在网页中查看 / %d more attachments, open the request on the web  \n", more, more)
+	}
+	return sb.String()
+}
+
 // cut shortens s to at most n bytes on a rune boundary, marking the cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
@@ -160,6 +195,9 @@ func RenderText(c bots.Card) string {
 	sb.WriteString(fieldsMarkdown(c.Fields))
 	if c.Markdown != "" {
 		sb.WriteString("\n" + c.Markdown + "\n")
+	}
+	if c.Links != nil {
+		sb.WriteString("\n" + linksMarkdown(c.Links))
 	}
 	for _, b := range c.Buttons {
 		if b.Action == "send_back" {

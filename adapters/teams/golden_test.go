@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestRenderGolden: the Adaptive Cards of the sample cards, as sent.
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"task", "approved", "reject_input", "form", "input_kinds", "withdrawn"} {
+	for _, name := range []string{"task", "approved", "reject_input", "form", "input_kinds", "withdrawn", "attachments"} {
 		c := adaptertest.SampleCards()[name]
 		b, err := teams.RenderCard(c)
 		require.NoError(t, err)

@@ -103,6 +103,7 @@ func build(c bots.Card, budget int) map[string]any {
 	if c.Markdown != "" {
 		body = append(body, map[string]any{"type": "TextBlock", "text": cut(c.Markdown, budget), "wrap": true})
 	}
+	body = append(body, renderLinks(c.Links)...)
 	for _, in := range c.Inputs {
 		body = append(body, renderInput(in)...)
 	}
@@ -122,6 +123,34 @@ func build(c bots.Card, budget int) map[string]any {
 		card["actions"] = acts
 	}
 	return card
+}
+
+// maxLinks bounds the attachment links of a card.
+const maxLinks = 10
+
+// linkEscaper keeps a label's brackets from closing the link markup.
+var linkEscaper = strings.NewReplacer("[", "(", "]", ")", "\n", " ", "\r", " ")
+
+// renderLinks renders attachment links, a TextBlock each with a markdown
+// link (Teams opens absolute http(s) links; a relative one is shown as
+// its name). URLs are never cut.
+func renderLinks(ls []bots.Link) []any {
+	var out []any
+	for i, l := range ls {
+		if i == maxLinks {
+			more := len(ls) - maxLinks
+			out = append(out, map[string]any{"type": "TextBlock", "wrap": true, "isSubtle": true,
+				"text": fmt.Sprintf("📎 还有 %d 个附件，请在网页中查看 / %d more attachments, open the request on the web", more, more)})
+			break
+		}
+		label := cut(linkEscaper.Replace(l.Label), 300)
+		text := "📎 " + label
+		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
+			text = "📎 [" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(l.URL) + ")"
+		}
+		out = append(out, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
+	}
+	return out
 }
 
 // renderButton is an Action.Execute whose fallback (clients before 1.4)

@@ -41,6 +41,7 @@ type TemplateCard struct {
 	SubTitle    string       `json:"sub_title_text,omitempty"`
 	Horizontal  []KeyValue   `json:"horizontal_content_list,omitempty"`
 	TaskID      string       `json:"task_id"`
+	JumpList    []Jump       `json:"jump_list,omitempty"`
 	ButtonList  []CardButton `json:"button_list"`
 	ReplaceText string       `json:"replace_text,omitempty"`
 }
@@ -55,6 +56,44 @@ type MainTitle struct {
 type KeyValue struct {
 	KeyName string `json:"keyname"`
 	Value   string `json:"value"`
+}
+
+// Jump is a jump_list entry: a named link (type 1 opens url).
+type Jump struct {
+	Type  int    `json:"type"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// MaxJumps is how many links a template card's jump_list holds.
+const MaxJumps = 3
+
+// maxURLBytes bounds a link's URL; a longer one is not cut (it would
+// not open) but left out of the card.
+const maxURLBytes = 2048
+
+// jumps renders attachment links as jump_list entries (WeCom opens
+// absolute http(s) URLs only) and the lines of the sub-title for those
+// that are not links or do not fit.
+func jumps(ls []bots.Link) ([]Jump, []string) {
+	var out []Jump
+	var lines []string
+	more := 0
+	for _, l := range ls {
+		abs := strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")
+		switch {
+		case abs && len(l.URL) <= maxURLBytes && len(out) < MaxJumps:
+			out = append(out, Jump{Type: 1, Title: "📎 " + cut(l.Label, titleBytes-5), URL: l.URL})
+		case !abs:
+			lines = append(lines, "📎 "+l.Label)
+		default:
+			more++
+		}
+	}
+	if more > 0 {
+		lines = append(lines, fmt.Sprintf("📎 还有 %d 个附件，请在网页中查看 / %d more attachments, open the request on the web", more, more))
+	}
+	return out, lines
 }
 
 // CardButton is a button_list entry; Style 1 primary, 2 danger, 4 default.
@@ -90,6 +129,9 @@ func RenderCard(c bots.Card, taskID string) (TemplateCard, error) {
 		sub = append(sub, plain(c.Markdown))
 	}
 	sub = append(sub, extra...)
+	var fileLines []string
+	tc.JumpList, fileLines = jumps(c.Links)
+	sub = append(sub, fileLines...)
 	for _, in := range c.Inputs {
 		if in.Error != "" {
 			sub = append(sub, in.Label+": "+in.Error)
