@@ -201,10 +201,10 @@ func (a *Aggregate) Warm(ctx context.Context, src EventSource) <-chan error {
 	a.warming.Store(true)
 	done := make(chan error, 1)
 	go func() {
-		defer close(done)
-		defer a.warming.Store(false)
 		_, err := a.Update(ctx, src)
+		a.warming.Store(false) // before the result, so a reader of done sees it warm
 		done <- err
+		close(done)
 	}()
 	return done
 }

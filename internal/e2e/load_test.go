@@ -95,8 +95,10 @@ func (l *loadGen) try(r *replica, what, id string, do sendFunc) (reply, bool) {
 	rp, err := do(r, id)
 	// 503 asks the platform to deliver the event again later (e.g. its
 	// duplicate is still being handled on the other replica): do as a
-	// platform does, a few times, with the same id.
-	for n := 0; err == nil && rp.Status == http.StatusServiceUnavailable && n < 40; n++ {
+	// platform does, with the same id, for up to 15 s (a platform goes on
+	// for hours; on a loaded 2-core CI machine under the race detector a
+	// handler holding the duplicate has taken over 4 s).
+	for n := 0; err == nil && rp.Status == http.StatusServiceUnavailable && n < 150; n++ {
 		time.Sleep(100 * time.Millisecond)
 		l.redelivered.Add(1)
 		rp, err = do(r, id)
