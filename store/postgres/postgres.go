@@ -33,6 +33,8 @@ const DefaultConnectTimeout = 2 * time.Second
 type DB struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	// owner tags outbox claims (WithOwner; zero: untagged).
+	owner Owner
 
 	// Group commit (writer.go).
 	lanes     int

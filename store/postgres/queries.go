@@ -152,8 +152,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 			WHERE status = 'pending' AND next_at <= $1
 			ORDER BY next_at, id LIMIT $2
 			FOR UPDATE SKIP LOCKED)
-		UPDATE outbox o SET next_at = $3 FROM c WHERE o.id = c.id
-		RETURNING c.next_at, `+prefixCols("o.", outboxCols), ms(now), cmpOr(limit, 100), until)
+		UPDATE outbox o SET next_at = $3, claimed_by = $4, claimed_run = $5 FROM c WHERE o.id = c.id
+		RETURNING c.next_at, `+prefixCols("o.", outboxCols), ms(now), cmpOr(limit, 100), until, nullable(db.owner.Instance), nullable(db.owner.Run))
 	type claimed struct {
 		was time.Time
 		m   *flows.OutboxMessage
@@ -212,20 +212,20 @@ func (db *DB) ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bo
 // MarkDelivered marks message id delivered at at.
 func (db *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	return db.execOne(ctx, "mark message "+strconv.FormatInt(id, 10)+" delivered",
-		`UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE id = $2`, ms(at), id)
+		`UPDATE outbox SET status = 'delivered', delivered_at = $1, claimed_by = NULL, claimed_run = NULL WHERE id = $2`, ms(at), id)
 }
 
 // MarkRetry records a failed attempt: Attempts+1, LastError, NextAt.
 func (db *DB) MarkRetry(ctx context.Context, id int64, next time.Time, errText string) error {
 	return db.execOne(ctx, "mark message "+strconv.FormatInt(id, 10)+" for retry",
-		`UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_at = $2 WHERE id = $3`, errText, ms(next), id)
+		`UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_at = $2, claimed_by = NULL, claimed_run = NULL WHERE id = $3`, errText, ms(next), id)
 }
 
 // MarkFailed records the last failed attempt: Attempts+1, LastError,
 // status failed.
 func (db *DB) MarkFailed(ctx context.Context, id int64, errText string) error {
 	return db.execOne(ctx, "mark message "+strconv.FormatInt(id, 10)+" failed",
-		`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2`, errText, id)
+		`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1, claimed_by = NULL, claimed_run = NULL WHERE id = $2`, errText, id)
 }
 
 // execOne runs a write that must change exactly one row (else ErrNotFound).

@@ -40,6 +40,9 @@ type Config struct {
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+	// Owner tags the holds of events being handled (Store.WithOwner);
+	// zero: untagged, only their expiry ends them.
+	Owner Owner
 }
 
 // Validate reports the first field of c that is wrong.
@@ -51,6 +54,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			return fmt.Errorf("redis: config: addrs[%d] %q: want host:port: %w", i, a, err)
 		}
+	}
+	if err := c.Owner.validate(); err != nil {
+		return fmt.Errorf("redis: config: owner: %w", err)
 	}
 	if c.DB < 0 {
 		return fmt.Errorf("redis: config: db: got %d, want 0 or more", c.DB)
@@ -113,5 +119,8 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := New(goredis.NewUniversalClient(o), cmp.Or(cfg.Prefix, DefaultPrefix))
 	s.owned = true
+	if cfg.Owner != (Owner{}) {
+		s.owner = cfg.Owner
+	}
 	return s, nil
 }

@@ -20,7 +20,8 @@ var ErrUnavailable = errors.New("redis: unavailable")
 type Store struct {
 	client goredis.UniversalClient
 	prefix string
-	owned  bool // Close closes client
+	owned  bool  // Close closes client
+	owner  Owner // tags event holds (holds.go)
 }
 
 var (
@@ -103,6 +104,9 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	if err := check("dedupe", key, ttl); err != nil {
 		return false, err
 	}
+	if s.holdTagged(ttl) {
+		return s.hold(ctx, key, ttl)
+	}
 	first, err := s.client.SetNX(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl)).Result()
 	if err != nil {
 		return false, wrap(ctx, fmt.Sprintf("dedupe %q", key), err)
@@ -119,6 +123,9 @@ func (s *Store) Confirm(ctx context.Context, key string, ttl time.Duration) erro
 	_, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error { // two keys, maybe two cluster slots: no MULTI
 		p.Set(ctx, s.prefix+"dedupe:"+key, "1", roundTTL(ttl))
 		p.Set(ctx, s.prefix+"dedupe-done:"+key, "1", roundTTL(ttl))
+		if s.owner.Instance != "" {
+			p.ZRem(ctx, s.holdsKey(), key)
+		}
 		return nil
 	})
 	if err != nil {
@@ -161,6 +168,9 @@ func (s *Store) Renew(ctx context.Context, key string, ttl time.Duration) (bool,
 	if err != nil {
 		return false, wrap(ctx, fmt.Sprintf("renew dedupe hold %q", key), err)
 	}
+	if ok && s.owner.Instance != "" {
+		s.indexHold(ctx, key, ttl)
+	}
 	if !ok {
 		// Not set: the key is gone, or already holds longer (a renewal
 		// racing this one): held only if it still exists.
@@ -181,6 +191,9 @@ func (s *Store) Forget(ctx context.Context, key string) error {
 	}
 	if err := s.client.Del(ctx, s.prefix+"dedupe:"+key, s.prefix+"dedupe-done:"+key).Err(); err != nil {
 		return wrap(ctx, fmt.Sprintf("forget %q", key), err)
+	}
+	if s.owner.Instance != "" {
+		s.client.ZRem(ctx, s.holdsKey(), key) // best effort: the index is pruned by time too
 	}
 	return nil
 }
