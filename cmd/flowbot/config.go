@@ -40,6 +40,8 @@ type Config struct {
 	Teams      TeamsConfig      `yaml:"teams"`
 	API        APIConfig        `yaml:"api"`
 	Webhooks   WebhooksConfig   `yaml:"webhooks"`
+	// Server: this process's identity among replicas (owner.go).
+	Server ServerConfig `yaml:"server"`
 	// Attachments: where file fields are kept, how links are signed.
 	Attachments AttachmentsConfig `yaml:"attachments"`
 }

@@ -46,6 +46,7 @@ func (c *shiftClock) Advance(d time.Duration) time.Time {
 // app is one running flowbot process: everything `serve` wires together.
 type app struct {
 	cfg      Config
+	owner    owner // this process among replicas (owner.go)
 	log      *slog.Logger
 	store    flows.Store
 	state    kvStores
@@ -138,11 +139,12 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 			a.close()
 		}
 	}()
-	if a.store, err = openStore(ctx, cfg, a.log); err != nil {
+	a.owner = newOwner(cfg)
+	if a.store, err = openStoreAs(ctx, cfg, a.owner, a.log); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
-	if a.state, err = openKV(ctx, cfg, a.store); err != nil {
+	if a.state, err = openKV(ctx, cfg, a.owner, a.store); err != nil {
 		return nil, err
 	}
 	if a.state.close != nil {
@@ -240,22 +242,44 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	return a, nil
 }
 
-// releaseDeadClaims frees, in the embedded single-process setup (SQLite
-// without Redis), the outbox claims and event holds a killed earlier run
-// left: its cards go out at once instead of after their lease, and the
-// events it was handling are handled when the platform redelivers them.
-// With Redis or PostgreSQL other replicas may hold them: nothing is freed.
+// releaseDeadClaims frees the outbox claims and event holds a killed
+// earlier run left: its cards go out at once instead of after their lease,
+// and the events it was handling are handled when the platform redelivers
+// them. Alone on a SQLite file (no Redis) everything held is the dead
+// predecessor's. With replicas (PostgreSQL, Redis) only what an earlier run
+// of this instance (server.instance) held is freed; other replicas' claims
+// and holds run out by themselves.
 func (a *app) releaseDeadClaims(ctx context.Context) error {
-	db, ok := a.store.(*sqlite.DB)
-	if !ok || a.cfg.Redis.Enabled {
-		return nil
-	}
-	claims, holds, err := db.ReleaseDeadClaims(ctx, a.clock.Now())
-	if err != nil {
-		return err
+	var claims, holds int
+	if db, ok := a.store.(*sqlite.DB); ok && !a.cfg.Redis.Enabled {
+		c, h, err := db.ReleaseDeadClaims(ctx, a.clock.Now())
+		if err != nil {
+			return err
+		}
+		claims, holds = c, h
+	} else {
+		if r, ok := a.store.(interface {
+			ReleaseDeadClaims(context.Context, time.Time) (int, error)
+		}); ok {
+			n, err := r.ReleaseDeadClaims(ctx, a.clock.Now())
+			if err != nil {
+				return err
+			}
+			claims = n
+		}
+		if r, ok := a.state.dedupe.(interface {
+			ReleaseDeadHolds(context.Context) (int, error)
+		}); ok {
+			// Redis may be down at start (not fatal): the holds then run out.
+			n, err := r.ReleaseDeadHolds(ctx)
+			if err != nil {
+				a.log.Warn("release event holds of an earlier run", "instance", a.owner.instance, "err", err)
+			}
+			holds = n
+		}
 	}
 	if claims+holds > 0 {
-		a.log.Info("released what an earlier run left unfinished", "outbox_claims", claims, "event_holds", holds)
+		a.log.Info("released what an earlier run left unfinished", "instance", a.owner.instance, "outbox_claims", claims, "event_holds", holds)
 	}
 	return nil
 }
@@ -604,11 +628,18 @@ func loadCalendar(file string) (*workcal.Calendar, error) {
 	return cal, nil
 }
 
-// openStore opens the configured database; opening runs its migrations.
+// openStore opens the configured database for a command that claims no
+// outbox messages; opening runs its migrations.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (flows.Store, error) {
+	return openStoreAs(ctx, cfg, owner{}, log)
+}
+
+// openStoreAs opens the configured database for serve, whose outbox
+// claims are tagged with o; opening runs its migrations.
+func openStoreAs(ctx context.Context, cfg Config, o owner, log *slog.Logger) (flows.Store, error) {
 	switch cfg.Database.Driver {
 	case "postgres":
-		return openPostgres(ctx, cfg.Database.Postgres, log)
+		return openPostgres(ctx, cfg.Database.Postgres, o, log)
 	default:
 		db, err := sqlite.Open(ctx, cfg.Database.SQLite, sqlite.WithLogger(log))
 		if err != nil {
@@ -620,9 +651,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (flows.Store, 
 
 // openKV picks where conversation state, dedupe keys and locks live:
 // Redis when enabled, else the SQLite database.
-func openKV(ctx context.Context, cfg Config, st flows.Store) (kvStores, error) {
+func openKV(ctx context.Context, cfg Config, o owner, st flows.Store) (kvStores, error) {
 	if cfg.Redis.Enabled {
-		return openRedis(ctx, cfg.Redis)
+		return openRedis(ctx, cfg.Redis, o, cfg.Bot.ProcessingTTL)
 	}
 	db, ok := st.(*sqlite.DB)
 	if !ok {

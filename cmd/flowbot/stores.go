@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -12,12 +13,12 @@ import (
 	"github.com/flowbot/flowbot/store/redis"
 )
 
-func openPostgres(ctx context.Context, url string, log *slog.Logger) (flows.Store, error) {
+func openPostgres(ctx context.Context, url string, o owner, log *slog.Logger) (flows.Store, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("config: database.postgres: %w", err)
 	}
-	db, err := postgres.OpenConfig(ctx, pc, log)
+	db, err := postgres.OpenConfig(ctx, pc, log, postgres.WithOwner(postgres.Owner{Instance: o.instance, Run: o.run}))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -27,11 +28,12 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (flows.Stor
 // openRedis connects the chat layer's state, dedupe and locks to Redis.
 // A Redis that is down at start is not fatal: the process serves what needs
 // no conversation state, /readyz reports it, and work resumes when it is back.
-func openRedis(ctx context.Context, cfg RedisConfig) (kvStores, error) {
+func openRedis(ctx context.Context, cfg RedisConfig, o owner, hold time.Duration) (kvStores, error) {
 	st, err := redis.Open(redis.Config{
 		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Username: cfg.Username, Password: cfg.Password,
 		DB: cfg.DB, TLS: cfg.TLS, Prefix: cfg.Prefix,
 		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
+		Owner: redis.Owner{Instance: o.instance, Run: o.run, MaxHold: hold},
 	})
 	if err != nil {
 		return kvStores{}, fmt.Errorf("open redis: %w", err)
