@@ -138,8 +138,12 @@ func (b *Bot) fileLinks(loc string, v *flows.View, viewer *flows.User) []Link {
 		if err != nil || !ok {
 			continue
 		}
+		label := f.Label.In(loc) + ": " + truncate(file.Name, 100) + " (" + flowdef.FormatSize(file.Size) + ")"
+		if file.Unscanned {
+			label += T(loc, "file_unscanned", nil)
+		}
 		out = append(out, Link{
-			Label: f.Label.In(loc) + ": " + truncate(file.Name, 100) + " (" + flowdef.FormatSize(file.Size) + ")",
+			Label: label,
 			URL:   b.cfg.Files.Link(file, v.Instance.ID, viewer.ID),
 		})
 	}
