@@ -88,7 +88,7 @@ func (b *Bot) fileMessage(ctx context.Context, ev Event, u *flows.User) (Reply, 
 			b.log.WarnContext(ctx, "save conversation with a file", "err", err)
 			return textReply(false, T(loc, "state_down", nil)), nil
 		}
-		return Reply{Messages: []Message{{Text: note}, {Card: b.formCard(loc, d, st, nil, nil)}}}, nil
+		return Reply{Messages: []Message{{Text: note}, {Card: b.formCard(ctx, loc, d, st, u.ID, nil, nil)}}}, nil
 	}
 	return b.saveAndNext(ctx, ev, loc, d, st, []string{note})
 }
