@@ -44,7 +44,7 @@ func TestSaveScanned(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(srv)
 			}
-			c, err := clamd.New(clamd.Config{Address: srv.Address(), Timeout: 300 * time.Millisecond, ChunkSize: 16})
+			c, err := clamd.New(clamd.Config{Address: srv.Address(), Timeout: time.Second, ChunkSize: 16})
 			require.NoError(t, err)
 			dir := t.TempDir()
 			s, err := blobs.NewLocal(dir)

@@ -48,7 +48,7 @@ func TestScan(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(srv)
 			}
-			c, err := clamd.New(clamd.Config{Address: srv.Address(), Timeout: 300 * time.Millisecond, ChunkSize: tc.chunk})
+			c, err := clamd.New(clamd.Config{Address: srv.Address(), Timeout: time.Second, ChunkSize: tc.chunk})
 			require.NoError(t, err)
 			virus, err := c.Scan(context.Background(), bytes.NewReader(tc.body))
 			if tc.wantErr != "" {
