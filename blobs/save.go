@@ -23,6 +23,20 @@ type Limits struct {
 	// "application/pdf", or a family "image/*". Empty means any type that
 	// is not an executable.
 	Types []string
+	// Scanner, when set, checks the content for viruses while it is
+	// written: a file found infected is refused and nothing is kept.
+	Scanner Scanner
+	// AcceptUnscanned keeps a file the Scanner could not check (down, too
+	// slow, a bad answer) and marks it Unscanned; false refuses it with
+	// ErrScanUnavailable.
+	AcceptUnscanned bool
+}
+
+// Scanner looks for viruses in the content read from r: it returns the
+// name of the virus found, "" for a clean file, or an error when it could
+// not tell. It need not read r to its end when it fails.
+type Scanner interface {
+	Scan(ctx context.Context, r io.Reader) (virus string, err error)
 }
 
 // DefaultMaxBytes is the size limit when Limits names none: 20 MiB.
@@ -34,6 +48,9 @@ type Blob struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // sniffed content type
 	Size int64  `json:"size"`
+	// Unscanned: a Scanner was set but could not check the file, and
+	// Limits.AcceptUnscanned kept it anyway.
+	Unscanned bool `json:"unscanned,omitempty"`
 }
 
 // Reasons a file is refused; callers tell the user (errors.Is).
@@ -42,7 +59,25 @@ var (
 	ErrType       = errors.New("blobs: file type not allowed")
 	ErrExecutable = errors.New("blobs: executable files are not allowed")
 	ErrEmpty      = errors.New("blobs: empty file")
+	// ErrInfected: the Scanner found a virus (the error is an *InfectedError).
+	ErrInfected = errors.New("blobs: virus found")
+	// ErrScanUnavailable: the Scanner could not check the file, and
+	// Limits.AcceptUnscanned is false.
+	ErrScanUnavailable = errors.New("blobs: virus scanner unavailable")
 )
+
+// InfectedError names the virus found in a file; errors.Is(err,
+// ErrInfected) holds.
+type InfectedError struct {
+	Name, Virus string
+}
+
+func (e *InfectedError) Error() string {
+	return fmt.Sprintf("blobs: virus %s found in %s", e.Virus, e.Name)
+}
+
+// Is makes errors.Is(err, ErrInfected) hold.
+func (e *InfectedError) Is(target error) bool { return target == ErrInfected }
 
 // executableTypes are sniffed types refused whatever the limits say.
 var executableTypes = []string{
@@ -91,14 +126,30 @@ func Save(ctx context.Context, s Store, name string, r io.Reader, lim Limits) (B
 		return Blob{}, fmt.Errorf("%w (%s)", err, name)
 	}
 	cr := &countReader{r: br, max: limit}
+	var body io.Reader = cr
+	var sc *scanReader
+	if lim.Scanner != nil {
+		sc = startScan(ctx, lim.Scanner, cr, name, lim.AcceptUnscanned)
+		body = sc
+	}
 	key := NewKey()
-	if err := s.Put(ctx, key, cr, -1); err != nil {
+	if err := s.Put(ctx, key, body, -1); err != nil {
+		if sc != nil {
+			sc.abort()
+		}
 		if cr.over {
 			return Blob{}, fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, name, limit)
 		}
+		if sc != nil && sc.refusal != nil {
+			return Blob{}, sc.refusal
+		}
 		return Blob{}, fmt.Errorf("keep %s: %w", name, err)
 	}
-	return Blob{Key: key, Name: name, Type: typ, Size: cr.n}, nil
+	b := Blob{Key: key, Name: name, Type: typ, Size: cr.n}
+	if sc != nil {
+		b.Unscanned = sc.unscanned
+	}
+	return b, nil
 }
 
 // Sniff returns the content type of a file from its first bytes.

@@ -39,6 +39,34 @@ func (b *Bot) balanceLine(ctx context.Context, loc string, d *flowdef.Definition
 	return line
 }
 
+// formBalance is the balance line of a leave form card: the chosen
+// type's line, or, before a type is chosen, the balance of each type the
+// applicant has ("年假剩余 8 天；病假剩余 5 天").
+func (b *Bot) formBalance(ctx context.Context, loc string, d *flowdef.Definition, applicant string, vals flowdef.Values) string {
+	if d == nil || d.Balance == nil || applicant == "" {
+		return ""
+	}
+	if _, chosen := vals[d.Balance.TypeField]; chosen {
+		return b.balanceLine(ctx, loc, d, applicant, vals)
+	}
+	f := d.Field(d.Balance.TypeField)
+	if f == nil {
+		return ""
+	}
+	sep := "；"
+	if strings.HasPrefix(loc, "en") {
+		sep = "; "
+	}
+	var lines []string
+	for _, o := range f.Options {
+		v := flowdef.Values{d.Balance.TypeField: o.Value}
+		if line := b.balanceLine(ctx, loc, d, applicant, v); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, sep)
+}
+
 func fmtDays(d float64) string { return strconv.FormatFloat(d, 'f', -1, 64) }
 
 // showBalance adds the balance line to the next question (a text) or to

@@ -186,3 +186,34 @@ func TestCancelRefusedInChat(t *testing.T) {
 		})
 	}
 }
+
+// The leave form card shows the applicant's balance: of the type given
+// inline, or of every type they have before one is chosen; none for an
+// applicant with no balance.
+func TestLeaveFormShowsBalance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, user, cmd string
+		want            string // "" = no balance line
+	}{
+		{"zh, type chosen", "hanmeimei", "/leave form type=annual", "假期余额: 年假剩余 10 天"},
+		{"en, type chosen", "tom", "/leave form type=annual", "Leave balance: Annual leave left: 10 days"},
+		{"zh, no type yet", "hanmeimei", "/leave form", "假期余额: 年假剩余 10 天"},
+		{"short, dates given", "zhangwei", "/leave form type=annual period=2026-12-01~2026-12-03", "年假剩余 2 天（本次 3 天），余额不足"},
+		{"no balance", "zhaomin", "/leave form type=annual", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupBalances(t)
+			card := lastCard(t, b.say(t, tc.user, tc.cmd))
+			require.NotEmpty(t, card.Inputs, "a form card")
+			if tc.want == "" {
+				require.NotContains(t, cardText(card), "假期余额")
+				require.NotContains(t, cardText(card), "Leave balance")
+				return
+			}
+			require.Contains(t, cardText(card), tc.want)
+		})
+	}
+}

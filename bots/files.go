@@ -88,7 +88,7 @@ func (b *Bot) fileMessage(ctx context.Context, ev Event, u *flows.User) (Reply, 
 			b.log.WarnContext(ctx, "save conversation with a file", "err", err)
 			return textReply(false, T(loc, "state_down", nil)), nil
 		}
-		return Reply{Messages: []Message{{Text: note}, {Card: b.formCard(loc, d, st, nil, nil)}}}, nil
+		return Reply{Messages: []Message{{Text: note}, {Card: b.formCard(ctx, loc, d, st, u.ID, nil, nil)}}}, nil
 	}
 	return b.saveAndNext(ctx, ev, loc, d, st, []string{note})
 }
@@ -138,8 +138,12 @@ func (b *Bot) fileLinks(loc string, v *flows.View, viewer *flows.User) []Link {
 		if err != nil || !ok {
 			continue
 		}
+		label := f.Label.In(loc) + ": " + truncate(file.Name, 100) + " (" + flowdef.FormatSize(file.Size) + ")"
+		if file.Unscanned {
+			label += T(loc, "file_unscanned", nil)
+		}
 		out = append(out, Link{
-			Label: f.Label.In(loc) + ": " + truncate(file.Name, 100) + " (" + flowdef.FormatSize(file.Size) + ")",
+			Label: label,
 			URL:   b.cfg.Files.Link(file, v.Instance.ID, viewer.ID),
 		})
 	}

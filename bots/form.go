@@ -84,7 +84,7 @@ func inputText(v any) string {
 // typed, when set, holds what the user typed into a form that came back
 // (kept as typed, right or wrong); problems says what is wrong with each
 // field, shown next to it.
-func (b *Bot) formCard(loc string, d *flowdef.Definition, st *convState, typed, problems map[string]string) *Card {
+func (b *Bot) formCard(ctx context.Context, loc string, d *flowdef.Definition, st *convState, applicant string, typed, problems map[string]string) *Card {
 	c := &Card{Title: T(loc, "form_title", map[string]any{"flow": d.Name.In(loc)}), Color: ColorBlue}
 	if st.Instance > 0 {
 		c.Title = T(loc, "amend_title", map[string]any{"flow": d.Name.In(loc), "number": st.Number})
@@ -120,6 +120,9 @@ func (b *Bot) formCard(loc string, d *flowdef.Definition, st *convState, typed, 
 			in.Value = inputText(f.Default)
 		}
 		c.Inputs = append(c.Inputs, in)
+	}
+	if line := b.formBalance(ctx, loc, d, applicant, vals); line != "" {
+		c.Fields = append(c.Fields, Field{Label: T(loc, "f_balance", nil), Value: line})
 	}
 	if len(problems) > 0 {
 		c.Color = ColorOrange
@@ -162,7 +165,7 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		b.log.WarnContext(ctx, "start form", "err", err)
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
-	return Reply{Messages: []Message{{Card: b.formCard(loc, d, st, typed, problems)}}}, nil
+	return Reply{Messages: []Message{{Card: b.formCard(ctx, loc, d, st, u.ID, typed, problems)}}}, nil
 }
 
 // formClick answers the confirm card's Edit button: the card becomes the
@@ -180,7 +183,7 @@ func (b *Bot) formClick(ctx context.Context, ev Event, u *flows.User, token stri
 			return Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, nil
 		}
 	}
-	return Reply{Card: b.formCard(loc, d, st, nil, nil)}, nil
+	return Reply{Card: b.formCard(ctx, loc, d, st, u.ID, nil, nil)}, nil
 }
 
 // clickedConv loads the conversation a form or confirm card belongs to;
@@ -227,7 +230,7 @@ func (b *Bot) formSubmit(ctx context.Context, ev Event, u *flows.User, a *Action
 		return b.fail(ctx, loc, err)
 	}
 	if len(problems) > 0 {
-		return Reply{Toast: T(loc, "form_fix", map[string]any{"n": len(problems)}), ToastKind: ToastWarning, Card: b.formCard(loc, d, st, typed, problems)}, nil
+		return Reply{Toast: T(loc, "form_fix", map[string]any{"n": len(problems)}), ToastKind: ToastWarning, Card: b.formCard(ctx, loc, d, st, u.ID, typed, problems)}, nil
 	}
 	st.Values, st.Pending, st.Choices = vals, nil, nil
 	if err := b.saveConv(ctx, ev, st); err != nil {

@@ -201,6 +201,7 @@ var catalog = map[string]flowdef.Text{
 	"form_hint":       {ZH: "填好各项后点击“提交”，带 * 的为必填。", EN: "Fill in the fields, then click Submit; fields marked * are required."},
 	"form_fix":        {ZH: "有 {n} 项需要修改，见各项下方的提示；没有提交任何内容。", EN: "{n} field(s) need a change, see the note under each; nothing was submitted."},
 	"file_off":        {ZH: "这里不接收文件。", EN: "Files are not taken here."},
+	"file_unscanned":  {ZH: "（未经病毒扫描）", EN: " (not virus-scanned)"},
 	"file_unexpected": {ZH: "收到了文件，但当前没有需要附件的申请。请先发起申请（如 /expense），在问到附件时发送文件。", EN: "Got a file, but nothing open needs one. Start a request first (e.g. /expense) and send the file when it asks for an attachment."},
 	"file_kept":       {ZH: "已收到「{label}」：{name}（{size}）", EN: "{label} received: {name} ({size})"},
 	"form_file":       {ZH: "在聊天中发送文件或图片即可附上", EN: "send the file or image in the chat to attach it"},

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -53,6 +56,7 @@ func TestBrowserInputKinds(t *testing.T) {
 			&& document.querySelector('[data-testid="card-input-k_user"] option[value="mgr"]') !== null
 			&& document.querySelector('[data-testid="card-input-k_select"]').value === "sick"`)
 		screenshot(t, tab, tc.shot)
+		checkGolden(t, tab, tc.shot)
 		evalJS(t, tab, `(() => {
 			const q = (id) => document.querySelector('[data-testid="card-input-' + id + '"]');
 			q("k_text").value = "家里有事 family";
@@ -76,4 +80,34 @@ func TestBrowserInputKinds(t *testing.T) {
 		require.Equal(t, "submit", last.Name)
 		require.Equal(t, want, last.Inputs)
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.json")
+
+// kindsDOMJS describes every control of the last form card as the
+// browser drew it: tag, type, name, required, value, options and labels,
+// the shape a reviewer checks in testdata/golden.
+const kindsDOMJS = `JSON.stringify([...document.querySelectorAll('[data-testid="card"]')].pop().querySelectorAll('[data-testid^="card-input-"], [data-testid^="card-button-"], label').length === 0 ? [] :
+	[...[...document.querySelectorAll('[data-testid="card"]')].pop().querySelectorAll('[data-testid^="card-input-"], [data-testid^="card-button-"], label')].map(e => ({
+		testid: e.dataset.testid || "", tag: e.tagName.toLowerCase(), type: e.type || "", name: e.name || "",
+		required: !!e.required, multiple: !!e.multiple, value: e.tagName === "LABEL" ? "" : (e.value || ""),
+		text: e.tagName === "LABEL" || e.tagName === "BUTTON" ? e.textContent.trim() : "",
+		options: e.tagName === "SELECT" ? [...e.options].map(o => o.value + "=" + o.textContent.trim()) : undefined,
+	})), null, 2)`
+
+// checkGolden compares the drawn form card with testdata/golden/<name>.json
+// (rewrite with -update).
+func checkGolden(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	got, err := chromedp.Run(tab, chromedp.Evaluate[string](kindsDOMJS))
+	require.NoError(t, err)
+	got += "\n"
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -run TestBrowserInputKinds -update")
+	require.Equal(t, string(want), got, "the form card differs from %s", path)
 }

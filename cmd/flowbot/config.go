@@ -205,7 +205,7 @@ func DefaultConfig() Config {
 		Playground:  PlaygroundConfig{Enabled: true},
 		SignIn:      SignInConfig{Scopes: []string{"profile", "email"}, Match: "email", SessionTTL: 12 * time.Hour},
 		API:         APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
-		Attachments: AttachmentsConfig{Store: "local", MaxSize: 20 << 20, LinkTTL: 7 * 24 * time.Hour},
+		Attachments: AttachmentsConfig{Store: "local", MaxSize: 20 << 20, LinkTTL: 7 * 24 * time.Hour, Clamd: ClamdConfig{Timeout: 10 * time.Second, WhenDown: "refuse"}},
 		WeCom: WeComConfig{HandleTimeout: 4 * time.Second, MaxBodyBytes: 256 << 10, ReplayWindow: 5 * time.Minute,
 			IdempotencyTTL: 24 * time.Hour, FollowUpTTL: 10 * time.Minute, Rate: WeComRate{PerMinute: 30, PerHour: 1000}},
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/flowbot/flowbot/blobs"
+	"github.com/flowbot/flowbot/blobs/clamd"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -47,6 +49,23 @@ type AttachmentsConfig struct {
 	// links on cards ("https://flowbot.example.com"); empty: links are
 	// relative (enough for the playground).
 	PublicURL string `yaml:"public_url"`
+	// Clamd: every file is scanned for viruses by a ClamAV daemon before
+	// it is kept (empty address: no scan).
+	Clamd ClamdConfig `yaml:"clamd"`
+}
+
+// ClamdConfig says where clamd listens and what to do when it cannot
+// scan a file.
+type ClamdConfig struct {
+	// Address is host:port, or unix:/path/to/clamd.ctl; empty: no scan.
+	Address string `yaml:"address"`
+	// Timeout bounds connecting and each exchange with clamd.
+	Timeout time.Duration `yaml:"timeout"`
+	// WhenDown is what happens to a file clamd could not scan (down, too
+	// slow, a bad answer): "refuse" (the default; the user is told to try
+	// again later) or "accept" (kept, logged, and marked "not
+	// virus-scanned" on every card).
+	WhenDown string `yaml:"when_down"`
 }
 
 func (c AttachmentsConfig) validate(bad func(key, format string, a ...any)) {
@@ -68,6 +87,14 @@ func (c AttachmentsConfig) validate(bad func(key, format string, a ...any)) {
 	if c.MaxSize <= 0 {
 		bad("attachments.max_size", "must be positive")
 	}
+	switch c.Clamd.WhenDown {
+	case "", "refuse", "accept":
+	default:
+		bad("attachments.clamd.when_down", "must be refuse or accept, not %q", c.Clamd.WhenDown)
+	}
+	if c.Clamd.Timeout < 0 {
+		bad("attachments.clamd.timeout", "must not be negative")
+	}
 }
 
 // filesPrefix is the URL path links are served under.
@@ -79,6 +106,10 @@ type blobFiles struct {
 	signer  *blobs.Signer
 	maxSize int64
 	base    string
+	scanner blobs.Scanner // nil: no virus scan
+	// acceptUnscanned keeps files the scanner could not check.
+	acceptUnscanned bool
+	log             *slog.Logger
 }
 
 var _ bots.Files = (*blobFiles)(nil)
@@ -87,8 +118,19 @@ func (f *blobFiles) Keep(ctx context.Context, name string, r io.Reader, maxSize 
 	if maxSize <= 0 || maxSize > f.maxSize {
 		maxSize = f.maxSize
 	}
-	b, err := blobs.Save(ctx, f.store, name, r, blobs.Limits{MaxBytes: maxSize, Types: accept})
+	b, err := blobs.Save(ctx, f.store, name, r, blobs.Limits{MaxBytes: maxSize, Types: accept, Scanner: f.scanner, AcceptUnscanned: f.acceptUnscanned})
+	var infected *blobs.InfectedError
 	switch {
+	case errors.As(err, &infected):
+		f.logger().WarnContext(ctx, "virus found in an uploaded file; not kept", "file", name, "virus", infected.Virus)
+		return flowdef.File{}, &bots.FileRefused{Reason: flowdef.Text{
+			ZH: "病毒扫描发现该文件带有病毒（" + infected.Virus + "），文件未保存",
+			EN: "the virus scan found " + infected.Virus + " in the file; it was not kept"}}
+	case errors.Is(err, blobs.ErrScanUnavailable):
+		f.logger().ErrorContext(ctx, "virus scanner unavailable; file refused", "file", name, "err", err)
+		return flowdef.File{}, &bots.FileRefused{Reason: flowdef.Text{
+			ZH: "病毒扫描暂时不可用，文件未保存，请稍后再发送",
+			EN: "the virus scanner is unavailable right now; the file was not kept, please send it again later"}}
 	case errors.Is(err, blobs.ErrTooLarge):
 		return flowdef.File{}, &bots.FileRefused{Reason: flowdef.Text{ZH: "文件太大（上限 " + flowdef.FormatSize(maxSize) + "）", EN: "the file is too large (limit " + flowdef.FormatSize(maxSize) + ")"}}
 	case errors.Is(err, blobs.ErrExecutable):
@@ -100,7 +142,17 @@ func (f *blobFiles) Keep(ctx context.Context, name string, r io.Reader, maxSize 
 	case err != nil:
 		return flowdef.File{}, err
 	}
-	return flowdef.File{Key: b.Key, Name: b.Name, Type: b.Type, Size: b.Size}, nil
+	if b.Unscanned {
+		f.logger().WarnContext(ctx, "virus scanner unavailable; file kept unscanned (attachments.clamd.when_down: accept)", "file", name, "key", b.Key)
+	}
+	return flowdef.File{Key: b.Key, Name: b.Name, Type: b.Type, Size: b.Size, Unscanned: b.Unscanned}, nil
+}
+
+func (f *blobFiles) logger() *slog.Logger {
+	if f.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return f.log
 }
 
 func (f *blobFiles) Link(file flowdef.File, instance int64, viewer string) string {
@@ -155,7 +207,15 @@ func (a *app) setupFiles(ctx context.Context) (*blobFiles, error) {
 		CanSee: func(ctx context.Context, viewer string, instance int64) (bool, error) {
 			return a.canSee(ctx, viewer, instance)
 		}})
-	return &blobFiles{store: store, signer: signer, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/")}, nil
+	bf := &blobFiles{store: store, signer: signer, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/"), log: a.log}
+	if c.Clamd.Address != "" {
+		sc, err := clamd.New(clamd.Config{Address: c.Clamd.Address, Timeout: c.Clamd.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("attachments.clamd: %w", err)
+		}
+		bf.scanner, bf.acceptUnscanned = sc, c.Clamd.WhenDown == "accept"
+	}
+	return bf, nil
 }
 
 // canSee is the flow core's rule (flows.CanSee) for a file link's viewer,

@@ -6,10 +6,14 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/blobs/clamd/clamdtest"
 )
 
 const receiptFlow = `
@@ -128,4 +132,99 @@ func clickRaw(t *testing.T, base, user string, m pgMsg, action string) (int, []b
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, raw
+}
+
+// uploadFile sends a file in the playground as user and returns the
+// bot's answer.
+func uploadFile(t *testing.T, base, user, id, name, body string) pgReply {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(t, mw.WriteField("user", user))
+	require.NoError(t, mw.WriteField("id", id))
+	require.NoError(t, mw.WriteField("name", name))
+	w, err := mw.CreateFormFile("file", name)
+	require.NoError(t, err)
+	_, _ = w.Write([]byte(body))
+	require.NoError(t, mw.Close())
+	res, err := http.Post(base+"/ui/api/upload", mw.FormDataContentType(), &buf)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var rep pgReply
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
+	require.Equal(t, http.StatusOK, res.StatusCode, rep.Error)
+	return rep
+}
+
+func replyText(r pgReply) string {
+	var out []string
+	for _, m := range r.Messages {
+		out = append(out, m.text())
+	}
+	return strings.Join(out, "\n")
+}
+
+// With attachments.clamd set, a file carrying a virus (the EICAR test
+// string) is refused, the sender told why in their language, and
+// nothing is kept; a clean file goes through; when clamd is down the
+// file is refused by default, or kept and marked "not virus-scanned"
+// with when_down: accept.
+func TestAttachmentVirusScan(t *testing.T) {
+	t.Parallel()
+	pdf := "%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+	for _, tc := range []struct {
+		name     string
+		user     string
+		body     string
+		down     bool
+		whenDown string
+		want     string // in the bot's answer
+		kept     bool
+	}{
+		{"eicar, zh", "hanmeimei", pdf + clamdtest.EICAR, false, "", "病毒扫描发现该文件带有病毒（Eicar-Test-Signature），文件未保存", false},
+		{"eicar, en", "tom", pdf + clamdtest.EICAR, false, "", "the virus scan found Eicar-Test-Signature in the file; it was not kept", false},
+		{"clean", "hanmeimei", pdf, false, "", "已收到「发票」", true},
+		{"clamd down, refuse", "hanmeimei", pdf, true, "refuse", "病毒扫描暂时不可用，文件未保存，请稍后再发送", false},
+		{"clamd down, en", "tom", pdf, true, "", "the virus scanner is unavailable right now; the file was not kept", false},
+		{"clamd down, accept", "hanmeimei", pdf, true, "accept", "已收到「发票」", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := clamdtest.Start(t)
+			if tc.down {
+				srv.Close()
+			}
+			dir := t.TempDir()
+			writeFile(t, dir+"/flows", "receipt.yaml", receiptFlow)
+			cfg := testConfig(dir)
+			cfg.Flows.Dir = dir + "/flows"
+			cfg.Attachments.Dir = dir + "/files"
+			cfg.Attachments.Clamd.Address = srv.Address()
+			cfg.Attachments.Clamd.Timeout = time.Second
+			cfg.Attachments.Clamd.WhenDown = tc.whenDown
+			r := startApp(t, cfg)
+			r.pg.send(t, tc.user, "/receipt amount=12")
+			rep := uploadFile(t, r.base, tc.user, "up-"+tc.user, "receipt.pdf", tc.body)
+			require.Contains(t, replyText(rep), tc.want)
+			ents, err := os.ReadDir(dir + "/files")
+			require.NoError(t, err)
+			if !tc.kept {
+				require.Empty(t, ents, "nothing of a refused file is kept")
+				return
+			}
+			require.Len(t, ents, 1)
+			if tc.whenDown == "accept" {
+				var sum pgMsg
+				for _, m := range rep.Messages {
+					if m.Card != nil {
+						sum = m
+					}
+				}
+				require.NotNil(t, sum.Card)
+				status, raw := clickRaw(t, r.base, tc.user, sum, "submit")
+				require.Equal(t, http.StatusOK, status)
+				require.Contains(t, string(raw), "未经病毒扫描", "every card says the file was not scanned")
+			}
+		})
+	}
 }

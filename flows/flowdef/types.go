@@ -123,6 +123,9 @@ type File struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // sniffed content type
 	Size int64  `json:"size"` // bytes
+	// Unscanned: the virus scanner could not check the file and the
+	// server is set to keep such files (cards say so).
+	Unscanned bool `json:"unscanned,omitempty"`
 }
 
 // DateRange is an inclusive range of dates with its length in days.

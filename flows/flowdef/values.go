@@ -198,6 +198,7 @@ func normFile(f *Field, v any) (any, error) {
 		x.Key, _ = y["key"].(string)
 		x.Name, _ = y["name"].(string)
 		x.Type, _ = y["type"].(string)
+		x.Unscanned, _ = y["unscanned"].(bool)
 		switch n := y["size"].(type) {
 		case float64:
 			x.Size = int64(n)
