@@ -107,7 +107,7 @@ func TestApplyEvent(t *testing.T) {
 				require.Equal(t, "feishu-u4", u.Manager)
 			}},
 		{name: "Rename", changes: 1,
-			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u2", func(p *dirsync.Person) { p.Name = "Ann Li" })},
+			ev:    dirsync.Event{Op: dirsync.PersonChanged, Person: person("u2", func(p *dirsync.Person) { p.Name = "Ann Li" })},
 			check: func(t *testing.T, b *eventBed) { require.Equal(t, "Ann Li", b.user(t, "feishu-u2").Name) }},
 		{name: "Move", changes: 1,
 			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u4", func(p *dirsync.Person) { p.Depts, p.Manager = []string{"2"}, "u2" })},
@@ -124,7 +124,7 @@ func TestApplyEvent(t *testing.T) {
 				require.Empty(t, u.Platforms)
 			}},
 		{name: "Disabled", departed: []string{"feishu-u3"},
-			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u3", func(p *dirsync.Person) { p.Active = false })},
+			ev:    dirsync.Event{Op: dirsync.PersonChanged, Person: person("u3", func(p *dirsync.Person) { p.Active = false })},
 			check: func(t *testing.T, b *eventBed) { require.True(t, b.user(t, "feishu-u3").Departed) }},
 		{name: "ManagerLeavesReportsLoseHim", departed: []string{"feishu-u2"},
 			ev: dirsync.Event{Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u2"}},
@@ -215,6 +215,10 @@ func TestApplyEventBadInput(t *testing.T) {
 		"NoDeptID":        {Platform: "feishu", Op: dirsync.DeptGone},
 		"UnknownOp":       {Platform: "feishu", Op: "explode", Person: dirsync.Person{ID: "u1"}},
 		"UnknownPlatform": {Platform: "wecom", Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u1"}},
+		"UnknownField":    {Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Fields: []string{"salary"}},
+		"DeptFieldOnUser": {Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Fields: []string{dirsync.FieldHead}},
+		"FieldsOnDelete":  {Platform: "feishu", Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u1"}, Fields: []string{dirsync.FieldName}},
+		"OldIDOnDept":     {Platform: "feishu", Op: dirsync.DeptChanged, Dept: dirsync.Dept{ID: "1"}, OldID: "0"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := b.s.ApplyEvent(ctx, ev)
@@ -299,4 +303,70 @@ func TestApplyEventTwoPlatforms(t *testing.T) {
 	require.False(t, u.Departed, "still on Feishu")
 	require.Equal(t, map[string]string{"feishu": "u2"}, u.Platforms)
 	require.Empty(t, dep.routed())
+}
+
+// A partial event (WeCom's update_user, Graph's delta) changes only the
+// fields it lists; the others stay as the last listing had them.
+func TestApplyEventPartial(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	before := b.user(t, "feishu-u2")
+	_, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged,
+		Person: dirsync.Person{ID: "u2", Name: "Ann Li"}, Fields: []string{dirsync.FieldName}})
+	require.NoError(t, err)
+	u := b.user(t, "feishu-u2")
+	require.Equal(t, "Ann Li", u.Name)
+	require.Equal(t, before.Email, u.Email, "email not in the event: kept")
+	require.Equal(t, before.Dept, u.Dept)
+	require.Equal(t, before.Manager, u.Manager)
+	require.False(t, u.Departed)
+
+	// A department event without the English name keeps it.
+	d0 := deptOf(t, b, "feishu-2")
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.DeptChanged,
+		Dept: dirsync.Dept{ID: "2", Name: "Sales & Marketing", Parent: "1"}, Fields: []string{dirsync.FieldName, dirsync.FieldParent, dirsync.FieldHead}})
+	require.NoError(t, err)
+	d := deptOf(t, b, "feishu-2")
+	require.Equal(t, "Sales & Marketing", d.Name)
+	require.Equal(t, d0.NameEN, d.NameEN)
+	require.Empty(t, d.Head, "head listed in the event as empty: cleared")
+}
+
+func deptOf(t *testing.T, b *eventBed, id string) *flows.Department {
+	t.Helper()
+	_, ds := b.dir(t)
+	for _, d := range ds {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no department %s", id)
+	return nil
+}
+
+// A renamed account (WeCom's NewUserID) stays the same directory user:
+// no departure, history kept, reports and heads follow the new id.
+func TestApplyEventAccountRenamed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	res, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, OldID: "u2",
+		Person: dirsync.Person{ID: "u2-new"}, Fields: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, res.Departed)
+	require.Empty(t, b.dep.routed(), "a rename is no departure")
+	u := b.user(t, "feishu-u2")
+	require.False(t, u.Departed)
+	require.Equal(t, "u2-new", u.Platforms["feishu"])
+
+	// Applying it again changes nothing.
+	us, ds := b.dir(t)
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, OldID: "u2",
+		Person: dirsync.Person{ID: "u2-new"}, Fields: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, res.Plan.Changes)
+	us2, ds2 := b.dir(t)
+	require.Equal(t, us, us2)
+	require.Equal(t, ds, ds2)
 }
