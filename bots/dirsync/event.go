@@ -65,6 +65,10 @@ var (
 // the event's platform: a change can only be applied to a known directory.
 var ErrNoBaseline = errors.New("no full sync of this platform yet")
 
+// ErrNotSynced is returned by ApplyEvent for a platform the Syncer has no
+// source of: the event is not for this directory.
+var ErrNotSynced = errors.New("platform not configured for sync")
+
 // Departer routes the open tasks and delegations of a user who left
 // (flows.Engine.Depart).
 type Departer interface {
@@ -251,7 +255,7 @@ func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error)
 	}
 	i := slices.IndexFunc(s.cfg.Sources, func(src Source) bool { return src.Platform() == ev.Platform })
 	if i < 0 {
-		return nil, fmt.Errorf("directory change from %s: platform not configured for sync", ev.Platform)
+		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, ErrNotSynced)
 	}
 	if s.cfg.Lock != nil {
 		unlock, err := s.cfg.Lock(ctx)
