@@ -37,6 +37,11 @@ type Event struct {
 	// it (an empty non-nil list: nothing but the id, as in a rename);
 	// nil, Person or Dept is complete.
 	Fields []string
+	// Lookup says the platform told only which account or department
+	// changed (DingTalk's org events): ApplyEvent reads it from the
+	// platform's Source, which must be a Lookup; one the platform no
+	// longer has is gone. Person and Dept carry just the id.
+	Lookup bool
 	// OldID is the account's previous id when the platform renamed it
 	// (WeCom's NewUserID): the directory user linked to OldID keeps its
 	// history and is linked to Person.ID.
@@ -64,6 +69,14 @@ var (
 // ErrNoBaseline is returned by ApplyEvent before the first full sync of
 // the event's platform: a change can only be applied to a known directory.
 var ErrNoBaseline = errors.New("no full sync of this platform yet")
+
+// Lookup is a Source that can read one account or department, for the
+// events that carry only an id. found is false when the platform has no
+// such account or department (any more).
+type Lookup interface {
+	Person(ctx context.Context, id string) (p Person, found bool, err error)
+	Dept(ctx context.Context, id string) (d Dept, found bool, err error)
+}
 
 // ErrNotSynced is returned by ApplyEvent for a platform the Syncer has no
 // source of: the event is not for this directory.
@@ -99,6 +112,9 @@ func (ev Event) check() error {
 	}
 	if ev.OldID != "" && ev.Op != PersonChanged {
 		return fmt.Errorf("%s event with a previous account id", ev.Op)
+	}
+	if ev.Lookup && (ev.Op == PersonGone || ev.Op == DeptGone || ev.Fields != nil || ev.OldID != "") {
+		return fmt.Errorf("%s event to look up with fields or a previous id", ev.Op)
 	}
 	return nil
 }
@@ -257,6 +273,12 @@ func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error)
 	if i < 0 {
 		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, ErrNotSynced)
 	}
+	if ev.Lookup {
+		var err error
+		if ev, err = s.lookup(ctx, s.cfg.Sources[i], ev); err != nil {
+			return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+		}
+	}
 	if s.cfg.Lock != nil {
 		unlock, err := s.cfg.Lock(ctx)
 		if err != nil {
@@ -314,6 +336,42 @@ func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error)
 	s.log.InfoContext(ctx, "directory change applied", "platform", ev.Platform, "op", ev.Op,
 		"changes", len(p.Changes), "conflicts", len(p.Conflicts), "departed", len(res.Departed))
 	return res, nil
+}
+
+// lookup reads the account or department of ev from the platform: a
+// complete change, or its deletion when the platform no longer has it.
+func (s *Syncer) lookup(ctx context.Context, src Source, ev Event) (Event, error) {
+	lk, ok := src.(Lookup)
+	if !ok {
+		return ev, fmt.Errorf("the %s source cannot look up one %s", src.Platform(), ev.Op)
+	}
+	out := Event{Platform: ev.Platform, Op: ev.Op}
+	if ev.Op == PersonChanged {
+		p, found, err := lk.Person(ctx, ev.Person.ID)
+		if err != nil {
+			return ev, fmt.Errorf("look up account %s: %w", ev.Person.ID, err)
+		}
+		if !found {
+			out.Op, p = PersonGone, Person{ID: ev.Person.ID}
+		}
+		if p.ID != ev.Person.ID {
+			return ev, fmt.Errorf("look up account %s: the platform answered for %q", ev.Person.ID, p.ID)
+		}
+		out.Person = p
+		return out, nil
+	}
+	d, found, err := lk.Dept(ctx, ev.Dept.ID)
+	if err != nil {
+		return ev, fmt.Errorf("look up department %s: %w", ev.Dept.ID, err)
+	}
+	if !found {
+		out.Op, d = DeptGone, Dept{ID: ev.Dept.ID}
+	}
+	if d.ID != ev.Dept.ID {
+		return ev, fmt.Errorf("look up department %s: the platform answered for %q", ev.Dept.ID, d.ID)
+	}
+	out.Dept = d
+	return out, nil
 }
 
 // relink returns users with the account old of platform renamed to new

@@ -370,3 +370,37 @@ func TestApplyEventAccountRenamed(t *testing.T) {
 	require.Equal(t, us, us2)
 	require.Equal(t, ds, ds2)
 }
+
+// An event that names only the account (DingTalk's org events) is read
+// from the platform: changed, or gone when the platform has it no more; a
+// platform that fails leaves the directory as it was.
+func TestApplyEventLookup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	people := slices.Clone(dirsynctest.People)
+	people[1].Name = "Ann Li"
+	people = slices.DeleteFunc(people, func(p dirsync.Person) bool { return p.ID == "u3" })
+	depts := slices.Clone(dirsynctest.Depts)
+	depts[1].Name = "Sales & Marketing"
+	b.fs.SetDirectory(people, depts)
+
+	_, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u2"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, "Ann Li", b.user(t, "feishu-u2").Name)
+	require.Equal(t, "ann@corp.example", b.user(t, "feishu-u2").Email)
+	res, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u3"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"feishu-u3"}, res.Departed, "not on the platform any more: gone")
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.DeptChanged, Dept: dirsync.Dept{ID: "2"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, "Sales & Marketing", deptOf(t, b, "feishu-2").Name)
+
+	us, ds := b.dir(t)
+	b.fs.FailAfter(0)
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Lookup: true})
+	require.ErrorContains(t, err, "connection reset")
+	us2, ds2 := b.dir(t)
+	require.Equal(t, us, us2)
+	require.Equal(t, ds, ds2)
+}
