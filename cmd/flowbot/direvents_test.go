@@ -101,3 +101,13 @@ func TestDirEventsOnlyTheSyncedApp(t *testing.T) {
 	err := d.ApplyEvent(ctx, "cli_dir", dirsync.Event{Platform: "feishu", Op: dirsync.PersonGone, Person: dirsync.Person{ID: "ou_ann"}})
 	require.ErrorIs(t, err, dirsync.ErrNoBaseline, "the synced app: applied once a full sync ran")
 }
+
+func TestGraphPollValidated(t *testing.T) {
+	t.Parallel()
+	c := DirSyncConfig{Graph: &GraphDirConfig{Tenant: "t", ClientID: "c", ClientSecret: "s", Poll: "every tuesday"}}
+	errs := c.validate()
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], "directory.sync.graph.poll")
+	c.Graph.Poll = "@every 5m"
+	require.Empty(t, c.validate())
+}
