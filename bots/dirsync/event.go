@@ -306,7 +306,7 @@ func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error)
 	if err != nil {
 		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
 	}
-	p := Merge(users, depts, snaps, s.cfg.Mapping)
+	p := MergeMapped(users, depts, snaps, s.mapping())
 	for _, o := range relinked {
 		// Merge compared with the renamed link: say the rename itself.
 		p.Changes = slices.DeleteFunc(p.Changes, func(c Change) bool { return c.Kind == "user" && c.ID == o.ID })

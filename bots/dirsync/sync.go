@@ -39,6 +39,9 @@ type Config struct {
 	// Mapping links accounts to users by hand: "feishu:ou_1" -> "lilei".
 	// It wins over email and mobile matching.
 	Mapping map[string]string
+	// DeptMapping maps platform departments to directory departments:
+	// "feishu:od_1" -> "eng" (see Mapping.Depts).
+	DeptMapping map[string]string
 	// Rate is the pace of page requests per source (default 5 per second).
 	Rate rate.Limit
 	// Retries is how often a rate-limited page is retried (default 5).
@@ -84,6 +87,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+func (s *Syncer) mapping() Mapping { return Mapping{Users: s.cfg.Mapping, Depts: s.cfg.DeptMapping} }
 
 // Snapshot is everything one source listed.
 type Snapshot struct {
@@ -192,7 +197,7 @@ func (s *Syncer) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory sync: %w", err)
 	}
-	p := Merge(users, depts, snaps, s.cfg.Mapping)
+	p := MergeMapped(users, depts, snaps, s.mapping())
 	p.snaps = snaps
 	return p, nil
 }

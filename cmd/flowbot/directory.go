@@ -39,11 +39,15 @@ type DirSyncConfig struct {
 	Rate float64 `yaml:"rate"`
 	// Mapping links platform accounts to directory users by hand
 	// ("feishu:ou_1": lilei); it wins over email and mobile matching.
-	Mapping  map[string]string  `yaml:"mapping"`
-	Feishu   *FeishuDirConfig   `yaml:"feishu"`
-	DingTalk *DingTalkDirConfig `yaml:"dingtalk"`
-	WeCom    *WeComDirConfig    `yaml:"wecom"`
-	Graph    *GraphDirConfig    `yaml:"graph"`
+	Mapping map[string]string `yaml:"mapping"`
+	// DeptMapping maps platform departments to directory departments
+	// ("feishu:od_1": eng): one department across platforms; the other
+	// departments of a mapped platform are reported as unmapped.
+	DeptMapping map[string]string  `yaml:"dept_mapping"`
+	Feishu      *FeishuDirConfig   `yaml:"feishu"`
+	DingTalk    *DingTalkDirConfig `yaml:"dingtalk"`
+	WeCom       *WeComDirConfig    `yaml:"wecom"`
+	Graph       *GraphDirConfig    `yaml:"graph"`
 }
 
 type FeishuDirConfig struct {
@@ -104,6 +108,11 @@ func (c DirSyncConfig) validate() []error {
 			bad("mapping", fmt.Sprintf("%q: %q: want \"platform:account\": user id", k, v))
 		}
 	}
+	for k, v := range c.DeptMapping {
+		if p, id, ok := strings.Cut(k, ":"); !ok || p == "" || id == "" || v == "" {
+			bad("dept_mapping", fmt.Sprintf("%q: %q: want \"platform:department\": department id", k, v))
+		}
+	}
 	if c.Graph != nil && c.Graph.Poll != "" {
 		if _, err := cronParser.Parse(c.Graph.Poll); err != nil {
 			bad("graph.poll", err.Error())
@@ -149,7 +158,7 @@ func newSyncerWith(cfg DirSyncConfig, st flows.Store, log *slog.Logger, dep dirs
 	if len(srcs) == 0 {
 		return nil, errors.New("directory sync: no platform configured under directory.sync (feishu, dingtalk, wecom, graph)")
 	}
-	return dirsync.New(dirsync.Config{Store: ds, Sources: srcs, Mapping: cfg.Mapping, Rate: rate.Limit(cfg.Rate), Logger: log, Departer: dep, Lock: lock}), nil
+	return dirsync.New(dirsync.Config{Store: ds, Sources: srcs, Mapping: cfg.Mapping, DeptMapping: cfg.DeptMapping, Rate: rate.Limit(cfg.Rate), Logger: log, Departer: dep, Lock: lock}), nil
 }
 
 // syncDirectory runs one sync: prints the plan to out, and unless dry

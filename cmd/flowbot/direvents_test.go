@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,6 +14,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/teams/teamstest"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomtest"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // flowbot serve keeps the directory current from the platforms' change
@@ -110,4 +113,58 @@ func TestGraphPollValidated(t *testing.T) {
 	require.ErrorContains(t, errs[0], "directory.sync.graph.poll")
 	c.Graph.Poll = "@every 5m"
 	require.Empty(t, c.validate())
+}
+
+// directory.sync.dept_mapping: Feishu's HQ and WeCom's factory are one
+// department, headed by the first platform's head; a mapping entry for a
+// department no platform has changes nothing; a malformed key is refused.
+func TestDirectorySyncDeptMapping(t *testing.T) {
+	t.Parallel()
+	fs, wc := syncFakes(t)
+	dir := t.TempDir()
+	_, db := syncConfig(t, dir, fs, wc)
+	mapped := writeFile(t, dir, "mapped.yaml", fmt.Sprintf(`database: {driver: sqlite, sqlite: %q}
+directory:
+  sync:
+    dept_mapping: {"feishu:od_hq": hq, "wecom:1": hq, "wecom:99": nowhere}
+    feishu: {app_id: cli_dir, app_secret: fs-secret, base_url: %q}
+    wecom: {corp_id: ww1, secret: wc-secret, base_url: %q}
+`, db, fs.URL, wc.URL))
+	out, _, err := runCLI(t, "directory", "sync", "--config", mapped)
+	require.NoError(t, err)
+	require.NotContains(t, out, "unmapped")
+	_, depts := directoryOf(t, db)
+	require.Equal(t, []string{"hq"}, depts, "one department for both platforms")
+	st := testkit.OpenSQLiteFile(t, db)
+	defer st.Close()
+	wu, err := st.User(context.Background(), "wecom-wu")
+	require.NoError(t, err)
+	require.Equal(t, "hq", wu.Dept)
+	hq, err := st.Department(context.Background(), "hq")
+	require.NoError(t, err)
+	require.Equal(t, "feishu-ou_boss", hq.Head)
+
+	bad := writeFile(t, dir, "bad.yaml", fmt.Sprintf("database: {driver: sqlite, sqlite: %q}\ndirectory: {sync: {dept_mapping: {od_hq: hq}, feishu: {app_id: x, app_secret: y}}}\n", db))
+	_, _, err = runCLI(t, "directory", "sync", "--config", bad)
+	require.ErrorContains(t, err, "directory.sync.dept_mapping")
+}
+
+// With a platform partly mapped, its other departments are reported by
+// the dry run.
+func TestDirectorySyncReportsUnmapped(t *testing.T) {
+	t.Parallel()
+	fs, _ := syncFakes(t)
+	fs.SetContacts([]feishutest.ContactUser{{OpenID: "ou_boss", Name: "Boss", Email: "boss@corp.example", DepartmentIDs: []string{"od_hq"}}},
+		[]feishutest.ContactDept{{OpenDepartmentID: "od_hq", Name: "HQ", LeaderUserID: "ou_boss"}, {OpenDepartmentID: "od_lab", Name: "Lab"}})
+	dir := t.TempDir()
+	db := filepath.Join(dir, "flowbot.db")
+	cfg := writeFile(t, dir, "c.yaml", fmt.Sprintf(`database: {driver: sqlite, sqlite: %q}
+directory:
+  sync:
+    dept_mapping: {"feishu:od_hq": hq}
+    feishu: {app_id: cli_dir, app_secret: fs-secret, base_url: %q}
+`, db, fs.URL))
+	out, _, err := runCLI(t, "directory", "sync", "--dry-run", "--config", cfg)
+	require.NoError(t, err)
+	require.Contains(t, out, "? unmapped department feishu:od_lab (Lab): kept as feishu-od_lab")
 }
