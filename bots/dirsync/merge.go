@@ -180,7 +180,7 @@ func MergeMapped(users []*flows.User, depts []*flows.Department, snaps []*Snapsh
 	mapping := mp.Users
 	m := &merger{
 		deptMap: mp.Depts,
-		users: map[string]*flows.User{}, old: map[string]*flows.User{}, link: map[account]string{},
+		users:   map[string]*flows.User{}, old: map[string]*flows.User{}, link: map[account]string{},
 		email: map[string][]string{}, mobile: map[string][]string{},
 		claimed: map[string]map[string]string{}, kept: map[string]map[string]string{},
 		primary: map[string]Person{}, primPl: map[string]string{}, owner: map[account]string{},
