@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
@@ -34,6 +35,9 @@ func (s *stream) onEvent(ctx context.Context, df *payload.DataFrame) (*payload.D
 	defer cancel()
 	for _, ev := range evs {
 		ev.Platform = Platform
+		if h.EventBornTime > 0 {
+			ev.At = time.UnixMilli(h.EventBornTime)
+		}
 		err := s.a.dir.ApplyEvent(ctx, s.p.cfg.Key, ev)
 		switch {
 		case errors.Is(err, dirsync.ErrNoBaseline), errors.Is(err, dirsync.ErrNotSynced):

@@ -62,7 +62,7 @@ type contactBed struct {
 	byID   map[string]feishutest.ContactUser
 }
 
-func setupContacts(t *testing.T, mode string) *contactBed {
+func setupContacts(t *testing.T, mode string, fakeOpts ...feishutest.Option) *contactBed {
 	t.Helper()
 	ctx := context.Background()
 	db := testkit.OpenSQLite(t)
@@ -71,7 +71,7 @@ func setupContacts(t *testing.T, mode string) *contactBed {
 	testkit.LoadExampleOrg(t, ctx, db)
 	testkit.PublishExampleFlows(t, ctx, engine)
 	dir := &syncedDir{}
-	b := &contactBed{testBundle: setup(t, setupOpts{mode: mode, dir: dir}), ctx: ctx, db: db, engine: engine, dir: dir, byID: map[string]feishutest.ContactUser{}}
+	b := &contactBed{testBundle: setup(t, setupOpts{mode: mode, dir: dir, fakeOpts: fakeOpts}), ctx: ctx, db: db, engine: engine, dir: dir, byID: map[string]feishutest.ContactUser{}}
 	users, depts := testkit.ExampleOrg(t)
 	open := map[string]string{}
 	for _, u := range users {
@@ -243,4 +243,31 @@ func directory(t *testing.T, b *contactBed) ([]*flows.User, []*flows.Department)
 	ds, err := b.db.Departments(b.ctx)
 	require.NoError(t, err)
 	return us, ds
+}
+
+// Feishu retries an event it got no 200 for; by then a newer change of
+// the same person may have been applied: the retry (older create_time)
+// is acknowledged and changes nothing.
+func TestContactEventRetryAfterNewerChange(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	offset := -10 * time.Second
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(offset)
+	}
+	b := setupContacts(t, feishu.ModeHTTP, feishutest.WithClock(clock))
+	emily := b.byID["emily"]
+	emily.Name = "Emily Old"
+	older := b.fake.ContactEvent(b.app.ID, feishudir.EventUserUpdated, map[string]any{"open_id": emily.OpenID, "name": "Emily Old", "email": emily.Email, "department_ids": emily.DepartmentIDs, "leader_user_id": emily.LeaderUserID}, nil)
+	mu.Lock()
+	offset = 0
+	mu.Unlock()
+	emily.Name = "Emily New"
+	r, _ := b.fake.ChangeUser(t, b.app.ID, emily)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = b.fake.Push(t, b.app.ID, older)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "Emily New", b.user(t, "emily").Name, "the older change does not overwrite the newer")
 }

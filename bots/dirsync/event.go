@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -42,6 +43,10 @@ type Event struct {
 	// platform's Source, which must be a Lookup; one the platform no
 	// longer has is gone. Person and Dept carry just the id.
 	Lookup bool
+	// At is when the platform says the change happened (zero: unknown).
+	// An event older than one already applied to the same account or
+	// department is stale: a retry overtaken by a newer change, skipped.
+	At time.Time
 	// OldID is the account's previous id when the platform renamed it
 	// (WeCom's NewUserID): the directory user linked to OldID keeps its
 	// history and is linked to Person.ID.
@@ -171,9 +176,43 @@ func (ev Event) completeDept(from Dept) Dept {
 	return d
 }
 
+// seenKeys are the keys of Snapshot.Seen the event is about.
+func (ev Event) seenKeys() []string {
+	switch ev.Op {
+	case PersonChanged, PersonGone:
+		if ev.OldID != "" {
+			return []string{"p:" + ev.Person.ID, "p:" + ev.OldID}
+		}
+		return []string{"p:" + ev.Person.ID}
+	}
+	return []string{"d:" + ev.Dept.ID}
+}
+
+// stale reports whether a newer event about the same entry was applied.
+func (ev Event) stale(snap *Snapshot) bool {
+	if ev.At.IsZero() {
+		return false
+	}
+	for _, k := range ev.seenKeys() {
+		if snap.Seen[k] > ev.At.UnixMilli() {
+			return true
+		}
+	}
+	return false
+}
+
 // apply returns the snapshot with ev applied; snap is not changed.
 func (ev Event) apply(snap *Snapshot) *Snapshot {
-	out := &Snapshot{Platform: snap.Platform, People: slices.Clone(snap.People), Depts: slices.Clone(snap.Depts), Done: true, Pages: snap.Pages}
+	out := &Snapshot{Platform: snap.Platform, People: slices.Clone(snap.People), Depts: slices.Clone(snap.Depts), Done: true, Pages: snap.Pages,
+		Seen: maps.Clone(snap.Seen)}
+	if !ev.At.IsZero() {
+		if out.Seen == nil {
+			out.Seen = map[string]int64{}
+		}
+		for _, k := range ev.seenKeys() {
+			out.Seen[k] = max(out.Seen[k], ev.At.UnixMilli())
+		}
+	}
 	switch ev.Op {
 	case PersonChanged, PersonGone:
 		var from Person
@@ -254,6 +293,9 @@ type EventResult struct {
 	// Departed are the users the event made (or found) departed whose
 	// tasks and delegations were routed.
 	Departed []string
+	// Stale is set when the event was skipped: a newer change of the same
+	// account or department was applied already.
+	Stale bool
 }
 
 // ApplyEvent applies one change event to the directory with the rules of
@@ -292,6 +334,10 @@ func (s *Syncer) ApplyEvent(ctx context.Context, ev Event) (*EventResult, error)
 	snaps, err := s.baselines(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("directory change from %s: %w", ev.Platform, err)
+	}
+	if ev.stale(snaps[i]) {
+		s.log.InfoContext(ctx, "stale directory change skipped", "platform", ev.Platform, "op", ev.Op, "at", ev.At)
+		return &EventResult{Plan: &Plan{}, Stale: true}, nil
 	}
 	snaps[i] = ev.apply(snaps[i])
 	users, err := s.cfg.Store.Users(ctx)
@@ -345,7 +391,7 @@ func (s *Syncer) lookup(ctx context.Context, src Source, ev Event) (Event, error
 	if !ok {
 		return ev, fmt.Errorf("the %s source cannot look up one %s", src.Platform(), ev.Op)
 	}
-	out := Event{Platform: ev.Platform, Op: ev.Op}
+	out := Event{Platform: ev.Platform, Op: ev.Op, At: ev.At}
 	if ev.Op == PersonChanged {
 		p, found, err := lk.Person(ctx, ev.Person.ID)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -403,4 +404,42 @@ func TestApplyEventLookup(t *testing.T) {
 	us2, ds2 := b.dir(t)
 	require.Equal(t, us, us2)
 	require.Equal(t, ds, ds2)
+}
+
+// A platform retries an event after a newer change of the same person
+// was applied: the retry is stale and skipped; a newer one applies.
+func TestApplyEventStaleRetrySkipped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	rename := func(name string, at time.Time) (*dirsync.EventResult, error) {
+		return b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, At: at,
+			Person: person("u2", func(p *dirsync.Person) { p.Name = name })})
+	}
+	_, err := rename("Ann B", t0.Add(time.Minute))
+	require.NoError(t, err)
+	res, err := rename("Ann A", t0) // the retry of an older change
+	require.NoError(t, err)
+	require.True(t, res.Stale)
+	require.Equal(t, "Ann B", b.user(t, "feishu-u2").Name)
+	// The departure of an older event does not undo a newer change either.
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonGone, At: t0, Person: dirsync.Person{ID: "u2"}})
+	require.NoError(t, err)
+	require.True(t, res.Stale)
+	require.False(t, b.user(t, "feishu-u2").Departed)
+	require.Empty(t, b.dep.routed())
+	// The same event again applies (and changes nothing); a newer one wins.
+	res, err = rename("Ann B", t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, res.Stale)
+	_, err = rename("Ann C", t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, "Ann C", b.user(t, "feishu-u2").Name)
+	// Other people are not held back by u2's clock.
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, At: t0,
+		Person: person("u3", func(p *dirsync.Person) { p.Name = "Bob Wu" })})
+	require.NoError(t, err)
+	require.False(t, res.Stale)
+	require.Equal(t, "Bob Wu", b.user(t, "feishu-u3").Name)
 }

@@ -97,6 +97,10 @@ type Snapshot struct {
 	Depts    []Dept   `json:"depts"`
 	Done     bool     `json:"done"`
 	Pages    int      `json:"pages"`
+	// Seen is, per account ("p:"+id) and department ("d:"+id), the time
+	// (Unix ms) of the newest change event applied since the listing; an
+	// older event arriving later (a platform's retry) is stale.
+	Seen map[string]int64 `json:"seen,omitempty"`
 }
 
 // Fetch reads every source to the end, resuming a sync that stopped, and

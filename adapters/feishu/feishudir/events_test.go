@@ -2,6 +2,7 @@ package feishudir_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -36,6 +37,9 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "NullObject", payload: env(feishudir.EventUserDeleted, `null`), err: "no object"},
 		{name: "NoEvent", payload: []byte(`{"schema":"2.0","header":{"event_type":"contact.user.deleted_v3"}}`), err: "no event body"},
 		{name: "NotJSON", payload: []byte(`{`), err: "decode contact event"},
+		{name: "CreateTime", payload: []byte(`{"schema":"2.0","header":{"event_type":"contact.user.deleted_v3","create_time":"1764930000000"},"event":{"object":{"open_id":"ou_1"}}}`),
+			want: dirsync.Event{Op: dirsync.PersonGone, Person: dirsync.Person{ID: "ou_1"}, At: time.UnixMilli(1764930000000)}},
+		{name: "BadCreateTime", payload: []byte(`{"schema":"2.0","header":{"event_type":"contact.user.deleted_v3","create_time":"soon"},"event":{"object":{"open_id":"ou_1"}}}`), err: "bad create_time"},
 		{name: "WrongType", payload: env(feishudir.EventUserCreated, `{"open_id":["ou_1"]}`), err: "decode contact.user.created_v3"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowbot/flowbot/bots/dirsync"
 )
@@ -15,6 +16,7 @@ import (
 // carry only what changed).
 type changeContact struct {
 	XMLName    xml.Name `xml:"xml"`
+	CreateTime int64    `xml:"CreateTime"`
 	MsgType    string   `xml:"MsgType"`
 	Event      string   `xml:"Event"`
 	ChangeType string   `xml:"ChangeType"`
@@ -47,13 +49,21 @@ var ErrNotContactChange = errors.New("wecom: not a member or department change")
 // left empty), keyed as the full sync keys them: members by userid,
 // departments by id. update_user and update_party carry only the fields
 // that changed: the event lists them (dirsync.Event.Fields); a changed
-// userid (NewUserID) is a rename. A member's email is BizMail when set,
+// userid (NewUserID) is a rename; CreateTime is the event's At. A member's email is BizMail when set,
 // else Email; status 1 (active) and 4 (not activated) are active.
 func DecodeChangeContact(plain []byte) (dirsync.Event, error) {
 	var c changeContact
 	if err := xml.Unmarshal(plain, &c); err != nil {
 		return dirsync.Event{}, fmt.Errorf("wecom: decode change_contact: %w", err)
 	}
+	ev, err := decodeChange(c)
+	if err == nil && c.CreateTime > 0 {
+		ev.At = time.Unix(c.CreateTime, 0)
+	}
+	return ev, err
+}
+
+func decodeChange(c changeContact) (dirsync.Event, error) {
 	if c.MsgType != "event" || c.Event != "change_contact" {
 		return dirsync.Event{}, ErrNotContactChange
 	}

@@ -2,6 +2,7 @@ package wecomdir_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -56,6 +57,7 @@ func TestDecodeChangeContact(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			tt.want.At = time.Unix(1403610513, 0) // CreateTime
 			require.Equal(t, tt.want, got)
 		})
 	}
