@@ -3,11 +3,13 @@ package graphdir_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -266,4 +269,67 @@ func FuzzDecodeDelta(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The example company on Teams, its flows on SQLite: Li Lei is deleted
+// from Entra ID, the next poll departs him and routes the leave request
+// waiting on him.
+func TestDeltaPollDepartureRoutesTasks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testkit.OpenSQLite(t)
+	clock := testkit.NewClock(time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC))
+	engine := flows.New(flows.Config{Store: db, Clock: clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
+	testkit.LoadExampleOrg(t, ctx, db)
+	testkit.PublishExampleFlows(t, ctx, engine)
+	srv := teamstest.NewServer()
+	t.Cleanup(srv.Close)
+	users, depts := testkit.ExampleOrg(t)
+	deptName := map[string]string{}
+	for _, d := range depts {
+		deptName[d.ID] = d.NameEN
+	}
+	var gus []teamstest.GraphUser
+	for _, u := range users {
+		gu := teamstest.GraphUser{ID: u.Platforms["teams"], DisplayName: u.Name, Mail: u.Email, Department: deptName[u.Dept], AccountEnabled: true}
+		for _, m := range users {
+			if m.ID == u.Manager {
+				gu.ManagerID = m.Platforms["teams"]
+			}
+		}
+		gus = append(gus, gu)
+	}
+	srv.SetGraphUsers(gus)
+	src := graphdir.New(graphdir.Config{LoginURL: srv.URL, GraphURL: srv.URL, Tenant: "contoso", ClientID: "app", ClientSecret: "s3cret"})
+	s := dirsync.New(dirsync.Config{Store: db, Sources: []dirsync.Source{src}, Rate: 1000, Departer: engine, Logger: slog.New(slog.DiscardHandler)})
+	p, err := s.Run(ctx)
+	require.NoError(t, err)
+	require.Empty(t, p.Departed)
+	_, err = s.Poll(ctx, src)
+	require.NoError(t, err)
+
+	out, err := engine.Submit(ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "leave", Values: map[string]any{
+		"type": "annual", "period": map[string]any{"from": "2026-12-01", "to": "2026-12-02"}, "reason": "family",
+	}})
+	require.NoError(t, err)
+	srv.DeleteGraphUser("29:1lileiAAD")
+	res, err := s.Poll(ctx, src)
+	require.NoError(t, err)
+	require.Equal(t, []string{"lilei"}, res.Departed)
+	lilei, err := db.User(ctx, "lilei")
+	require.NoError(t, err)
+	require.True(t, lilei.Departed)
+	v, err := engine.View(ctx, out.Instance.ID)
+	require.NoError(t, err)
+	had := false
+	for _, task := range v.Tasks {
+		if task.Assignee == "lilei" {
+			had = true
+			require.NotEqual(t, flows.TaskPending, task.Status, "the leaver's task was routed")
+		}
+	}
+	require.True(t, had)
+	hm, err := db.User(ctx, "hanmeimei")
+	require.NoError(t, err)
+	require.Empty(t, hm.Manager, "her manager left: none until Entra ID names another")
 }
