@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/dirsync"
 )
 
 // sdkLogOnce initialises the SDK's package-global logger once: its lazy
@@ -49,6 +50,7 @@ type options struct {
 	client  *http.Client
 	metrics Metrics
 	inbox   Inbox
+	dir     Directory
 }
 
 // WithLogger sets the adapter's logger.
@@ -74,6 +76,21 @@ type Inbox interface {
 // callback cut off by a crash is replayed instead of lost (default: not
 // kept).
 func WithInbox(in Inbox) Option { return func(o *options) { o.inbox = in } }
+
+// Directory takes the organisation changes an app reports (user_add_org,
+// org_dept_modify...), decoded: dirsync.Syncer.ApplyEvent behind cmd's
+// wiring, which knows the directory key of each app (app is its key).
+// DingTalk names only ids: the events carry dirsync.Event.Lookup. It
+// returns dirsync.ErrNoBaseline or dirsync.ErrNotSynced for a change it
+// has no use for (acknowledged), any other error to have DingTalk deliver
+// the event again.
+type Directory interface {
+	ApplyEvent(ctx context.Context, app string, ev dirsync.Event) error
+}
+
+// WithDirectory subscribes the Stream connections to events and hands
+// the organisation changes to d (default: no event subscription).
+func WithDirectory(d Directory) Option { return func(o *options) { o.dir = d } }
 
 // WithMetrics sets the adapter's counters.
 func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
@@ -101,6 +118,8 @@ type Adapter struct {
 	// before their handler finished (nil: not kept).
 	group *bg.Group
 	inbox Inbox
+	// dir takes the organisation events (nil: not subscribed).
+	dir Directory
 	// streams is the context of the Stream read loops: Close cancels it
 	// first, so that no new frame is read while handlers finish.
 	streams     context.Context
@@ -141,7 +160,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		cfg: cfg, h: h, log: o.log.WithGroup("dingtalk"), now: o.now, client: o.client, metrics: o.metrics,
 		byKey: map[string]*app{}, seen: newTTLSet(o.now), sent: newTTLCache(o.now),
 	}
-	a.group, a.inbox = bg.New(), o.inbox
+	a.group, a.inbox, a.dir = bg.New(), o.inbox, o.dir
 	a.streams, a.stopStreams = context.WithCancel(context.Background())
 	for _, ac := range cfg.Apps {
 		p := &app{cfg: ac}

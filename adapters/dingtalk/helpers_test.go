@@ -39,6 +39,7 @@ type setupOpts struct {
 	cfg      func(*dingtalk.Config)
 	metrics  dingtalk.Metrics
 	inbox    dingtalk.Inbox
+	dir      dingtalk.Directory
 }
 
 func randHex(n int) string {
@@ -74,6 +75,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	}
 	if o.inbox != nil {
 		opts = append(opts, dingtalk.WithInbox(o.inbox))
+	}
+	if o.dir != nil {
+		opts = append(opts, dingtalk.WithDirectory(o.dir))
 	}
 	a, err := dingtalk.New(cfg, h, opts...)
 	b.renew = func() (*dingtalk.Adapter, error) { return dingtalk.New(cfg, h, opts...) }

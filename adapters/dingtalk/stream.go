@@ -39,6 +39,9 @@ func newStream(a *Adapter, p *app) *stream {
 	)
 	s.cli.RegisterCallbackRouter(payload.BotMessageCallbackTopic, s.onBotMessage)
 	s.cli.RegisterCallbackRouter(payload.CardInstanceCallbackTopic, s.onCard)
+	if a.dir != nil {
+		s.cli.RegisterAllEventRouter(s.onEvent)
+	}
 	return s
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/dirsync"
 )
 
 // Platform is the bots.Event.Platform of this adapter.
@@ -41,6 +42,15 @@ type Inbox interface {
 	Done(ctx context.Context, ev bots.Event) error
 }
 
+// Directory takes the directory changes the apps report (the contact
+// events), decoded: dirsync.Syncer.ApplyEvent behind cmd's wiring, which
+// knows the directory key of each app. It returns dirsync.ErrNoBaseline
+// or dirsync.ErrNotSynced for an event it has no use for (acknowledged),
+// any other error to have Feishu redeliver.
+type Directory interface {
+	ApplyEvent(ctx context.Context, app string, ev dirsync.Event) error
+}
+
 var _ bots.Messenger = (*Adapter)(nil)
 var _ http.Handler = (*Adapter)(nil)
 
@@ -59,6 +69,8 @@ type Adapter struct {
 	// inbox keeps a click answered "processing" before its handler
 	// finished, so that a crash does not lose it (nil: not kept).
 	inbox Inbox
+	// dir takes the contact change events (nil: ignored).
+	dir Directory
 	// conns is the context of the long connections.
 	conns     context.Context
 	stopConns context.CancelFunc
@@ -111,6 +123,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 	a := &Adapter{cfg: cfg, h: h, log: o.log.WithGroup("feishu"), now: o.now, byID: map[string]*app{}}
 	a.group = bg.New()
 	a.inbox = o.inbox
+	a.dir = o.dir
 	a.conns, a.stopConns = context.WithCancel(context.Background())
 	sdkLog := sdkLogger{a.log}
 	for _, ac := range cfg.Apps {
@@ -146,6 +159,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		for _, typ := range ignoredEvents {
 			p.disp.OnCustomizedEvent(typ, func(context.Context, *larkevent.EventReq) error { return nil })
 		}
+		a.onContactEvents(p)
 		a.apps = append(a.apps, p)
 		a.byID[ac.ID] = p
 	}

@@ -149,12 +149,18 @@ type options struct {
 	httpClient *http.Client
 	now        func() time.Time
 	inbox      Inbox
+	dir        Directory
 }
 
 // WithInbox keeps every click answered "processing" in in before the
 // answer, and marks it done once its handler finished, so that a click
 // cut off by a crash is replayed instead of lost (default: not kept).
 func WithInbox(in Inbox) Option { return func(o *options) { o.inbox = in } }
+
+// WithDirectory subscribes the adapter to the contact change events
+// (contact.user.*_v3, contact.department.*_v3) and hands each to d
+// (default: those events are acknowledged and ignored).
+func WithDirectory(d Directory) Option { return func(o *options) { o.dir = d } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }

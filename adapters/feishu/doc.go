@@ -5,7 +5,10 @@
 // AES decryption, verification token, replay window, body limit) or takes
 // events from the SDK's long connection, turns im.message.receive_v1 and
 // card.action.trigger into one bots.Event each, and answers a click within
-// Feishu's 3 s deadline with a toast and the updated card.
+// Feishu's 3 s deadline with a toast and the updated card. With a
+// Directory (WithDirectory) the contact change events (contact.user.*_v3,
+// contact.department.*_v3) are decoded by feishudir.DecodeEvent and handed
+// to it (contact.go).
 //
 // Outbound, it implements bots.Messenger over the im v1 message API:
 // cards are rendered from bots.Card as card JSON 2.0 (render.go), sends are

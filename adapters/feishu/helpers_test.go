@@ -43,6 +43,7 @@ type setupOpts struct {
 	fakeOpts   []feishutest.Option
 	appMutator func(*feishu.App)
 	inbox      feishu.Inbox
+	dir        feishu.Directory
 	// noNotifier leaves replies unsent: by the reply rule the adapter
 	// never sends them; the notifier stand-in below does, unless this is
 	// set.
@@ -124,6 +125,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	opts := []feishu.Option{feishu.WithLogger(quietLogger())}
 	if o.inbox != nil {
 		opts = append(opts, feishu.WithInbox(o.inbox))
+	}
+	if o.dir != nil {
+		opts = append(opts, feishu.WithDirectory(o.dir))
 	}
 	a, err := feishu.New(cfg, h, opts...)
 	b.renew = func() (*feishu.Adapter, error) { return feishu.New(cfg, h, opts...) }

@@ -12,6 +12,7 @@ import (
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/bots/dirsync"
 )
 
 // Platform is the bots.Event.Platform of this adapter.
@@ -21,6 +22,15 @@ const Platform = "wecom"
 // internal failure: the callback is answered 500 and WeCom retries.
 type Handler interface {
 	Handle(ctx context.Context, ev bots.Event) (bots.Reply, error)
+}
+
+// Directory takes the address-book changes a corp reports, decoded:
+// dirsync.Syncer.ApplyEvent behind cmd's wiring, which knows the
+// directory key of each corp (app is the corp id). It returns
+// dirsync.ErrNoBaseline or dirsync.ErrNotSynced for a change it has no
+// use for (acknowledged), any other error to have WeCom retry.
+type Directory interface {
+	ApplyEvent(ctx context.Context, app string, ev dirsync.Event) error
 }
 
 var _ bots.Messenger = (*Adapter)(nil)
@@ -36,6 +46,7 @@ type Adapter struct {
 	metrics Metrics
 	apps    []*app
 	byName  map[string]*app
+	dir     Directory // takes change_contact (nil: ignored)
 
 	seen   *seen.Set // callback dedupe (MsgId; task+key+user)
 	sent   *sentKeys // idempotency key -> ref
@@ -74,7 +85,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		o.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	a := &Adapter{
-		cfg: cfg, h: h, log: o.log.WithGroup("wecom"), now: o.now, client: o.httpClient, metrics: o.metrics,
+		cfg: cfg, h: h, log: o.log.WithGroup("wecom"), now: o.now, client: o.httpClient, metrics: o.metrics, dir: o.dir,
 		byName: map[string]*app{},
 		seen:   seen.New(o.now, 24*time.Hour),
 		sent:   &sentKeys{now: o.now, ttl: cfg.IdempotencyTTL, m: map[string]sentEntry{}},

@@ -138,6 +138,7 @@ func decodeAESKey(k string) ([]byte, error) {
 type Option func(*options)
 
 type options struct {
+	dir        Directory
 	log        *slog.Logger
 	httpClient *http.Client
 	now        func() time.Time
@@ -146,6 +147,11 @@ type options struct {
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithDirectory hands the address-book changes (change_contact callbacks:
+// members and departments created, updated, deleted) to d (default: they
+// are acknowledged and ignored).
+func WithDirectory(d Directory) Option { return func(o *options) { o.dir = d } }
 
 // WithHTTPClient sets the client for API calls (default 10s timeout).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }

@@ -6,7 +6,9 @@
 // blocks), with the receiveid checked against the corp id, a replay
 // window on the timestamp and a body limit. Text messages and
 // template_card_event clicks become bots.Events; every callback is
-// answered with an empty 200 (WeCom retries otherwise).
+// answered with an empty 200 (WeCom retries otherwise). With a Directory
+// (WithDirectory), change_contact callbacks are decoded by
+// wecomdir.DecodeChangeContact and handed to it (contact.go).
 //
 // Outbound, bots.Card renders as a button_interaction template card; a
 // click's card is applied with update_template_card and the click's

@@ -37,6 +37,7 @@ type setupOpts struct {
 	rate     wecom.RateLimits
 	fakeOpts []wecomtest.Option
 	clock    func() time.Time
+	dir      wecom.Directory
 }
 
 func randHex(n int) string {
@@ -64,6 +65,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	opts := []wecom.Option{wecom.WithLogger(quietLogger())}
 	if o.clock != nil {
 		opts = append(opts, wecom.WithClock(o.clock))
+	}
+	if o.dir != nil {
+		opts = append(opts, wecom.WithDirectory(o.dir))
 	}
 	a, err := wecom.New(wecom.Config{Apps: []wecom.App{app}, Rate: o.rate}, h, opts...)
 	b.renew = func() (*wecom.Adapter, error) {

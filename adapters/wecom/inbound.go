@@ -36,6 +36,8 @@ type callback struct {
 	TaskID       string `xml:"TaskId"`
 	CardType     string `xml:"CardType"`
 	ResponseCode string `xml:"ResponseCode"`
+
+	raw []byte // the decrypted XML
 }
 
 // refusal is a callback the adapter will not process.
@@ -125,6 +127,8 @@ func (a *Adapter) Inbound(ctx context.Context, sig, ts, nonce string, body []byt
 		return a.onText(ctx, p, cb)
 	case cb.MsgType == "event" && cb.Event == "template_card_event":
 		return a.onClick(ctx, p, cb)
+	case cb.MsgType == "event" && cb.Event == "change_contact" && a.dir != nil:
+		return a.onContact(ctx, p, cb)
 	}
 	a.metrics.Callback(p.cfg.Name, "ignored")
 	return http.StatusOK, ""
@@ -159,6 +163,7 @@ func (a *Adapter) authenticate(sig, ts, nonce string, body []byte) (*app, callba
 	if err := xml.Unmarshal(msg, &cb); err != nil {
 		return nil, cb, refuse(http.StatusBadRequest, "malformed message xml")
 	}
+	cb.raw = msg
 	if cb.ToUserName != p.cfg.CorpID || (cb.AgentID != 0 && cb.AgentID != p.cfg.AgentID) {
 		return nil, cb, refuse(http.StatusForbidden, "message for another corp or agent")
 	}

@@ -21,6 +21,20 @@
 // by a rate limiter and a source that answers RateLimited is retried after
 // the wait it asks for.
 //
+// Incremental sync: ApplyEvent applies one platform change event (decoded
+// by the platform's adapter: Feishu contact events, WeCom change_contact,
+// DingTalk org events) to the platform's last listing and merges again, so
+// that it comes out as a full sync of the same data would. Events may
+// carry only the fields that changed (Event.Fields), a renamed account id
+// (Event.OldID), or only an id to read back through the Source (Lookup).
+// Poll reads a polled change feed (Graph's users delta, Feed) from its
+// saved link and applies each change.
+//
+// Departments: each platform's departments are the platform's own
+// (DeptID), unless Config.DeptMapping maps them to a directory department,
+// which then takes the people and heads of every platform mapped to it;
+// the other departments of a mapped platform are reported (Plan.Unmapped).
+//
 // dirsync sits under bots because the platform adapters implement its
 // Source (an adapter may import bots only). It imports flows and nothing
 // of the adapters or stores; cmd/flowbot wires the sources and the store.

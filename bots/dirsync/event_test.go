@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -107,7 +108,7 @@ func TestApplyEvent(t *testing.T) {
 				require.Equal(t, "feishu-u4", u.Manager)
 			}},
 		{name: "Rename", changes: 1,
-			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u2", func(p *dirsync.Person) { p.Name = "Ann Li" })},
+			ev:    dirsync.Event{Op: dirsync.PersonChanged, Person: person("u2", func(p *dirsync.Person) { p.Name = "Ann Li" })},
 			check: func(t *testing.T, b *eventBed) { require.Equal(t, "Ann Li", b.user(t, "feishu-u2").Name) }},
 		{name: "Move", changes: 1,
 			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u4", func(p *dirsync.Person) { p.Depts, p.Manager = []string{"2"}, "u2" })},
@@ -124,7 +125,7 @@ func TestApplyEvent(t *testing.T) {
 				require.Empty(t, u.Platforms)
 			}},
 		{name: "Disabled", departed: []string{"feishu-u3"},
-			ev: dirsync.Event{Op: dirsync.PersonChanged, Person: person("u3", func(p *dirsync.Person) { p.Active = false })},
+			ev:    dirsync.Event{Op: dirsync.PersonChanged, Person: person("u3", func(p *dirsync.Person) { p.Active = false })},
 			check: func(t *testing.T, b *eventBed) { require.True(t, b.user(t, "feishu-u3").Departed) }},
 		{name: "ManagerLeavesReportsLoseHim", departed: []string{"feishu-u2"},
 			ev: dirsync.Event{Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u2"}},
@@ -215,6 +216,10 @@ func TestApplyEventBadInput(t *testing.T) {
 		"NoDeptID":        {Platform: "feishu", Op: dirsync.DeptGone},
 		"UnknownOp":       {Platform: "feishu", Op: "explode", Person: dirsync.Person{ID: "u1"}},
 		"UnknownPlatform": {Platform: "wecom", Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u1"}},
+		"UnknownField":    {Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Fields: []string{"salary"}},
+		"DeptFieldOnUser": {Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Fields: []string{dirsync.FieldHead}},
+		"FieldsOnDelete":  {Platform: "feishu", Op: dirsync.PersonGone, Person: dirsync.Person{ID: "u1"}, Fields: []string{dirsync.FieldName}},
+		"OldIDOnDept":     {Platform: "feishu", Op: dirsync.DeptChanged, Dept: dirsync.Dept{ID: "1"}, OldID: "0"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := b.s.ApplyEvent(ctx, ev)
@@ -299,4 +304,142 @@ func TestApplyEventTwoPlatforms(t *testing.T) {
 	require.False(t, u.Departed, "still on Feishu")
 	require.Equal(t, map[string]string{"feishu": "u2"}, u.Platforms)
 	require.Empty(t, dep.routed())
+}
+
+// A partial event (WeCom's update_user, Graph's delta) changes only the
+// fields it lists; the others stay as the last listing had them.
+func TestApplyEventPartial(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	before := b.user(t, "feishu-u2")
+	_, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged,
+		Person: dirsync.Person{ID: "u2", Name: "Ann Li"}, Fields: []string{dirsync.FieldName}})
+	require.NoError(t, err)
+	u := b.user(t, "feishu-u2")
+	require.Equal(t, "Ann Li", u.Name)
+	require.Equal(t, before.Email, u.Email, "email not in the event: kept")
+	require.Equal(t, before.Dept, u.Dept)
+	require.Equal(t, before.Manager, u.Manager)
+	require.False(t, u.Departed)
+
+	// A department event without the English name keeps it.
+	d0 := deptOf(t, b, "feishu-2")
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.DeptChanged,
+		Dept: dirsync.Dept{ID: "2", Name: "Sales & Marketing", Parent: "1"}, Fields: []string{dirsync.FieldName, dirsync.FieldParent, dirsync.FieldHead}})
+	require.NoError(t, err)
+	d := deptOf(t, b, "feishu-2")
+	require.Equal(t, "Sales & Marketing", d.Name)
+	require.Equal(t, d0.NameEN, d.NameEN)
+	require.Empty(t, d.Head, "head listed in the event as empty: cleared")
+}
+
+func deptOf(t *testing.T, b *eventBed, id string) *flows.Department {
+	t.Helper()
+	_, ds := b.dir(t)
+	for _, d := range ds {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no department %s", id)
+	return nil
+}
+
+// A renamed account (WeCom's NewUserID) stays the same directory user:
+// no departure, history kept, reports and heads follow the new id.
+func TestApplyEventAccountRenamed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	res, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, OldID: "u2",
+		Person: dirsync.Person{ID: "u2-new"}, Fields: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, res.Departed)
+	require.Empty(t, b.dep.routed(), "a rename is no departure")
+	u := b.user(t, "feishu-u2")
+	require.False(t, u.Departed)
+	require.Equal(t, "u2-new", u.Platforms["feishu"])
+
+	// Applying it again changes nothing.
+	us, ds := b.dir(t)
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, OldID: "u2",
+		Person: dirsync.Person{ID: "u2-new"}, Fields: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, res.Plan.Changes)
+	us2, ds2 := b.dir(t)
+	require.Equal(t, us, us2)
+	require.Equal(t, ds, ds2)
+}
+
+// An event that names only the account (DingTalk's org events) is read
+// from the platform: changed, or gone when the platform has it no more; a
+// platform that fails leaves the directory as it was.
+func TestApplyEventLookup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	people := slices.Clone(dirsynctest.People)
+	people[1].Name = "Ann Li"
+	people = slices.DeleteFunc(people, func(p dirsync.Person) bool { return p.ID == "u3" })
+	depts := slices.Clone(dirsynctest.Depts)
+	depts[1].Name = "Sales & Marketing"
+	b.fs.SetDirectory(people, depts)
+
+	_, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u2"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, "Ann Li", b.user(t, "feishu-u2").Name)
+	require.Equal(t, "ann@corp.example", b.user(t, "feishu-u2").Email)
+	res, err := b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u3"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"feishu-u3"}, res.Departed, "not on the platform any more: gone")
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.DeptChanged, Dept: dirsync.Dept{ID: "2"}, Lookup: true})
+	require.NoError(t, err)
+	require.Equal(t, "Sales & Marketing", deptOf(t, b, "feishu-2").Name)
+
+	us, ds := b.dir(t)
+	b.fs.FailAfter(0)
+	_, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, Person: dirsync.Person{ID: "u1"}, Lookup: true})
+	require.ErrorContains(t, err, "connection reset")
+	us2, ds2 := b.dir(t)
+	require.Equal(t, us, us2)
+	require.Equal(t, ds, ds2)
+}
+
+// A platform retries an event after a newer change of the same person
+// was applied: the retry is stale and skipped; a newer one applies.
+func TestApplyEventStaleRetrySkipped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newEventBed(t)
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	rename := func(name string, at time.Time) (*dirsync.EventResult, error) {
+		return b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, At: at,
+			Person: person("u2", func(p *dirsync.Person) { p.Name = name })})
+	}
+	_, err := rename("Ann B", t0.Add(time.Minute))
+	require.NoError(t, err)
+	res, err := rename("Ann A", t0) // the retry of an older change
+	require.NoError(t, err)
+	require.True(t, res.Stale)
+	require.Equal(t, "Ann B", b.user(t, "feishu-u2").Name)
+	// The departure of an older event does not undo a newer change either.
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonGone, At: t0, Person: dirsync.Person{ID: "u2"}})
+	require.NoError(t, err)
+	require.True(t, res.Stale)
+	require.False(t, b.user(t, "feishu-u2").Departed)
+	require.Empty(t, b.dep.routed())
+	// The same event again applies (and changes nothing); a newer one wins.
+	res, err = rename("Ann B", t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, res.Stale)
+	_, err = rename("Ann C", t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, "Ann C", b.user(t, "feishu-u2").Name)
+	// Other people are not held back by u2's clock.
+	res, err = b.s.ApplyEvent(ctx, dirsync.Event{Platform: "feishu", Op: dirsync.PersonChanged, At: t0,
+		Person: person("u3", func(p *dirsync.Person) { p.Name = "Bob Wu" })})
+	require.NoError(t, err)
+	require.False(t, res.Stale)
+	require.Equal(t, "Bob Wu", b.user(t, "feishu-u3").Name)
 }

@@ -19,6 +19,10 @@ type Plan struct {
 	Conflicts []Conflict
 	// Departed are the users who left with this sync (ids, sorted).
 	Departed []string
+	// Unmapped are the departments of platforms with a department mapping
+	// that the mapping does not name: kept as the platform's own
+	// department (DeptID), reported, never matched by name.
+	Unmapped []Unmapped
 
 	snaps []*Snapshot // the listings merged (set by Syncer.Plan)
 }
@@ -35,6 +39,11 @@ type Change struct {
 // FieldChange is one field of a changed entry.
 type FieldChange struct {
 	Field, Old, New string
+}
+
+// Unmapped is a platform department the department mapping leaves out.
+type Unmapped struct {
+	Platform, Dept, Name string
 }
 
 // Conflict is an account the sync could not place: reported, left out.
@@ -75,6 +84,9 @@ func (p *Plan) Format(w io.Writer) error {
 	}
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(&b, "! conflict %s:%s (%s): %s\n", c.Platform, c.Account, c.Name, c.Reason)
+	}
+	for _, u := range p.Unmapped {
+		fmt.Fprintf(&b, "? unmapped department %s:%s (%s): kept as %s\n", u.Platform, u.Dept, u.Name, DeptID(u.Platform, u.Dept))
 	}
 	fmt.Fprintf(&b, "%d changes, %d conflicts, %d departed\n", len(p.Changes), len(p.Conflicts), len(p.Departed))
 	_, err := io.WriteString(w, b.String())
@@ -128,14 +140,47 @@ type merger struct {
 	primary map[string]Person
 	primPl  map[string]string
 	owner   map[account]string // account -> user, this run
+	deptMap map[string]string  // "platform:dept" -> directory department
 	plan    *Plan
 }
 
+// Mapping links platform accounts and departments to the directory by
+// hand.
+type Mapping struct {
+	// Users maps "platform:account" to a user id; it wins over email and
+	// mobile matching.
+	Users map[string]string
+	// Depts maps "platform:department" to a directory department id: the
+	// platform departments of one unit on several platforms become that
+	// one department (its name and parent stay the directory's, unless a
+	// mapped parent says otherwise; its head is the first head the
+	// platforms name, in source order, none if none does).
+	// Departments of a platform with at least one entry that have none
+	// are reported (Plan.Unmapped), never matched by name.
+	Depts map[string]string
+}
+
+// deptOf is the directory department of a platform's department.
+func (m *merger) deptOf(platform, dept string) string {
+	if id := m.deptMap[platform+":"+dept]; id != "" {
+		return id
+	}
+	return DeptID(platform, dept)
+}
+
 // Merge computes the directory the snapshots describe from the current
-// users and departments. It changes none of its arguments.
+// users and departments, with mapping linking accounts by hand. It changes
+// none of its arguments.
 func Merge(users []*flows.User, depts []*flows.Department, snaps []*Snapshot, mapping map[string]string) *Plan {
+	return MergeMapped(users, depts, snaps, Mapping{Users: mapping})
+}
+
+// MergeMapped is Merge with accounts and departments mapped by hand.
+func MergeMapped(users []*flows.User, depts []*flows.Department, snaps []*Snapshot, mp Mapping) *Plan {
+	mapping := mp.Users
 	m := &merger{
-		users: map[string]*flows.User{}, old: map[string]*flows.User{}, link: map[account]string{},
+		deptMap: mp.Depts,
+		users:   map[string]*flows.User{}, old: map[string]*flows.User{}, link: map[account]string{},
 		email: map[string][]string{}, mobile: map[string][]string{},
 		claimed: map[string]map[string]string{}, kept: map[string]map[string]string{},
 		primary: map[string]Person{}, primPl: map[string]string{}, owner: map[account]string{},
@@ -308,7 +353,7 @@ func (m *merger) finishUsers(synced map[string]bool) {
 		u.Email = orElse(pr.Email, u.Email)
 		u.Mobile = orElse(pr.Mobile, u.Mobile)
 		if len(pr.Depts) > 0 {
-			u.Dept = DeptID(pl, pr.Depts[0])
+			u.Dept = m.deptOf(pl, pr.Depts[0])
 		}
 		u.Manager = ""
 		if pr.Manager != "" {
@@ -356,20 +401,59 @@ func (m *merger) mergeDepts(cur []*flows.Department, snaps []*Snapshot, synced m
 			out[d.ID] = &c
 		}
 	}
+	mappedPlatform := map[string]bool{}
+	for k := range m.deptMap {
+		p, _, _ := strings.Cut(k, ":")
+		mappedPlatform[p] = true
+	}
+	headSet := map[string]bool{} // mapped departments whose head a source gave this run
 	for _, s := range snaps {
 		known := map[string]bool{}
 		for _, d := range s.Depts {
 			known[d.ID] = true
 		}
 		for _, d := range s.Depts {
-			nd := &flows.Department{ID: DeptID(s.Platform, d.ID), Name: d.Name, NameEN: d.NameEN}
-			if d.Parent != "" && known[d.Parent] {
-				nd.Parent = DeptID(s.Platform, d.Parent)
-			}
+			id := m.deptOf(s.Platform, d.ID)
+			head := ""
 			if d.Head != "" {
-				nd.Head = m.owner[account{s.Platform, d.Head}]
+				head = m.owner[account{s.Platform, d.Head}]
 			}
-			out[nd.ID] = nd
+			parent := ""
+			if d.Parent != "" && known[d.Parent] {
+				parent = m.deptOf(s.Platform, d.Parent)
+			}
+			if id == DeptID(s.Platform, d.ID) {
+				if mappedPlatform[s.Platform] {
+					m.plan.Unmapped = append(m.plan.Unmapped, Unmapped{Platform: s.Platform, Dept: d.ID, Name: d.Name})
+				}
+				out[id] = &flows.Department{ID: id, Name: d.Name, NameEN: d.NameEN, Parent: parent, Head: head}
+				continue
+			}
+			// A mapped department: the directory's own, with the
+			// platform's head and (when mapped too) parent.
+			nd := out[id]
+			if nd == nil {
+				nd = &flows.Department{ID: id, Name: d.Name, NameEN: d.NameEN}
+				out[id] = nd
+			}
+			if !headSet[id] {
+				nd.Head = head // none named yet: none
+			}
+			if head != "" {
+				headSet[id] = true
+			}
+			if parent != "" && parent != id && !strings.HasPrefix(parent, cleanID(s.Platform)+"-") {
+				nd.Parent = parent
+			}
+		}
+	}
+	departed := map[string]bool{}
+	for _, id := range m.plan.Departed {
+		departed[id] = true
+	}
+	for _, d := range out {
+		if departed[d.Head] {
+			d.Head = "" // a head who left heads nothing
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(out)) {

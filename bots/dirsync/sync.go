@@ -39,6 +39,9 @@ type Config struct {
 	// Mapping links accounts to users by hand: "feishu:ou_1" -> "lilei".
 	// It wins over email and mobile matching.
 	Mapping map[string]string
+	// DeptMapping maps platform departments to directory departments:
+	// "feishu:od_1" -> "eng" (see Mapping.Depts).
+	DeptMapping map[string]string
 	// Rate is the pace of page requests per source (default 5 per second).
 	Rate rate.Limit
 	// Retries is how often a rate-limited page is retried (default 5).
@@ -85,6 +88,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+func (s *Syncer) mapping() Mapping { return Mapping{Users: s.cfg.Mapping, Depts: s.cfg.DeptMapping} }
+
 // Snapshot is everything one source listed.
 type Snapshot struct {
 	Platform string   `json:"platform"`
@@ -92,6 +97,10 @@ type Snapshot struct {
 	Depts    []Dept   `json:"depts"`
 	Done     bool     `json:"done"`
 	Pages    int      `json:"pages"`
+	// Seen is, per account ("p:"+id) and department ("d:"+id), the time
+	// (Unix ms) of the newest change event applied since the listing; an
+	// older event arriving later (a platform's retry) is stale.
+	Seen map[string]int64 `json:"seen,omitempty"`
 }
 
 // Fetch reads every source to the end, resuming a sync that stopped, and
@@ -192,7 +201,7 @@ func (s *Syncer) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory sync: %w", err)
 	}
-	p := Merge(users, depts, snaps, s.cfg.Mapping)
+	p := MergeMapped(users, depts, snaps, s.mapping())
 	p.snaps = snaps
 	return p, nil
 }

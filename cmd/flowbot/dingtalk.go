@@ -95,8 +95,11 @@ func (a *app) wireDingTalk(ctx context.Context, h handler, ms map[string]bots.Me
 	if err := a.metrics.reg.Register(counter); err != nil {
 		return fmt.Errorf("dingtalk: register metrics: %w", err)
 	}
-	ad, err := dingtalk.New(dingtalk.Config{Apps: apps, ClickTimeout: c.ClickTimeout, MaxTextRunes: c.MaxTextRunes, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h,
-		dingtalk.WithLogger(a.log), dingtalk.WithMetrics(dingtalkMetrics{counter}), dingtalk.WithInbox(a.bot))
+	opts := []dingtalk.Option{dingtalk.WithLogger(a.log), dingtalk.WithMetrics(dingtalkMetrics{counter}), dingtalk.WithInbox(a.bot)}
+	if a.dirEvents.s != nil {
+		opts = append(opts, dingtalk.WithDirectory(a.dirEvents))
+	}
+	ad, err := dingtalk.New(dingtalk.Config{Apps: apps, ClickTimeout: c.ClickTimeout, MaxTextRunes: c.MaxTextRunes, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h, opts...)
 	if err != nil {
 		return err // already says "dingtalk: ..."
 	}

@@ -39,11 +39,15 @@ type DirSyncConfig struct {
 	Rate float64 `yaml:"rate"`
 	// Mapping links platform accounts to directory users by hand
 	// ("feishu:ou_1": lilei); it wins over email and mobile matching.
-	Mapping  map[string]string  `yaml:"mapping"`
-	Feishu   *FeishuDirConfig   `yaml:"feishu"`
-	DingTalk *DingTalkDirConfig `yaml:"dingtalk"`
-	WeCom    *WeComDirConfig    `yaml:"wecom"`
-	Graph    *GraphDirConfig    `yaml:"graph"`
+	Mapping map[string]string `yaml:"mapping"`
+	// DeptMapping maps platform departments to directory departments
+	// ("feishu:od_1": eng): one department across platforms; the other
+	// departments of a mapped platform are reported as unmapped.
+	DeptMapping map[string]string  `yaml:"dept_mapping"`
+	Feishu      *FeishuDirConfig   `yaml:"feishu"`
+	DingTalk    *DingTalkDirConfig `yaml:"dingtalk"`
+	WeCom       *WeComDirConfig    `yaml:"wecom"`
+	Graph       *GraphDirConfig    `yaml:"graph"`
 }
 
 type FeishuDirConfig struct {
@@ -69,7 +73,11 @@ type WeComDirConfig struct {
 }
 
 type GraphDirConfig struct {
-	Platform     string `yaml:"platform"` // default "teams"
+	Platform string `yaml:"platform"` // default "teams"
+	// Poll is a cron spec for polling Graph's users delta query inside
+	// `flowbot serve` ("" = no polling: Graph pushes nothing here, so
+	// only the full sync sees Teams changes).
+	Poll         string `yaml:"poll"`
 	Tenant       string `yaml:"tenant"`
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`
@@ -100,6 +108,16 @@ func (c DirSyncConfig) validate() []error {
 			bad("mapping", fmt.Sprintf("%q: %q: want \"platform:account\": user id", k, v))
 		}
 	}
+	for k, v := range c.DeptMapping {
+		if p, id, ok := strings.Cut(k, ":"); !ok || p == "" || id == "" || v == "" {
+			bad("dept_mapping", fmt.Sprintf("%q: %q: want \"platform:department\": department id", k, v))
+		}
+	}
+	if c.Graph != nil && c.Graph.Poll != "" {
+		if _, err := cronParser.Parse(c.Graph.Poll); err != nil {
+			bad("graph.poll", err.Error())
+		}
+	}
 	if c.Schedule != "" && len(c.sources()) == 0 {
 		bad("schedule", "is set but no platform is configured under directory.sync")
 	}
@@ -126,6 +144,12 @@ func (c DirSyncConfig) sources() []dirsync.Source {
 
 // newSyncer returns the syncer of cfg over st.
 func newSyncer(cfg DirSyncConfig, st flows.Store, log *slog.Logger) (*dirsync.Syncer, error) {
+	return newSyncerWith(cfg, st, log, nil, nil)
+}
+
+// newSyncerWith is newSyncer whose change events route departures through
+// dep and take lock around each change.
+func newSyncerWith(cfg DirSyncConfig, st flows.Store, log *slog.Logger, dep dirsync.Departer, lock func(context.Context) (func(), error)) (*dirsync.Syncer, error) {
 	ds, ok := st.(dirsync.Store)
 	if !ok {
 		return nil, errors.New("directory sync: the database does not keep sync progress")
@@ -134,7 +158,7 @@ func newSyncer(cfg DirSyncConfig, st flows.Store, log *slog.Logger) (*dirsync.Sy
 	if len(srcs) == 0 {
 		return nil, errors.New("directory sync: no platform configured under directory.sync (feishu, dingtalk, wecom, graph)")
 	}
-	return dirsync.New(dirsync.Config{Store: ds, Sources: srcs, Mapping: cfg.Mapping, Rate: rate.Limit(cfg.Rate), Logger: log}), nil
+	return dirsync.New(dirsync.Config{Store: ds, Sources: srcs, Mapping: cfg.Mapping, DeptMapping: cfg.DeptMapping, Rate: rate.Limit(cfg.Rate), Logger: log, Departer: dep, Lock: lock}), nil
 }
 
 // syncDirectory runs one sync: prints the plan to out, and unless dry
@@ -370,14 +394,17 @@ func (a *app) wireDirSync() error {
 	if spec == "" {
 		return nil
 	}
-	s, err := newSyncer(a.cfg.Directory.Sync, a.store, a.log)
-	if err != nil {
-		return err
+	s := a.dirEvents.s
+	if s == nil {
+		var err error
+		if s, err = newSyncer(a.cfg.Directory.Sync, a.store, a.log); err != nil {
+			return err
+		}
 	}
 	a.dirSync = s
 	owner := dirSyncOwner()
 	a.starters = append(a.starters, func(ctx context.Context) error {
-		c := cron.New(cron.WithParser(cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)))
+		c := cron.New(cron.WithParser(cronParser))
 		if _, err := c.AddFunc(spec, func() { a.runDirSync(ctx, owner) }); err != nil {
 			return fmt.Errorf("directory.sync.schedule: %w", err)
 		}
@@ -390,6 +417,9 @@ func (a *app) wireDirSync() error {
 	})
 	return nil
 }
+
+// cronParser reads the directory's cron specs (seconds optional).
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // dirSyncOwner names this process for the sync lock.
 func dirSyncOwner() string {

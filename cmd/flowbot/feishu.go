@@ -20,7 +20,11 @@ func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Mess
 			Mode: c.Mode, BaseURL: c.BaseURL, ReplayWindow: c.ReplayWindow, BotOpenID: c.BotOpenID,
 		})
 	}
-	ad, err := feishu.New(feishu.Config{Apps: apps, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h, feishu.WithLogger(a.log), feishu.WithInbox(a.bot))
+	opts := []feishu.Option{feishu.WithLogger(a.log), feishu.WithInbox(a.bot)}
+	if a.dirEvents.s != nil {
+		opts = append(opts, feishu.WithDirectory(a.dirEvents))
+	}
+	ad, err := feishu.New(feishu.Config{Apps: apps, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h, opts...)
 	if err != nil {
 		return err // already says "feishu: ..."
 	}

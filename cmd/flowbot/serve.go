@@ -57,6 +57,9 @@ type app struct {
 	notifier *notify.Notifier
 	sched    *schedule.Scheduler
 	dirSync  *dirsync.Syncer // the scheduled directory sync (nil: none)
+	// dirEvents applies the platforms' directory change events (its
+	// Syncer nil: no platform under directory.sync).
+	dirEvents dirEvents
 	// dirLockSeq numbers the owners of the directory lock taken by the API.
 	dirLockSeq atomic.Int64
 	web        *web.Adapter
@@ -209,6 +212,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		messengers["web"] = a.web
 		a.mux.Handle("/ui/", ui)
 		a.mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	}
+	if err := a.wireDirEvents(); err != nil {
+		return nil, err
 	}
 	for _, wire := range []func(context.Context, handler, map[string]bots.Messenger) error{a.wireFeishu, a.wireDingTalk, a.wireWeCom, a.wireTeams} {
 		if err := wire(ctx, h, messengers); err != nil {

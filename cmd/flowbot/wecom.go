@@ -110,7 +110,7 @@ func (a *app) wireWeCom(ctx context.Context, h handler, ms map[string]bots.Messe
 		Apps: apps, HandleTimeout: c.HandleTimeout, CloseGrace: a.cfg.HTTP.ShutdownGrace, MaxBodyBytes: c.MaxBodyBytes, ReplayWindow: c.ReplayWindow,
 		IdempotencyTTL: c.IdempotencyTTL, FollowUpTTL: c.FollowUpTTL,
 		Rate: wecom.RateLimits{PerMinute: c.Rate.PerMinute, PerHour: c.Rate.PerHour},
-	}, h, wecom.WithLogger(a.log), wecom.WithMetrics(m))
+	}, h, wecomOpts(a, m)...)
 	if err != nil {
 		return err // already says "wecom: ..."
 	}
@@ -153,3 +153,11 @@ func (m *weComMetrics) register(reg *prometheus.Registry) error {
 
 func (m *weComMetrics) Callback(app, outcome string) { m.callbacks.WithLabelValues(app, outcome).Inc() }
 func (m *weComMetrics) Sent(app, op, outcome string) { m.calls.WithLabelValues(app, op, outcome).Inc() }
+
+func wecomOpts(a *app, m wecom.Metrics) []wecom.Option {
+	opts := []wecom.Option{wecom.WithLogger(a.log), wecom.WithMetrics(m)}
+	if a.dirEvents.s != nil {
+		opts = append(opts, wecom.WithDirectory(a.dirEvents))
+	}
+	return opts
+}

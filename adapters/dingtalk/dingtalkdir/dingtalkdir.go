@@ -220,13 +220,21 @@ func (s *Source) call(ctx context.Context, path string, in, out any) error {
 		if env.ErrCode == 40014 || env.ErrCode == 42001 {
 			s.tok.Forget()
 		}
-		return fmt.Errorf("errcode %d: %s", env.ErrCode, env.ErrMsg)
+		return &apiError{Code: env.ErrCode, Msg: env.ErrMsg}
 	}
 	if err := json.Unmarshal(env.Result, out); err != nil {
 		return fmt.Errorf("decode result: %w", err)
 	}
 	return nil
 }
+
+// apiError is a DingTalk answer with a non-zero errcode.
+type apiError struct {
+	Code int
+	Msg  string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("errcode %d: %s", e.Code, e.Msg) }
 
 func (s *Source) accessToken(ctx context.Context) (string, error) {
 	return s.tok.Get(ctx, s.fetchAccessToken)

@@ -180,4 +180,5 @@ func orgRoutes(s *Server, mux *http.ServeMux) {
 	mux.HandleFunc("POST /topapi/v2/department/listsub", s.topapi(true, s.deptListSub))
 	mux.HandleFunc("POST /topapi/v2/department/get", s.topapi(false, s.deptGet))
 	mux.HandleFunc("POST /topapi/v2/user/list", s.topapi(true, s.userList))
+	mux.HandleFunc("POST /topapi/v2/user/get", s.topapi(false, s.userGet))
 }

@@ -4,9 +4,9 @@
 // (contact/v3 users/find_by_department), page by page, with the app's
 // tenant access token. Resigned or frozen users are inactive. Feishu also
 // pushes contact change events (contact.user.*_v3,
-// contact.department.*_v3); this source does not use them yet: every sync
-// is a full listing.
+// contact.department.*_v3): DecodeEvent turns one into a dirsync.Event,
+// which the Feishu adapter hands to the directory (events.go).
 //
-// It imports bots/dirsync and the adapters' shared cursor, nothing else of
-// flowbot.
+// It imports bots/dirsync, the adapters' shared cursor and the Feishu
+// SDK's contact types, nothing else of flowbot.
 package feishudir

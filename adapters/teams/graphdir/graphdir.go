@@ -125,7 +125,7 @@ func (s *Source) Fetch(ctx context.Context, c dirsync.Cursor) (dirsync.Page, err
 	return page, nil
 }
 
-func (s *Source) get(ctx context.Context, u string, out any) error {
+func (s *Source) get(ctx context.Context, u string, out any, hdr ...string) error {
 	tok, err := s.accessToken(ctx)
 	if err != nil {
 		return err
@@ -136,6 +136,9 @@ func (s *Source) get(ctx context.Context, u string, out any) error {
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("ConsistencyLevel", "eventual")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
 		return err

@@ -109,6 +109,7 @@ func newServer(endorsed, unendorsed *rsa.PrivateKey, ln net.Listener, onActivity
 	mux.HandleFunc("GET /v1/.well-known/keys", s.jwks)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /v1.0/users", s.graphUsers)
+	mux.HandleFunc("GET /v1.0/users/delta", s.graphDelta)
 	mux.HandleFunc("/teams/v3/conversations", s.connector)
 	mux.HandleFunc("/teams/v3/conversations/", s.connector)
 	s.Server = httptest.NewUnstartedServer(mux)

@@ -4,8 +4,9 @@
 // the app's access token. A member whose status is disabled (2) or quit (5)
 // is inactive. WeCom pushes address-book change events
 // (change_contact: create_user, update_user, delete_user, *_party) to the
-// app's callback; this source does not use them yet: every sync is a full
-// listing.
+// app's callback: DecodeChangeContact turns one into a dirsync.Event
+// (update_user carries only the changed fields, listed in Event.Fields),
+// which the WeCom adapter hands to the directory (events.go).
 //
 // It imports bots/dirsync and the adapters' shared cursor, nothing else of
 // flowbot.

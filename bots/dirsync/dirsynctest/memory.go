@@ -99,3 +99,35 @@ func (m *Memory) Fetch(_ context.Context, c dirsync.Cursor) (dirsync.Page, error
 	m.served++
 	return p, nil
 }
+
+var _ dirsync.Lookup = (*Memory)(nil)
+
+// Person looks one account up (dirsync.Lookup).
+func (m *Memory) Person(_ context.Context, id string) (dirsync.Person, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failIn == 0 {
+		return dirsync.Person{}, false, errors.New("memory: connection reset")
+	}
+	for _, p := range m.people {
+		if p.ID == id {
+			return p, true, nil
+		}
+	}
+	return dirsync.Person{}, false, nil
+}
+
+// Dept looks one department up (dirsync.Lookup).
+func (m *Memory) Dept(_ context.Context, id string) (dirsync.Dept, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failIn == 0 {
+		return dirsync.Dept{}, false, errors.New("memory: connection reset")
+	}
+	for _, d := range m.depts {
+		if d.ID == id {
+			return d, true, nil
+		}
+	}
+	return dirsync.Dept{}, false, nil
+}
