@@ -73,8 +73,8 @@ type Config struct {
 	Kick func()
 	// Stats and Flows, when both set, send each flow's owner (the flow's
 	// owner key) its monthly process-health report at ReportSpec.
-	Stats   *flowstats.Aggregate
-	Flows   func(ctx context.Context) ([]*flowdef.Definition, error)
+	Stats *flowstats.Aggregate
+	Flows func(ctx context.Context) ([]*flowdef.Definition, error)
 	// Forecast, when set, predicts an open request's finish (the bot's
 	// forecast; nil forecast: none) and the scheduler re-predicts the
 	// running tasks at BreachSpec, telling the approver and the flow's
@@ -84,8 +84,8 @@ type Config struct {
 	// BreachSpec is when the running tasks are re-predicted (default
 	// every 15 minutes, "0 */15 * * * *").
 	BreachSpec string
-	Logger  *slog.Logger
-	Metrics Metrics
+	Logger     *slog.Logger
+	Metrics    Metrics
 }
 
 // Scheduler runs the jobs. Start/Stop run them on cron; RunDue runs what
