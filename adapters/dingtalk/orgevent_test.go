@@ -3,7 +3,6 @@ package dingtalk_test
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,47 +12,18 @@ import (
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalkdir"
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalktest"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
-
-// syncedDir is the directory behind the adapter: a real Syncer over
-// SQLite, set once the adapter and its fake app exist.
-type syncedDir struct {
-	mu      sync.Mutex
-	s       *dirsync.Syncer
-	applied int
-}
-
-func (d *syncedDir) ApplyEvent(ctx context.Context, _ string, ev dirsync.Event) error {
-	d.mu.Lock()
-	s := d.s
-	d.mu.Unlock()
-	if s == nil {
-		return dirsync.ErrNoBaseline
-	}
-	if _, err := s.ApplyEvent(ctx, ev); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	d.applied++
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *syncedDir) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.applied
-}
 
 type orgBed struct {
 	*testBundle
 	ctx    context.Context
 	db     *sqlite.DB
 	engine *flows.Engine
-	dir    *syncedDir
+	dir    *dirsynctest.Applier
 	users  map[string]dingtalktest.OrgUser
 	depts  map[string]int64
 }
@@ -69,7 +39,7 @@ func setupOrg(t *testing.T) *orgBed {
 	engine := flows.New(flows.Config{Store: db, Clock: clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
 	testkit.LoadExampleOrg(t, ctx, db)
 	testkit.PublishExampleFlows(t, ctx, engine)
-	dir := &syncedDir{}
+	dir := &dirsynctest.Applier{}
 	b := &orgBed{testBundle: setup(t, setupOpts{mode: dingtalk.ModeStream, dir: dir}), ctx: ctx, db: db, engine: engine, dir: dir,
 		users: map[string]dingtalktest.OrgUser{}, depts: map[string]int64{}}
 	users, depts := testkit.ExampleOrg(t)
@@ -97,9 +67,7 @@ func setupOrg(t *testing.T) *orgBed {
 	require.NoError(t, err)
 	require.Empty(t, p.Departed)
 	require.Empty(t, p.Conflicts)
-	dir.mu.Lock()
-	dir.s = s
-	dir.mu.Unlock()
+	dir.Set(s)
 	return b
 }
 
@@ -223,7 +191,7 @@ func TestOrgEventsRefused(t *testing.T) {
 	us2, ds2 := b.directory(t)
 	require.Equal(t, us, us2)
 	require.Equal(t, ds, ds2)
-	require.Zero(t, b.dir.count())
+	require.Zero(t, b.dir.Applied())
 
 	b.fake.RateLimitOrg(100) // DingTalk's flow control on every call
 	ack, err := b.fake.OrgEvent(b.app.Key, dingtalkdir.EventUserModify, "", map[string]any{"userId": []string{b.users["emily"].UserID}})

@@ -14,41 +14,11 @@ import (
 	"github.com/flowbot/flowbot/adapters/feishu/feishudir"
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
-
-// syncedDir is the directory behind the adapter: a real Syncer over
-// SQLite, set once the adapter (and its fake app) exist; it counts the
-// events applied.
-type syncedDir struct {
-	mu      sync.Mutex
-	s       *dirsync.Syncer
-	applied int
-}
-
-func (d *syncedDir) ApplyEvent(ctx context.Context, _ string, ev dirsync.Event) error {
-	d.mu.Lock()
-	s := d.s
-	d.mu.Unlock()
-	if s == nil {
-		return dirsync.ErrNoBaseline
-	}
-	if _, err := s.ApplyEvent(ctx, ev); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	d.applied++
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *syncedDir) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.applied
-}
 
 // contactBed is the example company on SQLite with its flows, the
 // Feishu fake listing every employee with their open_id, one full sync
@@ -58,7 +28,7 @@ type contactBed struct {
 	ctx    context.Context
 	db     *sqlite.DB
 	engine *flows.Engine
-	dir    *syncedDir
+	dir    *dirsynctest.Applier
 	byID   map[string]feishutest.ContactUser
 }
 
@@ -70,7 +40,7 @@ func setupContacts(t *testing.T, mode string, fakeOpts ...feishutest.Option) *co
 	engine := flows.New(flows.Config{Store: db, Clock: clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
 	testkit.LoadExampleOrg(t, ctx, db)
 	testkit.PublishExampleFlows(t, ctx, engine)
-	dir := &syncedDir{}
+	dir := &dirsynctest.Applier{}
 	b := &contactBed{testBundle: setup(t, setupOpts{mode: mode, dir: dir, fakeOpts: fakeOpts}), ctx: ctx, db: db, engine: engine, dir: dir, byID: map[string]feishutest.ContactUser{}}
 	users, depts := testkit.ExampleOrg(t)
 	open := map[string]string{}
@@ -98,9 +68,7 @@ func setupContacts(t *testing.T, mode string, fakeOpts ...feishutest.Option) *co
 	require.NoError(t, err)
 	require.Empty(t, p.Departed)
 	require.Empty(t, p.Conflicts)
-	dir.mu.Lock()
-	dir.s = s
-	dir.mu.Unlock()
+	dir.Set(s)
 	return b
 }
 
@@ -224,7 +192,7 @@ func TestContactEventsRefused(t *testing.T) {
 	us2, ds2 := directory(t, b)
 	require.Equal(t, us, us2, "refused events change nothing")
 	require.Equal(t, ds, ds2)
-	require.Zero(t, b.dir.count())
+	require.Zero(t, b.dir.Applied())
 }
 
 // Without a Directory the contact events are acknowledged and ignored.

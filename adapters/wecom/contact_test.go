@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,46 +12,17 @@ import (
 	"github.com/flowbot/flowbot/adapters/wecom/wecomdir"
 	"github.com/flowbot/flowbot/adapters/wecom/wecomtest"
 	"github.com/flowbot/flowbot/bots/dirsync"
+	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
-// syncedDir is the directory behind the adapter: a real Syncer over
-// SQLite, set once the adapter and its fake app exist.
-type syncedDir struct {
-	mu      sync.Mutex
-	s       *dirsync.Syncer
-	applied int
-}
-
-func (d *syncedDir) ApplyEvent(ctx context.Context, _ string, ev dirsync.Event) error {
-	d.mu.Lock()
-	s := d.s
-	d.mu.Unlock()
-	if s == nil {
-		return dirsync.ErrNoBaseline
-	}
-	if _, err := s.ApplyEvent(ctx, ev); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	d.applied++
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *syncedDir) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.applied
-}
-
 type contactBed struct {
 	*testBundle
 	db      *sqlite.DB
 	engine  *flows.Engine
-	dir     *syncedDir
+	dir     *dirsynctest.Applier
 	members map[string]wecomtest.Member
 	depts   map[string]int64
 }
@@ -68,7 +38,7 @@ func setupContacts(t *testing.T) *contactBed {
 	engine := flows.New(flows.Config{Store: db, Clock: clock, Calendar: testkit.ExampleCalendar(t), Logger: slog.New(slog.DiscardHandler)})
 	testkit.LoadExampleOrg(t, ctx, db)
 	testkit.PublishExampleFlows(t, ctx, engine)
-	dir := &syncedDir{}
+	dir := &dirsynctest.Applier{}
 	b := &contactBed{testBundle: setup(t, setupOpts{dir: dir}), db: db, engine: engine, dir: dir, members: map[string]wecomtest.Member{}, depts: map[string]int64{}}
 	users, depts := testkit.ExampleOrg(t)
 	wid := map[string]string{}
@@ -98,9 +68,7 @@ func setupContacts(t *testing.T) *contactBed {
 	require.NoError(t, err)
 	require.Empty(t, p.Departed)
 	require.Empty(t, p.Conflicts)
-	dir.mu.Lock()
-	dir.s = s
-	dir.mu.Unlock()
+	dir.Set(s)
 	return b
 }
 
@@ -239,7 +207,7 @@ func TestChangeContactRefused(t *testing.T) {
 	us2, ds2 := b.directory(t)
 	require.Equal(t, us, us2)
 	require.Equal(t, ds, ds2)
-	require.Zero(t, b.dir.count())
+	require.Zero(t, b.dir.Applied())
 }
 
 // Without a Directory change_contact is acknowledged and ignored.

@@ -1,0 +1,50 @@
+package dirsynctest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/flowbot/flowbot/bots/dirsync"
+)
+
+// Applier is the directory an adapter's change-event tests hand their
+// adapter: it applies each event through a real Syncer, set once the
+// adapter and its fake platform exist, and counts the events applied.
+// Before Set it answers dirsync.ErrNoBaseline, as serve does before the
+// first full sync.
+type Applier struct {
+	mu      sync.Mutex
+	s       *dirsync.Syncer
+	applied int
+}
+
+// Set makes s the Syncer events are applied through.
+func (a *Applier) Set(s *dirsync.Syncer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.s = s
+}
+
+// ApplyEvent applies ev through the Syncer (the app is not used).
+func (a *Applier) ApplyEvent(ctx context.Context, _ string, ev dirsync.Event) error {
+	a.mu.Lock()
+	s := a.s
+	a.mu.Unlock()
+	if s == nil {
+		return dirsync.ErrNoBaseline
+	}
+	if _, err := s.ApplyEvent(ctx, ev); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.applied++
+	a.mu.Unlock()
+	return nil
+}
+
+// Applied is the number of events applied so far.
+func (a *Applier) Applied() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.applied
+}
