@@ -79,29 +79,16 @@ func (s *Source) Fetch(ctx context.Context, c dirsync.Cursor) (dirsync.Page, err
 		}
 	}
 	var res struct {
-		HasMore    bool   `json:"has_more"`
-		NextCursor *int64 `json:"next_cursor"`
-		List       []struct {
-			UserID        string  `json:"userid"`
-			Name          string  `json:"name"`
-			Email         string  `json:"email"`
-			OrgEmail      string  `json:"org_email"`
-			Mobile        string  `json:"mobile"`
-			DeptIDList    []int64 `json:"dept_id_list"`
-			ManagerUserID string  `json:"manager_userid"`
-		} `json:"list"`
+		HasMore    bool     `json:"has_more"`
+		NextCursor *int64   `json:"next_cursor"`
+		List       []member `json:"list"`
 	}
 	if err := s.call(ctx, "/topapi/v2/user/list", map[string]any{"dept_id": dept, "cursor": off, "size": s.cfg.PageSize, "language": "zh_CN"}, &res); err != nil {
 		return dirsync.Page{}, fmt.Errorf("dingtalk: list users of department %d: %w", dept, err)
 	}
 	var page dirsync.Page
 	for _, u := range res.List {
-		depts := make([]string, len(u.DeptIDList))
-		for i, d := range u.DeptIDList {
-			depts[i] = strconv.FormatInt(d, 10)
-		}
-		page.People = append(page.People, dirsync.Person{ID: u.UserID, Name: u.Name, Email: cmp.Or(u.OrgEmail, u.Email),
-			Mobile: u.Mobile, Depts: depts, Manager: u.ManagerUserID, Active: true})
+		page.People = append(page.People, u.person())
 	}
 	next := ""
 	if res.HasMore {
@@ -112,6 +99,28 @@ func (s *Source) Fetch(ctx context.Context, c dirsync.Cursor) (dirsync.Page, err
 	}
 	page.Next = cur.After(next, len(c.Depts))
 	return page, nil
+}
+
+// member is one DingTalk member as user/list and user/get give it.
+type member struct {
+	UserID        string  `json:"userid"`
+	Name          string  `json:"name"`
+	Email         string  `json:"email"`
+	OrgEmail      string  `json:"org_email"`
+	Mobile        string  `json:"mobile"`
+	DeptIDList    []int64 `json:"dept_id_list"`
+	ManagerUserID string  `json:"manager_userid"`
+}
+
+// person is u in the directory. DingTalk lists no leavers, so every
+// member it gives is active; the org email wins over the private one.
+func (u member) person() dirsync.Person {
+	depts := make([]string, len(u.DeptIDList))
+	for i, d := range u.DeptIDList {
+		depts[i] = strconv.FormatInt(d, 10)
+	}
+	return dirsync.Person{ID: u.UserID, Name: u.Name, Email: cmp.Or(u.OrgEmail, u.Email),
+		Mobile: u.Mobile, Depts: depts, Manager: u.ManagerUserID, Active: true}
 }
 
 type deptInfo struct {

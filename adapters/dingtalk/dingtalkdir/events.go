@@ -1,7 +1,6 @@
 package dingtalkdir
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,15 +118,7 @@ const (
 // Person reads one member (POST /topapi/v2/user/get); found is false when
 // DingTalk has no such member.
 func (s *Source) Person(ctx context.Context, id string) (dirsync.Person, bool, error) {
-	var u struct {
-		UserID        string  `json:"userid"`
-		Name          string  `json:"name"`
-		Email         string  `json:"email"`
-		OrgEmail      string  `json:"org_email"`
-		Mobile        string  `json:"mobile"`
-		DeptIDList    []int64 `json:"dept_id_list"`
-		ManagerUserID string  `json:"manager_userid"`
-	}
+	var u member
 	err := s.call(ctx, "/topapi/v2/user/get", map[string]any{"userid": id, "language": "zh_CN"}, &u)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Code == codeNoUser {
@@ -136,13 +127,7 @@ func (s *Source) Person(ctx context.Context, id string) (dirsync.Person, bool, e
 	if err != nil {
 		return dirsync.Person{}, false, fmt.Errorf("dingtalk: get user %s: %w", id, err)
 	}
-	depts := make([]string, len(u.DeptIDList))
-	for i, d := range u.DeptIDList {
-		depts[i] = strconv.FormatInt(d, 10)
-	}
-	// The listing reads every member as active (DingTalk lists no leavers).
-	return dirsync.Person{ID: u.UserID, Name: u.Name, Email: cmp.Or(u.OrgEmail, u.Email), Mobile: u.Mobile, Depts: depts,
-		Manager: u.ManagerUserID, Active: true}, true, nil
+	return u.person(), true, nil
 }
 
 // Dept reads one department with its head; found is false when DingTalk
