@@ -11,7 +11,6 @@ import (
 	"github.com/flowbot/flowbot/adapters/dingtalk"
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalkdir"
 	"github.com/flowbot/flowbot/adapters/dingtalk/dingtalktest"
-	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
@@ -62,12 +61,7 @@ func setupOrg(t *testing.T) *orgBed {
 	}
 	b.fake.SetOrg(ous, ods)
 	src := dingtalkdir.New(dingtalkdir.Config{BaseURL: b.fake.URL, OAPIURL: b.fake.URL, AppKey: b.app.Key, AppSecret: b.app.Secret})
-	s := dirsync.New(dirsync.Config{Store: db, Sources: []dirsync.Source{src}, Rate: 1000, Departer: engine, Logger: slog.New(slog.DiscardHandler)})
-	p, err := s.Run(ctx)
-	require.NoError(t, err)
-	require.Empty(t, p.Departed)
-	require.Empty(t, p.Conflicts)
-	dir.Set(s)
+	dir.Start(t, db, engine, src)
 	return b
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/flowbot/flowbot/adapters/feishu"
 	"github.com/flowbot/flowbot/adapters/feishu/feishudir"
 	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
-	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/dirsync/dirsynctest"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/internal/testkit"
@@ -63,12 +62,7 @@ func setupContacts(t *testing.T, mode string, fakeOpts ...feishutest.Option) *co
 	}
 	b.fake.SetContacts(cus, cds)
 	src := feishudir.New(feishudir.Config{BaseURL: b.fake.URL, AppID: b.app.ID, AppSecret: b.app.Secret})
-	s := dirsync.New(dirsync.Config{Store: db, Sources: []dirsync.Source{src}, Rate: 1000, Departer: engine, Logger: slog.New(slog.DiscardHandler)})
-	p, err := s.Run(ctx)
-	require.NoError(t, err)
-	require.Empty(t, p.Departed)
-	require.Empty(t, p.Conflicts)
-	dir.Set(s)
+	dir.Start(t, db, engine, src)
 	return b
 }
 

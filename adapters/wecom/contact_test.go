@@ -63,12 +63,7 @@ func setupContacts(t *testing.T) *contactBed {
 	}
 	b.fake.SetAddressBook(ms, wds)
 	src := wecomdir.New(wecomdir.Config{BaseURL: b.fake.URL, CorpID: b.app.CorpID, Secret: b.app.Secret})
-	s := dirsync.New(dirsync.Config{Store: db, Sources: []dirsync.Source{src}, Rate: 1000, Departer: engine, Logger: slog.New(slog.DiscardHandler)})
-	p, err := s.Run(ctx)
-	require.NoError(t, err)
-	require.Empty(t, p.Departed)
-	require.Empty(t, p.Conflicts)
-	dir.Set(s)
+	dir.Start(t, db, engine, src)
 	return b
 }
 

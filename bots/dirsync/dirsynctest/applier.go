@@ -2,7 +2,11 @@ package dirsynctest
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots/dirsync"
 )
@@ -47,4 +51,18 @@ func (a *Applier) Applied() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.applied
+}
+
+// Start runs the first full sync of src into st (the baseline events
+// apply to) and then applies events through that Syncer. The example
+// company synced whole: nobody departed, no conflict.
+func (a *Applier) Start(t testing.TB, st dirsync.Store, dep dirsync.Departer, src dirsync.Source) *dirsync.Syncer {
+	t.Helper()
+	s := dirsync.New(dirsync.Config{Store: st, Sources: []dirsync.Source{src}, Rate: 1000, Departer: dep, Logger: slog.New(slog.DiscardHandler)})
+	p, err := s.Run(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, p.Departed)
+	require.Empty(t, p.Conflicts)
+	a.Set(s)
+	return s
 }
