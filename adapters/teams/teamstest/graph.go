@@ -62,6 +62,28 @@ func (s *Server) GraphPages() int {
 	return s.graph.pages
 }
 
+// graphAdmit answers a Graph call the fake refuses (a 429 while limited,
+// a 401 without a Graph token, a 503 when told to fail) and reports
+// whether the call goes on. It is called with s.mu held.
+func (s *Server) graphAdmit(w http.ResponseWriter, r *http.Request) bool {
+	if s.graph.limited > 0 {
+		s.graph.limited--
+		w.Header().Set("Retry-After", "2")
+		graphError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests")
+		return false
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !s.graph.tokens[tok] {
+		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or not a Graph token.")
+		return false
+	}
+	if s.graph.failIn == 0 {
+		graphError(w, http.StatusServiceUnavailable, "serviceNotAvailable", "Service unavailable")
+		return false
+	}
+	return true
+}
+
 func graphError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
 }
@@ -72,19 +94,7 @@ func graphError(w http.ResponseWriter, status int, code, msg string) {
 func (s *Server) graphUsers(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graph.limited > 0 {
-		s.graph.limited--
-		w.Header().Set("Retry-After", "2")
-		graphError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests")
-		return
-	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !s.graph.tokens[tok] {
-		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or not a Graph token.")
-		return
-	}
-	if s.graph.failIn == 0 {
-		graphError(w, http.StatusServiceUnavailable, "serviceNotAvailable", "Service unavailable")
+	if !s.graphAdmit(w, r) {
 		return
 	}
 	q := r.URL.Query()
@@ -210,19 +220,7 @@ func (s *Server) GraphDeltaPages() int {
 func (s *Server) graphDelta(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.graph.limited > 0 {
-		s.graph.limited--
-		w.Header().Set("Retry-After", "2")
-		graphError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests")
-		return
-	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !s.graph.tokens[tok] {
-		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or not a Graph token.")
-		return
-	}
-	if s.graph.failIn == 0 {
-		graphError(w, http.StatusServiceUnavailable, "serviceNotAvailable", "Service unavailable")
+	if !s.graphAdmit(w, r) {
 		return
 	}
 	q := r.URL.Query()
