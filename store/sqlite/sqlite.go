@@ -49,6 +49,9 @@ type DB struct {
 	wdone  chan struct{}  // closed when the writer goroutine has returned
 	cpdone chan struct{}  // closed when the checkpointer has returned
 
+	batches    atomic.Int64 // batches run by the writer (WriteStats)
+	batchedOps atomic.Int64 // writes run in them
+
 	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
 	closeOnce sync.Once
 	closeErr  error

@@ -20,10 +20,31 @@ type tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	st    *stmts
+	bound *boundStmts // the writer's: statements bound to this batch's transaction
 	write bool
 }
 
-func (t *tx) stmt(s *sql.Stmt) *sql.Stmt { return t.tx.StmtContext(t.ctx, s) }
+// stmt returns s bound to t's transaction. The writer binds each statement
+// once per batch (Tx.StmtContext allocates and locks on every call).
+func (t *tx) stmt(s *sql.Stmt) *sql.Stmt {
+	if t.bound != nil {
+		return t.bound.get(t.tx, s)
+	}
+	return t.tx.StmtContext(t.ctx, s)
+}
+
+// boundStmts are the writer's prepared statements bound to the batch's
+// transaction; database/sql closes them when the transaction ends.
+type boundStmts struct{ m map[*sql.Stmt]*sql.Stmt }
+
+func (b *boundStmts) get(st *sql.Tx, s *sql.Stmt) *sql.Stmt {
+	if bs, ok := b.m[s]; ok {
+		return bs
+	}
+	bs := st.StmtContext(context.Background(), s)
+	b.m[s] = bs
+	return bs
+}
 
 func (t *tx) mustWrite(op string) error {
 	if !t.write {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -97,9 +98,11 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 	}
 	var lost error
 	committed := 0 // requests whose savepoint was released
+	bound := &boundStmts{m: make(map[*sql.Stmt]*sql.Stmt, 24)}
+	yielded := false
 	for i := 0; ; i++ {
 		r := batch[i]
-		ok, fatal := db.runOne(st, r)
+		ok, fatal := db.runOne(st, bound, r)
 		if ok {
 			committed++
 		}
@@ -115,6 +118,19 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 			batch = append(batch, next)
 			continue
 		default:
+		}
+		if !yielded {
+			// Let the callers that are about to hand in a write do so
+			// before the COMMIT, once per batch: a COMMIT costs about the
+			// same for one write as for many, so bigger batches pay.
+			yielded = true
+			runtime.Gosched()
+			select {
+			case next := <-db.wq:
+				batch = append(batch, next)
+				continue
+			default:
+			}
 		}
 		break
 	}
@@ -137,34 +153,48 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 			}
 		}
 	}
+	db.batches.Add(1)
+	db.batchedOps.Add(int64(len(batch)))
 	finish(batch)
 	return batch
 }
 
+// WriteStats returns how many batches the writer has run and how many
+// writes they held (ops/batches is the mean batch size), for benchmarks
+// and tests.
+func (db *DB) WriteStats() (batches, ops int64) {
+	return db.batches.Load(), db.batchedOps.Load()
+}
+
 // runOne runs r in a savepoint of st. ok says r's writes are kept in st;
 // fatal is set when st can no longer be used (the transaction was lost).
-func (db *DB) runOne(st *sql.Tx, r *writeReq) (ok bool, fatal error) {
+func (db *DB) runOne(st *sql.Tx, bound *boundStmts, r *writeReq) (ok bool, fatal error) {
 	if err := r.ctx.Err(); err != nil {
 		r.err = fmt.Errorf("begin write transaction: %w", err)
 		return false, nil
 	}
 	bg := context.Background()
-	if _, err := st.StmtContext(bg, db.ws.savepoint).ExecContext(bg); err != nil {
+	if _, err := bound.get(st, db.ws.savepoint).ExecContext(bg); err != nil {
 		r.err = fmt.Errorf("begin write transaction: savepoint: %w", mapErr(err))
 		return false, r.err
 	}
-	r.err = call(r, &tx{db: db, ctx: r.ctx, tx: st, st: db.ws, write: true})
+	// Once started, an operation runs to its end whatever its caller's
+	// context does: a statement interrupted by a cancelled context can make
+	// SQLite roll back the whole transaction, every other write of the
+	// batch with it (and a cancellable context costs the driver a goroutine
+	// per statement). The caller waits for the batch anyway (see write).
+	r.err = call(r, &tx{db: db, ctx: context.WithoutCancel(r.ctx), tx: st, st: db.ws, bound: bound, write: true})
 	if r.err == nil {
-		if _, err := st.StmtContext(bg, db.ws.release).ExecContext(bg); err != nil {
+		if _, err := bound.get(st, db.ws.release).ExecContext(bg); err != nil {
 			r.err = fmt.Errorf("release savepoint: %w", mapErr(err))
 			return false, r.err
 		}
 		return true, nil
 	}
-	if _, err := st.StmtContext(bg, db.ws.rollbackTo).ExecContext(bg); err != nil {
+	if _, err := bound.get(st, db.ws.rollbackTo).ExecContext(bg); err != nil {
 		return false, fmt.Errorf("roll back savepoint: %w", mapErr(err))
 	}
-	if _, err := st.StmtContext(bg, db.ws.release).ExecContext(bg); err != nil {
+	if _, err := bound.get(st, db.ws.release).ExecContext(bg); err != nil {
 		return false, fmt.Errorf("release savepoint: %w", mapErr(err))
 	}
 	return false, nil
