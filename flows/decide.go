@@ -49,6 +49,59 @@ func (e *Engine) load(o *op, id int64) (*loaded, error) {
 	return &loaded{in: in, def: def, applicant: app, form: form, tasks: ts}, nil
 }
 
+// preread is a task's instance, definition, applicant and tasks, read
+// before the write transaction (see runPre).
+type preread struct {
+	taskID int64
+	in     *Instance
+	def    *flowdef.Definition
+	app    *User
+	tasks  []*Task
+}
+
+// preloadTask reads what openTask needs for task taskID in a read
+// transaction, and the definition and applicant after it (from the
+// engine's caches or the store, never inside the transaction: a second
+// connection taken while the first is held can exhaust a pool). It
+// returns nil when anything fails: the write then reads for itself.
+func (e *Engine) preloadTask(ctx context.Context, taskID int64) *preread {
+	p := &preread{taskID: taskID}
+	err := e.store.View(ctx, func(tx Tx) error {
+		t, err := tx.Task(taskID)
+		if err != nil {
+			return err
+		}
+		if p.in, err = tx.Instance(t.InstanceID); err != nil {
+			return err
+		}
+		p.tasks, err = tx.TasksOf(p.in.ID)
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	if p.def, err = e.definition(e.reads(ctx), p.in.FlowID, p.in.FlowVersion); err != nil {
+		return nil
+	}
+	if p.app, err = e.member(e.reads(ctx), p.in.Applicant); err != nil {
+		return nil
+	}
+	return p
+}
+
+// takePre returns the operation's pre-read for task taskID, once.
+func (o *op) takePre(taskID int64) *preread {
+	p := o.pre
+	if p == nil || p.taskID != taskID {
+		return nil
+	}
+	o.pre = nil
+	if tr, ok := o.tx.(*taskTracker); ok {
+		tr.known(p.in.ID, p.tasks)
+	}
+	return p
+}
+
 func (l *loaded) task(id int64) *Task {
 	for _, t := range l.tasks {
 		if t.ID == id {
@@ -66,16 +119,25 @@ func (e *Engine) openTask(o *op, taskID int64, actor string) (*loaded, *Task, er
 // openTaskAs is openTask; escalated lets a person the task was escalated
 // to act on it as well as its assignee.
 func (e *Engine) openTaskAs(o *op, taskID int64, actor string, escalated bool) (*loaded, *Task, error) {
-	t0, err := o.tx.Task(taskID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, Errorf(CodeNotFound, "task_unknown", nil)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("load task %d: %w", taskID, err)
-	}
-	l, err := e.load(o, t0.InstanceID)
-	if err != nil {
-		return nil, nil, err
+	var l *loaded
+	if p := o.takePre(taskID); p != nil {
+		form, err := decodeForm(p.def, p.in.Form, o.now)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.out.Instance, o.out.Def, o.out.Form, o.out.Applicant = p.in, p.def, form, p.app
+		l = &loaded{in: p.in, def: p.def, applicant: p.app, form: form, tasks: p.tasks}
+	} else {
+		t0, err := o.tx.Task(taskID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, Errorf(CodeNotFound, "task_unknown", nil)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("load task %d: %w", taskID, err)
+		}
+		if l, err = e.load(o, t0.InstanceID); err != nil {
+			return nil, nil, err
+		}
 	}
 	t := l.task(taskID)
 	o.out.Task = t
@@ -123,7 +185,8 @@ func (e *Engine) openTaskAs(o *op, taskID int64, actor string, escalated bool) (
 // rejection needs a comment.
 func (e *Engine) Decide(ctx context.Context, r DecideRequest) (*Outcome, error) {
 	r.Comment = strings.TrimSpace(r.Comment)
-	return e.run(ctx, "decide", func(o *op) error {
+	pre := func(ctx context.Context) *preread { return e.preloadTask(ctx, r.TaskID) }
+	return e.runPre(ctx, "decide", pre, func(o *op) error {
 		l, t, err := e.openTaskAs(o, r.TaskID, r.Actor, true)
 		if err != nil {
 			return err

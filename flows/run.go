@@ -21,21 +21,51 @@ type op struct {
 	tx  Tx
 	now time.Time
 	out *Outcome
+	pre *preread // read before the write transaction; nil once taken
 }
 
 // run executes fn in one store transaction with one timestamp, retrying the
 // whole operation when it lost an optimistic race. The returned Outcome
 // lists the events and outbox messages fn wrote.
 func (e *Engine) run(ctx context.Context, what string, fn func(o *op) error) (*Outcome, error) {
+	return e.runPre(ctx, what, nil, fn)
+}
+
+// runPre is run with a read done before the write transaction: pre reads
+// (in a read transaction of its own, so without holding the store's
+// writer) what fn would otherwise read inside it, or returns nil. Its
+// result serves the first attempt only, and only if the instance it read
+// is still at the revision it read: fn's writes end with UpdateInstance
+// under that revision, or else the revision is checked when fn returns; a
+// moved revision is ErrConflict, and the retry reads inside the write.
+func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.Context) *preread, fn func(o *op) error) (*Outcome, error) {
 	var out *Outcome
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		out = &Outcome{}
+		var p *preread
+		if attempt == 0 && pre != nil {
+			p = pre(ctx)
+		}
 		err = e.store.Update(ctx, func(stx Tx) error {
 			tx := &taskTracker{Tx: stx}
-			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC(), out: out}
+			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC(), out: out, pre: p}
+			if p != nil {
+				tx.guard, tx.guardRev = p.in.ID, p.in.Rev
+			}
 			if err := fn(o); err != nil {
 				return err
+			}
+			if p != nil && o.pre == nil && !tx.guarded {
+				// The read was used but nothing wrote the instance under
+				// its revision: check that it has not moved.
+				in, err := stx.Instance(p.in.ID)
+				if err != nil {
+					return fmt.Errorf("check instance %d: %w", p.in.ID, err)
+				}
+				if in.Rev != tx.guardRev {
+					return fmt.Errorf("instance %d moved from rev %d to %d since it was read: %w", in.ID, tx.guardRev, in.Rev, ErrConflict)
+				}
 			}
 			if out.Instance != nil {
 				ts, ok := tx.tasksOf(out.Instance.ID)
@@ -143,6 +173,33 @@ type taskTracker struct {
 	instance int64 // the instance whose tasks are known; 0: none
 	tasks    []*Task
 	inexact  bool
+
+	// guard is the instance read before the transaction (runPre) at
+	// revision guardRev; guarded says an UpdateInstance succeeded from
+	// that revision, which proves the read was still current.
+	guard, guardRev int64
+	guarded         bool
+}
+
+func (t *taskTracker) UpdateInstance(in *Instance) error {
+	rev := in.Rev
+	if err := t.Tx.UpdateInstance(in); err != nil {
+		return err
+	}
+	if in.ID == t.guard && rev == t.guardRev {
+		t.guarded = true
+	}
+	return nil
+}
+
+// known records the tasks of an instance read before the transaction, as
+// TasksOf would.
+func (t *taskTracker) known(instanceID int64, ts []*Task) {
+	if t.instance == 0 || t.instance == instanceID {
+		t.instance, t.tasks = instanceID, slices.Clone(ts)
+	} else {
+		t.inexact = true
+	}
 }
 
 func (t *taskTracker) CreateInstance(in *Instance) error {

@@ -30,6 +30,10 @@ import (
 // latency stays bounded under a long queue.
 const maxBatch = 64
 
+// maxYields bounds how often the writer lets other goroutines run, before
+// a COMMIT, to give callers about to hand in a write the chance to join.
+const maxYields = 3
+
 // errClosed is returned by writes after Close.
 var errClosed = errors.New("sqlite store is closed")
 
@@ -99,7 +103,7 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 	var lost error
 	committed := 0 // requests whose savepoint was released
 	bound := &boundStmts{m: make(map[*sql.Stmt]*sql.Stmt, 24)}
-	yielded := false
+	yields := 0
 	for i := 0; ; i++ {
 		r := batch[i]
 		ok, fatal := db.runOne(st, bound, r)
@@ -119,11 +123,11 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 			continue
 		default:
 		}
-		if !yielded {
+		if yields < maxYields {
 			// Let the callers that are about to hand in a write do so
-			// before the COMMIT, once per batch: a COMMIT costs about the
-			// same for one write as for many, so bigger batches pay.
-			yielded = true
+			// before the COMMIT: a COMMIT costs about the same for one
+			// write as for many, so bigger batches pay.
+			yields++
 			runtime.Gosched()
 			select {
 			case next := <-db.wq:
