@@ -190,6 +190,7 @@ func TestKillChild(t *testing.T) {
 		os.Exit(2)
 	}
 	var mu sync.Mutex
+	acks := 0
 	out := bufio.NewWriter(os.Stdout)
 	var wg sync.WaitGroup
 	for g := range 16 {
@@ -205,6 +206,10 @@ func TestKillChild(t *testing.T) {
 				}
 				mu.Lock()
 				fmt.Fprintf(out, "ack %s\n", n)
+				if acks++; acks%200 == 0 {
+					batches, ops := db.WriteStats()
+					fmt.Fprintf(out, "stats %d %d\n", batches, ops)
+				}
 				_ = out.Flush() // the ack leaves the process before the next write
 				mu.Unlock()
 			}
@@ -230,10 +235,14 @@ func TestGroupCommitKill9(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
 		var acked []string
+		var batches, ops int64
 		sc := bufio.NewScanner(stdout)
 		deadline := time.Now().Add(30 * time.Second)
 		for sc.Scan() {
 			line := sc.Text()
+			if _, err := fmt.Sscanf(line, "stats %d %d", &batches, &ops); err == nil {
+				continue
+			}
 			n, ok := strings.CutPrefix(line, "ack ")
 			if !ok {
 				if strings.HasPrefix(line, "=== RUN") || strings.HasPrefix(line, "---") {
@@ -256,6 +265,8 @@ func TestGroupCommitKill9(t *testing.T) {
 		}
 		_ = cmd.Wait()
 		require.NotEmpty(t, acked, "round %d: no write acknowledged", round)
+		// The kill hit group commits: writes shared their COMMITs.
+		require.Greater(t, ops, batches, "round %d: %d writes in %d batches, no group commit", round, ops, batches)
 
 		db, err := sqlite.Open(t.Context(), path, sqlite.WithLogger(quiet))
 		require.NoError(t, err, "reopen after kill %d", round)
@@ -282,7 +293,7 @@ func TestGroupCommitKill9(t *testing.T) {
 		assert.Equal(t, len(ins), tasks, "each stored request has exactly its one task")
 		require.NoError(t, db.Close())
 		total += len(acked)
-		t.Logf("round %d: %d acknowledged writes all stored; %d requests in the file", round, len(acked), len(ins))
+		t.Logf("round %d: %d acknowledged writes all stored (%.1f writes per commit); %d requests in the file", round, len(acked), float64(ops)/float64(batches), len(ins))
 	}
 	require.Greater(t, total, 1000)
 }
