@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/flowbot/flowbot/blobs"
-	"github.com/flowbot/flowbot/dashboard"
 	"github.com/flowbot/flowbot/blobs/clamd"
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/dashboard"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 )
@@ -103,8 +103,8 @@ const filesPrefix = "/files/"
 
 // blobFiles is bots.Files on package blobs.
 type blobFiles struct {
-	store   blobs.Store
-	signer  *blobs.Signer
+	store  blobs.Store
+	signer *blobs.Signer
 	// reports signs the monthly reports' links (same secret, another
 	// kind of signature).
 	reports *dashboard.ReportSigner
