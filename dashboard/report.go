@@ -232,8 +232,14 @@ img.chart{max-width:100%%;height:auto;border:1px solid #eee}.muted{color:#666;fo
 		fmt.Fprintf(&b, `<a href="./?%s">%s</a>`, esc(url.Values{"flow": {q.def.ID}, "lang": {lang}}.Encode()), L("← 看板", "← dashboard"))
 	}
 	b.WriteString(`</nav>`)
-	fmt.Fprintf(&b, `<h1>%s · %s</h1><p class="muted" data-testid="period">%s %s – %s%s</p>`, L("流程健康月报", "Process health report"), esc(name),
-		month, m.Start.Format("01-02"), m.End.AddDate(0, 0, -1).Format("01-02"), L("（按本月开始的周统计，与上月比较）", " (weeks starting in the month, compared with the month before)"))
+	// The aggregate keeps weeks: the month's figures are those of the
+	// weeks from the one of its first day to the last one starting in it.
+	lo := m.Start.AddDate(0, 0, -((int(m.Start.Weekday()) + 6) % 7))
+	hi := m.End.AddDate(0, 0, -1)
+	hi = hi.AddDate(0, 0, 6-(int(hi.Weekday())+6)%7)
+	fmt.Fprintf(&b, `<h1>%s · %s</h1><p class="muted" data-testid="period">%s · %s</p>`, L("流程健康月报", "Process health report"), esc(name), month,
+		L(fmt.Sprintf("按周统计：%s 至 %s 的各周，与上月比较", lo.Format("01-02"), hi.Format("01-02")),
+			fmt.Sprintf("counted by week: the weeks from %s to %s, compared with the month before", lo.Format("Jan 2"), hi.Format("Jan 2"))))
 	if q.dept != "" {
 		fmt.Fprintf(&b, `<p>%s %s</p>`, L("部门：", "Department:"), esc(q.dept))
 	}
@@ -331,7 +337,8 @@ img.chart{max-width:100%%;height:auto;border:1px solid #eee}.muted{color:#666;fo
 	fmt.Fprintf(&b, `<h2>%s</h2><img class="chart" data-testid="chart" src="%s" width="%d" height="%d" alt="%s">`, L("两个月的每周情况", "Week by week, two months"),
 		esc("report/chart.png?"+chart.Encode()), charts.Width, charts.Height,
 		esc(L("图表：每周申请量与审批用时中位数，以及各环节的等待占比", "Chart: requests filed and median time to decision per week, and each step's share of the waiting")))
-	fmt.Fprintf(&b, `<p class="muted">%s</p></body></html>`, L("时间按工作日历计算（一个工作日 = "+days(day)+" 天的工作时间）。", "Times are on the business calendar."))
+	hours := strconv.FormatFloat(day.Hours(), 'f', -1, 64)
+	fmt.Fprintf(&b, `<p class="muted">%s</p></body></html>`, L("用时按工作日历计算，一个工作日按 "+hours+" 小时计。", "Times are on the business calendar; a working day is "+hours+" hours."))
 	return b.String()
 }
 

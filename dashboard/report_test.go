@@ -215,7 +215,7 @@ func TestReportSignedLinkOpensWithoutSignIn(t *testing.T) {
 	code, page := get(t, env.public.URL+"/report?t="+url.QueryEscape(tok)+"&flow=leave&month=2026-01&lang=en")
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, "Process health report · Expense claim")
-	require.Contains(t, page, `data-testid="period">2026-11`)
+	require.Contains(t, page, `data-testid="period">2026-11 · counted by week: the weeks from Oct 26 to Dec 6, compared with the month before`)
 	require.NotContains(t, page, "← dashboard", "a link holder is not signed in")
 	filed, _, _, _ := expected(nov)
 	require.Equal(t, fmt.Sprint(filed), cell(t, page, "volume", "now"))
