@@ -303,7 +303,8 @@ img.chart{max-width:100%%;height:auto;border:1px solid #eee}.muted{color:#666;fo
 		esc(month), esc(m.Start.AddDate(0, -1, 0).Format("2006-01")), L("变化", "Change"))
 	for _, r := range rows {
 		cls := ""
-		if r.change != "—" && r.key != "volume" && r.key != "ended" {
+		unchanged := r.change == "+0%" || r.change == "+0.0" || strings.HasPrefix(r.change, "+0 ")
+		if r.change != "—" && !unchanged && r.key != "volume" && r.key != "ended" {
 			cls = ` class="down"`
 			if r.worse {
 				cls = ` class="up"`
