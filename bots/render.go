@@ -45,12 +45,12 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		if t, ok := textOf(data["text"]); ok {
 			body := truncate(t.In(loc), MaxTextBytes)
 			title, titled := textOf(data["title"])
-			if !titled && !strings.Contains(body, "**") {
+			if !titled && !strings.Contains(body, "**") && data["image"] == nil {
 				return Message{Text: body}, nil
 			}
 			// Digests and reports are markdown: shown as a card, which
 			// every platform renders.
-			c := &Card{Title: title.In(loc), Color: ColorBlue, Markdown: body}
+			c := &Card{Title: title.In(loc), Color: ColorBlue, Markdown: body, Image: b.textImage(data["image"], loc)}
 			if !titled {
 				c.Title = "flowbot"
 				if first, rest, ok := strings.Cut(body, "\n"); ok && strings.HasPrefix(first, "**") {

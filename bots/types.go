@@ -142,6 +142,10 @@ type Card struct {
 	Note     string   // small footer text ("Approved by 李雷 at 10:32")
 	// Links are named links (attachments), each opened in the browser.
 	Links []Link `json:"Links,omitempty"`
+	// Image, when set, is a picture shown under the body (the monthly
+	// report's chart). A platform that cannot show it shows a link to
+	// its URL instead.
+	Image *Image `json:"Image,omitempty"`
 	// About names the request (and task) the card shows, so that every
 	// copy of it can be updated later. Set by the bot; adapters ignore it.
 	About *About `json:"-"`
@@ -158,6 +162,27 @@ type About struct {
 type Link struct {
 	Label string // "发票.pdf (1.2 KB)"
 	URL   string
+}
+
+// Image is a card's picture: a PNG kept in the blob store (Key), reached
+// through a signed, expiring https URL, or read for an upload.
+type Image struct {
+	// URL is a signed, expiring link to the PNG (for platforms that fetch
+	// a picture by URL, and the fallback link where none can be shown).
+	URL string
+	// Key names the PNG in the blob store; an adapter that uploads it
+	// keeps the platform's id for it by Key.
+	Key string
+	// Alt describes the picture in the viewer's language (shown as the
+	// fallback link's label and to screen readers).
+	Alt string
+	// Open reads the PNG for platforms that take an upload (Feishu);
+	// nil: those show the link.
+	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
+	// PlatformKey is set by an adapter on its own copy of the card once
+	// it uploaded the picture (Feishu's image_key); the bot leaves it
+	// empty.
+	PlatformKey string `json:"-"`
 }
 
 // Field is one key/value line of a card.

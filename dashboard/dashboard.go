@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowbot/flowbot/charts"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
 )
@@ -33,6 +34,16 @@ type Config struct {
 	// Now is the clock (nil: time.Now); the period ends now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Reports checks the signed links of monthly reports (nil: reports
+	// open to signed-in users only).
+	Reports *ReportSigner
+	// ReportAccess says whether viewer may still see flowID's report when
+	// a signed link is opened (the flow's owner, an admin...); nil refuses
+	// every signed link.
+	ReportAccess func(ctx context.Context, viewer, flowID string) (bool, error)
+	// Charts reads the charts kept when reports were sent (nil: the chart
+	// is drawn again from the figures).
+	Charts ChartStore
 }
 
 // OverdueTask is one row of the overdue list.
@@ -47,8 +58,10 @@ type OverdueTask struct {
 // Handler serves GET / (the page) and GET /csv (the figures of the same
 // filters as CSV).
 type Handler struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg    Config
+	mux    *http.ServeMux
+	charts *charts.Renderer
+	public *http.ServeMux // what a signed report link opens
 }
 
 // New returns the dashboard's handler.
@@ -59,13 +72,35 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	r, err := charts.NewRenderer()
+	if err != nil {
+		panic(err) // the embedded fonts always parse
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), charts: r, public: http.NewServeMux()}
 	h.mux.HandleFunc("GET /{$}", h.page)
 	h.mux.HandleFunc("GET /csv", h.csv)
+	for _, m := range []*http.ServeMux{h.mux, h.public} {
+		m.HandleFunc("GET /report", h.report)
+		m.HandleFunc("GET /report/chart.png", h.reportChart)
+	}
 	return h
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Public serves what a signed report link opens without signing in:
+// GET /report and /report/chart.png with a token (t=...). Mount it in
+// front of sign-in for requests that carry t; every other request goes to
+// the Handler behind sign-in.
+func (h *Handler) Public() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !r.URL.Query().Has("t") {
+			h.refuse(w, r.URL.Query().Get("lang"), &refusal{http.StatusForbidden, "请先登录。", "Sign in first."})
+			return
+		}
+		h.public.ServeHTTP(w, r)
+	})
+}
 
 // maxWeeks bounds the period a page may ask for.
 const maxWeeks = 104

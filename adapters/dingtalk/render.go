@@ -44,7 +44,7 @@ func cardParams(c bots.Card, secret string) map[string]string {
 		"fields":   cut(fieldsMarkdown(c.Fields), MaxTextValueBytes),
 		"markdown": cut(c.Markdown, MaxTextValueBytes),
 		"note":     cut(c.Note, MaxValueBytes),
-		"files":    linksMarkdown(c.Links),
+		"files":    imageMarkdown(c.Image) + linksMarkdown(c.Links),
 	}
 	if m["color"] == "" {
 		m["color"] = string(bots.ColorBlue)

@@ -90,6 +90,7 @@ type app struct {
 	tokExp time.Time
 
 	limits *limiter
+	images imageKeys // image_key of each uploaded card image
 
 	// botID is the bot's open_id: the configured one, or the one fetched
 	// by Start.

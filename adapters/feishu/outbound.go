@@ -48,6 +48,7 @@ func (a *Adapter) Send(ctx context.Context, to bots.Recipient, msg bots.Message,
 	if id == "" {
 		return "", fmt.Errorf("feishu: send: %w", ErrNoRecipient)
 	}
+	msg = a.withImage(ctx, p, msg)
 	msgType, content, err := renderMessage(msg)
 	if err != nil {
 		return "", err
@@ -94,6 +95,7 @@ func (a *Adapter) Update(ctx context.Context, ref string, msg bots.Message) erro
 	if msg.Card == nil {
 		return fmt.Errorf("feishu: update %s: only cards can be updated", ref)
 	}
+	msg = a.withImage(ctx, p, msg)
 	_, content, err := renderMessage(msg)
 	if err != nil {
 		return err

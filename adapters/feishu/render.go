@@ -181,6 +181,7 @@ func renderCard(c bots.Card, lim renderLimits) map[string]any {
 	if c.Markdown != "" && lim.markdown > 0 {
 		elems = append(elems, map[string]any{"tag": "markdown", "content": truncate(c.Markdown, lim.markdown)})
 	}
+	elems = append(elems, renderImage(c.Image, lim)...)
 	// Attachments: a named link each (Feishu opens only absolute http(s)
 	// links; a relative one is shown as its name).
 	for _, l := range c.Links[:min(len(c.Links), maxLinks)] {

@@ -103,6 +103,7 @@ func build(c bots.Card, budget int) map[string]any {
 	if c.Markdown != "" {
 		body = append(body, map[string]any{"type": "TextBlock", "text": cut(c.Markdown, budget), "wrap": true})
 	}
+	body = append(body, renderImage(c.Image)...)
 	body = append(body, renderLinks(c.Links)...)
 	for _, in := range c.Inputs {
 		body = append(body, renderInput(in)...)

@@ -39,6 +39,7 @@ type wireCard struct {
 	Buttons  []wireButton `json:"buttons,omitempty"`
 	Note     string       `json:"note,omitempty"`
 	Links    []wireLink   `json:"links,omitempty"`
+	Image    *wireImage   `json:"image,omitempty"`
 }
 
 type wireLink struct {
@@ -92,6 +93,7 @@ func toWire(c *bots.Card) *wireCard {
 	for _, l := range c.Links {
 		w.Links = append(w.Links, wireLink{Label: l.Label, URL: l.URL})
 	}
+	w.Image = toWireImage(c.Image)
 	for _, in := range c.Inputs {
 		wi := wireInput{
 			Name: in.Name, Label: in.Label, Placeholder: in.Placeholder, Error: in.Error,

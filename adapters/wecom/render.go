@@ -130,7 +130,7 @@ func RenderCard(c bots.Card, taskID string) (TemplateCard, error) {
 	}
 	sub = append(sub, extra...)
 	var fileLines []string
-	tc.JumpList, fileLines = jumps(c.Links)
+	tc.JumpList, fileLines = jumps(append(imageJump(c.Image), c.Links...))
 	sub = append(sub, fileLines...)
 	for _, in := range c.Inputs {
 		if in.Error != "" {
@@ -163,6 +163,10 @@ func RenderSend(agentID int64, user string, msg bots.Message, taskID string) ([]
 	body := map[string]any{"touser": user, "agentid": agentID}
 	switch {
 	case msg.Card != nil:
+		if nc, ok := renderNews(*msg.Card, taskID); ok {
+			body["msgtype"], body["template_card"] = "template_card", nc
+			break
+		}
 		tc, err := RenderCard(*msg.Card, taskID)
 		if err != nil {
 			return nil, err

@@ -30,6 +30,9 @@ type recipientJob struct {
 	text func(ctx context.Context, in *input, u *flows.User, at time.Time) (flowdef.Text, bool)
 	// prepare, when set, runs once under the job's lock before who.
 	prepare func(ctx context.Context) error
+	// extra, when set, adds to u's message data what text prepared
+	// beside the text (the owner report's image).
+	extra func(u *flows.User) map[string]any
 }
 
 // input is what texts are built from, loaded once per run.
@@ -136,7 +139,11 @@ func (s *Scheduler) runRecipients(ctx context.Context, now time.Time, job recipi
 			if !first || !worth {
 				continue
 			}
-			fresh, err := s.enqueue(ctx, key, u.ID, text, now)
+			var extra map[string]any
+			if job.extra != nil {
+				extra = job.extra(u)
+			}
+			fresh, err := s.enqueue(ctx, key, u.ID, text, now, extra)
 			if err != nil {
 				s.forget(ctx, key)
 				errs = append(errs, fmt.Errorf("%s for %s: %w", job.name, u.ID, err))
@@ -388,8 +395,17 @@ func Duration(locale string, d time.Duration) string {
 	return out
 }
 
-func textData(t flowdef.Text) (json.RawMessage, error) {
-	b, err := json.Marshal(map[string]any{"text": map[string]string{"zh": t.ZH, "en": t.EN}})
+// textData is the outbox data of a text message: the text, plus the
+// fields of extra (the owner report's image).
+func textData(t flowdef.Text, extra ...map[string]any) (json.RawMessage, error) {
+	m := map[string]any{}
+	for _, x := range extra {
+		for k, v := range x {
+			m[k] = v
+		}
+	}
+	m["text"] = map[string]string{"zh": t.ZH, "en": t.EN}
+	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode text: %w", err)
 	}

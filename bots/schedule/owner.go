@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowbot/flowbot/charts"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
@@ -33,6 +34,18 @@ type FlowHealth struct {
 	Link string
 }
 
+// OwnerCharts keeps the charts of the owners' monthly reports and signs
+// the report pages' links (cmd/flowbot wires the blob store and the
+// dashboard's report links).
+type OwnerCharts interface {
+	// KeepChart stores a chart PNG and returns its blob key.
+	KeepChart(ctx context.Context, png []byte) (key string, err error)
+	// ReportLinks returns the signed, expiring links through which viewer
+	// opens flowID's report of the month that starts at month, and its
+	// chart (chart: the kept chart's key, "" for none).
+	ReportLinks(flowID string, month time.Time, viewer, chart string) (page, image string)
+}
+
 // FailureRate is the part of the ended requests that were rejected or
 // failed.
 func failureRate(f flowstats.Figures) float64 {
@@ -57,6 +70,8 @@ func (s *Scheduler) runOwnerReports(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	var defs []*flowdef.Definition
+	var render *charts.Renderer
+	images := map[string]map[string]any{} // each owner's chart, by user id
 	return s.runRecipients(ctx, now, recipientJob{
 		name: JobOwnerReport,
 		spec: s.cfg.ReportSpec,
@@ -80,16 +95,28 @@ func (s *Scheduler) runOwnerReports(ctx context.Context, now time.Time) error {
 		since: 0,
 		text: func(ctx context.Context, _ *input, u *flows.User, at time.Time) (flowdef.Text, bool) {
 			var hs []FlowHealth
+			var mine []*flowdef.Definition
 			for _, d := range defs {
 				if d.Owner == u.ID {
 					hs = append(hs, s.flowHealth(d, at))
+					mine = append(mine, d)
 				}
 			}
 			start, _ := ownerMonth(at)
+			delete(images, u.ID)
+			if s.cfg.OwnerCharts != nil && len(hs) > 0 {
+				images[u.ID] = s.ownerChart(ctx, render, u, start, mine, hs)
+			}
 			return OwnerReportText(start, hs), len(hs) > 0
 		},
+		extra: func(u *flows.User) map[string]any { return images[u.ID] },
 		prepare: func(ctx context.Context) error {
 			var err error
+			if s.cfg.OwnerCharts != nil && render == nil {
+				if render, err = charts.NewRenderer(); err != nil {
+					return err
+				}
+			}
 			if _, err = s.cfg.Stats.Update(ctx, s.cfg.Store); err != nil {
 				return fmt.Errorf("update statistics: %w", err)
 			}
@@ -242,4 +269,56 @@ func sparkline(xs []int) string {
 		out[i] = bars[x*(len(bars)-1)/top]
 	}
 	return string(out)
+}
+
+// ownerChart draws the chart of the owner's busiest flow of the month
+// (the first one on a tie), keeps it, points each flow's link at its
+// signed report page, and returns the message's image data
+// ({"image": {key, url, alt}}); nil without a chart (it could not be
+// drawn or kept: the report goes without, with its links).
+func (s *Scheduler) ownerChart(ctx context.Context, render *charts.Renderer, u *flows.User, month time.Time, defs []*flowdef.Definition, hs []FlowHealth) map[string]any {
+	best := 0
+	for i, h := range hs {
+		if h.Now.Submitted > hs[best].Now.Submitted {
+			best = i
+		}
+	}
+	d := defs[best]
+	order := make([]string, 0, len(d.Steps))
+	for _, st := range d.Steps {
+		order = append(order, st.ID)
+	}
+	agg := s.cfg.Stats
+	m := agg.Month(flowstats.Filter{FlowID: d.ID}, month)
+	var key string
+	png, err := render.HealthPNG(charts.MonthHealth(d.ID+" · "+month.Format("2006-01"), m, order, agg.WorkDay()))
+	if err == nil {
+		key, err = s.cfg.OwnerCharts.KeepChart(ctx, png)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "owner report: no chart", "flow", d.ID, "to", u.ID, "err", err)
+		key = ""
+	}
+	var image string
+	for i := range hs {
+		chart := ""
+		if i == best {
+			chart = key
+		}
+		page, img := s.cfg.OwnerCharts.ReportLinks(hs[i].FlowID, month, u.ID, chart)
+		if page != "" {
+			hs[i].Link = page
+		}
+		if i == best {
+			image = img
+		}
+	}
+	if key == "" || image == "" {
+		return nil
+	}
+	name := hs[best].Name
+	return map[string]any{"image": map[string]any{"key": key, "url": image, "alt": map[string]string{
+		"zh": name.In("zh") + " " + month.Format("2006-01") + "：每周申请量、审批用时中位数与各环节等待占比",
+		"en": name.In("en") + " " + month.Format("2006-01") + ": requests and median time to decision per week, and each step's share of the waiting",
+	}}}
 }

@@ -71,6 +71,10 @@ type Config struct {
 	DashboardURL string
 	// Kick is called after messages were enqueued (the notifier's Kick).
 	Kick func()
+	// OwnerCharts, when set, keeps the chart of each owner's monthly
+	// report (shown on the card where the platform can) and signs the
+	// report page's links.
+	OwnerCharts OwnerCharts
 	// Stats and Flows, when both set, send each flow's owner (the flow's
 	// owner key) its monthly process-health report at ReportSpec.
 	Stats *flowstats.Aggregate
@@ -479,8 +483,8 @@ func (s *Scheduler) forget(ctx context.Context, key string) {
 // key is numbered in the same transaction (Tx.NextNumber "sent:<key>"), so
 // the database remembers what was sent even when the Deduper (Redis)
 // lost its keys. sent is false when key was sent before.
-func (s *Scheduler) enqueue(ctx context.Context, key, to string, text flowdef.Text, now time.Time) (sent bool, err error) {
-	data, err := textData(text)
+func (s *Scheduler) enqueue(ctx context.Context, key, to string, text flowdef.Text, now time.Time, extra ...map[string]any) (sent bool, err error) {
+	data, err := textData(text, extra...)
 	if err != nil {
 		return false, err
 	}

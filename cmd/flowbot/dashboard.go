@@ -27,7 +27,7 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 	if agg == nil {
 		agg = flowstats.NewAggregate(cal)
 	}
-	h := dashboard.New(dashboard.Config{
+	dc := dashboard.Config{
 		Aggregate: agg,
 		Refresh: func(ctx context.Context) error {
 			_, err := agg.Update(ctx, a.store)
@@ -37,12 +37,17 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 		Overdue: a.dashboardOverdue,
 		Now:     a.clock.Now,
 		Logger:  a.log,
-	})
+	}
+	if a.files != nil {
+		dc.Reports, dc.Charts, dc.ReportAccess = a.files.reports, a.files.store, a.reportAccess
+	}
+	h := dashboard.New(dc)
 	var page http.Handler = http.StripPrefix("/ui/dashboard", h)
 	if a.signin != nil {
 		page = a.signin.Require(a.dashboardRights(page))
 	}
 	a.mux.Handle("/ui/dashboard/", page)
+	a.mountReportLinks(h, page)
 	a.mux.Handle("/ui/dashboard", http.RedirectHandler("/ui/dashboard/", http.StatusFound))
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/flowbot/flowbot/blobs"
 	"github.com/flowbot/flowbot/blobs/clamd"
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/dashboard"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 )
@@ -102,8 +103,11 @@ const filesPrefix = "/files/"
 
 // blobFiles is bots.Files on package blobs.
 type blobFiles struct {
-	store   blobs.Store
-	signer  *blobs.Signer
+	store  blobs.Store
+	signer *blobs.Signer
+	// reports signs the monthly reports' links (same secret, another
+	// kind of signature).
+	reports *dashboard.ReportSigner
 	maxSize int64
 	base    string
 	scanner blobs.Scanner // nil: no virus scan
@@ -207,7 +211,11 @@ func (a *app) setupFiles(ctx context.Context) (*blobFiles, error) {
 		CanSee: func(ctx context.Context, viewer string, instance int64) (bool, error) {
 			return a.canSee(ctx, viewer, instance)
 		}})
-	bf := &blobFiles{store: store, signer: signer, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/"), log: a.log}
+	reports, err := dashboard.NewReportSigner(secret, reportLinkTTL, a.clock.Now)
+	if err != nil {
+		return nil, fmt.Errorf("attachments: report links: %w", err)
+	}
+	bf := &blobFiles{store: store, signer: signer, reports: reports, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/"), log: a.log}
 	if c.Clamd.Address != "" {
 		sc, err := clamd.New(clamd.Config{Address: c.Clamd.Address, Timeout: c.Clamd.Timeout})
 		if err != nil {

@@ -238,7 +238,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
-		Stats: a.stats, Flows: a.dashboardFlows, Forecast: a.bot.ForecastOf,
+		Stats: a.stats, Flows: a.dashboardFlows, Forecast: a.bot.ForecastOf, OwnerCharts: ownerChartsFor(a.files, dashboardURL(cfg)),
 	})
 	if err := a.wireDirSync(); err != nil {
 		return nil, err

@@ -156,6 +156,12 @@ type EventSource interface {
 	Users(ctx context.Context) ([]*flows.User, error)
 }
 
+// FastEventSource is an EventSource with a cheaper full read of the log
+// (store/sqlite's EventsForStats): Update uses it when src has it.
+type FastEventSource interface {
+	EventsForStats(ctx context.Context, afterID int64, limit int) ([]*flows.Event, error)
+}
+
 // updatePage is how many events Update reads at once.
 const updatePage = 5000
 
@@ -171,7 +177,13 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 	n := 0
 	for {
 		f := flows.EventFilter{AfterID: a.Cursor(), Limit: updatePage}
-		evs, err := src.Events(ctx, f)
+		var evs []*flows.Event
+		var err error
+		if fast, ok := src.(FastEventSource); ok {
+			evs, err = fast.EventsForStats(ctx, f.AfterID, f.Limit)
+		} else {
+			evs, err = src.Events(ctx, f)
+		}
 		if err != nil {
 			return n, fmt.Errorf("update statistics: load events after %d: %w", f.AfterID, err)
 		}

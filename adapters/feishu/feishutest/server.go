@@ -92,6 +92,7 @@ type Server struct {
 	tokensIssued int
 	messages     []*Message
 	resources    map[string]Resource // by message id + "/" + key
+	images       map[string]Image    // uploaded images by image_key
 	byID         map[string]*Message
 	byUUID       map[string]*Message
 	patches      []Patch
@@ -186,6 +187,7 @@ func (s *Server) mux() http.Handler {
 	mux.HandleFunc("POST /open-apis/im/v1/messages", s.api(s.handleCreate))
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}/resources/{key}", s.api(s.handleResource))
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", s.api(s.handlePatch))
+	mux.HandleFunc("POST /open-apis/im/v1/images", s.apiWith(maxImageBody, "multipart/form-data", s.handleImage))
 	mux.HandleFunc("POST /open-apis/interactive/v1/card/update", s.api(s.handleCardUpdate))
 	mux.HandleFunc("POST /callback/ws/endpoint", s.handleEndpoint)
 	mux.HandleFunc("GET /ws", s.handleWS)
@@ -363,8 +365,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // api wraps an API endpoint with the rate-limit switch and the bearer
 // token check; h runs with s.mu held and the caller's app.
 func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, app *App, body []byte)) http.HandlerFunc {
+	return s.apiWith(1<<20, "application/json", h)
+}
+
+// apiWith is api for bodies of up to limit bytes of content type ct.
+func (s *Server) apiWith(limit int64, ct string, h func(w http.ResponseWriter, r *http.Request, app *App, body []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 		if err != nil {
 			writeFeishu(w, http.StatusBadRequest, codeBadParam, "read body", nil)
 			return
@@ -407,8 +414,8 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, app *App, bo
 			writeFeishu(w, http.StatusBadRequest, codeTokenInvalid, "Invalid access token for authorization.", nil)
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); r.Method != http.MethodGet && !strings.HasPrefix(ct, "application/json") {
-			writeFeishu(w, http.StatusBadRequest, codeBadParam, "content type must be application/json", nil)
+		if got := r.Header.Get("Content-Type"); r.Method != http.MethodGet && !strings.HasPrefix(got, ct) {
+			writeFeishu(w, http.StatusBadRequest, codeBadParam, "content type must be "+ct, nil)
 			return
 		}
 		h(w, r, s.apps[t.app], body)
@@ -438,6 +445,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, app *App, 
 		return
 	}
 	if code, msg := checkContent(req.MsgType, req.Content, len(body)); code != 0 {
+		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	if code, msg := s.checkImageKeys(app, req.Content); code != 0 {
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
 		return
 	}
@@ -557,6 +568,10 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, app *App, b
 		return
 	}
 	if code, msg := checkContent("interactive", req.Content, len(body)); code != 0 {
+		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	if code, msg := s.checkImageKeys(app, req.Content); code != 0 {
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
 		return
 	}

@@ -191,6 +191,20 @@
       body.appendChild(grid);
     }
     if (c.markdown) body.appendChild(markdown(c.markdown));
+    if (c.image && /^(\/|https?:\/\/)/.test(c.image.url)) {
+      // A card's picture (the monthly report's chart): our own signed link.
+      const a = el("a", "card-image-link", null, "card-image");
+      a.href = c.image.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      const img = document.createElement("img");
+      img.className = "card-image";
+      img.src = c.image.url;
+      img.alt = c.image.alt || "";
+      img.loading = "lazy";
+      a.appendChild(img);
+      body.appendChild(a);
+    }
     if (c.links && c.links.length) {
       const box = el("div", "links", null, "card-links");
       for (const l of c.links) {

@@ -391,6 +391,9 @@ func checkCard(c map[string]any) string {
 	if c == nil {
 		return "template_card missing"
 	}
+	if c["card_type"] == "news_notice" {
+		return checkNews(c)
+	}
 	if c["card_type"] != "button_interaction" {
 		return "unsupported card_type"
 	}
