@@ -61,6 +61,9 @@ type Handler struct {
 	cfg    Config
 	mux    *http.ServeMux
 	charts *charts.Renderer
+	// chartsErr is why the chart fonts did not load (charts is nil then):
+	// the pages still answer, the charts are refused.
+	chartsErr error
 	public *http.ServeMux // what a signed report link opens
 }
 
@@ -74,9 +77,9 @@ func New(cfg Config) *Handler {
 	}
 	r, err := charts.NewRenderer()
 	if err != nil {
-		panic(err) // the embedded fonts always parse
+		cfg.Logger.Error("dashboard: chart fonts did not load; charts are off", "err", err)
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), charts: r, public: http.NewServeMux()}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), charts: r, chartsErr: err, public: http.NewServeMux()}
 	h.mux.HandleFunc("GET /{$}", h.page)
 	h.mux.HandleFunc("GET /csv", h.csv)
 	for _, m := range []*http.ServeMux{h.mux, h.public} {

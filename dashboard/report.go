@@ -381,6 +381,9 @@ func (h *Handler) reportChart(w http.ResponseWriter, r *http.Request) {
 // ChartPNG draws the chart of d's month that starts at month (of
 // department f.Dept when set).
 func (h *Handler) ChartPNG(d *flowdef.Definition, f flowstats.Filter, month time.Time) ([]byte, error) {
+	if h.charts == nil {
+		return nil, fmt.Errorf("draw the chart of %s: %w", d.ID, h.chartsErr)
+	}
 	a := h.cfg.Aggregate
 	m := a.Month(flowstats.Filter{FlowID: d.ID, Dept: f.Dept}, month)
 	order := make([]string, 0, len(d.Steps))
