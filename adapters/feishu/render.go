@@ -49,7 +49,7 @@ type renderLimits struct {
 	// columns is how many of the shown fields are laid out in columns
 	// (-1: all); the others are folded into one markdown component.
 	columns int
-	bare                                bool
+	bare    bool
 }
 
 var defaultLimits = renderLimits{title: 200, label: 100, field: 1000, markdown: 12000, note: 500, columns: -1}
