@@ -1,8 +1,8 @@
 package bots
 
 import (
-	"maps"
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
