@@ -30,6 +30,10 @@ type Limits struct {
 	// slow, a bad answer) and marks it Unscanned; false refuses it with
 	// ErrScanUnavailable.
 	AcceptUnscanned bool
+	// Kept, when set, is told the new blob's key before its content is
+	// written (a Ledger's Kept): a process killed mid-upload then leaves
+	// a key the Cleaner finds. An error stops the save, nothing kept.
+	Kept func(ctx context.Context, key string) error
 }
 
 // Scanner looks for viruses in the content read from r: it returns the
@@ -133,6 +137,14 @@ func Save(ctx context.Context, s Store, name string, r io.Reader, lim Limits) (B
 		body = sc
 	}
 	key := NewKey()
+	if lim.Kept != nil {
+		if err := lim.Kept(ctx, key); err != nil {
+			if sc != nil {
+				sc.abort()
+			}
+			return Blob{}, fmt.Errorf("record %s before keeping it: %w", name, err)
+		}
+	}
 	if err := s.Put(ctx, key, body, -1); err != nil {
 		if sc != nil {
 			sc.abort()

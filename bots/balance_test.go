@@ -217,3 +217,41 @@ func TestLeaveFormShowsBalance(t *testing.T) {
 		})
 	}
 }
+
+// Item 6 of issue 10: each option of the leave-type picker carries that
+// type's balance line (with the days of the dates given), for a picker
+// that shows the chosen one's as it changes; types without a balance
+// carry none.
+func TestLeaveFormPickerOptionsCarryBalance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		user, cmd, annual string
+	}{
+		{"hanmeimei", "/leave form", "年假剩余 10 天"},
+		{"hanmeimei", "/leave form type=sick period=2026-12-01~2026-12-03", "年假剩余 10 天（本次 3 天）"},
+		{"tom", "/leave form", "Annual leave left: 10 days"},
+		{"zhangwei", "/leave form period=2026-12-01~2026-12-03", "年假剩余 2 天（本次 3 天），余额不足"},
+		{"zhaomin", "/leave form", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user+" "+tc.cmd, func(t *testing.T) {
+			t.Parallel()
+			b := setupBalances(t)
+			card := lastCard(t, b.say(t, tc.user, tc.cmd))
+			var typ *bots.Input
+			for i := range card.Inputs {
+				if card.Inputs[i].Name == "type" {
+					typ = &card.Inputs[i]
+				}
+			}
+			require.NotNil(t, typ)
+			for _, o := range typ.Options {
+				if o.Value == "annual" {
+					require.Equal(t, tc.annual, o.Note)
+				} else {
+					require.Empty(t, o.Note, "%s has no balance", o.Value)
+				}
+			}
+		})
+	}
+}

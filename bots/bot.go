@@ -380,7 +380,7 @@ func (b *Bot) enqueueReplies(ctx context.Context, rep *Reply, ev Event, u *flows
 			}
 			rep.Messages[i].Key = OutboxKey(m.ID)
 		}
-		return nil
+		return b.settleCopies(tx, rep.Messages, todo, u, now)
 	})
 	if err != nil {
 		for _, i := range todo {
@@ -399,6 +399,47 @@ func (b *Bot) enqueueReplies(ctx context.Context, rep *Reply, ev Event, u *flows
 			}
 		}
 		rep.Messages = kept
+	}
+	return nil
+}
+
+// copySettle is how long after a new live copy of a card is queued the
+// other copies are updated: the notifier has sent the new one by then,
+// so it is the newest and keeps the buttons while the older lose theirs.
+const copySettle = 5 * time.Second
+
+// settleCopies queues, with the reply's cards that have live buttons, an
+// update of the other copies of the same card (only the newest copy for
+// a person keeps buttons), once per request and task.
+func (b *Bot) settleCopies(tx flows.Tx, msgs []Message, todo []int, u *flows.User, now time.Time) error {
+	if u == nil {
+		return nil
+	}
+	done := map[About]bool{}
+	for _, i := range todo {
+		c := msgs[i].Card
+		if c == nil || c.About == nil || c.About.InstanceID <= 0 || len(c.Buttons) == 0 || done[*c.About] {
+			continue
+		}
+		done[*c.About] = true
+		task := c.About.TaskID
+		if task == 0 {
+			// A card update names a task; the request card's copies are
+			// updated with any task's, so the newest task's.
+			ts, err := tx.TasksOf(c.About.InstanceID)
+			if err != nil {
+				return fmt.Errorf("list tasks to update older copies: %w", err)
+			}
+			if len(ts) == 0 {
+				continue
+			}
+			task = ts[len(ts)-1].ID
+		}
+		m := &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: c.About.InstanceID, TaskID: task,
+			Status: flows.OutboxPending, NextAt: now.Add(copySettle), CreatedAt: now}
+		if err := tx.Enqueue(m); err != nil {
+			return fmt.Errorf("enqueue update of older copies: %w", err)
+		}
 	}
 	return nil
 }

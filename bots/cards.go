@@ -354,7 +354,9 @@ func (b *Bot) requestCardPage(v *flows.View, viewer *flows.User, page int) *Card
 		case flows.StatusRejected, flows.StatusWithdrawn:
 			c.Buttons = []Button{{Label: T(loc, "btn_copy", nil), Action: "copy", Value: val(), Style: StyleDefault}}
 		case flows.StatusApproved:
-			if flows.CancelFlowOf(v.Def) != "" { // cancelled through the flow's cancel rule
+			// Cancelled through the flow's cancel rule, until the day it
+			// names begins.
+			if _, started := flows.CancelStarted(v.Def, v.Form, b.now().In(tz).Format("2006-01-02")); flows.CancelFlowOf(v.Def) != "" && !started {
 				c.Buttons = []Button{{Label: T(loc, "btn_cancel_request", nil), Action: "cancel_request", Value: val(), Style: StyleDanger}}
 			}
 		}

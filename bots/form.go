@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,7 +109,15 @@ func (b *Bot) formCard(ctx context.Context, loc string, d *flowdef.Definition, s
 			}
 		}
 		for _, o := range f.Options {
-			in.Options = append(in.Options, Option{Value: o.Value, Label: o.Label.In(loc)})
+			opt := Option{Value: o.Value, Label: o.Label.In(loc)}
+			if d.Balance != nil && f.ID == d.Balance.TypeField {
+				// The balance of each leave type, for a picker that shows
+				// the chosen one's as it changes.
+				with := maps.Clone(vals)
+				with[f.ID] = o.Value
+				opt.Note = b.balanceLine(ctx, loc, d, applicant, with)
+			}
+			in.Options = append(in.Options, opt)
 		}
 		if t, ok := typed[f.ID]; ok {
 			in.Value = t

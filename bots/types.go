@@ -231,6 +231,10 @@ const (
 type Option struct {
 	Value string
 	Label string
+	// Note is a line about this choice (the leave balance of a leave
+	// type) that a platform shows while it is chosen, where its picker
+	// allows: the playground under the picker, updated on change.
+	Note string `json:"Note,omitempty"`
 }
 
 // Input is an input of a card (rejection reason, transfer target, a form

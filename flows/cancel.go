@@ -51,6 +51,9 @@ func (e *Engine) RequestCancel(ctx context.Context, r CancelRequest) (*Outcome, 
 		}
 		return nil, Errorf(CodeInvalid, "cancel_no_rule", map[string]any{"flow": def.Name.In(loc)})
 	}
+	if err := e.checkCancelWindow(def, target); err != nil {
+		return nil, err
+	}
 	cfv, err := e.flowByAlias(ctx, def.Cancel.Flow)
 	if err != nil {
 		return nil, err
@@ -142,6 +145,9 @@ func (e *Engine) checkCancelAtFiling(o *op, def *flowdef.Definition, applicant *
 	if CancelFlowOf(tdef) != def.ID {
 		return Errorf(CodeInvalid, "cancel_wrong_flow", map[string]any{"number": number, "flow": def.Name.In(applicant.Locale)})
 	}
+	if err := e.checkCancelWindow(tdef, target); err != nil {
+		return err
+	}
 	open, err := e.store.Instances(o.ctx, InstanceFilter{Applicant: applicant.ID, FlowID: def.ID, Status: []Status{StatusPending, StatusReturned}, Limit: 1000})
 	if err != nil {
 		return fmt.Errorf("list open cancel requests: %w", err)
@@ -217,4 +223,39 @@ func (e *Engine) balanceOnApproval(o *op, in *Instance, def *flowdef.Definition,
 		return err
 	}
 	return e.cancelOnApproval(o, in, def, form)
+}
+
+// checkCancelWindow refuses to cancel target once the day its flow's
+// cancel rule names (cancel.before) has begun in the business calendar's
+// time zone: a leave can be cancelled until its first day.
+func (e *Engine) checkCancelWindow(def *flowdef.Definition, target *Instance) error {
+	if def == nil || def.Cancel == nil || def.Cancel.Before == "" {
+		return nil
+	}
+	now := e.LocalNow()
+	form, err := decodeForm(def, target.Form, now)
+	if err != nil {
+		return fmt.Errorf("read the form of %s: %w", target.Number, err)
+	}
+	if first, started := CancelStarted(def, form, now.Format("2006-01-02")); started {
+		return Errorf(CodeConflict, "cancel_started", map[string]any{"number": target.Number, "date": first})
+	}
+	return nil
+}
+
+// CancelStarted reports whether the day the cancel rule of def names
+// (cancel.before: a date, or the first day of a date range, of form) has
+// begun by today ("2006-01-02"), and that day; a request past it can no
+// longer be cancelled.
+func CancelStarted(def *flowdef.Definition, form flowdef.Values, today string) (first string, started bool) {
+	if def == nil || def.Cancel == nil || def.Cancel.Before == "" {
+		return "", false
+	}
+	switch v := form[def.Cancel.Before].(type) {
+	case string:
+		first = v
+	case flowdef.DateRange:
+		first = v.From
+	}
+	return first, first != "" && first <= today
 }

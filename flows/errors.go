@@ -179,6 +179,7 @@ var messages = map[string]flowdef.Text{
 	"balance_not_yours":    {ZH: "只能查看自己的假期余额。", EN: "You can only see your own leave balance."},
 	"balance_short":        {ZH: "{type}余额不足：剩余 {left} 天，本次申请 {days} 天。", EN: "Not enough {type}: {left} day(s) left, this request takes {days}."},
 	"cancel_no_rule":       {ZH: "「{flow}」没有撤销规则，已通过的申请不能撤销。", EN: "\"{flow}\" has no cancel rule: an approved request cannot be cancelled."},
+	"cancel_started":       {ZH: "{number} 已于 {date} 开始，开始后不能再撤销。", EN: "{number} began on {date}; it can no longer be cancelled."},
 	"cancel_not_approved":  {ZH: "{number} 当前{status}，只有已通过的申请可以撤销。", EN: "{number} is {status}; only an approved request can be cancelled."},
 	"cancel_not_applicant": {ZH: "只有申请人可以撤销 {number}。", EN: "Only the applicant may cancel {number}."},
 	"cancel_open":          {ZH: "{number} 已有撤销申请 {cancel} 在审批中。", EN: "{number} already has a cancel request, {cancel}, pending."},

@@ -46,10 +46,13 @@ const (
 type renderLimits struct {
 	title, label, field, markdown, note int // in runes
 	fields, buttons                     int // how many are shown
-	bare                                bool
+	// columns is how many of the shown fields are laid out in columns
+	// (-1: all); the others are folded into one markdown component.
+	columns int
+	bare    bool
 }
 
-var defaultLimits = renderLimits{title: 200, label: 100, field: 1000, markdown: 12000, note: 500}
+var defaultLimits = renderLimits{title: 200, label: 100, field: 1000, markdown: 12000, note: 500, columns: -1}
 
 // ErrCardTooLarge says a card does not fit even cut down to its title and
 // buttons (button values far beyond what a callback value may hold).
@@ -62,22 +65,23 @@ var ErrCardTooLarge = errors.New("card too large")
 // last, everything but the title and the buttons.
 func RenderCard(c bots.Card) ([]byte, error) {
 	lim := defaultLimits
-	lim.fields, lim.buttons = len(c.Fields), len(c.Buttons)
+	lim.fields, lim.buttons, lim.columns = len(c.Fields), len(c.Buttons), -1
 	if countComponents(renderCard(c, lim)) > MaxCardComponents {
-		// The most fields within the component limit, by bisection
-		// (the count grows with fields, whatever their length).
+		// The most fields laid out in columns within the component limit,
+		// by bisection (the count grows with them, whatever their
+		// length); the others are folded into one markdown component.
 		lo, hi, best := 0, lim.fields-1, 0
 		for lo <= hi {
 			mid := (lo + hi) / 2
 			l := lim
-			l.fields = mid
+			l.columns = mid
 			if countComponents(renderCard(c, l)) <= MaxCardComponents {
 				best, lo = mid, mid+1
 			} else {
 				hi = mid - 1
 			}
 		}
-		lim.fields = best
+		lim.columns = best
 	}
 	try := func(l renderLimits) ([]byte, bool, error) {
 		b, err := encodeCard(renderCard(c, l))
@@ -125,7 +129,7 @@ func RenderCard(c bots.Card) ([]byte, error) {
 	for lim.markdown > 16 || lim.field > 16 || lim.note > 16 || lim.label > 16 || lim.title > 40 {
 		lim = renderLimits{
 			title: max(lim.title/2, 40), label: max(lim.label/2, 16), field: max(lim.field/2, 16),
-			markdown: lim.markdown / 2, note: lim.note / 2, fields: lim.fields, buttons: lim.buttons,
+			markdown: lim.markdown / 2, note: lim.note / 2, fields: lim.fields, buttons: lim.buttons, columns: lim.columns,
 		}
 		if b, ok, err := try(lim); err != nil || ok {
 			return b, err
@@ -172,20 +176,34 @@ func renderCard(c bots.Card, lim renderLimits) map[string]any {
 		c = bots.Card{Title: c.Title, Color: c.Color, Buttons: c.Buttons}
 	}
 	var elems []any
-	if n := min(lim.fields, len(c.Fields)); n > 0 {
-		elems = append(elems, renderFields(c.Fields[:n], lim)...)
+	nf := min(lim.fields, len(c.Fields))
+	cols := nf
+	if lim.columns >= 0 {
+		cols = min(cols, lim.columns)
 	}
-	if more := len(c.Fields) - min(lim.fields, len(c.Fields)); more > 0 {
+	if cols > 0 {
+		elems = append(elems, renderFields(c.Fields[:cols], lim)...)
+	}
+	if folded := c.Fields[cols:nf]; len(folded) > 0 {
+		// Fields beyond the component limit: one markdown component
+		// holds them all, a line each.
+		lines := make([]string, 0, len(folded))
+		for _, f := range folded {
+			lines = append(lines, "**"+escapeMarkdown(truncate(f.Label, lim.label))+"**："+escapeMarkdown(truncate(f.Value, lim.field)))
+		}
+		elems = append(elems, map[string]any{"tag": "markdown", "content": strings.Join(lines, "\n")})
+	}
+	if more := len(c.Fields) - nf; more > 0 {
 		elems = append(elems, map[string]any{"tag": "markdown", "content": fmt.Sprintf("… 还有 %d 项 / %d more", more, more)})
 	}
 	if c.Markdown != "" && lim.markdown > 0 {
-		elems = append(elems, map[string]any{"tag": "markdown", "content": truncate(c.Markdown, lim.markdown)})
+		elems = append(elems, map[string]any{"tag": "markdown", "content": escapeBotMarkdown(truncate(c.Markdown, lim.markdown))})
 	}
 	elems = append(elems, renderImage(c.Image, lim)...)
 	// Attachments: a named link each (Feishu opens only absolute http(s)
 	// links; a relative one is shown as its name).
 	for _, l := range c.Links[:min(len(c.Links), maxLinks)] {
-		label := escapeMarkdown(truncate(l.Label, lim.label))
+		label := escapeMarkdown(strings.Join(strings.Fields(truncate(l.Label, lim.label)), " "))
 		content := "📎 " + label
 		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
 			content = "📎 [" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(l.URL) + ")"
@@ -490,6 +508,19 @@ var markdownEscaper = strings.NewReplacer(
 
 // maxLinks bounds the attachment links of a card (each is a component).
 const maxLinks = 10
+
+// botMarkdownEscaper escapes, in the bot's own markdown (bots.Card.Markdown:
+// bold, lists and line breaks only), every character that would make
+// user text quoted in it (a comment, a reason, a name) a mention, a link,
+// HTML, code or strike-through. The entities show as the characters.
+var botMarkdownEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\\", "&#92;",
+	"`", "&#96;", "[", "&#91;", "]", "&#93;", "~", "&#126;",
+)
+
+// escapeBotMarkdown keeps the bot's bold and list markup of a card's
+// markdown and neutralises the rest (see botMarkdownEscaper).
+func escapeBotMarkdown(s string) string { return botMarkdownEscaper.Replace(s) }
 
 func escapeMarkdown(s string) string {
 	lines := strings.Split(markdownEscaper.Replace(s), "\n")

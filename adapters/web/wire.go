@@ -68,6 +68,7 @@ type wireInput struct {
 type wireOption struct {
 	Value string `json:"value"`
 	Label string `json:"label,omitempty"`
+	Note  string `json:"note,omitempty"` // shown under the picker while chosen
 }
 
 type wireButton struct {
@@ -100,7 +101,7 @@ func toWire(c *bots.Card) *wireCard {
 			Kind: string(in.Kind), Value: in.Value, Required: in.Required,
 		}
 		for _, o := range in.Options {
-			wi.Options = append(wi.Options, wireOption{Value: o.Value, Label: o.Label})
+			wi.Options = append(wi.Options, wireOption{Value: o.Value, Label: o.Label, Note: o.Note})
 		}
 		w.Inputs = append(w.Inputs, wi)
 	}

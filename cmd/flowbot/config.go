@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/flowbot/flowbot/blobs"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"io"
@@ -205,7 +206,7 @@ func DefaultConfig() Config {
 		Playground:  PlaygroundConfig{Enabled: true},
 		SignIn:      SignInConfig{Scopes: []string{"profile", "email"}, Match: "email", SessionTTL: 12 * time.Hour},
 		API:         APIConfig{RatePerSecond: 20, Burst: 40, MaxBody: 1 << 20},
-		Attachments: AttachmentsConfig{Store: "local", MaxSize: 20 << 20, LinkTTL: 7 * 24 * time.Hour, Clamd: ClamdConfig{Timeout: 10 * time.Second, WhenDown: "refuse"}},
+		Attachments: AttachmentsConfig{Store: "local", MaxSize: 20 << 20, LinkTTL: 7 * 24 * time.Hour, OrphanRetention: blobs.DefaultRetention, Clamd: ClamdConfig{Timeout: 10 * time.Second, WhenDown: "refuse"}},
 		WeCom: WeComConfig{HandleTimeout: 4 * time.Second, MaxBodyBytes: 256 << 10, ReplayWindow: 5 * time.Minute,
 			IdempotencyTTL: 24 * time.Hour, FollowUpTTL: 10 * time.Minute, Rate: WeComRate{PerMinute: 30, PerHour: 1000}},
 	}

@@ -53,6 +53,9 @@ type AttachmentsConfig struct {
 	// Clamd: every file is scanned for viruses by a ClamAV daemon before
 	// it is kept (empty address: no scan).
 	Clamd ClamdConfig `yaml:"clamd"`
+	// OrphanRetention is how long a file sent or uploaded but never part
+	// of a submitted request is kept before it is deleted (checked hourly).
+	OrphanRetention time.Duration `yaml:"orphan_retention"`
 }
 
 // ClamdConfig says where clamd listens and what to do when it cannot
@@ -93,6 +96,9 @@ func (c AttachmentsConfig) validate(bad func(key, format string, a ...any)) {
 	default:
 		bad("attachments.clamd.when_down", "must be refuse or accept, not %q", c.Clamd.WhenDown)
 	}
+	if c.OrphanRetention < time.Hour {
+		bad("attachments.orphan_retention", "must be 1h or more (longer than a conversation), not %s", c.OrphanRetention)
+	}
 	if c.Clamd.Timeout < 0 {
 		bad("attachments.clamd.timeout", "must not be negative")
 	}
@@ -114,6 +120,11 @@ type blobFiles struct {
 	// acceptUnscanned keeps files the scanner could not check.
 	acceptUnscanned bool
 	log             *slog.Logger
+	// ledger records every key before its file is written (nil: the
+	// store keeps none); cleaner deletes the orphans it finds.
+	ledger  blobs.Ledger
+	now     func() time.Time
+	cleaner *blobs.Cleaner
 }
 
 var _ bots.Files = (*blobFiles)(nil)
@@ -122,7 +133,11 @@ func (f *blobFiles) Keep(ctx context.Context, name string, r io.Reader, maxSize 
 	if maxSize <= 0 || maxSize > f.maxSize {
 		maxSize = f.maxSize
 	}
-	b, err := blobs.Save(ctx, f.store, name, r, blobs.Limits{MaxBytes: maxSize, Types: accept, Scanner: f.scanner, AcceptUnscanned: f.acceptUnscanned})
+	lim := blobs.Limits{MaxBytes: maxSize, Types: accept, Scanner: f.scanner, AcceptUnscanned: f.acceptUnscanned}
+	if f.ledger != nil {
+		lim.Kept = func(ctx context.Context, key string) error { return f.ledger.Kept(ctx, key, f.now()) }
+	}
+	b, err := blobs.Save(ctx, f.store, name, r, lim)
 	var infected *blobs.InfectedError
 	switch {
 	case errors.As(err, &infected):
@@ -215,7 +230,13 @@ func (a *app) setupFiles(ctx context.Context) (*blobFiles, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attachments: report links: %w", err)
 	}
-	bf := &blobFiles{store: store, signer: signer, reports: reports, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/"), log: a.log}
+	bf := &blobFiles{store: store, signer: signer, reports: reports, maxSize: c.MaxSize, base: strings.TrimSuffix(c.PublicURL, "/"), log: a.log, now: a.clock.Now}
+	if l, ok := a.store.(blobs.Ledger); ok {
+		// Files never attached to a submitted request are deleted after
+		// the retention (runOrphanCleaner).
+		bf.ledger = l
+		bf.cleaner = &blobs.Cleaner{Store: store, Ledger: l, Retention: c.OrphanRetention, Now: a.clock.Now, Log: a.log}
+	}
 	if c.Clamd.Address != "" {
 		sc, err := clamd.New(clamd.Config{Address: c.Clamd.Address, Timeout: c.Clamd.Timeout})
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -227,4 +228,75 @@ func TestAttachmentVirusScan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// uploadPDF uploads a small PDF in the playground as user.
+func uploadPDF(t *testing.T, base, user, id string) pgReply {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("user", user))
+	require.NoError(t, mw.WriteField("id", id))
+	require.NoError(t, mw.WriteField("name", "quote.pdf"))
+	w, err := mw.CreateFormFile("file", "quote.pdf")
+	require.NoError(t, err)
+	_, _ = w.Write([]byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"))
+	require.NoError(t, mw.Close())
+	res, err := http.Post(base+"/ui/api/upload", mw.FormDataContentType(), &body)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var rep pgReply
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
+	require.Equal(t, http.StatusOK, res.StatusCode, rep.Error)
+	return rep
+}
+
+// Orphan attachments, wired as served: the upload of a conversation that
+// was cancelled is deleted by the cleaner once past the retention; the
+// file of the filed request stays and its link opens.
+func TestOrphanUploadsDeletedAsServed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir+"/flows", "receipt.yaml", receiptFlow)
+	cfg := testConfig(dir)
+	cfg.Flows.Dir = dir + "/flows"
+	r := startApp(t, cfg)
+	p := r.pg
+	bf := r.app.files
+	require.NotNil(t, bf)
+	require.NotNil(t, bf.cleaner, "the SQLite store keeps the ledger")
+
+	p.send(t, "hanmeimei", "/receipt amount=12")
+	var sum pgMsg
+	for _, m := range uploadPDF(t, r.base, "hanmeimei", "up-1").Messages {
+		if m.Card != nil {
+			sum = m
+		}
+	}
+	require.NotNil(t, sum.Card)
+	status, raw := clickRaw(t, r.base, "hanmeimei", sum, "submit")
+	require.Equal(t, http.StatusOK, status, string(raw))
+	var clicked struct {
+		Updated pgLinkCard `json:"updated"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &clicked))
+	require.NotNil(t, clicked.Updated.Card)
+	link := clicked.Updated.Card.Links[0].URL
+
+	p.send(t, "lilei", "/receipt amount=30")
+	uploadPDF(t, r.base, "lilei", "up-2")
+	p.send(t, "lilei", "/cancel")
+
+	later := *bf.cleaner
+	later.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+	n, err := later.Sweep(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the cancelled conversation's upload")
+	res, err := http.Get(r.base + link)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "the request's file stays")
+	n, err = later.Sweep(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

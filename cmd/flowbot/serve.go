@@ -460,6 +460,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			a.log.Error("warm statistics", "err", err)
 		}
 	}()
+	if a.files != nil && a.files.cleaner != nil {
+		go a.files.cleaner.Run(bg) // orphan attachments; ends with bg
+	}
 	if err := a.sched.Start(bg); err != nil {
 		stopBG()
 		<-done

@@ -42,6 +42,10 @@ type BalanceRule struct {
 // on_approved.cancel_field names the request to cancel.
 type CancelRule struct {
 	Flow string `json:"flow"`
+	// Before, when set, names a date or date-range field: the request can
+	// be cancelled only before the day it names (the first day of a range)
+	// begins, e.g. a leave before its first day.
+	Before string `json:"before,omitempty"`
 }
 
 // BalanceUse is what a request takes from a balance.
@@ -153,10 +157,19 @@ func (p *parser) balanceRule(n *yaml.Node, d *Definition, env map[string]any) *B
 // cancelRule parses the cancel key: {flow: leave_cancel}.
 func (p *parser) cancelRule(n *yaml.Node, d *Definition) *CancelRule {
 	r := &CancelRule{}
-	var flowNode *yaml.Node
+	var flowNode, beforeNode *yaml.Node
 	p.mapping(n, "cancel", map[string]func(k, v *yaml.Node){
-		"flow": func(_, v *yaml.Node) { flowNode, r.Flow = v, p.str(v, "cancel flow") },
+		"flow":   func(_, v *yaml.Node) { flowNode, r.Flow = v, p.str(v, "cancel flow") },
+		"before": func(_, v *yaml.Node) { beforeNode, r.Before = v, p.str(v, "cancel before") },
 	})
+	if beforeNode != nil {
+		switch f := d.Field(r.Before); {
+		case f == nil:
+			p.errf(beforeNode, "cancel: before %q names no field of the form", r.Before)
+		case f.Type != FieldDate && f.Type != FieldDateRange:
+			p.errf(beforeNode, "cancel: before %q is a %s field, want a date or daterange field", r.Before, f.Type)
+		}
+	}
 	switch {
 	case flowNode == nil:
 		p.errf(n, "cancel: flow (the id of the flow that decides a cancellation) is missing")

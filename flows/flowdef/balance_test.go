@@ -71,6 +71,9 @@ func TestParseCancel(t *testing.T) {
 		{"CancelFieldText", "on_approved: {cancel_field: note}", "", ""},
 		{"CancelFieldNotText", "on_approved: {cancel_field: days}", "", `cancel_field "days" is a number field, want a text field`},
 		{"CancelFieldUnknown", "on_approved: {cancel_field: nothing}", "", `cancel_field "nothing" names no field`},
+		{"BeforeRange", "cancel: {flow: leave_cancel, before: period}", "leave_cancel", ""},
+		{"BeforeNotADate", "cancel: {flow: leave_cancel, before: days}", "", `before "days" is a number field, want a date or daterange field`},
+		{"BeforeUnknown", "cancel: {flow: leave_cancel, before: nothing}", "", `before "nothing" names no field`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -324,10 +324,22 @@
           : inp.options || [];
         options(f, opts, multiple);
         if (!multiple && inp.value) f.value = inp.value;
-        return {
-          name: inp.name, node: f,
-          value: () => Array.from(f.selectedOptions).map((o) => o.value).filter((x) => x).join(","),
-        };
+        const value = () => Array.from(f.selectedOptions).map((o) => o.value).filter((x) => x).join(",");
+        if (!multiple && opts.some((o) => o.note)) {
+          // A line about the chosen option (the leave balance of the
+          // chosen type), following the picker as it changes.
+          const box = el("span", "picker");
+          const note = el("span", "input-note", "", `card-input-note-${inp.name}`);
+          const show = () => {
+            const o = opts.find((x) => x.value === f.value);
+            note.textContent = (o && o.note) || "";
+          };
+          f.addEventListener("change", show);
+          show();
+          box.append(f, note);
+          return { name: inp.name, node: box, value };
+        }
+        return { name: inp.name, node: f, value };
       }
       case "bool": {
         const f = el("input", "", null, id);
