@@ -200,40 +200,81 @@ func (d *Driver) cycle(ctx context.Context, c *Cycle, filing *sync.Mutex) error 
 }
 
 // file files the claim and submits it, one filing at a time per applicant.
+// Told "please try again" (the conversation state could not be read or
+// written: Redis restarting), the applicant types again, as a user would.
 func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 	filing.Lock()
 	defer filing.Unlock()
 	open := d.Company.OpenID[c.Applicant]
 	text := fmt.Sprintf("/expense amount=%d category=travel description=%s", 100+c.K%900, c.Desc)
-	if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
-		return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: text})
-	}); !ok {
-		return fmt.Errorf("filing message not acknowledged")
-	}
-	wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
-	summary, err := d.Fake.WaitFor(wctx, open, func(m Seen) bool {
-		_, ok := button(m, "submit")
-		return ok && strings.Contains(m.Content, c.Desc)
-	})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
+	var summary Seen
+	for try := 0; ; try++ {
+		sent := time.Now()
+		if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
+			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: text})
+		}); !ok {
+			return fmt.Errorf("filing message not acknowledged")
+		}
+		wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
+		m, err := d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+			_, ok := button(m, "submit")
+			return ok && strings.Contains(m.Content, c.Desc) || tryAgainSince(m, sent)
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
+		}
+		if !tryAgainSince(m, sent) {
+			summary = m
+			break
+		}
+		if try >= 5 {
+			return fmt.Errorf("filing told to try again %d times", try+1)
+		}
+		d.tryAgain.Add(1)
 	}
 	var submitted bool
 	if c.ByConv {
-		_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
-			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
-		})
-	} else {
-		val, _ := button(summary, "submit")
-		submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
+		for try := 0; ; try++ {
+			sent := time.Now()
+			_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
+				return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
+			})
+			c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
+			if !submitted {
+				return fmt.Errorf("submit not acknowledged")
+			}
+			found, err := d.db.instanceOr(ctx, c, func() bool { return len(d.Fake.Find(open, func(m Seen) bool { return tryAgainSince(m, sent) })) > 0 })
+			if err != nil || found {
+				c.Submitted = true
+				return err
+			}
+			if try >= 5 {
+				return fmt.Errorf("typed submit told to try again %d times", try+1)
+			}
+			d.tryAgain.Add(1)
+		}
 	}
+	val, _ := button(summary, "submit")
+	submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
 	c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
 	if !submitted {
 		return fmt.Errorf("submit not acknowledged")
 	}
 	c.Submitted = true
 	return d.db.instance(ctx, c)
+}
+
+// stateDown is the bot's answer to a message it could not take because
+// the conversation state (Redis) could not be read or written
+// (bots/messages.go "state_down"): nothing was done, the user is asked to
+// try again.
+const stateDown = "Cannot continue the conversation right now, please try again"
+
+// tryAgainSince reports whether m asks the user to try again and was
+// shown after t.
+func tryAgainSince(m Seen, t time.Time) bool {
+	return !m.At.Before(t) && strings.Contains(m.Content, stateDown)
 }
 
 // decide waits for the task card and decides (or withdraws) as planned.
@@ -285,7 +326,7 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 			onTime.Store(true)
 		}
 		if err == nil && r.Status == http.StatusOK {
-			again.Store(r.Toast != nil && r.Toast.I18n["en_us"] == tryAgainToast)
+			again.Store(r.Toast != nil && (r.Toast.I18n["en_us"] == tryAgainToast || strings.Contains(r.Toast.I18n["en_us"], stateDown)))
 		}
 		return r.Result, err
 	}
