@@ -228,10 +228,26 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 			summary = m
 			break
 		}
-		if try >= 5 {
+		// The "try again" may answer another delivery of this message (a
+		// duplicate handled while Redis was down) while this one's card
+		// is still on its way: a user who then sees the card uses it.
+		wctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		m, err = d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+			_, ok := button(m, "submit")
+			return ok && strings.Contains(m.Content, c.Desc)
+		})
+		cancel()
+		if err == nil {
+			summary = m
+			break
+		}
+		if try >= maxTries {
 			return fmt.Errorf("filing told to try again %d times", try+1)
 		}
 		d.tryAgain.Add(1)
+		if !userPause(ctx) {
+			return ctx.Err()
+		}
 	}
 	var submitted bool
 	if c.ByConv {
@@ -249,10 +265,13 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 				c.Submitted = true
 				return err
 			}
-			if try >= 5 {
+			if try >= maxTries {
 				return fmt.Errorf("typed submit told to try again %d times", try+1)
 			}
 			d.tryAgain.Add(1)
+			if !userPause(ctx) {
+				return ctx.Err()
+			}
 		}
 	}
 	val, _ := button(summary, "submit")
@@ -263,6 +282,22 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 	}
 	c.Submitted = true
 	return d.db.instance(ctx, c)
+}
+
+// maxTries is how often a user told "please try again" tries again, a
+// second apart (userPause), before giving up: longer than a server
+// restart of the run.
+const maxTries = 15
+
+// userPause waits the second a user takes to try again; false when ctx
+// ended.
+func userPause(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(time.Second):
+		return true
+	}
 }
 
 // stateDown is the bot's answer to a message it could not take because
@@ -332,15 +367,18 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 	}
 	defer func() { late = ok && !onTime.Load() }()
 	if !d.chance(d.Mix.DoubleClick) {
-		// Told "please try again", a user clicks again (a new event).
-		for range 5 {
+		// Told "please try again", a user clicks again (a new event) a
+		// moment later.
+		for try := 0; ; try++ {
 			again.Store(false)
 			if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
-				break
+				return ok, false
+			}
+			if try >= maxTries || !userPause(ctx) {
+				return false, false // refused every time: not acknowledged
 			}
 			d.tryAgain.Add(1)
 		}
-		return ok, false
 	}
 	d.doubleClicks.Add(1)
 	var oks [2]bool
