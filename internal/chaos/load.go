@@ -300,6 +300,26 @@ func userPause(ctx context.Context) bool {
 	}
 }
 
+// refusedToast reports whether a click's toast says it was not done and
+// asks the user to try again: the adapter's "something went wrong", the
+// bot's "internal error" (its transaction failed: PostgreSQL restarting
+// or timing out) and "cannot continue the conversation" (Redis down).
+// Such a click is answered HTTP 200 (Feishu will not deliver it again);
+// the user clicks again.
+func refusedToast(t *feishutest.Toast) bool {
+	if t == nil {
+		return false
+	}
+	for _, text := range []string{t.Content, t.I18n["en_us"], t.I18n["zh_cn"]} {
+		for _, say := range []string{tryAgainToast, stateDown, "Internal error, please try again", "系统内部错误", "系统繁忙，请稍后重试"} {
+			if text != "" && strings.Contains(text, say) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // stateDown is the bot's answer to a message it could not take because
 // the conversation state (Redis) could not be read or written
 // (bots/messages.go "state_down"): nothing was done, the user is asked to
@@ -361,7 +381,7 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 			onTime.Store(true)
 		}
 		if err == nil && r.Status == http.StatusOK {
-			again.Store(r.Toast != nil && (r.Toast.I18n["en_us"] == tryAgainToast || strings.Contains(r.Toast.I18n["en_us"], stateDown)))
+			again.Store(refusedToast(r.Toast))
 		}
 		return r.Result, err
 	}
