@@ -263,7 +263,10 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 			found, err := d.db.instanceOr(ctx, c, func() bool { return len(d.Fake.Find(open, func(m Seen) bool { return tryAgainSince(m, sent) })) > 0 })
 			if err != nil || found {
 				c.Submitted = true
-				return err
+				if err != nil {
+					return fmt.Errorf("%w (typed; shown to the applicant since: %s)", err, d.shownSince(open, sent))
+				}
+				return nil
 			}
 			if try >= maxTries {
 				return fmt.Errorf("typed submit told to try again %d times", try+1)
@@ -275,13 +278,34 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 		}
 	}
 	val, _ := button(summary, "submit")
-	submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
+	var answer string
+	submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil, &answer)
 	c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
 	if !submitted {
 		return fmt.Errorf("submit not acknowledged")
 	}
 	c.Submitted = true
-	return d.db.instance(ctx, c)
+	if err := d.db.instance(ctx, c); err != nil {
+		return fmt.Errorf("%w (clicked, answered: %s)", err, answer)
+	}
+	return nil
+}
+
+// shownSince lists (shortened) the texts the fake showed open since t,
+// for a problem line.
+func (d *Driver) shownSince(open string, t time.Time) string {
+	var out []string
+	for _, m := range d.Fake.Find(open, func(m Seen) bool { return !m.At.Before(t) && strings.HasPrefix(m.Content, `{"text"`) }) {
+		text := m.Content
+		if len(text) > 120 {
+			text = text[:120]
+		}
+		out = append(out, strconv.Quote(text))
+	}
+	if len(out) == 0 {
+		return "nothing"
+	}
+	return strings.Join(out, ", ")
 }
 
 // maxTries is how often a user told "please try again" tries again, a
@@ -356,10 +380,10 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 	switch c.Plan {
 	case Approve:
 		val, _ := button(card, "approve")
-		c.Decided, c.DecisionLate = d.click(ctx, "approve (click)", assignee, card.ID, val, nil)
+		c.Decided, c.DecisionLate = d.click(ctx, "approve (click)", assignee, card.ID, val, nil, nil)
 	case Reject:
 		val, _ := button(card, "reject")
-		c.Decided, c.DecisionLate = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"})
+		c.Decided, c.DecisionLate = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"}, nil)
 	case Withdraw:
 		c.Decided = d.withdraw(ctx, c)
 	case Leave:
@@ -373,8 +397,10 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 
 // click clicks a card button, sometimes twice at once (a double click:
 // two event ids), and reports whether a click was acknowledged.
-func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any) (ok, late bool) {
+func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any, answer *string) (ok, late bool) {
 	var onTime, again atomic.Bool
+	var taken atomic.Int32 // answers that did not ask to try again
+	var mu sync.Mutex
 	push := func(id string) (feishutest.Result, error) {
 		r, err := d.Fake.TryClick(feishutest.Click{App: AppID, EventID: id, OpenID: open, MessageID: msgID, Value: val, FormValue: form})
 		if err == nil && r.Status == http.StatusOK && (r.Toast == nil || r.Toast.I18n["en_us"] != processingToast) {
@@ -382,32 +408,52 @@ func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form ma
 		}
 		if err == nil && r.Status == http.StatusOK {
 			again.Store(refusedToast(r.Toast))
+			if !refusedToast(r.Toast) {
+				taken.Add(1)
+			}
+			if answer != nil {
+				a := "no toast"
+				if r.Toast != nil {
+					a = fmt.Sprintf("toast %s %q %q", r.Toast.Type, r.Toast.Content, r.Toast.I18n["en_us"])
+				}
+				mu.Lock()
+				*answer = a + ", card " + r.CardType
+				mu.Unlock()
+			}
 		}
 		return r.Result, err
 	}
 	defer func() { late = ok && !onTime.Load() }()
-	if !d.chance(d.Mix.DoubleClick) {
-		// Told "please try again", a user clicks again (a new event) a
-		// moment later.
-		for try := 0; ; try++ {
-			again.Store(false)
-			if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
-				return ok, false
-			}
-			if try >= maxTries || !userPause(ctx) {
-				return false, false // refused every time: not acknowledged
-			}
-			d.tryAgain.Add(1)
+	if d.chance(d.Mix.DoubleClick) {
+		d.doubleClicks.Add(1)
+		var oks [2]bool
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() { _, oks[i] = d.event(ctx, op+" double", push) })
 		}
+		wg.Wait()
+		if !oks[0] && !oks[1] || taken.Load() > 0 {
+			return oks[0] || oks[1], false
+		}
+		// Both clicks were refused ("please try again"): the user clicks
+		// once more, a moment later.
+		if !userPause(ctx) {
+			return false, false
+		}
+		d.tryAgain.Add(1)
 	}
-	d.doubleClicks.Add(1)
-	var oks [2]bool
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Go(func() { _, oks[i] = d.event(ctx, op+" double", push) })
+	// Told "please try again", a user clicks again (a new event) a
+	// moment later.
+	for try := 0; ; try++ {
+		again.Store(false)
+		if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
+			return ok, false
+		}
+		if try >= maxTries || !userPause(ctx) {
+			return false, false // refused every time: not acknowledged
+		}
+		d.tryAgain.Add(1)
 	}
-	wg.Wait()
-	return oks[0] || oks[1], false
 }
 
 // processingToast is the Feishu adapter's answer to a click its handler did
