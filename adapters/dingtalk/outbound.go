@@ -109,7 +109,7 @@ func (p *app) dropToken() {
 }
 
 // call does one OpenAPI call with the app's token, renewing an expired
-// token once and backing off on rate limits.
+// token once and backing off on rate limits and 5xx answers.
 func (a *Adapter) call(ctx context.Context, p *app, what, method, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -127,7 +127,8 @@ func (a *Adapter) call(ctx context.Context, p *app, what, method, path string, i
 			p.dropToken()
 			renewed = true
 			continue
-		case errors.As(err, &ae) && ae.rateLimited() && attempt < a.cfg.SendRetries:
+		case errors.As(err, &ae) && (ae.rateLimited() || ae.Status >= 500) && attempt < a.cfg.SendRetries:
+			// A rate limit or the gateway in trouble: nothing was done.
 			if werr := sleep(ctx, wait); werr != nil {
 				return fmt.Errorf("dingtalk: %s: %w", what, err)
 			}

@@ -35,6 +35,9 @@ func TestSendFaults(t *testing.T) {
 		{"errcode inside 200", []dingtalktest.Fault{dingtalktest.FaultErrcode}, pathBatch, bots.Recipient{UserID: "u1"}, true, 1},
 		{"429 backed off", []dingtalktest.Fault{dingtalktest.FaultTooMany, dingtalktest.FaultTooMany}, pathBatch, bots.Recipient{UserID: "u1"}, false, 3},
 		{"429 too long", []dingtalktest.Fault{dingtalktest.FaultTooMany, dingtalktest.FaultTooMany, dingtalktest.FaultTooMany, dingtalktest.FaultTooMany}, pathGroup, bots.Recipient{ChatID: "cidG"}, true, 4},
+		{"503 backed off", []dingtalktest.Fault{dingtalktest.FaultUnavailable, dingtalktest.FaultTooMany}, pathBatch, bots.Recipient{UserID: "u1"}, false, 3},
+		{"group after 503 and 429", []dingtalktest.Fault{dingtalktest.FaultUnavailable, dingtalktest.FaultTooMany}, pathGroup, bots.Recipient{ChatID: "cidG"}, false, 3},
+		{"503 too long", []dingtalktest.Fault{dingtalktest.FaultUnavailable, dingtalktest.FaultUnavailable, dingtalktest.FaultUnavailable, dingtalktest.FaultUnavailable}, pathBatch, bots.Recipient{UserID: "u1"}, true, 4},
 		{"flow controlled retried", []dingtalktest.Fault{dingtalktest.FaultFlowControl}, pathBatch, bots.Recipient{UserID: "u1"}, false, 2},
 		{"group", nil, pathGroup, bots.Recipient{ChatID: "cidG"}, false, 1},
 	}

@@ -245,7 +245,7 @@ func (a *Adapter) activity(msg bots.Message) (map[string]any, error) {
 	return act, nil
 }
 
-// call makes one Connector call, retrying 429/412/502/504 with Retry-After
+// call makes one Connector call, retrying 429/412/502/503/504 with Retry-After
 // or exponential backoff with jitter.
 func (a *Adapter) call(ctx context.Context, op, method, svc, path string, in, out any) error {
 	var body []byte
@@ -290,7 +290,7 @@ func (a *Adapter) call(ctx context.Context, op, method, svc, path string, in, ou
 		}
 		apiErr := &APIError{Op: op, Status: resp.StatusCode, Body: string(rb)}
 		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusPreconditionFailed, http.StatusBadGateway, http.StatusGatewayTimeout:
+		case http.StatusTooManyRequests, http.StatusPreconditionFailed, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		default:
 			return apiErr
 		}

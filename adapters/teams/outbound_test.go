@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -59,6 +60,48 @@ func TestSendRetriesAfter429(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, b.fake.Activities(), 1)
 	require.EqualValues(t, 2, b.adapter.Stats().Retried)
+}
+
+// TestSendRetriesTransientAnswers: the Connector's transient answers are
+// retried (honouring Retry-After when sent); the activity is posted once.
+// A 500 is not retried by the adapter (the post may have been made): the
+// notifier's outbox decides.
+func TestSendRetriesTransientAnswers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		retried    int64
+		wantErr    bool
+		minWait    time.Duration
+	}{
+		{"502", http.StatusBadGateway, "", 2, false, 0},
+		{"503 with Retry-After", http.StatusServiceUnavailable, "1", 2, false, 2 * time.Second},
+		{"504", http.StatusGatewayTimeout, "", 2, false, 0},
+		{"429 with Retry-After", http.StatusTooManyRequests, "1", 2, false, 2 * time.Second},
+		{"500 is final", http.StatusInternalServerError, "", 0, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{})
+			b.fake.FailNext(2, tt.status, tt.retryAfter)
+			t0 := time.Now()
+			_, err := b.adapter.Send(context.Background(), bots.Recipient{UserID: teamsID("bob")}, bots.Message{Text: "x"}, "k")
+			if tt.wantErr {
+				var ae *teams.APIError
+				require.ErrorAs(t, err, &ae)
+				require.Equal(t, tt.status, ae.Status)
+				require.Empty(t, b.fake.Activities())
+			} else {
+				require.NoError(t, err)
+				require.Len(t, b.fake.Activities(), 1)
+			}
+			require.EqualValues(t, tt.retried, b.adapter.Stats().Retried)
+			require.GreaterOrEqual(t, time.Since(t0), tt.minWait, "Retry-After honoured")
+		})
+	}
 }
 
 func TestSendGivesUpAfterRetries(t *testing.T) {

@@ -218,8 +218,15 @@ type apiResp struct {
 	ErrMsg  string `json:"errmsg"`
 }
 
+// busyCodes are WeCom's "try later" answers (HTTP 200): -1 system busy,
+// 45009 api freq out of limit, 45033 api concurrent out of limit. The
+// call backs off and tries again; past its attempts the error goes back
+// to the notifier, whose outbox retry waits longer (a minute block).
+var busyCodes = map[int]bool{-1: true, 45009: true, 45033: true}
+
 // call POSTs body to path with the app's token: it renews the token once
-// on 40014/42001, retries network errors and 5xx answers a few times, and
+// on 40014/42001, retries network errors, 5xx answers and busyCodes a few
+// times with a doubling backoff, and
 // treats errcode ≠ 0 in a 200 answer as an error.
 func (a *Adapter) call(ctx context.Context, p *app, op, path string, body []byte, out any) error {
 	renewed := false
@@ -255,6 +262,11 @@ func (a *Adapter) call(ctx context.Context, p *app, op, path string, body []byte
 			return fmt.Errorf("wecom: %s: http %d: decode answer: %w", op, status, err)
 		}
 		if status >= 300 || ar.ErrCode != 0 {
+			if busyCodes[ar.ErrCode] {
+				// Refused before anything was sent: safe to try again.
+				last = &APIError{Op: op, Status: status, ErrCode: ar.ErrCode, ErrMsg: ar.ErrMsg}
+				continue
+			}
 			if tokenCodes[ar.ErrCode] && !renewed {
 				renewed = true
 				p.dropToken(tok)

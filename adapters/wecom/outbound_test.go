@@ -199,3 +199,41 @@ func TestUpdateOfTextIsGone(t *testing.T) {
 	c := bots.Card{Title: "x"}
 	require.ErrorIs(t, b.adapter.Update(b.ctx, ref, bots.Message{Card: &c}), bots.ErrMessageGone)
 }
+
+// TestRateLimitAndServerErrorsRetried: WeCom's "try later" answers
+// (errcode 45009 in an HTTP 200, or a 5xx) are retried with backoff; the
+// message is shown once. A limit that outlasts the attempts is an error
+// for the notifier to retry later, and nothing was shown.
+func TestRateLimitAndServerErrorsRetried(t *testing.T) {
+	t.Parallel()
+	card := bots.Card{Title: "Expense", Buttons: []bots.Button{{Label: "Approve", Action: "approve"}}}
+	tests := []struct {
+		name    string
+		msg     bots.Message
+		fault   func(f *wecomtest.Server, n int)
+		n       int
+		shown   int
+		wantErr bool
+	}{
+		{"text after two 45009", bots.Message{Text: "hi"}, func(f *wecomtest.Server, n int) { f.RateLimitNext("/cgi-bin/message/send", n) }, 2, 1, false},
+		{"card after two 45009", bots.Message{Card: &card}, func(f *wecomtest.Server, n int) { f.RateLimitNext("/cgi-bin/message/send", n) }, 2, 1, false},
+		{"card after three 500", bots.Message{Card: &card}, func(f *wecomtest.Server, n int) { f.FailNext("/cgi-bin/message/send", n) }, 3, 1, false},
+		{"45009 past the attempts", bots.Message{Text: "hi"}, func(f *wecomtest.Server, n int) { f.RateLimitNext("/cgi-bin/message/send", n) }, 100, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{})
+			tt.fault(b.fake, tt.n)
+			_, err := b.adapter.Send(b.ctx, bots.Recipient{UserID: "u1"}, tt.msg, "k1")
+			if tt.wantErr {
+				var apiErr *wecom.APIError
+				require.ErrorAs(t, err, &apiErr)
+				require.Equal(t, 45009, apiErr.ErrCode)
+			} else {
+				require.NoError(t, err)
+			}
+			require.Len(t, b.fake.MessagesTo("u1"), tt.shown)
+		})
+	}
+}

@@ -20,5 +20,12 @@
 //
 //	flowbot-load -chaos -bin ./flowbot -setup DIR -events 20000 -kills 12 -freeze 4s
 //
+// Two replicas on a private PostgreSQL and Redis (initdb, pg_ctl and
+// redis-server started on free ports in a temp directory; the machine's
+// own servers are never touched), with Redis killed and PostgreSQL
+// stopped "immediate" in turn under load, each down for -down:
+//
+//	flowbot-load -chaos -bin ./flowbot -setup DIR -events 14000 -kills 10 -replicas 2 -private -restarts 8
+//
 // It exits 1 when a check fails.
 package main

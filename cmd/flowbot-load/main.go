@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		replicas = fs.Int("replicas", 1, "chaos: flowbot processes; more than 1 share a new database on -postgres and Redis at -redis, behind a balancer")
 		pgURL    = fs.String("postgres", "postgres://postgres@127.0.0.1:5432/test", "chaos with -replicas: a PostgreSQL URL the run connects to, to create its own database")
 		redisAdr = fs.String("redis", "127.0.0.1:6379", "chaos with -replicas: the Redis server")
+		private  = fs.Bool("private", false, "chaos with -replicas: start a private PostgreSQL and Redis (initdb, pg_ctl, redis-server) on free ports instead of -postgres and -redis")
+		restarts = fs.Int("restarts", 0, "chaos with -replicas -private: times Redis (SIGKILL) and PostgreSQL (immediate stop) are restarted in turn under load")
+		down     = fs.Duration("down", time.Second, "chaos: how long a restarted server stays down")
 		wait     = fs.Duration("wait", 5*time.Minute, "how long to wait for the server's /readyz")
 	)
 	fs.Float64Var(&def.ByConversation, "by-conversation", def.ByConversation, "share of filings submitted by typing \"submit\" (the rest click the card)")
@@ -80,8 +83,12 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		return false, err
 	}
 	if *chaosRun {
+		if *private {
+			*pgURL, *redisAdr = "", ""
+		}
 		rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
 			Replicas: *replicas, Postgres: *pgURL, Redis: *redisAdr, Faults: *faults, FaultFor: *faultFor,
+			Restarts: *restarts, Down: *down,
 			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms", "workers": *workers}, "bot": map[string]any{"processing_ttl": *hold}}})
 		if err != nil {
 			return false, err

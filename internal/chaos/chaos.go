@@ -42,6 +42,14 @@ type Config struct {
 	// random moments of the run.
 	Faults   int
 	FaultFor time.Duration
+	// Restarts is how many times the PostgreSQL and Redis servers (in
+	// turn, Redis first) are killed at random moments of a replicas run,
+	// kept down for Down (default 1s), and started again. Only on private
+	// servers: with Replicas > 1 and Postgres and Redis both empty, the
+	// run starts its own (StartServers); it never restarts a server it
+	// was given.
+	Restarts int
+	Down     time.Duration
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
@@ -64,6 +72,17 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	for k, v := range cfg.Server {
 		srvCfg[k] = v
 	}
+	var servers *Servers
+	if cfg.Replicas > 1 && cfg.Postgres == "" && cfg.Redis == "" {
+		if servers, err = StartServers(ctx); err != nil {
+			return nil, nil, err
+		}
+		defer servers.Close()
+		cfg.Postgres, cfg.Redis = servers.Postgres, servers.Redis
+	}
+	if cfg.Restarts > 0 && servers == nil {
+		return nil, nil, fmt.Errorf("chaos: server restarts need a replicas run on private servers (no PostgreSQL URL or Redis address given)")
+	}
 	procs, url, dbPath, err := start(ctx, cfg, srvCfg, fake)
 	for _, p := range procs {
 		defer p.Kill()
@@ -85,6 +104,8 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	start := time.Now()
 	faults := make(chan []string, 1)
 	go func() { faults <- injectFaults(ctx, cfg, fake, d, mix.Events, start) }()
+	restarts := make(chan restartResult, 1)
+	go func() { restarts <- restartServers(ctx, cfg, servers, d, mix.Events, start) }()
 	steps := cfg.Kills
 	if cfg.Freeze > 0 {
 		steps++
@@ -139,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		}
 		kills = append(kills, fmt.Sprintf("%s at %.1fs", name, when))
 		t0 := time.Now()
-		if err := proc.Start(ctx); err != nil {
+		if err := startSupervised(ctx, proc); err != nil {
 			return nil, nil, err
 		}
 		rec, err := proc.WaitReady(ctx, t0)
@@ -151,6 +172,10 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if err := <-runErr; err != nil {
 		return nil, nil, fmt.Errorf("chaos: load: %w", err)
 	}
+	rr := <-restarts
+	if rr.err != nil {
+		return nil, nil, rr.err
+	}
 	if cfg.Out != nil {
 		fmt.Fprintln(cfg.Out)
 	}
@@ -159,6 +184,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		return nil, nil, err
 	}
 	rep.Kills, rep.Recovery, rep.Faults = kills, recovery, <-faults
+	rep.Restarts, rep.Outages = rr.what, rr.outages
 	return rep, d.Stats, nil
 }
 
@@ -270,4 +296,65 @@ func injectFaults(ctx context.Context, cfg Config, fake *Fake, d *Driver, events
 		out = append(out, fmt.Sprintf("%d for %s at %.1fs", status, dur, time.Since(start).Seconds()))
 	}
 	return out
+}
+
+// restartResult is what restartServers did.
+type restartResult struct {
+	what    []string        // "redis SIGKILL at 12.3s"
+	outages []time.Duration // stop to serving again
+	err     error
+}
+
+// restartServers kills and restarts the private Redis and PostgreSQL in
+// turn, cfg.Restarts times spread over the run, while the load goes on.
+func restartServers(ctx context.Context, cfg Config, s *Servers, d *Driver, events int64, start time.Time) restartResult {
+	var r restartResult
+	if s == nil {
+		return r
+	}
+	down := cmp.Or(cfg.Down, time.Second)
+	for i := range cfg.Restarts {
+		at := int64((float64(i) + 0.3 + 0.4*rand.Float64()) / float64(cfg.Restarts) * float64(events))
+		for d.events.Load() < at && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		server, how := "redis", "SIGKILL"
+		if i%2 == 1 {
+			server, how = "postgres", "immediate stop"
+		}
+		when := time.Since(start).Seconds()
+		out, err := s.Restart(ctx, server, down)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		r.what = append(r.what, fmt.Sprintf("%s %s at %.1fs, down %s", server, how, when, round(out)))
+		r.outages = append(r.outages, out)
+	}
+	return r
+}
+
+// startSupervised starts proc again as a supervisor (systemd, Kubernetes)
+// does: an incarnation that exits at start (its database is down for a
+// server restart of the run) is started again every 500 ms, for at most
+// a minute.
+func startSupervised(ctx context.Context, proc *Process) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := proc.Start(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

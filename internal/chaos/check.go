@@ -20,8 +20,11 @@ type Report struct {
 	Kills                                                       []string        // "SIGKILL at 12.3s"
 	Recovery                                                    []time.Duration // restart to /readyz 200
 	Faults                                                      []string        // "429 for 3s at 20.1s"
+	Restarts                                                    []string        // "redis SIGKILL at 12.3s, down 1.1s"
+	Outages                                                     []time.Duration // a server's stop to serving again
 	Sends, Distinct, Resent                                     int             // Feishu create calls, distinct uuids, uuids created more than once
 	Outbox                                                      int             // outbox messages delivered through Feishu
+	Cut                                                         int             // create calls cut mid-body by a dying sender (never reached Feishu)
 	Lost, Doubled, Stuck, Impossible                            int
 	// TryAgain counts clicks answered "something went wrong, please try
 	// again" (HTTP 200 with an error toast), which the driver clicked
@@ -54,6 +57,9 @@ func (r *Report) Print(w io.Writer) {
 	if len(r.Faults) > 0 {
 		fmt.Fprintf(w, "platform faults: %s\n", strings.Join(r.Faults, ", "))
 	}
+	if len(r.Restarts) > 0 {
+		fmt.Fprintf(w, "server restarts: %s\n", strings.Join(r.Restarts, ", "))
+	}
 	if len(r.Kills) > 0 {
 		fmt.Fprintf(w, "signals: %s\n", strings.Join(r.Kills, ", "))
 		rec := slices.Clone(r.Recovery)
@@ -64,7 +70,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "task cards whose wait spanned a kill: %d, p99 delay %s\n", r.CardAfterKillN, round(r.CardAfterKillP99))
 	}
 	fmt.Fprintf(w, "longest 'retry later' window: %s\n", round(r.RetryLater))
-	fmt.Fprintf(w, "Feishu: %d outbox messages, %d create calls, %d distinct uuids, %d resent (same uuid)\n", r.Outbox, r.Sends, r.Distinct, r.Resent)
+	fmt.Fprintf(w, "Feishu: %d outbox messages, %d create calls, %d distinct uuids, %d resent (same uuid), %d cut mid-body by a dying sender\n", r.Outbox, r.Sends, r.Distinct, r.Resent, r.Cut)
 	fmt.Fprintf(w, "lost %d, doubled %d, stuck %d, impossible %d\n", r.Lost, r.Doubled, r.Stuck, r.Impossible)
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "  -", p)
@@ -245,6 +251,7 @@ func (d *Driver) checkSends(ctx context.Context, r *Report) error {
 	}
 	rows.Close()
 	r.Outbox = len(want)
+	r.Cut = d.Fake.Cut()
 	calls, recipients := d.Fake.Creates()
 	shown := map[string]int{}
 	for _, m := range d.Fake.Messages() {

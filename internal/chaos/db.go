@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,18 +61,40 @@ func (r *reader) Close() { _ = r.db.Close() }
 
 // instance finds the request of c (by its unique description) and its task.
 func (r *reader) instance(ctx context.Context, c *Cycle) error {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	_, err := r.instanceOr(ctx, c, nil)
+	return err
+}
+
+// instanceOr polls for the request of c (for 20 s of the database
+// answering: a read refused while PostgreSQL restarts does not count)
+// until it is found (true) or refused says the submit was refused
+// (false, nil).
+func (r *reader) instanceOr(ctx context.Context, c *Cycle, refused func() bool) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
+	var answered time.Duration
+	var lastNoRows error
 	for {
+		t0 := time.Now()
 		err := r.db.QueryRowContext(ctx, r.q(`SELECT i.id, i.number, t.id, t.assignee FROM instances i JOIN tasks t ON t.instance_id = i.id
 			WHERE i.applicant = ? AND CAST(i.form AS TEXT) LIKE ? ORDER BY i.id LIMIT 1`), c.Applicant, "%"+c.Desc+"%").
 			Scan(&c.Instance, &c.Number, &c.Task, &c.Assignee)
-		if err == nil {
-			return nil
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, sql.ErrNoRows):
+			answered += time.Since(t0) + 50*time.Millisecond
+			lastNoRows = err
+		}
+		if refused != nil && refused() {
+			return false, nil
+		}
+		if answered >= 20*time.Second {
+			return false, fmt.Errorf("acknowledged submit of %s left no request: %w", c.Desc, lastNoRows)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("acknowledged submit of %s left no request: %w", c.Desc, err)
+			return false, fmt.Errorf("acknowledged submit of %s left no request: %w (last read: %v)", c.Desc, ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

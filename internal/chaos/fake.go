@@ -40,6 +40,7 @@ type Fake struct {
 	calls map[string]int             // uuid -> create calls
 	to    map[string]map[string]bool // uuid -> receive ids
 	first map[string]time.Time       // uuid -> first create call
+	cut   int                        // create calls whose body was cut by the sender dying
 
 	faultStatus int // while before faultUntil, creates and updates get this
 	faultUntil  time.Time
@@ -133,7 +134,18 @@ func NewFake(addr, webhook string) (*Fake, error) {
 			return
 		}
 		if r.Method == http.MethodPost && r.URL.Path == "/open-apis/im/v1/messages" {
-			body, _ := io.ReadAll(r.Body)
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				// The sender died (SIGKILL, or SIGTERM's drain cancelling
+				// a send) while writing the body: nothing reached the
+				// platform, and the uuid may be in the part never sent.
+				// Counting it as a create call "with an empty uuid" was
+				// the one "doubled" of the 2026-12-05 two-replica run.
+				f.mu.Lock()
+				f.cut++
+				f.mu.Unlock()
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			var m struct {
 				UUID      string `json:"uuid"`
@@ -214,6 +226,15 @@ func (f *Fake) Creates() (calls, recipients map[string]int) {
 		recipients[u] = len(to)
 	}
 	return calls, recipients
+}
+
+// Cut counts the create calls whose body never arrived whole (the
+// sender died while writing it); they reached neither the fake nor the
+// counts of Creates.
+func (f *Fake) Cut() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cut
 }
 
 // FirstCreate returns when the message with uuid was first sent.

@@ -200,40 +200,160 @@ func (d *Driver) cycle(ctx context.Context, c *Cycle, filing *sync.Mutex) error 
 }
 
 // file files the claim and submits it, one filing at a time per applicant.
+// Told "please try again" (the conversation state could not be read or
+// written: Redis restarting), the applicant types again, as a user would.
 func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 	filing.Lock()
 	defer filing.Unlock()
 	open := d.Company.OpenID[c.Applicant]
 	text := fmt.Sprintf("/expense amount=%d category=travel description=%s", 100+c.K%900, c.Desc)
-	if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
-		return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: text})
-	}); !ok {
-		return fmt.Errorf("filing message not acknowledged")
-	}
-	wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
-	summary, err := d.Fake.WaitFor(wctx, open, func(m Seen) bool {
-		_, ok := button(m, "submit")
-		return ok && strings.Contains(m.Content, c.Desc)
-	})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
+	var summary Seen
+	for try := 0; ; try++ {
+		sent := time.Now()
+		if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
+			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: text})
+		}); !ok {
+			return fmt.Errorf("filing message not acknowledged")
+		}
+		wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
+		m, err := d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+			_, ok := button(m, "submit")
+			return ok && strings.Contains(m.Content, c.Desc) || tryAgainSince(m, sent)
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
+		}
+		if !tryAgainSince(m, sent) {
+			summary = m
+			break
+		}
+		// The "try again" may answer another delivery of this message (a
+		// duplicate handled while Redis was down) while this one's card
+		// is still on its way: a user who then sees the card uses it.
+		wctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		m, err = d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+			_, ok := button(m, "submit")
+			return ok && strings.Contains(m.Content, c.Desc)
+		})
+		cancel()
+		if err == nil {
+			summary = m
+			break
+		}
+		if try >= maxTries {
+			return fmt.Errorf("filing told to try again %d times", try+1)
+		}
+		d.tryAgain.Add(1)
+		if !userPause(ctx) {
+			return ctx.Err()
+		}
 	}
 	var submitted bool
 	if c.ByConv {
-		_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
-			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
-		})
-	} else {
-		val, _ := button(summary, "submit")
-		submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil)
+		for try := 0; ; try++ {
+			sent := time.Now()
+			_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
+				return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
+			})
+			c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
+			if !submitted {
+				return fmt.Errorf("submit not acknowledged")
+			}
+			found, err := d.db.instanceOr(ctx, c, func() bool { return len(d.Fake.Find(open, func(m Seen) bool { return tryAgainSince(m, sent) })) > 0 })
+			if err != nil || found {
+				c.Submitted = true
+				if err != nil {
+					return fmt.Errorf("%w (typed; shown to the applicant since: %s)", err, d.shownSince(open, sent))
+				}
+				return nil
+			}
+			if try >= maxTries {
+				return fmt.Errorf("typed submit told to try again %d times", try+1)
+			}
+			d.tryAgain.Add(1)
+			if !userPause(ctx) {
+				return ctx.Err()
+			}
+		}
 	}
+	val, _ := button(summary, "submit")
+	var answer string
+	submitted, c.SubmitLate = d.click(ctx, "submit (click)", open, summary.ID, val, nil, &answer)
 	c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
 	if !submitted {
 		return fmt.Errorf("submit not acknowledged")
 	}
 	c.Submitted = true
-	return d.db.instance(ctx, c)
+	if err := d.db.instance(ctx, c); err != nil {
+		return fmt.Errorf("%w (clicked, answered: %s)", err, answer)
+	}
+	return nil
+}
+
+// shownSince lists (shortened) the texts the fake showed open since t,
+// for a problem line.
+func (d *Driver) shownSince(open string, t time.Time) string {
+	var out []string
+	for _, m := range d.Fake.Find(open, func(m Seen) bool { return !m.At.Before(t) && strings.HasPrefix(m.Content, `{"text"`) }) {
+		text := m.Content
+		if len(text) > 120 {
+			text = text[:120]
+		}
+		out = append(out, strconv.Quote(text))
+	}
+	if len(out) == 0 {
+		return "nothing"
+	}
+	return strings.Join(out, ", ")
+}
+
+// maxTries is how often a user told "please try again" tries again, a
+// second apart (userPause), before giving up: longer than a server
+// restart of the run.
+const maxTries = 15
+
+// userPause waits the second a user takes to try again; false when ctx
+// ended.
+func userPause(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(time.Second):
+		return true
+	}
+}
+
+// refusedToast reports whether a click's toast says it was not done and
+// asks the user to try again: the adapter's "something went wrong", the
+// bot's "internal error" (its transaction failed: PostgreSQL restarting
+// or timing out) and "cannot continue the conversation" (Redis down).
+// Such a click is answered HTTP 200 (Feishu will not deliver it again);
+// the user clicks again.
+func refusedToast(t *feishutest.Toast) bool {
+	if t == nil {
+		return false
+	}
+	for _, text := range []string{t.Content, t.I18n["en_us"], t.I18n["zh_cn"]} {
+		for _, say := range []string{tryAgainToast, stateDown, "Internal error, please try again", "系统内部错误", "系统繁忙，请稍后重试"} {
+			if text != "" && strings.Contains(text, say) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stateDown is the bot's answer to a message it could not take because
+// the conversation state (Redis) could not be read or written
+// (bots/messages.go "state_down"): nothing was done, the user is asked to
+// try again.
+const stateDown = "Cannot continue the conversation right now, please try again"
+
+// tryAgainSince reports whether m asks the user to try again and was
+// shown after t.
+func tryAgainSince(m Seen, t time.Time) bool {
+	return !m.At.Before(t) && strings.Contains(m.Content, stateDown)
 }
 
 // decide waits for the task card and decides (or withdraws) as planned.
@@ -260,10 +380,10 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 	switch c.Plan {
 	case Approve:
 		val, _ := button(card, "approve")
-		c.Decided, c.DecisionLate = d.click(ctx, "approve (click)", assignee, card.ID, val, nil)
+		c.Decided, c.DecisionLate = d.click(ctx, "approve (click)", assignee, card.ID, val, nil, nil)
 	case Reject:
 		val, _ := button(card, "reject")
-		c.Decided, c.DecisionLate = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"})
+		c.Decided, c.DecisionLate = d.click(ctx, "reject (click)", assignee, card.ID, val, map[string]any{"comment": "chaos: not this time"}, nil)
 	case Withdraw:
 		c.Decided = d.withdraw(ctx, c)
 	case Leave:
@@ -277,38 +397,63 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 
 // click clicks a card button, sometimes twice at once (a double click:
 // two event ids), and reports whether a click was acknowledged.
-func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any) (ok, late bool) {
+func (d *Driver) click(ctx context.Context, op, open, msgID string, val, form map[string]any, answer *string) (ok, late bool) {
 	var onTime, again atomic.Bool
+	var taken atomic.Int32 // answers that did not ask to try again
+	var mu sync.Mutex
 	push := func(id string) (feishutest.Result, error) {
 		r, err := d.Fake.TryClick(feishutest.Click{App: AppID, EventID: id, OpenID: open, MessageID: msgID, Value: val, FormValue: form})
 		if err == nil && r.Status == http.StatusOK && (r.Toast == nil || r.Toast.I18n["en_us"] != processingToast) {
 			onTime.Store(true)
 		}
 		if err == nil && r.Status == http.StatusOK {
-			again.Store(r.Toast != nil && r.Toast.I18n["en_us"] == tryAgainToast)
+			again.Store(refusedToast(r.Toast))
+			if !refusedToast(r.Toast) {
+				taken.Add(1)
+			}
+			if answer != nil {
+				a := "no toast"
+				if r.Toast != nil {
+					a = fmt.Sprintf("toast %s %q %q", r.Toast.Type, r.Toast.Content, r.Toast.I18n["en_us"])
+				}
+				mu.Lock()
+				*answer = a + ", card " + r.CardType
+				mu.Unlock()
+			}
 		}
 		return r.Result, err
 	}
 	defer func() { late = ok && !onTime.Load() }()
-	if !d.chance(d.Mix.DoubleClick) {
-		// Told "please try again", a user clicks again (a new event).
-		for range 5 {
-			again.Store(false)
-			if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
-				break
-			}
-			d.tryAgain.Add(1)
+	if d.chance(d.Mix.DoubleClick) {
+		d.doubleClicks.Add(1)
+		var oks [2]bool
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() { _, oks[i] = d.event(ctx, op+" double", push) })
 		}
-		return ok, false
+		wg.Wait()
+		if !oks[0] && !oks[1] || taken.Load() > 0 {
+			return oks[0] || oks[1], false
+		}
+		// Both clicks were refused ("please try again"): the user clicks
+		// once more, a moment later.
+		if !userPause(ctx) {
+			return false, false
+		}
+		d.tryAgain.Add(1)
 	}
-	d.doubleClicks.Add(1)
-	var oks [2]bool
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Go(func() { _, oks[i] = d.event(ctx, op+" double", push) })
+	// Told "please try again", a user clicks again (a new event) a
+	// moment later.
+	for try := 0; ; try++ {
+		again.Store(false)
+		if _, ok = d.event(ctx, op, push); !ok || !again.Load() {
+			return ok, false
+		}
+		if try >= maxTries || !userPause(ctx) {
+			return false, false // refused every time: not acknowledged
+		}
+		d.tryAgain.Add(1)
 	}
-	wg.Wait()
-	return oks[0] || oks[1], false
 }
 
 // processingToast is the Feishu adapter's answer to a click its handler did

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/adapters/feishu/feishutest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -55,4 +57,27 @@ func TestReportOK(t *testing.T) {
 	r.problem(&r.Stuck, "outbox message %d pending", 4)
 	require.False(t, r.OK())
 	require.Equal(t, []string{"outbox message 4 pending"}, r.Problems)
+}
+
+func TestRefusedToast(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		toast *feishutest.Toast
+		want  bool
+	}{
+		{"none", nil, false},
+		{"processing", &feishutest.Toast{Type: "info", I18n: map[string]string{"en_us": processingToast, "zh_cn": "正在处理，请稍候"}}, false},
+		{"adapter try again", &feishutest.Toast{Type: "error", I18n: map[string]string{"en_us": tryAgainToast, "zh_cn": "系统繁忙，请稍后重试"}}, true},
+		{"bot internal error, zh", &feishutest.Toast{Type: "error", Content: "系统内部错误，请稍后重试。"}, true},
+		{"bot internal error, en", &feishutest.Toast{Type: "error", Content: "Internal error, please try again in a moment."}, true},
+		{"state down", &feishutest.Toast{Type: "error", Content: "暂时无法继续对话，请稍后再试。\nCannot continue the conversation right now, please try again shortly."}, true},
+		{"a refusal is an answer", &feishutest.Toast{Type: "error", Content: "这个任务已经处理过了 / This task was already handled"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, refusedToast(tt.toast))
+		})
+	}
 }

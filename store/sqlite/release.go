@@ -15,6 +15,11 @@ import (
 // Only call it when no other process shares the file (SQLite without
 // Redis: the embedded single-machine setup). It reports how many of each
 // it released.
+//
+// Only keys that expire within holdsUpTo are taken for holds: an event
+// hold lasts bot.processing_ttl (seconds), renewed while its handler runs,
+// while the scheduler's "digest sent" claims last 48 h and are never
+// confirmed; a restart keeps those.
 func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, holds int, err error) {
 	err = db.write(ctx, func(t *tx) error {
 		// A message is enqueued due now; a pending one due later that was
@@ -25,18 +30,20 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, hol
 		}
 		n, _ := res.RowsAffected()
 		claims = int(n)
-		rows, err := t.tx.QueryContext(ctx, `SELECT key FROM kv_dedupe`)
+		rows, err := t.tx.QueryContext(ctx, `SELECT key, expires_at FROM kv_dedupe`)
 		if err != nil {
 			return fmt.Errorf("read event holds: %w", err)
 		}
-		keys := map[string]bool{}
+		keys, held := map[string]bool{}, map[string]bool{}
 		for rows.Next() {
 			var k string
-			if err := rows.Scan(&k); err != nil {
+			var exp int64
+			if err := rows.Scan(&k, &exp); err != nil {
 				rows.Close()
 				return fmt.Errorf("read event holds: %w", err)
 			}
 			keys[k] = true
+			held[k] = exp <= ms(now.Add(holdsUpTo))
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -44,7 +51,7 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, hol
 		}
 		done := doneKey("")
 		for k := range keys {
-			if strings.HasPrefix(k, done) || keys[doneKey(k)] {
+			if !held[k] || strings.HasPrefix(k, done) || keys[doneKey(k)] {
 				continue
 			}
 			if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key = ?`, k); err != nil {
@@ -59,3 +66,6 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, hol
 	}
 	return claims, holds, nil
 }
+
+// holdsUpTo bounds what ReleaseDeadClaims takes for an event hold.
+const holdsUpTo = time.Hour

@@ -58,3 +58,36 @@ func TestReleaseDeadClaims(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, first, "a finished event stays a duplicate")
 }
+
+// TestReleaseDeadClaimsKeepsSentMarks: the scheduler claims a digest or
+// report for 48 h with FirstSeen and never confirms it (it is no event
+// hold). A restart must not take those marks for a dead run's holds and
+// delete them: the next tick would claim, render and try the digest again.
+func TestReleaseDeadClaimsKeepsSentMarks(t *testing.T) {
+	t.Parallel()
+	db, _ := MustOpen(t)
+	ctx := t.Context()
+	d := db.Deduper()
+	marks := []string{"digest:u1:2026-12-06", "report:u2:2026-12-06"}
+	for _, k := range marks {
+		first, err := d.FirstSeen(ctx, k, 48*time.Hour)
+		require.NoError(t, err)
+		require.True(t, first)
+	}
+	first, err := d.FirstSeen(ctx, "feishu:ev-held", 6*time.Second)
+	require.NoError(t, err)
+	require.True(t, first)
+
+	// The process is killed here and starts again.
+	_, holds, err := db.ReleaseDeadClaims(ctx, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, holds, "only the event hold of the dead run")
+	for _, k := range marks {
+		first, err := d.FirstSeen(ctx, k, 48*time.Hour)
+		require.NoError(t, err)
+		require.False(t, first, "%s is still marked sent after the restart", k)
+	}
+	first, err = d.FirstSeen(ctx, "feishu:ev-held", 6*time.Second)
+	require.NoError(t, err)
+	require.True(t, first, "the dead run's event hold is released")
+}

@@ -64,6 +64,8 @@ const (
 	FaultTooMany
 	// FaultFlowControl lists the user in flowControlledStaffIdList (1:1).
 	FaultFlowControl
+	// FaultUnavailable answers 503 ServiceUnavailable (nothing is sent).
+	FaultUnavailable
 )
 
 // Server is the fake. Its URL is the OpenAPI host and the gateway.
@@ -315,6 +317,9 @@ func (s *Server) authed(next func(w http.ResponseWriter, r *http.Request, app *A
 			return
 		case FaultTooMany:
 			apiError(w, 429, "Forbidden.AccessDenied.QpsLimitForApi", "请求被流控")
+			return
+		case FaultUnavailable:
+			apiError(w, 503, "ServiceUnavailable", "服务暂不可用")
 			return
 		}
 		if !json.Valid(body) {

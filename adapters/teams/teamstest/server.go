@@ -70,6 +70,9 @@ type Server struct {
 	tokenHits int
 	keyHits   int
 	fail429   int
+	failN     int    // next Connector calls to answer failSt
+	failSt    int    // status of those answers (5xx, 429)
+	failAfter string // their Retry-After header ("": none)
 	calls     int
 	seq       int
 
@@ -200,6 +203,14 @@ func (s *Server) Fail429(n int) {
 	s.fail429 = n
 }
 
+// FailNext makes the next n Connector calls answer status (a 5xx, or a
+// 429) with the Retry-After header retryAfter (seconds; "" for none).
+func (s *Server) FailNext(n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failSt, s.failAfter = n, status, retryAfter
+}
+
 // Calls counts Connector calls (including refused ones).
 func (s *Server) Calls() int {
 	s.mu.Lock()
@@ -219,6 +230,14 @@ func (s *Server) connector(w http.ResponseWriter, r *http.Request) {
 	s.calls++
 	if !s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
 		writeJSON(w, 401, map[string]any{"error": map[string]string{"code": "Unauthorized", "message": "bad token"}})
+		return
+	}
+	if s.failN > 0 {
+		s.failN--
+		if s.failAfter != "" {
+			w.Header().Set("Retry-After", s.failAfter)
+		}
+		writeJSON(w, s.failSt, map[string]any{"error": map[string]string{"code": http.StatusText(s.failSt)}})
 		return
 	}
 	if s.fail429 > 0 {

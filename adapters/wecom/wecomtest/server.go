@@ -91,6 +91,7 @@ type Server struct {
 	dropped  int
 	calls    map[string]int
 	failNext map[string]int // path -> answers of 500 to give
+	limitNx  map[string]int // path -> answers of errcode 45009 to give
 	book     book
 }
 
@@ -112,7 +113,7 @@ func NewServer(opts ...Option) *Server {
 		limits: Limits{PerMinute: 30, PerHour: 1000, Minute: time.Minute, Hour: time.Hour},
 		now:    time.Now, tokenTTL: 7200 * time.Second,
 		apps: map[string]App{}, tokens: map[string]token{}, tasks: map[string]*Message{},
-		codes: map[string]*codeInfo{}, hits: map[string][]time.Time{}, calls: map[string]int{}, failNext: map[string]int{},
+		codes: map[string]*codeInfo{}, hits: map[string][]time.Time{}, calls: map[string]int{}, failNext: map[string]int{}, limitNx: map[string]int{},
 		book: book{failIn: -1},
 	}
 	for _, o := range opts {
@@ -161,6 +162,15 @@ func (s *Server) FailNext(path string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[path] = n
+}
+
+// RateLimitNext makes the next n calls of path answer HTTP 200 with
+// errcode 45009 (api freq out of limit), as WeCom does past its per-API
+// quotas; nothing is sent.
+func (s *Server) RateLimitNext(path string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limitNx[path] = n
 }
 
 // Calls counts the calls of path.
@@ -230,9 +240,27 @@ func (s *Server) count(path string) bool {
 	return false
 }
 
-func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+// refused counts the call and answers it with the fault set for its
+// path (FailNext: 500, RateLimitNext: errcode 45009), if any.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
 	if s.count(r.URL.Path) {
 		http.Error(w, "busy", http.StatusInternalServerError)
+		return true
+	}
+	s.mu.Lock()
+	limited := s.limitNx[r.URL.Path] > 0
+	if limited {
+		s.limitNx[r.URL.Path]--
+	}
+	s.mu.Unlock()
+	if limited {
+		errJSON(w, 45009, "api freq out of limit")
+	}
+	return limited
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	if s.refused(w, r) {
 		return
 	}
 	corp, secret := r.URL.Query().Get("corpid"), r.URL.Query().Get("corpsecret")
@@ -285,8 +313,7 @@ func agentID(raw json.RawMessage) (int64, bool) {
 var taskIDRe = regexp.MustCompile(`^[0-9A-Za-z_\-@]{1,128}$`)
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request) {
-	if s.count(r.URL.Path) {
-		http.Error(w, "busy", http.StatusInternalServerError)
+	if s.refused(w, r) {
 		return
 	}
 	key, ok := s.auth(w, r)
@@ -423,8 +450,7 @@ func checkCard(c map[string]any) string {
 }
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request) {
-	if s.count(r.URL.Path) {
-		http.Error(w, "busy", http.StatusInternalServerError)
+	if s.refused(w, r) {
 		return
 	}
 	key, ok := s.auth(w, r)
