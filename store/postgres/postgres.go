@@ -42,6 +42,9 @@ type DB struct {
 	wstop     chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	// seqs names the identity sequences the lanes take ids from ahead
+	// (deferred.go).
+	seqs *[nSeqs]string
 }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
@@ -82,6 +85,10 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts
 		return nil, err
 	}
 	if db.lanes > 0 {
+		if err := db.resolveSeqs(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
 		db.startLanes()
 	}
 	return db, nil
