@@ -12,8 +12,11 @@ import (
 // Deferred statements (group commit only). Inside a lane's batch, the
 // inserts an operation makes without needing an answer from the server
 // (instances, tasks, events, outbox messages: their ids are taken ahead
-// from the tables' identity sequences) and the savepoint statements are
-// not sent at once: they wait in the operation's queue and go to the
+// from the tables' identity sequences), its updates of instances and
+// tasks (their row count is checked when they run: an instance whose
+// revision moved fails the operation with flows.ErrConflict, which the
+// engine retries, as when the update was sent at once) and the savepoint
+// statements are not sent at once: they wait in the operation's queue and go to the
 // server in one round trip together with the next statement that needs an
 // answer (a read, an update whose row count matters, the id refill), or at
 // the end of the operation. Statements run in the order the operation
@@ -46,6 +49,9 @@ type pending struct {
 	sql  string
 	args []any
 	sp   bool // a savepoint statement: its failure loses the transaction
+	// check, when set, reads and judges the statement's outcome (an
+	// update that must change a row) instead of Exec.
+	check func(pgx.BatchResults) error
 }
 
 // deferred is a lane transaction's queue and ids. It outlives the
@@ -99,6 +105,17 @@ func (t *tx) queue(what, sql string, args ...any) error {
 	return nil
 }
 
+// queueChecked is queue for a statement whose outcome check judges, when
+// it is run (in a lane: at the operation's next round trip). It reports
+// false outside a lane: the caller runs the statement itself.
+func (t *tx) queueChecked(what, sql string, check func(pgx.BatchResults) error, args ...any) bool {
+	if t.d == nil {
+		return false
+	}
+	t.d.stmts = append(t.d.stmts, pending{what: what, sql: sql, args: args, check: check})
+	return true
+}
+
 // flush sends the queued statements, if any, in one round trip.
 func (t *tx) flush() error {
 	if t.d == nil || len(t.d.stmts) == 0 {
@@ -125,7 +142,13 @@ func (t *tx) send(q string, args []any, read func(pgx.BatchResults) error) error
 	d.stmts = nil
 	br := t.tx.SendBatch(t.ctx, b)
 	for _, p := range sent {
-		if _, err := br.Exec(); err != nil {
+		var err error
+		if p.check != nil {
+			err = p.check(br)
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
 			_ = br.Close()
 			err = fmt.Errorf("%s (sent with the next statement): %w", p.what, mapErr(err))
 			if p.sp {

@@ -45,6 +45,8 @@ type DB struct {
 	// seqs names the identity sequences the lanes take ids from ahead
 	// (deferred.go).
 	seqs *[nSeqs]string
+	// dir caches users by id (dircache.go).
+	dir *dirCache
 }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
@@ -76,7 +78,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes}
+	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes, dir: newDirCache()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -210,7 +212,7 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(t *tx) error) (err e
 			_ = pt.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, tx: pt, write: write}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: pt, write: write, dir: db.dir}); err != nil {
 		done = true
 		_ = pt.Rollback(context.WithoutCancel(ctx))
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -25,6 +26,8 @@ type tx struct {
 	d *deferred
 	// seqs names the identity sequences ids are taken from ahead (lanes).
 	seqs *[nSeqs]string
+	// dir caches users by id (dircache.go); nil: not cached.
+	dir *dirCache
 }
 
 func (t *tx) mustWrite(op string) error {
@@ -113,11 +116,33 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("update instance: nil instance")
 	}
-	tag, err := t.exec(`UPDATE instances SET number = $1, flow_id = $2, flow_version = $3, applicant = $4,
+	const q = `UPDATE instances SET number = $1, flow_id = $2, flow_version = $3, applicant = $4,
 		status = $5, form = $6, step_index = $7, step_id = $8, created_at = $9, updated_at = $10, closed_at = $11,
-		last_urge_at = $12, rev = rev + 1 WHERE id = $13 AND rev = $14`,
-		in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
-		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev)
+		last_urge_at = $12, rev = rev + 1 WHERE id = $13 AND rev = $14`
+	args := []any{in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
+		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev}
+	id, rev := in.ID, in.Rev
+	checked := `WITH u AS (` + q + ` RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM instances WHERE id = $13)`
+	if t.queueChecked(fmt.Sprintf("update instance %d", id), checked, func(br pgx.BatchResults) error {
+		var n int
+		var exists bool
+		if err := br.QueryRow().Scan(&n, &exists); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		in.Rev = rev // a failed update does not move Rev
+		if !exists {
+			return fmt.Errorf("update instance %d: %w", id, flows.ErrNotFound)
+		}
+		// Moved on: the engine's retry reads it again.
+		return fmt.Errorf("update instance %d at rev %d: %w", id, rev, flows.ErrConflict)
+	}, args...) {
+		in.Rev++
+		return nil
+	}
+	tag, err := t.exec(q, args...)
 	if err != nil {
 		return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
 	}
@@ -182,17 +207,31 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 	if tk == nil {
 		return errors.New("update task: nil task")
 	}
-	tag, err := t.exec(`UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
+	const q = `UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
 		status = $5, comment = $6, decided_by = $7, auto = $8, created_at = $9, started_at = $10, decided_at = $11,
 		remind_at = $12, escalate_at = $13, timeout_at = $14, due_at = $15, reminders = $16, escalated = $17,
-		from_user = $18, note = $19, on_behalf_of = $20 WHERE id = $21`, append(taskArgs(tk), tk.ID)...)
+		from_user = $18, note = $19, on_behalf_of = $20 WHERE id = $21`
+	id := tk.ID
+	notFound := func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("update task %d: %w", id, flows.ErrNotFound)
+		}
+		return nil
+	}
+	if t.queueChecked(fmt.Sprintf("update task %d", id), q, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		return notFound(tag)
+	}, append(taskArgs(tk), id)...) {
+		return nil
+	}
+	tag, err := t.exec(q, append(taskArgs(tk), id)...)
 	if err != nil {
-		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
+		return fmt.Errorf("update task %d: %w", id, mapErr(err))
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("update task %d: %w", tk.ID, flows.ErrNotFound)
-	}
-	return nil
+	return notFound(tag)
 }
 
 // TasksOf returns the tasks of an instance ordered by id.
@@ -293,9 +332,19 @@ func cmpOr(v, def int) int {
 // connection: an operation never waits for a second pool connection while
 // it holds one.
 func (t *tx) User(id string) (*flows.User, error) {
+	var gen uint64
+	if t.dir != nil {
+		var u *flows.User
+		if u, gen = t.dir.get(t.queryRow, id); u != nil {
+			return u, nil
+		}
+	}
 	u, err := scanUser(t.queryRow(userByID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, mapErr(err))
+	}
+	if t.dir != nil {
+		t.dir.put(gen, u)
 	}
 	return u, nil
 }

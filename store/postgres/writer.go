@@ -201,7 +201,7 @@ func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, op
 	// Releasing the previous operation's savepoint keeps its writes in the
 	// transaction.
 	d.begin(*open)
-	t := &tx{ctx: context.WithoutCancel(r.ctx), tx: pt, write: true, d: d, seqs: db.seqs}
+	t := &tx{ctx: context.WithoutCancel(r.ctx), tx: pt, write: true, d: d, seqs: db.seqs, dir: db.dir}
 	r.err = call(r, t)
 	if r.err == nil && d.fatal == nil {
 		r.err = t.flush()
