@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs.StringVar(&o.dir, "dir", "flowbot-scale", "directory of the database, config, flow and company file (reused between runs)")
 	fs.IntVar(&o.requests, "requests", 1_000_000, "requests the database holds before the measurement")
 	fs.Int64Var(&o.seedEvents, "seed-events", 600, "events of the real load whose requests are copied")
-	fs.Int64Var(&o.loadEvents, "events", 3000, "events of the load during which memory is sampled")
+	fs.Int64Var(&o.loadEvents, "events", 3000, "events of the load during which memory is sampled (0: no load)")
 	fs.IntVar(&o.workers, "per-applicant", 4, "load workers per applicant")
 	fs.DurationVar(&o.idle, "idle", 60*time.Second, "how long the server stays idle (the statistics warm up meanwhile) before its memory is read")
 	if err := fs.Parse(args); err != nil {
@@ -297,6 +297,8 @@ func measure(ctx context.Context, o options, out io.Writer) error {
 			}
 		}
 	})
+	fmt.Fprintf(out, "start → /healthz %s, → /readyz %s (%d requests, database file %.1f MB)\n",
+		health.Sub(t0).Round(time.Millisecond), ready.Sub(t0).Round(time.Millisecond), n, float64(fi.Size())/(1<<20))
 	time.Sleep(o.idle)
 	idle, err := s.rss()
 	if err != nil {
@@ -308,6 +310,12 @@ func measure(ctx context.Context, o options, out io.Writer) error {
 	idlePeak := peak
 	peak = 0
 	mu.Unlock()
+	fmt.Fprintf(out, "RSS %s after start: %.1f MB (highest meanwhile %.1f MB)\n", o.idle, float64(idle)/(1<<20), float64(idlePeak)/(1<<20))
+	if o.loadEvents <= 0 {
+		close(stop)
+		wg.Wait()
+		return nil
+	}
 	l0 := time.Now()
 	stats, err := drive(ctx, o, s, fake, o.loadEvents, out)
 	took := time.Since(l0)

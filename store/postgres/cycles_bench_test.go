@@ -21,12 +21,18 @@ import (
 // connections. Besides cycles/s it reports the round trips per cycle (a
 // statement sent alone, or a batch of them) and how many backends waited
 // on a lock, on average, in samples of pg_stat_activity taken every 50 ms.
-// FLOWBOT_BENCH_LANES sets the writer lanes (0: no group commit).
+// FLOWBOT_BENCH_LANES sets the writer lanes (0: no group commit),
+// FLOWBOT_BENCH_POOL the pool size.
 //
 //	go test ./store/postgres -run '^$' -bench EngineCycles -benchtime 10000x
 func BenchmarkEngineCycles(b *testing.B) {
 	cfg := poolConfig(b, newSchema(b))
 	cfg.MaxConns = 16
+	if v, ok := os.LookupEnv("FLOWBOT_BENCH_POOL"); ok {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err)
+		cfg.MaxConns = int32(n)
+	}
 	var stmts atomic.Int64
 	cfg.ConnConfig.Tracer = countTracer{&stmts}
 	var opts []postgres.Option
