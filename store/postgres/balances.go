@@ -25,7 +25,7 @@ func scanBalance(s pgx.Row) (*flows.Balance, error) {
 
 // Balance returns user's balance of typ in year; flows.ErrNotFound when none.
 func (t *tx) Balance(user, typ string, year int) (*flows.Balance, error) {
-	b, err := scanBalance(t.tx.QueryRow(t.ctx, `SELECT `+balanceCols+` FROM balances WHERE user_id = $1 AND year = $2 AND type = $3`, user, year, typ))
+	b, err := scanBalance(t.queryRow(`SELECT `+balanceCols+` FROM balances WHERE user_id = $1 AND year = $2 AND type = $3`, user, year, typ))
 	if err != nil {
 		return nil, fmt.Errorf("read balance %s/%s/%d: %w", user, typ, year, mapErr(err))
 	}
@@ -37,7 +37,7 @@ func (t *tx) UseBalance(user, typ string, year int, days float64, at time.Time) 
 	if err := t.mustWrite("use balance"); err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(t.ctx, `UPDATE balances SET used = used + $1, updated_at = $2 WHERE user_id = $3 AND year = $4 AND type = $5`,
+	tag, err := t.exec(`UPDATE balances SET used = used + $1, updated_at = $2 WHERE user_id = $3 AND year = $4 AND type = $5`,
 		days, ms(at), user, year, typ)
 	if err != nil {
 		return fmt.Errorf("use balance %s/%s/%d: %w", user, typ, year, mapErr(err))

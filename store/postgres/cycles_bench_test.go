@@ -18,15 +18,21 @@ import (
 
 // BenchmarkEngineCycles measures submit + approve cycles of the engine on
 // the local PostgreSQL with 16 concurrent callers and a pool of 16
-// connections. Besides cycles/s it reports the statements sent per cycle
-// (each one round trip) and how many backends waited on a lock, on
-// average, in samples of pg_stat_activity taken every 5 ms.
-// FLOWBOT_BENCH_LANES sets the writer lanes (0: no group commit).
+// connections. Besides cycles/s it reports the round trips per cycle (a
+// statement sent alone, or a batch of them) and how many backends waited
+// on a lock, on average, in samples of pg_stat_activity taken every 50 ms.
+// FLOWBOT_BENCH_LANES sets the writer lanes (0: no group commit),
+// FLOWBOT_BENCH_POOL the pool size.
 //
 //	go test ./store/postgres -run '^$' -bench EngineCycles -benchtime 10000x
 func BenchmarkEngineCycles(b *testing.B) {
 	cfg := poolConfig(b, newSchema(b))
 	cfg.MaxConns = 16
+	if v, ok := os.LookupEnv("FLOWBOT_BENCH_POOL"); ok {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err)
+		cfg.MaxConns = int32(n)
+	}
 	var stmts atomic.Int64
 	cfg.ConnConfig.Tracer = countTracer{&stmts}
 	var opts []postgres.Option
@@ -43,12 +49,21 @@ func BenchmarkEngineCycles(b *testing.B) {
 	stmts.Store(0)
 	flowstest.BenchCycles(b, db, 16)
 	// BenchCycles runs one warm-up cycle per caller before the timing.
-	b.ReportMetric(float64(stmts.Load())/float64(b.N+16), "stmts/cycle")
+	b.ReportMetric(float64(stmts.Load())/float64(b.N+16), "roundtrips/cycle")
 	b.ReportMetric(waits(), "lock-waiters")
 }
 
-// countTracer counts the statements sent.
+// countTracer counts the round trips: a statement sent alone, or a batch.
 type countTracer struct{ n *atomic.Int64 }
+
+func (c countTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (countTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (countTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 func (c countTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
@@ -68,7 +83,7 @@ func sampleLockWaits(b *testing.B) func() float64 {
 	var sum, n int64
 	wg.Go(func() {
 		defer conn.Close(context.Background())
-		t := time.NewTicker(5 * time.Millisecond)
+		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {

@@ -37,7 +37,7 @@ func (t *tx) SaveDelegation(d *flows.Delegation) error {
 	if d == nil || d.From == "" || d.To == "" {
 		return errors.New("save delegation: no delegation, or no from or to")
 	}
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO delegations (from_user, to_user, start_at, end_at, source, created_by, created_at, ended_at)
+	err := t.queryRow(`INSERT INTO delegations (from_user, to_user, start_at, end_at, source, created_by, created_at, ended_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		d.From, d.To, ms(d.Start), ms(d.End), d.Source, d.CreatedBy, ms(d.CreatedAt), nms(d.EndedAt)).Scan(&d.ID)
 	if err != nil {
@@ -51,7 +51,7 @@ func (t *tx) EndDelegation(id int64, at time.Time) error {
 	if err := t.mustWrite("end delegation"); err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(t.ctx, `UPDATE delegations SET ended_at = $1 WHERE id = $2`, ms(at), id)
+	tag, err := t.exec(`UPDATE delegations SET ended_at = $1 WHERE id = $2`, ms(at), id)
 	if err != nil {
 		return fmt.Errorf("end delegation %d: %w", id, mapErr(err))
 	}
@@ -63,8 +63,7 @@ func (t *tx) EndDelegation(id int64, at time.Time) error {
 
 // DelegationsOf returns user's delegations not ended early that end after now.
 func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, error) {
-	rows, _ := t.tx.Query(t.ctx, qDelegationsOf, user, ms(now))
-	ds, err := collect(rows, scanDelegation)
+	ds, err := queryAll(t, scanDelegation, qDelegationsOf, user, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("list delegations of %s: %w", user, mapErr(err))
 	}
@@ -74,8 +73,7 @@ func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, err
 // DelegationsTo returns the delegations to user not ended early that end
 // after now.
 func (t *tx) DelegationsTo(user string, now time.Time) ([]*flows.Delegation, error) {
-	rows, _ := t.tx.Query(t.ctx, qDelegationsTo, user, ms(now))
-	ds, err := collect(rows, scanDelegation)
+	ds, err := queryAll(t, scanDelegation, qDelegationsTo, user, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("list delegations to %s: %w", user, mapErr(err))
 	}

@@ -53,8 +53,10 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			b.Queue(`INSERT INTO departments (id, name, name_en, head, parent) VALUES ($1, $2, $3, $4, $5)`,
 				d.ID, d.Name, d.NameEN, d.Head, d.Parent)
 		}
+		b.Queue(qBumpStamp, dirStampKey) // other replicas' caches notice it
 		return mapErr(t.tx.SendBatch(ctx, b).Close())
 	})
+	db.dir.invalidate()
 	if err != nil {
 		return fmt.Errorf("replace directory: %w", err)
 	}
@@ -114,11 +116,17 @@ func (db *DB) oneUser(ctx context.Context, q string, args ...any) (*flows.User, 
 }
 
 // User returns user id or flows.ErrNotFound.
+// Users by id are cached (dircache.go).
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
+	u, gen := db.dir.get(func(q string, args ...any) pgx.Row { return db.pool.QueryRow(ctx, q, args...) }, id)
+	if u != nil {
+		return u, nil
+	}
 	u, err := db.oneUser(ctx, userByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
+	db.dir.put(gen, u)
 	return u, nil
 }
 

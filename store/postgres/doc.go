@@ -19,7 +19,15 @@
 // writer lanes; a lane runs every operation waiting, each in a savepoint,
 // in one transaction and answers the callers after its COMMIT. A failed
 // operation is rolled back to its savepoint alone. WithWriteLanes(0) turns
-// it off.
+// it off. Inside a batch, an operation's inserts (ids taken ahead from
+// the identity sequences), its instance and task updates (row counts
+// checked when they run) and its savepoints wait and go to the server
+// with its next statement that needs an answer, in one round trip
+// (deferred.go).
+//
+// Users by id are cached in memory (dircache.go): emptied by this store's
+// ReplaceDirectory at once, and within a second of another replica's
+// through a stamp in the sequences table.
 //
 // This package imports flows for its types and never imports bots,
 // adapters or cmd.

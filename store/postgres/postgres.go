@@ -42,6 +42,11 @@ type DB struct {
 	wstop     chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	// seqs names the identity sequences the lanes take ids from ahead
+	// (deferred.go).
+	seqs *[nSeqs]string
+	// dir caches users by id (dircache.go).
+	dir *dirCache
 }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
@@ -73,7 +78,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes}
+	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes, dir: newDirCache()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -82,6 +87,10 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts
 		return nil, err
 	}
 	if db.lanes > 0 {
+		if err := db.resolveSeqs(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
 		db.startLanes()
 	}
 	return db, nil
@@ -203,7 +212,7 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(t *tx) error) (err e
 			_ = pt.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, tx: pt, write: write}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: pt, write: write, dir: db.dir}); err != nil {
 		done = true
 		_ = pt.Rollback(context.WithoutCancel(ctx))
 		return err

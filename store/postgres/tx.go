@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/flowbot/flowbot/flows"
 )
@@ -20,6 +21,13 @@ type tx struct {
 	ctx   context.Context
 	tx    pgx.Tx
 	write bool
+	// d queues statements inside a lane's batch (deferred.go); nil
+	// elsewhere: every statement is sent at once.
+	d *deferred
+	// seqs names the identity sequences ids are taken from ahead (lanes).
+	seqs *[nSeqs]string
+	// dir caches users by id (dircache.go); nil: not cached.
+	dir *dirCache
 }
 
 func (t *tx) mustWrite(op string) error {
@@ -38,7 +46,7 @@ func (t *tx) NextNumber(key string) (int, error) {
 		return 0, errors.New("next number: empty key")
 	}
 	var n int
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO sequences (key, value) VALUES ($1, 1)
+	err := t.queryRow(`INSERT INTO sequences (key, value) VALUES ($1, 1)
 		ON CONFLICT (key) DO UPDATE SET value = sequences.value + 1 RETURNING value`, key).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next number %q: %w", key, mapErr(err))
@@ -54,14 +62,24 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("create instance: nil instance")
 	}
-	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO instances (number, flow_id, flow_version, applicant, status, form,
-		step_index, step_id, created_at, updated_at, closed_at, last_urge_at, rev)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING id`,
-		in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
-		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt)).Scan(&id)
+	id, ok, err := t.newID(seqInstances)
 	if err != nil {
-		return fmt.Errorf("create instance %s: %w", in.Number, mapErr(err))
+		return fmt.Errorf("create instance %s: %w", in.Number, err)
+	}
+	args := []any{in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
+		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt)}
+	if ok {
+		err = t.queue("create instance "+in.Number, `INSERT INTO instances (number, flow_id, flow_version, applicant, status, form,
+		step_index, step_id, created_at, updated_at, closed_at, last_urge_at, rev, id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)`, append(args, id)...)
+	} else {
+		err = t.tx.QueryRow(t.ctx, `INSERT INTO instances (number, flow_id, flow_version, applicant, status, form,
+		step_index, step_id, created_at, updated_at, closed_at, last_urge_at, rev)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING id`, args...).Scan(&id)
+		err = mapErr(err)
+	}
+	if err != nil {
+		return fmt.Errorf("create instance %s: %w", in.Number, err)
 	}
 	in.ID, in.Rev = id, 1
 	return nil
@@ -69,7 +87,7 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 
 // Instance returns instance id or flows.ErrNotFound.
 func (t *tx) Instance(id int64) (*flows.Instance, error) {
-	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceCols+` FROM instances WHERE id = $1`, id))
+	in, err := scanInstance(t.queryRow(`SELECT `+instanceCols+` FROM instances WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("get instance %d: %w", id, mapErr(err))
 	}
@@ -81,7 +99,7 @@ func (t *tx) InstanceByNumber(number string) (*flows.Instance, error) {
 	if number == "" {
 		return nil, fmt.Errorf("get instance by number: empty number: %w", flows.ErrNotFound)
 	}
-	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceCols+` FROM instances WHERE number = $1`, number))
+	in, err := scanInstance(t.queryRow(`SELECT `+instanceCols+` FROM instances WHERE number = $1`, number))
 	if err != nil {
 		return nil, fmt.Errorf("get instance %q: %w", number, mapErr(err))
 	}
@@ -98,17 +116,39 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("update instance: nil instance")
 	}
-	tag, err := t.tx.Exec(t.ctx, `UPDATE instances SET number = $1, flow_id = $2, flow_version = $3, applicant = $4,
+	const q = `UPDATE instances SET number = $1, flow_id = $2, flow_version = $3, applicant = $4,
 		status = $5, form = $6, step_index = $7, step_id = $8, created_at = $9, updated_at = $10, closed_at = $11,
-		last_urge_at = $12, rev = rev + 1 WHERE id = $13 AND rev = $14`,
-		in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
-		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev)
+		last_urge_at = $12, rev = rev + 1 WHERE id = $13 AND rev = $14`
+	args := []any{in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
+		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev}
+	id, rev := in.ID, in.Rev
+	checked := `WITH u AS (` + q + ` RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM instances WHERE id = $13)`
+	if t.queueChecked(fmt.Sprintf("update instance %d", id), checked, func(br pgx.BatchResults) error {
+		var n int
+		var exists bool
+		if err := br.QueryRow().Scan(&n, &exists); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		in.Rev = rev // a failed update does not move Rev
+		if !exists {
+			return fmt.Errorf("update instance %d: %w", id, flows.ErrNotFound)
+		}
+		// Moved on: the engine's retry reads it again.
+		return fmt.Errorf("update instance %d at rev %d: %w", id, rev, flows.ErrConflict)
+	}, args...) {
+		in.Rev++
+		return nil
+	}
+	tag, err := t.exec(q, args...)
 	if err != nil {
 		return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
 	}
 	if tag.RowsAffected() == 0 {
 		var exists bool
-		if err := t.tx.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM instances WHERE id = $1)`, in.ID).Scan(&exists); err != nil {
+		if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM instances WHERE id = $1)`, in.ID).Scan(&exists); err != nil {
 			return fmt.Errorf("update instance %d: %w", in.ID, mapErr(err))
 		}
 		if !exists {
@@ -128,13 +168,23 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 	if tk == nil {
 		return errors.New("create task: nil task")
 	}
-	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by,
+	id, ok, err := t.newID(seqTasks)
+	if err != nil {
+		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, err)
+	}
+	if ok {
+		err = t.queue(fmt.Sprintf("create task of instance %d", tk.InstanceID), `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by,
+		auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated,
+		from_user, note, on_behalf_of, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+			append(taskArgs(tk), id)...)
+	} else {
+		err = mapErr(t.tx.QueryRow(t.ctx, `INSERT INTO tasks (instance_id, step_id, seq, assignee, status, comment, decided_by,
 		auto, created_at, started_at, decided_at, remind_at, escalate_at, timeout_at, due_at, reminders, escalated,
 		from_user, note, on_behalf_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-		RETURNING id`, taskArgs(tk)...).Scan(&id)
+		RETURNING id`, taskArgs(tk)...).Scan(&id))
+	}
 	if err != nil {
-		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, mapErr(err))
+		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, err)
 	}
 	tk.ID = id
 	return nil
@@ -142,7 +192,7 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 
 // Task returns task id or flows.ErrNotFound.
 func (t *tx) Task(id int64) (*flows.Task, error) {
-	tk, err := scanTask(t.tx.QueryRow(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE id = $1`, id))
+	tk, err := scanTask(t.queryRow(`SELECT `+taskCols+` FROM tasks WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("get task %d: %w", id, mapErr(err))
 	}
@@ -157,23 +207,36 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 	if tk == nil {
 		return errors.New("update task: nil task")
 	}
-	tag, err := t.tx.Exec(t.ctx, `UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
+	const q = `UPDATE tasks SET instance_id = $1, step_id = $2, seq = $3, assignee = $4,
 		status = $5, comment = $6, decided_by = $7, auto = $8, created_at = $9, started_at = $10, decided_at = $11,
 		remind_at = $12, escalate_at = $13, timeout_at = $14, due_at = $15, reminders = $16, escalated = $17,
-		from_user = $18, note = $19, on_behalf_of = $20 WHERE id = $21`, append(taskArgs(tk), tk.ID)...)
+		from_user = $18, note = $19, on_behalf_of = $20 WHERE id = $21`
+	id := tk.ID
+	notFound := func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("update task %d: %w", id, flows.ErrNotFound)
+		}
+		return nil
+	}
+	if t.queueChecked(fmt.Sprintf("update task %d", id), q, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		return notFound(tag)
+	}, append(taskArgs(tk), id)...) {
+		return nil
+	}
+	tag, err := t.exec(q, append(taskArgs(tk), id)...)
 	if err != nil {
-		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
+		return fmt.Errorf("update task %d: %w", id, mapErr(err))
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("update task %d: %w", tk.ID, flows.ErrNotFound)
-	}
-	return nil
+	return notFound(tag)
 }
 
 // TasksOf returns the tasks of an instance ordered by id.
 func (t *tx) TasksOf(instanceID int64) ([]*flows.Task, error) {
-	rows, _ := t.tx.Query(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE instance_id = $1 ORDER BY id`, instanceID)
-	ts, err := collect(rows, scanTask)
+	ts, err := queryAll(t, scanTask, `SELECT `+taskCols+` FROM tasks WHERE instance_id = $1 ORDER BY id`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of instance %d: %w", instanceID, mapErr(err))
 	}
@@ -183,9 +246,8 @@ func (t *tx) TasksOf(instanceID int64) ([]*flows.Task, error) {
 // DueTasks returns up to limit (<= 0: 100) pending tasks with DueAt <= now,
 // earliest first, through the partial index tasks_due.
 func (t *tx) DueTasks(now time.Time, limit int) ([]*flows.Task, error) {
-	rows, _ := t.tx.Query(t.ctx, `SELECT `+taskCols+` FROM tasks WHERE status = 'pending' AND due_at <= $1
+	ts, err := queryAll(t, scanTask, `SELECT `+taskCols+` FROM tasks WHERE status = 'pending' AND due_at <= $1
 		ORDER BY due_at, id LIMIT $2`, ms(now), cmpOr(limit, 100))
-	ts, err := collect(rows, scanTask)
 	if err != nil {
 		return nil, fmt.Errorf("list due tasks: %w", mapErr(err))
 	}
@@ -200,12 +262,21 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 	if e == nil {
 		return errors.New("append event: nil event")
 	}
-	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type), e.Actor, e.Auto, blob(e.Data), ms(e.At)).Scan(&id)
+	id, ok, err := t.newID(seqEvents)
 	if err != nil {
-		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, mapErr(err))
+		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, err)
+	}
+	args := []any{e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type), e.Actor, e.Auto, blob(e.Data), ms(e.At)}
+	if ok {
+		err = t.queue(fmt.Sprintf("append event %s of instance %d", e.Type, e.InstanceID),
+			`INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at, id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, append(args, id)...)
+	} else {
+		err = mapErr(t.tx.QueryRow(t.ctx, `INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, args...).Scan(&id))
+	}
+	if err != nil {
+		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, err)
 	}
 	e.ID = id
 	return nil
@@ -213,8 +284,7 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 
 // EventsOf returns the events of an instance in order.
 func (t *tx) EventsOf(instanceID int64) ([]*flows.Event, error) {
-	rows, _ := t.tx.Query(t.ctx, `SELECT `+eventCols+` FROM events WHERE instance_id = $1 ORDER BY id`, instanceID)
-	es, err := collect(rows, scanEvent)
+	es, err := queryAll(t, scanEvent, `SELECT `+eventCols+` FROM events WHERE instance_id = $1 ORDER BY id`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of instance %d: %w", instanceID, mapErr(err))
 	}
@@ -232,12 +302,20 @@ func (t *tx) Enqueue(m *flows.OutboxMessage) error {
 	if m.Kind == "" {
 		return errors.New("enqueue: message without kind")
 	}
-	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
-		attempts, next_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8) RETURNING id`,
-		string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID, blob(m.Data), ms(m.NextAt), ms(m.CreatedAt)).Scan(&id)
+	id, ok, err := t.newID(seqOutbox)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
+		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	}
+	args := []any{string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID, blob(m.Data), ms(m.NextAt), ms(m.CreatedAt)}
+	if ok {
+		err = t.queue("enqueue "+string(m.Kind), `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
+		attempts, next_at, last_error, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8, $9)`, append(args, id)...)
+	} else {
+		err = mapErr(t.tx.QueryRow(t.ctx, `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
+		attempts, next_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8) RETURNING id`, args...).Scan(&id))
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
 	}
 	m.ID, m.Status, m.Attempts, m.LastError, m.DeliveredAt = id, flows.OutboxPending, 0, "", nil
 	return nil
@@ -254,15 +332,25 @@ func cmpOr(v, def int) int {
 // connection: an operation never waits for a second pool connection while
 // it holds one.
 func (t *tx) User(id string) (*flows.User, error) {
-	u, err := scanUser(t.tx.QueryRow(t.ctx, userByID, id))
+	var gen uint64
+	if t.dir != nil {
+		var u *flows.User
+		if u, gen = t.dir.get(t.queryRow, id); u != nil {
+			return u, nil
+		}
+	}
+	u, err := scanUser(t.queryRow(userByID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, mapErr(err))
+	}
+	if t.dir != nil {
+		t.dir.put(gen, u)
 	}
 	return u, nil
 }
 
 func (t *tx) UsersWithRole(role string) ([]*flows.User, error) {
-	us, err := queryUsers(t.ctx, t.tx, usersByRole, role)
+	us, err := queryAll(t, scanUser, usersByRole, role)
 	if err != nil {
 		return nil, fmt.Errorf("list users with role %s: %w", role, err)
 	}
@@ -270,7 +358,7 @@ func (t *tx) UsersWithRole(role string) ([]*flows.User, error) {
 }
 
 func (t *tx) Department(id string) (*flows.Department, error) {
-	d, err := scanDept(t.tx.QueryRow(t.ctx, deptByID, id))
+	d, err := scanDept(t.queryRow(deptByID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get department %s: %w", id, mapErr(err))
 	}
@@ -282,7 +370,7 @@ func (t *tx) Flow(id string, v int) (*flows.FlowVersion, error) {
 		return nil, fmt.Errorf("get flow %s version %d: negative version: %w", id, v, flows.ErrNotFound)
 	}
 	q, args := flowQuery(id, v)
-	fv, err := scanFlow(t.tx.QueryRow(t.ctx, q, args...))
+	fv, err := scanFlow(t.queryRow(q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("get flow %s version %d: %w", id, v, mapErr(err))
 	}

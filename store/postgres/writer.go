@@ -103,10 +103,13 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 // lane runs batches until Close.
 func (db *DB) lane() {
 	batch := make([]*writeReq, 0, maxBatch)
+	d := &deferred{}
+	d.reset()
 	for {
 		select {
 		case r := <-db.wq:
-			batch = db.runBatch(append(batch[:0], r))
+			batch = db.runBatch(d, append(batch[:0], r))
+			d.reset()
 			clear(batch)
 		case <-db.wstop:
 			return
@@ -117,7 +120,7 @@ func (db *DB) lane() {
 // runBatch runs batch[0] and whatever requests are waiting in one
 // transaction, commits, and tells each request its outcome. It returns the
 // batch slice for reuse.
-func (db *DB) runBatch(batch []*writeReq) []*writeReq {
+func (db *DB) runBatch(d *deferred, batch []*writeReq) []*writeReq {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
@@ -143,7 +146,7 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 	var lost error
 	kept, open := 0, false // open: the savepoint "op" exists
 	for i := 0; ; i++ {
-		ok, fatal := db.runOne(conn, pt, batch[i], &open)
+		ok, fatal := db.runOne(conn, pt, d, batch[i], &open)
 		if ok {
 			kept++
 		}
@@ -185,25 +188,38 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 }
 
 // runOne runs r in the savepoint "op" of pt. ok says r's writes are kept;
-// fatal is set when pt can no longer be used.
-func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, r *writeReq, open *bool) (ok bool, fatal error) {
+// fatal is set when pt can no longer be used. The savepoint statements and
+// r's inserts are queued in d and sent with r's next statement that needs
+// an answer (deferred.go); whatever is still queued when r.fn returns is
+// sent then, so that r's outcome is known before the next operation.
+func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, open *bool) (ok bool, fatal error) {
 	if err := r.ctx.Err(); err != nil {
 		r.err = fmt.Errorf("begin write transaction: %w", err)
 		return false, nil
 	}
 	bg := context.Background()
 	// Releasing the previous operation's savepoint keeps its writes in the
-	// transaction; both statements go in one round trip.
-	sp := `SAVEPOINT op`
-	if *open {
-		sp = `RELEASE SAVEPOINT op; SAVEPOINT op`
+	// transaction.
+	d.begin(*open)
+	t := &tx{ctx: context.WithoutCancel(r.ctx), tx: pt, write: true, d: d, seqs: db.seqs, dir: db.dir}
+	r.err = call(r, t)
+	if r.err == nil && d.fatal == nil {
+		r.err = t.flush()
 	}
-	if _, err := pt.Exec(bg, sp); err != nil {
-		r.err = fmt.Errorf("begin write transaction: savepoint: %w", mapErr(err))
-		return false, r.err
+	if d.fatal != nil {
+		if r.err == nil {
+			r.err = d.fatal
+		}
+		return false, fmt.Errorf("savepoint: %w", d.fatal)
 	}
-	*open = true
-	r.err = call(r, &tx{ctx: context.WithoutCancel(r.ctx), tx: pt, write: true})
+	if d.spSent {
+		// Sent: the previous savepoint is released and this one exists.
+		*open = true
+	}
+	if r.err == nil && d.err != nil {
+		// fn went on after a deferred statement of its own failed.
+		r.err = fmt.Errorf("write: a statement failed and the operation went on: %w", d.err)
+	}
 	if r.err == nil && conn.Conn().PgConn().TxStatus() == 'E' {
 		// fn went on after a failed statement: PostgreSQL refuses the
 		// rest of the transaction, so the operation cannot be kept.
@@ -214,6 +230,11 @@ func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, r *writeReq, open *bool) (ok
 	}
 	if conn.Conn().IsClosed() {
 		return false, fmt.Errorf("connection lost: %w", r.err)
+	}
+	d.stmts = d.stmts[:0]
+	if !d.spSent {
+		// Nothing of r reached the server.
+		return false, nil
 	}
 	if _, err := pt.Exec(bg, `ROLLBACK TO SAVEPOINT op`); err != nil {
 		return false, fmt.Errorf("roll back savepoint: %w", mapErr(err))

@@ -208,3 +208,102 @@ func TestWriteLanesOff(t *testing.T) {
 	checkWhole(t, db, "B", false)
 	assert.Equal(t, 2, nextNumber(t, db, "seq"))
 }
+
+// TestGroupCommitDeferredInserts covers the inserts sent with a later
+// statement (deferred.go): the ids an operation is given are those of the
+// rows stored, an operation reads its own writes, and an insert that
+// fails only when it reaches the server (a request number already taken)
+// fails its own operation with flows.ErrConflict and leaves nothing of it,
+// while the operations sharing its batch are kept.
+func TestGroupCommitDeferredInserts(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	type ids struct{ in, task, event, msg int64 }
+	const n = 80
+	got := make([]ids, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		num := fmt.Sprintf("D-%04d", i)
+		if i%4 == 3 {
+			num = "D-0000" // taken by operation 0 (or by whichever ran first)
+		}
+		wg.Go(func() {
+			errs[i] = db.Update(ctx, func(tx flows.Tx) error {
+				in := &flows.Instance{Number: num, FlowID: "f", FlowVersion: 1, Applicant: "a", Status: flows.StatusPending, CreatedAt: now, UpdatedAt: now}
+				if err := tx.CreateInstance(in); err != nil {
+					return err
+				}
+				tk := &flows.Task{InstanceID: in.ID, StepID: "s", Assignee: fmt.Sprintf("u%d", i), Status: flows.TaskPending, CreatedAt: now}
+				if err := tx.CreateTask(tk); err != nil {
+					return err
+				}
+				e := &flows.Event{InstanceID: in.ID, TaskID: tk.ID, FlowID: "f", Type: flows.EvSubmitted, Actor: "a", At: now}
+				if err := tx.AppendEvent(e); err != nil {
+					return err
+				}
+				m := &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: tk.Assignee, InstanceID: in.ID, TaskID: tk.ID, NextAt: now, CreatedAt: now}
+				if err := tx.Enqueue(m); err != nil {
+					return err
+				}
+				// Read back inside the operation: its own writes are seen.
+				ts, err := tx.TasksOf(in.ID)
+				if err != nil {
+					return err
+				}
+				if len(ts) != 1 || ts[0].ID != tk.ID {
+					return fmt.Errorf("tasks of %d read inside the operation: %+v, want task %d", in.ID, ts, tk.ID)
+				}
+				got[i] = ids{in.ID, tk.ID, e.ID, m.ID}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	failed := 0
+	for i := range n {
+		if errs[i] != nil {
+			failed++
+			assert.ErrorIs(t, errs[i], flows.ErrConflict, "operation %d", i)
+			continue
+		}
+		g := got[i]
+		require.NoError(t, db.View(ctx, func(tx flows.Tx) error {
+			in, err := tx.Instance(g.in)
+			if err != nil {
+				return err
+			}
+			tk, err := tx.Task(g.task)
+			if err != nil {
+				return err
+			}
+			assert.Equal(t, in.ID, tk.InstanceID)
+			assert.Equal(t, fmt.Sprintf("u%d", i), tk.Assignee, "task %d is operation %d's", g.task, i)
+			es, err := tx.EventsOf(g.in)
+			if err != nil {
+				return err
+			}
+			if assert.Len(t, es, 1) {
+				assert.Equal(t, g.event, es[0].ID)
+				assert.Equal(t, g.task, es[0].TaskID)
+			}
+			return nil
+		}))
+		ms, err := db.Outbox(ctx, flows.OutboxPending, 1000)
+		require.NoError(t, err)
+		found := false
+		for _, m := range ms {
+			if m.ID == g.msg {
+				found = true
+				assert.Equal(t, fmt.Sprintf("u%d", i), m.Recipient)
+			}
+		}
+		assert.True(t, found, "message %d of operation %d stored", g.msg, i)
+	}
+	assert.Equal(t, n/4, failed, "every operation reusing D-0000 fails, the first holder of it only is kept")
+	ts, err := db.Tasks(ctx, flows.TaskFilter{Limit: 1000})
+	require.NoError(t, err)
+	assert.Len(t, ts, n-n/4, "no task of a failed operation is stored")
+}
