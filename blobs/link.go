@@ -2,10 +2,6 @@ package blobs
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/flowbot/flowbot/signedlink"
 )
 
 // Grant is what a link lets its holder do: read one blob of one request,
@@ -35,9 +33,9 @@ var (
 
 // Signer makes and checks signed links.
 type Signer struct {
-	secret []byte
-	ttl    time.Duration
-	now    func() time.Time
+	codec signedlink.Codec
+	ttl   time.Duration
+	now   func() time.Time
 }
 
 // NewSigner returns a Signer with secret (at least 32 bytes) whose links
@@ -52,16 +50,14 @@ func NewSigner(secret []byte, ttl time.Duration, now func() time.Time) (*Signer,
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{secret: secret, ttl: ttl, now: now}, nil
+	return &Signer{codec: signedlink.New(secret, "flowbot-blob-link", maxToken), ttl: ttl, now: now}, nil
 }
 
 // Token signs a grant of blob of request instance to viewer, valid for
 // the Signer's lifetime from now.
 func (s *Signer) Token(b Blob, instance int64, viewer string) string {
-	g := Grant{Blob: b, Instance: instance, Viewer: viewer, Expires: s.now().Add(s.ttl).Unix()}
-	raw, _ := json.Marshal(g)
-	payload := base64.RawURLEncoding.EncodeToString(raw)
-	return payload + "." + s.sign(payload)
+	tok, _ := s.codec.Seal(Grant{Blob: b, Instance: instance, Viewer: viewer, Expires: s.now().Add(s.ttl).Unix()}) // a Grant always encodes
+	return tok
 }
 
 // Path is the URL path of a link under prefix ("/files/"): the token,
@@ -70,41 +66,18 @@ func (s *Signer) Path(prefix string, b Blob, instance int64, viewer string) stri
 	return prefix + s.Token(b, instance, viewer) + "/" + url.PathEscape(b.Name)
 }
 
-func (s *Signer) sign(payload string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("flowbot-blob-link\x00"))
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
 // maxToken bounds a token before it is decoded.
 const maxToken = 4096
 
 // Verify checks a token: its form, its signature (before anything in it
 // is trusted), then its expiry.
 func (s *Signer) Verify(token string) (Grant, error) {
-	if len(token) > maxToken {
-		return Grant{}, fmt.Errorf("%w: too long", ErrLinkMalformed)
-	}
-	payload, sig, ok := strings.Cut(token, ".")
-	if !ok || payload == "" || sig == "" || strings.Contains(sig, ".") {
-		return Grant{}, ErrLinkMalformed
-	}
-	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
-	if err != nil {
-		return Grant{}, fmt.Errorf("%w: signature: %w", ErrLinkMalformed, err)
-	}
-	want, _ := base64.RawURLEncoding.DecodeString(s.sign(payload))
-	if !hmac.Equal(got, want) {
-		return Grant{}, ErrLinkForged
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return Grant{}, fmt.Errorf("%w: payload: %w", ErrLinkMalformed, err)
-	}
 	var g Grant
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return Grant{}, fmt.Errorf("%w: payload: %w", ErrLinkMalformed, err)
+	if err := s.codec.Open(token, &g); err != nil {
+		if errors.Is(err, signedlink.ErrForged) {
+			return Grant{}, ErrLinkForged
+		}
+		return Grant{}, fmt.Errorf("%w: %w", ErrLinkMalformed, err)
 	}
 	if checkKey(g.Blob.Key) != nil || g.Instance <= 0 || g.Viewer == "" {
 		return Grant{}, fmt.Errorf("%w: incomplete grant", ErrLinkMalformed)
