@@ -64,7 +64,7 @@ type Handler struct {
 	// chartsErr is why the chart fonts did not load (charts is nil then):
 	// the pages still answer, the charts are refused.
 	chartsErr error
-	public *http.ServeMux // what a signed report link opens
+	public    *http.ServeMux // what a signed report link opens
 }
 
 // New returns the dashboard's handler.
