@@ -56,7 +56,7 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 		b.Queue(qBumpStamp, dirStampKey) // other replicas' caches notice it
 		return mapErr(t.tx.SendBatch(ctx, b).Close())
 	})
-	db.dir.invalidate()
+	db.dir.Invalidate()
 	if err != nil {
 		return fmt.Errorf("replace directory: %w", err)
 	}
@@ -118,7 +118,7 @@ func (db *DB) oneUser(ctx context.Context, q string, args ...any) (*flows.User, 
 // User returns user id or flows.ErrNotFound.
 // Users by id are cached (dircache.go).
 func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
-	u, gen := db.dir.get(func(q string, args ...any) pgx.Row { return db.pool.QueryRow(ctx, q, args...) }, id)
+	u, gen := db.dir.Get(dirStamp(func(q string, args ...any) pgx.Row { return db.pool.QueryRow(ctx, q, args...) }), id)
 	if u != nil {
 		return u, nil
 	}
@@ -126,7 +126,7 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
-	db.dir.put(gen, u)
+	db.dir.Put(gen, u)
 	return u, nil
 }
 

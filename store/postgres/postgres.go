@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/dircache"
 	"github.com/flowbot/flowbot/store/internal/migrate"
 )
 
@@ -46,7 +47,7 @@ type DB struct {
 	// (deferred.go).
 	seqs *[nSeqs]string
 	// dir caches users by id (dircache.go).
-	dir *dirCache
+	dir *dircache.Cache
 }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
@@ -78,7 +79,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes, dir: newDirCache()}
+	db := &DB{pool: pool, log: log.With("store", "postgres"), lanes: DefaultWriteLanes, dir: dircache.New()}
 	for _, o := range opts {
 		o(db)
 	}

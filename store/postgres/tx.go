@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/dircache"
 )
 
 // errReadOnly is returned by a write method of a View transaction.
@@ -27,7 +28,7 @@ type tx struct {
 	// seqs names the identity sequences ids are taken from ahead (lanes).
 	seqs *[nSeqs]string
 	// dir caches users by id (dircache.go); nil: not cached.
-	dir *dirCache
+	dir *dircache.Cache
 }
 
 func (t *tx) mustWrite(op string) error {
@@ -335,7 +336,7 @@ func (t *tx) User(id string) (*flows.User, error) {
 	var gen uint64
 	if t.dir != nil {
 		var u *flows.User
-		if u, gen = t.dir.get(t.queryRow, id); u != nil {
+		if u, gen = t.dir.Get(dirStamp(t.queryRow), id); u != nil {
 			return u, nil
 		}
 	}
@@ -344,7 +345,7 @@ func (t *tx) User(id string) (*flows.User, error) {
 		return nil, fmt.Errorf("get user %s: %w", id, mapErr(err))
 	}
 	if t.dir != nil {
-		t.dir.put(gen, u)
+		t.dir.Put(gen, u)
 	}
 	return u, nil
 }

@@ -2,39 +2,16 @@ package sqlite
 
 import (
 	"context"
-	"maps"
-	"slices"
-	"sync"
-	"time"
-
-	"github.com/flowbot/flowbot/flows"
 )
 
-// dirCache keeps the users read by id in memory, because every engine
-// operation looks up its applicant and approvers several times.
-//
-// It is emptied at once when this DB replaces the directory. A directory
-// replaced by another process on the same file (`flowbot directory import`
-// while `flowbot serve` runs) is noticed through a stamp in the sequences
-// table that ReplaceDirectory bumps in its transaction and that the cache
-// reads at most once per dirRecheck: such a change is seen within that
-// time. A new method that writes users must call bumpDirStamp in its
-// transaction and db.dir.invalidate after it.
-type dirCache struct {
-	mu      sync.Mutex
-	gen     uint64 // bumped by every invalidation
-	stamp   int64  // the stamp the entries were read under; -1 unknown
-	checked time.Time
-	users   map[string]*flows.User
-}
-
-const (
-	dirRecheck  = time.Second
-	dirStampKey = "\x00directory"
-	maxDirCache = 100_000
-)
-
-func newDirCache() *dirCache { return &dirCache{stamp: -1, users: map[string]*flows.User{}} }
+// The users read by id are kept in a dircache.Cache. It is emptied at once
+// when this DB replaces the directory. A directory replaced by another
+// process on the same file (`flowbot directory import` while `flowbot
+// serve` runs) is noticed through a stamp in the sequences table that
+// ReplaceDirectory bumps in its transaction. A new method that writes
+// users must call bumpDirStamp in its transaction and db.dir.Invalidate
+// after it.
+const dirStampKey = "\x00directory"
 
 // bumpDirStamp records in t that the directory changed.
 func bumpDirStamp(ctx context.Context, t *tx) error {
@@ -42,62 +19,11 @@ func bumpDirStamp(ctx context.Context, t *tx) error {
 	return err
 }
 
-// invalidate empties the cache.
-func (c *dirCache) invalidate() {
-	c.mu.Lock()
-	c.gen++
-	c.stamp = -1
-	c.users = map[string]*flows.User{}
-	c.mu.Unlock()
-}
-
-// get returns a copy of the cached user id, after checking the stamp when
-// it was last checked more than dirRecheck ago. gen is the generation to
-// pass to put after reading the user from the database.
-func (c *dirCache) get(ctx context.Context, db *DB, id string) (u *flows.User, gen uint64) {
-	c.mu.Lock()
-	stale := c.stamp < 0 || time.Since(c.checked) > dirRecheck
-	gen = c.gen
-	c.mu.Unlock()
-	if stale {
+// dirStamp reads the directory's stamp.
+func (db *DB) dirStamp(ctx context.Context) func() (int64, error) {
+	return func() (int64, error) {
 		var stamp int64
 		err := db.queryRow(ctx, `SELECT coalesce((SELECT value FROM sequences WHERE key = ?), 0)`, dirStampKey).Scan(&stamp)
-		if err != nil {
-			return nil, gen // no caching while the stamp cannot be read
-		}
-		c.mu.Lock()
-		if c.gen == gen {
-			if stamp != c.stamp {
-				c.users = map[string]*flows.User{}
-				c.gen++
-				c.stamp = stamp
-			}
-			c.checked = time.Now()
-		}
-		gen = c.gen
-		c.mu.Unlock()
+		return stamp, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cu := c.users[id]; cu != nil && c.gen == gen {
-		return cloneUser(cu), gen
-	}
-	return nil, gen
-}
-
-// put caches u read under generation gen, unless the cache was invalidated
-// since.
-func (c *dirCache) put(gen uint64, u *flows.User) {
-	c.mu.Lock()
-	if c.gen == gen && c.stamp >= 0 && len(c.users) < maxDirCache {
-		c.users[u.ID] = cloneUser(u)
-	}
-	c.mu.Unlock()
-}
-
-func cloneUser(u *flows.User) *flows.User {
-	c := *u
-	c.Roles = slices.Clone(u.Roles)
-	c.Platforms = maps.Clone(u.Platforms)
-	return &c
 }

@@ -38,7 +38,7 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			return fmt.Errorf("replace directory: department #%d has no id", i)
 		}
 	}
-	defer db.dir.invalidate()
+	defer db.dir.Invalidate()
 	err := db.write(ctx, func(t *tx) error {
 		if err := bumpDirStamp(ctx, t); err != nil {
 			return err
@@ -122,7 +122,7 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 	if err := ctx.Err(); err != nil { // as a query would: a cancelled caller gets no answer
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
-	cu, gen := db.dir.get(ctx, db, id)
+	cu, gen := db.dir.Get(db.dirStamp(ctx), id)
 	if cu != nil {
 		return cu, nil
 	}
@@ -130,7 +130,7 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get user %s: %w", id, err)
 	}
-	db.dir.put(gen, u)
+	db.dir.Put(gen, u)
 	return u, nil
 }
 

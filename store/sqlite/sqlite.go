@@ -19,6 +19,7 @@ import (
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/dircache"
 	"github.com/flowbot/flowbot/store/internal/migrate"
 )
 
@@ -42,7 +43,7 @@ type DB struct {
 	ws     *stmts  // statements prepared on the writer
 	rs     *stmts  // statements prepared on the reader pool
 	cache  *stmtCache
-	dir    *dirCache // users by id, see dircache.go
+	dir    *dircache.Cache // users by id, see dircache.go
 
 	wq     chan *writeReq // writes waiting for the writer goroutine
 	wstop  chan struct{}  // closed by Close: the writer stops taking writes
@@ -108,7 +109,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if o.log == nil {
 		o.log = slog.Default()
 	}
-	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: newDirCache(),
+	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: dircache.New(),
 		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{}), cpdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
