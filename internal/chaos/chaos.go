@@ -27,6 +27,9 @@ type Config struct {
 	Freeze time.Duration
 	// Server config overrides (notifier lease, processing hold...).
 	Server map[string]any
+	// Feishu adds keys to the feishu section the fake's app is in (its
+	// outbound quota, "rate", for a throughput run).
+	Feishu map[string]any
 	Mix    Mix
 	Out    io.Writer // progress and figures (nil: none)
 	// Replicas > 1 runs that many `flowbot serve` sharing a new database
@@ -60,7 +63,11 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srvCfg["feishu"] = fake.Config()
+	fcfg := fake.Config()
+	for k, v := range cfg.Feishu {
+		fcfg[k] = v
+	}
+	srvCfg["feishu"] = fcfg
 	for k, v := range cfg.Server {
 		srvCfg[k] = v
 	}
