@@ -31,6 +31,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		events  = fs.Int64("events", 6000, "event deliveries in all (a cycle is 3: the filing message, the submit click, the approve click)")
 		quota   = fs.Float64("feishu-quota", 1e6, "the Feishu app's outbound quota per second and per minute given to flowbot (Feishu's own is 50/s and 1,000/min; the fake enforces none)")
 		workers = fs.Int("workers", 8, "notifier.workers of the started flowbot")
+		extra   = fs.Int("applicants", 0, "employees added to the example company's 11 applicants (each files one claim at a time)")
 	)
 	fs.IntVar(&mix.PerApplicant, "per-applicant", mix.PerApplicant, "concurrent cycles per applicant of the example company")
 	fs.Float64Var(&mix.Reject, "reject", 0, "share of requests rejected (the rest approved)")
@@ -67,7 +68,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Mix: mix, Out: stderr,
+	rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Mix: mix, Out: stderr, Applicants: *extra,
 		Feishu: map[string]any{"rate": map[string]any{"app_per_second": *quota, "app_per_minute": *quota * 60, "chat_per_second": *quota}},
 		Server: map[string]any{"notifier": map[string]any{"workers": *workers, "poll": "100ms"}}})
 	if err != nil {

@@ -45,12 +45,15 @@ type Config struct {
 	// random moments of the run.
 	Faults   int
 	FaultFor time.Duration
+	// Applicants adds that many employees to the example company (each
+	// files one claim at a time): more conversations at once.
+	Applicants int
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
 // while it kills, freezes and restarts the process, then checks.
 func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
-	company, err := LoadCompany()
+	company, err := LoadCompanyN(cfg.Applicants)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,7 +62,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		return nil, nil, err
 	}
 	defer fake.Close()
-	srvCfg, err := WriteFixtures(cfg.Dir)
+	srvCfg, err := WriteFixturesN(cfg.Dir, cfg.Applicants)
 	if err != nil {
 		return nil, nil, err
 	}
