@@ -56,6 +56,14 @@ type ClaimExtender interface {
 	ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error)
 }
 
+// DeliveryRecorder is an optional interface of the Store:
+// MarkDeliveredWithRefs marks message id delivered and records the refs of
+// the cards it sent in one write. With it, a delivery is recorded in one
+// transaction instead of one per card plus one (store/sqlite has it).
+type DeliveryRecorder interface {
+	MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time, refs []*flows.MessageRef) error
+}
+
 // Config configures a Notifier.
 type Config struct {
 	Store    flows.Store
@@ -111,7 +119,8 @@ const DefaultLease = 6 * time.Second
 type Notifier struct {
 	cfg  Config
 	log  *slog.Logger
-	ext  ClaimExtender // nil: claims are not renewed
+	ext  ClaimExtender    // nil: claims are not renewed
+	rec  DeliveryRecorder // nil: refs and the delivery are written one by one
 	kick chan struct{}
 	quit chan time.Duration
 	once sync.Once
@@ -132,6 +141,7 @@ func New(cfg Config) *Notifier {
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1)}
 	n.ext, _ = cfg.Store.(ClaimExtender)
+	n.rec, _ = cfg.Store.(DeliveryRecorder)
 	if n.cfg.PreferredPlatform == nil {
 		n.cfg.PreferredPlatform = n.defaultPlatforms
 	}
@@ -440,19 +450,36 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 		dctx, cancel = context.WithTimeout(c.ctx, n.cfg.SendTimeout)
 		defer cancel()
 	}
-	err := n.deliver(dctx, m)
+	var refs *[]*flows.MessageRef // with a DeliveryRecorder: the sent cards' refs, written with the delivery
+	if n.rec != nil {
+		refs = new([]*flows.MessageRef)
+	}
+	err := n.deliver(dctx, m, refs)
 	lost := c.end()
 	log := n.log.With("msg", m.ID, "kind", m.Kind, "recipient", m.Recipient, "attempt", m.Attempts+1)
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if err == nil {
 		// Sent: recorded even when shutting down, so that it is not sent
 		// again by the next claimer.
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := n.cfg.Store.MarkDelivered(mctx, m.ID, n.cfg.Clock()); err != nil {
+		if refs != nil {
+			if err := n.rec.MarkDeliveredWithRefs(mctx, m.ID, n.cfg.Clock(), *refs); err != nil {
+				return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
+			}
+		} else if err := n.cfg.Store.MarkDelivered(mctx, m.ID, n.cfg.Clock()); err != nil {
 			return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
 		}
 		log.DebugContext(ctx, "delivered")
 		return nil
+	}
+	if refs != nil {
+		// Some copies went out before another failed: their refs are kept
+		// now, so that updates reach them whatever becomes of the retry.
+		for _, r := range *refs {
+			if err := n.cfg.Store.SaveMessageRef(mctx, r); err != nil {
+				log.WarnContext(ctx, "save message ref of a sent copy", "platform", r.Platform, "err", err)
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		n.release(ctx, c) // shutting down: due again at once for whoever is next
@@ -478,8 +505,9 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 	return nil
 }
 
-// deliver performs one attempt.
-func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
+// deliver performs one attempt. The refs of the cards sent are appended to
+// refs, or saved at once when refs is nil.
+func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage, refs *[]*flows.MessageRef) error {
 	switch m.Kind {
 	case flows.MsgHTTP:
 		if n.cfg.HTTP == nil {
@@ -493,7 +521,7 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 	case flows.MsgCardUpdate:
 		return n.updateCards(ctx, m)
 	case flows.MsgReply:
-		return n.deliverReply(ctx, m)
+		return n.deliverReply(ctx, m, refs)
 	}
 	if m.Recipient == "" {
 		return permanent{fmt.Errorf("%s message has no recipient", m.Kind)}
@@ -514,7 +542,7 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 		if err != nil {
 			return fmt.Errorf("render for %s: %w", u.ID, err)
 		}
-		return n.sendTo(ctx, m, to, refPlatform, msg)
+		return n.sendTo(ctx, m, to, refPlatform, msg, refs)
 	}
 	var keys []string
 	if n.cfg.OnePlatform {
@@ -538,7 +566,7 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 	}
 	var errs []error
 	for _, key := range keys {
-		if err := n.send(ctx, m, u, key, msg); err != nil {
+		if err := n.send(ctx, m, u, key, msg, refs); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -547,7 +575,7 @@ func (n *Notifier) deliver(ctx context.Context, m *flows.OutboxMessage) error {
 
 // send delivers msg to u on the platform of key and records the card's
 // reference.
-func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.User, key string, msg bots.Message) error {
+func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.User, key string, msg bots.Message, refs *[]*flows.MessageRef) error {
 	platform, app, _ := strings.Cut(key, ":")
 	ms := n.cfg.Messengers[platform]
 	to := bots.Recipient{Platform: platform, App: app, UserID: u.Platforms[key]}
@@ -561,6 +589,10 @@ func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.Us
 		return nil
 	}
 	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: u.ID, Platform: key, Ref: ref, CreatedAt: n.cfg.Clock()}
+	if refs != nil {
+		*refs = append(*refs, r)
+		return nil
+	}
 	if err := n.cfg.Store.SaveMessageRef(ctx, r); err != nil {
 		return fmt.Errorf("save message ref of %s on %s: %w", u.ID, key, err)
 	}
@@ -569,17 +601,17 @@ func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.Us
 
 // deliverReply sends the bot's answer to an event into the chat the event
 // came from.
-func (n *Notifier) deliverReply(ctx context.Context, m *flows.OutboxMessage) error {
+func (n *Notifier) deliverReply(ctx context.Context, m *flows.OutboxMessage, refs *[]*flows.MessageRef) error {
 	to, refPlatform, msg, err := bots.DecodeReply(m.Data)
 	if err != nil {
 		return permanent{fmt.Errorf("reply %d: %w", m.ID, err)}
 	}
-	return n.sendTo(ctx, m, to, refPlatform, msg)
+	return n.sendTo(ctx, m, to, refPlatform, msg, refs)
 }
 
 // sendTo sends msg to a chat with the message's outbox key, and files the
 // card's ref under refPlatform when the card shows a request.
-func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.Recipient, refPlatform string, msg bots.Message) error {
+func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.Recipient, refPlatform string, msg bots.Message, refs *[]*flows.MessageRef) error {
 	ms := n.cfg.Messengers[to.Platform]
 	if ms == nil {
 		return permanent{fmt.Errorf("reply %d: platform %q is not configured", m.ID, to.Platform)}
@@ -594,6 +626,10 @@ func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.R
 		return nil
 	}
 	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: m.Recipient, Platform: refPlatform, Ref: ref, CreatedAt: n.cfg.Clock()}
+	if refs != nil {
+		*refs = append(*refs, r)
+		return nil
+	}
 	if err := n.cfg.Store.SaveMessageRef(ctx, r); err != nil {
 		return fmt.Errorf("save message ref of reply %d: %w", m.ID, err)
 	}

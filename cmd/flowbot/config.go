@@ -172,6 +172,17 @@ type PlaygroundConfig struct {
 
 type FeishuConfig struct {
 	Apps []FeishuApp `yaml:"apps"`
+	// Rate is each app's outbound quota (defaults: Feishu's standard 50
+	// calls a second, 1,000 a minute, 5 a second per chat). Raise it only
+	// for an app whose quota Feishu raised, or against a fake.
+	Rate FeishuRate `yaml:"rate"`
+}
+
+// FeishuRate is the outbound quota of a Feishu app (0: Feishu's default).
+type FeishuRate struct {
+	AppPerSecond  float64 `yaml:"app_per_second"`
+	AppPerMinute  float64 `yaml:"app_per_minute"`
+	ChatPerSecond float64 `yaml:"chat_per_second"`
 }
 
 type FeishuApp struct {

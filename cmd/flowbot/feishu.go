@@ -24,7 +24,9 @@ func (a *app) wireFeishu(ctx context.Context, h handler, ms map[string]bots.Mess
 	if a.dirEvents.s != nil {
 		opts = append(opts, feishu.WithDirectory(a.dirEvents))
 	}
-	ad, err := feishu.New(feishu.Config{Apps: apps, CloseGrace: a.cfg.HTTP.ShutdownGrace}, h, opts...)
+	ad, err := feishu.New(feishu.Config{Apps: apps, CloseGrace: a.cfg.HTTP.ShutdownGrace, Rate: feishu.RateLimits{
+		AppPerSecond: a.cfg.Feishu.Rate.AppPerSecond, AppPerMinute: a.cfg.Feishu.Rate.AppPerMinute, ChatPerSecond: a.cfg.Feishu.Rate.ChatPerSecond,
+	}}, h, opts...)
 	if err != nil {
 		return err // already says "feishu: ..."
 	}

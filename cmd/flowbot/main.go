@@ -8,6 +8,7 @@
 //	flowbot directory export             write the directory as JSON Lines or CSV
 //	flowbot directory forget USER        erase a departed user's personal data
 //	flowbot migrate [--config FILE]      run the database migrations
+//	flowbot load [-events N] [-per-applicant N]   whole-product load over the Feishu fake (see docs/BENCHMARKS.md)
 //	flowbot tokens create|list|revoke    manage REST API tokens
 //	flowbot webhooks list|deliveries|replay ID|subscribe|unsubscribe NAME   outgoing webhooks
 //	flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
@@ -49,6 +50,9 @@ Usage:
   flowbot directory forget USER [--config FILE]
                                        erase a departed user's personal data (name replaced, id kept for the audit trail)
   flowbot migrate [--config FILE]      run the database migrations
+  flowbot load [-events N] [-per-applicant N] [-setup DIR]
+                                       whole-product load: starts flowbot serve with the Feishu fake, drives
+                                       signed Feishu messages and card clicks, checks every card arrived once
   flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
   flowbot tokens create --name N --scopes read,write,admin,flow:ID [--user U] [--expires 720h] [--config FILE]
@@ -110,6 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)
+	case "load":
+		return cmdLoad(ctx, args[1:], stdout, stderr)
 	case "tokens":
 		return cmdTokens(ctx, args[1:], stdout)
 	case "webhooks":

@@ -110,6 +110,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if env := os.Getenv("FLOWBOT_HTTP_ADDR"); env != "" && *cfgPath == "" {
 		cfg.HTTP.Addr = env
 	}
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	a, err := newApp(ctx, cfg, stderr)
 	if err != nil {
 		return err

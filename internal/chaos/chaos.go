@@ -27,6 +27,9 @@ type Config struct {
 	Freeze time.Duration
 	// Server config overrides (notifier lease, processing hold...).
 	Server map[string]any
+	// Feishu adds keys to the feishu section the fake's app is in (its
+	// outbound quota, "rate", for a throughput run).
+	Feishu map[string]any
 	Mix    Mix
 	Out    io.Writer // progress and figures (nil: none)
 	// Replicas > 1 runs that many `flowbot serve` sharing a new database
@@ -50,12 +53,15 @@ type Config struct {
 	// was given.
 	Restarts int
 	Down     time.Duration
+	// Applicants adds that many employees to the example company (each
+	// files one claim at a time): more conversations at once.
+	Applicants int
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
 // while it kills, freezes and restarts the process, then checks.
 func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
-	company, err := LoadCompany()
+	company, err := LoadCompanyN(cfg.Applicants)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,11 +70,15 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		return nil, nil, err
 	}
 	defer fake.Close()
-	srvCfg, err := WriteFixtures(cfg.Dir)
+	srvCfg, err := WriteFixturesN(cfg.Dir, cfg.Applicants)
 	if err != nil {
 		return nil, nil, err
 	}
-	srvCfg["feishu"] = fake.Config()
+	fcfg := fake.Config()
+	for k, v := range cfg.Feishu {
+		fcfg[k] = v
+	}
+	srvCfg["feishu"] = fcfg
 	for k, v := range cfg.Server {
 		srvCfg[k] = v
 	}

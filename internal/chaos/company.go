@@ -17,11 +17,16 @@ type Company struct {
 }
 
 // LoadCompany reads the example company.
-func LoadCompany() (*Company, error) {
+func LoadCompany() (*Company, error) { return LoadCompanyN(0) }
+
+// LoadCompanyN reads the example company with extra applicants added
+// (see WriteFixturesN).
+func LoadCompanyN(extra int) (*Company, error) {
 	org, err := readOrg()
 	if err != nil {
 		return nil, err
 	}
+	org.grow(extra)
 	c := &Company{OpenID: map[string]string{}}
 	for _, u := range org.Users {
 		id, _ := u["id"].(string)
@@ -44,6 +49,40 @@ func LoadCompany() (*Company, error) {
 type org struct {
 	Departments []map[string]any `yaml:"departments"`
 	Users       []map[string]any `yaml:"users"`
+}
+
+// grow adds n employees ("load0001"...) to the example company, each
+// reporting to one of the example company's managers in turn, with a
+// Feishu open_id of their own: more conversations at once for a
+// throughput run (one filing at a time per applicant).
+func (o *org) grow(n int) {
+	if n <= 0 {
+		return
+	}
+	var managers []map[string]any
+	for _, u := range o.Users {
+		if _, ok := u["manager"].(string); !ok {
+			continue
+		}
+		id, _ := u["id"].(string)
+		for _, v := range o.Users {
+			if m, _ := v["manager"].(string); m == id {
+				managers = append(managers, u)
+				break
+			}
+		}
+	}
+	if len(managers) == 0 {
+		return
+	}
+	for i := range n {
+		m := managers[i%len(managers)]
+		id := fmt.Sprintf("load%04d", i+1)
+		o.Users = append(o.Users, map[string]any{
+			"id": id, "name": "Load " + id, "dept": m["dept"], "manager": m["id"], "roles": []string{"employee"},
+			"locale": "en", "platforms": map[string]any{"feishu": "ou_" + id},
+		})
+	}
 }
 
 func readOrg() (*org, error) {
@@ -95,7 +134,11 @@ steps:
 // company with Feishu open_ids only (dir/org.yaml), so that every message
 // the bot sends goes through the Feishu fake, and returns the config keys
 // that point at them.
-func WriteFixtures(dir string) (map[string]any, error) {
+func WriteFixtures(dir string) (map[string]any, error) { return WriteFixturesN(dir, 0) }
+
+// WriteFixturesN is WriteFixtures with extra applicants in the company
+// (LoadCompanyN gives the same company).
+func WriteFixturesN(dir string, extra int) (map[string]any, error) {
 	flows := filepath.Join(dir, "flows")
 	if err := os.MkdirAll(flows, 0o755); err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
@@ -107,6 +150,7 @@ func WriteFixtures(dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.grow(extra)
 	for _, u := range o.Users {
 		p, _ := u["platforms"].(map[string]any)
 		u["platforms"] = map[string]any{"feishu": p["feishu"]}

@@ -13,6 +13,7 @@ import (
 type Stats struct {
 	mu    sync.Mutex
 	start time.Time
+	last  time.Time // the last Add: rates are over start..last
 	ops   map[string][]time.Duration
 }
 
@@ -24,6 +25,30 @@ func (s *Stats) Add(op string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops[op] = append(s.ops[op], d)
+	s.last = time.Now()
+}
+
+// Elapsed is the time from the start to the last Add.
+func (s *Stats) Elapsed() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last.Sub(s.start)
+}
+
+// Merged returns the p-th percentiles (0..100) of the latencies of all ops
+// together, and their count.
+func (s *Stats) Merged(p float64, ops ...string) (time.Duration, int) {
+	s.mu.Lock()
+	var ds []time.Duration
+	for _, op := range ops {
+		ds = append(ds, s.ops[op]...)
+	}
+	s.mu.Unlock()
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ds)
+	return pct(ds, p), len(ds)
 }
 
 // Percentile returns the p-th percentile (0..100) of op, and its count.
@@ -43,12 +68,16 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	return sorted[i]
 }
 
-// Print writes one line per operation: count, rate over the run, p50,
-// p90, p99 and max, the form docs/BENCHMARKS.md records.
+// Print writes one line per operation: count, rate over the run (its
+// start to the last latency recorded), p50, p90, p99 and max, the form
+// docs/BENCHMARKS.md records.
 func (s *Stats) Print(w io.Writer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	el := time.Since(s.start).Seconds()
+	el := s.last.Sub(s.start).Seconds()
+	if el <= 0 {
+		el = time.Since(s.start).Seconds()
+	}
 	names := make([]string, 0, len(s.ops))
 	for n := range s.ops {
 		names = append(names, n)

@@ -108,6 +108,7 @@ type Server struct {
 	conns        map[string]*wsConn
 	seq          uint64
 	contacts     contactDir
+	quota        *quota // nil: no quota enforced
 }
 
 type token struct {
@@ -462,6 +463,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, app *App, 
 	if idType != "chat_id" {
 		chat = P2PChatID(req.ReceiveID)
 	}
+	if !s.admit(w, app.ID, chat, s.now()) {
+		return
+	}
 	m := &Message{
 		ID: randomID("om_"), AppID: app.ID, ReceiveIDType: idType, ReceiveID: req.ReceiveID,
 		ChatID: chat, MsgType: req.MsgType, Content: req.Content, UUID: req.UUID,
@@ -575,6 +579,9 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, app *App, b
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
 		return
 	}
+	if !s.admit(w, app.ID, "", s.now()) {
+		return
+	}
 	m.Content = req.Content
 	m.Updates++
 	s.patches = append(s.patches, Patch{MessageID: m.ID, Content: req.Content})
@@ -597,6 +604,9 @@ func (s *Server) handleCardUpdate(w http.ResponseWriter, r *http.Request, app *A
 	}
 	if code, msg := checkCard(req.Card); code != 0 {
 		writeFeishu(w, http.StatusBadRequest, code, msg, nil)
+		return
+	}
+	if !s.admit(w, app.ID, "", s.now()) {
 		return
 	}
 	ct.uses++

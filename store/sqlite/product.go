@@ -1,0 +1,44 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flowbot/flowbot/flows"
+)
+
+// MarkDeliveredWithRefs marks message id delivered at at and records the
+// refs of the cards it sent (saving a ref again is a no-op), in one write:
+// the notifier's record of a delivery costs one transaction, not one per
+// card plus one. A message not in the outbox is flows.ErrNotFound and
+// nothing is written.
+func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time, refs []*flows.MessageRef) error {
+	for _, r := range refs {
+		if r == nil || r.Platform == "" || r.Ref == "" {
+			return fmt.Errorf("mark message %d delivered: a card ref without platform or ref", id)
+		}
+	}
+	err := db.write(ctx, func(t *tx) error {
+		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', delivered_at = ? WHERE id = ?`, ms(at), id)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return flows.ErrNotFound
+		}
+		for _, r := range refs {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				r.InstanceID, r.TaskID, r.Recipient, r.Platform, r.Ref, ms(r.CreatedAt)); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark message %d delivered with %d card refs: %w", id, len(refs), err)
+	}
+	return nil
+}
