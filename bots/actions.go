@@ -18,7 +18,8 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	a := ev.Action
 	input := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
 	switch a.Name {
-	case "submit", "cancel", actionForm, actionFormSubmit:
+	case "submit", "cancel", actionForm, actionFormSubmit, "amend", "copy":
+		// Clicks that start, change or end a conversation.
 		if rep, dup := b.convDuplicate(ctx, ev, u); dup {
 			return rep, nil
 		}

@@ -171,3 +171,32 @@ func TestConversationEventRedeliveredWithDedupeDown(t *testing.T) {
 		}
 	}
 }
+
+// The "amend" click of a returned request, delivered again with the
+// dedupe store down after the applicant changed a field, does not start
+// amending over (which dropped the change): the resubmission carries it.
+func TestAmendClickRedeliveredWithDedupeDown(t *testing.T) {
+	t.Parallel()
+	b, out := setupTrip(t, "dev1")
+	bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.db.StateStore(), Dedupe: downDedupe{}, AdminContact: admin})
+	handle := func(ev bots.Event) bots.Reply {
+		t.Helper()
+		rep, err := bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		return rep
+	}
+	btn := button(t, returnedMessage(t, b, out, "dev1"), "amend")
+	amend := bots.Event{Platform: "web", ID: "amend-1", UserID: "dev1", ChatID: "dev1", Action: &bots.Action{Name: btn.Action, Value: btn.Value}}
+	require.Equal(t, "请修改后重新提交", handle(amend).Toast)
+	sum := lastCard(t, handle(b.msg("dev1", "天数=7")))
+	require.Contains(t, sum.Fields, bots.Field{Label: "天数", Value: "7"})
+
+	rep := handle(amend) // delivered again
+	require.Equal(t, bots.OutcomeDuplicate, rep.Outcome)
+	require.Empty(t, rep.Toast)
+	require.Empty(t, rep.Messages)
+
+	rc := lastCard(t, handle(b.msg("dev1", "确认")))
+	require.Contains(t, cardText(rc), "已重新提交 TRIP-20261126-0001")
+	require.Contains(t, cardText(rc), "天数: 7", "the change made before the redelivery is resubmitted")
+}
