@@ -18,6 +18,13 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	a := ev.Action
 	input := func(k string) string { return strings.TrimSpace(a.Inputs[k]) }
 	switch a.Name {
+	case "submit", "cancel", actionForm, actionFormSubmit, "amend", "copy":
+		// Clicks that start, change or end a conversation.
+		if rep, dup := b.convDuplicate(ctx, ev, u); dup {
+			return rep, nil
+		}
+	}
+	switch a.Name {
 	case "submit":
 		return b.submitConv(ctx, ev, u, a.Value["conv"], a.Value["v"], true)
 	case "cancel":
@@ -561,7 +568,7 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token, di
 	if err != nil {
 		return b.submitFailed(ctx, ev, u, st, err, click)
 	}
-	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+	if err := b.endConv(ctx, ev, st); err != nil {
 		// Filed all the same; a later Submit of this conversation is
 		// refused by the key, and the state expires with its TTL.
 		b.log.WarnContext(ctx, "end conversation", "err", err)
@@ -603,7 +610,7 @@ func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *con
 	if errors.As(err, &fe) && fe.Key == "already_submitted" {
 		// A second click on Submit: the first one filed it; end the
 		// conversation it left behind.
-		if derr := b.cfg.State.Delete(ctx, convKey(ev)); derr != nil {
+		if derr := b.endConv(ctx, ev, st); derr != nil {
 			b.log.WarnContext(ctx, "end submitted conversation", "err", derr)
 		}
 		return Reply{Toast: msg, ToastKind: ToastWarning, Messages: clickless(click, msg)}, nil
@@ -626,7 +633,8 @@ func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *con
 		}
 	}
 	if internal { // let the user submit again
-		if serr := b.saveConv(ctx, ev, st); serr != nil {
+		// Not recorded: the platform delivers the event again.
+		if serr := b.writeConv(ctx, ev, st); serr != nil {
 			b.log.WarnContext(ctx, "restore conversation", "err", serr)
 		}
 		return textReply(click, msg), err
@@ -648,7 +656,7 @@ func (b *Bot) cancelClick(ctx context.Context, ev Event, u *flows.User, token st
 	if st == nil || st.Token != token {
 		return Reply{Toast: T(loc, "conv_stale", nil), ToastKind: ToastWarning}, nil
 	}
-	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+	if err := b.endConv(ctx, ev, st); err != nil {
 		b.log.WarnContext(ctx, "cancel conversation", "err", err)
 		return Reply{Toast: T(loc, "state_down", nil)}, nil
 	}

@@ -49,6 +49,7 @@ func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View,
 	if st.Values == nil {
 		st.Values = map[string]any{}
 	}
+	st.Events = b.priorEvents(ctx, ev)
 	if err := b.saveConv(ctx, ev, st); err != nil {
 		b.log.WarnContext(ctx, "start amending", "instance", in.ID, "err", err)
 		return textReply(click, T(loc, "state_down", nil)), nil
@@ -102,6 +103,7 @@ func (b *Bot) copyRequest(ctx context.Context, ev Event, u *flows.User, v *flows
 		}
 	}
 	st.Total = len(st.Pending)
+	st.Events = b.priorEvents(ctx, ev)
 	if err := b.saveConv(ctx, ev, st); err != nil {
 		b.log.WarnContext(ctx, "start copy", "instance", in.ID, "err", err)
 		return textReply(false, T(loc, "state_down", nil)), nil

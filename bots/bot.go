@@ -160,7 +160,10 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		switch {
 		case err != nil:
 			// Fail open: the engine's optimistic locking keeps decisions
-			// single; a lost message is worse than a rare double answer.
+			// single, submission keys keep filings single, and the chat's
+			// conversation records the events that changed it (a
+			// redelivered one is answered as a duplicate); a lost message
+			// is worse than a rare double answer.
 			b.log.WarnContext(ctx, "dedupe unavailable, handling event anyway", "key", key, "err", err)
 			key = ""
 		case !first && twoPhase:

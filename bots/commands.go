@@ -61,6 +61,9 @@ func findBuiltin(word string) *builtin {
 // message handles a text message.
 func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
 	loc := locale(u)
+	if rep, dup := b.convDuplicate(ctx, ev, u); dup {
+		return rep, nil
+	}
 	if ev.File != nil {
 		return b.fileMessage(ctx, ev, u)
 	}
@@ -455,7 +458,11 @@ func (b *Bot) abandonConv(ctx context.Context, ev Event) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if err := b.cfg.State.Delete(ctx, convKey(ev)); err != nil {
+	st, err := b.loadConv(ctx, ev)
+	if err == nil && st != nil {
+		err = b.endConv(ctx, ev, st)
+	}
+	if err != nil {
 		b.log.DebugContext(ctx, "abandon conversation", "err", err)
 	}
 }
@@ -467,7 +474,7 @@ func (b *Bot) cancelConv(ctx context.Context, ev Event, u *flows.User) (Reply, e
 	}
 	st, err := b.loadConv(ctx, ev)
 	if err == nil && st != nil {
-		err = b.cfg.State.Delete(ctx, convKey(ev))
+		err = b.endConv(ctx, ev, st)
 	}
 	if err != nil {
 		b.log.WarnContext(ctx, "cancel conversation", "err", err)

@@ -37,6 +37,29 @@ type convState struct {
 	// Choices are the user ids offered, numbered from 1, when an answer
 	// to the current (user) question matched several people.
 	Choices []string `json:"choices,omitempty"`
+	// Events are the ids of the latest events that started, advanced,
+	// replaced or ended the conversation in this chat (oldest first, at
+	// most maxConvEvents), written with the state they led to: a late
+	// redelivery of one of them is a duplicate even when the dedupe
+	// store failed open, and changes nothing.
+	Events []string `json:"events,omitempty"`
+	// Ended marks the record an ended conversation leaves behind (for
+	// its Events only): no conversation is open.
+	Ended bool `json:"ended,omitempty"`
+}
+
+// maxConvEvents bounds convState.Events.
+const maxConvEvents = 64
+
+// record adds the id of ev to the events of st.
+func (st *convState) record(ev Event) {
+	if ev.ID == "" || slices.Contains(st.Events, ev.ID) {
+		return
+	}
+	st.Events = append(st.Events, ev.ID)
+	if n := len(st.Events) - maxConvEvents; n > 0 {
+		st.Events = slices.Delete(st.Events, 0, n)
+	}
 }
 
 // digest is a short hash of what a summary card of the conversation
@@ -79,6 +102,9 @@ func (b *Bot) loadConv(ctx context.Context, ev Event) (*convState, error) {
 		return nil, nil
 	}
 	var st convState
+	if err := json.Unmarshal(raw, &st); err == nil && st.Ended {
+		return nil, nil
+	}
 	if err := json.Unmarshal(raw, &st); err != nil || st.Flow == "" {
 		b.log.WarnContext(ctx, "dropping unreadable conversation", "key", convKey(ev), "err", err)
 		return nil, nil
@@ -89,7 +115,16 @@ func (b *Bot) loadConv(ctx context.Context, ev Event) (*convState, error) {
 	return &st, nil
 }
 
+// saveConv writes st as the conversation of ev's chat, with ev recorded
+// as one of the events that changed it.
 func (b *Bot) saveConv(ctx context.Context, ev Event, st *convState) error {
+	st.record(ev)
+	return b.writeConv(ctx, ev, st)
+}
+
+// writeConv writes st as it is (ev not recorded): for a state restored
+// after an internal failure, whose event the platform delivers again.
+func (b *Bot) writeConv(ctx context.Context, ev Event, st *convState) error {
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode conversation: %w", err)
@@ -104,6 +139,68 @@ func (b *Bot) saveConv(ctx context.Context, ev Event, st *convState) error {
 		b.log.WarnContext(ctx, "remember conversation", "err", err)
 	}
 	return nil
+}
+
+// convEvents returns the events recorded for the conversation of ev's
+// chat, open or ended (nil when there is no record).
+func (b *Bot) convEvents(ctx context.Context, ev Event) ([]string, bool, error) {
+	if b.cfg.State == nil {
+		return nil, false, nil
+	}
+	raw, ok, err := b.cfg.State.Get(ctx, convKey(ev))
+	if err != nil {
+		return nil, false, fmt.Errorf("load conversation events: %w", err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var st convState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, false, nil
+	}
+	return st.Events, !st.Ended && st.Flow != "", nil
+}
+
+// endConv ends the conversation st of ev's chat: what is left is a record
+// of the events that changed it, ev included, kept for DedupeTTL so that
+// none of them changes the chat's conversation again.
+func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
+	end := &convState{Ended: true, Events: slices.Clone(st.Events)}
+	end.record(ev)
+	raw, err := json.Marshal(end)
+	if err != nil {
+		return fmt.Errorf("encode ended conversation: %w", err)
+	}
+	if err := b.cfg.State.Set(ctx, convKey(ev), raw, max(b.cfg.DedupeTTL, b.cfg.ConversationTTL)); err != nil {
+		return fmt.Errorf("end conversation: %w", err)
+	}
+	return nil
+}
+
+// convDuplicate reports whether ev already changed the conversation of
+// its chat (a redelivery the dedupe store did not catch). rep is then the
+// answer: the current step again for an open conversation (its first
+// reply was made durable under the event's id, so it is not sent twice),
+// nothing otherwise.
+func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep Reply, dup bool) {
+	if ev.ID == "" || b.cfg.State == nil {
+		return Reply{}, false
+	}
+	events, open, err := b.convEvents(ctx, ev)
+	if err != nil || !slices.Contains(events, ev.ID) {
+		return Reply{}, false
+	}
+	b.log.InfoContext(ctx, "event already changed the conversation, answered as a duplicate", "platform", ev.Platform, "event", ev.ID)
+	rep = Reply{Outcome: OutcomeDuplicate}
+	if open && ev.Action == nil {
+		if st, lerr := b.loadConv(ctx, ev); lerr == nil && st != nil {
+			if d, derr := b.convDef(ctx, st); derr == nil {
+				rep = b.next(locale(u), d, st, nil)
+				rep.Outcome = OutcomeDuplicate
+			}
+		}
+	}
+	return rep, true
 }
 
 // convSeenTTL is how long the bot remembers that a user had a
@@ -139,6 +236,16 @@ func eventToken(ev Event) string {
 	}
 	sum := sha256.Sum256([]byte("conv\x00" + ev.Platform + "\x00" + ev.App + "\x00" + ev.UserID + "\x00" + ev.ID))
 	return hex.EncodeToString(sum[:8])
+}
+
+// priorEvents are the events recorded in ev's chat, carried into the
+// conversation ev starts (which replaces any other): best effort.
+func (b *Bot) priorEvents(ctx context.Context, ev Event) []string {
+	events, _, err := b.convEvents(ctx, ev)
+	if err != nil {
+		b.log.WarnContext(ctx, "carry conversation events", "err", err)
+	}
+	return events
 }
 
 // skipWords skip an optional question.
@@ -179,6 +286,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		return b.fail(ctx, loc, err)
 	}
 	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev)}
+	st.Events = b.priorEvents(ctx, ev)
 	for _, f := range d.Fields {
 		_, have := vals[f.ID]
 		_, bad := problems[f.ID]

@@ -167,6 +167,7 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		}
 	}
 	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev), Form: true}
+	st.Events = b.priorEvents(ctx, ev)
 	if b.cfg.State == nil {
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}

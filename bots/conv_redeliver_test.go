@@ -1,0 +1,202 @@
+package bots_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/flows"
+)
+
+// A late redelivery of an event that already started, advanced or ended a
+// conversation, while the dedupe store is down (the bot fails open),
+// changes nothing: the conversation records the ids of the events that
+// changed it, in the same write as its state. Before, the redelivered
+// "/leave" restarted the conversation and the applicant's Submit then got
+// "this card is out of date" (the lost submits of the chaos run with Redis
+// restarts).
+func TestConversationEventRedeliveredWithDedupeDown(t *testing.T) {
+	t.Parallel()
+	type lang struct {
+		user, start, period, skip, submit, reason, q2, q3, stale, summary string
+	}
+	zh := lang{user: "dev1", start: "请假", period: "2026-12-01~2026-12-03", skip: "跳过", submit: "提交", reason: "家事",
+		q2: "第 2/3 项", q3: "第 3/3 项", stale: "确认卡已过期", summary: "请确认：请假"}
+	en := lang{user: "dev2", start: "/leave", period: "2026-12-01~2026-12-03", skip: "skip", submit: "submit", reason: "family",
+		q2: "question 2 of 3", q3: "question 3 of 3", stale: "out of date", summary: "Please confirm: Leave"}
+
+	// convo walks a conversation, keeping every event so that a test can
+	// deliver any of them again.
+	type convo struct {
+		b   *bundle
+		bot *bots.Bot
+		l   lang
+		evs map[string]bots.Event
+	}
+	handle := func(t *testing.T, c *convo, ev bots.Event) bots.Reply {
+		t.Helper()
+		rep, err := c.bot.Handle(c.b.ctx, ev)
+		require.NoError(t, err)
+		return rep
+	}
+	say := func(t *testing.T, c *convo, name, text string) bots.Reply {
+		t.Helper()
+		ev := c.b.msg(c.l.user, text)
+		c.evs[name] = ev
+		return handle(t, c, ev)
+	}
+	again := func(t *testing.T, c *convo, name string) bots.Reply {
+		t.Helper()
+		rep := handle(t, c, c.evs[name])
+		require.Equal(t, bots.OutcomeDuplicate, rep.Outcome, "%s delivered again is a duplicate: %q", name, text(rep))
+		require.Empty(t, rep.Messages, "%s delivered again sends nothing more", name)
+		require.Empty(t, rep.Toast)
+		return rep
+	}
+	clickEv := func(c *convo, btn bots.Button) bots.Event {
+		return bots.Event{Platform: "web", ID: c.b.msg(c.l.user, "").ID, UserID: c.l.user, ChatID: c.l.user,
+			Action: &bots.Action{Name: btn.Action, Value: btn.Value}}
+	}
+	filed := func(t *testing.T, c *convo) []*flows.Instance {
+		t.Helper()
+		mine, err := c.b.db.Instances(c.b.ctx, flows.InstanceFilter{Applicant: c.l.user})
+		require.NoError(t, err)
+		return mine
+	}
+	// toSummary starts and answers the three questions: the summary card.
+	toSummary := func(t *testing.T, c *convo) *bots.Card {
+		t.Helper()
+		say(t, c, "start", c.l.start)
+		require.Contains(t, text(say(t, c, "type", "1")), c.l.q2)
+		require.Contains(t, text(say(t, c, "period", c.l.period)), c.l.q3)
+		card := lastCard(t, say(t, c, "reason", c.l.reason))
+		require.Equal(t, c.l.summary, card.Title)
+		return card
+	}
+	submitClick := func(t *testing.T, c *convo, card *bots.Card) bots.Reply {
+		t.Helper()
+		ev := clickEv(c, button(t, card, "submit"))
+		c.evs["click"] = ev
+		return handle(t, c, ev)
+	}
+
+	cases := []struct {
+		name string
+		run  func(t *testing.T, c *convo)
+	}{
+		{"start again mid-conversation does not restart it", func(t *testing.T, c *convo) {
+			say(t, c, "start", c.l.start)
+			say(t, c, "type", "1")
+			again(t, c, "start")
+			require.Contains(t, text(say(t, c, "period", c.l.period)), c.l.q3, "still at question 2 when answered")
+			card := lastCard(t, say(t, c, "reason", c.l.reason))
+			again(t, c, "start") // and once more, at the summary
+			rep := submitClick(t, c, card)
+			require.NotEqual(t, bots.ToastWarning, rep.ToastKind, rep.Toast)
+			require.Len(t, filed(t, c), 1, "the later Submit files the request")
+		}},
+		{"start again at the summary, then submit by text", func(t *testing.T, c *convo) {
+			toSummary(t, c)
+			again(t, c, "start")
+			rep := say(t, c, "submit", c.l.submit)
+			require.Contains(t, text(rep), "LEAVE-", "filed: %q", text(rep))
+			require.Len(t, filed(t, c), 1)
+			again(t, c, "start") // after the filing: no new conversation
+			again(t, c, "submit")
+			require.Len(t, filed(t, c), 1)
+		}},
+		{"an answer again does not answer the next question", func(t *testing.T, c *convo) {
+			say(t, c, "start", c.l.start)
+			say(t, c, "type", "1")
+			require.Contains(t, text(say(t, c, "period", c.l.period)), c.l.q3)
+			again(t, c, "period") // would be taken as the reason
+			again(t, c, "type")
+			card := lastCard(t, say(t, c, "reason", c.l.reason))
+			require.Contains(t, cardText(card), c.l.reason)
+			submitClick(t, c, card)
+			mine := filed(t, c)
+			require.Len(t, mine, 1)
+			var form map[string]any
+			require.NoError(t, json.Unmarshal(mine[0].Form, &form))
+			require.Equal(t, c.l.reason, form["reason"])
+		}},
+		{"the submit click again files once and answers as a duplicate", func(t *testing.T, c *convo) {
+			card := toSummary(t, c)
+			rep := submitClick(t, c, card)
+			require.Contains(t, rep.Toast, "LEAVE-")
+			rep, err := c.bot.Handle(c.b.ctx, c.evs["click"])
+			require.NoError(t, err)
+			require.Equal(t, bots.OutcomeDuplicate, rep.Outcome)
+			require.Empty(t, rep.Toast)
+			require.Len(t, filed(t, c), 1)
+			// A new click (new id) on the same card is still refused as before.
+			rep = handle(t, c, clickEv(c, button(t, card, "submit")))
+			require.Contains(t, rep.Toast, c.l.stale)
+			require.Len(t, filed(t, c), 1)
+		}},
+		{"a cancel again does not end a newer conversation", func(t *testing.T, c *convo) {
+			say(t, c, "start", c.l.start)
+			say(t, c, "cancel", "cancel")
+			card := toSummary(t, c)
+			again(t, c, "cancel")
+			submitClick(t, c, card)
+			require.Len(t, filed(t, c), 1)
+		}},
+		{"a new start (new id) still restarts the conversation", func(t *testing.T, c *convo) {
+			old := toSummary(t, c)
+			rep := say(t, c, "restart", c.l.start)
+			require.NotEqual(t, bots.OutcomeDuplicate, rep.Outcome)
+			require.NotContains(t, text(rep), c.l.q2, "asked from the first question")
+			require.Contains(t, text(say(t, c, "type2", "1")), c.l.q2)
+			rep = handle(t, c, clickEv(c, button(t, old, "submit")))
+			require.Contains(t, rep.Toast, c.l.stale, "the older card is out of date")
+			require.Empty(t, filed(t, c))
+			again(t, c, "start") // the first start again changes nothing either
+			require.Contains(t, text(say(t, c, "period2", c.l.period)), c.l.q3)
+			card := lastCard(t, say(t, c, "reason2", c.l.skip))
+			submitClick(t, c, card)
+			require.Len(t, filed(t, c), 1)
+		}},
+	}
+	for _, tc := range cases {
+		for _, l := range []lang{zh, en} {
+			t.Run(tc.name+"/"+l.user, func(t *testing.T) {
+				t.Parallel()
+				b := setup(t)
+				bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.db.StateStore(), Dedupe: downDedupe{}, AdminContact: admin})
+				tc.run(t, &convo{b: b, bot: bot, l: l, evs: map[string]bots.Event{}})
+			})
+		}
+	}
+}
+
+// The "amend" click of a returned request, delivered again with the
+// dedupe store down after the applicant changed a field, does not start
+// amending over (which dropped the change): the resubmission carries it.
+func TestAmendClickRedeliveredWithDedupeDown(t *testing.T) {
+	t.Parallel()
+	b, out := setupTrip(t, "dev1")
+	bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.db.StateStore(), Dedupe: downDedupe{}, AdminContact: admin})
+	handle := func(ev bots.Event) bots.Reply {
+		t.Helper()
+		rep, err := bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		return rep
+	}
+	btn := button(t, returnedMessage(t, b, out, "dev1"), "amend")
+	amend := bots.Event{Platform: "web", ID: "amend-1", UserID: "dev1", ChatID: "dev1", Action: &bots.Action{Name: btn.Action, Value: btn.Value}}
+	require.Equal(t, "请修改后重新提交", handle(amend).Toast)
+	sum := lastCard(t, handle(b.msg("dev1", "天数=7")))
+	require.Contains(t, sum.Fields, bots.Field{Label: "天数", Value: "7"})
+
+	rep := handle(amend) // delivered again
+	require.Equal(t, bots.OutcomeDuplicate, rep.Outcome)
+	require.Empty(t, rep.Toast)
+	require.Empty(t, rep.Messages)
+
+	rc := lastCard(t, handle(b.msg("dev1", "确认")))
+	require.Contains(t, cardText(rc), "已重新提交 TRIP-20261126-0001")
+	require.Contains(t, cardText(rc), "天数: 7", "the change made before the redelivery is resubmitted")
+}
