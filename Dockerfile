@@ -10,9 +10,12 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/flowbot ./cmd/flowbot \
  && mkdir -p /out/data
+# A CJK font, so the report charts can be labelled in Chinese.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/flowbot /usr/local/bin/flowbot
+COPY --from=build /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 WORKDIR /data
 USER nonroot:nonroot

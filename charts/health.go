@@ -7,7 +7,9 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +22,9 @@ import (
 
 // Health is what the chart of one flow's month shows.
 type Health struct {
-	// Title heads the chart ("purchase · 2026-11"); characters outside
-	// the Go fonts show as boxes, so callers pass ids and numbers.
+	// Title heads the chart ("purchase · 2026-11"); it is drawn with the
+	// Go fonts in English charts, whose glyphs are Latin only, so callers
+	// pass ids and numbers.
 	Title string
 	// Weeks are oldest first.
 	Weeks []Week
@@ -29,6 +32,43 @@ type Health struct {
 	Steps []Step
 	// Bottleneck is the id of the step drawn in red ("" when none).
 	Bottleneck string
+	// Lang is the labels' language: "zh" for Chinese where the machine
+	// has a CJK font (CJKFontPaths), English otherwise.
+	Lang string
+}
+
+// labels are a chart's fixed texts in one language.
+type labels struct{ filed, decision, waiting, noData, bottleneck, days string }
+
+var (
+	labelsEN = labels{
+		filed:      "requests filed per week",
+		decision:   "median time to a decision per week (working days)",
+		waiting:    "share of waiting time by step (median wait, working days)",
+		noData:     "no data",
+		bottleneck: "bottleneck",
+		days:       "d",
+	}
+	labelsZH = labels{
+		filed:      "每周提交的申请",
+		decision:   "每周审批用时中位数（工作日）",
+		waiting:    "各步骤等待时间占比（等待中位数，工作日）",
+		noData:     "暂无数据",
+		bottleneck: "瓶颈",
+		days:       "天",
+	}
+)
+
+// CJKFontPaths are where NewRenderer looks for a font with Chinese
+// glyphs (Debian's fonts-wqy-microhei and fonts-noto-cjk), in order. The
+// Go fonts embedded in the binary have none.
+func CJKFontPaths() []string {
+	return []string{
+		"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+		"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+		"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+		"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+	}
 }
 
 // Week is one week's figures.
@@ -69,6 +109,11 @@ type faces struct{ regular, bold, small font.Face }
 type Renderer struct {
 	mu sync.Mutex
 	f  faces
+	// cjk are the faces of the first font of cjkPaths that has Chinese
+	// glyphs, loaded at the first Chinese chart (nil: none found).
+	cjk      *faces
+	cjkTried bool
+	cjkPaths []string
 }
 
 // NewRenderer parses the embedded Go fonts.
@@ -89,11 +134,81 @@ func NewRenderer() (*Renderer, error) {
 		}
 		return face
 	}
-	r := &Renderer{f: faces{regular: mk(reg, 13), bold: mk(bold, 16), small: mk(reg, 11)}}
+	r := &Renderer{f: faces{regular: mk(reg, 13), bold: mk(bold, 16), small: mk(reg, 11)}, cjkPaths: CJKFontPaths()}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("charts: font face: %w", errs[0])
 	}
 	return r, nil
+}
+
+// WithCJKFonts sets where the renderer looks for a font with Chinese
+// glyphs (none: Chinese charts get English labels).
+func (r *Renderer) WithCJKFonts(paths ...string) *Renderer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cjkPaths, r.cjk, r.cjkTried = paths, nil, false
+	return r
+}
+
+// CanDrawChinese reports whether a "zh" chart gets Chinese labels.
+func (r *Renderer) CanDrawChinese() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.chinese() != nil
+}
+
+// chinese returns the CJK faces, loading them once; r.mu is held.
+func (r *Renderer) chinese() *faces {
+	if r.cjkTried {
+		return r.cjk
+	}
+	r.cjkTried = true
+	for _, path := range r.cjkPaths {
+		if f, err := loadCJK(path); err == nil {
+			r.cjk = f
+			break
+		}
+	}
+	return r.cjk
+}
+
+// loadCJK parses the font (or the first font of the collection) at path
+// and checks it has Chinese glyphs.
+func loadCJK(path string) (*faces, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f *opentype.Font
+	if strings.HasSuffix(path, ".ttc") || strings.HasSuffix(path, ".otc") {
+		c, err := opentype.ParseCollection(data)
+		if err != nil {
+			return nil, fmt.Errorf("charts: parse %s: %w", path, err)
+		}
+		if f, err = c.Font(0); err != nil {
+			return nil, fmt.Errorf("charts: parse %s: %w", path, err)
+		}
+	} else if f, err = opentype.Parse(data); err != nil {
+		return nil, fmt.Errorf("charts: parse %s: %w", path, err)
+	}
+	mk := func(size float64) (font.Face, error) {
+		return opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	}
+	var fs faces
+	for _, x := range []struct {
+		face *font.Face
+		size float64
+	}{{&fs.regular, 13}, {&fs.bold, 16}, {&fs.small, 11}} {
+		if *x.face, err = mk(x.size); err != nil {
+			return nil, fmt.Errorf("charts: font face of %s: %w", path, err)
+		}
+	}
+	for _, ch := range labelsZH.waiting + labelsZH.filed + labelsZH.decision + labelsZH.noData + labelsZH.bottleneck {
+		if _, ok := fs.regular.GlyphAdvance(ch); !ok {
+			return nil, fmt.Errorf("charts: %s has no glyph for %q", path, ch)
+		}
+	}
+	return &fs, nil
 }
 
 // HealthPNG draws h as a PNG of Width × Height pixels.
@@ -114,10 +229,15 @@ func (r *Renderer) HealthPNG(h Health) ([]byte, error) {
 func (r *Renderer) HealthImage(h Health) (*image.RGBA, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fs := r.f
+	fs, l := r.f, labelsEN
+	if h.Lang == "zh" {
+		if cjk := r.chinese(); cjk != nil {
+			fs, l = *cjk, labelsZH
+		}
+	}
 	img := image.NewRGBA(image.Rect(0, 0, Width, Height))
 	draw.Draw(img, img.Bounds(), image.NewUniform(white), image.Point{}, draw.Src)
-	c := &canvas{img: img, f: fs}
+	c := &canvas{img: img, f: fs, l: l}
 	c.text(fs.bold, 16, 24, ink, h.Title)
 
 	filed := make([]float64, len(h.Weeks))
@@ -125,8 +245,8 @@ func (r *Renderer) HealthImage(h Health) (*image.RGBA, error) {
 	for i, w := range h.Weeks {
 		filed[i], median[i] = float64(w.Filed), w.Median
 	}
-	c.bars(image.Rect(16, 40, Width-16, 190), "requests filed per week", h.Weeks, filed, blue, func(x float64) string { return strconv.Itoa(int(x)) })
-	c.bars(image.Rect(16, 200, Width-16, 350), "median time to a decision per week (working days)", h.Weeks, median, orange, func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) })
+	c.bars(image.Rect(16, 40, Width-16, 190), l.filed, h.Weeks, filed, blue, func(x float64) string { return strconv.Itoa(int(x)) })
+	c.bars(image.Rect(16, 200, Width-16, 350), l.decision, h.Weeks, median, orange, func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) })
 	c.steps(image.Rect(16, 362, Width-16, Height-8), h.Steps, h.Bottleneck)
 	return img, nil
 }
@@ -134,6 +254,7 @@ func (r *Renderer) HealthImage(h Health) (*image.RGBA, error) {
 type canvas struct {
 	img *image.RGBA
 	f   faces
+	l   labels
 }
 
 func (c *canvas) fill(r image.Rectangle, col color.Color) {
@@ -167,7 +288,7 @@ func (c *canvas) bars(r image.Rectangle, title string, weeks []Week, vals []floa
 	c.text(c.f.small, r.Min.X, plot.Min.Y+4, grey, label(top))
 	c.text(c.f.small, r.Min.X, plot.Max.Y+4, grey, "0")
 	if len(vals) == 0 {
-		c.text(c.f.regular, plot.Min.X+8, (plot.Min.Y+plot.Max.Y)/2-4, grey, "no data")
+		c.text(c.f.regular, plot.Min.X+8, (plot.Min.Y+plot.Max.Y)/2-4, grey, c.l.noData)
 		return
 	}
 	slot := plot.Dx() / len(vals)
@@ -187,9 +308,9 @@ func (c *canvas) bars(r image.Rectangle, title string, weeks []Week, vals []floa
 // steps draws each step's share of the waiting time as a horizontal bar,
 // the bottleneck in red with its share and median wait beside it.
 func (c *canvas) steps(r image.Rectangle, steps []Step, bottleneck string) {
-	c.text(c.f.regular, r.Min.X, r.Min.Y+14, ink, "share of waiting time by step (median wait, working days)")
+	c.text(c.f.regular, r.Min.X, r.Min.Y+14, ink, c.l.waiting)
 	if len(steps) == 0 {
-		c.text(c.f.regular, r.Min.X+8, r.Min.Y+40, grey, "no data")
+		c.text(c.f.regular, r.Min.X+8, r.Min.Y+40, grey, c.l.noData)
 		return
 	}
 	const labelW = 150
@@ -209,10 +330,10 @@ func (c *canvas) steps(r image.Rectangle, steps []Step, bottleneck string) {
 		if w > 0 {
 			c.fill(image.Rect(x0, y+3, x0+w, y+row-3), col)
 		}
-		note := fmt.Sprintf("%.0f%% · %s d", 100*st.Share, strconv.FormatFloat(st.Median, 'f', 1, 64))
+		note := fmt.Sprintf("%.0f%% · %s %s", 100*st.Share, strconv.FormatFloat(st.Median, 'f', 1, 64), c.l.days)
 		face, ink2 := c.f.regular, ink
 		if st.ID == bottleneck {
-			note += "  bottleneck"
+			note += "  " + c.l.bottleneck
 			face, ink2 = c.f.bold, red
 		}
 		c.text(face, x0+full+8, y+row-8, ink2, note)

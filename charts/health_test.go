@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/charts"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata")
@@ -101,5 +102,57 @@ func BenchmarkHealthPNG(b *testing.B) {
 		if _, err := r.HealthPNG(h); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestChineseLabels(t *testing.T) {
+	t.Parallel()
+	r, err := charts.NewRenderer()
+	require.NoError(t, err)
+	if !r.CanDrawChinese() {
+		testkit.Unavailable(t, "no CJK font at %v: install fonts-wqy-microhei", charts.CJKFontPaths())
+	}
+	en := sample()
+	zh := sample()
+	zh.Lang = "zh"
+	enPNG, err := r.HealthPNG(en)
+	require.NoError(t, err)
+	zhPNG, err := r.HealthPNG(zh)
+	require.NoError(t, err)
+	require.False(t, bytes.Equal(enPNG, zhPNG), "a Chinese chart must not carry the English labels")
+	again, err := r.HealthPNG(zh)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(zhPNG, again), "the same figures must give the same bytes")
+	require.NoError(t, os.MkdirAll(filepath.Join("..", "testout", "screenshots"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join("..", "testout", "screenshots", "chart-zh.png"), zhPNG, 0o644))
+}
+
+func TestChineseFallsBackToEnglish(t *testing.T) {
+	t.Parallel()
+	notAFont := filepath.Join("testdata", "bottleneck.png")
+	tests := []struct {
+		name  string
+		paths []string
+	}{
+		{"no font configured", nil},
+		{"missing file", []string{filepath.Join(t.TempDir(), "none.ttc")}},
+		{"not a font", []string{notAFont}},
+		{"not a collection", []string{notAFont + ".ttc"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := charts.NewRenderer()
+			require.NoError(t, err)
+			r.WithCJKFonts(tt.paths...)
+			require.False(t, r.CanDrawChinese())
+			zh := sample()
+			zh.Lang = "zh"
+			got, err := r.HealthPNG(zh)
+			require.NoError(t, err)
+			want, err := os.ReadFile(filepath.Join("testdata", "bottleneck.png"))
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(want, got), "without a CJK font a Chinese chart is the English one, not boxes")
+		})
 	}
 }

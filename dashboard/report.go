@@ -210,6 +210,7 @@ func (h *Handler) reportPage(q *reportReq, m *flowstats.Month) string {
 			chart.Set("dept", q.dept)
 		}
 	}
+	chart.Set("lang", lang) // the chart's labels follow the page
 	langLink := func(l string) string {
 		v := url.Values{}
 		for k, x := range self {
@@ -369,7 +370,7 @@ func (h *Handler) reportChart(w http.ResponseWriter, r *http.Request) {
 	if !h.ready(w, r, q.lang) {
 		return
 	}
-	png, err := h.ChartPNG(q.def, flowstats.Filter{FlowID: q.def.ID, Dept: q.dept}, q.month)
+	png, err := h.ChartPNG(q.def, flowstats.Filter{FlowID: q.def.ID, Dept: q.dept}, q.month, q.lang)
 	if err != nil {
 		h.refuse(w, q.lang, err)
 		return
@@ -379,8 +380,8 @@ func (h *Handler) reportChart(w http.ResponseWriter, r *http.Request) {
 }
 
 // ChartPNG draws the chart of d's month that starts at month (of
-// department f.Dept when set).
-func (h *Handler) ChartPNG(d *flowdef.Definition, f flowstats.Filter, month time.Time) ([]byte, error) {
+// department f.Dept when set), with its labels in lang ("zh" or "en").
+func (h *Handler) ChartPNG(d *flowdef.Definition, f flowstats.Filter, month time.Time, lang string) ([]byte, error) {
 	if h.charts == nil {
 		return nil, fmt.Errorf("draw the chart of %s: %w", d.ID, h.chartsErr)
 	}
@@ -390,7 +391,9 @@ func (h *Handler) ChartPNG(d *flowdef.Definition, f flowstats.Filter, month time
 	for _, st := range d.Steps {
 		order = append(order, st.ID)
 	}
-	png, err := h.charts.HealthPNG(charts.MonthHealth(d.ID+" · "+m.Start.Format("2006-01"), m, order, a.WorkDay()))
+	chart := charts.MonthHealth(d.ID+" · "+m.Start.Format("2006-01"), m, order, a.WorkDay())
+	chart.Lang = lang
+	png, err := h.charts.HealthPNG(chart)
 	if err != nil {
 		return nil, fmt.Errorf("draw the chart of %s: %w", d.ID, err)
 	}

@@ -291,7 +291,11 @@ func (s *Scheduler) ownerChart(ctx context.Context, render *charts.Renderer, u *
 	agg := s.cfg.Stats
 	m := agg.Month(flowstats.Filter{FlowID: d.ID}, month)
 	var key string
-	png, err := render.HealthPNG(charts.MonthHealth(d.ID+" · "+month.Format("2006-01"), m, order, agg.WorkDay()))
+	chart := charts.MonthHealth(d.ID+" · "+month.Format("2006-01"), m, order, agg.WorkDay())
+	if u.Locale == "" || strings.HasPrefix(u.Locale, "zh") { // users without a locale read Chinese (bots.DefaultLocale)
+		chart.Lang = "zh"
+	}
+	png, err := render.HealthPNG(chart)
 	if err == nil {
 		key, err = s.cfg.OwnerCharts.KeepChart(ctx, png)
 	}
