@@ -6,9 +6,10 @@
 // (no clock, no randomness, a pure-Go rasterizer), so the output is
 // golden-tested.
 //
-// The Go fonts hold Latin, Greek and Cyrillic only: labels are numbers,
-// dates and step ids, and the card or page around the image says the rest
-// in the reader's language.
+// The Go fonts hold Latin, Greek and Cyrillic only. A Chinese chart
+// (Health.Lang "zh") is labelled in Chinese with a CJK font found on the
+// machine (CJKFontPaths), and in English when there is none; titles are
+// ids and numbers.
 //
-// charts imports nothing of this repository.
+// charts imports nothing of this repository but the flows' figures.
 package charts
