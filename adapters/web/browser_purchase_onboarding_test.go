@@ -143,4 +143,33 @@ func TestBrowserOnboardingStory(t *testing.T) {
 	}
 	require.NotContains(t, card, manager, "the manager shows by name, not by id")
 	screenshot(t, hrTab, "onboarding-filed-en")
+
+	// IT (吴强) and office (周芳) both sign, in one tab switched through the
+	// picker; each reads the task in Chinese with the manager by name.
+	ops := openTab(t, browser, s.srv.URL+"/?as=wuqiang")
+	for _, who := range []string{"wuqiang", "zhoufang"} {
+		click(t, ops, "user-"+who)
+		waitJS(t, ops, who+"'s task card", `!!`+cardWithJS("Lucy Liu")+` && !!`+cardWithJS("Lucy Liu")+`.querySelector('[data-testid="card-button-approve"]')`)
+		task, err := chromedp.Run(ops, chromedp.Evaluate[string](cardWithJS("Lucy Liu")+`.textContent`))
+		require.NoError(t, err)
+		for _, want := range []string{"入职", "直属上级", "李雷", "研发部"} {
+			require.Contains(t, task, want, "%s's task card shows %q", who, want)
+		}
+		screenshot(t, ops, "onboarding-task-"+who+"-zh")
+		clickIn(t, ops, "approve")
+		waitJS(t, ops, who+"'s card decided", `!document.querySelector('[data-testid="card-button-approve"]')`)
+	}
+
+	// 李雷, the manager named in the form, is told in Chinese.
+	mgr := openTab(t, browser, s.srv.URL+"/?as="+manager)
+	waitJS(t, mgr, "the notice", `[...document.querySelectorAll('.msg.bot')].some(m => m.textContent.includes("新同事即将入职"))`)
+	screenshot(t, mgr, "onboarding-manager-told-zh")
+
+	// The applicant sees it done, in English.
+	waitJS(t, hrTab, "approved card", lastBotCardJS+`.dataset.color === "green"`)
+	final, err := chromedp.Run(hrTab, chromedp.Evaluate[string](lastBotCardJS+`.textContent`))
+	require.NoError(t, err)
+	require.Contains(t, final, "ONB-")
+	require.Contains(t, final, "Approved")
+	screenshot(t, hrTab, "onboarding-applicant-final-en")
 }
