@@ -16,7 +16,9 @@ import (
 // that does not answer) is recorded and the request completes; 韩梅梅
 // sees the final state live.
 func TestBrowserPurchaseStory(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the package's browser stories already run Chromiums
+	// side by side, and on a busy 2-core machine more of them push the
+	// live waits past their timeout.
 	browser := newBrowser(t)
 	s := setupStory(t)
 	s.drainLoop(t)
@@ -85,7 +87,7 @@ func TestBrowserPurchaseStory(t *testing.T) {
 // the typed values kept; the fixed form files and the request card shows
 // the manager's name, not an id. A name nobody has is refused.
 func TestBrowserOnboardingStory(t *testing.T) {
-	t.Parallel()
+	// Not parallel, as the purchase story.
 	browser := newBrowser(t)
 	s := setupStory(t)
 	users, depts := testkit.ExampleOrg(t)
