@@ -471,6 +471,10 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 			// Nobody decided: the applicant withdrew while it waited.
 			line += T(loc, "route_withdrawn", nil)
 		}
+		if status == "done" && httpFailed(v.Events, rs.StepID) {
+			// on_failure: continue went on past a call that failed: not ✓.
+			line = "⚠ " + rs.Name.In(loc) + T(loc, "route_http_skipped", nil)
+		}
 		if status == "current" {
 			if isZH(loc) {
 				line += "（" + T(loc, "rs_current", nil) + "）"
@@ -481,6 +485,25 @@ func (b *Bot) routeLines(loc string, v *flows.View) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// httpFailed reports whether the latest call of http step stepID failed.
+func httpFailed(evs []*flows.Event, stepID string) bool {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if e := evs[i]; e.Type == flows.EvHTTPCalled && e.StepID == stepID {
+			return !httpOK(e)
+		}
+	}
+	return false
+}
+
+// httpOK reports whether an http_called event recorded a call that
+// succeeded.
+func httpOK(e *flows.Event) bool {
+	var d struct {
+		OK bool `json:"ok"`
+	}
+	return json.Unmarshal(e.Data, &d) == nil && d.OK
 }
 
 var historyTypes = map[flows.EventType]bool{
@@ -504,8 +527,8 @@ func (b *Bot) historyLines(loc string, tz *time.Location, v *flows.View) []strin
 func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string {
 	var evs []*flows.Event
 	for i, e := range v.Events {
-		if !historyTypes[e.Type] {
-			continue
+		if !historyTypes[e.Type] && (e.Type != flows.EvHTTPCalled || httpOK(e)) {
+			continue // a failed call is worth reading; a good one is the ✓
 		}
 		if e.Type == flows.EvRejected && (returnedBy(v.Events[i+1:], e) || laterOutcome(e)) {
 			continue // the "returned" or "sent back" line says it
@@ -538,6 +561,9 @@ func (b *Bot) historyAll(loc string, tz *time.Location, v *flows.View) []string 
 			"by": str("by"), "type": balanceType(loc, v.Def, str("type")), "days": data["days"]}
 		if e.Type == flows.EvSentBack {
 			args["step"] = stepName(loc, v.Def, to)
+		}
+		if e.Type == flows.EvHTTPCalled {
+			key, args["step"] = "ev_http_failed", stepName(loc, v.Def, e.StepID)
 		}
 		line := b.fmtTime(tz, &e.At) + " " + T(loc, key, args)
 		if text := cmpStr(str("comment"), str("text"), str("reason")); text != "" {

@@ -285,6 +285,7 @@ var catalog = map[string]flowdef.Text{
 	"in_user_ph":         {ZH: "账号、姓名或邮箱", EN: "User id, name or email"},
 	"in_position":        {ZH: "加签位置", EN: "Signer position"},
 	"route_withdrawn":    {ZH: "（申请人已撤回，未审批）", EN: " (withdrawn by the applicant before a decision)"},
+	"route_http_skipped": {ZH: "（调用失败，已跳过）", EN: " (the call failed; skipped)"},
 	"pos_before":         {ZH: "在我之前（前加签）", EN: "Before me"},
 	"pos_after":          {ZH: "在我之后（后加签）", EN: "After me"},
 	"pos_alongside":      {ZH: "与我同时（会签）", EN: "Alongside me"},
@@ -343,6 +344,7 @@ var catalog = map[string]flowdef.Text{
 	"ev_timed_out":    {ZH: "超时自动处理", EN: "handled automatically on timeout"},
 	"ev_withdrawn":    {ZH: "{who} 撤回了申请", EN: "{who} withdrew the request"},
 	"ev_completed":    {ZH: "流程结束：{status}", EN: "finished: {status}"},
+	"ev_http_failed":  {ZH: "「{step}」调用失败，按流程设置已跳过", EN: "{step}: the call failed and was skipped, as the flow says"},
 
 	// Lists.
 	"todo_none":           {ZH: "没有待你审批的事项。🎉", EN: "Nothing is waiting for you. 🎉"},
