@@ -90,7 +90,22 @@ func convKey(ev Event) string {
 	return "conv:" + ev.Platform + ":" + ev.App + ":" + ev.UserID + ":" + ev.ChatID
 }
 
+// loadConv returns the open conversation of ev's chat (nil: none).
 func (b *Bot) loadConv(ctx context.Context, ev Event) (*convState, error) {
+	st, err := b.readConv(ctx, ev)
+	if err != nil || st == nil || st.Ended {
+		return nil, err
+	}
+	if st.Flow == "" {
+		b.log.WarnContext(ctx, "dropping unreadable conversation", "key", convKey(ev))
+		return nil, nil
+	}
+	return st, nil
+}
+
+// readConv returns the conversation record of ev's chat as stored, open
+// or ended (nil: none, or unreadable).
+func (b *Bot) readConv(ctx context.Context, ev Event) (*convState, error) {
 	if b.cfg.State == nil {
 		return nil, nil
 	}
@@ -102,10 +117,7 @@ func (b *Bot) loadConv(ctx context.Context, ev Event) (*convState, error) {
 		return nil, nil
 	}
 	var st convState
-	if err := json.Unmarshal(raw, &st); err == nil && st.Ended {
-		return nil, nil
-	}
-	if err := json.Unmarshal(raw, &st); err != nil || st.Flow == "" {
+	if err := json.Unmarshal(raw, &st); err != nil {
 		b.log.WarnContext(ctx, "dropping unreadable conversation", "key", convKey(ev), "err", err)
 		return nil, nil
 	}
@@ -141,26 +153,6 @@ func (b *Bot) writeConv(ctx context.Context, ev Event, st *convState) error {
 	return nil
 }
 
-// convEvents returns the events recorded for the conversation of ev's
-// chat, open or ended (nil when there is no record).
-func (b *Bot) convEvents(ctx context.Context, ev Event) ([]string, bool, error) {
-	if b.cfg.State == nil {
-		return nil, false, nil
-	}
-	raw, ok, err := b.cfg.State.Get(ctx, convKey(ev))
-	if err != nil {
-		return nil, false, fmt.Errorf("load conversation events: %w", err)
-	}
-	if !ok {
-		return nil, false, nil
-	}
-	var st convState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, false, nil
-	}
-	return st.Events, !st.Ended && st.Flow != "", nil
-}
-
 // endConv ends the conversation st of ev's chat: what is left is a record
 // of the events that changed it, ev included, kept for DedupeTTL so that
 // none of them changes the chat's conversation again.
@@ -186,18 +178,16 @@ func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep R
 	if ev.ID == "" || b.cfg.State == nil {
 		return Reply{}, false
 	}
-	events, open, err := b.convEvents(ctx, ev)
-	if err != nil || !slices.Contains(events, ev.ID) {
+	st, err := b.readConv(ctx, ev)
+	if err != nil || st == nil || !slices.Contains(st.Events, ev.ID) {
 		return Reply{}, false
 	}
 	b.log.InfoContext(ctx, "event already changed the conversation, answered as a duplicate", "platform", ev.Platform, "event", ev.ID)
 	rep = Reply{Outcome: OutcomeDuplicate}
-	if open && ev.Action == nil {
-		if st, lerr := b.loadConv(ctx, ev); lerr == nil && st != nil {
-			if d, derr := b.convDef(ctx, st); derr == nil {
-				rep = b.next(locale(u), d, st, nil)
-				rep.Outcome = OutcomeDuplicate
-			}
+	if !st.Ended && st.Flow != "" && ev.Action == nil {
+		if d, derr := b.convDef(ctx, st); derr == nil {
+			rep = b.next(locale(u), d, st, nil)
+			rep.Outcome = OutcomeDuplicate
 		}
 	}
 	return rep, true
@@ -241,11 +231,14 @@ func eventToken(ev Event) string {
 // priorEvents are the events recorded in ev's chat, carried into the
 // conversation ev starts (which replaces any other): best effort.
 func (b *Bot) priorEvents(ctx context.Context, ev Event) []string {
-	events, _, err := b.convEvents(ctx, ev)
+	st, err := b.readConv(ctx, ev)
 	if err != nil {
 		b.log.WarnContext(ctx, "carry conversation events", "err", err)
 	}
-	return events
+	if st == nil {
+		return nil
+	}
+	return st.Events
 }
 
 // skipWords skip an optional question.
