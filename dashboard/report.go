@@ -387,13 +387,7 @@ func (h *Handler) ChartPNG(d *flowdef.Definition, f flowstats.Filter, month time
 	}
 	a := h.cfg.Aggregate
 	m := a.Month(flowstats.Filter{FlowID: d.ID, Dept: f.Dept}, month)
-	order := make([]string, 0, len(d.Steps))
-	for _, st := range d.Steps {
-		order = append(order, st.ID)
-	}
-	chart := charts.MonthHealth(d.ID+" · "+m.Start.Format("2006-01"), m, order, a.WorkDay())
-	chart.Lang = lang
-	png, err := h.charts.HealthPNG(chart)
+	png, err := h.charts.HealthPNG(charts.MonthHealth(d, m, a.WorkDay(), lang))
 	if err != nil {
 		return nil, fmt.Errorf("draw the chart of %s: %w", d.ID, err)
 	}

@@ -284,18 +284,14 @@ func (s *Scheduler) ownerChart(ctx context.Context, render *charts.Renderer, u *
 		}
 	}
 	d := defs[best]
-	order := make([]string, 0, len(d.Steps))
-	for _, st := range d.Steps {
-		order = append(order, st.ID)
-	}
 	agg := s.cfg.Stats
 	m := agg.Month(flowstats.Filter{FlowID: d.ID}, month)
 	var key string
-	chart := charts.MonthHealth(d.ID+" · "+month.Format("2006-01"), m, order, agg.WorkDay())
+	lang := "en"
 	if u.Locale == "" || strings.HasPrefix(u.Locale, "zh") { // users without a locale read Chinese (bots.DefaultLocale)
-		chart.Lang = "zh"
+		lang = "zh"
 	}
-	png, err := render.HealthPNG(chart)
+	png, err := render.HealthPNG(charts.MonthHealth(d, m, agg.WorkDay(), lang))
 	if err == nil {
 		key, err = s.cfg.OwnerCharts.KeepChart(ctx, png)
 	}
