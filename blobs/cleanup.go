@@ -14,12 +14,19 @@ import (
 type Ledger interface {
 	// Kept records key as kept at at.
 	Kept(ctx context.Context, key string, at time.Time) error
-	// Orphans returns up to limit keys recorded before before that no
-	// request names (in its form or its history). Keys a request names
-	// are forgotten on the way: they are attachments, not candidates.
-	Orphans(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// Uploads returns up to limit keys recorded before before, oldest
+	// first, each saying whether a request names it (in its form or its
+	// history).
+	Uploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
 	// Forget removes keys from the ledger.
 	Forget(ctx context.Context, keys []string) error
+}
+
+// Upload is a key of the Ledger.
+type Upload struct {
+	Key string
+	// Named: a request names the key; it is an attachment, not an orphan.
+	Named bool
 }
 
 // DefaultRetention is how long an uploaded file that no request names is
@@ -61,13 +68,20 @@ func (c *Cleaner) Sweep(ctx context.Context) (int, error) {
 	before := now().Add(-retention)
 	deleted := 0
 	for {
-		keys, err := c.Ledger.Orphans(ctx, before, batch)
+		ups, err := c.Ledger.Uploads(ctx, before, batch)
 		if err != nil {
 			return deleted, fmt.Errorf("list orphan attachments: %w", err)
 		}
+		// Named keys are forgotten with the deleted ones: either way the
+		// next round starts after them.
 		var gone []string
 		var errs []error
-		for _, k := range keys {
+		for _, u := range ups {
+			k := u.Key
+			if u.Named {
+				gone = append(gone, k)
+				continue
+			}
 			if err := checkKey(k); err != nil {
 				gone = append(gone, k) // not a blob key: nothing to delete
 				continue
@@ -87,7 +101,7 @@ func (c *Cleaner) Sweep(ctx context.Context) (int, error) {
 		if len(errs) > 0 {
 			return deleted, errors.Join(errs...)
 		}
-		if len(keys) < batch {
+		if len(ups) < batch {
 			return deleted, nil
 		}
 	}

@@ -529,8 +529,7 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token, di
 	}
 	st, err := b.loadConv(ctx, ev)
 	if err != nil {
-		b.log.WarnContext(ctx, "load conversation to submit", "err", err)
-		return textReply(click, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, click, "load conversation to submit", err)
 	}
 	if st == nil || (click && st.Token != token) || len(st.Pending) > 0 {
 		rep := textReply(click, T(loc, "conv_stale", nil))
@@ -625,7 +624,10 @@ func (b *Bot) submitFailed(ctx context.Context, ev Event, u *flows.User, st *con
 				}
 			}
 			st.Total = len(st.Pending)
-			rep, _ := b.saveAndNext(ctx, ev, loc, d, st, []string{msg})
+			rep, serr := b.saveAndNext(ctx, ev, loc, d, st, []string{msg})
+			if serr != nil {
+				return rep, serr
+			}
 			if click {
 				rep.Toast = msg
 			}
@@ -650,15 +652,13 @@ func (b *Bot) cancelClick(ctx context.Context, ev Event, u *flows.User, token st
 	}
 	st, err := b.loadConv(ctx, ev)
 	if err != nil {
-		b.log.WarnContext(ctx, "load conversation to cancel", "err", err)
-		return Reply{Toast: T(loc, "state_down", nil)}, nil
+		return b.stateDown(ctx, loc, true, "load conversation to cancel", err)
 	}
 	if st == nil || st.Token != token {
 		return Reply{Toast: T(loc, "conv_stale", nil), ToastKind: ToastWarning}, nil
 	}
 	if err := b.endConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "cancel conversation", "err", err)
-		return Reply{Toast: T(loc, "state_down", nil)}, nil
+		return b.stateDown(ctx, loc, true, "cancel conversation", err)
 	}
 	title := st.Flow
 	if d, err := b.convDef(ctx, st); err == nil {

@@ -49,10 +49,11 @@ func (b *Bot) amend(ctx context.Context, ev Event, u *flows.User, v *flows.View,
 	if st.Values == nil {
 		st.Values = map[string]any{}
 	}
-	st.Events = b.priorEvents(ctx, ev)
+	if err := b.carryEvents(ctx, ev, st); err != nil {
+		return b.stateDown(ctx, loc, click, "start amending", err)
+	}
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "start amending", "instance", in.ID, "err", err)
-		return textReply(click, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, click, "start amending", err)
 	}
 	rep := b.next(loc, v.Def, st, nil)
 	if click {
@@ -103,10 +104,11 @@ func (b *Bot) copyRequest(ctx context.Context, ev Event, u *flows.User, v *flows
 		}
 	}
 	st.Total = len(st.Pending)
-	st.Events = b.priorEvents(ctx, ev)
+	if err := b.carryEvents(ctx, ev, st); err != nil {
+		return b.stateDown(ctx, loc, false, "start copy", err)
+	}
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "start copy", "instance", in.ID, "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "start copy", err)
 	}
 	rep := b.next(loc, d, st, []string{T(loc, "copy_started", map[string]any{"number": in.Number})})
 	return rep, nil

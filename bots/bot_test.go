@@ -286,18 +286,36 @@ func TestStateStoreDown(t *testing.T) {
 	tests := []struct {
 		text string
 		want string
+		// fails: the event needs the conversation state; it fails (the
+		// platform delivers it again) and nothing of it is kept.
+		fails bool
 	}{
-		{"/leave", "暂时无法继续对话"},
-		{"1", "Cannot continue the conversation right now"},
-		{"/mine", "LEAVE-20261126-0001"},
-		{"/todo", "没有待你审批的事项"},
-		{"帮助", "/todo"},
+		{"/leave", "暂时无法继续对话", true},
+		{"1", "Cannot continue the conversation right now", true},
+		{"/mine", "LEAVE-20261126-0001", false},
+		{"/todo", "没有待你审批的事项", false},
+		{"帮助", "/todo", false},
 	}
+	var failed []bots.Event
 	for _, tt := range tests {
-		rep, err := b.bot.Handle(b.ctx, b.msg("dev1", tt.text))
-		require.NoError(t, err, tt.text)
+		ev := b.msg("dev1", tt.text)
+		rep, err := b.bot.Handle(b.ctx, ev)
 		require.Contains(t, text(rep), tt.want, tt.text)
+		if !tt.fails {
+			require.NoError(t, err, tt.text)
+			continue
+		}
+		require.ErrorIs(t, err, bots.ErrStateDown, tt.text)
+		failed = append(failed, ev)
 	}
+	// The store is back and the platform delivers the failed events
+	// again: each is handled afresh, as if for the first time.
+	b.state.SetDown(false)
+	rep, err := b.bot.Handle(b.ctx, failed[0])
+	require.NoError(t, err)
+	require.NotContains(t, text(rep), "暂时无法继续对话")
+	require.NotEmpty(t, rep.Messages, "the conversation starts: its first question")
+	require.NotEmpty(t, rep.Messages[0].Key, "and its reply is durable (the failed attempt kept none)")
 }
 
 func TestInternalErrorIsReturned(t *testing.T) {

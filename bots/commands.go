@@ -91,10 +91,10 @@ func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, erro
 	if !looksLikeCommand && b.cfg.State != nil {
 		st, err := b.loadConv(ctx, ev)
 		if err != nil {
-			b.log.WarnContext(ctx, "load conversation", "err", err)
 			if bi == nil {
-				return textReply(false, T(loc, "state_down", nil)), nil
+				return b.stateDown(ctx, loc, false, "load conversation", err)
 			}
+			b.log.WarnContext(ctx, "load conversation", "err", err)
 		} else if st != nil {
 			return b.answer(ctx, ev, u, st, text)
 		}
@@ -477,8 +477,7 @@ func (b *Bot) cancelConv(ctx context.Context, ev Event, u *flows.User) (Reply, e
 		err = b.endConv(ctx, ev, st)
 	}
 	if err != nil {
-		b.log.WarnContext(ctx, "cancel conversation", "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "cancel conversation", err)
 	}
 	if st == nil {
 		return textReply(false, T(loc, "conv_none", nil)), nil

@@ -136,6 +136,18 @@ func TestConversationEventRedeliveredWithDedupeDown(t *testing.T) {
 			require.Contains(t, rep.Toast, c.l.stale)
 			require.Len(t, filed(t, c), 1)
 		}},
+		{"a typed submit again, after the next conversation started, shows nothing", func(t *testing.T, c *convo) {
+			// The chaos run's doubled summary card: the next conversation
+			// carries the submit's id, and the submit again was answered
+			// with that conversation's summary card, a second copy of it.
+			toSummary(t, c)
+			require.Contains(t, text(say(t, c, "submit", c.l.submit)), "LEAVE-")
+			card := toSummary(t, c)
+			again(t, c, "submit")
+			again(t, c, "start") // the first conversation's start, carried too
+			submitClick(t, c, card)
+			require.Len(t, filed(t, c), 2, "the second conversation files its own request")
+		}},
 		{"a cancel again does not end a newer conversation", func(t *testing.T, c *convo) {
 			say(t, c, "start", c.l.start)
 			say(t, c, "cancel", "cancel")

@@ -171,9 +171,11 @@ func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
 
 // convDuplicate reports whether ev already changed the conversation of
 // its chat (a redelivery the dedupe store did not catch). rep is then the
-// answer: the current step again for an open conversation (its first
-// reply was made durable under the event's id, so it is not sent twice),
-// nothing otherwise.
+// answer: the current step again when ev is what led to it (the latest
+// event of an open conversation: its first reply was made durable under
+// the event's id, so it is not sent twice), nothing otherwise. An older
+// event is no answer to the current step: a submit carried into the next
+// conversation would show that conversation's summary a second time.
 func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep Reply, dup bool) {
 	if ev.ID == "" || b.cfg.State == nil {
 		return Reply{}, false
@@ -184,7 +186,7 @@ func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep R
 	}
 	b.log.InfoContext(ctx, "event already changed the conversation, answered as a duplicate", "platform", ev.Platform, "event", ev.ID)
 	rep = Reply{Outcome: OutcomeDuplicate}
-	if !st.Ended && st.Flow != "" && ev.Action == nil {
+	if !st.Ended && st.Flow != "" && ev.Action == nil && st.Events[len(st.Events)-1] == ev.ID {
 		if d, derr := b.convDef(ctx, st); derr == nil {
 			rep = b.next(locale(u), d, st, nil)
 			rep.Outcome = OutcomeDuplicate
@@ -228,17 +230,37 @@ func eventToken(ev Event) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// priorEvents are the events recorded in ev's chat, carried into the
-// conversation ev starts (which replaces any other): best effort.
-func (b *Bot) priorEvents(ctx context.Context, ev Event) []string {
-	st, err := b.readConv(ctx, ev)
+// carryEvents carries the events recorded in ev's chat into st, the
+// conversation ev starts (which replaces any other): without them a late
+// redelivery of one could replace st in turn.
+func (b *Bot) carryEvents(ctx context.Context, ev Event, st *convState) error {
+	old, err := b.readConv(ctx, ev)
 	if err != nil {
-		b.log.WarnContext(ctx, "carry conversation events", "err", err)
+		return fmt.Errorf("carry conversation events: %w", err)
 	}
-	if st == nil {
-		return nil
+	if old != nil {
+		st.Events = old.Events
 	}
-	return st.Events
+	return nil
+}
+
+// ErrStateDown is why an event failed when the conversation state store
+// could not be read or written. Nothing of the event is kept, its reply
+// included: the platform delivers it again (or the user, told to try
+// again, clicks again) and it is handled afresh once the store answers.
+// Answering it as done instead would let a later redelivery change the
+// chat's conversation behind the user's back.
+var ErrStateDown = errors.New("conversation state unavailable")
+
+// stateDown answers an event whose conversation state could not be read
+// or written: the user is asked to try again, and the event fails.
+func (b *Bot) stateDown(ctx context.Context, loc string, click bool, what string, err error) (Reply, error) {
+	b.log.WarnContext(ctx, what, "err", err)
+	rep := textReply(click, T(loc, "state_down", nil))
+	if click {
+		rep.ToastKind = ToastError
+	}
+	return rep, fmt.Errorf("%s: %w: %w", what, ErrStateDown, err)
 }
 
 // skipWords skip an optional question.
@@ -279,7 +301,9 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		return b.fail(ctx, loc, err)
 	}
 	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev)}
-	st.Events = b.priorEvents(ctx, ev)
+	if err := b.carryEvents(ctx, ev, st); err != nil {
+		return b.stateDown(ctx, loc, false, "start conversation", err)
+	}
 	for _, f := range d.Fields {
 		_, have := vals[f.ID]
 		_, bad := problems[f.ID]
@@ -292,8 +316,7 @@ func (b *Bot) startFlow(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "start conversation", "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "start conversation", err)
 	}
 	var notes []string
 	for _, f := range d.Fields {
@@ -624,8 +647,7 @@ func (b *Bot) edit(ctx context.Context, ev Event, loc string, d *flowdef.Definit
 
 func (b *Bot) saveAndNext(ctx context.Context, ev Event, loc string, d *flowdef.Definition, st *convState, notes []string) (Reply, error) {
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "continue conversation", "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "continue conversation", err)
 	}
 	rep := b.next(loc, d, st, notes)
 	b.showBalance(ctx, ev, loc, d, st, &rep)

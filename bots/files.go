@@ -40,8 +40,7 @@ func (b *Bot) fileMessage(ctx context.Context, ev Event, u *flows.User) (Reply, 
 	}
 	st, err := b.loadConv(ctx, ev)
 	if err != nil {
-		b.log.WarnContext(ctx, "load conversation for a file", "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "load conversation for a file", err)
 	}
 	if st == nil {
 		return textReply(false, T(loc, "file_unexpected", nil)), nil
@@ -85,8 +84,7 @@ func (b *Bot) fileMessage(ctx context.Context, ev Event, u *flows.User) (Reply, 
 		// The form comes back with the file in it (a new card: the old
 		// one shows other values and is refused).
 		if err := b.saveConv(ctx, ev, st); err != nil {
-			b.log.WarnContext(ctx, "save conversation with a file", "err", err)
-			return textReply(false, T(loc, "state_down", nil)), nil
+			return b.stateDown(ctx, loc, false, "save conversation with a file", err)
 		}
 		return Reply{Messages: []Message{{Text: note}, {Card: b.formCard(ctx, loc, d, st, u.ID, nil, nil)}}}, nil
 	}

@@ -167,13 +167,14 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 		}
 	}
 	st := &convState{Flow: d.ID, Values: vals, Token: eventToken(ev), Form: true}
-	st.Events = b.priorEvents(ctx, ev)
 	if b.cfg.State == nil {
 		return textReply(false, T(loc, "state_down", nil)), nil
 	}
+	if err := b.carryEvents(ctx, ev, st); err != nil {
+		return b.stateDown(ctx, loc, false, "start form", err)
+	}
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "start form", "err", err)
-		return textReply(false, T(loc, "state_down", nil)), nil
+		return b.stateDown(ctx, loc, false, "start form", err)
 	}
 	return Reply{Messages: []Message{{Card: b.formCard(ctx, loc, d, st, u.ID, typed, problems)}}}, nil
 }
@@ -182,40 +183,40 @@ func (b *Bot) startForm(ctx context.Context, ev Event, u *flows.User, d *flowdef
 // form card, pre-filled with what it showed.
 func (b *Bot) formClick(ctx context.Context, ev Event, u *flows.User, token string) (Reply, error) {
 	loc := locale(u)
-	st, d, rep, ok := b.clickedConv(ctx, ev, u, token)
-	if !ok {
-		return rep, nil
+	st, d, rep, err := b.clickedConv(ctx, ev, u, token)
+	if st == nil {
+		return rep, err
 	}
 	if !st.Form {
 		st.Form = true
 		if err := b.saveConv(ctx, ev, st); err != nil {
-			b.log.WarnContext(ctx, "save conversation as a form", "err", err)
-			return Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, nil
+			return b.stateDown(ctx, loc, true, "save conversation as a form", err)
 		}
 	}
 	return Reply{Card: b.formCard(ctx, loc, d, st, u.ID, nil, nil)}, nil
 }
 
 // clickedConv loads the conversation a form or confirm card belongs to;
-// when it is gone or another one, ok is false and rep says so.
-func (b *Bot) clickedConv(ctx context.Context, ev Event, u *flows.User, token string) (st *convState, d *flowdef.Definition, rep Reply, ok bool) {
+// when it is gone or another one, st is nil and rep says so (with err
+// when the click failed: the state store did not answer).
+func (b *Bot) clickedConv(ctx context.Context, ev Event, u *flows.User, token string) (st *convState, d *flowdef.Definition, rep Reply, err error) {
 	loc := locale(u)
 	if b.cfg.State == nil {
-		return nil, nil, Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, false
+		return nil, nil, Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, nil
 	}
-	st, err := b.loadConv(ctx, ev)
+	st, err = b.loadConv(ctx, ev)
 	if err != nil {
-		b.log.WarnContext(ctx, "load conversation of a form", "err", err)
-		return nil, nil, Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, false
+		rep, err = b.stateDown(ctx, loc, true, "load conversation of a form", err)
+		return nil, nil, rep, err
 	}
 	if st == nil || st.Token != token {
-		return nil, nil, Reply{Toast: T(loc, "conv_stale", nil), ToastKind: ToastWarning}, false
+		return nil, nil, Reply{Toast: T(loc, "conv_stale", nil), ToastKind: ToastWarning}, nil
 	}
 	if d, err = b.convDef(ctx, st); err != nil {
 		b.log.WarnContext(ctx, "definition of a form", "err", err)
-		return nil, nil, Reply{Toast: T(loc, "internal_error", nil), ToastKind: ToastError}, false
+		return nil, nil, Reply{Toast: T(loc, "internal_error", nil), ToastKind: ToastError}, nil
 	}
-	return st, d, Reply{}, true
+	return st, d, Reply{}, nil
 }
 
 // formSubmit checks every input of a form card against its field's rules
@@ -225,9 +226,9 @@ func (b *Bot) clickedConv(ctx context.Context, ev Event, u *flows.User, token st
 // the values replace the conversation's and the request is filed.
 func (b *Bot) formSubmit(ctx context.Context, ev Event, u *flows.User, a *Action) (Reply, error) {
 	loc := locale(u)
-	st, d, rep, ok := b.clickedConv(ctx, ev, u, a.Value["conv"])
-	if !ok {
-		return rep, nil
+	st, d, rep, err := b.clickedConv(ctx, ev, u, a.Value["conv"])
+	if st == nil {
+		return rep, err
 	}
 	if a.Value["v"] != st.digest() {
 		// The conversation changed after this card was drawn (by text, or
@@ -244,8 +245,7 @@ func (b *Bot) formSubmit(ctx context.Context, ev Event, u *flows.User, a *Action
 	}
 	st.Values, st.Pending, st.Choices = vals, nil, nil
 	if err := b.saveConv(ctx, ev, st); err != nil {
-		b.log.WarnContext(ctx, "save form", "err", err)
-		return Reply{Toast: T(loc, "state_down", nil), ToastKind: ToastError}, nil
+		return b.stateDown(ctx, loc, true, "save form", err)
 	}
 	return b.submitConv(ctx, ev, u, st.Token, st.digest(), true)
 }

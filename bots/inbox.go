@@ -61,6 +61,9 @@ func (b *Bot) Keep(ctx context.Context, ev Event) error {
 	if ev.ID == "" || ev.Platform == "" {
 		return fmt.Errorf("keep event: %w", ErrNoEventID)
 	}
+	if ev.File != nil {
+		return fmt.Errorf("keep event %s: %w", inboxKey(ev), errFileNotKept)
+	}
 	raw, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("keep event %s: encode: %w", inboxKey(ev), err)
@@ -95,8 +98,16 @@ func DecodeInboxEvent(key string, raw []byte) (Event, error) {
 	if inboxKey(ev) != key {
 		return Event{}, fmt.Errorf("decode kept event %q: the event is %q", key, inboxKey(ev))
 	}
+	if ev.File != nil {
+		return Event{}, fmt.Errorf("decode kept event %q: %w", key, errFileNotKept)
+	}
 	return ev, nil
 }
+
+// errFileNotKept: the inbox keeps clicks and messages, not files (a file
+// is read from the platform while its event is handled; how to read it
+// again is not something that can be kept).
+var errFileNotKept = errors.New("an event with a file is not kept")
 
 // InboxReport says what one ReplayInbox did.
 type InboxReport struct {

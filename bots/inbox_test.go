@@ -219,6 +219,21 @@ func TestKeepRefusesAnEventWithoutID(t *testing.T) {
 	require.Empty(t, b.kept(t))
 }
 
+// An event with a file cannot be kept (how to read the file again is no
+// data): Keep refuses it with an error and keeps nothing, and a kept entry
+// naming a file (the fuzzer's find) decodes to an error, not to an event
+// that could not be encoded again.
+func TestKeepRefusesAnEventWithAFile(t *testing.T) {
+	t.Parallel()
+	b := setupInbox(t)
+	ev := b.approveClick("f1")
+	ev.File = &bots.InFile{Name: "invoice.pdf"}
+	require.Error(t, b.bot.Keep(b.ctx, ev))
+	require.Empty(t, b.kept(t))
+	_, err := bots.DecodeInboxEvent("web:f1", []byte(`{"Platform":"web","ID":"f1","File":{}}`))
+	require.Error(t, err)
+}
+
 // A replay that keeps failing is retried, then dropped after
 // InboxMaxAttempts with an error in the log.
 func TestReplayGivesUpAfterMaxAttempts(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -65,7 +66,7 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		return Message{}, fmt.Errorf("render %s message %d: no request", m.Kind, m.ID)
 	}
 	b.directory(ctx)
-	v, err := b.eng.View(ctx, m.InstanceID)
+	v, err := b.view(ctx, m.InstanceID)
 	if err != nil {
 		return Message{}, fmt.Errorf("render %s message %d: load request %d: %w", m.Kind, m.ID, m.InstanceID, err)
 	}
@@ -183,6 +184,48 @@ func (b *Bot) Render(ctx context.Context, m *flows.OutboxMessage, to *flows.User
 		return taskCard("hd_withdrawn")
 	}
 	return Message{}, fmt.Errorf("render message %d: unknown kind %q", m.ID, m.Kind)
+}
+
+// viewMemoKey keys the context value of WithViewMemo.
+type viewMemoKey struct{}
+
+// viewMemo holds the requests read by the renders under one context.
+type viewMemo struct {
+	mu    sync.Mutex
+	views map[int64]*flows.View
+}
+
+// WithViewMemo returns a context under which Render reads each request
+// once: the renders of one delivery (every copy of a card that a decision
+// updates, for each copy's recipient) show the same state of the request,
+// read once instead of once per recipient. Use it for one delivery only:
+// a later render must read the request again.
+func WithViewMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, viewMemoKey{}, &viewMemo{views: map[int64]*flows.View{}})
+}
+
+// view reads request id, or takes it from ctx's memo (WithViewMemo).
+// Renders under one memo run one after the other (the copies of one card
+// update): the card builders may fill in the view's route.
+func (b *Bot) view(ctx context.Context, id int64) (*flows.View, error) {
+	memo, _ := ctx.Value(viewMemoKey{}).(*viewMemo)
+	if memo == nil {
+		return b.eng.View(ctx, id)
+	}
+	memo.mu.Lock()
+	v := memo.views[id]
+	memo.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v, err := b.eng.View(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	memo.mu.Lock()
+	memo.views[id] = v
+	memo.mu.Unlock()
+	return v, nil
 }
 
 // commentCard shows a comment (or a reply to one) to a participant, with

@@ -38,8 +38,9 @@ type Event struct {
 type InFile struct {
 	Name string
 	// Open reads the file's content; the bot reads it once, within the
-	// event's deadline.
-	Open func(ctx context.Context) (io.ReadCloser, error)
+	// event's deadline. It is not encoded: an event with a file cannot be
+	// kept in the inbox (Keep refuses it).
+	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
 }
 
 // Action is a click on a card button (with the card's inputs).

@@ -41,6 +41,9 @@ type Config struct {
 	// a signed link is opened (the flow's owner, an admin...); nil refuses
 	// every signed link.
 	ReportAccess func(ctx context.Context, viewer, flowID string) (bool, error)
+	// Renderer draws the charts; share the process's one (nil: the
+	// dashboard makes its own).
+	Renderer *charts.Renderer
 	// Charts reads the charts kept when reports were sent (nil: the chart
 	// is drawn again from the figures).
 	Charts ChartStore
@@ -75,7 +78,10 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	r, err := charts.NewRenderer()
+	r, err := cfg.Renderer, error(nil)
+	if r == nil {
+		r, err = charts.NewRenderer()
+	}
 	if err != nil {
 		cfg.Logger.Error("dashboard: chart fonts did not load; charts are off", "err", err)
 	}

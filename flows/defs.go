@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/flowbot/flowbot/flows/flowdef"
 )
@@ -19,6 +20,7 @@ func (e *Engine) PublishFlow(ctx context.Context, file string, src []byte) (*flo
 		return nil, 0, err
 	}
 	v, _, err := e.store.SaveFlow(ctx, d.ID, src, flowdef.Hash(src))
+	e.latest.invalidate() // also on an error: the version may be stored
 	if err != nil {
 		return nil, 0, fmt.Errorf("save flow %s: %w", d.ID, err)
 	}
@@ -28,7 +30,9 @@ func (e *Engine) PublishFlow(ctx context.Context, file string, src []byte) (*flo
 
 // DeleteFlow stops a flow from being started; its running instances go on.
 func (e *Engine) DeleteFlow(ctx context.Context, id string) error {
-	if err := e.store.DeleteFlow(ctx, id); err != nil {
+	err := e.store.DeleteFlow(ctx, id)
+	e.latest.invalidate()
+	if err != nil {
 		return fmt.Errorf("delete flow %s: %w", id, err)
 	}
 	return nil
@@ -114,9 +118,27 @@ func (e *Engine) FlowByAlias(ctx context.Context, alias string) (*flowdef.Defini
 }
 
 // flowByAlias finds the latest version of a flow that is not deleted, by id
-// (one indexed lookup) or else by alias.
+// (one indexed lookup) or else by alias. What it found is kept for
+// Recheck: a version published or a flow deleted by this engine is seen
+// at once, by another engine (replica) within Recheck; until then the
+// version that was the latest before is used, which stays stored. A flow
+// not found is looked up again every time.
 func (e *Engine) flowByAlias(ctx context.Context, alias string) (FlowInfo, error) {
 	alias = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(alias), "/"))
+	fi, ok, gen := e.latest.get(alias)
+	if ok {
+		return fi, nil
+	}
+	readAt := time.Now()
+	fi, err := e.readFlowByAlias(ctx, alias)
+	if err == nil {
+		e.latest.put(alias, gen, fi, readAt)
+	}
+	return fi, err
+}
+
+// readFlowByAlias is flowByAlias from the store.
+func (e *Engine) readFlowByAlias(ctx context.Context, alias string) (FlowInfo, error) {
 	fv, err := e.store.Flow(ctx, alias, 0)
 	switch {
 	case err == nil && !fv.Deleted:

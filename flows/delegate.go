@@ -242,7 +242,7 @@ func (e *Engine) handOver(o *op, id int64, from, to string) (bool, *Task, error)
 // does. A delegation to the applicant does not apply (a delegate never
 // decides their own request).
 func (e *Engine) delegateOf(o *op, user, applicant string) (string, error) {
-	ds, err := o.tx.DelegationsOf(user, o.now)
+	ds, err := e.delegationsOf(o, user)
 	if err != nil {
 		return "", fmt.Errorf("list delegations of %s: %w", user, err)
 	}
@@ -374,4 +374,43 @@ func delegationData(t *Task, data map[string]any) map[string]any {
 		data["on_behalf_of"] = t.OnBehalfOf
 	}
 	return data
+}
+
+// delegationsOf is o.tx.DelegationsOf(user, o.now), answered from the
+// engine's cache when it was read less than Recheck ago: a task's creation
+// then costs no round trip to the database for the approver's delegations.
+// A delegation saved or ended by this engine empties the cache when its
+// operation's transaction ends (runPre), and an operation that wrote
+// delegations reads its own from the transaction; one saved or ended by
+// another engine (replica) is seen within Recheck.
+func (e *Engine) delegationsOf(o *op, user string) ([]*Delegation, error) {
+	tr, _ := o.tx.(*taskTracker)
+	if tr == nil || tr.delegWrote {
+		return o.tx.DelegationsOf(user, o.now)
+	}
+	c, ok, gen := e.delegs.get(user)
+	if ok {
+		if ds, ok := c.at(o.now); ok {
+			return ds, nil
+		}
+	}
+	readAt := time.Now()
+	ds, err := o.tx.DelegationsOf(user, o.now)
+	if err != nil {
+		return nil, err
+	}
+	e.delegs.put(user, gen, cacheDelegations(o.now, ds), readAt)
+	return ds, nil
+}
+
+// SaveDelegation marks the operation as one that wrote delegations.
+func (t *taskTracker) SaveDelegation(d *Delegation) error {
+	t.delegWrote = true
+	return t.Tx.SaveDelegation(d)
+}
+
+// EndDelegation marks the operation as one that wrote delegations.
+func (t *taskTracker) EndDelegation(id int64, at time.Time) error {
+	t.delegWrote = true
+	return t.Tx.EndDelegation(id, at)
 }

@@ -225,3 +225,59 @@ func TestLeaveSetsDelegation(t *testing.T) {
 		})
 	}
 }
+
+// TestDelegationCacheFollowsChanges: the engine keeps approvers'
+// delegations in memory; a delegation set or ended through the engine is
+// followed by the next task at once, one set through another engine over
+// the same database (a replica) within flows.Recheck.
+func TestDelegationCacheFollowsChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	replica := flows.New(flows.Config{Store: b.store, Clock: b.clock})
+	b.clock.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, cst))
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		wait   bool // wait flows.Recheck before submitting
+		want   string
+		obo    string
+	}{
+		{"NoDelegation", func(*testing.T) {}, false, "cto", ""},
+		{"SetHere", func(t *testing.T) { b.delegate(t, "cto", "cfo", false) }, false, "cfo", "cto"},
+		{"EndedHere", func(t *testing.T) {
+			_, err := b.engine.EndDelegations(b.ctx, "cto")
+			require.NoError(t, err)
+		}, false, "cto", ""},
+		{"SetOnReplica", func(t *testing.T) {
+			_, err := replica.Delegate(b.ctx, flows.DelegateRequest{Actor: "cto", To: "hr1", Start: "2026-12-01", End: "2026-12-10"})
+			require.NoError(t, err)
+		}, true, "hr1", "cto"},
+		{"EndedOnReplica", func(t *testing.T) {
+			_, err := replica.EndDelegations(b.ctx, "cto")
+			require.NoError(t, err)
+		}, true, "cto", ""},
+		{"LeaveApprovedHere", func(t *testing.T) {
+			// An approved leave request of cto with a backup sets cto -> cfo
+			// inside a decision: the next task sees it at once.
+			_, _, err := b.engine.PublishFlow(b.ctx, "leave2.yaml", []byte(leaveBackupYAML))
+			require.NoError(t, err)
+			vals := map[string]any{"period": map[string]any{"from": "2026-12-01", "to": "2026-12-03"}, "backup": "cfo"}
+			out := b.submit(t, "cto", "leave2", vals)
+			_, err = b.engine.Decide(b.ctx, flows.DecideRequest{Actor: "ceo", TaskID: pending(out)["ceo"].ID, Approve: true})
+			require.NoError(t, err)
+			ds, err := b.engine.Delegations(b.ctx, "cto")
+			require.NoError(t, err)
+			require.Len(t, ds, 1, "the approved leave set a delegation")
+		}, false, "cfo", "cto"},
+	}
+	for _, s := range steps {
+		s.change(t)
+		if s.wait {
+			time.Sleep(flows.Recheck + 50*time.Millisecond)
+		}
+		out := b.submit(t, "dev1", "请假", leave(1))
+		got := pending(out)
+		require.NotNil(t, got[s.want], "%s: the task goes to %s, got %v", s.name, s.want, got)
+		require.Equal(t, s.obo, got[s.want].OnBehalfOf, s.name)
+	}
+}

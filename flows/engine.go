@@ -52,6 +52,11 @@ type Engine struct {
 	log     *slog.Logger
 	defs    *defCache
 	zones   *zoneCache
+	// latest is the latest version of each flow by id or alias, and
+	// delegs the delegations of each approver, both for at most Recheck
+	// (defcache.go).
+	latest *timedCache[FlowInfo]
+	delegs *timedCache[cachedDelegations]
 }
 
 // zoneCache keeps the time zones loaded by name: time.LoadLocation reads
@@ -81,6 +86,8 @@ func New(cfg Config) *Engine {
 		log:     cmp.Or(cfg.Logger, slog.Default()),
 		defs:    newDefCache(),
 		zones:   &zoneCache{},
+		latest:  newTimedCache[FlowInfo](Recheck),
+		delegs:  newTimedCache[cachedDelegations](Recheck),
 	}
 	if e.cal == nil {
 		e.cal = workcal.Default()

@@ -47,8 +47,10 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 		if attempt == 0 && pre != nil {
 			p = pre(ctx)
 		}
+		var tracked []*taskTracker // one per call of the callback (a store may call it again)
 		err = e.store.Update(ctx, func(stx Tx) error {
 			tx := &taskTracker{Tx: stx}
+			tracked = append(tracked, tx)
 			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC(), out: out, pre: p}
 			if p != nil {
 				tx.guard, tx.guardRev = p.in.ID, p.in.Rev
@@ -86,6 +88,11 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			}
 			return nil
 		})
+		if slices.ContainsFunc(tracked, func(t *taskTracker) bool { return t.delegWrote }) {
+			// Committed or not, this engine's delegation cache may hold
+			// what the operation read or wrote: empty it.
+			e.delegs.invalidate()
+		}
 		if !errors.Is(err, ErrConflict) {
 			break
 		}
@@ -179,6 +186,10 @@ type taskTracker struct {
 	// that revision, which proves the read was still current.
 	guard, guardRev int64
 	guarded         bool
+
+	// delegWrote says the operation saved or ended a delegation: its
+	// reads of delegations bypass the engine's cache (delegate.go).
+	delegWrote bool
 }
 
 func (t *taskTracker) UpdateInstance(in *Instance) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
 
+	"github.com/flowbot/flowbot/adapters/internal/apiclient"
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/dirsync"
@@ -56,7 +57,8 @@ type options struct {
 // WithLogger sets the adapter's logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithHTTPClient sets the client of OpenAPI calls.
+// WithHTTPClient sets the client of OpenAPI calls (default: apiclient.New,
+// a 10s timeout and idle connections kept for the next sends).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithClock sets the adapter's clock (replay window, token expiry).
@@ -154,7 +156,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		opt(&o)
 	}
 	if o.client == nil {
-		o.client = &http.Client{Timeout: 10 * time.Second}
+		o.client = apiclient.New(10 * time.Second)
 	}
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("dingtalk"), now: o.now, client: o.client, metrics: o.metrics,

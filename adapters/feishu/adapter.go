@@ -18,6 +18,7 @@ import (
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
+	"github.com/flowbot/flowbot/adapters/internal/apiclient"
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/dirsync"
@@ -119,7 +120,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		opt(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = &http.Client{Timeout: 10 * time.Second}
+		o.httpClient = apiclient.New(10 * time.Second)
 	}
 	a := &Adapter{cfg: cfg, h: h, log: o.log.WithGroup("feishu"), now: o.now, byID: map[string]*app{}}
 	a.group = bg.New()

@@ -166,7 +166,7 @@ func WithDirectory(d Directory) Option { return func(o *options) { o.dir = d } }
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithHTTPClient sets the client for API calls (default a client with a
-// 10s timeout).
+// 10s timeout that keeps up to 64 idle connections to the API).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithClock replaces time.Now (for the replay window and token expiry).

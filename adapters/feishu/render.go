@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -66,7 +68,9 @@ var ErrCardTooLarge = errors.New("card too large")
 func RenderCard(c bots.Card) ([]byte, error) {
 	lim := defaultLimits
 	lim.fields, lim.buttons, lim.columns = len(c.Fields), len(c.Buttons), -1
-	if countComponents(renderCard(c, lim)) > MaxCardComponents {
+	first := renderCard(c, lim) // the card as it is, usually the one sent
+	if countComponents(first) > MaxCardComponents {
+		first = nil
 		// The most fields laid out in columns within the component limit,
 		// by bisection (the count grows with them, whatever their
 		// length); the others are folded into one markdown component.
@@ -83,8 +87,14 @@ func RenderCard(c bots.Card) ([]byte, error) {
 		}
 		lim.columns = best
 	}
+	lim0 := lim
 	try := func(l renderLimits) ([]byte, bool, error) {
-		b, err := encodeCard(renderCard(c, l))
+		card := first
+		if card == nil || l != lim0 {
+			card = renderCard(c, l)
+		}
+		first = nil
+		b, err := encodeCard(card)
 		return b, err == nil && cardFits(b), err
 	}
 	for i := 0; ; i++ {
@@ -143,20 +153,141 @@ func RenderCard(c bots.Card) ([]byte, error) {
 	return nil, fmt.Errorf("feishu: render card %q: %w", truncate(c.Title, 40), ErrCardTooLarge)
 }
 
+// encodeCard writes card as encoding/json would with HTML escaping off
+// (keys sorted, the same escapes), byte for byte, without its reflection:
+// every card sent or answered is encoded at least once.
 func encodeCard(card map[string]any) ([]byte, error) {
+	b, err := appendJSON(make([]byte, 0, 2048), card)
+	if err != nil {
+		return nil, fmt.Errorf("feishu: encode card: %w", err)
+	}
+	return b, nil
+}
+
+// appendJSON appends v's JSON to b: the types renderCard builds directly,
+// anything else through encoding/json.
+func appendJSON(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSONString(b, k); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
+			if b, err = appendJSON(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSONString(b, k); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
+			if b, err = appendJSONString(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	return appendEncoded(b, v)
+}
+
+// appendJSONString appends s as a JSON string: as it is when nothing in it
+// needs escaping (the common case), else as encoding/json escapes it.
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			if c >= utf8.RuneSelf && utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029") && plainFrom(s, i) {
+				break
+			}
+			return appendEncoded(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
+}
+
+// plainFrom reports whether s from i on holds no byte that JSON escapes
+// (s is valid UTF-8 without U+2028 and U+2029).
+func plainFrom(s string, i int) bool {
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendEncoded appends v as encoding/json encodes it, HTML escaping off.
+func appendEncoded(b []byte, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(card); err != nil {
-		return nil, fmt.Errorf("feishu: encode card: %w", err)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
 // cardFits reports whether a send request carrying card stays within
 // MaxCardBytes, measured as the SDK encodes it (encoding/json, HTML
 // characters escaped).
 func cardFits(card []byte) bool {
+	if len(card)*6+2+envelopeBytes <= MaxCardBytes {
+		return true // even were every byte escaped as \u00XX
+	}
 	return CardRequestBytes(card) <= MaxCardBytes
 }
 

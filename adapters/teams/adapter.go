@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowbot/flowbot/adapters/internal/apiclient"
 	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
 )
@@ -67,7 +68,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		opt(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = &http.Client{Timeout: 10 * time.Second}
+		o.httpClient = apiclient.New(10 * time.Second)
 	}
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("teams"), now: o.now, client: o.httpClient,

@@ -125,7 +125,8 @@ type options struct {
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithHTTPClient sets the client for outbound calls (default: 10s timeout).
+// WithHTTPClient sets the client for outbound calls (default: apiclient.New,
+// a 10s timeout and idle connections kept for the next sends).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithClock replaces time.Now (token checks, caches).

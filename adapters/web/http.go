@@ -145,6 +145,9 @@ type replyResponse struct {
 	Toast    string    `json:"toast,omitempty"`
 	// Updated is the clicked message after its card was replaced.
 	Updated *message `json:"updated,omitempty"`
+	// Error says why the event failed (a 503): the bot's own words where
+	// it had some.
+	Error string `json:"error,omitempty"`
 }
 
 // handleSend hands the typed text to the bot as it is (trimmed): an empty or
@@ -237,17 +240,38 @@ func (a *Adapter) handleAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// handle calls the bot with a deadline; on error it answers 503.
+// handle calls the bot with a deadline. A failed event is a 503 (the web
+// has no platform to deliver it again: the user does); when the bot had
+// words for the failure ("cannot continue the conversation right now,
+// try again") they are the error and are shown in the chat. A failed
+// event replaces no card and records no sent message.
 func (a *Adapter) handle(w http.ResponseWriter, r *http.Request, ev bots.Event) (bots.Reply, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
 	defer cancel()
 	reply, err := a.cfg.Handler.Handle(ctx, ev)
-	if err != nil {
-		a.log.Error("handle event", "user", ev.UserID, "event", ev.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the bot could not answer, try again")
-		return bots.Reply{}, false
+	if err == nil {
+		return reply, true
 	}
-	return reply, true
+	a.log.Error("handle event", "user", ev.UserID, "event", ev.ID, "err", err)
+	resp := replyResponse{Error: "the bot could not answer, try again", Messages: []message{}}
+	var said []string
+	for _, m := range reply.Messages {
+		if m.Text == "" || m.Card != nil {
+			continue
+		}
+		said = append(said, m.Text)
+		if sent, aerr := a.appendMessage(ev.UserID, FromBot, bots.Message{Text: m.Text}, ""); aerr == nil {
+			resp.Messages = append(resp.Messages, sent)
+		}
+	}
+	if reply.Toast != "" {
+		said = append(said, reply.Toast)
+	}
+	if len(said) > 0 {
+		resp.Error = strings.Join(said, "\n")
+	}
+	writeJSON(w, http.StatusServiceUnavailable, resp)
+	return bots.Reply{}, false
 }
 
 // appendReply adds the bot's messages to user's chat.

@@ -364,6 +364,41 @@ func TestHandlerErrorIs503(t *testing.T) {
 	require.Equal(t, "me", h[0].From)
 }
 
+func TestFailedEventIs503InTheBotsWords(t *testing.T) {
+	t.Parallel()
+	b := setup(t, web.Config{Demo: true})
+	const tryAgain = "暂时无法继续对话，请稍后再试。"
+	b.handler.HandleFunc = func(ctx context.Context, ev bots.Event) (bots.Reply, error) {
+		switch {
+		case ev.Text == "/leave":
+			return bots.Reply{Messages: []bots.Message{{Card: &bots.Card{Title: "summary"}}}}, nil
+		case ev.Action != nil:
+			return bots.Reply{Toast: tryAgain, Card: &bots.Card{Title: "not shown"}}, errors.New("conversation state unavailable")
+		}
+		return bots.Reply{Messages: []bots.Message{{Text: tryAgain}, {Card: &bots.Card{Title: "not shown"}}}}, errors.New("conversation state unavailable")
+	}
+	var out replyResponse
+	r := do(t, http.MethodPost, b.srv.URL+"/api/send", `{"user":"emp","text":"/leave"}`, &out)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	card := out.Messages[0].ID
+
+	out = replyResponse{}
+	r = do(t, http.MethodPost, b.srv.URL+"/api/send", `{"user":"emp","text":"1"}`, &out)
+	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode, "the event failed")
+	require.Equal(t, tryAgain, out.Error, "in the bot's own words")
+	require.Len(t, out.Messages, 1, "only the answer's text is shown in the chat")
+	require.Equal(t, tryAgain, out.Messages[0].Text)
+
+	out = replyResponse{}
+	r = do(t, http.MethodPost, b.srv.URL+"/api/action", `{"user":"emp","action":"submit","message_id":"`+card+`"}`, &out)
+	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+	require.Equal(t, tryAgain, out.Error)
+	require.Nil(t, out.Updated, "a failed click replaces no card")
+	h := history(t, b.srv.URL, "emp")
+	require.Len(t, h, 4, "two messages of the user's, the card, the answer; nothing else")
+	require.Equal(t, "summary", h[1].Card.Title, "the card is unchanged")
+}
+
 func TestHandlerGetsDeadline(t *testing.T) {
 	t.Parallel()
 	b := setup(t, web.Config{Demo: true, Timeout: 50 * time.Millisecond})

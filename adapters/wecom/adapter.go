@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowbot/flowbot/adapters/internal/apiclient"
 	"github.com/flowbot/flowbot/adapters/internal/bg"
 	"github.com/flowbot/flowbot/adapters/internal/seen"
 	"github.com/flowbot/flowbot/bots"
@@ -82,7 +83,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Adapter, error) {
 		opt(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = &http.Client{Timeout: 10 * time.Second}
+		o.httpClient = apiclient.New(10 * time.Second)
 	}
 	a := &Adapter{
 		cfg: cfg, h: h, log: o.log.WithGroup("wecom"), now: o.now, client: o.httpClient, metrics: o.metrics, dir: o.dir,

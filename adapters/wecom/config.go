@@ -153,7 +153,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // are acknowledged and ignored).
 func WithDirectory(d Directory) Option { return func(o *options) { o.dir = d } }
 
-// WithHTTPClient sets the client for API calls (default 10s timeout).
+// WithHTTPClient sets the client for API calls (default: apiclient.New,
+// a 10s timeout and idle connections kept for the next sends).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithClock replaces time.Now (replay window, token expiry, caches).

@@ -59,7 +59,7 @@ type ClaimExtender interface {
 // DeliveryRecorder is an optional interface of the Store:
 // MarkDeliveredWithRefs marks message id delivered and records the refs of
 // the cards it sent in one write. With it, a delivery is recorded in one
-// transaction instead of one per card plus one (store/sqlite has it).
+// transaction instead of one per card plus one (both stores have it).
 type DeliveryRecorder interface {
 	MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time, refs []*flows.MessageRef) error
 }
@@ -162,9 +162,10 @@ func (n *Notifier) Kick() {
 
 // Run drains the outbox until ctx ends. There is no batch barrier: it
 // claims as many due messages as it has free workers, starts each at
-// once, and claims again as soon as one finishes, so a slow send (a
-// platform's rate limit, a slow ERP) holds one worker, not the messages
-// behind it. It waits for Poll or a Kick when the outbox had nothing due.
+// once, and claims again as soon as one finishes when its last claim was
+// cut by the free workers, so a slow send (a platform's rate limit, a slow
+// ERP) holds one worker, not the messages behind it. It waits for Poll or a
+// Kick when the outbox had nothing more due.
 // Errors of the store are logged and retried after Poll. When ctx ends,
 // the messages in flight are cut off and their claims given back.
 func (n *Notifier) Run(ctx context.Context) error {
@@ -184,6 +185,13 @@ func (n *Notifier) Run(ctx context.Context) error {
 		stopAt = t.C
 		return false
 	}
+	// due says that messages may be due that were not claimed: at the
+	// start, after a Kick or a Poll, and when a claim got all it asked
+	// for. A worker finishing claims again only then: after a claim that
+	// got less than it asked, nothing is due until a Kick or a Poll, and
+	// an empty claim is a write transaction.
+	due := true
+	var claimed time.Time // the last claim's start
 	for {
 		if stopAt == nil {
 			select {
@@ -196,12 +204,17 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		want := min(len(p.free), n.cfg.Batch)
 		got := 0
-		if want > 0 {
+		if time.Since(claimed) >= n.cfg.Poll {
+			due = true // as a Poll would, however often workers finished since
+		}
+		if want > 0 && (due || stopAt != nil) {
+			claimed = time.Now()
 			var err error
 			got, err = p.claim(wctx, want)
 			if err != nil && wctx.Err() == nil {
 				n.log.ErrorContext(ctx, "claim outbox", "err", err)
 			}
+			due = got == want || err != nil
 			if got == want && err == nil && len(p.free) > 0 {
 				continue // more may be due
 			}
@@ -226,7 +239,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			stop = true
 		case <-n.kick:
+			due = true
 		case <-wake:
+			due = true
 		case <-p.done:
 		case <-stopAt:
 			n.log.WarnContext(ctx, "grace period over with messages still due or in flight: their claims are given back for another replica or the next start")
@@ -456,7 +471,11 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 	}
 	err := n.deliver(dctx, m, refs)
 	lost := c.end()
-	log := n.log.With("msg", m.ID, "kind", m.Kind, "recipient", m.Recipient, "attempt", m.Attempts+1)
+	// The message's logger, made only when something is logged: With
+	// copies its attributes, on every delivery otherwise.
+	log := func() *slog.Logger {
+		return n.log.With("msg", m.ID, "kind", m.Kind, "recipient", m.Recipient, "attempt", m.Attempts+1)
+	}
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err == nil {
@@ -469,7 +488,9 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 		} else if err := n.cfg.Store.MarkDelivered(mctx, m.ID, n.cfg.Clock()); err != nil {
 			return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
 		}
-		log.DebugContext(ctx, "delivered")
+		if n.log.Enabled(ctx, slog.LevelDebug) {
+			log().DebugContext(ctx, "delivered")
+		}
 		return nil
 	}
 	if refs != nil {
@@ -477,7 +498,7 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 		// now, so that updates reach them whatever becomes of the retry.
 		for _, r := range *refs {
 			if err := n.cfg.Store.SaveMessageRef(mctx, r); err != nil {
-				log.WarnContext(ctx, "save message ref of a sent copy", "platform", r.Platform, "err", err)
+				log().WarnContext(ctx, "save message ref of a sent copy", "platform", r.Platform, "err", err)
 			}
 		}
 	}
@@ -486,19 +507,19 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 		return nil
 	}
 	if lost {
-		log.InfoContext(ctx, "send cut off: the claim was lost, the new claimer sends it", "err", err)
+		log().InfoContext(ctx, "send cut off: the claim was lost, the new claimer sends it", "err", err)
 		return nil
 	}
 	var p permanent
 	if errors.As(err, &p) || m.Attempts+1 >= n.MaxAttempts() {
-		log.WarnContext(ctx, "message failed", "err", err)
+		log().WarnContext(ctx, "message failed", "err", err)
 		if err := n.cfg.Store.MarkFailed(ctx, m.ID, err.Error()); err != nil {
 			return fmt.Errorf("mark message %d failed: %w", m.ID, err)
 		}
 		return nil
 	}
 	wait := n.cfg.Backoff[min(m.Attempts, len(n.cfg.Backoff)-1)]
-	log.InfoContext(ctx, "message will be retried", "err", err, "in", wait)
+	log().InfoContext(ctx, "message will be retried", "err", err, "in", wait)
 	if err := n.cfg.Store.MarkRetry(ctx, m.ID, n.cfg.Clock().Add(wait), err.Error()); err != nil {
 		return fmt.Errorf("mark message %d for retry: %w", m.ID, err)
 	}
@@ -671,6 +692,9 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 		return permanent{errors.New("no renderer configured")}
 	}
 	only := copyOf(m)
+	// Every copy shows the request as one read gives it (a renderer of
+	// bots reads it once for all of them).
+	ctx = bots.WithViewMemo(ctx)
 	users := map[string]*flows.User{}
 	rendered := map[string]bots.Message{}
 	var errs []error

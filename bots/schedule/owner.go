@@ -113,7 +113,7 @@ func (s *Scheduler) runOwnerReports(ctx context.Context, now time.Time) error {
 		prepare: func(ctx context.Context) error {
 			var err error
 			if s.cfg.OwnerCharts != nil && render == nil {
-				if render, err = charts.NewRenderer(); err != nil {
+				if render, err = s.chartRenderer(); err != nil {
 					return err
 				}
 			}
@@ -321,4 +321,19 @@ func (s *Scheduler) ownerChart(ctx context.Context, render *charts.Renderer, u *
 		"zh": name.In("zh") + " " + month.Format("2006-01") + "：每周申请量、审批用时中位数与各环节等待占比",
 		"en": name.In("en") + " " + month.Format("2006-01") + ": requests and median time to decision per week, and each step's share of the waiting",
 	}}}
+}
+
+// chartRenderer is Config.ChartRenderer, or the scheduler's own, made once
+// and kept for the next months' reports.
+func (s *Scheduler) chartRenderer() (*charts.Renderer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.ChartRenderer == nil {
+		r, err := charts.NewRenderer()
+		if err != nil {
+			return nil, fmt.Errorf("chart fonts: %w", err)
+		}
+		s.cfg.ChartRenderer = r
+	}
+	return s.cfg.ChartRenderer, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/charts"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
 	"github.com/flowbot/flowbot/flows/flowstats"
@@ -75,6 +76,9 @@ type Config struct {
 	// report (shown on the card where the platform can) and signs the
 	// report page's links.
 	OwnerCharts OwnerCharts
+	// ChartRenderer draws the owners' charts; share the process's one
+	// (nil: the scheduler makes its own at the first report that needs it).
+	ChartRenderer *charts.Renderer
 	// Stats and Flows, when both set, send each flow's owner (the flow's
 	// owner key) its monthly process-health report at ReportSpec.
 	Stats *flowstats.Aggregate

@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		restarts = fs.Int("restarts", 0, "chaos with -replicas -private: times Redis (SIGKILL) and PostgreSQL (immediate stop) are restarted in turn under load")
 		down     = fs.Duration("down", time.Second, "chaos: how long a restarted server stays down")
 		wait     = fs.Duration("wait", 5*time.Minute, "how long to wait for the server's /readyz")
+		quota    = fs.Float64("feishu-quota", 0, "chaos: the Feishu app's outbound quota per second (and per chat) given to the started flowbot; 0: Feishu's own, 50/s and 1,000/min per app, 5/s per chat")
 	)
 	fs.Float64Var(&def.ByConversation, "by-conversation", def.ByConversation, "share of filings submitted by typing \"submit\" (the rest click the card)")
 	fs.Float64Var(&def.Reject, "reject", def.Reject, "share of requests rejected")
@@ -86,7 +87,11 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (bool, error
 		if *private {
 			*pgURL, *redisAdr = "", ""
 		}
-		rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
+		var feishu map[string]any
+		if *quota > 0 {
+			feishu = chaos.FeishuQuota(*quota)
+		}
+		rep, stats, err := chaos.Run(ctx, chaos.Config{Feishu: feishu, Bin: *bin, Dir: dir, Events: *events, Kills: *kills, Freeze: *freeze, Mix: def, Out: out,
 			Replicas: *replicas, Postgres: *pgURL, Redis: *redisAdr, Faults: *faults, FaultFor: *faultFor,
 			Restarts: *restarts, Down: *down,
 			Server: map[string]any{"notifier": map[string]any{"lease": *lease, "poll": "100ms", "workers": *workers}, "bot": map[string]any{"processing_ttl": *hold}}})

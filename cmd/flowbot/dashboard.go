@@ -33,10 +33,11 @@ func (a *app) wireDashboard(cal *workcal.Calendar) {
 			_, err := agg.Update(ctx, a.store)
 			return err
 		},
-		Flows:   a.dashboardFlows,
-		Overdue: a.dashboardOverdue,
-		Now:     a.clock.Now,
-		Logger:  a.log,
+		Flows:    a.dashboardFlows,
+		Overdue:  a.dashboardOverdue,
+		Now:      a.clock.Now,
+		Logger:   a.log,
+		Renderer: a.charts,
 	}
 	if a.files != nil {
 		dc.Reports, dc.Charts, dc.ReportAccess = a.files.reports, a.files.store, a.reportAccess

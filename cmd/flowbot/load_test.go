@@ -39,8 +39,12 @@ func TestLoadFlags(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
 	require.ErrorIs(t, run(context.Background(), []string{"load", "-events", "many"}, &out, &errOut), errUsage)
+	require.ErrorIs(t, run(context.Background(), []string{"load", "-via", "teams"}, &out, &errOut), errUsage)
+	require.Contains(t, errOut.String(), "want feishu or web")
 	errOut.Reset()
 	require.NoError(t, run(context.Background(), []string{"load", "-h"}, &out, &errOut))
 	require.Contains(t, errOut.String(), "-per-applicant")
 	require.Contains(t, errOut.String(), "-feishu-quota")
+	require.Contains(t, errOut.String(), "-via")
+	require.Contains(t, errOut.String(), "-cpuprofile")
 }

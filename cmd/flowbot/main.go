@@ -8,7 +8,7 @@
 //	flowbot directory export             write the directory as JSON Lines or CSV
 //	flowbot directory forget USER        erase a departed user's personal data
 //	flowbot migrate [--config FILE]      run the database migrations
-//	flowbot load [-events N] [-per-applicant N]   whole-product load over the Feishu fake (see docs/BENCHMARKS.md)
+//	flowbot load [-events N] [-per-applicant N] [-via web]   whole-product load over the Feishu fake or the web API (see docs/BENCHMARKS.md)
 //	flowbot tokens create|list|revoke    manage REST API tokens
 //	flowbot webhooks list|deliveries|replay ID|subscribe|unsubscribe NAME   outgoing webhooks
 //	flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
@@ -50,9 +50,10 @@ Usage:
   flowbot directory forget USER [--config FILE]
                                        erase a departed user's personal data (name replaced, id kept for the audit trail)
   flowbot migrate [--config FILE]      run the database migrations
-  flowbot load [-events N] [-per-applicant N] [-setup DIR]
+  flowbot load [-events N] [-per-applicant N] [-via feishu|web] [-setup DIR] [-cpuprofile FILE]
                                        whole-product load: starts flowbot serve with the Feishu fake, drives
-                                       signed Feishu messages and card clicks, checks every card arrived once
+                                       signed Feishu messages and card clicks (or the web API), checks every
+                                       card arrived once, prints both sides' CPU per cycle
   flowbot demo seed [--config FILE] [-months N] [-seed N]  file six months of demo history through the engine
   flowbot config check --config FILE   check a config file: unknown keys, missing secrets, bad values (with line numbers)
   flowbot tokens create --name N --scopes read,write,admin,flow:ID [--user U] [--expires 720h] [--config FILE]

@@ -23,6 +23,7 @@ import (
 	"github.com/flowbot/flowbot/bots/dirsync"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/bots/schedule"
+	"github.com/flowbot/flowbot/charts"
 	"github.com/flowbot/flowbot/examples"
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -66,7 +67,10 @@ type app struct {
 	signin     *signin.Service // web sign-in (nil: demo mode or off)
 	metrics    *metrics
 	// stats folds the event log for the dashboard and the bot's forecasts.
-	stats   *flowstats.Aggregate
+	stats *flowstats.Aggregate
+	// charts draws the dashboard's and the owners' reports' charts (nil:
+	// the fonts did not load; both then go without charts).
+	charts  *charts.Renderer
 	mux     *http.ServeMux
 	closers []func() error
 	// adapters are the platform adapters' Close: serve's drain closes
@@ -233,6 +237,9 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 				"): anyone who reaches " + cfg.HTTP.Addr + " can file and decide real requests as any real user")
 		}
 	}
+	if a.charts, err = charts.NewRenderer(); err != nil {
+		a.log.Error("chart fonts did not load; charts are off", "err", err)
+	}
 	a.notifier = notify.New(notify.Config{
 		Store: a.store, Renderer: a.bot, Messengers: messengers, HTTP: a.engine, Clock: a.clock.Now,
 		Lease: cfg.Notifier.Lease, Batch: cfg.Notifier.Batch, Workers: cfg.Notifier.Workers, Poll: cfg.Notifier.Poll,
@@ -244,6 +251,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
 		StepName: a.stepName, Kick: a.kick, Logger: a.log, Metrics: a.metrics, DashboardURL: dashboardURL(cfg),
 		Stats: a.stats, Flows: a.dashboardFlows, Forecast: a.bot.ForecastOf, OwnerCharts: ownerChartsFor(a.files, dashboardURL(cfg)),
+		ChartRenderer: a.charts,
 	})
 	if err := a.wireDirSync(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package flowstats
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -59,9 +60,13 @@ func (a *Aggregate) Accuracy(flowID string, n int) *Accuracy {
 		recs = recs[len(recs)-n:]
 	}
 	recs = slices.Clone(recs)
-	// The waits of each step and approver, ordered by week.
-	type hist struct{ weeks, work []int32 }
-	byKey := map[pathStep]*hist{}
+	// The waits of each step and approver, cell by cell in the order of
+	// their weeks.
+	type seg struct {
+		week int32
+		work *Durations
+	}
+	byKey := map[pathStep][]seg{}
 	keys := make([]Key, 0)
 	for k := range a.cells {
 		if k.FlowID == flowID && k.StepID != "" {
@@ -86,42 +91,64 @@ func (a *Aggregate) Accuracy(flowID string, n int) *Accuracy {
 	for _, k := range keys {
 		c := a.cells[k]
 		for _, p := range []pathStep{{k.StepID, k.Approver}, {k.StepID, ""}} {
-			h := byKey[p]
-			if h == nil {
-				h = &hist{}
-				byKey[p] = h
-			}
-			for _, w := range c.Work {
-				h.weeks = append(h.weeks, k.Week)
-				h.work = append(h.work, w)
-			}
+			byKey[p] = append(byKey[p], seg{k.Week, &c.Work})
 		}
 	}
-	a.mu.RUnlock()
+	// before returns the last accuracyWindow waits of p in the weeks
+	// before week (a cell's last ones, or an even spread of a cell kept as
+	// a histogram, when only part of it is needed).
+	type at struct {
+		p    pathStep
+		week int32
+	}
+	memo := map[at][]int32{}
 	before := func(p pathStep, week int32) []int32 {
-		h := byKey[p]
-		if h == nil {
-			return nil
+		if d, ok := memo[at{p, week}]; ok {
+			return d
 		}
-		i, _ := slices.BinarySearch(h.weeks, week)
-		return h.work[max(0, i-accuracyWindow):i]
+		segs := byKey[p]
+		i, _ := slices.BinarySearchFunc(segs, week, func(s seg, w int32) int { return cmp.Compare(s.week, w) })
+		need, j := accuracyWindow, i
+		for j > 0 && need > 0 {
+			j--
+			need -= segs[j].work.N()
+		}
+		var d []int32
+		for ; j < i; j++ {
+			n := segs[j].work.N()
+			if need < 0 { // only the last part of the oldest cell
+				n += need
+				need = 0
+			}
+			d = segs[j].work.appendTail(d, n)
+		}
+		memo[at{p, week}] = d
+		return d
 	}
-	out := &Accuracy{FlowID: flowID}
-	var errs []int64
-	within, within90 := 0, 0
-	sums := make([]int64, accuracySims)
-rec:
-	for _, r := range recs {
-		dists := make([][]int32, len(r.path))
+	dists := make([][][]int32, len(recs))
+	for ri, r := range recs {
+		dists[ri] = make([][]int32, len(r.path))
 		for i, p := range r.path {
 			d := before(p, r.week)
 			if len(d) < minSamples {
 				d = before(pathStep{p.step, ""}, r.week)
 			}
 			if len(d) == 0 {
-				continue rec
+				dists[ri] = nil // no history before it at a step: not measured
+				break
 			}
-			dists[i] = d
+			dists[ri][i] = d
+		}
+	}
+	a.mu.RUnlock()
+	out := &Accuracy{FlowID: flowID}
+	var errs []int64
+	within, within90 := 0, 0
+	sums := make([]int64, accuracySims)
+	for ri, r := range recs {
+		dists := dists[ri]
+		if dists == nil {
+			continue
 		}
 		rng := rand.New(rand.NewPCG(uint64(r.submitted.Unix()), uint64(len(r.path))))
 		for s := range sums {

@@ -20,6 +20,12 @@ type genParams struct {
 	// i%5) at each step, plus SalesExtra at finance for sales applicants.
 	Base       map[string]time.Duration
 	SalesExtra time.Duration
+	// Spacing is the working time between two submissions (zero: 50
+	// minutes, counted the way workcal.Add counts 24h as a day).
+	Spacing time.Duration
+	// Jitter scales each wait by a factor between 0.5 and 1.5 (the same
+	// for a request and step on every run), so that waits spread.
+	Jitter bool
 }
 
 var genSteps = []struct{ id, approver string }{{"mgr", "mia"}, {"finance", "fay"}, {"ceo", "cole"}}
@@ -77,6 +83,9 @@ func generate(p genParams, origin time.Time) ([]*flows.Event, truth) {
 		}
 		// Submissions spread over working time, 50 working minutes apart.
 		at := cal.Add(origin, time.Duration(i)*50*time.Minute)
+		if p.Spacing > 0 {
+			at = addWork(cal, origin, time.Duration(i)*p.Spacing)
+		}
 		var planted time.Duration // working time the request waited
 		ev := func(typ flows.EventType, step string, task int64, actor string, t time.Time, d map[string]any) {
 			e := &flows.Event{InstanceID: id, FlowID: "purchase", StepID: step, TaskID: task, Type: typ, Actor: actor, At: t}
@@ -94,6 +103,11 @@ func generate(p genParams, origin time.Time) ([]*flows.Event, truth) {
 			w := p.Base[s.id] * time.Duration(1+i%5)
 			if s.id == "finance" && dept == "sales" {
 				w += p.SalesExtra
+			}
+			if p.Jitter {
+				h := uint64(i)*0x9E3779B97F4A7C15 + uint64(k+1)*0xBF58476D1CE4E5B9
+				h ^= h >> 31
+				w = w * time.Duration(500+h%1001) / 1000
 			}
 			taskID++
 			ev(flows.EvStepStarted, s.id, 0, flows.System, at, nil)

@@ -65,16 +65,16 @@ const simulations = 2000
 var ErrNoHistory = errors.New("no history")
 
 // waits returns the working-time waits (seconds) of a flow's step, of one
-// approver when given. Caller holds a.mu.
-func (a *Aggregate) waits(flowID, stepID, approver string) []int32 {
-	var out []int32
+// approver when given, sorted. Caller holds a.mu.
+func (a *Aggregate) waits(flowID, stepID, approver string) *dist {
+	d := &dist{}
 	for k, c := range a.cells {
 		if k.FlowID == flowID && k.StepID == stepID && (approver == "" || k.Approver == approver) {
-			out = append(out, c.Work...)
+			d.add(&c.Work)
 		}
 	}
-	slices.Sort(out) // map order must not change the draws
-	return out
+	d.sort() // map order must not change the draws
+	return d
 }
 
 // Predict forecasts when a request of flowID at now finishes its planned
@@ -88,26 +88,25 @@ func (a *Aggregate) Predict(flowID string, steps []PlannedStep, now time.Time) (
 		return &Forecast{Finish50: now, Finish90: now}, nil
 	}
 	a.mu.RLock()
-	dists := make([][]int32, len(steps))
+	dists := make([]sampler, len(steps))
 	elapsed := make([]int32, len(steps))
 	for i, s := range steps {
 		d := a.waits(flowID, s.StepID, s.Approver)
-		if len(d) < minSamples {
+		if d.n < minSamples {
 			d = a.waits(flowID, s.StepID, "")
 		}
-		if len(d) == 0 {
+		if d.n == 0 {
 			a.mu.RUnlock()
 			return nil, fmt.Errorf("predict %s step %s: %w", flowID, s.StepID, ErrNoHistory)
 		}
 		if !s.Started.IsZero() {
 			elapsed[i] = secs(a.workBetween(s.Started, now))
-			if j, _ := slices.BinarySearch(d, elapsed[i]+1); j < len(d) {
-				d = d[j:] // only the waits longer than this one has lasted
-			} else {
-				d = []int32{elapsed[i]} // longer than any before: due any moment
-			}
+			if d.above(elapsed[i]); d.n == 0 {
+				// longer than any before: due any moment
+				d = &dist{p: []pair{{elapsed[i], 1}}, n: 1, sorted: true}
+			} // else only the waits longer than this one has lasted
 		}
-		dists[i] = d
+		dists[i] = newSampler(d)
 	}
 	a.mu.RUnlock()
 	rng := rand.New(rand.NewPCG(1, uint64(len(steps))))
@@ -118,7 +117,7 @@ func (a *Aggregate) Predict(flowID string, steps []PlannedStep, now time.Time) (
 	for n := range simulations {
 		var t int64
 		for i, d := range dists {
-			t += int64(d[rng.IntN(len(d))] - elapsed[i])
+			t += int64(d.At(rng.IntN(d.Len())) - elapsed[i])
 			cum[i][n] = t
 		}
 	}
@@ -128,7 +127,7 @@ func (a *Aggregate) Predict(flowID string, steps []PlannedStep, now time.Time) (
 		p50 := time.Duration(cum[i][simulations/2]) * time.Second
 		p90 := time.Duration(cum[i][simulations*9/10-1]) * time.Second
 		sf := StepForecast{StepID: s.StepID, Approver: s.Approver, End50: a.addWork(now, p50), End90: a.addWork(now, p90),
-			Deadline: s.Deadline, Samples: len(dists[i])}
+			Deadline: s.Deadline, Samples: dists[i].Len()}
 		if sf.Deadline.IsZero() && s.DeadlineAfter > 0 {
 			begin := now
 			if i > 0 {

@@ -168,7 +168,7 @@ func (s *Summary) Approver(id string) *WaitFigures {
 // reqAcc accumulates request-level cells.
 type reqAcc struct {
 	f          Figures
-	wall, work []int32
+	wall, work dist
 }
 
 func (r *reqAcc) add(c *Cell) {
@@ -183,13 +183,13 @@ func (r *reqAcc) add(c *Cell) {
 	r.f.Overdue += c.Overdue
 	r.f.Ratings += c.Ratings
 	r.f.ratingSum += c.RatingSum
-	r.wall = append(r.wall, c.Wall...)
-	r.work = append(r.work, c.Work...)
+	r.wall.add(&c.Wall)
+	r.work.add(&c.Work)
 }
 
 func (r *reqAcc) finish() Figures {
 	f := r.f
-	f.Decision, f.DecisionWork = summarizeSecs(r.wall), summarizeSecs(r.work)
+	f.Decision, f.DecisionWork = r.wall.timing(), r.work.timing()
 	if f.Ratings > 0 {
 		f.Satisfaction = float64(f.ratingSum) / float64(f.Ratings)
 	}
@@ -207,7 +207,7 @@ func (r *reqAcc) finish() Figures {
 type waitAcc struct {
 	w          WaitFigures
 	waiting    int64
-	wall, work []int32
+	wall, work dist
 }
 
 func (w *waitAcc) add(c *Cell) {
@@ -223,13 +223,13 @@ func (w *waitAcc) add(c *Cell) {
 	w.w.Overdue += c.Overdue
 	w.w.FridayPM += c.FridayPM
 	w.waiting += c.WaitWork
-	w.wall = append(w.wall, c.Wall...)
-	w.work = append(w.work, c.Work...)
+	w.wall.add(&c.Wall)
+	w.work.add(&c.Work)
 }
 
 func (w *waitAcc) finish(total time.Duration) WaitFigures {
 	f := w.w
-	f.Wait, f.WaitWork = summarizeSecs(w.wall), summarizeSecs(w.work)
+	f.Wait, f.WaitWork = w.wall.timing(), w.work.timing()
 	f.Waiting = time.Duration(w.waiting) * time.Second
 	if total > 0 {
 		f.Share = float64(f.Waiting) / float64(total)
@@ -345,20 +345,4 @@ func (a *Aggregate) Summary(f Filter) *Summary {
 	}
 	slices.SortFunc(s.Weeks, func(x, y WeekFigures) int { return x.Start.Compare(y.Start) })
 	return s
-}
-
-// summarizeSecs is Summarize over durations in seconds.
-func summarizeSecs(xs []int32) Timing {
-	if len(xs) == 0 {
-		return Timing{}
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	d := func(i int) time.Duration { return time.Duration(s[i]) * time.Second }
-	n := len(s)
-	med := d(n / 2)
-	if n%2 == 0 {
-		med = d(n/2-1) + (d(n/2)-d(n/2-1))/2
-	}
-	return Timing{N: n, Median: med, P90: d(int(math.Ceil(0.9*float64(n))) - 1)}
 }

@@ -28,7 +28,7 @@ type Config struct {
 	// Server config overrides (notifier lease, processing hold...).
 	Server map[string]any
 	// Feishu adds keys to the feishu section the fake's app is in (its
-	// outbound quota, "rate", for a throughput run).
+	// outbound quota, "rate", for a throughput run: FeishuQuota).
 	Feishu map[string]any
 	Mix    Mix
 	Out    io.Writer // progress and figures (nil: none)
@@ -56,6 +56,12 @@ type Config struct {
 	// Applicants adds that many employees to the example company (each
 	// files one claim at a time): more conversations at once.
 	Applicants int
+	// Platform is where the cycles run: "feishu" (default: signed,
+	// encrypted events and card clicks from the fake to /webhook/feishu)
+	// or "web" (the web playground's API, as a browser; the company's
+	// users are on the web platform only). Web runs take no signals,
+	// faults or replicas.
+	Platform string
 }
 
 // Run starts flowbot with SQLite and the Feishu fake, drives the load
@@ -70,7 +76,14 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 		return nil, nil, err
 	}
 	defer fake.Close()
-	srvCfg, err := WriteFixturesN(cfg.Dir, cfg.Applicants)
+	platform := cmp.Or(cfg.Platform, "feishu")
+	switch {
+	case platform != "feishu" && platform != "web":
+		return nil, nil, fmt.Errorf("chaos: platform %q: want feishu or web", platform)
+	case platform == "web" && (cfg.Kills > 0 || cfg.Freeze > 0 || cfg.Faults > 0 || cfg.Replicas > 1 || cfg.Restarts > 0):
+		return nil, nil, fmt.Errorf("chaos: a web run takes no kills, freezes, faults, replicas or restarts")
+	}
+	srvCfg, err := writeFixtures(cfg.Dir, cfg.Applicants, platform)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,8 +117,18 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if mix.Events == 0 {
 		mix = DefaultMix(cfg.Events)
 	}
-	d := &Driver{Fake: fake, URL: url, DB: dbPath, Mix: mix, Company: company, Stats: NewStats(), Out: cfg.Out}
+	d := &Driver{Fake: fake, URL: url, DB: dbPath, Mix: mix, Company: company, Out: cfg.Out}
 	defer d.Close()
+	if platform == "web" {
+		w, err := OpenWeb(ctx, url, company.Users)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer w.Close()
+		d.Web = w
+	}
+	d.Stats = NewStats()
+	cpu0 := sampleCPU(procs)
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
 
@@ -182,6 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	if err := <-runErr; err != nil {
 		return nil, nil, fmt.Errorf("chaos: load: %w", err)
 	}
+	cpu := cpuBetween(cpu0, sampleCPU(procs))
 	rr := <-restarts
 	if rr.err != nil {
 		return nil, nil, rr.err
@@ -195,6 +219,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Stats, error) {
 	}
 	rep.Kills, rep.Recovery, rep.Faults = kills, recovery, <-faults
 	rep.Restarts, rep.Outages = rr.what, rr.outages
+	rep.CPU, rep.Platform = cpu, platform
 	return rep, d.Stats, nil
 }
 
@@ -367,4 +392,12 @@ func startSupervised(ctx context.Context, proc *Process) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// FeishuQuota is the Config.Feishu that gives flowbot an outbound quota
+// of perSecond messages a second (and 60 times that a minute) per app and
+// per chat, instead of Feishu's own (50/s and 1,000/min per app, 5/s per
+// chat): for runs that measure flowbot rather than the quota.
+func FeishuQuota(perSecond float64) map[string]any {
+	return map[string]any{"rate": map[string]any{"app_per_second": perSecond, "app_per_minute": perSecond * 60, "chat_per_second": perSecond}}
 }

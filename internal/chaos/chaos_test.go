@@ -84,10 +84,8 @@ func TestChaos(t *testing.T) {
 // servers are never touched), kills the replicas and restarts Redis
 // (SIGKILL) and PostgreSQL (immediate stop) under load, and checks that
 // nothing acknowledged was lost, doubled or left stuck. Opt-in
-// (-chaos.servers or CHAOS_SERVERS=1): it needs the servers' binaries and
-// about two minutes, and until the bot stops handling late duplicates
-// while Redis is down (docs/RELIABILITY.md, 2026-12-06) it can report
-// such a Submit as lost.
+// (-chaos.servers or CHAOS_SERVERS=1, which .ci/run sets): it needs the
+// servers' binaries and about two minutes.
 func TestChaosServerRestarts(t *testing.T) {
 	if !*servers && os.Getenv("CHAOS_SERVERS") == "" {
 		t.Skip("chaos: server restarts run with -chaos.servers or CHAOS_SERVERS=1")
@@ -121,4 +119,62 @@ func TestChaosServerRestarts(t *testing.T) {
 	require.Zero(t, rep.Doubled, "doubled: events or messages reflected more than once")
 	require.Zero(t, rep.Stuck, "stuck: messages or cycles left pending")
 	require.Zero(t, rep.Impossible, "requests in impossible states")
+}
+
+// TestLoadWeb runs the cycle through the web playground's API as a
+// browser does (claims typed, Submit and the approver's buttons clicked,
+// task cards taken from the approvers' event streams, /status asked),
+// with rejections, withdrawals and requests left open, and checks that
+// every request ends as its events imply, every task card arrives once,
+// and that both sides' CPU is accounted.
+func TestLoadWeb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load: whole-process run skipped in -short")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "flowbot")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/flowbot/flowbot/cmd/flowbot").CombinedOutput()
+	require.NoError(t, err, "build flowbot: %s", out)
+	mix := chaos.Mix{Events: 400, Reject: 0.2, Withdraw: 0.1, Leave: 0.1, Wait: 30 * time.Second, PerApplicant: 2}
+	var sb strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, stats, err := chaos.Run(ctx, chaos.Config{Bin: bin, Dir: dir, Events: mix.Events, Mix: mix, Out: &sb, Platform: "web",
+		Server: map[string]any{"notifier": map[string]any{"poll": "100ms"}}})
+	if err != nil {
+		t.Logf("log tail:\n%s", chaos.LogTail(dir, 6000))
+	}
+	require.NoError(t, err)
+	stats.Print(&sb)
+	rep.Print(&sb)
+	t.Log("\n" + sb.String())
+	require.Equal(t, "web", rep.Platform)
+	require.Positive(t, rep.Decided, "no request was decided")
+	require.Positive(t, rep.Outbox, "no task card was delivered")
+	require.Zero(t, rep.Lost, "lost")
+	require.Zero(t, rep.Doubled, "doubled")
+	require.Zero(t, rep.Stuck, "stuck")
+	require.Zero(t, rep.Impossible, "impossible")
+	_, n := stats.Percentile("status (web)", 50)
+	require.Positive(t, n, "/status was asked")
+	require.True(t, rep.CPU.ServerKnown)
+	server, load := rep.CPUPerCycle()
+	require.Positive(t, server, "server CPU per cycle")
+	require.Positive(t, load, "load generator CPU per cycle")
+	require.Less(t, server, time.Second, "server CPU per cycle is plausible")
+	require.Less(t, load, time.Second, "load generator CPU per cycle is plausible")
+}
+
+// TestRunRefusesBadPlatform checks a platform other than feishu or web,
+// and a web run with signals, is refused before anything starts.
+func TestRunRefusesBadPlatform(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []chaos.Config{
+		{Dir: t.TempDir(), Events: 10, Platform: "teams"},
+		{Dir: t.TempDir(), Events: 10, Platform: "web", Kills: 1},
+	} {
+		_, _, err := chaos.Run(context.Background(), cfg)
+		require.ErrorContains(t, err, "chaos:")
+	}
 }

@@ -33,7 +33,22 @@ type Report struct {
 	RetryLater       time.Duration // longest stretch of 5xx answers to one event
 	CardAfterKillP99 time.Duration // p99 delay of a task card whose wait spanned a kill
 	CardAfterKillN   int
-	Problems         []string
+	// Platform is where the cycles ran ("feishu" or "web"); CPU what
+	// each side used while they ran (set by Run).
+	Platform string
+	CPU      CPU
+	Problems []string
+}
+
+// CPUPerCycle is each side's CPU per decided cycle (0 when not known).
+func (r *Report) CPUPerCycle() (server, load time.Duration) {
+	if r.Decided == 0 {
+		return 0, 0
+	}
+	if r.CPU.ServerKnown {
+		server = r.CPU.Server / time.Duration(r.Decided)
+	}
+	return server, r.CPU.Load / time.Duration(r.Decided)
 }
 
 func (r *Report) problem(kind *int, format string, args ...any) {
@@ -70,7 +85,19 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "task cards whose wait spanned a kill: %d, p99 delay %s\n", r.CardAfterKillN, round(r.CardAfterKillP99))
 	}
 	fmt.Fprintf(w, "longest 'retry later' window: %s\n", round(r.RetryLater))
-	fmt.Fprintf(w, "Feishu: %d outbox messages, %d create calls, %d distinct uuids, %d resent (same uuid), %d cut mid-body by a dying sender\n", r.Outbox, r.Sends, r.Distinct, r.Resent, r.Cut)
+	if r.Platform == "web" {
+		fmt.Fprintf(w, "web: %d task messages delivered, each one card on its approver's event stream\n", r.Outbox)
+	} else {
+		fmt.Fprintf(w, "Feishu: %d outbox messages, %d create calls, %d distinct uuids, %d resent (same uuid), %d cut mid-body by a dying sender\n", r.Outbox, r.Sends, r.Distinct, r.Resent, r.Cut)
+	}
+	if r.CPU.Load > 0 {
+		server, load := r.CPUPerCycle()
+		sv := "not known (an incarnation changed)"
+		if r.CPU.ServerKnown {
+			sv = fmt.Sprintf("%s (%s per cycle)", round(r.CPU.Server), round(server))
+		}
+		fmt.Fprintf(w, "CPU over the load: server %s, load generator %s (%s per cycle)\n", sv, round(r.CPU.Load), round(load))
+	}
 	fmt.Fprintf(w, "lost %d, doubled %d, stuck %d, impossible %d\n", r.Lost, r.Doubled, r.Stuck, r.Impossible)
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "  -", p)
@@ -130,6 +157,11 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 	}
 	rows.Close()
 	r.Cycles = len(cycles)
+	shown := d.Fake.all
+	if d.Web != nil {
+		shown = d.Web.all
+	}
+	summaries, tasks := cardCounts(shown)
 	for _, c := range cycles {
 		if c.Err != "" {
 			// A click answered "processing" is kept in the inbox and
@@ -162,19 +194,11 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 			}
 			r.problem(&r.Lost, "cycle %d (%s, %s): request %d is %q, want %q%s", c.K, c.Applicant, c.Desc, c.Instance, got, want, late)
 		}
-		// What the fake showed: one summary card per filing, one task card per task.
-		open := d.Company.OpenID[c.Applicant]
-		if n := len(d.Fake.Find(open, func(m Seen) bool {
-			_, ok := button(m, "submit")
-			return ok && strings.Contains(m.Content, c.Desc)
-		})); n != 1 {
+		// What was shown: one summary card per filing, one task card per task.
+		if n := summaries[c.Desc]; n != 1 {
 			r.problem(&r.Doubled, "cycle %d: %d summary cards for %s, want 1", c.K, n, c.Desc)
 		}
-		task := strconv.FormatInt(c.Task, 10)
-		if n := len(d.Fake.Find(d.Company.OpenID[c.Assignee], func(m Seen) bool {
-			v, ok := button(m, "approve")
-			return ok && valueOf(v, "task") == task
-		})); n != 1 {
+		if n := tasks[strconv.FormatInt(c.Task, 10)]; n != 1 {
 			r.problem(&r.Doubled, "cycle %d: %d task cards for task %d, want 1", c.K, n, c.Task)
 		}
 	}
@@ -209,6 +233,19 @@ func (d *Driver) Check(ctx context.Context, settle time.Duration) (*Report, erro
 		if n > 0 {
 			r.problem(q.kind, "%d %s", n, q.what)
 		}
+	}
+	if d.Web != nil {
+		// Every task message the notifier delivered is one task card on
+		// its approver's stream.
+		n, err := db.count(ctx, `SELECT count(*) FROM outbox WHERE kind = 'task' AND status = 'delivered'`)
+		if err != nil {
+			return nil, err
+		}
+		r.Outbox = n
+		if n != len(tasks) {
+			r.problem(&r.Lost, "%d task messages delivered, %d tasks have a card on the web", n, len(tasks))
+		}
+		return r, nil
 	}
 	if err := d.checkSends(ctx, r); err != nil {
 		return nil, err

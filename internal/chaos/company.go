@@ -14,6 +14,7 @@ import (
 type Company struct {
 	OpenID     map[string]string // directory id -> Feishu open_id
 	Applicants []string          // users with a manager (whose claims have an approver)
+	Users      []string          // every directory id
 }
 
 // LoadCompany reads the example company.
@@ -36,6 +37,7 @@ func LoadCompanyN(extra int) (*Company, error) {
 			return nil, fmt.Errorf("chaos: user %v of the example company has no feishu open_id", u["id"])
 		}
 		c.OpenID[id] = open
+		c.Users = append(c.Users, id)
 		if m, _ := u["manager"].(string); m != "" {
 			c.Applicants = append(c.Applicants, id)
 		}
@@ -139,6 +141,14 @@ func WriteFixtures(dir string) (map[string]any, error) { return WriteFixturesN(d
 // WriteFixturesN is WriteFixtures with extra applicants in the company
 // (LoadCompanyN gives the same company).
 func WriteFixturesN(dir string, extra int) (map[string]any, error) {
+	return writeFixtures(dir, extra, "feishu")
+}
+
+// writeFixtures writes the fixtures with every user on platform only:
+// "feishu" (their open_ids, through the fake) or "web" (their directory
+// id: the playground's user id), so that every message the bot sends
+// goes where the load waits for it.
+func writeFixtures(dir string, extra int, platform string) (map[string]any, error) {
 	flows := filepath.Join(dir, "flows")
 	if err := os.MkdirAll(flows, 0o755); err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
@@ -153,6 +163,10 @@ func WriteFixturesN(dir string, extra int) (map[string]any, error) {
 	o.grow(extra)
 	for _, u := range o.Users {
 		p, _ := u["platforms"].(map[string]any)
+		if platform == "web" {
+			u["platforms"] = map[string]any{"web": u["id"]}
+			continue
+		}
 		u["platforms"] = map[string]any{"feishu": p["feishu"]}
 	}
 	b, err := yaml.Marshal(o)

@@ -4,9 +4,13 @@
 //
 // Events go over the real protocols: signed, encrypted Feishu webhooks
 // built by adapters/feishu/feishutest, whose fake also receives what
-// flowbot sends (behind a proxy that counts every create call before the
+// flowbot sends (behind a front that counts every create call before the
 // fake de-duplicates it by uuid), and the playground's web API for
-// withdrawals. Final states are read from the SQLite database, read-only,
+// withdrawals, or, in a web run (Config.Platform "web"), for the whole
+// cycle as a browser makes it, cards taken from the users' event streams.
+// A wait for a card is signalled when the card is shown, never polled.
+// Run accounts the CPU both sides used while the load ran (the server's
+// from /proc, the load generator's from getrusage). Final states are read from the SQLite database, read-only,
 // or from the replicas' PostgreSQL database. Servers starts a private
 // PostgreSQL and Redis that a run may kill and restart under load.
 //

@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -27,12 +24,12 @@ const (
 	verificationToken = "chaos-verification-token"
 )
 
-// Fake is feishutest's server behind a counting proxy: the proxy sees
+// Fake is feishutest's server behind a counting front: the front sees
 // every message create call (retries included) before the fake
 // de-duplicates it by uuid, as Feishu does.
 type Fake struct {
 	*feishutest.Server
-	// URL is the proxy's address: flowbot's feishu base_url.
+	// URL is the front's address: flowbot's feishu base_url.
 	URL string
 
 	proxy *http.Server
@@ -44,7 +41,7 @@ type Fake struct {
 
 	faultStatus int // while before faultUntil, creates and updates get this
 	faultUntil  time.Time
-	inbox       map[string][]Seen // receive id -> messages shown
+	box         inbox // chat id -> messages shown
 }
 
 // Seen is a message the fake showed, with when and its card's buttons
@@ -57,13 +54,13 @@ type Seen struct {
 
 // seen is the fake's message hook (called with the fake's lock held).
 func (f *Fake) seen(m feishutest.Message) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	seen := Seen{Message: m, At: time.Now()}
 	if c := m.Card(); c != nil {
 		seen.Buttons = feishutest.Buttons(c)
 	}
-	f.inbox[m.ChatID] = append(f.inbox[m.ChatID], seen)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.box.add(m.ChatID, seen)
 }
 
 // Find returns the messages shown in the p2p chat of openID that match
@@ -71,28 +68,30 @@ func (f *Fake) seen(m feishutest.Message) {
 func (f *Fake) Find(openID string, match func(Seen) bool) []Seen {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []Seen
-	for _, m := range f.inbox[feishutest.P2PChatID(openID)] {
-		if match(m) {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.box.find(feishutest.P2PChatID(openID), match)
 }
 
-// WaitFor waits until a message shown to openID matches and returns
-// the first one.
-func (f *Fake) WaitFor(ctx context.Context, openID string, match func(Seen) bool) (Seen, error) {
-	for {
-		if ms := f.Find(openID, match); len(ms) > 0 {
-			return ms[0], nil
-		}
-		select {
-		case <-ctx.Done():
-			return Seen{}, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+// all visits every message shown.
+func (f *Fake) all(visit func(Seen)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ms := range f.box.msgs {
+		for _, m := range ms {
+			visit(m)
 		}
 	}
+}
+
+// WaitFor waits until a message shown to openID matches and returns it.
+func (f *Fake) WaitFor(ctx context.Context, openID string, match func(Seen) bool) (Seen, error) {
+	return f.WaitSince(ctx, openID, time.Time{}, match)
+}
+
+// WaitSince waits until a message shown to openID at or after since
+// matches and returns it. The fake signals the wait when the message
+// arrives: nothing is polled.
+func (f *Fake) WaitSince(ctx context.Context, openID string, since time.Time, match func(Seen) bool) (Seen, error) {
+	return waitIn(ctx, &f.mu, &f.box, feishutest.P2PChatID(openID), since, match)
 }
 
 // button returns the callback value of the card's first button with
@@ -110,15 +109,13 @@ func button(m Seen, action string) (map[string]any, bool) {
 // "127.0.0.1:0": a free port). webhook is flowbot's /webhook/feishu; it
 // may be set later with SetWebhook.
 func NewFake(addr, webhook string) (*Fake, error) {
-	f := &Fake{calls: map[string]int{}, to: map[string]map[string]bool{}, first: map[string]time.Time{}, inbox: map[string][]Seen{}}
-	srv := feishutest.NewServer(feishutest.WithMessageHook(f.seen))
+	f := &Fake{calls: map[string]int{}, to: map[string]map[string]bool{}, first: map[string]time.Time{}, box: newInbox()}
+	// Events go to flowbot over kept-alive connections, enough of them
+	// for every worker at once (the default keeps 2 per host: the others
+	// would dial a new connection per event, on both sides).
+	srv := feishutest.NewServer(feishutest.WithMessageHook(f.seen), feishutest.WithHTTPClient(keepAliveClient(10*time.Second)))
 	f.Server = srv
 	f.SetWebhook(webhook)
-	target, err := url.Parse(srv.URL)
-	if err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("chaos: fake url: %w", err)
-	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -127,8 +124,9 @@ func NewFake(addr, webhook string) (*Fake, error) {
 		srv.Close()
 		return nil, fmt.Errorf("chaos: listen on %s: %w", addr, err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ErrorLog = log.New(io.Discard, "", 0) // a cut request is the point of the exercise
+	// The counting front serves the fake's API itself (no second HTTP
+	// hop to the fake's own listener).
+	api := srv.Handler()
 	f.proxy = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f.refuse(w, r) {
 			return
@@ -154,7 +152,7 @@ func NewFake(addr, webhook string) (*Fake, error) {
 			_ = json.Unmarshal(body, &m)
 			f.add(m.UUID, m.ReceiveID)
 		}
-		rp.ServeHTTP(w, r)
+		api.ServeHTTP(w, r)
 	})}
 	go func() { _ = f.proxy.Serve(l) }()
 	f.URL = "http://" + l.Addr().String()
@@ -265,4 +263,12 @@ func valueOf(v map[string]any, key string) string {
 		return fmt.Sprint(x)
 	}
 	return ""
+}
+
+// keepAliveClient is an HTTP client that keeps enough idle connections
+// per host for the load's workers.
+func keepAliveClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost, t.IdleConnTimeout = 1024, 1024, 90*time.Second
+	return &http.Client{Timeout: timeout, Transport: t}
 }

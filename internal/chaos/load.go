@@ -82,13 +82,18 @@ type Cycle struct {
 	SubmitLate, DecisionLate bool
 	Err                      string // why the cycle stopped
 
+	start      time.Time // when its filing was first sent: no card of it is older
 	ackAt      time.Time // when the submit was acknowledged
 	killsAtAck int64
 }
 
 // Driver drives one flowbot over the Feishu fake and the web API.
 type Driver struct {
-	Fake    *Fake
+	Fake *Fake
+	// Web, when set, runs every cycle through the web playground's API
+	// instead of Feishu (the users' cards arrive on their web event
+	// streams; the company's users are on the web platform only).
+	Web     *Web
 	URL     string // flowbot's base URL
 	DB      string // the SQLite file, read-only
 	Mix     Mix
@@ -117,7 +122,7 @@ func (d *Driver) Run(ctx context.Context) error {
 		return err
 	}
 	d.db = db
-	d.web = &http.Client{Timeout: 10 * time.Second}
+	d.web = keepAliveClient(10 * time.Second)
 	if d.Stats == nil {
 		d.Stats = NewStats()
 	}
@@ -193,6 +198,10 @@ func (d *Driver) worker(ctx context.Context, applicant string, filing *sync.Mute
 
 // cycle files, submits and decides one claim.
 func (d *Driver) cycle(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
+	c.start = time.Now()
+	if d.Web != nil {
+		return d.webCycle(ctx, c, filing)
+	}
 	if err := d.file(ctx, c, filing); err != nil {
 		return err
 	}
@@ -210,19 +219,21 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 	var summary Seen
 	for try := 0; ; try++ {
 		sent := time.Now()
+		var evID string
 		if _, ok := d.event(ctx, "file (message)", func(id string) (feishutest.Result, error) {
+			evID = id
 			return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: text})
 		}); !ok {
 			return fmt.Errorf("filing message not acknowledged")
 		}
 		wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
-		m, err := d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+		m, err := d.Fake.WaitSince(wctx, open, c.start, func(m Seen) bool {
 			_, ok := button(m, "submit")
 			return ok && strings.Contains(m.Content, c.Desc) || tryAgainSince(m, sent)
 		})
 		cancel()
 		if err != nil {
-			return fmt.Errorf("summary card of %s never arrived: %w", c.Desc, err)
+			return fmt.Errorf("summary card of %s never arrived: %w (event %s)", c.Desc, err, evID)
 		}
 		if !tryAgainSince(m, sent) {
 			summary = m
@@ -232,7 +243,7 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 		// duplicate handled while Redis was down) while this one's card
 		// is still on its way: a user who then sees the card uses it.
 		wctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		m, err = d.Fake.WaitFor(wctx, open, func(m Seen) bool {
+		m, err = d.Fake.WaitSince(wctx, open, c.start, func(m Seen) bool {
 			_, ok := button(m, "submit")
 			return ok && strings.Contains(m.Content, c.Desc)
 		})
@@ -253,7 +264,9 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 	if c.ByConv {
 		for try := 0; ; try++ {
 			sent := time.Now()
+			var evID string
 			_, submitted = d.event(ctx, "submit (typed)", func(id string) (feishutest.Result, error) {
+				evID = id
 				return d.Fake.TryDeliver(feishutest.Delivery{App: AppID, EventID: id, OpenID: open, ChatID: feishutest.P2PChatID(open), Text: "submit"})
 			})
 			c.ackAt, c.killsAtAck = time.Now(), d.kills.Load()
@@ -264,7 +277,7 @@ func (d *Driver) file(ctx context.Context, c *Cycle, filing *sync.Mutex) error {
 			if err != nil || found {
 				c.Submitted = true
 				if err != nil {
-					return fmt.Errorf("%w (typed; shown to the applicant since: %s)", err, d.shownSince(open, sent))
+					return fmt.Errorf("%w (typed, event %s; shown to the applicant since: %s)", err, evID, d.shownSince(open, sent))
 				}
 				return nil
 			}
@@ -362,7 +375,7 @@ func (d *Driver) decide(ctx context.Context, c *Cycle) error {
 	assignee := d.Company.OpenID[c.Assignee]
 	task := strconv.FormatInt(c.Task, 10)
 	wctx, cancel := context.WithTimeout(ctx, d.Mix.Wait)
-	card, err := d.Fake.WaitFor(wctx, assignee, func(m Seen) bool {
+	card, err := d.Fake.WaitSince(wctx, assignee, c.start, func(m Seen) bool {
 		v, ok := button(m, "approve")
 		return ok && valueOf(v, "task") == task
 	})

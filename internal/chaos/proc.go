@@ -134,6 +134,14 @@ func (p *Process) WaitReady(ctx context.Context, since time.Time) (time.Duration
 	}
 }
 
+// Pid is the running incarnation's process id (0: none).
+func (p *Process) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Signal sends sig to the running incarnation.
 func (p *Process) Signal(sig syscall.Signal) error {
 	if p.cmd == nil || p.cmd.Process == nil {

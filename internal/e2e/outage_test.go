@@ -129,9 +129,9 @@ func TestRedisDownMidConversation(t *testing.T) {
 	rds.kill()
 	rp, err = fb.send(ctx, "zhangwei", "leave-2", "1")
 	require.NoError(t, err)
-	require.Equal(t, 200, rp.Status, rp.Error)
-	require.Contains(t, rp.text(), "暂时无法继续对话", "the answer says the conversation cannot continue now")
-	require.Contains(t, rp.text(), "稍后再试")
+	require.Equal(t, 503, rp.Status, "the answer was not taken: nothing of it is kept")
+	require.Contains(t, rp.Error, "暂时无法继续对话", "the error is the bot's own: the conversation cannot continue now")
+	require.Contains(t, rp.text(), "稍后再试", "and it is shown in the chat")
 
 	rp, err = fb.send(ctx, "lilei", "todo-1", "/todo")
 	require.NoError(t, err)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/flowbot/flowbot/blobs"
 )
 
 // The ledger of kept attachments (blobs.Ledger, table blob_uploads).
@@ -16,42 +20,25 @@ func (db *DB) Kept(ctx context.Context, key string, at time.Time) error {
 	return nil
 }
 
-// Orphans returns up to limit keys recorded before before that no
-// request's form or event names; the keys a request names are forgotten.
-func (db *DB) Orphans(ctx context.Context, before time.Time, limit int) ([]string, error) {
+// Uploads returns up to limit keys recorded before before, oldest first,
+// each saying whether a request's form or event names it.
+func (db *DB) Uploads(ctx context.Context, before time.Time, limit int) ([]blobs.Upload, error) {
 	rows, err := db.pool.Query(ctx, `SELECT u.blob_key,
 		EXISTS (SELECT 1 FROM instances i WHERE position(convert_to(u.blob_key, 'UTF8') IN i.form) > 0)
 		OR EXISTS (SELECT 1 FROM events e WHERE position(convert_to(u.blob_key, 'UTF8') IN e.data) > 0)
 		FROM blob_uploads u WHERE u.created_at < $1 ORDER BY u.created_at LIMIT $2`, before.UTC(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("list orphan attachments: %w", mapErr(err))
+		return nil, fmt.Errorf("list kept attachments: %w", mapErr(err))
 	}
-	var orphans, named []string
-	for rows.Next() {
-		var k string
-		var used bool
-		if err := rows.Scan(&k, &used); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list orphan attachments: %w", mapErr(err))
-		}
-		if used {
-			named = append(named, k)
-		} else {
-			orphans = append(orphans, k)
-		}
+	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (blobs.Upload, error) {
+		var u blobs.Upload
+		err := r.Scan(&u.Key, &u.Named)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list kept attachments: %w", mapErr(err))
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list orphan attachments: %w", mapErr(err))
-	}
-	if err := db.Forget(ctx, named); err != nil {
-		return nil, err
-	}
-	if len(orphans) == 0 && len(named) == limit && limit > 0 {
-		// A whole batch of attachments: look further.
-		return db.Orphans(ctx, before, limit)
-	}
-	return orphans, nil
+	return ups, nil
 }
 
 // Forget removes keys from the ledger.

@@ -1,11 +1,14 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +23,11 @@ import (
 // the local PostgreSQL with 16 concurrent callers and a pool of 16
 // connections. Besides cycles/s it reports the round trips per cycle (a
 // statement sent alone, or a batch of them) and how many backends waited
-// on a lock, on average, in samples of pg_stat_activity taken every 50 ms.
+// on a lock, on average, in samples of pg_stat_activity taken every 50 ms,
+// and the CPU time per cycle of this process (client-cpu-ms/cycle) and of
+// PostgreSQL's processes serving it (server-cpu-ms/cycle, serverCPU),
+// setup and warm-up included: figures the load of a shared machine
+// changes little.
 // FLOWBOT_BENCH_LANES sets the writer lanes (0: no group commit),
 // FLOWBOT_BENCH_POOL the pool size.
 //
@@ -35,6 +42,8 @@ func BenchmarkEngineCycles(b *testing.B) {
 	}
 	var stmts atomic.Int64
 	cfg.ConnConfig.Tracer = countTracer{&stmts}
+	srv := &serverCPU{}
+	cfg.AfterConnect = srv.afterConnect
 	var opts []postgres.Option
 	if v, ok := os.LookupEnv("FLOWBOT_BENCH_LANES"); ok {
 		n, err := strconv.Atoi(v)
@@ -47,10 +56,97 @@ func BenchmarkEngineCycles(b *testing.B) {
 
 	waits := sampleLockWaits(b)
 	stmts.Store(0)
+	srv.start(b)
+	client0 := processCPU(b)
 	flowstest.BenchCycles(b, db, 16)
 	// BenchCycles runs one warm-up cycle per caller before the timing.
-	b.ReportMetric(float64(stmts.Load())/float64(b.N+16), "roundtrips/cycle")
+	cycles := float64(b.N + 16)
+	b.ReportMetric(float64(stmts.Load())/cycles, "roundtrips/cycle")
 	b.ReportMetric(waits(), "lock-waiters")
+	b.ReportMetric(float64(processCPU(b)-client0)/float64(time.Millisecond)/cycles, "client-cpu-ms/cycle")
+	b.ReportMetric(float64(srv.used(b))/float64(time.Millisecond)/cycles, "server-cpu-ms/cycle")
+}
+
+// processCPU is the user + system CPU time of this process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU sums the CPU time PostgreSQL spends for the benchmark: the
+// backends of the pool's connections (their pids recorded as they
+// connect) and the server's WAL writer, checkpointer and background
+// writer (shared with whatever else uses the server, little when it is
+// quiet), read from /proc/<pid>/stat. Zero when /proc is not readable
+// (the server on another machine).
+type serverCPU struct {
+	mu   sync.Mutex
+	pids []int
+	base map[int]time.Duration
+}
+
+func (s *serverCPU) afterConnect(ctx context.Context, c *pgx.Conn) error {
+	var pid int
+	if err := c.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.pids = append(s.pids, pid)
+	s.mu.Unlock()
+	return nil
+}
+
+// start records the CPU used so far by the pool's backends and the
+// server's background processes.
+func (s *serverCPU) start(b *testing.B) {
+	conn, err := pgx.Connect(b.Context(), testURL())
+	require.NoError(b, err)
+	defer conn.Close(context.Background())
+	rows, _ := conn.Query(b.Context(), `SELECT pid FROM pg_stat_activity
+		WHERE backend_type IN ('walwriter', 'checkpointer', 'background writer')`)
+	aux, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	require.NoError(b, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pids = append(s.pids, aux...)
+	s.base = make(map[int]time.Duration)
+	for _, pid := range s.pids {
+		s.base[pid] = procCPU(pid)
+	}
+}
+
+// used is the CPU the recorded processes used since start (backends that
+// connected later count from zero).
+func (s *serverCPU) used(b *testing.B) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum time.Duration
+	for _, pid := range s.pids {
+		sum += procCPU(pid) - s.base[pid]
+	}
+	return sum
+}
+
+// procCPU reads utime + stime of pid from /proc (0 when unreadable).
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after ')'.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticks
 }
 
 // countTracer counts the round trips: a statement sent alone, or a batch.
@@ -72,7 +168,7 @@ func (c countTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 
 func (countTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// sampleLockWaits counts, every 5 ms until the benchmark ends, the
+// sampleLockWaits counts, every 50 ms until the benchmark ends, the
 // backends of the test database waiting on a lock; the returned function
 // stops sampling and gives the average.
 func sampleLockWaits(b *testing.B) func() float64 {

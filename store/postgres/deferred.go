@@ -43,12 +43,17 @@ var seqTables = [nSeqs]string{"instances", "tasks", "events", "outbox"}
 // minIDs is the smallest number of ids taken at once from a sequence.
 const minIDs = 4
 
+// qBegin starts a lane's transaction.
+const qBegin = `BEGIN READ WRITE`
+
 // pending is one statement waiting to be sent.
 type pending struct {
 	what string // for errors: "append event of instance 3"
 	sql  string
 	args []any
-	sp   bool // a savepoint statement: its failure loses the transaction
+	// sp: its failure loses the transaction (a savepoint statement, or
+	// held rows of earlier operations).
+	sp bool
 	// check, when set, reads and judges the statement's outcome (an
 	// update that must change a row) instead of Exec.
 	check func(pgx.BatchResults) error
@@ -69,6 +74,10 @@ type deferred struct {
 	fatal error
 	// spSent: the current operation's savepoint was executed.
 	spSent bool
+	// txSent: the batch's BEGIN was executed.
+	txSent bool
+	// h holds the batch's events and outbox messages (held.go).
+	h held
 }
 
 // reset drops the queue and the ids left; the next batch takes as many ids
@@ -80,13 +89,18 @@ func (d *deferred) reset() {
 		d.want[i] = max(minIDs, d.used[i])
 		d.used[i] = 0
 	}
-	d.err, d.fatal, d.spSent = nil, nil, false
+	d.err, d.fatal, d.spSent, d.txSent = nil, nil, false, false
+	d.h.reset()
 }
 
 // begin starts an operation: its savepoint statements are queued.
 func (d *deferred) begin(release bool) {
 	d.stmts = d.stmts[:0]
 	d.err, d.spSent = nil, false
+	d.h.begin()
+	if !d.txSent {
+		d.stmts = append(d.stmts, pending{what: "begin write transaction", sql: qBegin, sp: true})
+	}
 	if release {
 		d.stmts = append(d.stmts, pending{what: "release savepoint", sql: `RELEASE SAVEPOINT op`, sp: true})
 	}
@@ -161,8 +175,12 @@ func (t *tx) send(q string, args []any, read func(pgx.BatchResults) error) error
 			}
 			return err
 		}
-		if p.sp && p.sql == `SAVEPOINT op` {
+		switch {
+		case !p.sp:
+		case p.sql == `SAVEPOINT op`:
 			d.spSent = true
+		case p.sql == qBegin:
+			d.txSent = true
 		}
 	}
 	var err error

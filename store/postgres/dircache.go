@@ -4,7 +4,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The users read by id are kept in a dircache.Cache, because every engine
+// The users read by id and by platform id are kept in a dircache.Cache
+// (UserByPlatform: one read per inbound event otherwise), because every engine
 // operation looks up its applicant and approvers several times (three
 // statements of a submit + approve cycle without it).
 //

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -131,11 +132,23 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 }
 
 // UserByPlatform finds a user by platform key and the id there.
+// Users by platform id are cached with the users by id (dircache.go).
 func (db *DB) UserByPlatform(ctx context.Context, platform, platformID string) (*flows.User, error) {
+	cu, absent, gen := db.dir.GetByPlatform(dirStamp(func(q string, args ...any) pgx.Row { return db.pool.QueryRow(ctx, q, args...) }), platform, platformID)
+	if cu != nil {
+		return cu, nil
+	}
+	if absent {
+		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, flows.ErrNotFound)
+	}
 	u, err := db.oneUser(ctx, userSelect+` JOIN user_platforms up ON up.user_id = u.id WHERE up.platform = $1 AND up.platform_id = $2`, platform, platformID)
+	if errors.Is(err, flows.ErrNotFound) {
+		db.dir.PutAbsent(gen, platform, platformID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, err)
 	}
+	db.dir.PutByPlatform(gen, platform, platformID, u)
 	return u, nil
 }
 

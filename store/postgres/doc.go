@@ -23,7 +23,16 @@
 // the identity sequences), its instance and task updates (row counts
 // checked when they run) and its savepoints wait and go to the server
 // with its next statement that needs an answer, in one round trip
-// (deferred.go).
+// (deferred.go); BEGIN goes with the first of them. The events and outbox
+// messages of the whole batch are held and inserted by one multi-row
+// statement per table, sent with the COMMIT (held.go).
+//
+// View runs on one pool connection without BEGIN and COMMIT when the
+// server's default isolation is READ COMMITTED (the same snapshots), and
+// its Task read fetches the task's instance and sibling tasks in the same
+// round trip for the Instance and TasksOf calls that follow (prefetch.go).
+// MarkDeliveredWithRefs records a delivery and its card refs in one
+// statement (delivery.go).
 //
 // Users by id are cached in memory (dircache.go): emptied by this store's
 // ReplaceDirectory at once, and within a second of another replica's

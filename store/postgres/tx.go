@@ -19,8 +19,10 @@ var errReadOnly = errors.New("write in a read-only transaction (use Update)")
 // tx implements flows.Tx. It lives only for one Update or View call, which
 // is why it may carry that call's context.
 type tx struct {
-	ctx   context.Context
-	tx    pgx.Tx
+	ctx context.Context
+	// tx is the transaction, or for a View on READ COMMITTED the pool
+	// connection itself (postgres.go, View).
+	tx    conn
 	write bool
 	// d queues statements inside a lane's batch (deferred.go); nil
 	// elsewhere: every statement is sent at once.
@@ -29,6 +31,17 @@ type tx struct {
 	seqs *[nSeqs]string
 	// dir caches users by id (dircache.go); nil: not cached.
 	dir *dircache.Cache
+	// pre holds what a View's Task read fetched ahead (prefetch.go).
+	pre *prefetched
+}
+
+// conn is what a tx sends its statements through: a pgx.Tx or a
+// *pgxpool.Conn.
+type conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 func (t *tx) mustWrite(op string) error {
@@ -88,6 +101,9 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 
 // Instance returns instance id or flows.ErrNotFound.
 func (t *tx) Instance(id int64) (*flows.Instance, error) {
+	if in := t.pre.instance(id); in != nil {
+		return in, nil
+	}
 	in, err := scanInstance(t.queryRow(`SELECT `+instanceCols+` FROM instances WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("get instance %d: %w", id, mapErr(err))
@@ -123,7 +139,10 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	args := []any{in.Number, in.FlowID, in.FlowVersion, in.Applicant, string(in.Status), blob(in.Form), in.StepIndex, in.StepID,
 		ms(in.CreatedAt), ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev}
 	id, rev := in.ID, in.Rev
-	checked := `WITH u AS (` + q + ` RETURNING 1) SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM instances WHERE id = $13)`
+	// The instance is looked up again only when the update changed no row
+	// (the CASE leaves its InitPlan "never executed").
+	checked := `WITH u AS (` + q + ` RETURNING 1) SELECT c.n, CASE WHEN c.n > 0 THEN true
+		ELSE EXISTS (SELECT 1 FROM instances WHERE id = $13) END FROM (SELECT count(*) AS n FROM u) c`
 	if t.queueChecked(fmt.Sprintf("update instance %d", id), checked, func(br pgx.BatchResults) error {
 		var n int
 		var exists bool
@@ -193,6 +212,9 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 
 // Task returns task id or flows.ErrNotFound.
 func (t *tx) Task(id int64) (*flows.Task, error) {
+	if !t.write {
+		return t.taskAhead(id)
+	}
 	tk, err := scanTask(t.queryRow(`SELECT `+taskCols+` FROM tasks WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("get task %d: %w", id, mapErr(err))
@@ -237,6 +259,9 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 
 // TasksOf returns the tasks of an instance ordered by id.
 func (t *tx) TasksOf(instanceID int64) ([]*flows.Task, error) {
+	if ts, ok := t.pre.tasksOf(instanceID); ok {
+		return ts, nil
+	}
 	ts, err := queryAll(t, scanTask, `SELECT `+taskCols+` FROM tasks WHERE instance_id = $1 ORDER BY id`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of instance %d: %w", instanceID, mapErr(err))
@@ -263,16 +288,19 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 	if e == nil {
 		return errors.New("append event: nil event")
 	}
+	if err := checkText("flow", e.FlowID, "step", e.StepID, "type", string(e.Type), "actor", e.Actor); err != nil {
+		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, err)
+	}
 	id, ok, err := t.newID(seqEvents)
 	if err != nil {
 		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, err)
 	}
-	args := []any{e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type), e.Actor, e.Auto, blob(e.Data), ms(e.At)}
 	if ok {
-		err = t.queue(fmt.Sprintf("append event %s of instance %d", e.Type, e.InstanceID),
-			`INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at, id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, append(args, id)...)
+		// Held for the batch's multi-row insert (held.go).
+		t.d.h.ev.rows = append(t.d.h.ev.rows, evRow{inst: e.InstanceID, task: e.TaskID, flow: e.FlowID, step: e.StepID,
+			typ: string(e.Type), actr: e.Actor, auto: e.Auto, data: blob(e.Data), at: ms(e.At), id: id})
 	} else {
+		args := []any{e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type), e.Actor, e.Auto, blob(e.Data), ms(e.At)}
 		err = mapErr(t.tx.QueryRow(t.ctx, `INSERT INTO events (instance_id, task_id, flow_id, step_id, type, actor, auto, data, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, args...).Scan(&id))
 	}
@@ -285,6 +313,12 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 
 // EventsOf returns the events of an instance in order.
 func (t *tx) EventsOf(instanceID int64) ([]*flows.Event, error) {
+	if t.d != nil {
+		// The events held in the lane are sent first (held.go).
+		if p, ok := t.d.h.unsentEvents(); ok {
+			t.d.stmts = append(t.d.stmts, p)
+		}
+	}
 	es, err := queryAll(t, scanEvent, `SELECT `+eventCols+` FROM events WHERE instance_id = $1 ORDER BY id`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of instance %d: %w", instanceID, mapErr(err))
@@ -303,15 +337,19 @@ func (t *tx) Enqueue(m *flows.OutboxMessage) error {
 	if m.Kind == "" {
 		return errors.New("enqueue: message without kind")
 	}
+	if err := checkText("kind", string(m.Kind), "recipient", m.Recipient, "step", m.StepID); err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	}
 	id, ok, err := t.newID(seqOutbox)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
 	}
-	args := []any{string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID, blob(m.Data), ms(m.NextAt), ms(m.CreatedAt)}
 	if ok {
-		err = t.queue("enqueue "+string(m.Kind), `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
-		attempts, next_at, last_error, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8, $9)`, append(args, id)...)
+		// Held for the batch's multi-row insert (held.go).
+		t.d.h.ob.rows = append(t.d.h.ob.rows, obRow{kind: string(m.Kind), rcpt: m.Recipient, inst: m.InstanceID, task: m.TaskID,
+			step: m.StepID, data: blob(m.Data), next: ms(m.NextAt), at: ms(m.CreatedAt), id: id})
 	} else {
+		args := []any{string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID, blob(m.Data), ms(m.NextAt), ms(m.CreatedAt)}
 		err = mapErr(t.tx.QueryRow(t.ctx, `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status,
 		attempts, next_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8) RETURNING id`, args...).Scan(&id))
 	}

@@ -41,7 +41,8 @@ func scanDelivery(s pgx.Row) (*webhooks.Delivery, error) {
 
 // inWrite runs fn in a read-write transaction.
 func (w *webhookStore) inWrite(ctx context.Context, fn func(pgx.Tx) error) error {
-	return (*DB)(w).inTx(ctx, true, func(t *tx) error { return fn(t.tx) })
+	// inTx always gives its tx a pgx.Tx.
+	return (*DB)(w).inTx(ctx, true, func(t *tx) error { return fn(t.tx.(pgx.Tx)) })
 }
 
 func (w *webhookStore) Cursor(ctx context.Context, sub string) (int64, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/flowbot/flowbot/flows"
@@ -138,15 +139,12 @@ func (db *DB) runBatch(d *deferred, batch []*writeReq) []*writeReq {
 		return batch
 	}
 	defer conn.Release()
-	pt, err := conn.BeginTx(bg, pgx.TxOptions{AccessMode: pgx.ReadWrite})
-	if err != nil {
-		batch[0].err = fmt.Errorf("begin write transaction: %w", mapErr(err))
-		return batch
-	}
+	// BEGIN is not sent alone: it waits in the first operation's queue
+	// (deferred.begin) and goes with its first round trip.
 	var lost error
 	kept, open := 0, false // open: the savepoint "op" exists
 	for i := 0; ; i++ {
-		ok, fatal := db.runOne(conn, pt, d, batch[i], &open)
+		ok, fatal := db.runOne(conn, d, batch[i], &open)
 		if ok {
 			kept++
 		}
@@ -167,18 +165,23 @@ func (db *DB) runBatch(d *deferred, batch []*writeReq) []*writeReq {
 	}
 	switch {
 	case lost != nil:
-		_ = pt.Rollback(bg)
+		rollback(conn, d)
 		for _, r := range batch {
 			if r.err == nil && r.panicked == nil {
 				r.err = fmt.Errorf("write rolled back with its batch (%v): %w", lost, flows.ErrConflict)
 			}
 		}
 	case kept == 0:
-		_ = pt.Rollback(bg)
+		rollback(conn, d)
 	default:
-		if err := pt.Commit(bg); err != nil {
+		if rolledBack, err := commit(bg, conn, d); err != nil {
 			for _, r := range batch {
-				if r.err == nil && r.panicked == nil {
+				if r.err != nil || r.panicked != nil {
+					continue
+				}
+				if rolledBack {
+					r.err = fmt.Errorf("write rolled back with its batch (%v): %w", err, flows.ErrConflict)
+				} else {
 					r.err = fmt.Errorf("commit: %w", mapErr(err))
 				}
 			}
@@ -187,12 +190,72 @@ func (db *DB) runBatch(d *deferred, batch []*writeReq) []*writeReq {
 	return batch
 }
 
-// runOne runs r in the savepoint "op" of pt. ok says r's writes are kept;
-// fatal is set when pt can no longer be used. The savepoint statements and
+// commit commits the lane's transaction on c, sending the held rows (held.go) and the COMMIT in one
+// round trip. rolledBack reports that the transaction is certainly not
+// committed (a held insert failed on the server, or the server answered
+// the COMMIT with a rollback); otherwise, after an error, the outcome is
+// unknown (the connection broke).
+func commit(ctx context.Context, c *pgxpool.Conn, d *deferred) (rolledBack bool, err error) {
+	var ps []pending
+	if p, ok := d.h.unsentEvents(); ok {
+		ps = append(ps, p)
+	}
+	if p, ok := d.h.unsentOutbox(); ok {
+		ps = append(ps, p)
+	}
+
+	b := &pgx.Batch{}
+	for _, p := range ps {
+		b.Queue(p.sql, p.args...)
+	}
+	b.Queue(`COMMIT`)
+	br := c.SendBatch(ctx, b)
+	for _, p := range ps {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			err = fmt.Errorf("%s: %w", p.what, err)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				// Refused by the server: the COMMIT after it was skipped.
+				rollback(c, d)
+				return true, err
+			}
+			return false, err
+		}
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if tag.String() != "COMMIT" {
+		return true, fmt.Errorf("commit answered %q", tag.String())
+	}
+	return false, nil
+}
+
+// rollback ends the lane's transaction, if BEGIN was sent; a connection
+// that cannot roll back is closed (the pool then drops it).
+func rollback(c *pgxpool.Conn, d *deferred) {
+	if !d.txSent {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	if _, err := c.Exec(ctx, `ROLLBACK`); err != nil {
+		_ = c.Conn().Close(ctx)
+	}
+}
+
+// runOne runs r in the savepoint "op" of the lane's transaction on conn.
+// ok says r's writes are kept; fatal is set when the transaction can no
+// longer be used. The savepoint statements and
 // r's inserts are queued in d and sent with r's next statement that needs
 // an answer (deferred.go); whatever is still queued when r.fn returns is
 // sent then, so that r's outcome is known before the next operation.
-func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, open *bool) (ok bool, fatal error) {
+func (db *DB) runOne(conn *pgxpool.Conn, d *deferred, r *writeReq, open *bool) (ok bool, fatal error) {
 	if err := r.ctx.Err(); err != nil {
 		r.err = fmt.Errorf("begin write transaction: %w", err)
 		return false, nil
@@ -201,7 +264,7 @@ func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, op
 	// Releasing the previous operation's savepoint keeps its writes in the
 	// transaction.
 	d.begin(*open)
-	t := &tx{ctx: context.WithoutCancel(r.ctx), tx: pt, write: true, d: d, seqs: db.seqs, dir: db.dir}
+	t := &tx{ctx: context.WithoutCancel(r.ctx), tx: conn, write: true, d: d, seqs: db.seqs, dir: db.dir}
 	r.err = call(r, t)
 	if r.err == nil && d.fatal == nil {
 		r.err = t.flush()
@@ -226,8 +289,10 @@ func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, op
 		r.err = fmt.Errorf("write: a statement failed and the operation went on: %w", flows.ErrConflict)
 	}
 	if r.err == nil {
+		d.h.kept()
 		return true, nil
 	}
+	d.h.failed()
 	if conn.Conn().IsClosed() {
 		return false, fmt.Errorf("connection lost: %w", r.err)
 	}
@@ -236,7 +301,7 @@ func (db *DB) runOne(conn *pgxpool.Conn, pt pgx.Tx, d *deferred, r *writeReq, op
 		// Nothing of r reached the server.
 		return false, nil
 	}
-	if _, err := pt.Exec(bg, `ROLLBACK TO SAVEPOINT op`); err != nil {
+	if _, err := conn.Exec(bg, `ROLLBACK TO SAVEPOINT op`); err != nil {
 		return false, fmt.Errorf("roll back savepoint: %w", mapErr(err))
 	}
 	return false, nil

@@ -21,7 +21,7 @@ func scanBalance(s scanner) (*flows.Balance, error) {
 
 // Balance returns user's balance of typ in year; flows.ErrNotFound when none.
 func (t *tx) Balance(user, typ string, year int) (*flows.Balance, error) {
-	b, err := scanBalance(t.tx.QueryRowContext(t.ctx, `SELECT `+balanceCols+` FROM balances WHERE user_id = ? AND year = ? AND type = ?`, user, year, typ))
+	b, err := scanBalance(t.queryRow(`SELECT `+balanceCols+` FROM balances WHERE user_id = ? AND year = ? AND type = ?`, user, year, typ))
 	if err != nil {
 		return nil, fmt.Errorf("read balance %s/%s/%d: %w", user, typ, year, mapErr(err))
 	}
@@ -33,7 +33,7 @@ func (t *tx) UseBalance(user, typ string, year int, days float64, at time.Time) 
 	if err := t.mustWrite("use balance"); err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE balances SET used = used + ?, updated_at = ? WHERE user_id = ? AND year = ? AND type = ?`,
+	res, err := t.exec(`UPDATE balances SET used = used + ?, updated_at = ? WHERE user_id = ? AND year = ? AND type = ?`,
 		days, ms(at), user, year, typ)
 	if err != nil {
 		return fmt.Errorf("use balance %s/%s/%d: %w", user, typ, year, mapErr(err))
@@ -69,7 +69,7 @@ func (db *DB) Balances(ctx context.Context, f flows.BalanceFilter) ([]*flows.Bal
 	}
 	q += ` ORDER BY user_id, year, type LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.reader.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list balances: %w", mapErr(err))
 	}
@@ -93,7 +93,7 @@ func (db *DB) UpsertBalances(ctx context.Context, us []flows.BalanceUpdate, at t
 			if u.Used != nil {
 				used = *u.Used
 			}
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO balances (user_id, type, year, total, used, updated_at)
+			if _, err := t.exec(`INSERT INTO balances (user_id, type, year, total, used, updated_at)
 				VALUES (?, ?, ?, ?, coalesce(?, 0), ?)
 				ON CONFLICT (user_id, year, type) DO UPDATE SET total = excluded.total,
 					used = coalesce(?, balances.used), updated_at = excluded.updated_at`,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/flowbot/flowbot/blobs"
 )
 
 // The ledger of kept attachments (blobs.Ledger, table blob_uploads).
@@ -11,7 +13,7 @@ import (
 // Kept records blob key as kept at at.
 func (db *DB) Kept(ctx context.Context, key string, at time.Time) error {
 	err := db.write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO blob_uploads (blob_key, created_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING`, key, ms(at))
+		_, err := t.exec(`INSERT INTO blob_uploads (blob_key, created_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING`, key, ms(at))
 		return err
 	})
 	if err != nil {
@@ -20,12 +22,12 @@ func (db *DB) Kept(ctx context.Context, key string, at time.Time) error {
 	return nil
 }
 
-// Orphans returns up to limit keys recorded before before that no
-// request's form or event names; the keys a request names are forgotten.
-func (db *DB) Orphans(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	var orphans, named []string
+// Uploads returns up to limit keys recorded before before, oldest first,
+// each saying whether a request's form or event names it.
+func (db *DB) Uploads(ctx context.Context, before time.Time, limit int) ([]blobs.Upload, error) {
+	var ups []blobs.Upload
 	err := db.read(ctx, func(t *tx) error {
-		rows, err := t.tx.QueryContext(ctx, `SELECT u.blob_key,
+		rows, err := t.query(`SELECT u.blob_key,
 			EXISTS (SELECT 1 FROM instances i WHERE instr(CAST(i.form AS TEXT), u.blob_key) > 0)
 			OR EXISTS (SELECT 1 FROM events e WHERE instr(CAST(e.data AS TEXT), u.blob_key) > 0)
 			FROM blob_uploads u WHERE u.created_at < ? ORDER BY u.created_at LIMIT ?`, ms(before), limit)
@@ -34,30 +36,18 @@ func (db *DB) Orphans(ctx context.Context, before time.Time, limit int) ([]strin
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k string
-			var used bool
-			if err := rows.Scan(&k, &used); err != nil {
+			var u blobs.Upload
+			if err := rows.Scan(&u.Key, &u.Named); err != nil {
 				return err
 			}
-			if used {
-				named = append(named, k)
-			} else {
-				orphans = append(orphans, k)
-			}
+			ups = append(ups, u)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list orphan attachments: %w", mapErr(err))
+		return nil, fmt.Errorf("list kept attachments: %w", mapErr(err))
 	}
-	if err := db.Forget(ctx, named); err != nil {
-		return nil, err
-	}
-	if len(orphans) == 0 && len(named) == limit && limit > 0 {
-		// A whole batch of attachments: look further.
-		return db.Orphans(ctx, before, limit)
-	}
-	return orphans, nil
+	return ups, nil
 }
 
 // Forget removes keys from the ledger.
@@ -67,7 +57,7 @@ func (db *DB) Forget(ctx context.Context, keys []string) error {
 	}
 	err := db.write(ctx, func(t *tx) error {
 		for _, k := range keys {
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM blob_uploads WHERE blob_key = ?`, k); err != nil {
+			if _, err := t.exec(`DELETE FROM blob_uploads WHERE blob_key = ?`, k); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -33,7 +32,7 @@ func (t *tx) SaveDelegation(d *flows.Delegation) error {
 	if d == nil || d.From == "" || d.To == "" {
 		return errors.New("save delegation: no delegation, or no from or to")
 	}
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO delegations (from_user, to_user, start_at, end_at, source, created_by, created_at, ended_at)
+	res, err := t.exec(`INSERT INTO delegations (from_user, to_user, start_at, end_at, source, created_by, created_at, ended_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.From, d.To, ms(d.Start), ms(d.End), d.Source, d.CreatedBy, ms(d.CreatedAt), nms(d.EndedAt))
 	if err != nil {
 		return fmt.Errorf("save delegation of %s: %w", d.From, mapErr(err))
@@ -51,7 +50,7 @@ func (t *tx) EndDelegation(id int64, at time.Time) error {
 	if err := t.mustWrite("end delegation"); err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE delegations SET ended_at = ? WHERE id = ?`, ms(at), id)
+	res, err := t.exec(`UPDATE delegations SET ended_at = ? WHERE id = ?`, ms(at), id)
 	if err != nil {
 		return fmt.Errorf("end delegation %d: %w", id, mapErr(err))
 	}
@@ -65,7 +64,7 @@ func (t *tx) EndDelegation(id int64, at time.Time) error {
 
 // DelegationsOf returns user's delegations not ended early that end after now.
 func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, error) {
-	ds, err := queryDelegations(t.ctx, stmtQuerier{t.stmt(t.st.delegationsOf)}, user, now)
+	ds, err := queryDelegations(t.ctx, txQuerier{t}, user, now)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations of %s: %w", user, err)
 	}
@@ -75,7 +74,7 @@ func (t *tx) DelegationsOf(user string, now time.Time) ([]*flows.Delegation, err
 // DelegationsTo returns the delegations to user not ended early that end
 // after now.
 func (t *tx) DelegationsTo(user string, now time.Time) ([]*flows.Delegation, error) {
-	ds, err := queryDelegationsBy(t.ctx, t.tx, qDelegationsTo, user, now)
+	ds, err := queryDelegationsBy(t.ctx, txQuerier{t}, qDelegationsTo, user, now)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations to %s: %w", user, err)
 	}
@@ -84,7 +83,7 @@ func (t *tx) DelegationsTo(user string, now time.Time) ([]*flows.Delegation, err
 
 // Delegations returns user's delegations not ended early that end after now.
 func (db *DB) Delegations(ctx context.Context, user string, now time.Time) ([]*flows.Delegation, error) {
-	ds, err := queryDelegations(ctx, db.reader, user, now)
+	ds, err := queryDelegations(ctx, poolQuerier{db}, user, now)
 	if err != nil {
 		return nil, fmt.Errorf("list delegations of %s: %w", user, err)
 	}
@@ -92,15 +91,21 @@ func (db *DB) Delegations(ctx context.Context, user string, now time.Time) ([]*f
 }
 
 type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryContext(ctx context.Context, q string, args ...any) (rowsIter, error)
 }
 
-// stmtQuerier runs a prepared statement as a querier; the query text
-// passed to it is the statement's own and is ignored.
-type stmtQuerier struct{ s *sql.Stmt }
+// txQuerier runs queries in a transaction, through its statement cache.
+type txQuerier struct{ t *tx }
 
-func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
-	return q.s.QueryContext(ctx, args...)
+func (q txQuerier) QueryContext(_ context.Context, query string, args ...any) (rowsIter, error) {
+	return q.t.query(query, args...)
+}
+
+// poolQuerier runs queries on the reader pool, through its statement cache.
+type poolQuerier struct{ db *DB }
+
+func (q poolQuerier) QueryContext(ctx context.Context, query string, args ...any) (rowsIter, error) {
+	return q.db.query(ctx, query, args...)
 }
 
 func queryDelegations(ctx context.Context, q querier, user string, now time.Time) ([]*flows.Delegation, error) {

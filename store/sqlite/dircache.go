@@ -4,7 +4,8 @@ import (
 	"context"
 )
 
-// The users read by id are kept in a dircache.Cache. It is emptied at once
+// The users read by id and by platform id are kept in a dircache.Cache
+// (UserByPlatform too: one read per inbound event otherwise). It is emptied at once
 // when this DB replaces the directory. A directory replaced by another
 // process on the same file (`flowbot directory import` while `flowbot
 // serve` runs) is noticed through a stamp in the sequences table that
@@ -15,7 +16,7 @@ const dirStampKey = "\x00directory"
 
 // bumpDirStamp records in t that the directory changed.
 func bumpDirStamp(ctx context.Context, t *tx) error {
-	_, err := t.tx.ExecContext(ctx, qNextNumber, dirStampKey)
+	_, err := t.exec(qNextNumber, dirStampKey)
 	return err
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -44,47 +45,31 @@ func (db *DB) ReplaceDirectory(ctx context.Context, users []*flows.User, depts [
 			return err
 		}
 		for _, q := range []string{`DELETE FROM user_platforms`, `DELETE FROM user_roles`, `DELETE FROM users`, `DELETE FROM departments`} {
-			if _, err := t.tx.ExecContext(ctx, q); err != nil {
+			if _, err := t.exec(q); err != nil {
 				return err
 			}
-		}
-		insU, err := t.tx.PrepareContext(ctx, `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, roles, platforms, mobile, departed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		insR, err := t.tx.PrepareContext(ctx, `INSERT INTO user_roles (user_id, role, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		insP, err := t.tx.PrepareContext(ctx, `INSERT INTO user_platforms (user_id, platform, platform_id) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		insD, err := t.tx.PrepareContext(ctx, `INSERT INTO departments (id, name, name_en, head, parent) VALUES (?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
 		}
 		for _, u := range users {
 			roles, platforms, err := userJSON(u)
 			if err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, err)
 			}
-			if _, err := insU.ExecContext(ctx, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, roles, platforms, u.Mobile, u.Departed); err != nil {
+			if _, err := t.exec(qInsUser, u.ID, u.Name, u.Email, emailKey(u.Email), u.Dept, u.Manager, u.Locale, u.TZ, roles, platforms, u.Mobile, u.Departed); err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, mapErr(err))
 			}
 			for i, r := range u.Roles {
-				if _, err := insR.ExecContext(ctx, u.ID, r, i); err != nil {
+				if _, err := t.exec(qInsUserRole, u.ID, r, i); err != nil {
 					return fmt.Errorf("user %s role %s: %w", u.ID, r, mapErr(err))
 				}
 			}
 			for p, pid := range u.Platforms {
-				if _, err := insP.ExecContext(ctx, u.ID, p, pid); err != nil {
+				if _, err := t.exec(qInsUserPlatform, u.ID, p, pid); err != nil {
 					return fmt.Errorf("user %s platform %s id %s: %w", u.ID, p, pid, mapErr(err))
 				}
 			}
 		}
 		for _, d := range depts {
-			if _, err := insD.ExecContext(ctx, d.ID, d.Name, d.NameEN, d.Head, d.Parent); err != nil {
+			if _, err := t.exec(qInsDept, d.ID, d.Name, d.NameEN, d.Head, d.Parent); err != nil {
 				return fmt.Errorf("department %s: %w", d.ID, mapErr(err))
 			}
 		}
@@ -135,11 +120,26 @@ func (db *DB) User(ctx context.Context, id string) (*flows.User, error) {
 }
 
 // UserByPlatform finds a user by platform key and the id there.
+// Users by platform id are cached with the users by id (dircache.go).
 func (db *DB) UserByPlatform(ctx context.Context, platform, platformID string) (*flows.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, err)
+	}
+	cu, absent, gen := db.dir.GetByPlatform(db.dirStamp(ctx), platform, platformID)
+	if cu != nil {
+		return cu, nil
+	}
+	if absent {
+		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, flows.ErrNotFound)
+	}
 	u, err := db.oneUser(ctx, `SELECT u.id, u.name, u.email, u.dept, u.manager, u.locale, u.tz, u.roles, u.platforms, u.mobile, u.departed FROM user_platforms p JOIN users u ON u.id = p.user_id WHERE p.platform = ? AND p.platform_id = ?`, platform, platformID)
+	if errors.Is(err, flows.ErrNotFound) {
+		db.dir.PutAbsent(gen, platform, platformID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get user %s:%s: %w", platform, platformID, err)
 	}
+	db.dir.PutByPlatform(gen, platform, platformID, u)
 	return u, nil
 }
 
@@ -245,3 +245,11 @@ func scanDept(s scanner) (*flows.Department, error) {
 	}
 	return d, nil
 }
+
+const qInsUser = `INSERT INTO users (id, name, email, email_key, dept, manager, locale, tz, roles, platforms, mobile, departed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const qInsUserRole = `INSERT INTO user_roles (user_id, role, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+
+const qInsUserPlatform = `INSERT INTO user_platforms (user_id, platform, platform_id) VALUES (?, ?, ?)`
+
+const qInsDept = `INSERT INTO departments (id, name, name_en, head, parent) VALUES (?, ?, ?, ?, ?)`

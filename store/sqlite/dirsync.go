@@ -30,7 +30,7 @@ func (db *DB) SaveSyncState(ctx context.Context, source, cursor string, data []b
 		data = []byte{}
 	}
 	err := db.write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO directory_sync (source, cursor, data, updated_at) VALUES (?, ?, ?, ?)
+		_, err := t.exec(`INSERT INTO directory_sync (source, cursor, data, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, updated_at = excluded.updated_at`,
 			source, cursor, data, time.Now().UnixMilli())
 		return err
@@ -44,7 +44,7 @@ func (db *DB) SaveSyncState(ctx context.Context, source, cursor string, data []b
 // ClearSyncState forgets the progress of source (its sync finished).
 func (db *DB) ClearSyncState(ctx context.Context, source string) error {
 	err := db.write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM directory_sync WHERE source = ?`, source)
+		_, err := t.exec(`DELETE FROM directory_sync WHERE source = ?`, source)
 		return err
 	})
 	if err != nil {
@@ -74,10 +74,10 @@ func (db *DB) SetPreference(ctx context.Context, user, platform string) error {
 	}
 	err := db.write(ctx, func(t *tx) error {
 		if platform == "" {
-			_, err := t.tx.ExecContext(ctx, `DELETE FROM user_prefs WHERE user_id = ?`, user)
+			_, err := t.exec(`DELETE FROM user_prefs WHERE user_id = ?`, user)
 			return err
 		}
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO user_prefs (user_id, platform) VALUES (?, ?)
+		_, err := t.exec(`INSERT INTO user_prefs (user_id, platform) VALUES (?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET platform = excluded.platform`, user, platform)
 		return err
 	})

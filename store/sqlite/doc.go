@@ -11,13 +11,21 @@
 //
 // Writes go through one connection (a *sql.DB limited to one open
 // connection, transactions begun with BEGIN IMMEDIATE), so writers queue in
-// process instead of failing with SQLITE_BUSY. One goroutine owns it and
-// commits the waiting writes in groups, each write in a savepoint of its
-// own, each caller answered after the COMMIT (writer.go). Reads use a
-// separate pool of read-only connections, which WAL lets run beside the
-// writer; WAL checkpoints run on a connection of their own, off the commit
-// path (checkpoint.go). Users read by id are kept in memory (dircache.go).
-// Hot statements are prepared once at Open.
+// process instead of failing with SQLITE_BUSY. One goroutine owns it for
+// the DB's life and commits the waiting writes in groups, each write in a
+// savepoint of its own, each caller answered after the COMMIT (writer.go).
+// Reads use a separate pool of read-only connections, which WAL lets run
+// beside the writer; WAL checkpoints run on a connection of their own, off
+// the commit path (checkpoint.go). Users read by id are kept in memory
+// (dircache.go).
+//
+// Every statement is compiled once per connection. The writer and the read
+// transactions (View) run on the driver's own connection through
+// sql.Conn.Raw, without database/sql per statement, with a cache of
+// prepared statements per connection keyed by the SQL text, BEGIN, COMMIT
+// and the savepoints included (dconn.go). The reads outside transactions
+// use statements prepared on the reader pool, also kept by text
+// (stmts.go).
 //
 // Do not call the DB's write methods (Update, SaveFlow, ClaimOutbox, the
 // key-value helpers...) from inside an Update callback: the writer

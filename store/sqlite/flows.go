@@ -26,7 +26,7 @@ func (db *DB) SaveFlow(ctx context.Context, id string, source []byte, hash strin
 	err = db.write(ctx, func(t *tx) error {
 		var latest int
 		var latestHash string
-		err := t.tx.QueryRowContext(ctx, `SELECT f.latest, v.hash FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.latest WHERE f.id = ?`, id).
+		err := t.queryRow(`SELECT f.latest, v.hash FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.latest WHERE f.id = ?`, id).
 			Scan(&latest, &latestHash)
 		switch err = mapErr(err); {
 		case errors.Is(err, flows.ErrNotFound):
@@ -34,14 +34,14 @@ func (db *DB) SaveFlow(ctx context.Context, id string, source []byte, hash strin
 			return err
 		case latestHash == hash:
 			version = latest
-			_, err := t.tx.ExecContext(ctx, `UPDATE flows SET deleted = 0 WHERE id = ?`, id)
+			_, err := t.exec(`UPDATE flows SET deleted = 0 WHERE id = ?`, id)
 			return err
 		}
 		version, created = latest+1, true
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO flows (id, latest, deleted) VALUES (?, ?, 0) ON CONFLICT (id) DO UPDATE SET latest = excluded.latest, deleted = 0`, id, version); err != nil {
+		if _, err := t.exec(`INSERT INTO flows (id, latest, deleted) VALUES (?, ?, 0) ON CONFLICT (id) DO UPDATE SET latest = excluded.latest, deleted = 0`, id, version); err != nil {
 			return err
 		}
-		_, err = t.tx.ExecContext(ctx, `INSERT INTO flow_versions (flow_id, version, source, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		_, err = t.exec(`INSERT INTO flow_versions (flow_id, version, source, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, version, source, hash, time.Now().UnixMilli())
 		return err
 	})
@@ -95,7 +95,7 @@ func (db *DB) LatestFlows(ctx context.Context) ([]*flows.FlowVersion, error) {
 // DeleteFlow marks flow id deleted; its versions stay.
 func (db *DB) DeleteFlow(ctx context.Context, id string) error {
 	err := db.write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `UPDATE flows SET deleted = 1 WHERE id = ?`, id)
+		res, err := t.exec(`UPDATE flows SET deleted = 1 WHERE id = ?`, id)
 		if err != nil {
 			return err
 		}

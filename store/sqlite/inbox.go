@@ -22,7 +22,7 @@ func (s *inbox) Keep(ctx context.Context, key string, event []byte, due time.Tim
 		return fmt.Errorf("keep event: empty key")
 	}
 	err := (*DB)(s).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO inbox (key, event, due_at, attempts, kept_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (key) DO NOTHING`,
+		_, err := t.exec(`INSERT INTO inbox (key, event, due_at, attempts, kept_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (key) DO NOTHING`,
 			key, event, ms(due), ms(time.Now()))
 		return err
 	})
@@ -42,7 +42,7 @@ func (s *inbox) Claim(ctx context.Context, now, until time.Time, n int) ([]bots.
 	var out []bots.InboxEntry
 	err := (*DB)(s).write(ctx, func(t *tx) error {
 		out = out[:0]
-		rows, err := t.tx.QueryContext(ctx, `SELECT key, event, attempts FROM inbox WHERE due_at <= ? ORDER BY due_at, key LIMIT ?`, ms(now), n)
+		rows, err := t.query(`SELECT key, event, attempts FROM inbox WHERE due_at <= ? ORDER BY due_at, key LIMIT ?`, ms(now), n)
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (s *inbox) Claim(ctx context.Context, now, until time.Time, n int) ([]bots.
 			return err
 		}
 		for _, e := range out {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE inbox SET due_at = ?, attempts = ? WHERE key = ?`, ms(until), e.Attempts, e.Key); err != nil {
+			if _, err := t.exec(`UPDATE inbox SET due_at = ?, attempts = ? WHERE key = ?`, ms(until), e.Attempts, e.Key); err != nil {
 				return err
 			}
 		}
@@ -75,7 +75,7 @@ func (s *inbox) Claim(ctx context.Context, now, until time.Time, n int) ([]bots.
 // Remove deletes key's entry.
 func (s *inbox) Remove(ctx context.Context, key string) error {
 	err := (*DB)(s).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM inbox WHERE key = ?`, key)
+		_, err := t.exec(`DELETE FROM inbox WHERE key = ?`, key)
 		return err
 	})
 	if err != nil {

@@ -44,14 +44,14 @@ func checkKV(op, key string, ttl time.Duration, needTTL bool) error {
 
 // kvWrite runs fn in a write transaction and, now and then, purges expired
 // rows of table in the same transaction.
-func (db *DB) kvWrite(ctx context.Context, table string, fn func(t *sql.Tx, now int64) error) error {
+func (db *DB) kvWrite(ctx context.Context, table string, fn func(t *tx, now int64) error) error {
 	return db.write(ctx, func(t *tx) error {
 		now := time.Now().UnixMilli()
-		if err := fn(t.tx, now); err != nil {
+		if err := fn(t, now); err != nil {
 			return err
 		}
 		if db.purgeTick.Add(1)%purgeEvery == 0 {
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now); err != nil {
+			if _, err := t.exec(`DELETE FROM `+table+` WHERE expires_at <= ?`, now); err != nil {
 				return fmt.Errorf("purge expired %s: %w", table, err)
 			}
 		}
@@ -86,8 +86,8 @@ func (s *stateStore) Set(ctx context.Context, key string, val []byte, ttl time.D
 	if val == nil {
 		val = []byte{}
 	}
-	err := (*DB)(s).kvWrite(ctx, "kv_state", func(t *sql.Tx, now int64) error {
-		_, err := t.ExecContext(ctx, `INSERT INTO kv_state (key, val, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET val = excluded.val, expires_at = excluded.expires_at`,
+	err := (*DB)(s).kvWrite(ctx, "kv_state", func(t *tx, now int64) error {
+		_, err := t.exec(`INSERT INTO kv_state (key, val, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET val = excluded.val, expires_at = excluded.expires_at`,
 			key, val, now+ttlMS(ttl))
 		return err
 	})
@@ -103,7 +103,7 @@ func (s *stateStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	err := (*DB)(s).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_state WHERE key = ?`, key)
+		_, err := t.exec(`DELETE FROM kv_state WHERE key = ?`, key)
 		return err
 	})
 	if err != nil {
@@ -119,8 +119,8 @@ func (d *deduper) FirstSeen(ctx context.Context, key string, ttl time.Duration) 
 		return false, err
 	}
 	var first bool
-	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
-		res, err := t.ExecContext(ctx, `INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE kv_dedupe.expires_at <= ?`,
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error {
+		res, err := t.exec(`INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE kv_dedupe.expires_at <= ?`,
 			key, now+ttlMS(ttl), now)
 		if err != nil {
 			return err
@@ -141,9 +141,9 @@ func (d *deduper) Confirm(ctx context.Context, key string, ttl time.Duration) er
 	if err := checkKV("confirm dedupe key", key, ttl, true); err != nil {
 		return err
 	}
-	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error {
 		for _, k := range []string{key, doneKey(key)} {
-			if _, err := t.ExecContext(ctx, `INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
+			if _, err := t.exec(`INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
 				k, now+ttlMS(ttl)); err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ func (d *deduper) Done(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var n int
-	err := (*DB)(d).reader.QueryRowContext(ctx, `SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`,
+	err := (*DB)(d).queryRow(ctx, `SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`,
 		doneKey(key), time.Now().UnixMilli()).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("dedupe done %q: %w", key, err)
@@ -177,13 +177,13 @@ func (d *deduper) Renew(ctx context.Context, key string, ttl time.Duration) (boo
 		return false, err
 	}
 	var held bool
-	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *sql.Tx, now int64) error {
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error {
 		var done int
-		if err := t.QueryRowContext(ctx, `SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`, doneKey(key), now).Scan(&done); err != nil || done > 0 {
+		if err := t.queryRow(`SELECT count(*) FROM kv_dedupe WHERE key = ? AND expires_at > ?`, doneKey(key), now).Scan(&done); err != nil || done > 0 {
 			return err
 		}
 		until := now + ttlMS(ttl)
-		res, err := t.ExecContext(ctx, `UPDATE kv_dedupe SET expires_at = max(expires_at, ?) WHERE key = ? AND expires_at > ?`, until, key, now)
+		res, err := t.exec(`UPDATE kv_dedupe SET expires_at = max(expires_at, ?) WHERE key = ? AND expires_at > ?`, until, key, now)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (d *deduper) Forget(ctx context.Context, key string) error {
 		return err
 	}
 	err := (*DB)(d).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key IN (?, ?)`, key, doneKey(key))
+		_, err := t.exec(`DELETE FROM kv_dedupe WHERE key IN (?, ?)`, key, doneKey(key))
 		return err
 	})
 	if err != nil {
@@ -226,8 +226,8 @@ func (l *locker) TryLock(ctx context.Context, name, owner string, ttl time.Durat
 		return false, fmt.Errorf("lock %q: empty owner", name)
 	}
 	var held bool
-	err := (*DB)(l).kvWrite(ctx, "kv_locks", func(t *sql.Tx, now int64) error {
-		res, err := t.ExecContext(ctx, `INSERT INTO kv_locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE kv_locks.owner = excluded.owner OR kv_locks.expires_at <= ?`,
+	err := (*DB)(l).kvWrite(ctx, "kv_locks", func(t *tx, now int64) error {
+		res, err := t.exec(`INSERT INTO kv_locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE kv_locks.owner = excluded.owner OR kv_locks.expires_at <= ?`,
 			name, owner, now+ttlMS(ttl), now)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (l *locker) Unlock(ctx context.Context, name, owner string) error {
 		return err
 	}
 	err := (*DB)(l).write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM kv_locks WHERE name = ? AND owner = ?`, name, owner)
+		_, err := t.exec(`DELETE FROM kv_locks WHERE name = ? AND owner = ?`, name, owner)
 		return err
 	})
 	if err != nil {

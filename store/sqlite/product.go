@@ -20,7 +20,7 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 		}
 	}
 	err := db.write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', delivered_at = ? WHERE id = ?`, ms(at), id)
+		res, err := t.exec(`UPDATE outbox SET status = 'delivered', delivered_at = ? WHERE id = ?`, ms(at), id)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -30,7 +30,7 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 			return flows.ErrNotFound
 		}
 		for _, r := range refs {
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			if _, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				r.InstanceID, r.TaskID, r.Recipient, r.Platform, r.Ref, ms(r.CreatedAt)); err != nil {
 				return mapErr(err)
 			}

@@ -151,27 +151,23 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 	until := now.Add(lease)
 	var out []*flows.OutboxMessage
 	err := db.write(ctx, func(t *tx) error {
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ms(now), limit)
+		rows, err := t.query(`SELECT `+outboxCols+` FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ms(now), limit)
 		if err != nil {
 			return err
 		}
 		if out, err = collect(rows, scanOutbox); err != nil || len(out) == 0 {
 			return err
 		}
-		var q strings.Builder
-		args := []any{ms(until)}
-		q.WriteString(`UPDATE outbox SET next_at = ? WHERE id IN (`)
-		for i, m := range out {
-			if i > 0 {
-				q.WriteString(", ")
+		// One prepared UPDATE per message: claims are a few messages, and
+		// a statement with a list of as many ids would be compiled for
+		// every length.
+		for _, m := range out {
+			if _, err := t.exec(`UPDATE outbox SET next_at = ? WHERE id = ?`, ms(until), m.ID); err != nil {
+				return err
 			}
-			q.WriteString("?")
-			args = append(args, m.ID)
 			m.NextAt = fromMS(ms(until))
 		}
-		q.WriteString(")")
-		_, err = t.tx.ExecContext(ctx, q.String(), args...)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
@@ -187,7 +183,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 func (db *DB) ExtendClaim(ctx context.Context, id int64, from, to time.Time) (bool, error) {
 	var ok bool
 	err := db.write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at = ?`, ms(to), id, ms(from))
+		res, err := t.exec(`UPDATE outbox SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at = ?`, ms(to), id, ms(from))
 		if err != nil {
 			return err
 		}
@@ -223,7 +219,7 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, errText string) error {
 // execOne runs a write that must change exactly one row (else ErrNotFound).
 func (db *DB) execOne(ctx context.Context, what, q string, args ...any) error {
 	err := db.write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, q, args...)
+		res, err := t.exec(q, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -286,7 +282,7 @@ func (db *DB) SaveMessageRef(ctx context.Context, ref *flows.MessageRef) error {
 		return fmt.Errorf("save message ref of instance %d: empty platform or ref", ref.InstanceID)
 	}
 	err := db.write(ctx, func(t *tx) error {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		_, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			ref.InstanceID, ref.TaskID, ref.Recipient, ref.Platform, ref.Ref, ms(ref.CreatedAt))
 		return err
 	})

@@ -24,13 +24,13 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, hol
 	err = db.write(ctx, func(t *tx) error {
 		// A message is enqueued due now; a pending one due later that was
 		// never tried is a claim (retries have attempts > 0).
-		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE status = 'pending' AND attempts = 0 AND next_at > ?`, ms(now), ms(now))
+		res, err := t.exec(`UPDATE outbox SET next_at = ? WHERE status = 'pending' AND attempts = 0 AND next_at > ?`, ms(now), ms(now))
 		if err != nil {
 			return fmt.Errorf("release outbox claims: %w", err)
 		}
 		n, _ := res.RowsAffected()
 		claims = int(n)
-		rows, err := t.tx.QueryContext(ctx, `SELECT key, expires_at FROM kv_dedupe`)
+		rows, err := t.query(`SELECT key, expires_at FROM kv_dedupe`)
 		if err != nil {
 			return fmt.Errorf("read event holds: %w", err)
 		}
@@ -54,7 +54,7 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (claims, hol
 			if !held[k] || strings.HasPrefix(k, done) || keys[doneKey(k)] {
 				continue
 			}
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv_dedupe WHERE key = ?`, k); err != nil {
+			if _, err := t.exec(`DELETE FROM kv_dedupe WHERE key = ?`, k); err != nil {
 				return fmt.Errorf("release event hold %q: %w", k, err)
 			}
 			holds++

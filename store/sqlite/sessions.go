@@ -21,7 +21,7 @@ var _ signin.Store = (*sessionStore)(nil)
 // CreateSession inserts s.
 func (s *sessionStore) CreateSession(ctx context.Context, sess *signin.Session) error {
 	err := (*DB)(s).write(ctx, func(x *tx) error {
-		_, err := x.tx.ExecContext(ctx, `INSERT INTO web_sessions (hash, user_id, issuer, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		_, err := x.exec(`INSERT INTO web_sessions (hash, user_id, issuer, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			sess.Hash, sess.User, sess.Issuer, sess.Subject, ms(sess.CreatedAt), ms(sess.ExpiresAt))
 		return mapErr(err)
 	})
@@ -37,7 +37,7 @@ func (s *sessionStore) CreateSession(ctx context.Context, sess *signin.Session) 
 // SessionByHash finds a session by the hash of its secret.
 func (s *sessionStore) SessionByHash(ctx context.Context, hash string) (*signin.Session, error) {
 	var sess signin.Session
-	err := (*DB)(s).reader.QueryRowContext(ctx, `SELECT hash, user_id, issuer, subject, created_at, expires_at FROM web_sessions WHERE hash = ?`, hash).
+	err := (*DB)(s).queryRow(ctx, `SELECT hash, user_id, issuer, subject, created_at, expires_at FROM web_sessions WHERE hash = ?`, hash).
 		Scan(&sess.Hash, &sess.User, &sess.Issuer, &sess.Subject, msTime{&sess.CreatedAt}, msTime{&sess.ExpiresAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, signin.ErrNotFound
@@ -51,7 +51,7 @@ func (s *sessionStore) SessionByHash(ctx context.Context, hash string) (*signin.
 // DeleteSession removes a session (signing out).
 func (s *sessionStore) DeleteSession(ctx context.Context, hash string) error {
 	err := (*DB)(s).write(ctx, func(x *tx) error {
-		_, err := x.tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE hash = ?`, hash)
+		_, err := x.exec(`DELETE FROM web_sessions WHERE hash = ?`, hash)
 		return err
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *sessionStore) DeleteSession(ctx context.Context, hash string) error {
 func (s *sessionStore) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := (*DB)(s).write(ctx, func(x *tx) error {
-		res, err := x.tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at <= ?`, ms(now))
+		res, err := x.exec(`DELETE FROM web_sessions WHERE expires_at <= ?`, ms(now))
 		if err != nil {
 			return err
 		}

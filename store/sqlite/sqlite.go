@@ -38,11 +38,13 @@ var (
 type DB struct {
 	path   string
 	log    *slog.Logger
-	writer *sql.DB // one connection: all writes queue here
-	reader *sql.DB // read-only pool
-	ws     *stmts  // statements prepared on the writer
-	rs     *stmts  // statements prepared on the reader pool
-	cache  *stmtCache
+	writer *sql.DB    // one connection: all writes queue here
+	wdsn   string     // the writer's data source name
+	wc     *sql.Conn  // that connection, held by the writer goroutine (writer.go)
+	reader *sql.DB    // read-only pool
+	cache  *stmtCache // statements prepared on the reader pool, for reads outside transactions
+	rmu    sync.Mutex
+	rconns map[any]*dconn  // the reader pool's driver connections and their statements (read transactions)
 	dir    *dircache.Cache // users by id, see dircache.go
 
 	wq     chan *writeReq // writes waiting for the writer goroutine
@@ -115,7 +117,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
 		"&_pragma=cache_size(-" + strconv.Itoa(max(o.cacheKiB, 64)) + ")"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	db.wdsn = "file:" + path + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+	w, err := sql.Open("sqlite", db.wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
 	}
@@ -128,10 +131,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.migrate(ctx, w); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
+	// The writer goroutine holds the one connection for the DB's life: its
+	// statements are prepared there once and run without a pool in between.
+	wconn, err := w.Conn(ctx)
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite writer %s: %w", path, err)
+	}
+	db.wc = wconn
 
 	r, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
@@ -145,15 +156,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.reader = r
 	db.cache = &stmtCache{db: r}
 
-	if db.ws, err = prepare(ctx, w, true); err == nil {
-		db.rs, err = prepare(ctx, r, false)
-	}
-	if err != nil {
-		close(db.wdone) // no writer goroutine to wait for
-		close(db.cpdone)
-		_ = db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
 	cp, err := sql.Open("sqlite", "file:"+path+"?"+common)
 	if err != nil {
 		close(db.wdone)
@@ -178,14 +180,21 @@ func (db *DB) close() error {
 	<-db.wdone // the batch in progress commits first
 	<-db.cpdone
 	var errs []error
-	for _, s := range []*stmts{db.ws, db.rs} {
-		if s != nil {
-			errs = append(errs, s.close())
-		}
-	}
 	if db.cache != nil {
 		errs = append(errs, db.cache.close())
 	}
+	if db.wc != nil {
+		errs = append(errs, db.wc.Close())
+	}
+	// The reads are over (Close is called after the last use): the pool's
+	// connections are idle and their statements can be finalized before
+	// the connections close.
+	db.rmu.Lock()
+	for _, c := range db.rconns {
+		errs = append(errs, c.close())
+	}
+	db.rconns = nil
+	db.rmu.Unlock()
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}
@@ -202,18 +211,30 @@ func (db *DB) close() error {
 // schema_migrations, each in its own transaction. It is idempotent and
 // safe against a concurrent Migrate in another process.
 func (db *DB) Migrate(ctx context.Context) error {
+	// The writer connection belongs to the writer goroutine: migrate on a
+	// connection of its own, as another process would.
+	m, err := sql.Open("sqlite", db.wdsn)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", db.path, err)
+	}
+	defer func() { _ = m.Close() }()
+	m.SetMaxOpenConns(1)
+	return db.migrate(ctx, m)
+}
+
+func (db *DB) migrate(ctx context.Context, w *sql.DB) error {
 	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
-		applied, err := db.applyMigration(ctx, m)
+		applied, err := db.applyMigration(ctx, w, m)
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
@@ -224,8 +245,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) (applied bool, err error) {
-	t, err := db.writer.BeginTx(ctx, nil)
+func (db *DB) applyMigration(ctx context.Context, w *sql.DB, m migrate.Migration) (applied bool, err error) {
+	t, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
@@ -268,12 +289,54 @@ func (db *DB) View(ctx context.Context, fn func(tx flows.Tx) error) error {
 }
 
 func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
-	st, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	conn, err := db.reader.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin read transaction: %w", mapErr(err))
 	}
-	defer func() { _ = st.Rollback() }()
-	return fn(&tx{db: db, ctx: ctx, tx: st, st: db.rs})
+	defer func() { _ = conn.Close() }() // back to the pool
+	return conn.Raw(func(dc any) error {
+		c, err := db.readerConn(dc)
+		if err != nil {
+			return fmt.Errorf("begin read transaction: %w", err)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				// database/sql closes a connection whose Raw call
+				// panicked: finalize its statements first.
+				db.rmu.Lock()
+				delete(db.rconns, dc)
+				db.rmu.Unlock()
+				_, _ = c.exec(context.Background(), `ROLLBACK`)
+				_ = c.close()
+				panic(p)
+			}
+		}()
+		if _, err := c.exec(ctx, `BEGIN`); err != nil {
+			return fmt.Errorf("begin read transaction: %w", mapErr(err))
+		}
+		defer func() { _, _ = c.exec(context.Background(), `ROLLBACK`) }()
+		return fn(&tx{db: db, ctx: ctx, c: c})
+	})
+}
+
+// readerConn returns the statement cache of the reader pool's driver
+// connection dc, made the first time dc is seen. The caller is inside
+// sql.Conn.Raw for dc: it alone uses dc and the cache until it returns.
+func (db *DB) readerConn(dc any) (*dconn, error) {
+	db.rmu.Lock()
+	defer db.rmu.Unlock()
+	if c, ok := db.rconns[dc]; ok {
+		return c, nil
+	}
+	c, err := newDConn(dc)
+	if err != nil {
+		return nil, err
+	}
+	if db.rconns == nil {
+		db.rconns = make(map[any]*dconn)
+	}
+	db.rconns[dc] = c
+	return c, nil
 }
 
 // mapErr turns SQLite's unique/primary-key violations into flows.ErrConflict

@@ -4,19 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"sync"
 )
-
-// stmts are the hot statements, prepared once per pool at Open. Inside a
-// transaction they are bound with Tx.StmtContext, which reuses the
-// connection's prepared statement.
-type stmts struct {
-	nextNumber, insInstance, instance, instanceByNumber, updInstance, updInstanceFast, instanceExists,
-	insTask, task, updTask, updTaskFast, tasksOf, dueTasks, insEvent, eventsOf, enqueue, delegationsOf,
-	savepoint, release, rollbackTo *sql.Stmt
-	all []*sql.Stmt
-}
 
 // stmtCache holds statements prepared on the reader pool, keyed by their
 // text, for the queries outside transactions. Dynamic filter queries have a
@@ -115,55 +104,3 @@ const (
 	qEventsOf = `SELECT ` + eventCols + ` FROM events WHERE instance_id = ? ORDER BY id`
 	qEnqueue  = `INSERT INTO outbox (kind, recipient, instance_id, task_id, step_id, data, status, attempts, next_at, last_error, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, NULL)`
 )
-
-func prepare(ctx context.Context, db *sql.DB, write bool) (*stmts, error) {
-	s := &stmts{}
-	type item struct {
-		p     **sql.Stmt
-		q     string
-		write bool
-	}
-	items := []item{
-		{&s.nextNumber, qNextNumber, true},
-		{&s.insInstance, qInsInstance, true},
-		{&s.instance, qInstance, false},
-		{&s.instanceByNumber, qInstanceByNumber, false},
-		{&s.updInstance, qUpdInstance, true},
-		{&s.updInstanceFast, qUpdInstanceFast, true},
-		{&s.updTaskFast, qUpdTaskFast, true},
-		{&s.instanceExists, qInstanceExists, false},
-		{&s.insTask, qInsTask, true},
-		{&s.task, qTask, false},
-		{&s.updTask, qUpdTask, true},
-		{&s.tasksOf, qTasksOf, false},
-		{&s.dueTasks, qDueTasks, false},
-		{&s.insEvent, qInsEvent, true},
-		{&s.eventsOf, qEventsOf, false},
-		{&s.enqueue, qEnqueue, true},
-		{&s.delegationsOf, qDelegationsOf, false},
-		{&s.savepoint, `SAVEPOINT op`, true},
-		{&s.release, `RELEASE op`, true},
-		{&s.rollbackTo, `ROLLBACK TO op`, true},
-	}
-	for _, it := range items {
-		if it.write && !write {
-			continue
-		}
-		st, err := db.PrepareContext(ctx, it.q)
-		if err != nil {
-			_ = s.close()
-			return nil, fmt.Errorf("prepare %q: %w", it.q, err)
-		}
-		*it.p = st
-		s.all = append(s.all, st)
-	}
-	return s, nil
-}
-
-func (s *stmts) close() error {
-	var errs []error
-	for _, st := range s.all {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
-}

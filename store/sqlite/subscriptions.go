@@ -31,11 +31,11 @@ func (s *subStore) CreateSubscription(ctx context.Context, sub webhooks.Subscrip
 	return (*DB)(s).write(ctx, func(t *tx) error {
 		var cursor int64
 		if !fromStart {
-			if err := t.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&cursor); err != nil {
+			if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM events`).Scan(&cursor); err != nil {
 				return fmt.Errorf("create webhook subscription %s: read end of event log: %w", sub.Name, err)
 			}
 		}
-		res, err := t.tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions(name, cursor, stored, url, secret, events, flows) VALUES (?, ?, 1, ?, ?, ?, ?)
+		res, err := t.exec(`INSERT INTO webhook_subscriptions(name, cursor, stored, url, secret, events, flows) VALUES (?, ?, 1, ?, ?, ?, ?)
 			ON CONFLICT(name) DO NOTHING`, sub.Name, cursor, sub.URL, sub.Secret, joinList(sub.Events), joinList(sub.Flows))
 		if err != nil {
 			return fmt.Errorf("create webhook subscription %s: %w", sub.Name, err)
@@ -49,7 +49,7 @@ func (s *subStore) CreateSubscription(ctx context.Context, sub webhooks.Subscrip
 
 // Subscriptions lists the stored subscriptions by name.
 func (s *subStore) Subscriptions(ctx context.Context) ([]webhooks.Subscription, error) {
-	rows, err := (*DB)(s).reader.QueryContext(ctx, `SELECT name, url, secret, events, flows FROM webhook_subscriptions WHERE stored = 1 ORDER BY name`)
+	rows, err := (*DB)(s).query(ctx, `SELECT name, url, secret, events, flows FROM webhook_subscriptions WHERE stored = 1 ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook subscriptions: %w", err)
 	}
@@ -73,7 +73,7 @@ func (s *subStore) Subscriptions(ctx context.Context) ([]webhooks.Subscription, 
 // UpdateSubscription replaces URL, events, flows and (when given) secret.
 func (s *subStore) UpdateSubscription(ctx context.Context, sub webhooks.Subscription) error {
 	return (*DB)(s).write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `UPDATE webhook_subscriptions SET url = ?, events = ?, flows = ?,
+		res, err := t.exec(`UPDATE webhook_subscriptions SET url = ?, events = ?, flows = ?,
 			secret = CASE WHEN ? = '' THEN secret ELSE ? END WHERE name = ? AND stored = 1`,
 			sub.URL, joinList(sub.Events), joinList(sub.Flows), sub.Secret, sub.Secret, sub.Name)
 		if err != nil {
@@ -89,7 +89,7 @@ func (s *subStore) UpdateSubscription(ctx context.Context, sub webhooks.Subscrip
 // DeleteSubscription forgets a stored subscription (its deliveries stay).
 func (s *subStore) DeleteSubscription(ctx context.Context, name string) error {
 	return (*DB)(s).write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `DELETE FROM webhook_subscriptions WHERE name = ? AND stored = 1`, name)
+		res, err := t.exec(`DELETE FROM webhook_subscriptions WHERE name = ? AND stored = 1`, name)
 		if err != nil {
 			return fmt.Errorf("delete webhook subscription %s: %w", name, err)
 		}

@@ -35,7 +35,7 @@ func scanToken(s scanner) (*tokens.Token, error) {
 // CreateToken inserts t.
 func (s *tokenStore) CreateToken(ctx context.Context, t *tokens.Token) error {
 	err := (*DB)(s).write(ctx, func(x *tx) error {
-		_, err := x.tx.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := x.exec(`INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Name, t.Hash, strings.Join(t.Scopes, ","), t.User, ms(t.CreatedAt), nms(t.ExpiresAt), nms(t.RevokedAt), nms(t.LastUsedAt))
 		return mapErr(err)
 	})
@@ -50,7 +50,7 @@ func (s *tokenStore) CreateToken(ctx context.Context, t *tokens.Token) error {
 
 // TokenByHash finds a token by the hash of its secret.
 func (s *tokenStore) TokenByHash(ctx context.Context, hash string) (*tokens.Token, error) {
-	t, err := scanToken((*DB)(s).reader.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = ?`, hash))
+	t, err := scanToken((*DB)(s).queryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tokens.ErrNotFound
 	}
@@ -62,7 +62,7 @@ func (s *tokenStore) TokenByHash(ctx context.Context, hash string) (*tokens.Toke
 
 // Tokens lists every token, newest first.
 func (s *tokenStore) Tokens(ctx context.Context) ([]*tokens.Token, error) {
-	rows, err := (*DB)(s).reader.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id`)
+	rows, err := (*DB)(s).query(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

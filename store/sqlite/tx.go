@@ -15,36 +15,26 @@ var errReadOnly = errors.New("write in a read-only transaction (use Update)")
 
 // tx implements flows.Tx. It lives only for one Update or View call, which
 // is why it may carry that call's context.
+//
+// It runs its statements on a driver connection of its own for the call
+// (see dconn.go): a write on the writer's, inside the batch's transaction;
+// a read on one of the reader pool's, inside a read transaction. Every
+// statement is prepared once per connection and kept by its text.
 type tx struct {
 	db    *DB
 	ctx   context.Context
-	tx    *sql.Tx
-	st    *stmts
-	bound *boundStmts // the writer's: statements bound to this batch's transaction
+	c     *dconn
 	write bool
 }
 
-// stmt returns s bound to t's transaction. The writer binds each statement
-// once per batch (Tx.StmtContext allocates and locks on every call).
-func (t *tx) stmt(s *sql.Stmt) *sql.Stmt {
-	if t.bound != nil {
-		return t.bound.get(t.tx, s)
-	}
-	return t.tx.StmtContext(t.ctx, s)
-}
+// exec runs the statement q in t.
+func (t *tx) exec(q string, args ...any) (sql.Result, error) { return t.c.exec(t.ctx, q, args...) }
 
-// boundStmts are the writer's prepared statements bound to the batch's
-// transaction; database/sql closes them when the transaction ends.
-type boundStmts struct{ m map[*sql.Stmt]*sql.Stmt }
+// query runs the query q in t.
+func (t *tx) query(q string, args ...any) (rowsIter, error) { return t.c.query(t.ctx, q, args...) }
 
-func (b *boundStmts) get(st *sql.Tx, s *sql.Stmt) *sql.Stmt {
-	if bs, ok := b.m[s]; ok {
-		return bs
-	}
-	bs := st.StmtContext(context.Background(), s)
-	b.m[s] = bs
-	return bs
-}
+// queryRow is query for one row.
+func (t *tx) queryRow(q string, args ...any) scanner { return t.c.queryRow(t.ctx, q, args...) }
 
 func (t *tx) mustWrite(op string) error {
 	if !t.write {
@@ -62,7 +52,7 @@ func (t *tx) NextNumber(key string) (int, error) {
 		return 0, errors.New("next number: empty key")
 	}
 	var n int
-	if err := t.stmt(t.st.nextNumber).QueryRowContext(t.ctx, key).Scan(&n); err != nil {
+	if err := t.queryRow(qNextNumber, key).Scan(&n); err != nil {
 		return 0, fmt.Errorf("next number %q: %w", key, mapErr(err))
 	}
 	return n, nil
@@ -76,7 +66,7 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("create instance: nil instance")
 	}
-	res, err := t.stmt(t.st.insInstance).ExecContext(t.ctx, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
+	res, err := t.exec(qInsInstance, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
 		string(in.Status), blob(in.Form), in.StepIndex, in.StepID, ms(in.CreatedAt), ms(in.UpdatedAt),
 		nms(in.ClosedAt), nms(in.LastUrgeAt))
 	if err != nil {
@@ -92,7 +82,7 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 
 // Instance returns instance id or flows.ErrNotFound.
 func (t *tx) Instance(id int64) (*flows.Instance, error) {
-	in, err := scanInstance(t.stmt(t.st.instance).QueryRowContext(t.ctx, id))
+	in, err := scanInstance(t.queryRow(qInstance, id))
 	if err != nil {
 		return nil, fmt.Errorf("get instance %d: %w", id, mapErr(err))
 	}
@@ -101,7 +91,7 @@ func (t *tx) Instance(id int64) (*flows.Instance, error) {
 
 // InstanceByNumber returns the instance numbered number or flows.ErrNotFound.
 func (t *tx) InstanceByNumber(number string) (*flows.Instance, error) {
-	in, err := scanInstance(t.stmt(t.st.instanceByNumber).QueryRowContext(t.ctx, number))
+	in, err := scanInstance(t.queryRow(qInstanceByNumber, number))
 	if err != nil {
 		return nil, fmt.Errorf("get instance %q: %w", number, mapErr(err))
 	}
@@ -117,7 +107,7 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	if in == nil {
 		return errors.New("update instance: nil instance")
 	}
-	res, err := t.stmt(t.st.updInstanceFast).ExecContext(t.ctx, in.FlowVersion, string(in.Status), blob(in.Form),
+	res, err := t.exec(qUpdInstanceFast, in.FlowVersion, string(in.Status), blob(in.Form),
 		in.StepIndex, in.StepID, ms(in.UpdatedAt), nms(in.ClosedAt), nms(in.LastUrgeAt),
 		in.ID, in.Rev, in.Number, in.FlowID, in.Applicant, ms(in.CreatedAt))
 	if err != nil {
@@ -130,7 +120,7 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 		return nil
 	}
 	// Stale, missing, or an identity column changed: the full statement.
-	res, err = t.stmt(t.st.updInstance).ExecContext(t.ctx, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
+	res, err = t.exec(qUpdInstance, in.Number, in.FlowID, in.FlowVersion, in.Applicant,
 		string(in.Status), blob(in.Form), in.StepIndex, in.StepID, ms(in.CreatedAt), ms(in.UpdatedAt),
 		nms(in.ClosedAt), nms(in.LastUrgeAt), in.ID, in.Rev)
 	if err != nil {
@@ -142,7 +132,7 @@ func (t *tx) UpdateInstance(in *flows.Instance) error {
 	}
 	if n == 0 {
 		var c int
-		if err := t.stmt(t.st.instanceExists).QueryRowContext(t.ctx, in.ID).Scan(&c); err != nil {
+		if err := t.queryRow(qInstanceExists, in.ID).Scan(&c); err != nil {
 			return fmt.Errorf("update instance %d: %w", in.ID, err)
 		}
 		if c == 0 {
@@ -162,7 +152,7 @@ func (t *tx) CreateTask(tk *flows.Task) error {
 	if tk == nil {
 		return errors.New("create task: nil task")
 	}
-	res, err := t.stmt(t.st.insTask).ExecContext(t.ctx, taskArgs(tk)...)
+	res, err := t.exec(qInsTask, taskArgs(tk)...)
 	if err != nil {
 		return fmt.Errorf("create task of instance %d: %w", tk.InstanceID, mapErr(err))
 	}
@@ -182,7 +172,7 @@ func taskArgs(tk *flows.Task, extra ...any) []any {
 
 // Task returns task id or flows.ErrNotFound.
 func (t *tx) Task(id int64) (*flows.Task, error) {
-	tk, err := scanTask(t.stmt(t.st.task).QueryRowContext(t.ctx, id))
+	tk, err := scanTask(t.queryRow(qTask, id))
 	if err != nil {
 		return nil, fmt.Errorf("get task %d: %w", id, mapErr(err))
 	}
@@ -198,7 +188,7 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 		return errors.New("update task: nil task")
 	}
 	args := taskArgs(tk, tk.ID)
-	res, err := t.stmt(t.st.updTaskFast).ExecContext(t.ctx, append(args[1:len(args):len(args)], tk.InstanceID)...)
+	res, err := t.exec(qUpdTaskFast, append(args[1:len(args):len(args)], tk.InstanceID)...)
 	if err != nil {
 		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
 	}
@@ -208,7 +198,7 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 		return nil
 	}
 	// Missing, or moved to another instance: the full statement.
-	res, err = t.stmt(t.st.updTask).ExecContext(t.ctx, args...)
+	res, err = t.exec(qUpdTask, args...)
 	if err != nil {
 		return fmt.Errorf("update task %d: %w", tk.ID, mapErr(err))
 	}
@@ -224,7 +214,7 @@ func (t *tx) UpdateTask(tk *flows.Task) error {
 
 // TasksOf returns the tasks of an instance ordered by id.
 func (t *tx) TasksOf(instanceID int64) ([]*flows.Task, error) {
-	ts, err := queryAll(t.ctx, t.stmt(t.st.tasksOf), scanTask, instanceID)
+	ts, err := queryAll(t, qTasksOf, scanTask, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of instance %d: %w", instanceID, err)
 	}
@@ -237,7 +227,7 @@ func (t *tx) DueTasks(now time.Time, limit int) ([]*flows.Task, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	ts, err := queryAll(t.ctx, t.stmt(t.st.dueTasks), scanTask, ms(now), limit)
+	ts, err := queryAll(t, qDueTasks, scanTask, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due tasks: %w", err)
 	}
@@ -252,7 +242,7 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 	if e == nil {
 		return errors.New("append event: nil event")
 	}
-	res, err := t.stmt(t.st.insEvent).ExecContext(t.ctx, e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type),
+	res, err := t.exec(qInsEvent, e.InstanceID, e.TaskID, e.FlowID, e.StepID, string(e.Type),
 		e.Actor, b2i(e.Auto), blob(e.Data), ms(e.At))
 	if err != nil {
 		return fmt.Errorf("append event %s of instance %d: %w", e.Type, e.InstanceID, mapErr(err))
@@ -267,7 +257,7 @@ func (t *tx) AppendEvent(e *flows.Event) error {
 
 // EventsOf returns the events of an instance in order.
 func (t *tx) EventsOf(instanceID int64) ([]*flows.Event, error) {
-	es, err := queryAll(t.ctx, t.stmt(t.st.eventsOf), scanEvent, instanceID)
+	es, err := queryAll(t, qEventsOf, scanEvent, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of instance %d: %w", instanceID, err)
 	}
@@ -285,7 +275,7 @@ func (t *tx) Enqueue(m *flows.OutboxMessage) error {
 	if m.Kind == "" {
 		return errors.New("enqueue: message without kind")
 	}
-	res, err := t.stmt(t.st.enqueue).ExecContext(t.ctx, string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID,
+	res, err := t.exec(qEnqueue, string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID,
 		blob(m.Data), ms(m.NextAt), ms(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
@@ -298,20 +288,15 @@ func (t *tx) Enqueue(m *flows.OutboxMessage) error {
 	return nil
 }
 
-// querier is a *sql.Stmt, *sql.Tx, *sql.DB or *sql.Conn.
-type rowsQuerier interface {
-	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
-}
-
-func queryAll[T any](ctx context.Context, s rowsQuerier, scan func(scanner) (T, error), args ...any) ([]T, error) {
-	rows, err := s.QueryContext(ctx, args...)
+func queryAll[T any](t *tx, q string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	return collect(rows, scan)
 }
 
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+func collect[T any](rows rowsIter, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {

@@ -49,7 +49,7 @@ func (w *webhookStore) db() *DB { return (*DB)(w) }
 
 func (w *webhookStore) Cursor(ctx context.Context, sub string) (int64, error) {
 	var c int64
-	err := w.reader.QueryRowContext(ctx, `SELECT cursor FROM webhook_subscriptions WHERE name = ?`, sub).Scan(&c)
+	err := w.db().queryRow(ctx, `SELECT cursor FROM webhook_subscriptions WHERE name = ?`, sub).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -61,10 +61,10 @@ func (w *webhookStore) Cursor(ctx context.Context, sub string) (int64, error) {
 
 func (w *webhookStore) AddDeliveries(ctx context.Context, sub string, from, to int64, ds []*webhooks.Delivery) error {
 	return w.db().write(ctx, func(t *tx) error {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions(name) VALUES (?) ON CONFLICT(name) DO NOTHING`, sub); err != nil {
+		if _, err := t.exec(`INSERT INTO webhook_subscriptions(name) VALUES (?) ON CONFLICT(name) DO NOTHING`, sub); err != nil {
 			return fmt.Errorf("add webhook subscription %s: %w", sub, err)
 		}
-		res, err := t.tx.ExecContext(ctx, `UPDATE webhook_subscriptions SET cursor = ? WHERE name = ? AND cursor = ?`, to, sub, from)
+		res, err := t.exec(`UPDATE webhook_subscriptions SET cursor = ? WHERE name = ? AND cursor = ?`, to, sub, from)
 		if err != nil {
 			return fmt.Errorf("move webhook cursor of %s: %w", sub, err)
 		}
@@ -76,7 +76,7 @@ func (w *webhookStore) AddDeliveries(ctx context.Context, sub string, from, to i
 			if len(d.Task) > 0 {
 				task = []byte(d.Task)
 			}
-			err := t.tx.QueryRowContext(ctx, `INSERT INTO webhook_deliveries(subscription, event_id, instance_id, type, at, request, task, status, attempts, next_at, last_error, created_at)
+			err := t.queryRow(`INSERT INTO webhook_deliveries(subscription, event_id, instance_id, type, at, request, task, status, attempts, next_at, last_error, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?) RETURNING id`,
 				sub, d.EventID, d.InstanceID, d.Type, ms(d.At), []byte(d.Request), task, string(webhooks.StatusPending), ms(d.NextAt), ms(d.CreatedAt)).Scan(&d.ID)
 			if err != nil {
@@ -89,7 +89,7 @@ func (w *webhookStore) AddDeliveries(ctx context.Context, sub string, from, to i
 }
 
 func (w *webhookStore) DueDeliveries(ctx context.Context, sub string, now time.Time, limit int) ([]*webhooks.Delivery, error) {
-	rows, err := w.reader.QueryContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries d
+	rows, err := w.db().query(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries d
 		WHERE subscription = ? AND status = 'pending' AND next_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.subscription = d.subscription
 			AND e.instance_id = d.instance_id AND e.status = 'pending' AND e.id < d.id)
@@ -106,7 +106,7 @@ func (w *webhookStore) RecordAttempt(ctx context.Context, a *webhooks.Attempt, s
 		if status == webhooks.StatusDelivered {
 			delivered = ms(a.At.Add(a.Duration))
 		}
-		res, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
+		res, err := t.exec(`UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
 			string(status), ms(next), lastError, delivered, a.DeliveryID)
 		if err != nil {
 			return fmt.Errorf("update webhook delivery %d: %w", a.DeliveryID, err)
@@ -114,7 +114,7 @@ func (w *webhookStore) RecordAttempt(ctx context.Context, a *webhooks.Attempt, s
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("update webhook delivery %d: %w", a.DeliveryID, webhooks.ErrNotFound)
 		}
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO webhook_attempts(delivery_id, at, status_code, response, duration_ms) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := t.exec(`INSERT INTO webhook_attempts(delivery_id, at, status_code, response, duration_ms) VALUES (?, ?, ?, ?, ?)`,
 			a.DeliveryID, ms(a.At), a.StatusCode, a.Response, a.Duration.Milliseconds()); err != nil {
 			return fmt.Errorf("record webhook attempt of %d: %w", a.DeliveryID, err)
 		}
@@ -123,7 +123,7 @@ func (w *webhookStore) RecordAttempt(ctx context.Context, a *webhooks.Attempt, s
 }
 
 func (w *webhookStore) Delivery(ctx context.Context, id int64) (*webhooks.Delivery, error) {
-	d, err := scanDelivery(w.reader.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = ?`, id))
+	d, err := scanDelivery(w.db().queryRow(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = ?`, id))
 	if err != nil {
 		if errors.Is(err, flows.ErrNotFound) {
 			return nil, fmt.Errorf("webhook delivery %d: %w", id, webhooks.ErrNotFound)
@@ -149,7 +149,7 @@ func (w *webhookStore) Deliveries(ctx context.Context, f webhooks.DeliveryFilter
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := w.reader.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := w.db().query(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook deliveries: %w", err)
 	}
@@ -157,7 +157,7 @@ func (w *webhookStore) Deliveries(ctx context.Context, f webhooks.DeliveryFilter
 }
 
 func (w *webhookStore) Attempts(ctx context.Context, id int64) ([]*webhooks.Attempt, error) {
-	rows, err := w.reader.QueryContext(ctx, `SELECT delivery_id, at, status_code, response, duration_ms FROM webhook_attempts WHERE delivery_id = ? ORDER BY id`, id)
+	rows, err := w.db().query(ctx, `SELECT delivery_id, at, status_code, response, duration_ms FROM webhook_attempts WHERE delivery_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook attempts of %d: %w", id, err)
 	}
@@ -174,7 +174,7 @@ func (w *webhookStore) Attempts(ctx context.Context, id int64) ([]*webhooks.Atte
 
 func (w *webhookStore) Replay(ctx context.Context, id int64, now time.Time) error {
 	return w.db().write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_at = ?, delivered_at = NULL WHERE id = ?`, ms(now), id)
+		res, err := t.exec(`UPDATE webhook_deliveries SET status = 'pending', next_at = ?, delivered_at = NULL WHERE id = ?`, ms(now), id)
 		if err != nil {
 			return fmt.Errorf("replay webhook delivery %d: %w", id, err)
 		}
@@ -188,7 +188,7 @@ func (w *webhookStore) Replay(ctx context.Context, id int64, now time.Time) erro
 func (w *webhookStore) AcquireLease(ctx context.Context, sub, owner string, now time.Time, ttl time.Duration) (bool, error) {
 	var got bool
 	err := w.db().write(ctx, func(t *tx) error {
-		res, err := t.tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions(name, lease_owner, lease_until) VALUES (?, ?, ?)
+		res, err := t.exec(`INSERT INTO webhook_subscriptions(name, lease_owner, lease_until) VALUES (?, ?, ?)
 			ON CONFLICT(name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
 			WHERE webhook_subscriptions.lease_owner = excluded.lease_owner OR webhook_subscriptions.lease_until <= ?`,
 			sub, owner, ms(now.Add(ttl)), ms(now))
@@ -204,7 +204,7 @@ func (w *webhookStore) AcquireLease(ctx context.Context, sub, owner string, now 
 
 func (w *webhookStore) OldestPending(ctx context.Context) (time.Time, bool, error) {
 	var v sql.NullInt64
-	if err := w.reader.QueryRowContext(ctx, `SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&v); err != nil {
+	if err := w.db().queryRow(ctx, `SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&v); err != nil {
 		return time.Time{}, false, fmt.Errorf("read oldest pending webhook delivery: %w", err)
 	}
 	if !v.Valid {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
@@ -71,15 +70,36 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	return r.err
 }
 
-// writeLoop runs batches until Close.
+// writeLoop runs batches until Close, on the writer connection's driver
+// connection (see dconn.go), which it alone uses.
 func (db *DB) writeLoop() {
 	defer close(db.wdone)
-	batch := make([]*writeReq, 0, maxBatch)
-	for {
+	err := db.wc.Raw(func(dc any) error {
+		c, err := newDConn(dc)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = c.close() }()
+		batch := make([]*writeReq, 0, maxBatch)
+		for {
+			select {
+			case r := <-db.wq:
+				batch = db.runBatch(c, append(batch[:0], r))
+				clear(batch)
+			case <-db.wstop:
+				return nil
+			}
+		}
+	})
+	if err == nil {
+		return
+	}
+	db.log.Error("sqlite writer stopped", "err", err)
+	for { // every write fails from now on
 		select {
 		case r := <-db.wq:
-			batch = db.runBatch(append(batch[:0], r))
-			clear(batch)
+			r.err = fmt.Errorf("write: %w", err)
+			close(r.done)
 		case <-db.wstop:
 			return
 		}
@@ -88,25 +108,24 @@ func (db *DB) writeLoop() {
 
 // runBatch runs batch[0] and whatever requests are waiting, commits, and
 // tells each request its outcome. It returns the batch slice for reuse.
-func (db *DB) runBatch(batch []*writeReq) []*writeReq {
+func (db *DB) runBatch(c *dconn, batch []*writeReq) []*writeReq {
 	finish := func(rs []*writeReq) {
 		for _, r := range rs {
 			close(r.done)
 		}
 	}
-	st, err := db.writer.BeginTx(context.Background(), nil)
-	if err != nil {
+	bg := context.Background()
+	if _, err := c.exec(bg, `BEGIN IMMEDIATE`); err != nil {
 		batch[0].err = fmt.Errorf("begin write transaction: %w", mapErr(err))
 		finish(batch)
 		return batch
 	}
 	var lost error
 	committed := 0 // requests whose savepoint was released
-	bound := &boundStmts{m: make(map[*sql.Stmt]*sql.Stmt, 24)}
 	yields := 0
 	for i := 0; ; i++ {
 		r := batch[i]
-		ok, fatal := db.runOne(st, bound, r)
+		ok, fatal := db.runOne(c, r)
 		if ok {
 			committed++
 		}
@@ -140,16 +159,19 @@ func (db *DB) runBatch(batch []*writeReq) []*writeReq {
 	}
 	switch {
 	case lost != nil:
-		_ = st.Rollback()
+		rollback(c)
 		for _, r := range batch {
 			if r.err == nil && r.panicked == nil {
 				r.err = fmt.Errorf("write rolled back with its batch (%v): %w", lost, flows.ErrConflict)
 			}
 		}
 	case committed == 0:
-		_ = st.Rollback()
+		rollback(c)
 	default:
-		if err := st.Commit(); err != nil {
+		if _, err := c.exec(bg, `COMMIT`); err != nil {
+			// A failed COMMIT (SQLITE_BUSY, a full disk) may leave the
+			// transaction open: end it, so that the next batch begins anew.
+			rollback(c)
 			for _, r := range batch {
 				if r.err == nil && r.panicked == nil {
 					r.err = fmt.Errorf("commit: %w", mapErr(err))
@@ -170,15 +192,20 @@ func (db *DB) WriteStats() (batches, ops int64) {
 	return db.batches.Load(), db.batchedOps.Load()
 }
 
-// runOne runs r in a savepoint of st. ok says r's writes are kept in st;
-// fatal is set when st can no longer be used (the transaction was lost).
-func (db *DB) runOne(st *sql.Tx, bound *boundStmts, r *writeReq) (ok bool, fatal error) {
+// rollback ends the writer's transaction, if one is still open (an error
+// is SQLite's "no transaction is active", after it rolled back by itself).
+func rollback(c *dconn) { _, _ = c.exec(context.Background(), `ROLLBACK`) }
+
+// runOne runs r in a savepoint of the batch's transaction. ok says r's
+// writes are kept; fatal is set when the transaction can no longer be used
+// (it was lost).
+func (db *DB) runOne(c *dconn, r *writeReq) (ok bool, fatal error) {
 	if err := r.ctx.Err(); err != nil {
 		r.err = fmt.Errorf("begin write transaction: %w", err)
 		return false, nil
 	}
 	bg := context.Background()
-	if _, err := bound.get(st, db.ws.savepoint).ExecContext(bg); err != nil {
+	if _, err := c.exec(bg, `SAVEPOINT op`); err != nil {
 		r.err = fmt.Errorf("begin write transaction: savepoint: %w", mapErr(err))
 		return false, r.err
 	}
@@ -187,18 +214,18 @@ func (db *DB) runOne(st *sql.Tx, bound *boundStmts, r *writeReq) (ok bool, fatal
 	// SQLite roll back the whole transaction, every other write of the
 	// batch with it (and a cancellable context costs the driver a goroutine
 	// per statement). The caller waits for the batch anyway (see write).
-	r.err = call(r, &tx{db: db, ctx: context.WithoutCancel(r.ctx), tx: st, st: db.ws, bound: bound, write: true})
+	r.err = call(r, &tx{db: db, ctx: context.WithoutCancel(r.ctx), c: c, write: true})
 	if r.err == nil {
-		if _, err := bound.get(st, db.ws.release).ExecContext(bg); err != nil {
+		if _, err := c.exec(bg, `RELEASE op`); err != nil {
 			r.err = fmt.Errorf("release savepoint: %w", mapErr(err))
 			return false, r.err
 		}
 		return true, nil
 	}
-	if _, err := bound.get(st, db.ws.rollbackTo).ExecContext(bg); err != nil {
+	if _, err := c.exec(bg, `ROLLBACK TO op`); err != nil {
 		return false, fmt.Errorf("roll back savepoint: %w", mapErr(err))
 	}
-	if _, err := bound.get(st, db.ws.release).ExecContext(bg); err != nil {
+	if _, err := c.exec(bg, `RELEASE op`); err != nil {
 		return false, fmt.Errorf("release savepoint: %w", mapErr(err))
 	}
 	return false, nil

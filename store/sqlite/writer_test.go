@@ -1,14 +1,11 @@
 package sqlite_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/killtest"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -175,47 +173,19 @@ func TestGroupCommitCloseAnswersEveryCaller(t *testing.T) {
 
 const killChildEnv = "FLOWBOT_SQLITE_KILL_CHILD"
 
-// TestKillChild is the child of TestGroupCommitKill9: it writes with 16
-// goroutines until killed, printing "ack <number>" after each Update
-// returned nil. It does nothing in a normal test run.
+// TestKillChild is the child of TestGroupCommitKill9 (killtest.Child).
+// It does nothing in a normal test run.
 func TestKillChild(t *testing.T) {
-	spec := os.Getenv(killChildEnv)
-	if spec == "" {
+	path := os.Getenv(killChildEnv)
+	if path == "" {
 		t.Skip("child process of TestGroupCommitKill9")
 	}
-	path, round, _ := strings.Cut(spec, "|")
 	db, err := sqlite.Open(context.Background(), path, sqlite.WithLogger(quiet))
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
 	}
-	var mu sync.Mutex
-	acks := 0
-	out := bufio.NewWriter(os.Stdout)
-	var wg sync.WaitGroup
-	for g := range 16 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				n := fmt.Sprintf("K%s-%02d-%06d", round, g, i)
-				if err := writeOp(context.Background(), db, n, i%10 == 9); err != nil {
-					if errors.Is(err, errRefused) {
-						continue
-					}
-					fmt.Println("write:", err)
-					os.Exit(3)
-				}
-				mu.Lock()
-				fmt.Fprintf(out, "ack %s\n", n)
-				if acks++; acks%200 == 0 {
-					batches, ops := db.WriteStats()
-					fmt.Fprintf(out, "stats %d %d\n", batches, ops)
-				}
-				_ = out.Flush() // the ack leaves the process before the next write
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	killtest.Child(func(ctx context.Context, n string, fail bool) error { return writeOp(ctx, db, n, fail) }, errRefused, db.WriteStats)
 }
 
 // TestGroupCommitKill9 runs a child process writing with 16 concurrent
@@ -229,81 +199,15 @@ func TestGroupCommitKill9(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kill.db")
 	total := 0
 	for round := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%d", killChildEnv, path, round))
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		var acked []string
-		var batches, ops int64
-		sc := bufio.NewScanner(stdout)
-		deadline := time.Now().Add(30 * time.Second)
-		for sc.Scan() {
-			line := sc.Text()
-			if _, err := fmt.Sscanf(line, "stats %d %d", &batches, &ops); err == nil {
-				continue
-			}
-			n, ok := strings.CutPrefix(line, "ack ")
-			if !ok {
-				if strings.HasPrefix(line, "=== RUN") || strings.HasPrefix(line, "---") {
-					continue
-				}
-				_ = cmd.Process.Kill()
-				t.Fatalf("child said %q", line)
-			}
-			acked = append(acked, n)
-			if len(acked) == 1500+round*700 || time.Now().After(deadline) {
-				require.NoError(t, cmd.Process.Kill()) // SIGKILL mid-load
-				break
-			}
-		}
-		// Acks already written to the pipe before the kill count too.
-		for sc.Scan() {
-			if n, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-				acked = append(acked, n)
-			}
-		}
-		_ = cmd.Wait()
-		require.NotEmpty(t, acked, "round %d: no write acknowledged", round)
+		acked, batches, ops := killtest.Kill(t, killChildEnv, path, round, 1500+round*700)
 		// The kill hit group commits: writes shared their COMMITs.
 		require.Greater(t, ops, batches, "round %d: %d writes in %d batches, no group commit", round, ops, batches)
-
 		db, err := sqlite.Open(t.Context(), path, sqlite.WithLogger(quiet))
 		require.NoError(t, err, "reopen after kill %d", round)
-		for _, n := range acked {
-			checkWhole(t, db, n, true)
-		}
-		// Every stored request is whole, and none is a failed one (i%10 == 9).
-		ins, err := db.Instances(t.Context(), flows.InstanceFilter{Limit: 1_000_000})
-		require.NoError(t, err)
-		for _, in := range ins {
-			assert.False(t, failedNumber(in.Number), "failed operation %s stored", in.Number)
-		}
-		var tasks int
-		require.NoError(t, db.View(t.Context(), func(tx flows.Tx) error {
-			for _, in := range ins {
-				ts, err := tx.TasksOf(in.ID)
-				if err != nil {
-					return err
-				}
-				tasks += len(ts)
-			}
-			return nil
-		}))
-		assert.Equal(t, len(ins), tasks, "each stored request has exactly its one task")
+		n := killtest.Check(t, db, acked, func(t *testing.T, name string) { checkWhole(t, db, name, true) })
 		require.NoError(t, db.Close())
 		total += len(acked)
-		t.Logf("round %d: %d acknowledged writes all stored (%.1f writes per commit); %d requests in the file", round, len(acked), float64(ops)/float64(batches), len(ins))
+		t.Logf("round %d: %d acknowledged writes all stored (%.1f writes per commit); %d requests in the file", round, len(acked), float64(ops)/float64(batches), n)
 	}
 	require.Greater(t, total, 1000)
-}
-
-// failedNumber says whether n was written by an operation the child made
-// fail (its counter ends in 9).
-func failedNumber(n string) bool {
-	var round, g, i int
-	if _, err := fmt.Sscanf(n, "K%d-%d-%d", &round, &g, &i); err != nil {
-		return false
-	}
-	return i%10 == 9
 }

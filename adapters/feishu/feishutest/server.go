@@ -135,6 +135,15 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // after the fake recorded it), e.g. to print it.
 func WithMessageHook(f func(Message)) Option { return func(s *Server) { s.onMessage = f } }
 
+// WithHTTPClient sets the client that posts events to the apps' webhooks
+// (default: 10 s timeout, Go's default transport), e.g. one keeping more
+// idle connections per host for a load generator.
+func WithHTTPClient(c *http.Client) Option { return func(s *Server) { s.client = c } }
+
+// Handler is the fake's API, to serve behind a handler of one's own (a
+// counting or fault-injecting front) without a second HTTP hop.
+func (s *Server) Handler() http.Handler { return s.srv.Config.Handler }
+
 // NewServer starts a fake on a local port (plain HTTP: the SDK's long
 // connection uses http.DefaultClient). Close it when done.
 func NewServer(opts ...Option) *Server {

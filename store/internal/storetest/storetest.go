@@ -1,0 +1,111 @@
+// Package storetest owns the tests both stores pass for what they keep
+// beside flows.Store: the ledger of kept attachments (blobs.Ledger) and a
+// delivery recorded with its card refs in one write
+// (notify.DeliveryRecorder). Each store's test calls them on a fresh
+// store; the checks are written once.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/blobs"
+	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
+)
+
+// LedgerStore is a store that keeps the attachment ledger.
+type LedgerStore interface {
+	flows.Store
+	blobs.Ledger
+}
+
+// Ledger checks the ledger of kept attachments on an empty store: keys
+// older than the cut come oldest first, a key a request's form names
+// marked as named; a forgotten key is gone; a younger one comes with a
+// later cut; recording twice is no error.
+func Ledger(t *testing.T, db LedgerStore) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	named, orphan, young := blobs.NewKey(), blobs.NewKey(), blobs.NewKey()
+	require.NoError(t, db.Kept(ctx, named, now.Add(-48*time.Hour)))
+	require.NoError(t, db.Kept(ctx, orphan, now.Add(-47*time.Hour)))
+	require.NoError(t, db.Kept(ctx, orphan, now.Add(-47*time.Hour)), "recorded twice")
+	require.NoError(t, db.Kept(ctx, young, now.Add(-time.Hour)))
+
+	testkit.LoadExampleOrg(t, ctx, db)
+	engine := flows.New(flows.Config{Store: db, Clock: testkit.NewClock(time.Now())})
+	testkit.PublishExampleFlows(t, ctx, engine)
+	_, err := engine.Submit(ctx, flows.SubmitRequest{Actor: "hanmeimei", FlowID: "expense",
+		Values: map[string]any{"amount": 100, "category": "travel", "description": "receipt " + named}})
+	require.NoError(t, err)
+
+	cut := now.Add(-24 * time.Hour)
+	got, err := db.Uploads(ctx, cut, 10)
+	require.NoError(t, err)
+	require.Equal(t, []blobs.Upload{{Key: named, Named: true}, {Key: orphan}}, got)
+	got, err = db.Uploads(ctx, cut, 1)
+	require.NoError(t, err)
+	require.Equal(t, []blobs.Upload{{Key: named, Named: true}}, got, "the limit")
+	require.NoError(t, db.Forget(ctx, []string{named, orphan}))
+	got, err = db.Uploads(ctx, cut, 10)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = db.Uploads(ctx, now.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, []blobs.Upload{{Key: young}}, got, "the forgotten keys are gone, the young one is next")
+	require.NoError(t, db.Forget(ctx, nil))
+}
+
+// DeliveryStore is a store that records a delivery with its card refs.
+type DeliveryStore interface {
+	flows.Store
+	MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time, refs []*flows.MessageRef) error
+}
+
+// MarkDeliveredWithRefs checks on an empty store that the delivery and
+// its card refs are one write: both land, a ref saved twice is one row,
+// an unknown message writes no ref, and a bad ref writes nothing.
+func MarkDeliveredWithRefs(t *testing.T, db DeliveryStore) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	enqueue := func() int64 {
+		m := &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "alice", InstanceID: 5, TaskID: 50, Status: flows.OutboxPending, NextAt: now, CreatedAt: now}
+		require.NoError(t, db.Update(ctx, func(tx flows.Tx) error { return tx.Enqueue(m) }))
+		return m.ID
+	}
+	ref := func(r string) *flows.MessageRef {
+		return &flows.MessageRef{InstanceID: 5, TaskID: 50, Recipient: "alice", Platform: "feishu", Ref: r, CreatedAt: now}
+	}
+	id := enqueue()
+	require.NoError(t, db.MarkDeliveredWithRefs(ctx, id, now, []*flows.MessageRef{ref("om_1"), ref("om_1"), ref("om_2")}))
+	ms, err := db.Outbox(ctx, flows.OutboxDelivered, 10)
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	require.Equal(t, id, ms[0].ID)
+	require.NotNil(t, ms[0].DeliveredAt)
+	require.True(t, ms[0].DeliveredAt.Equal(now), "got delivered at %v, want %v", ms[0].DeliveredAt, now)
+	refs, err := db.MessageRefs(ctx, 5, 50)
+	require.NoError(t, err)
+	require.Len(t, refs, 2, "a ref saved twice is one row")
+	require.NoError(t, db.MarkDeliveredWithRefs(ctx, id, now, []*flows.MessageRef{ref("om_2")}), "marking again with a known ref")
+	require.NoError(t, db.MarkDeliveredWithRefs(ctx, enqueue(), now, nil), "no refs: the delivery alone")
+
+	err = db.MarkDeliveredWithRefs(ctx, id+100, now, []*flows.MessageRef{ref("om_3")})
+	require.ErrorIs(t, err, flows.ErrNotFound)
+	other := enqueue()
+	require.Error(t, db.MarkDeliveredWithRefs(ctx, other, now, []*flows.MessageRef{ref("om_4"), ref("")}))
+	require.Error(t, db.MarkDeliveredWithRefs(ctx, other, now, []*flows.MessageRef{ref("om_5"), nil}))
+	refs, err = db.MessageRefs(ctx, 5, 50)
+	require.NoError(t, err)
+	require.Len(t, refs, 2, "neither an unknown message nor a bad ref wrote a ref")
+	pending, err := db.Outbox(ctx, flows.OutboxPending, 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 1, "the message with a bad ref is not marked delivered")
+	require.Equal(t, other, pending[0].ID)
+}
