@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -179,16 +178,15 @@ func loadCJK(path string) (*faces, error) {
 	if err != nil {
 		return nil, err
 	}
-	var f *opentype.Font
-	if strings.HasSuffix(path, ".ttc") || strings.HasSuffix(path, ".otc") {
-		c, err := opentype.ParseCollection(data)
-		if err != nil {
-			return nil, fmt.Errorf("charts: parse %s: %w", path, err)
-		}
-		if f, err = c.Font(0); err != nil {
-			return nil, fmt.Errorf("charts: parse %s: %w", path, err)
-		}
-	} else if f, err = opentype.Parse(data); err != nil {
+	// The first font of a collection, copied out with its tables aligned
+	// (standalone): the parser refuses some distributions' fonts as they
+	// are.
+	one, err := standalone(data, 0)
+	if err != nil {
+		return nil, fmt.Errorf("charts: read %s: %w", path, err)
+	}
+	f, err := opentype.Parse(one)
+	if err != nil {
 		return nil, fmt.Errorf("charts: parse %s: %w", path, err)
 	}
 	mk := func(size float64) (font.Face, error) {
