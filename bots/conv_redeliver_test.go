@@ -1,13 +1,18 @@
 package bots_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // A late redelivery of an event that already started, advanced or ended a
@@ -211,4 +216,61 @@ func TestAmendClickRedeliveredWithDedupeDown(t *testing.T) {
 	rc := lastCard(t, handle(b.msg("dev1", "确认")))
 	require.Contains(t, cardText(rc), "已重新提交 TRIP-20261126-0001")
 	require.Contains(t, cardText(rc), "天数: 7", "the change made before the redelivery is resubmitted")
+}
+
+// flowsDown is a store whose flow definitions cannot be read while down
+// is set, as when PostgreSQL restarts under a replica whose definition
+// cache is empty.
+type flowsDown struct {
+	flows.Store
+	down *atomic.Bool
+}
+
+func (s flowsDown) Flow(ctx context.Context, id string, version int) (*flows.FlowVersion, error) {
+	if s.down.Load() {
+		return nil, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return s.Store.Flow(ctx, id, version)
+}
+
+// A typed "submit" whose flow definition cannot be read (the database is
+// restarting) fails and keeps the conversation: the platform's
+// redelivery of the same event files the request. Before, the
+// conversation was ended with the event recorded in it, and the
+// redelivery was dropped as a duplicate: the chaos run's lost typed
+// submits.
+func TestTypedSubmitSurvivesDatabaseRestart(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ user, submit, filed string }{
+		{"dev1", "提交", "已提交"},
+		{"dev2", "submit", "submitted"},
+	} {
+		t.Run(tt.user, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.say(t, tt.user, "/leave type=annual period=2026-12-01~2026-12-03 reason=family")
+			var down atomic.Bool
+			down.Store(true)
+			// Another replica (its definition cache empty) gets the submit.
+			other := bots.New(bots.Config{
+				Engine: flows.New(flows.Config{Store: flowsDown{b.db, &down}, Clock: b.clock}),
+				Store:  b.db, State: b.state, Dedupe: testkit.NewMemDedupe(), AdminContact: admin,
+			})
+			ev := b.msg(tt.user, tt.submit)
+			_, err := other.Handle(b.ctx, ev)
+			require.Error(t, err, "the event must fail so that the platform delivers it again")
+			mine, err := b.db.Instances(b.ctx, flows.InstanceFilter{Applicant: tt.user})
+			require.NoError(t, err)
+			require.Empty(t, mine, "nothing is filed while the database is down")
+
+			down.Store(false)
+			rep, err := other.Handle(b.ctx, ev) // the platform's redelivery
+			require.NoError(t, err)
+			require.NotEqual(t, bots.OutcomeDuplicate, rep.Outcome, "the redelivery was dropped: %q", text(rep))
+			require.Contains(t, strings.ToLower(text(rep)), tt.filed)
+			mine, err = b.db.Instances(b.ctx, flows.InstanceFilter{Applicant: tt.user})
+			require.NoError(t, err)
+			require.Len(t, mine, 1, "the redelivered submit files the request once")
+		})
+	}
 }
