@@ -288,15 +288,16 @@ func (l *loadGen) submit(ctx context.Context, c *cycle, after int64) (int64, boo
 		return 0, false
 	}
 	clickID := fmt.Sprintf("e2e-%d-submit", c.k)
+	var sub reply // the answer to the submit click
 	switch {
 	case l.plain:
-		_, ok = l.deliver(ctx, rs[0], "submit", clickID, click)
+		sub, ok = l.deliver(ctx, rs[0], "submit", clickID, click)
 	case c.k%4 == 1: // the platform delivers the click twice
-		_, ok = l.deliverTwice(ctx, rs, "submit", clickID, click)
+		sub, ok = l.deliverTwice(ctx, rs, "submit", clickID, click)
 	case c.k%4 == 2: // the applicant double-clicks Submit
-		_, ok = l.doubleClick(ctx, rs, "submit", clickID, click)
+		sub, ok = l.doubleClick(ctx, rs, "submit", clickID, click)
 	default:
-		_, ok = l.deliver(ctx, rs[0], "submit", clickID, click)
+		sub, ok = l.deliver(ctx, rs[0], "submit", clickID, click)
 	}
 	c.submitAcked = ok
 	if !ok {
@@ -308,7 +309,7 @@ func (l *loadGen) submit(ctx context.Context, c *cycle, after int64) (int64, boo
 		WHERE i.applicant = $1 AND i.id > $2 AND convert_from(i.form, 'UTF8')::jsonb->>'description' = $3
 		ORDER BY i.id DESC LIMIT 1`, c.applicant, after, c.description()).Scan(&c.instanceID, &c.taskID)
 	if err != nil {
-		l.t.Errorf("cycle %d: acknowledged submit of %s left no request: %v", c.k, c.applicant, err)
+		l.t.Errorf("cycle %d: acknowledged submit of %s (event %s, answered %q) left no request: %v", c.k, c.applicant, clickID, sub.text(), err)
 		return 0, false
 	}
 	return c.instanceID, true
