@@ -20,8 +20,8 @@ func (b *Bot) click(ctx context.Context, ev Event, u *flows.User) (Reply, error)
 	switch a.Name {
 	case "submit", "cancel", actionForm, actionFormSubmit, "amend", "copy":
 		// Clicks that start, change or end a conversation.
-		if rep, dup := b.convDuplicate(ctx, ev, u); dup {
-			return rep, nil
+		if rep, dup, err := b.convDuplicate(ctx, ev, u); dup {
+			return rep, err
 		}
 	}
 	switch a.Name {

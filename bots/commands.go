@@ -61,8 +61,8 @@ func findBuiltin(word string) *builtin {
 // message handles a text message.
 func (b *Bot) message(ctx context.Context, ev Event, u *flows.User) (Reply, error) {
 	loc := locale(u)
-	if rep, dup := b.convDuplicate(ctx, ev, u); dup {
-		return rep, nil
+	if rep, dup, err := b.convDuplicate(ctx, ev, u); dup {
+		return rep, err
 	}
 	if ev.File != nil {
 		return b.fileMessage(ctx, ev, u)

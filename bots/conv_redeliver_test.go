@@ -274,3 +274,65 @@ func TestTypedSubmitSurvivesDatabaseRestart(t *testing.T) {
 		})
 	}
 }
+
+// writesDown is a store that refuses every write while down is set.
+type writesDown struct {
+	flows.Store
+	down *atomic.Bool
+}
+
+func (s writesDown) Update(ctx context.Context, fn func(tx flows.Tx) error) error {
+	if s.down.Load() {
+		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// A message that started a conversation but whose summary card could not
+// be made durable (the database went down between the two) fails; its
+// redelivery, on a replica that cannot read the flow either, fails too
+// instead of being answered as a duplicate with nothing; once the
+// database answers, the redelivery gets the summary card, once. Before,
+// the second delivery was acknowledged with an empty answer and the card
+// never arrived.
+func TestSummaryCardSurvivesDatabaseRestart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var writes, reads atomic.Bool
+	writes.Store(true)
+	reads.Store(true)
+	first := bots.New(bots.Config{Engine: b.engine, Store: writesDown{b.db, &writes}, State: b.state,
+		Dedupe: testkit.NewMemDedupe(), AdminContact: admin})
+	other := bots.New(bots.Config{
+		Engine: flows.New(flows.Config{Store: flowsDown{b.db, &reads}, Clock: b.clock}),
+		Store:  b.db, State: b.state, Dedupe: testkit.NewMemDedupe(), AdminContact: admin,
+	})
+	ev := b.msg("dev1", "/leave type=annual period=2026-12-01~2026-12-03 reason=family")
+	_, err := first.Handle(b.ctx, ev)
+	require.Error(t, err, "a summary card that is not durable fails the event")
+
+	_, err = other.Handle(b.ctx, ev)
+	require.Error(t, err, "a redelivery that cannot show the step must fail, not be acknowledged with nothing")
+
+	reads.Store(false)
+	rep, err := other.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	card := lastCard(t, rep)
+	require.Equal(t, "请确认：请假", card.Title)
+	queued := func() int {
+		pending, err := b.db.Outbox(b.ctx, flows.OutboxPending, 100)
+		require.NoError(t, err)
+		n := 0
+		for _, m := range pending {
+			if m.Kind == flows.MsgReply && m.Recipient == "dev1" {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, queued(), "the summary card is queued once")
+
+	rep, err = other.Handle(b.ctx, ev) // and once more: nothing new
+	require.NoError(t, err)
+	require.Equal(t, 1, queued(), "a later redelivery queues no second card: %q", text(rep))
+}

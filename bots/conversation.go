@@ -176,23 +176,33 @@ func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
 // the event's id, so it is not sent twice), nothing otherwise. An older
 // event is no answer to the current step: a submit carried into the next
 // conversation would show that conversation's summary a second time.
-func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep Reply, dup bool) {
+//
+// When the current step cannot be shown (the database does not answer),
+// the event fails (err) so that it is delivered again: its first reply
+// may not have been made durable, and answering it with nothing would
+// lose that reply for good.
+func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep Reply, dup bool, err error) {
 	if ev.ID == "" || b.cfg.State == nil {
-		return Reply{}, false
+		return Reply{}, false, nil
 	}
-	st, err := b.readConv(ctx, ev)
-	if err != nil || st == nil || !slices.Contains(st.Events, ev.ID) {
-		return Reply{}, false
+	st, rerr := b.readConv(ctx, ev)
+	if rerr != nil || st == nil || !slices.Contains(st.Events, ev.ID) {
+		return Reply{}, false, nil
 	}
 	b.log.InfoContext(ctx, "event already changed the conversation, answered as a duplicate", "platform", ev.Platform, "event", ev.ID)
 	rep = Reply{Outcome: OutcomeDuplicate}
 	if !st.Ended && st.Flow != "" && ev.Action == nil && st.Events[len(st.Events)-1] == ev.ID {
-		if d, derr := b.convDef(ctx, st); derr == nil {
-			rep = b.next(locale(u), d, st, nil)
-			rep.Outcome = OutcomeDuplicate
+		d, derr := b.convDef(ctx, st)
+		if derr != nil {
+			if msg, internal := b.explain(ctx, locale(u), derr); internal {
+				return textReply(false, msg), true, derr
+			}
+			return rep, true, nil // the flow is gone: nothing to show
 		}
+		rep = b.next(locale(u), d, st, nil)
+		rep.Outcome = OutcomeDuplicate
 	}
-	return rep, true
+	return rep, true, nil
 }
 
 // convSeenTTL is how long the bot remembers that a user had a
