@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/storetest"
 )
 
 // TestUserCache: users by id come from memory after the first read, yet a
@@ -58,43 +59,11 @@ func TestUserCache(t *testing.T) {
 	assert.ErrorIs(t, err, flows.ErrNotFound, "a user removed from the directory is gone")
 }
 
-// TestUserByPlatformCache: a user found by platform id, and a platform id
-// found to name nobody, come from memory after the first read, yet a
-// directory replaced by this store is seen at once and one replaced by
-// another replica within about a second.
+// TestUserByPlatformCache: who a platform id names comes from memory,
+// yet a directory replaced by this store is seen at once and one replaced
+// by another replica within about a second (storetest).
 func TestUserByPlatformCache(t *testing.T) {
 	t.Parallel()
 	schema := newSchema(t)
-	a, b := openIn(t, schema), openIn(t, schema)
-	ctx := context.Background()
-	dir := func(name, key string) []*flows.User {
-		return []*flows.User{{ID: "u1", Name: name, Platforms: map[string]string{key: "ou_1"}}}
-	}
-	name := func(key string) (string, error) {
-		u, err := a.UserByPlatform(ctx, key, "ou_1")
-		if err != nil {
-			return "", err
-		}
-		return u.Name, nil
-	}
-	require.NoError(t, a.ReplaceDirectory(ctx, dir("Ann", "feishu"), nil))
-	for range 2 { // read, then cached
-		got, err := name("feishu")
-		require.NoError(t, err)
-		require.Equal(t, "Ann", got)
-		_, err = name("feishu:cli_a")
-		require.ErrorIs(t, err, flows.ErrNotFound)
-	}
-	require.NoError(t, a.ReplaceDirectory(ctx, dir("Bea", "feishu:cli_a"), nil))
-	got, err := name("feishu:cli_a")
-	require.NoError(t, err)
-	assert.Equal(t, "Bea", got, "this store's own replacement is seen at once, absences included")
-	_, err = name("feishu")
-	assert.ErrorIs(t, err, flows.ErrNotFound)
-
-	require.NoError(t, b.ReplaceDirectory(ctx, dir("Cid", "feishu"), nil))
-	assert.Eventually(t, func() bool {
-		got, err := name("feishu")
-		return err == nil && got == "Cid"
-	}, 3*time.Second, 50*time.Millisecond, "another replica's replacement seen within about a second")
+	storetest.UserByPlatformCache(t, openIn(t, schema), openIn(t, schema))
 }

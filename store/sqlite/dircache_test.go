@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/store/internal/storetest"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -54,55 +55,15 @@ func TestUserCacheFollowsDirectoryChanges(t *testing.T) {
 	assert.ErrorIs(t, err, flows.ErrNotFound)
 }
 
-// TestUserByPlatformCacheFollowsDirectoryChanges: a user found by platform
-// id, and a platform id found to name nobody (an event's sender is looked
-// up under the app-qualified key first), are read anew after this DB
-// replaced the directory (at once) and after another handle on the same
-// file did (within a second).
+// TestUserByPlatformCacheFollowsDirectoryChanges: who a platform id names
+// (an event's sender is looked up under the app-qualified key first) is
+// read anew after this DB replaced the directory (at once) and after
+// another handle on the same file did (within a second; storetest).
 func TestUserByPlatformCacheFollowsDirectoryChanges(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	db, path := MustOpen(t)
-	org := func(name, key string) []*flows.User {
-		return []*flows.User{{ID: "u1", Name: name, Platforms: map[string]string{key: "ou_1"}}}
-	}
-	name := func(key string) (string, error) {
-		u, err := db.UserByPlatform(ctx, key, "ou_1")
-		if err != nil {
-			return "", err
-		}
-		return u.Name, nil
-	}
-	require.NoError(t, db.ReplaceDirectory(ctx, org("Ann", "feishu"), nil))
-	for range 2 { // read, then cached
-		got, err := name("feishu")
-		require.NoError(t, err)
-		require.Equal(t, "Ann", got)
-		_, err = name("feishu:cli_a")
-		require.ErrorIs(t, err, flows.ErrNotFound)
-	}
-	u, err := db.UserByPlatform(ctx, "feishu", "ou_1")
-	require.NoError(t, err)
-	u.Name, u.Platforms["feishu"] = "changed by caller", "x"
-	got, err := name("feishu")
-	require.NoError(t, err)
-	assert.Equal(t, "Ann", got, "callers get copies")
-
-	require.NoError(t, db.ReplaceDirectory(ctx, org("Bea", "feishu:cli_a"), nil))
-	got, err = name("feishu:cli_a")
-	require.NoError(t, err)
-	assert.Equal(t, "Bea", got, "own ReplaceDirectory seen at once, absences included")
-	_, err = name("feishu")
-	assert.ErrorIs(t, err, flows.ErrNotFound, "own ReplaceDirectory seen at once")
-
-	other, err := sqlite.Open(ctx, path, sqlite.WithLogger(quiet))
+	other, err := sqlite.Open(t.Context(), path, sqlite.WithLogger(quiet))
 	require.NoError(t, err)
 	defer other.Close()
-	require.NoError(t, other.ReplaceDirectory(ctx, org("Cid", "feishu"), nil))
-	assert.Eventually(t, func() bool {
-		got, err := name("feishu")
-		return err == nil && got == "Cid"
-	}, 3*time.Second, 50*time.Millisecond, "another process's import seen within a second")
-	_, err = name("feishu:cli_a")
-	assert.ErrorIs(t, err, flows.ErrNotFound)
+	storetest.UserByPlatformCache(t, db, other)
 }

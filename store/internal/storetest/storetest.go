@@ -109,3 +109,52 @@ func MarkDeliveredWithRefs(t *testing.T, db DeliveryStore) {
 	require.Len(t, pending, 1, "the message with a bad ref is not marked delivered")
 	require.Equal(t, other, pending[0].ID)
 }
+
+// UserByPlatformCache checks a store that keeps who a platform id names
+// in memory: a user found by platform id, and a platform id found to name
+// nobody, come from memory after the first read and as copies; a
+// directory replaced through db is seen at once, absences included, and
+// one replaced through other (another replica or process on the same
+// database) within about a second.
+func UserByPlatformCache(t *testing.T, db, other flows.Store) {
+	ctx := t.Context()
+	org := func(name, key string) []*flows.User {
+		return []*flows.User{{ID: "u1", Name: name, Platforms: map[string]string{key: "ou_1"}}}
+	}
+	name := func(key string) (string, error) {
+		u, err := db.UserByPlatform(ctx, key, "ou_1")
+		if err != nil {
+			return "", err
+		}
+		return u.Name, nil
+	}
+	require.NoError(t, db.ReplaceDirectory(ctx, org("Ann", "feishu"), nil))
+	for range 2 { // read, then cached
+		got, err := name("feishu")
+		require.NoError(t, err)
+		require.Equal(t, "Ann", got)
+		_, err = name("feishu:cli_a")
+		require.ErrorIs(t, err, flows.ErrNotFound)
+	}
+	u, err := db.UserByPlatform(ctx, "feishu", "ou_1")
+	require.NoError(t, err)
+	u.Name, u.Platforms["feishu"] = "changed by caller", "x"
+	got, err := name("feishu")
+	require.NoError(t, err)
+	require.Equal(t, "Ann", got, "callers get copies")
+
+	require.NoError(t, db.ReplaceDirectory(ctx, org("Bea", "feishu:cli_a"), nil))
+	got, err = name("feishu:cli_a")
+	require.NoError(t, err)
+	require.Equal(t, "Bea", got, "the store's own replacement is seen at once")
+	_, err = name("feishu")
+	require.ErrorIs(t, err, flows.ErrNotFound, "the store's own replacement is seen at once, absences included")
+
+	require.NoError(t, other.ReplaceDirectory(ctx, org("Cid", "feishu"), nil))
+	require.Eventually(t, func() bool {
+		got, err := name("feishu")
+		return err == nil && got == "Cid"
+	}, 3*time.Second, 50*time.Millisecond, "a replacement through another handle seen within about a second")
+	_, err = name("feishu:cli_a")
+	require.ErrorIs(t, err, flows.ErrNotFound)
+}
