@@ -75,11 +75,7 @@ func (f *Fake) Find(openID string, match func(Seen) bool) []Seen {
 func (f *Fake) all(visit func(Seen)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, ms := range f.box.msgs {
-		for _, m := range ms {
-			visit(m)
-		}
-	}
+	f.box.each(visit)
 }
 
 // WaitFor waits until a message shown to openID matches and returns it.

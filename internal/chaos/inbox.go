@@ -59,6 +59,15 @@ func (b *inbox) find(chat string, match func(Seen) bool) []Seen {
 	return out
 }
 
+// each visits every message shown, chat by chat; the owner's lock is held.
+func (b *inbox) each(visit func(Seen)) {
+	for _, ms := range b.msgs {
+		for _, m := range ms {
+			visit(m)
+		}
+	}
+}
+
 // latest returns the newest message of chat shown at or after since that
 // matches (scanning back from the newest, so a wait costs what arrived
 // since it began, not the chat's whole history).

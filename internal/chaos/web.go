@@ -212,11 +212,7 @@ func (w *Web) Find(user string, match func(Seen) bool) []Seen {
 func (w *Web) all(visit func(Seen)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, ms := range w.box.msgs {
-		for _, m := range ms {
-			visit(m)
-		}
-	}
+	w.box.each(visit)
 }
 
 // post sends body to the playground's API path as user and returns the
