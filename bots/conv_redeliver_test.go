@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -335,4 +336,68 @@ func TestSummaryCardSurvivesDatabaseRestart(t *testing.T) {
 	rep, err = other.Handle(b.ctx, ev) // and once more: nothing new
 	require.NoError(t, err)
 	require.Equal(t, 1, queued(), "a later redelivery queues no second card: %q", text(rep))
+}
+
+// pausedWrites is a state store whose writes wait, once armed, until
+// released: a handler slowed by a restarting store, or in a frozen
+// process, that wakes up after the chat moved on.
+type pausedWrites struct {
+	bots.StateStore
+	entered, release chan struct{}
+}
+
+func (s pausedWrites) pause(key string) {
+	if strings.HasPrefix(key, "conv:") {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+}
+
+func (s pausedWrites) Swap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error) {
+	s.pause(key)
+	return s.StateStore.Swap(ctx, key, old, val, ttl)
+}
+
+func (s pausedWrites) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	s.pause(key)
+	return s.StateStore.Set(ctx, key, val, ttl)
+}
+
+// A handler that read the chat's conversation and writes it late, after
+// the applicant filed that request and started the next one, overwrites
+// nothing: its event fails (the platform delivers it again), and the
+// applicant's current summary card still files. Before, the late write
+// put the old conversation back: the next Submit click was "out of date"
+// and a typed submit answered "already submitted" (the chaos runs' lost
+// submits around a freeze or a Redis restart).
+func TestLateConversationWriteOverwritesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	slowState := pausedWrites{StateStore: b.state, entered: make(chan struct{}), release: make(chan struct{})}
+	slow := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: slowState, Dedupe: testkit.NewMemDedupe(), AdminContact: admin})
+
+	b.say(t, "dev1", "/leave type=annual period=2026-12-01~2026-12-03 reason=first")
+	late := make(chan error, 1)
+	go func() {
+		_, err := slow.Handle(b.ctx, b.msg("dev1", "/leave type=annual period=2026-12-07~2026-12-08 reason=stale"))
+		late <- err
+	}()
+	<-slowState.entered // read the first conversation, about to replace it
+
+	require.Contains(t, text(b.say(t, "dev1", "提交")), "已提交")
+	card := lastCard(t, b.say(t, "dev1", "/leave type=annual period=2026-12-14~2026-12-15 reason=current"))
+	close(slowState.release)
+	require.Error(t, <-late, "the late write must fail, not replace the current conversation")
+
+	rep := b.click(t, "dev1", button(t, card, "submit"), nil)
+	require.Contains(t, rep.Toast, "已提交", "the current summary card files: %q", text(rep))
+	mine, err := b.db.Instances(b.ctx, flows.InstanceFilter{Applicant: "dev1"})
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+	var reasons []string
+	for _, in := range mine {
+		reasons = append(reasons, string(in.Form))
+	}
+	require.Contains(t, strings.Join(reasons, " "), "current")
+	require.NotContains(t, strings.Join(reasons, " "), "stale")
 }

@@ -46,7 +46,18 @@ type convState struct {
 	// Ended marks the record an ended conversation leaves behind (for
 	// its Events only): no conversation is open.
 	Ended bool `json:"ended,omitempty"`
+	// raw is the record as this handler read or last wrote it (nil: there
+	// was none): every write swaps it for the new one, so a handler never
+	// overwrites what another handler of the chat wrote since it read
+	// (errConvMoved).
+	raw []byte
 }
+
+// errConvMoved is why a conversation write failed when another event of
+// the chat changed the conversation since this one read it (a handler
+// slowed by a restarting store, or frozen, waking up late): nothing is
+// overwritten, and the event fails so that it is handled afresh.
+var errConvMoved = errors.New("the conversation changed meanwhile")
 
 // maxConvEvents bounds convState.Events.
 const maxConvEvents = 64
@@ -119,11 +130,12 @@ func (b *Bot) readConv(ctx context.Context, ev Event) (*convState, error) {
 	var st convState
 	if err := json.Unmarshal(raw, &st); err != nil {
 		b.log.WarnContext(ctx, "dropping unreadable conversation", "key", convKey(ev), "err", err)
-		return nil, nil
+		return &convState{Ended: true, raw: raw}, nil // replaced by the next one
 	}
 	if st.Values == nil {
 		st.Values = map[string]any{}
 	}
+	st.raw = raw
 	return &st, nil
 }
 
@@ -141,9 +153,10 @@ func (b *Bot) writeConv(ctx context.Context, ev Event, st *convState) error {
 	if err != nil {
 		return fmt.Errorf("encode conversation: %w", err)
 	}
-	if err := b.cfg.State.Set(ctx, convKey(ev), raw, b.cfg.ConversationTTL); err != nil {
+	if err := b.swapConv(ctx, ev, st.raw, raw, b.cfg.ConversationTTL); err != nil {
 		return fmt.Errorf("save conversation: %w", err)
 	}
+	st.raw = raw
 	// Remember that this user had a conversation here, so that text that
 	// is no command can say the conversation may have ended (and only
 	// then: a first-time user never had one).
@@ -163,8 +176,23 @@ func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
 	if err != nil {
 		return fmt.Errorf("encode ended conversation: %w", err)
 	}
-	if err := b.cfg.State.Set(ctx, convKey(ev), raw, max(b.cfg.DedupeTTL, b.cfg.ConversationTTL)); err != nil {
+	if err := b.swapConv(ctx, ev, st.raw, raw, max(b.cfg.DedupeTTL, b.cfg.ConversationTTL)); err != nil {
 		return fmt.Errorf("end conversation: %w", err)
+	}
+	st.raw = raw
+	return nil
+}
+
+// swapConv replaces the conversation record of ev's chat, old as this
+// handler read it (nil: none), by raw; errConvMoved when the record is no
+// longer old.
+func (b *Bot) swapConv(ctx context.Context, ev Event, old, raw []byte, ttl time.Duration) error {
+	ok, err := b.cfg.State.Swap(ctx, convKey(ev), old, raw, ttl)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errConvMoved
 	}
 	return nil
 }
@@ -249,7 +277,7 @@ func (b *Bot) carryEvents(ctx context.Context, ev Event, st *convState) error {
 		return fmt.Errorf("carry conversation events: %w", err)
 	}
 	if old != nil {
-		st.Events = old.Events
+		st.Events, st.raw = old.Events, old.raw
 	}
 	return nil
 }

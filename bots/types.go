@@ -290,6 +290,12 @@ type StateStore interface {
 	// Get returns the value of key; ok is false when absent or expired.
 	Get(ctx context.Context, key string) (val []byte, ok bool, err error)
 	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	// Swap stores val under key for ttl only if key still holds old (old
+	// nil: only if key is absent or expired), in one step; swapped is
+	// false, and nothing changed, when it holds something else. A
+	// handler that read a conversation thus never overwrites what another
+	// handler of the same chat wrote meanwhile.
+	Swap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (swapped bool, err error)
 	Delete(ctx context.Context, key string) error
 }
 

@@ -1,6 +1,7 @@
 package botstest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -49,6 +50,20 @@ func (m *memory) Set(_ context.Context, key string, val []byte, ttl time.Duratio
 	m.vals[key] = append([]byte{}, val...)
 	m.until[key] = time.Now().Add(ttl)
 	return nil
+}
+
+func (m *memory) Swap(_ context.Context, key string, old, val []byte, ttl time.Duration) (bool, error) {
+	if key == "" || ttl <= 0 {
+		return false, errBad
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if (old == nil && m.live(key)) || (old != nil && (!m.live(key) || !bytes.Equal(m.vals[key], old))) {
+		return false, nil
+	}
+	m.vals[key] = append([]byte{}, val...)
+	m.until[key] = time.Now().Add(ttl)
+	return true, nil
 }
 
 func (m *memory) Delete(_ context.Context, key string) error {

@@ -129,6 +129,53 @@ func RunStateStore(t *testing.T, newStore func(t *testing.T) bots.StateStore) {
 		requireValue(ctx, t, s, key, []byte("new"))
 	})
 
+	t.Run("Swap", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		s := newStore(t)
+		key := uniqueKey(t)
+		swap := func(old, val string, want bool) {
+			t.Helper()
+			var o []byte
+			if old != "\x00" {
+				o = []byte(old)
+			}
+			ok, err := s.Swap(ctx, key, o, []byte(val), longTTL)
+			require.NoError(t, err)
+			require.Equal(t, want, ok, "swap %q for %q", old, val)
+		}
+		absent := "\x00"
+		swap(absent, "first", true) // absent: created
+		requireValue(ctx, t, s, key, []byte("first"))
+		swap(absent, "again", false) // present: not created twice
+		swap("other", "second", false)
+		requireValue(ctx, t, s, key, []byte("first"))
+		swap("first", "second", true)
+		requireValue(ctx, t, s, key, []byte("second"))
+		swap("first", "third", false) // a stale reader changes nothing
+		requireValue(ctx, t, s, key, []byte("second"))
+
+		short := uniqueKey(t, "short")
+		require.NoError(t, s.Set(ctx, short, []byte("old"), shortTTL))
+		pollUntil(t, "value expires", func() bool {
+			_, ok, err := s.Get(ctx, short)
+			require.NoError(t, err)
+			return !ok
+		})
+		ok, err := s.Swap(ctx, short, []byte("old"), []byte("x"), longTTL)
+		require.NoError(t, err)
+		require.False(t, ok, "an expired value is no longer what was read")
+		ok, err = s.Swap(ctx, short, nil, []byte("new"), longTTL)
+		require.NoError(t, err)
+		require.True(t, ok, "an expired key counts as absent")
+		requireValue(ctx, t, s, short, []byte("new"))
+
+		_, err = s.Swap(ctx, "", nil, []byte("v"), longTTL)
+		require.Error(t, err, "empty key")
+		_, err = s.Swap(ctx, key, nil, []byte("v"), 0)
+		require.Error(t, err, "no ttl")
+	})
+
 	t.Run("ExpiredKeyCanBeSetAgain", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()

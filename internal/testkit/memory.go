@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -68,6 +69,24 @@ func (s *MemState) Set(_ context.Context, key string, val []byte, ttl time.Durat
 	defer s.mu.Unlock()
 	s.m[key] = memEntry{val: append([]byte(nil), val...), exp: s.now().Add(ttl)}
 	return nil
+}
+
+// Swap stores a copy of val under key for ttl if key holds old (nil:
+// absent or expired).
+func (s *MemState) Swap(_ context.Context, key string, old, val []byte, ttl time.Duration) (bool, error) {
+	s.calls.Add(1)
+	if s.down.Load() {
+		return false, ErrStoreDown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	live := ok && s.now().Before(e.exp)
+	if (old == nil && live) || (old != nil && (!live || !bytes.Equal(e.val, old))) {
+		return false, nil
+	}
+	s.m[key] = memEntry{val: append([]byte(nil), val...), exp: s.now().Add(ttl)}
+	return true, nil
 }
 
 // Delete removes key.

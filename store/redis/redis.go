@@ -87,6 +87,38 @@ func (s *Store) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 	return nil
 }
 
+// swapState sets KEYS[1] to ARGV[3] for ARGV[4] ms if it holds ARGV[2]
+// (ARGV[1] "1"), or if it is absent (ARGV[1] "0").
+var swapState = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if cur then return 0 end
+elseif cur ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 1`)
+
+// Swap stores val under key for ttl (> 0) if key holds old (nil: if it
+// is absent), in one script.
+func (s *Store) Swap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error) {
+	if err := check("swap state", key, ttl); err != nil {
+		return false, err
+	}
+	had := "1"
+	if old == nil {
+		had, old = "0", []byte{}
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	n, err := swapState.Run(ctx, s.client, []string{s.prefix + "state:" + key}, had, old, val, roundTTL(ttl).Milliseconds()).Int()
+	if err != nil {
+		return false, wrap(ctx, fmt.Sprintf("swap state %q", key), err)
+	}
+	return n == 1, nil
+}
+
 // Delete removes key; an absent key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if key == "" {

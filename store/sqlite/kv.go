@@ -97,6 +97,40 @@ func (s *stateStore) Set(ctx context.Context, key string, val []byte, ttl time.D
 	return nil
 }
 
+// Swap stores val under key for ttl (> 0) if key holds old (nil: if it
+// is absent or expired), in one write transaction.
+func (s *stateStore) Swap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error) {
+	if err := checkKV("swap state", key, ttl, true); err != nil {
+		return false, err
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	var swapped bool
+	err := (*DB)(s).kvWrite(ctx, "kv_state", func(t *tx, now int64) error {
+		var res sql.Result
+		var err error
+		if old == nil {
+			res, err = t.exec(`INSERT INTO kv_state (key, val, expires_at) VALUES (?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET val = excluded.val, expires_at = excluded.expires_at WHERE kv_state.expires_at <= ?`,
+				key, val, now+ttlMS(ttl), now)
+		} else {
+			res, err = t.exec(`UPDATE kv_state SET val = ?, expires_at = ? WHERE key = ? AND val = ? AND expires_at > ?`,
+				val, now+ttlMS(ttl), key, old, now)
+		}
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		swapped = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap state %q: %w", key, err)
+	}
+	return swapped, nil
+}
+
 // Delete removes key (absent is not an error).
 func (s *stateStore) Delete(ctx context.Context, key string) error {
 	if err := checkKV("delete state", key, 0, false); err != nil {
