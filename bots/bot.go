@@ -168,7 +168,14 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 			key = ""
 		case !first && twoPhase:
 			done, derr := confirm.Done(ctx, key)
-			if derr == nil && !done {
+			if derr != nil {
+				// Not known to be handled (the store is restarting): asked
+				// for again rather than dropped, which would lose it if
+				// the holder failed.
+				b.log.WarnContext(ctx, "event held, its outcome unknown, asking for redelivery", "key", key, "err", derr)
+				return Reply{Outcome: OutcomeDuplicate}, ErrInFlight
+			}
+			if !done {
 				// Held by a handler that has not finished: if it dies, this
 				// redelivery must not be the one that is dropped.
 				b.log.InfoContext(ctx, "event in flight elsewhere, asking for redelivery", "key", key)

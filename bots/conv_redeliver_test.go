@@ -401,3 +401,48 @@ func TestLateConversationWriteOverwritesNothing(t *testing.T) {
 	require.Contains(t, strings.Join(reasons, " "), "current")
 	require.NotContains(t, strings.Join(reasons, " "), "stale")
 }
+
+// heldUnknown is a Deduper that finds every event held by an earlier
+// attempt whose outcome it cannot read (Redis answering again after a
+// restart, the failed attempt's hold still there) until known is set.
+type heldUnknown struct {
+	*testkit.MemDedupe
+	known *atomic.Bool
+}
+
+func (d heldUnknown) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if !d.known.Load() {
+		return false, nil
+	}
+	return d.MemDedupe.FirstSeen(ctx, key, ttl)
+}
+
+func (d heldUnknown) Done(context.Context, string) (bool, error) {
+	if !d.known.Load() {
+		return false, errors.New("LOADING Redis is loading the dataset in memory")
+	}
+	return false, nil
+}
+
+func (heldUnknown) Confirm(context.Context, string, time.Duration) error { return nil }
+
+// An event held by an attempt whose outcome cannot be read is asked for
+// again, not dropped as a duplicate: the attempt may have failed, and the
+// redelivery is then the only copy. Before, it was acknowledged with
+// nothing and its summary card never came (the chaos runs' lost cards
+// after a Redis restart).
+func TestEventHeldWithUnknownOutcomeIsAskedForAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var known atomic.Bool
+	bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state,
+		Dedupe: heldUnknown{testkit.NewMemDedupe(), &known}, AdminContact: admin})
+	ev := b.msg("dev1", "/leave type=annual period=2026-12-01~2026-12-03 reason=family")
+	_, err := bot.Handle(b.ctx, ev)
+	require.ErrorIs(t, err, bots.ErrInFlight, "an event whose earlier attempt is of unknown outcome must be delivered again")
+
+	known.Store(true)
+	rep, err := bot.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	require.Equal(t, "请确认：请假", lastCard(t, rep).Title, "the redelivery gets the summary card")
+}
