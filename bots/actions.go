@@ -532,6 +532,11 @@ func (b *Bot) submitConv(ctx context.Context, ev Event, u *flows.User, token, di
 		return b.stateDown(ctx, loc, click, "load conversation to submit", err)
 	}
 	if st == nil || (click && st.Token != token) || len(st.Pending) > 0 {
+		if st == nil {
+			b.log.DebugContext(ctx, "submit of no open conversation", "event", ev.ID, "token", token)
+		} else {
+			b.log.DebugContext(ctx, "submit of another conversation", "event", ev.ID, "token", token, "open", st.Token, "pending", len(st.Pending))
+		}
 		rep := textReply(click, T(loc, "conv_stale", nil))
 		if click {
 			rep.ToastKind = ToastWarning

@@ -157,6 +157,7 @@ func (b *Bot) writeConv(ctx context.Context, ev Event, st *convState) error {
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	st.raw = raw
+	b.log.DebugContext(ctx, "conversation saved", "key", convKey(ev), "event", ev.ID, "token", st.Token, "pending", len(st.Pending))
 	// Remember that this user had a conversation here, so that text that
 	// is no command can say the conversation may have ended (and only
 	// then: a first-time user never had one).
@@ -180,6 +181,7 @@ func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
 		return fmt.Errorf("end conversation: %w", err)
 	}
 	st.raw = raw
+	b.log.DebugContext(ctx, "conversation ended", "key", convKey(ev), "event", ev.ID, "token", st.Token)
 	return nil
 }
 
