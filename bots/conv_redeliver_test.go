@@ -446,3 +446,45 @@ func TestEventHeldWithUnknownOutcomeIsAskedForAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "请确认：请假", lastCard(t, rep).Title, "the redelivery gets the summary card")
 }
+
+// flakyRead is a state store whose next read fails once armed (Redis
+// answering again, but not every call yet).
+type flakyRead struct {
+	bots.StateStore
+	fail *atomic.Bool
+}
+
+func (s flakyRead) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if s.fail.CompareAndSwap(true, false) {
+		return nil, false, errors.New("redis: get state: i/o timeout")
+	}
+	return s.StateStore.Get(ctx, key)
+}
+
+// A late redelivery of the event that started the previous conversation,
+// while the dedupe store is down and the duplicate check cannot read the
+// chat's record, does not start that conversation over in place of the
+// open one: the record it would replace lists it. Before, it replaced the
+// open conversation, and the applicant's Submit was "out of date" (the
+// chaos runs' lost submits right after a Redis restart).
+func TestLateRedeliveryDoesNotReplaceTheOpenConversation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	first := b.msg("dev1", "/leave type=annual period=2026-12-01~2026-12-03 reason=first")
+	_, err := b.bot.Handle(b.ctx, first)
+	require.NoError(t, err)
+	require.Contains(t, text(b.say(t, "dev1", "提交")), "已提交")
+	card := lastCard(t, b.say(t, "dev1", "/leave type=annual period=2026-12-14~2026-12-15 reason=second"))
+
+	var fail atomic.Bool
+	fail.Store(true)
+	flaky := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: flakyRead{b.state, &fail}, Dedupe: downDedupe{}, AdminContact: admin})
+	rep, err := flaky.Handle(b.ctx, first) // the late redelivery
+	require.Error(t, err, "a redelivery that would replace the open conversation must fail: %q", text(rep))
+
+	rep = b.click(t, "dev1", button(t, card, "submit"), nil)
+	require.Contains(t, rep.Toast, "已提交", "the open conversation's card still files: %q", text(rep))
+	mine, err := b.db.Instances(b.ctx, flows.InstanceFilter{Applicant: "dev1"})
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+}

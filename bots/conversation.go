@@ -217,6 +217,9 @@ func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep R
 	}
 	st, rerr := b.readConv(ctx, ev)
 	if rerr != nil || st == nil || !slices.Contains(st.Events, ev.ID) {
+		// On a read error, commands that need no conversation still
+		// work; carryEvents checks the events again on the record a new
+		// conversation would replace.
 		return Reply{}, false, nil
 	}
 	b.log.InfoContext(ctx, "event already changed the conversation, answered as a duplicate", "platform", ev.Platform, "event", ev.ID)
@@ -279,6 +282,11 @@ func (b *Bot) carryEvents(ctx context.Context, ev Event, st *convState) error {
 		return fmt.Errorf("carry conversation events: %w", err)
 	}
 	if old != nil {
+		if ev.ID != "" && slices.Contains(old.Events, ev.ID) {
+			// ev changed this chat's conversation already (read just now,
+			// after the duplicate check): it must not replace it.
+			return fmt.Errorf("carry conversation events: %w", errConvMoved)
+		}
 		st.Events, st.raw = old.Events, old.raw
 	}
 	return nil
