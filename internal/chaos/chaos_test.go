@@ -31,11 +31,7 @@ func TestChaos(t *testing.T) {
 		t.Skip("chaos: whole-process run skipped in -short")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowbot")
-	build := exec.Command("go", "build", "-o", bin, "github.com/flowbot/flowbot/cmd/flowbot")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build flowbot: %s", out)
+	dir, bin := buildFlowbot(t)
 
 	cfg := chaos.Config{Bin: bin, Dir: dir, Events: 600, Kills: 3, Freeze: 4 * time.Second,
 		Server: map[string]any{
@@ -91,10 +87,7 @@ func TestChaosServerRestarts(t *testing.T) {
 		t.Skip("chaos: server restarts run with -chaos.servers or CHAOS_SERVERS=1")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowbot")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/flowbot/flowbot/cmd/flowbot").CombinedOutput()
-	require.NoError(t, err, "build flowbot: %s", out)
+	dir, bin := buildFlowbot(t)
 	cfg := chaos.Config{Bin: bin, Dir: dir, Events: 800, Kills: 2, Replicas: 2, Restarts: 4,
 		Server: map[string]any{
 			"notifier": map[string]any{"lease": "6s", "poll": "100ms"},
@@ -132,10 +125,7 @@ func TestLoadWeb(t *testing.T) {
 		t.Skip("load: whole-process run skipped in -short")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowbot")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/flowbot/flowbot/cmd/flowbot").CombinedOutput()
-	require.NoError(t, err, "build flowbot: %s", out)
+	dir, bin := buildFlowbot(t)
 	mix := chaos.Mix{Events: 400, Reject: 0.2, Withdraw: 0.1, Leave: 0.1, Wait: 30 * time.Second, PerApplicant: 2}
 	var sb strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -177,4 +167,14 @@ func TestRunRefusesBadPlatform(t *testing.T) {
 		_, _, err := chaos.Run(context.Background(), cfg)
 		require.ErrorContains(t, err, "chaos:")
 	}
+}
+
+// buildFlowbot builds cmd/flowbot into a new temp directory, the run's.
+func buildFlowbot(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "flowbot")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/flowbot/flowbot/cmd/flowbot").CombinedOutput()
+	require.NoError(t, err, "build flowbot: %s", out)
+	return dir, bin
 }
