@@ -18,6 +18,16 @@ import (
 
 // Directory: ceo <- cto <- dev1 (zh), dev2 (en); hr1 has role hr; fin1 is
 // in finance. dev1 is also known on Feishu app cli_a through an open id.
+// testUsers are testOrg's users by id.
+func testUsers() map[string]*flows.User {
+	users, _ := testOrg()
+	byID := map[string]*flows.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	return byID
+}
+
 func testOrg() ([]*flows.User, []*flows.Department) {
 	users := []*flows.User{
 		{ID: "ceo", Name: "王总", Email: "ceo@example.com", Dept: "exec", Roles: []string{"admin"}, Locale: "zh-CN"},

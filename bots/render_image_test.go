@@ -32,11 +32,7 @@ func TestRenderReportImage(t *testing.T) {
 	key := blobs.NewKey()
 	chart := []byte("\x89PNG\r\n\x1a\n a chart")
 	require.NoError(t, files.store.Put(b.ctx, key, bytes.NewReader(chart), int64(len(chart))))
-	users, _ := testOrg()
-	byID := map[string]*flows.User{}
-	for _, u := range users {
-		byID[u.ID] = u
-	}
+	byID := testUsers()
 	data := map[string]any{
 		"text":  map[string]any{"zh": "**流程健康月报 · 2026-11**\n- 申请量：20", "en": "**Process health report · 2026-11**\n- Volume: 20"},
 		"image": map[string]any{"key": key, "url": "https://x.example/ui/dashboard/report/chart.png?t=a.b", "alt": map[string]any{"zh": "请假 图表", "en": "Leave chart"}},

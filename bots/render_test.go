@@ -15,11 +15,7 @@ import (
 func TestRenderEveryKind(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	users, _ := testOrg()
-	byID := map[string]*flows.User{}
-	for _, u := range users {
-		byID[u.ID] = u
-	}
+	byID := testUsers()
 	out := b.submit(t, "dev1", 5) // manager, then hr
 	in := out.Instance
 	task := pendingTask(t, out, "cto")

@@ -15,11 +15,7 @@ import (
 func TestViewMemoIsOneDelivery(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	users, _ := testOrg()
-	byID := map[string]*flows.User{}
-	for _, u := range users {
-		byID[u.ID] = u
-	}
+	byID := testUsers()
 	out := b.submit(t, "dev1", 5)
 	task := pendingTask(t, out, "cto")
 	update := &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: out.Instance.ID, TaskID: task.ID, Recipient: "cto"}

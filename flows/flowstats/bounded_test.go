@@ -12,12 +12,9 @@ import (
 	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
-// within: a figure read from histograms is within 1/64 of the exact one
-// (and a second, as durations are kept in whole seconds).
-func within(t *testing.T, want, got time.Duration, msg ...any) {
-	t.Helper()
-	require.InDelta(t, float64(want), float64(got), float64(want)/64+float64(time.Second), msg...)
-}
+// within: a figure read from histograms is within the stated error of
+// the exact one (durations_test.go).
+var within = flowstats.Within
 
 // TestBusyHistoryFiguresWithinError: a history busy enough that the cells
 // keep histograms (hundreds of spread waits a week) shows the planted

@@ -1,5 +1,8 @@
 package flowstats
 
+// Within is within, for the package's external tests.
+var Within = within
+
 // Sketched returns how many duration sets of a's cells (Wall and Work)
 // hold samples and how many hold histograms, for tests.
 func Sketched(a *Aggregate) (exact, sketched int) {
