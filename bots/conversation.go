@@ -591,17 +591,17 @@ func (b *Bot) answer(ctx context.Context, ev Event, u *flows.User, st *convState
 	loc := locale(u)
 	d, err := b.convDef(ctx, st)
 	if err != nil {
-		msg, internal := b.explain(ctx, loc, err)
-		if internal {
-			// The database did not answer: the conversation stays as it
-			// is and the event fails, so that its redelivery (a typed
-			// "submit", say) is answered afresh. Ending it here would
-			// record the event, and the redelivery would be dropped as a
-			// duplicate with the form unfiled.
-			return textReply(false, msg), err
+		// Only a flow that is gone ends the conversation. When the
+		// database did not answer (fail returns the error), it stays as
+		// it is and the event fails, so that its redelivery (a typed
+		// "submit", say) is answered afresh: ending it would record the
+		// event, and the redelivery would be dropped as a duplicate with
+		// the form unfiled.
+		rep, ferr := b.fail(ctx, loc, err)
+		if ferr == nil {
+			b.abandonConv(ctx, ev)
 		}
-		b.abandonConv(ctx, ev) // the flow is gone: the conversation cannot go on
-		return textReply(false, msg), nil
+		return rep, ferr
 	}
 	lower := strings.ToLower(text)
 	if len(st.Pending) == 0 {
