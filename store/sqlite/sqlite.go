@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -294,29 +295,41 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 		return fmt.Errorf("begin read transaction: %w", mapErr(err))
 	}
 	defer func() { _ = conn.Close() }() // back to the pool
-	return conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) (err error) {
 		c, err := db.readerConn(dc)
 		if err != nil {
 			return fmt.Errorf("begin read transaction: %w", err)
 		}
+		done := false
 		defer func() {
-			if p := recover(); p != nil {
+			// Always roll back: a BEGIN whose context ended as it ran
+			// can have begun the transaction and still report the error.
+			_, _ = c.exec(context.Background(), `ROLLBACK`)
+			if !done || !pooled(dc) || errors.Is(err, driver.ErrBadConn) {
 				// database/sql closes a connection whose Raw call
-				// panicked: finalize its statements first.
+				// panicked, or that is no longer valid (interrupted):
+				// finalize its statements while it is still open.
 				db.rmu.Lock()
 				delete(db.rconns, dc)
 				db.rmu.Unlock()
-				_, _ = c.exec(context.Background(), `ROLLBACK`)
 				_ = c.close()
-				panic(p)
 			}
 		}()
 		if _, err := c.exec(ctx, `BEGIN`); err != nil {
+			done = true
 			return fmt.Errorf("begin read transaction: %w", mapErr(err))
 		}
-		defer func() { _, _ = c.exec(context.Background(), `ROLLBACK`) }()
-		return fn(&tx{db: db, ctx: ctx, c: c})
+		err = fn(&tx{db: db, ctx: ctx, c: c})
+		done = true
+		return err
 	})
+}
+
+// pooled reports whether database/sql will keep the driver connection dc
+// in its pool when the current Raw call returns.
+func pooled(dc any) bool {
+	v, ok := dc.(driver.Validator)
+	return !ok || v.IsValid()
 }
 
 // readerConn returns the statement cache of the reader pool's driver
