@@ -283,6 +283,7 @@ func (b *Bot) keepHold(ctx context.Context, cancel context.CancelFunc, r DedupeR
 const ProcessingTTL = 6 * time.Second
 
 func (b *Bot) handle(ctx context.Context, ev Event) (Reply, error) {
+	ctx = withConvMemo(ctx)
 	u, err := b.identify(ctx, ev)
 	if err != nil {
 		b.log.ErrorContext(ctx, "identify user", "platform", ev.Platform, "user", ev.UserID, "err", err)

@@ -488,3 +488,48 @@ func TestLateRedeliveryDoesNotReplaceTheOpenConversation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
 }
+
+// countedReads is a state store that counts the reads of conversation
+// records.
+type countedReads struct {
+	bots.StateStore
+	n *atomic.Int64
+}
+
+func (s countedReads) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if strings.HasPrefix(key, "conv:") {
+		s.n.Add(1)
+	}
+	return s.StateStore.Get(ctx, key)
+}
+
+// Each event reads its chat's conversation record once: the duplicate
+// check, the conversation's load and a new conversation's carried events
+// share the read (every write still swaps exactly what was read). Before,
+// a filing and a Submit click each read it twice, a read of the store per
+// event that the whole-product profile showed.
+func TestEachEventReadsItsConversationOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var n atomic.Int64
+	bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: countedReads{b.state, &n}, Dedupe: testkit.NewMemDedupe(), AdminContact: admin})
+	handle := func(ev bots.Event) bots.Reply {
+		t.Helper()
+		n.Store(0)
+		rep, err := bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n.Load(), int64(1), "conversation reads for one event: %q", text(rep))
+		return rep
+	}
+	card := lastCard(t, handle(b.msg("dev1", "/leave type=annual period=2026-12-01~2026-12-03 reason=family")))
+	require.Equal(t, "请确认：请假", card.Title)
+	handle(b.msg("dev1", "/leave type=annual period=2026-12-07~2026-12-08 reason=second")) // replaces the first
+	btn := button(t, lastCard(t, handle(b.msg("dev1", "/leave type=annual period=2026-12-14~2026-12-15 reason=third"))), "submit")
+	rep := handle(bots.Event{Platform: "web", ID: b.msg("dev1", "").ID, UserID: "dev1", ChatID: "dev1",
+		Action: &bots.Action{Name: btn.Action, Value: btn.Value}})
+	require.Contains(t, rep.Toast, "已提交", "the latest summary card files: %q", text(rep))
+	mine, err := b.db.Instances(b.ctx, flows.InstanceFilter{Applicant: "dev1"})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	require.Contains(t, string(mine[0].Form), "third")
+}

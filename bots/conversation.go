@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowbot/flowbot/flows"
@@ -120,9 +121,15 @@ func (b *Bot) readConv(ctx context.Context, ev Event) (*convState, error) {
 	if b.cfg.State == nil {
 		return nil, nil
 	}
-	raw, ok, err := b.cfg.State.Get(ctx, convKey(ev))
-	if err != nil {
-		return nil, fmt.Errorf("load conversation: %w", err)
+	key := convKey(ev)
+	m, _ := ctx.Value(convMemoKey{}).(*convMemo)
+	raw, ok, found := m.get(key)
+	if !found {
+		var err error
+		if raw, ok, err = b.cfg.State.Get(ctx, key); err != nil {
+			return nil, fmt.Errorf("load conversation: %w", err)
+		}
+		m.put(key, raw, ok)
 	}
 	if !ok {
 		return nil, nil
@@ -189,14 +196,71 @@ func (b *Bot) endConv(ctx context.Context, ev Event, st *convState) error {
 // handler read it (nil: none), by raw; errConvMoved when the record is no
 // longer old.
 func (b *Bot) swapConv(ctx context.Context, ev Event, old, raw []byte, ttl time.Duration) error {
-	ok, err := b.cfg.State.Swap(ctx, convKey(ev), old, raw, ttl)
+	key := convKey(ev)
+	m, _ := ctx.Value(convMemoKey{}).(*convMemo)
+	ok, err := b.cfg.State.Swap(ctx, key, old, raw, ttl)
 	if err != nil {
+		m.forget()
 		return err
 	}
 	if !ok {
+		m.forget()
 		return errConvMoved
 	}
+	m.put(key, raw, true)
 	return nil
+}
+
+// convMemo is the conversation record one event's handler last read or
+// wrote, so that the duplicate check, the conversation's load and a new
+// conversation's carried events read the store once per event. Reusing
+// the read is safe: every write swaps the record read for the new one,
+// so a record changed meanwhile by another handler fails the write
+// (errConvMoved) rather than being overwritten. A failed read or write
+// is not kept: the next read asks the store.
+type convMemo struct {
+	mu    sync.Mutex
+	key   string
+	raw   []byte
+	ok    bool // the key held raw
+	valid bool
+}
+
+type convMemoKey struct{}
+
+// withConvMemo gives ctx the memo of one event's conversation reads.
+func withConvMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, convMemoKey{}, &convMemo{})
+}
+
+func (m *convMemo) get(key string) (raw []byte, ok, found bool) {
+	if m == nil {
+		return nil, false, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.valid || m.key != key {
+		return nil, false, false
+	}
+	return m.raw, m.ok, true
+}
+
+func (m *convMemo) put(key string, raw []byte, ok bool) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.key, m.raw, m.ok, m.valid = key, raw, ok, true
+	m.mu.Unlock()
+}
+
+func (m *convMemo) forget() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.valid = false
+	m.mu.Unlock()
 }
 
 // convDuplicate reports whether ev already changed the conversation of
@@ -283,8 +347,9 @@ func (b *Bot) carryEvents(ctx context.Context, ev Event, st *convState) error {
 	}
 	if old != nil {
 		if ev.ID != "" && slices.Contains(old.Events, ev.ID) {
-			// ev changed this chat's conversation already (read just now,
-			// after the duplicate check): it must not replace it.
+			// ev changed this chat's conversation already (the duplicate
+			// check did not see it: its read failed): it must not
+			// replace it.
 			return fmt.Errorf("carry conversation events: %w", errConvMoved)
 		}
 		st.Events, st.raw = old.Events, old.raw
