@@ -104,6 +104,7 @@ type Aggregate struct {
 	// upd serialises Update, so that two callers do not read the same
 	// pages; warming is set while Warm rebuilds.
 	upd      sync.Mutex
+	dirRead  time.Time // when Update last read the directory (under upd)
 	warming  atomic.Bool
 	mu       sync.RWMutex
 	cal      *workcal.Calendar
@@ -190,7 +191,7 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("update statistics: load events after %d: %w", f.AfterID, err)
 		}
-		if len(evs) > 0 && n == 0 {
+		if len(evs) > 0 && n == 0 && a.directoryStale(evs) {
 			// The directory only matters to new events: nothing new, no load
 			// (forecasts call Update on every card they draw).
 			users, err := src.Users(ctx)
@@ -198,6 +199,7 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 				return 0, fmt.Errorf("update statistics: load users: %w", err)
 			}
 			a.SetDirectory(users)
+			a.dirRead = time.Now()
 		}
 		a.Apply(evs...)
 		n += len(evs)
@@ -205,6 +207,33 @@ func (a *Aggregate) Update(ctx context.Context, src EventSource) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// DirectoryRecheck is how long Update keeps the directory it read while
+// the new events' people are all in it: under load, forecasts update on
+// every card they draw, and reading every user each time cost more than
+// the rest of the update. A department move counts from at most this
+// long after it (the stores' own user caches recheck as often).
+const DirectoryRecheck = time.Second
+
+// directoryStale reports whether Update reads the directory again before
+// folding evs: it is older than DirectoryRecheck, or someone who files
+// or rates in evs is not in it (a new employee). Called under upd.
+func (a *Aggregate) directoryStale(evs []*flows.Event) bool {
+	if a.dirRead.IsZero() || time.Since(a.dirRead) >= DirectoryRecheck {
+		return true
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, e := range evs {
+		if e.Type != flows.EvSubmitted && e.Type != flows.EvRated {
+			continue
+		}
+		if _, ok := a.dept[e.Actor]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Warm brings the aggregate up to date (Update) in the background and

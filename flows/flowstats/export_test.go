@@ -24,3 +24,11 @@ func Sketched(a *Aggregate) (exact, sketched int) {
 // SetKeepEnded sets how many ended requests a remembers the cell of, for
 // tests (before anything is folded).
 func SetKeepEnded(a *Aggregate, n int) { a.ended = newEnded(n) }
+
+// AgeDirectory makes a's last directory read older than DirectoryRecheck,
+// for tests.
+func AgeDirectory(a *Aggregate) {
+	a.upd.Lock()
+	a.dirRead = a.dirRead.Add(-2 * DirectoryRecheck)
+	a.upd.Unlock()
+}
