@@ -87,6 +87,8 @@ type Store interface {
 
 	// Message references of sent cards.
 	SaveMessageRef(ctx context.Context, ref *MessageRef) error
+	// MessageRefs returns the references of a request's cards (taskID 0:
+	// all of them), in the order they were saved.
 	MessageRefs(ctx context.Context, instanceID int64, taskID int64) ([]*MessageRef, error)
 
 	// Delegations (delegate.go).

@@ -74,8 +74,11 @@ func TestBrowserSendBackStory(t *testing.T) {
 	waitJS(t, mgr, "task card again", `!!`+cardWithJS("退回到本步骤"))
 	screenshot(t, mgr, "sendback-manager-again-zh")
 
-	// Tom reads it in English, and nothing says "rejected".
-	waitJS(t, tom, "sent back notice", `!!`+cardWithJS("was sent back by"))
+	// Tom reads it in English, and nothing says "rejected". The notice's
+	// own first line lasts until the next update of the request's cards
+	// (every copy shows the current state, and the same send-back updates
+	// them, in either order); its latest events say it in every version.
+	waitJS(t, tom, "sent back notice", `!!`+cardWithJS("was sent back by")+` || !!`+cardWithJS(`sent it back to "Manager approval": 请上级确认客户拜访的必要性`))
 	screenshot(t, tom, "sendback-applicant-en")
 
 	// 李雷 comments; Tom replies from the comment card.

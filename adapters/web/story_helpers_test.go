@@ -89,6 +89,20 @@ func setupStory(t *testing.T) *story {
 	})
 	s.srv = httptest.NewServer(s.adapter.Handler())
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() {
+		// What the notifier did, for a failed story: a message not on the
+		// page was either never delivered or delivered and changed since.
+		if !t.Failed() {
+			return
+		}
+		for _, st := range []flows.OutboxStatus{flows.OutboxPending, flows.OutboxDelivered, flows.OutboxFailed} {
+			ms, _ := db.Outbox(context.Background(), st, 1000)
+			for _, m := range ms {
+				t.Logf("outbox %d %s to=%s inst=%d task=%d status=%s attempts=%d next=%s err=%q data=%.200s", m.ID, m.Kind, m.Recipient, m.InstanceID, m.TaskID, m.Status, m.Attempts, m.NextAt.Format(time.RFC3339Nano), m.LastError, m.Data)
+			}
+		}
+		t.Logf("clock %s", s.clock.Now().Format(time.RFC3339Nano))
+	})
 	return s
 }
 

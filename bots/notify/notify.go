@@ -705,10 +705,13 @@ func (n *Notifier) updateCards(ctx context.Context, m *flows.OutboxMessage) erro
 	// The same holds for the request cards of a person (the applicant's
 	// confirmation, /status answers, notices): the newest keeps Urge and
 	// Withdraw.
+	// refs come oldest first (the order they were stored): of copies of
+	// the same instant the last stored is the newest (a platform's
+	// message id says nothing of order).
 	newest := map[string]*flows.MessageRef{}
 	for _, r := range refs {
 		k := r.Recipient + "\x00" + r.Platform + "\x00" + strconv.FormatInt(r.TaskID, 10)
-		if x := newest[k]; x == nil || r.CreatedAt.After(x.CreatedAt) || (r.CreatedAt.Equal(x.CreatedAt) && r.Ref > x.Ref) {
+		if x := newest[k]; x == nil || !r.CreatedAt.Before(x.CreatedAt) {
 			newest[k] = r
 		}
 	}

@@ -443,3 +443,32 @@ func TestOnlyTheNewestRequestCardKeepsButtons(t *testing.T) {
 	msg := b.feishu.message(fmt.Sprintf("outbox-%d-feishu:cli_b", other))
 	require.Empty(t, msg.Card.Note, "another request's card is not touched")
 }
+
+// Copies stored in the same instant (a busy second, or a frozen clock):
+// the newest is the one stored last, whatever its platform message id
+// says when compared as text ("outbox-10-…" sorts before "outbox-9-…").
+// Before, the tie went to the larger id as text, so the applicant's
+// newest card lost its buttons (the playground's Cancel button gone).
+func TestNewestCopyOfTheSameInstantIsTheLastStored(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	n := b.notifier(notify.Config{})
+	var ids []int64
+	for range 10 { // ids 1 to 10: "10" sorts first as text
+		ids = append(ids, b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgSubmitted, Recipient: "dave", InstanceID: 1})[0])
+		_, err := n.DrainOnce(b.ctx)
+		require.NoError(t, err)
+	}
+	b.render.set(1, "live")
+	b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: 1, TaskID: 10})
+	_, err := n.DrainOnce(b.ctx)
+	require.NoError(t, err)
+	for i, id := range ids {
+		msg := b.feishu.message(fmt.Sprintf("outbox-%d-feishu:cli_b", id))
+		if i < len(ids)-1 {
+			require.Empty(t, msg.Card.Buttons, "copy %d (message %d) is older: read-only", i, id)
+		} else {
+			require.NotEmpty(t, msg.Card.Buttons, "the last copy stored (message %d) keeps its buttons", id)
+		}
+	}
+}

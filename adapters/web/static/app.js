@@ -52,6 +52,7 @@
     messages: new Map(), // id -> message
     source: null, // EventSource
     clock: null, // the last api/clock answer
+    pushed: null, // id -> message pushed while the history is being fetched
   };
 
   function lang() {
@@ -467,13 +468,24 @@
 
   async function loadHistory() {
     const user = state.user;
-    const res = await api("GET", `api/history?user=${encodeURIComponent(user.id)}`);
+    // A message pushed while the history is on its way can be newer than
+    // the history (the server read it first): kept and shown again after
+    // the history, else the history would wipe it from the page.
+    const pushed = new Map();
+    state.pushed = pushed;
+    let res;
+    try {
+      res = await api("GET", `api/history?user=${encodeURIComponent(user.id)}`);
+    } finally {
+      if (state.pushed === pushed) state.pushed = null;
+    }
     if (state.user !== user) return;
     const box = $('[data-testid="messages"]');
     box.textContent = "";
     state.messages.clear();
-    if (!res.messages.length) box.appendChild(el("div", "empty", t("empty")));
+    if (!res.messages.length && !pushed.size) box.appendChild(el("div", "empty", t("empty")));
     for (const m of res.messages) upsert(m);
+    for (const m of pushed.values()) upsert(m); // only if newer than the history's copy
     box.scrollTop = box.scrollHeight;
   }
 
@@ -493,7 +505,10 @@
     });
     const onMsg = (e) => {
       try {
-        upsert(JSON.parse(e.data));
+        const msg = JSON.parse(e.data);
+        const seen = state.pushed && state.pushed.get(msg.id);
+        if (state.pushed && (!seen || seen.rev < msg.rev)) state.pushed.set(msg.id, msg);
+        upsert(msg);
       } catch (err) {
         console.error(err);
       }
