@@ -50,6 +50,15 @@ func TestInterruptedReadLeavesNoStatementBehind(t *testing.T) {
 					errs <- fmt.Errorf("a read that was not interrupted counted %d, not 300", n)
 					return
 				}
+				// The same through the statement cache (database/sql on
+				// the same pool's connections).
+				cctx, cancel = context.WithTimeout(ctx, time.Duration((i*5+g)%80)*time.Microsecond)
+				err = db.queryRow(cctx, slow).Scan(&n)
+				cancel()
+				if err == nil && n != 300 {
+					errs <- fmt.Errorf("a cached query that was not interrupted counted %d, not 300", n)
+					return
+				}
 				if n, err := count(ctx, `SELECT count(*) FROM schema_migrations`); err != nil || n == 0 {
 					errs <- fmt.Errorf("the reader pool must still answer after an interrupted read: %d, %w", n, err)
 					return

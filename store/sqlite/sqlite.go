@@ -191,7 +191,10 @@ func (db *DB) close() error {
 	// connections are idle and their statements can be finalized before
 	// the connections close.
 	db.rmu.Lock()
-	for _, c := range db.rconns {
+	for dc, c := range db.rconns {
+		if !pooled(dc) {
+			continue // closed already: its statements cannot be finalized
+		}
 		errs = append(errs, c.close())
 	}
 	db.rconns = nil

@@ -55,7 +55,17 @@ func (c *stmtCache) close() error {
 }
 
 // query runs q on the reader pool through the statement cache.
+//
+// The pool's connections also carry the statements that read keeps per
+// connection: a query interrupted by its context would make database/sql
+// close its connection under them (leaked, and a crash in Close). So a
+// query runs to its end (reads here take milliseconds) once its context
+// was found alive.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
 	st, err := db.cache.get(ctx, q)
 	if err != nil {
 		return nil, err
@@ -66,8 +76,12 @@ func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return st.QueryContext(ctx, args...)
 }
 
-// queryRow is query for one row.
+// queryRow is query for one row (run to its end as query is).
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) scanner {
+	if err := ctx.Err(); err != nil {
+		return errRow{err}
+	}
+	ctx = context.WithoutCancel(ctx)
 	st, err := db.cache.get(ctx, q)
 	if err != nil {
 		return errRow{err}
