@@ -85,7 +85,7 @@ func (c *Client) Start(ctx context.Context) (*Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect %s: %v", ErrUnavailable, c.addr, err)
 	}
-	s := &Stream{conn: conn, timeout: c.timeout, chunk: c.chunk}
+	s := &Stream{conn: conn, ctx: ctx, timeout: c.timeout, chunk: c.chunk}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	s.stop = stop
 	if err := s.send([]byte("zINSTREAM\x00")); err != nil {
@@ -98,6 +98,7 @@ func (c *Client) Start(ctx context.Context) (*Stream, error) {
 // Stream is one INSTREAM scan under way.
 type Stream struct {
 	conn    net.Conn
+	ctx     context.Context // its end cuts the connection (stop undoes that)
 	timeout time.Duration
 	chunk   int
 	stop    func() bool
@@ -126,6 +127,11 @@ func (s *Stream) send(bufs ...[]byte) error {
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil {
 		return err
 	}
+	// Checked after the deadline is set: a cancel whose cut ran just
+	// before would otherwise be undone by the new deadline.
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(s.conn)
 	return err
@@ -143,6 +149,9 @@ func (s *Stream) Verdict() (string, error) {
 		s.werr = s.send([]byte{0, 0, 0, 0})
 	}
 	if err := s.conn.SetReadDeadline(time.Now().Add(s.timeout)); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if err := s.ctx.Err(); err != nil { // after the deadline, as in send
 		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	line, rerr := bufio.NewReaderSize(io.LimitReader(s.conn, maxReply), maxReply).ReadBytes(0)
