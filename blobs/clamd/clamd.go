@@ -85,8 +85,12 @@ func (c *Client) Start(ctx context.Context) (*Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: connect %s: %v", ErrUnavailable, c.addr, err)
 	}
-	s := &Stream{conn: conn, ctx: ctx, timeout: c.timeout, chunk: c.chunk}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	s := &Stream{conn: conn, timeout: c.timeout, chunk: c.chunk}
+	// The context's end closes the connection: a closed connection stays
+	// closed, where a cut made by a past deadline was undone by the next
+	// deadline set for a write or the verdict (the scan then waited for
+	// clamd's answer).
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	s.stop = stop
 	if err := s.send([]byte("zINSTREAM\x00")); err != nil {
 		s.close()
@@ -98,7 +102,6 @@ func (c *Client) Start(ctx context.Context) (*Stream, error) {
 // Stream is one INSTREAM scan under way.
 type Stream struct {
 	conn    net.Conn
-	ctx     context.Context // its end cuts the connection (stop undoes that)
 	timeout time.Duration
 	chunk   int
 	stop    func() bool
@@ -127,11 +130,6 @@ func (s *Stream) send(bufs ...[]byte) error {
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil {
 		return err
 	}
-	// Checked after the deadline is set: a cancel whose cut ran just
-	// before would otherwise be undone by the new deadline.
-	if err := s.ctx.Err(); err != nil {
-		return err
-	}
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(s.conn)
 	return err
@@ -149,9 +147,6 @@ func (s *Stream) Verdict() (string, error) {
 		s.werr = s.send([]byte{0, 0, 0, 0})
 	}
 	if err := s.conn.SetReadDeadline(time.Now().Add(s.timeout)); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if err := s.ctx.Err(); err != nil { // after the deadline, as in send
 		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	line, rerr := bufio.NewReaderSize(io.LimitReader(s.conn, maxReply), maxReply).ReadBytes(0)
