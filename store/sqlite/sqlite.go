@@ -303,12 +303,12 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 		if err != nil {
 			return fmt.Errorf("begin read transaction: %w", err)
 		}
-		done := false
+		returned := false // false while fn runs: it panicked if the defer sees it
 		defer func() {
 			// Always roll back: a BEGIN whose context ended as it ran
 			// can have begun the transaction and still report the error.
 			_, _ = c.exec(context.Background(), `ROLLBACK`)
-			if !done || !pooled(dc) || errors.Is(err, driver.ErrBadConn) {
+			if !returned || !pooled(dc) || errors.Is(err, driver.ErrBadConn) {
 				// database/sql closes a connection whose Raw call
 				// panicked, or that is no longer valid (interrupted):
 				// finalize its statements while it is still open.
@@ -318,12 +318,13 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 				_ = c.close()
 			}
 		}()
-		if _, err := c.exec(ctx, `BEGIN`); err != nil {
-			done = true
-			return fmt.Errorf("begin read transaction: %w", mapErr(err))
-		}
-		err = fn(&tx{db: db, ctx: ctx, c: c})
-		done = true
+		err = func() error {
+			if _, err := c.exec(ctx, `BEGIN`); err != nil {
+				return fmt.Errorf("begin read transaction: %w", mapErr(err))
+			}
+			return fn(&tx{db: db, ctx: ctx, c: c})
+		}()
+		returned = true
 		return err
 	})
 }

@@ -54,18 +54,27 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// query runs q on the reader pool through the statement cache.
-//
-// The pool's connections also carry the statements that read keeps per
-// connection: a query interrupted by its context would make database/sql
-// close its connection under them (leaked, and a crash in Close). So a
-// query runs to its end (reads here take milliseconds) once its context
-// was found alive.
-func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+// toTheEnd returns ctx without its cancellation, or ctx's error when it
+// has ended already. The reader pool's connections also carry the
+// statements that read keeps per connection: a query interrupted by its
+// context would make database/sql close its connection under them
+// (leaked, and a crash in Close). So a query through the statement cache
+// runs to its end (reads here take milliseconds) once its context was
+// found alive.
+func toTheEnd(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ctx = context.WithoutCancel(ctx)
+	return context.WithoutCancel(ctx), nil
+}
+
+// query runs q on the reader pool through the statement cache (to its
+// end: toTheEnd).
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx, err := toTheEnd(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := db.cache.get(ctx, q)
 	if err != nil {
 		return nil, err
@@ -76,12 +85,12 @@ func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return st.QueryContext(ctx, args...)
 }
 
-// queryRow is query for one row (run to its end as query is).
+// queryRow is query for one row.
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) scanner {
-	if err := ctx.Err(); err != nil {
+	ctx, err := toTheEnd(ctx)
+	if err != nil {
 		return errRow{err}
 	}
-	ctx = context.WithoutCancel(ctx)
 	st, err := db.cache.get(ctx, q)
 	if err != nil {
 		return errRow{err}
