@@ -103,10 +103,12 @@ func BenchmarkAggregatePredict(b *testing.B) {
 	}
 }
 
-// sliceSource is an event log in memory, read in pages as from a store.
+// sliceSource is an event log in memory, read in pages as from a store;
+// it counts the directory's reads.
 type sliceSource struct {
-	evs   []*flows.Event
-	users []*flows.User
+	evs       []*flows.Event
+	users     []*flows.User
+	userReads int
 }
 
 func (s *sliceSource) Events(_ context.Context, f flows.EventFilter) ([]*flows.Event, error) {
@@ -114,7 +116,10 @@ func (s *sliceSource) Events(_ context.Context, f flows.EventFilter) ([]*flows.E
 	return s.evs[i:min(i+f.Limit, len(s.evs))], nil
 }
 
-func (s *sliceSource) Users(context.Context) ([]*flows.User, error) { return s.users, nil }
+func (s *sliceSource) Users(context.Context) ([]*flows.User, error) {
+	s.userReads++
+	return s.users, nil
+}
 
 // BenchmarkColdStart1M is a server's start over 1,000,000 events: Warm
 // in the background, reading the log in pages, until done; it reports the

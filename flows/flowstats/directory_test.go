@@ -1,8 +1,6 @@
 package flowstats_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,51 +9,6 @@ import (
 	"github.com/flowbot/flowbot/flows/flowstats"
 )
 
-// memSource is an EventSource over a slice, counting directory reads.
-type memSource struct {
-	mu        sync.Mutex
-	evs       []*flows.Event
-	users     []*flows.User
-	userReads int
-}
-
-func (s *memSource) add(evs ...*flows.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evs = append(s.evs, evs...)
-}
-
-func (s *memSource) setUsers(us ...*flows.User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = us
-}
-
-func (s *memSource) Events(_ context.Context, f flows.EventFilter) ([]*flows.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*flows.Event
-	for _, e := range s.evs {
-		if e.ID > f.AfterID && (f.Limit == 0 || len(out) < f.Limit) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-func (s *memSource) Users(context.Context) ([]*flows.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.userReads++
-	return s.users, nil
-}
-
-func (s *memSource) reads() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.userReads
-}
-
 // Under load forecasts update the aggregate on every card they draw: the
 // directory is read again only when it is older than DirectoryRecheck or
 // when someone filing is not in it, and requests are still counted under
@@ -63,13 +16,12 @@ func (s *memSource) reads() int {
 func TestUpdateReadsTheDirectoryOnlyWhenItCanHaveChanged(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	src := &memSource{}
-	src.setUsers(&flows.User{ID: "alice", Dept: "eng"})
+	src := &sliceSource{users: []*flows.User{{ID: "alice", Dept: "eng"}}}
 	a := flowstats.NewAggregate(nil)
 	id := int64(0)
 	file := func(actor string) {
 		id++
-		src.add(&flows.Event{ID: id, InstanceID: id, FlowID: "leave", Type: flows.EvSubmitted, Actor: actor, At: origin})
+		src.evs = append(src.evs, &flows.Event{ID: id, InstanceID: id, FlowID: "leave", Type: flows.EvSubmitted, Actor: actor, At: origin})
 		_, err := a.Update(ctx, src)
 		require.NoError(t, err)
 	}
@@ -87,10 +39,10 @@ func TestUpdateReadsTheDirectoryOnlyWhenItCanHaveChanged(t *testing.T) {
 		{"a known applicant: no read", nil, "alice", 1, "eng", 2},
 		{"again: no read", nil, "alice", 1, "eng", 3},
 		{"a new employee is read at once", func() {
-			src.setUsers(&flows.User{ID: "alice", Dept: "eng"}, &flows.User{ID: "bob", Dept: "sales"})
+			src.users = []*flows.User{{ID: "alice", Dept: "eng"}, {ID: "bob", Dept: "sales"}}
 		}, "bob", 2, "sales", 1},
 		{"a move is seen once the directory is old", func() {
-			src.setUsers(&flows.User{ID: "alice", Dept: "ops"}, &flows.User{ID: "bob", Dept: "sales"})
+			src.users = []*flows.User{{ID: "alice", Dept: "ops"}, {ID: "bob", Dept: "sales"}}
 			flowstats.AgeDirectory(a)
 		}, "alice", 3, "ops", 1},
 	}
@@ -99,11 +51,11 @@ func TestUpdateReadsTheDirectoryOnlyWhenItCanHaveChanged(t *testing.T) {
 			tc.before()
 		}
 		file(tc.actor)
-		require.Equal(t, tc.reads, src.reads(), tc.name)
+		require.Equal(t, tc.reads, src.userReads, tc.name)
 		require.Equal(t, tc.submitted, submitted(tc.dept), tc.name)
 	}
 	_, err := a.Update(ctx, src)
 	require.NoError(t, err)
-	require.Equal(t, 3, src.reads(), "nothing new: no directory read")
+	require.Equal(t, 3, src.userReads, "nothing new: no directory read")
 	require.Equal(t, 3, submitted("eng"), "requests filed before the move stay with the old department")
 }
