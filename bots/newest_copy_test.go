@@ -1,6 +1,7 @@
 package bots_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,6 +62,81 @@ func TestNewCopyTakesTheButtonsFromOlderOnes(t *testing.T) {
 			}
 			v := mustView(t, b, out)
 			require.Equal(t, flows.StatusPending, v.Instance.Status, "nothing else changed")
+		})
+	}
+}
+
+// A notice's copy keeps its headline when the request's cards are updated
+// later: the rejection notice still says who rejected the request and
+// why, in the applicant's language, above the request as it is now; a
+// plain copy (a /status answer) is updated as the plain card.
+func TestNoticeCopyKeepsItsHeadline(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ user, headline string }{
+		{"dev1", "❌ 你的申请"},
+		{"dev2", "❌ Your request"},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			users, depts := testOrg()
+			for _, u := range users {
+				u.Platforms = map[string]string{"web": u.ID} // every notice reaches the playground
+			}
+			require.NoError(t, b.db.ReplaceDirectory(b.ctx, users, depts))
+			out := b.submit(t, tc.user, 2)
+			wb := &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
+			n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
+				Messengers: map[string]bots.Messenger{"web": wb}})
+			drain := func() {
+				for range 10 {
+					got, err := n.DrainOnce(b.ctx)
+					require.NoError(t, err)
+					if got == 0 {
+						return
+					}
+				}
+			}
+			drain()
+			var task *flows.Task
+			for _, tk := range out.Tasks {
+				if tk.Status == flows.TaskPending {
+					task = tk
+				}
+			}
+			require.NotNil(t, task)
+			_, err := b.engine.Decide(b.ctx, flows.DecideRequest{Actor: task.Assignee, TaskID: task.ID, Approve: false, Comment: "不行"})
+			require.NoError(t, err)
+			drain()
+			rep := b.say(t, tc.user, "/status "+out.Instance.Number)
+			drain()
+			plain := wb.ref(rep.Messages[len(rep.Messages)-1].Key)
+			require.NotEmpty(t, plain)
+			delivered, err := b.db.Outbox(b.ctx, flows.OutboxDelivered, 100)
+			require.NoError(t, err)
+			notice := ""
+			for _, m := range delivered {
+				if m.Kind == flows.MsgRejected && m.InstanceID == out.Instance.ID {
+					notice = wb.ref(fmt.Sprintf("outbox-%d-web", m.ID))
+				}
+			}
+			require.NotEmpty(t, notice, "the rejection notice was sent")
+
+			// A later change of the request updates every copy.
+			now := b.clock.Add(time.Minute)
+			require.NoError(t, b.db.Update(b.ctx, func(tx flows.Tx) error {
+				return tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: out.Instance.ID, TaskID: task.ID,
+					Status: flows.OutboxPending, NextAt: now, CreatedAt: now})
+			}))
+			drain()
+			c := wb.last(notice)
+			require.NotNil(t, c, "the notice's copy was updated")
+			require.Contains(t, cardText(c), tc.headline, "and keeps its headline")
+			require.Contains(t, cardText(c), out.Instance.Number)
+			p := wb.last(plain)
+			require.NotNil(t, p, "the plain copy was updated")
+			require.NotContains(t, cardText(p), tc.headline, "a plain copy gets no headline")
+			require.Contains(t, cardText(p), out.Instance.Number)
 		})
 	}
 }

@@ -233,6 +233,12 @@ type MessageRef struct {
 	Platform   string    `json:"platform"`
 	Ref        string    `json:"ref"` // the platform's message id (adapter-defined)
 	CreatedAt  time.Time `json:"created_at"`
+	// Kind and Data are the notice the copy was sent as (approved,
+	// rejected, sent back, ...): a later update of the request's cards
+	// shows the copy again under its own headline. Empty for a plain
+	// request or task card (and for copies recorded by a click).
+	Kind MsgKind         `json:"kind,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // FlowVersion is one stored version of a flow's YAML.

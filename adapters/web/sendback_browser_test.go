@@ -74,11 +74,10 @@ func TestBrowserSendBackStory(t *testing.T) {
 	waitJS(t, mgr, "task card again", `!!`+cardWithJS("退回到本步骤"))
 	screenshot(t, mgr, "sendback-manager-again-zh")
 
-	// Tom reads it in English, and nothing says "rejected". The notice's
-	// own first line lasts until the next update of the request's cards
-	// (every copy shows the current state, and the same send-back updates
-	// them, in either order); its latest events say it in every version.
-	waitJS(t, tom, "sent back notice", `!!`+cardWithJS("was sent back by")+` || !!`+cardWithJS(`sent it back to "Manager approval": 请上级确认客户拜访的必要性`))
+	// Tom reads it in English, and nothing says "rejected". The notice
+	// keeps its first line through every update of the request's cards
+	// (the same send-back updates them too, in either order).
+	waitJS(t, tom, "sent back notice", `!!`+cardWithJS("was sent back by"))
 	screenshot(t, tom, "sendback-applicant-en")
 
 	// 李雷 comments; Tom replies from the comment card.
@@ -98,6 +97,11 @@ func TestBrowserSendBackStory(t *testing.T) {
 	screenshot(t, tom, "withdraw-confirm-en")
 	clickIn(t, tom, "withdraw")
 	waitJS(t, tom, "withdrawn toast", `document.querySelector('[data-testid="toast"]').textContent.includes("Withdrawn")`)
+	// The send-back notice, updated by the withdrawal, still says what it
+	// was sent for, above the request as it is now.
+	waitJS(t, tom, "notice updated, headline kept", `(c => !!c && c.textContent.includes("withdrew the request"))(`+cardWithJS("was sent back by")+`)`)
+	evalJS(t, tom, cardWithJS("was sent back by")+`.scrollIntoView()`)
+	screenshot(t, tom, "sendback-notice-updated-en")
 	screenshot(t, tom, "withdraw-done-en")
 
 	// 韩梅梅 in Chinese: asked first, "不撤回" keeps it.

@@ -609,7 +609,7 @@ func (n *Notifier) send(ctx context.Context, m *flows.OutboxMessage, u *flows.Us
 	if msg.Card == nil || ref == "" || !keepsRef(m) {
 		return nil
 	}
-	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: u.ID, Platform: key, Ref: ref, CreatedAt: n.cfg.Clock()}
+	r := n.cardRef(m, u.ID, key, ref)
 	if refs != nil {
 		*refs = append(*refs, r)
 		return nil
@@ -646,7 +646,7 @@ func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.R
 	if msg.Card == nil || ref == "" || m.InstanceID == 0 || m.Recipient == "" || refPlatform == "" {
 		return nil
 	}
-	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: m.Recipient, Platform: refPlatform, Ref: ref, CreatedAt: n.cfg.Clock()}
+	r := n.cardRef(m, m.Recipient, refPlatform, ref)
 	if refs != nil {
 		*refs = append(*refs, r)
 		return nil
@@ -656,6 +656,21 @@ func (n *Notifier) sendTo(ctx context.Context, m *flows.OutboxMessage, to bots.R
 	}
 	return nil
 }
+
+// cardRef is the record of the card m was sent as to recipient: a
+// notice's copy keeps its kind and data, so that later updates show it
+// under its own headline.
+func (n *Notifier) cardRef(m *flows.OutboxMessage, recipient, platform, ref string) *flows.MessageRef {
+	r := &flows.MessageRef{InstanceID: m.InstanceID, TaskID: refTask(m), Recipient: recipient, Platform: platform, Ref: ref, CreatedAt: n.cfg.Clock()}
+	if slices.Contains(noticeKinds, m.Kind) {
+		r.Kind, r.Data = m.Kind, m.Data
+	}
+	return r
+}
+
+// noticeKinds are the request cards under a headline saying what happened
+// (who approved, rejected or sent it back, and why).
+var noticeKinds = []flows.MsgKind{flows.MsgSubmitted, flows.MsgApproved, flows.MsgRejected, flows.MsgReturned, flows.MsgSentBack, flows.MsgFailed, flows.MsgCC}
 
 // keepsRef reports whether the card of m must be kept current: every card
 // about a request is (task cards and request cards alike), except a
@@ -808,9 +823,14 @@ func olderCopy(msg bots.Message, u *flows.User) bots.Message {
 }
 
 // renderCopy renders the current card for one sent copy, caching by
-// recipient and kind of card.
+// recipient and kind of card. A notice's copy shows the request as it is
+// now under the notice's own headline.
 func (n *Notifier) renderCopy(ctx context.Context, m *flows.OutboxMessage, r *flows.MessageRef, users map[string]*flows.User, rendered map[string]bots.Message) (bots.Message, error) {
+	notice := r.TaskID == 0 && slices.Contains(noticeKinds, r.Kind)
 	key := r.Recipient + "\x00" + strconv.FormatInt(r.TaskID, 10)
+	if notice {
+		key += "\x00" + string(r.Kind) + "\x00" + string(r.Data)
+	}
 	if msg, ok := rendered[key]; ok {
 		return msg, nil
 	}
@@ -829,9 +849,21 @@ func (n *Notifier) renderCopy(ctx context.Context, m *flows.OutboxMessage, r *fl
 	}
 	var msg bots.Message
 	var err error
-	if r.TaskID != 0 {
+	if notice {
+		req := *m
+		req.TaskID, req.Kind, req.Data = 0, r.Kind, r.Data
+		if msg, err = n.cfg.Renderer.Render(ctx, &req, u); err != nil || msg.Card == nil {
+			// A notice that can no longer be shown as one (its data
+			// unreadable) is updated as the plain request card.
+			n.log.WarnContext(ctx, "notice copy shown as the plain request card", "kind", r.Kind, "ref", r.Ref, "err", err)
+			notice = false
+		}
+	}
+	switch {
+	case notice:
+	case r.TaskID != 0:
 		msg, err = n.cfg.Renderer.Render(ctx, m, u)
-	} else {
+	default:
 		// The request card: a card update without task first (a renderer
 		// that knows it shows the bare card), else the submitted card.
 		req := *m

@@ -18,6 +18,7 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 	n := len(refs)
 	inst, task := make([]int64, 0, n), make([]int64, 0, n)
 	rcpt, plat, ref := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	kind, data := make([]string, 0, n), make([]string, 0, n)
 	created := make([]time.Time, 0, n)
 	for _, r := range refs {
 		if r == nil || r.Platform == "" || r.Ref == "" {
@@ -26,17 +27,18 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 		inst, task = append(inst, r.InstanceID), append(task, r.TaskID)
 		rcpt, plat, ref = append(rcpt, r.Recipient), append(plat, r.Platform), append(ref, r.Ref)
 		created = append(created, ms(r.CreatedAt))
+		kind, data = append(kind, string(r.Kind)), append(data, string(r.Data))
 	}
 	var marked int
 	err := db.pool.QueryRow(ctx, `WITH u AS (
 		UPDATE outbox SET status = 'delivered', delivered_at = $1, claimed_by = NULL, claimed_run = NULL
 		WHERE id = $2 RETURNING 1
 	), r AS (
-		INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at)
-		SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+		INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data)
+		SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
 		WHERE EXISTS (SELECT 1 FROM u)
 		ON CONFLICT DO NOTHING
-	) SELECT count(*) FROM u`, ms(at), id, inst, task, rcpt, plat, ref, created).Scan(&marked)
+	) SELECT count(*) FROM u`, ms(at), id, inst, task, rcpt, plat, ref, created, kind, data).Scan(&marked)
 	if err == nil && marked == 0 {
 		err = flows.ErrNotFound
 	}

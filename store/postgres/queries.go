@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -277,9 +278,9 @@ func (db *DB) SaveMessageRef(ctx context.Context, ref *flows.MessageRef) error {
 	if ref.Platform == "" || ref.Ref == "" {
 		return fmt.Errorf("save message ref of instance %d: empty platform or ref", ref.InstanceID)
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		ref.InstanceID, ref.TaskID, ref.Recipient, ref.Platform, ref.Ref, ms(ref.CreatedAt))
+	_, err := db.pool.Exec(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		ref.InstanceID, ref.TaskID, ref.Recipient, ref.Platform, ref.Ref, ms(ref.CreatedAt), string(ref.Kind), string(ref.Data))
 	if err != nil {
 		return fmt.Errorf("save message ref of instance %d: %w", ref.InstanceID, mapErr(err))
 	}
@@ -294,11 +295,15 @@ func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) (
 	if taskID != 0 {
 		w.add("task_id = ?", taskID)
 	}
-	rows, _ := db.pool.Query(ctx, `SELECT instance_id, task_id, recipient, platform, ref, created_at FROM message_refs`+w.sql()+` ORDER BY id`, w.args...)
+	rows, _ := db.pool.Query(ctx, `SELECT instance_id, task_id, recipient, platform, ref, created_at, kind, data FROM message_refs`+w.sql()+` ORDER BY id`, w.args...)
 	refs, err := collect(rows, func(s pgx.Row) (*flows.MessageRef, error) {
 		r := &flows.MessageRef{}
-		if err := s.Scan(&r.InstanceID, &r.TaskID, &r.Recipient, &r.Platform, &r.Ref, &r.CreatedAt); err != nil {
+		var data string
+		if err := s.Scan(&r.InstanceID, &r.TaskID, &r.Recipient, &r.Platform, &r.Ref, &r.CreatedAt, &r.Kind, &data); err != nil {
 			return nil, err
+		}
+		if data != "" {
+			r.Data = json.RawMessage(data)
 		}
 		utc(&r.CreatedAt)
 		return r, nil

@@ -30,8 +30,7 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 			return flows.ErrNotFound
 		}
 		for _, r := range refs {
-			if _, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				r.InstanceID, r.TaskID, r.Recipient, r.Platform, r.Ref, ms(r.CreatedAt)); err != nil {
+			if err := insertRef(t, r); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -41,4 +40,12 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 		return fmt.Errorf("mark message %d delivered with %d card refs: %w", id, len(refs), err)
 	}
 	return nil
+}
+
+// insertRef records r; a ref saved before (the same card) is kept as it
+// was, with the kind it was first sent as.
+func insertRef(t *tx, r *flows.MessageRef) error {
+	_, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		r.InstanceID, r.TaskID, r.Recipient, r.Platform, r.Ref, ms(r.CreatedAt), string(r.Kind), string(r.Data))
+	return err
 }

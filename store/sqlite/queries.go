@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -282,9 +283,7 @@ func (db *DB) SaveMessageRef(ctx context.Context, ref *flows.MessageRef) error {
 		return fmt.Errorf("save message ref of instance %d: empty platform or ref", ref.InstanceID)
 	}
 	err := db.write(ctx, func(t *tx) error {
-		_, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			ref.InstanceID, ref.TaskID, ref.Recipient, ref.Platform, ref.Ref, ms(ref.CreatedAt))
-		return err
+		return insertRef(t, ref)
 	})
 	if err != nil {
 		return fmt.Errorf("save message ref of instance %d: %w", ref.InstanceID, mapErr(err))
@@ -295,7 +294,7 @@ func (db *DB) SaveMessageRef(ctx context.Context, ref *flows.MessageRef) error {
 // MessageRefs returns the refs of taskID of an instance (taskID 0: all refs
 // of the instance) in the order saved.
 func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) ([]*flows.MessageRef, error) {
-	q := `SELECT instance_id, task_id, recipient, platform, ref, created_at FROM message_refs WHERE instance_id = ?`
+	q := `SELECT instance_id, task_id, recipient, platform, ref, created_at, kind, data FROM message_refs WHERE instance_id = ?`
 	args := []any{instanceID}
 	if taskID != 0 {
 		q += ` AND task_id = ?`
@@ -307,7 +306,14 @@ func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) (
 	}
 	refs, err := collect(rows, func(s scanner) (*flows.MessageRef, error) {
 		r := &flows.MessageRef{}
-		return r, s.Scan(&r.InstanceID, &r.TaskID, &r.Recipient, &r.Platform, &r.Ref, msTime{&r.CreatedAt})
+		var data string
+		if err := s.Scan(&r.InstanceID, &r.TaskID, &r.Recipient, &r.Platform, &r.Ref, msTime{&r.CreatedAt}, &r.Kind, &data); err != nil {
+			return nil, err
+		}
+		if data != "" {
+			r.Data = json.RawMessage(data)
+		}
+		return r, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list message refs of instance %d: %w", instanceID, err)

@@ -7,6 +7,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -108,6 +109,24 @@ func MarkDeliveredWithRefs(t *testing.T, db DeliveryStore) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1, "the message with a bad ref is not marked delivered")
 	require.Equal(t, other, pending[0].ID)
+
+	// A notice's copy keeps what it was sent as; a click on the same card
+	// recording it again (with no kind) changes nothing.
+	data := json.RawMessage(`{"by":"bob","comment":"没问题 ✓"}`)
+	notice := &flows.MessageRef{InstanceID: 6, Recipient: "alice", Platform: "feishu", Ref: "om_n", CreatedAt: now, Kind: flows.MsgApproved, Data: data}
+	plain := &flows.MessageRef{InstanceID: 6, Recipient: "alice", Platform: "feishu", Ref: "om_p", CreatedAt: now}
+	require.NoError(t, db.MarkDeliveredWithRefs(ctx, other, now, []*flows.MessageRef{notice}))
+	require.NoError(t, db.SaveMessageRef(ctx, plain))
+	clicked := *notice
+	clicked.Kind, clicked.Data = "", nil
+	require.NoError(t, db.SaveMessageRef(ctx, &clicked))
+	refs, err = db.MessageRefs(ctx, 6, 0)
+	require.NoError(t, err)
+	require.Len(t, refs, 2)
+	require.Equal(t, flows.MsgApproved, refs[0].Kind, "the notice's kind")
+	require.JSONEq(t, string(data), string(refs[0].Data), "the notice's data")
+	require.Empty(t, refs[1].Kind, "a plain copy has no kind")
+	require.Nil(t, refs[1].Data, "a plain copy has no data")
 }
 
 // UserByPlatformCache checks a store that keeps who a platform id names
