@@ -76,8 +76,11 @@ func (r *reader) instanceOr(ctx context.Context, c *Cycle, refused func() bool) 
 	var lastNoRows error
 	for {
 		t0 := time.Now()
+		// Newest first: the request was just filed, so the walk back
+		// along (applicant, created_at) stops at once instead of reading
+		// every earlier request of the applicant.
 		err := r.db.QueryRowContext(ctx, r.q(`SELECT i.id, i.number, t.id, t.assignee FROM instances i JOIN tasks t ON t.instance_id = i.id
-			WHERE i.applicant = ? AND CAST(i.form AS TEXT) LIKE ? ORDER BY i.id LIMIT 1`), c.Applicant, "%"+c.Desc+"%").
+			WHERE i.applicant = ? AND CAST(i.form AS TEXT) LIKE ? ORDER BY i.created_at DESC LIMIT 1`), c.Applicant, "%"+c.Desc+"%").
 			Scan(&c.Instance, &c.Number, &c.Task, &c.Assignee)
 		switch {
 		case err == nil:

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Image is a picture uploaded through im/v1/images.
@@ -120,6 +121,9 @@ func first(xs []string) string {
 // checkImageKeys refuses a card whose img elements name an image_key
 // this app did not upload as a message image. s.mu is held.
 func (s *Server) checkImageKeys(app *App, content string) (int, string) {
+	if !strings.Contains(content, `"img"`) && !strings.Contains(content, `\u`) {
+		return 0, "" // no img element (its tag would be "img" as written): nothing to walk
+	}
 	var card any
 	if json.Unmarshal([]byte(content), &card) != nil {
 		return 0, "" // not a card: checkContent judged it
