@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -204,28 +205,133 @@ func WithViewMemo(ctx context.Context) context.Context {
 	return context.WithValue(ctx, viewMemoKey{}, &viewMemo{views: map[int64]*flows.View{}})
 }
 
-// view reads request id, or takes it from ctx's memo (WithViewMemo).
-// Renders under one memo run one after the other (the copies of one card
-// update): the card builders may fill in the view's route.
-func (b *Bot) view(ctx context.Context, id int64) (*flows.View, error) {
+// view reads request id, or takes it from ctx's memo (WithViewMemo) or
+// from a read shared under ctx (WithViewShare). Renders under one memo run
+// one after the other (the copies of one card update): the card builders
+// may fill in the view's route.
+func (b *Bot) view(ctx context.Context, id int64) (v *flows.View, err error) {
 	memo, _ := ctx.Value(viewMemoKey{}).(*viewMemo)
-	if memo == nil {
-		return b.eng.View(ctx, id)
-	}
-	memo.mu.Lock()
-	v := memo.views[id]
-	memo.mu.Unlock()
-	if v != nil {
+	if v := memo.get(id); v != nil {
 		return v, nil
 	}
-	v, err := b.eng.View(ctx, id)
-	if err != nil {
+	sh, _ := ctx.Value(viewShareKey{}).(viewShareCtx)
+	shared, finish := sh.s.begin(ctx, id, sh.since)
+	if shared != nil {
+		memo.put(id, shared)
+		return shared, nil
+	}
+	defer func() { finish(v) }() // nil when the read failed (or panicked)
+	if v, err = b.eng.View(ctx, id); err != nil {
 		return nil, err
 	}
-	memo.mu.Lock()
-	memo.views[id] = v
-	memo.mu.Unlock()
+	memo.put(id, v)
 	return v, nil
+}
+
+func (m *viewMemo) get(id int64) *flows.View {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.views[id]
+}
+
+func (m *viewMemo) put(id int64, v *flows.View) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.views[id] = v
+	m.mu.Unlock()
+}
+
+// ViewShare lets the renders of different deliveries share one read of a
+// request. A message may be shown from any read of its request that began
+// after the message was committed: a read made at its delivery would show
+// that state or a later one, and every later change of the request writes
+// a message of its own (a decision's notice and its card update, written
+// together, are thus shown from one read). The notifier takes a Mark when
+// each claim of messages has returned, which proves them committed, and
+// renders them under WithViewShare(ctx, share, mark). Safe for concurrent
+// use; it keeps one read per request, for at most maxShared requests.
+type ViewShare struct {
+	mark  atomic.Int64
+	mu    sync.Mutex
+	views map[int64]*sharedRead
+}
+
+// sharedRead is a read of a request, begun after mark: v is set, nil
+// when the read failed, once done is closed.
+type sharedRead struct {
+	mark int64
+	done chan struct{}
+	v    *flows.View
+}
+
+// maxShared bounds the requests a ViewShare keeps a read of; past it,
+// every read is forgotten.
+const maxShared = 512
+
+// NewViewShare returns an empty ViewShare.
+func NewViewShare() *ViewShare { return &ViewShare{views: map[int64]*sharedRead{}} }
+
+// Mark records that every message claimed before this call was
+// committed, and returns the mark to render those messages under.
+func (s *ViewShare) Mark() int64 { return s.mark.Add(1) }
+
+// begin returns a copy of a read of request id begun after mark since,
+// waiting for it when it is under way; else it records that the caller
+// reads the request now, and the caller must hand its read (nil if it
+// failed) to finish.
+func (s *ViewShare) begin(ctx context.Context, id, since int64) (*flows.View, func(*flows.View)) {
+	none := func(*flows.View) {}
+	if s == nil {
+		return nil, none
+	}
+	s.mu.Lock()
+	r := s.views[id]
+	if r != nil && r.mark >= since {
+		s.mu.Unlock()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, none
+		}
+		if r.v == nil {
+			return nil, none // that read failed: read alone
+		}
+		c := *r.v // the renders may set their copy's route
+		return &c, nil
+	}
+	r = &sharedRead{mark: s.mark.Load(), done: make(chan struct{})}
+	if len(s.views) >= maxShared {
+		clear(s.views)
+	}
+	s.views[id] = r
+	s.mu.Unlock()
+	return nil, func(v *flows.View) {
+		if v != nil {
+			c := *v
+			r.v = &c
+		}
+		close(r.done)
+	}
+}
+
+// viewShareKey keys the context value of WithViewShare.
+type viewShareKey struct{}
+
+type viewShareCtx struct {
+	s     *ViewShare
+	since int64
+}
+
+// WithViewShare returns a context under which Render may show a request
+// from a read of s that began after mark since (ViewShare), and keeps its
+// own reads in s.
+func WithViewShare(ctx context.Context, s *ViewShare, since int64) context.Context {
+	return context.WithValue(ctx, viewShareKey{}, viewShareCtx{s: s, since: since})
 }
 
 // commentCard shows a comment (or a reply to one) to a participant, with

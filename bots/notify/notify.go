@@ -124,6 +124,9 @@ type Notifier struct {
 	kick chan struct{}
 	quit chan time.Duration
 	once sync.Once
+	// share lets the renders of messages claimed together (a decision's
+	// notice and its card update) share one read of their request.
+	share *bots.ViewShare
 }
 
 // New returns a notifier over cfg.Store.
@@ -139,7 +142,8 @@ func New(cfg Config) *Notifier {
 	cfg.Batch = cmp.Or(cfg.Batch, 50)
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
-	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1)}
+	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1),
+		share: bots.NewViewShare()}
 	n.ext, _ = cfg.Store.(ClaimExtender)
 	n.rec, _ = cfg.Store.(DeliveryRecorder)
 	if n.cfg.PreferredPlatform == nil {
@@ -274,9 +278,11 @@ func (p *pool) claim(ctx context.Context, want int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("drain outbox: %w", err)
 	}
+	mark := p.n.share.Mark() // every message of ms is committed
 	for _, m := range ms {
 		<-p.free
 		c := p.n.hold(ctx, m)
+		c.mark = mark
 		p.wg.Go(func() {
 			defer func() {
 				p.free <- struct{}{}
@@ -313,8 +319,10 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("drain outbox: %w", err)
 	}
 	cs := make([]*claim, len(ms))
+	mark := n.share.Mark() // every message of ms is committed
 	for i, m := range ms {
 		cs[i] = n.hold(ctx, m)
+		cs[i].mark = mark
 	}
 	work := make(chan *claim)
 	var wg sync.WaitGroup
@@ -343,6 +351,7 @@ func (n *Notifier) DrainOnce(ctx context.Context) (int, error) {
 // while the message is worked on.
 type claim struct {
 	m      *flows.OutboxMessage
+	mark   int64           // the view share's mark taken after the claim returned
 	ctx    context.Context // ends when the claim is lost or the deadline passes
 	cancel context.CancelFunc
 	stop   chan struct{}
@@ -469,7 +478,7 @@ func (n *Notifier) handle(ctx context.Context, c *claim) error {
 	if n.rec != nil {
 		refs = new([]*flows.MessageRef)
 	}
-	err := n.deliver(dctx, m, refs)
+	err := n.deliver(bots.WithViewShare(dctx, n.share, c.mark), m, refs)
 	lost := c.end()
 	// The message's logger, made only when something is logged: With
 	// copies its attributes, on every delivery otherwise.
