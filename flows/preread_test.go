@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,4 +102,38 @@ func TestDecideAfterItsReadWentStale(t *testing.T) {
 			require.Equal(t, between, snapshot(t, b), "no event, message or request written by the refused decision")
 		})
 	}
+}
+
+// viewCounter counts read transactions.
+type viewCounter struct {
+	flows.Store
+	n atomic.Int64
+}
+
+func (s *viewCounter) View(ctx context.Context, fn func(tx flows.Tx) error) error {
+	s.n.Add(1)
+	return s.Store.View(ctx, fn)
+}
+
+// ViewByNumber shows what View shows, in one read transaction; the number
+// is found whatever its case and spaces, and an unknown one is a clear
+// not-found.
+func TestViewByNumberReadsOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out := b.submit(t, "dev1", "leave", leave(2))
+	reads := &viewCounter{Store: b.store}
+	e := flows.New(flows.Config{Store: reads, Clock: b.clock})
+	want, err := e.View(b.ctx, out.Instance.ID)
+	require.NoError(t, err)
+	for _, number := range []string{out.Instance.Number, "  " + strings.ToLower(out.Instance.Number) + " "} {
+		before := reads.n.Load()
+		got, err := e.ViewByNumber(b.ctx, number)
+		require.NoError(t, err, number)
+		require.Equal(t, int64(1), reads.n.Load()-before, "%q: one read", number)
+		require.Equal(t, want, got, number)
+	}
+	_, err = e.ViewByNumber(b.ctx, "LEAVE-20991231-0001")
+	require.Equal(t, flows.CodeNotFound, flows.ErrorCode(err), "an unknown number: %v", err)
+	require.ErrorContains(t, err, "LEAVE-20991231-0001")
 }

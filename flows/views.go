@@ -11,14 +11,40 @@ import (
 
 // View returns everything needed to show one request.
 func (e *Engine) View(ctx context.Context, instanceID int64) (*View, error) {
-	var v *View
-	err := e.store.View(ctx, func(tx Tx) error {
+	return e.view(ctx, func(tx Tx) (*Instance, error) {
 		in, err := tx.Instance(instanceID)
 		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeNotFound, "instance_unknown", map[string]any{"ref": instanceID})
+			return nil, Errorf(CodeNotFound, "instance_unknown", map[string]any{"ref": instanceID})
 		}
 		if err != nil {
-			return fmt.Errorf("load instance %d: %w", instanceID, err)
+			return nil, fmt.Errorf("load instance %d: %w", instanceID, err)
+		}
+		return in, nil
+	})
+}
+
+// ViewByNumber is View by request number (case-insensitive), in one read.
+func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error) {
+	return e.view(ctx, func(tx Tx) (*Instance, error) {
+		in, err := tx.InstanceByNumber(strings.ToUpper(strings.TrimSpace(number)))
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(CodeNotFound, "instance_unknown", map[string]any{"ref": number})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find request %s: %w", number, err)
+		}
+		return in, nil
+	})
+}
+
+// view reads the request find returns, its tasks and events in one read
+// transaction, and completes the View.
+func (e *Engine) view(ctx context.Context, find func(tx Tx) (*Instance, error)) (*View, error) {
+	var v *View
+	err := e.store.View(ctx, func(tx Tx) error {
+		in, err := find(tx)
+		if err != nil {
+			return err
 		}
 		ts, err := tx.TasksOf(in.ID)
 		if err != nil {
@@ -51,26 +77,6 @@ func (e *Engine) View(ctx context.Context, instanceID int64) (*View, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// ViewByNumber is View by request number (case-insensitive).
-func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error) {
-	var id int64
-	err := e.store.View(ctx, func(tx Tx) error {
-		in, err := tx.InstanceByNumber(strings.ToUpper(strings.TrimSpace(number)))
-		if err != nil {
-			return err
-		}
-		id = in.ID
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(CodeNotFound, "instance_unknown", map[string]any{"ref": number})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find request %s: %w", number, err)
-	}
-	return e.View(ctx, id)
 }
 
 // Route lists the steps of a request: those done (with who decided), the
