@@ -1,6 +1,7 @@
 package bots_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -122,6 +123,11 @@ func TestNoticeCopyKeepsItsHeadline(t *testing.T) {
 			}
 			require.NotEmpty(t, notice, "the rejection notice was sent")
 
+			// A notice whose data cannot be read any more is updated as
+			// the plain card rather than not at all.
+			require.NoError(t, b.db.SaveMessageRef(b.ctx, &flows.MessageRef{InstanceID: out.Instance.ID, Recipient: tc.user, Platform: "web",
+				Ref: "unreadable", CreatedAt: b.clock.Now(), Kind: flows.MsgRejected, Data: json.RawMessage(`{"by":`)}))
+
 			// A later change of the request updates every copy.
 			now := b.clock.Add(time.Minute)
 			require.NoError(t, b.db.Update(b.ctx, func(tx flows.Tx) error {
@@ -137,6 +143,9 @@ func TestNoticeCopyKeepsItsHeadline(t *testing.T) {
 			require.NotNil(t, p, "the plain copy was updated")
 			require.NotContains(t, cardText(p), tc.headline, "a plain copy gets no headline")
 			require.Contains(t, cardText(p), out.Instance.Number)
+			u := wb.last("unreadable")
+			require.NotNil(t, u, "the unreadable notice was updated")
+			require.Contains(t, cardText(u), out.Instance.Number, "as the plain card")
 		})
 	}
 }
