@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/flowbot/flowbot/bots"
-	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
 )
 
@@ -27,18 +25,7 @@ func TestNewCopyTakesTheButtonsFromOlderOnes(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			out := b.submit(t, tc.user, 2)
-			wb := &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
-			n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
-				Messengers: map[string]bots.Messenger{"web": wb}})
-			drain := func() {
-				for range 10 {
-					got, err := n.DrainOnce(b.ctx)
-					require.NoError(t, err)
-					if got == 0 {
-						return
-					}
-				}
-			}
+			wb, drain := webNotifier(t, b, b.bot, 1)
 			drain()
 			var refs []string
 			for range 3 {
@@ -80,24 +67,9 @@ func TestNoticeCopyKeepsItsHeadline(t *testing.T) {
 		t.Run(tc.user, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			users, depts := testOrg()
-			for _, u := range users {
-				u.Platforms = map[string]string{"web": u.ID} // every notice reaches the playground
-			}
-			require.NoError(t, b.db.ReplaceDirectory(b.ctx, users, depts))
+			reachEveryoneOnWeb(t, b)
 			out := b.submit(t, tc.user, 2)
-			wb := &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
-			n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
-				Messengers: map[string]bots.Messenger{"web": wb}})
-			drain := func() {
-				for range 10 {
-					got, err := n.DrainOnce(b.ctx)
-					require.NoError(t, err)
-					if got == 0 {
-						return
-					}
-				}
-			}
+			wb, drain := webNotifier(t, b, b.bot, 1)
 			drain()
 			var task *flows.Task
 			for _, tk := range out.Tasks {
@@ -129,11 +101,8 @@ func TestNoticeCopyKeepsItsHeadline(t *testing.T) {
 				Ref: "unreadable", CreatedAt: b.clock.Now(), Kind: flows.MsgRejected, Data: json.RawMessage(`{"by":`)}))
 
 			// A later change of the request updates every copy.
-			now := b.clock.Add(time.Minute)
-			require.NoError(t, b.db.Update(b.ctx, func(tx flows.Tx) error {
-				return tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: out.Instance.ID, TaskID: task.ID,
-					Status: flows.OutboxPending, NextAt: now, CreatedAt: now})
-			}))
+			b.clock.Add(time.Minute)
+			enqueueCardUpdate(t, b, out.Instance.ID, task.ID)
 			drain()
 			c := wb.last(notice)
 			require.NotNil(t, c, "the notice's copy was updated")

@@ -35,6 +35,50 @@ func (m *recordingMessenger) Send(_ context.Context, to bots.Recipient, _ bots.M
 	return ref, nil
 }
 
+// webNotifier is a notifier of b's outbox rendering with r and sending
+// to a recordingMessenger as the playground; drain delivers until nothing
+// is due and returns how many messages it handled.
+func webNotifier(t *testing.T, b *bundle, r notify.Renderer, workers int) (wb *recordingMessenger, drain func() int) {
+	t.Helper()
+	wb = &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
+	n := notify.New(notify.Config{Store: b.db, Renderer: r, Clock: b.clock.Now, Workers: workers,
+		Messengers: map[string]bots.Messenger{"web": wb}})
+	return wb, func() int {
+		total := 0
+		for range 10 {
+			got, err := n.DrainOnce(b.ctx)
+			require.NoError(t, err)
+			if got == 0 {
+				break
+			}
+			total += got
+		}
+		return total
+	}
+}
+
+// reachEveryoneOnWeb gives every user of the test company a playground
+// id, so that every notice reaches the web messenger.
+func reachEveryoneOnWeb(t *testing.T, b *bundle) {
+	t.Helper()
+	users, depts := testOrg()
+	for _, u := range users {
+		u.Platforms = map[string]string{"web": u.ID}
+	}
+	require.NoError(t, b.db.ReplaceDirectory(b.ctx, users, depts))
+}
+
+// enqueueCardUpdate writes a card update of task in request inst, due
+// now, as a later change of the request would.
+func enqueueCardUpdate(t *testing.T, b *bundle, inst, task int64) {
+	t.Helper()
+	now := b.clock.Now()
+	require.NoError(t, b.db.Update(b.ctx, func(tx flows.Tx) error {
+		return tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgCardUpdate, InstanceID: inst, TaskID: task,
+			Status: flows.OutboxPending, NextAt: now, CreatedAt: now})
+	}))
+}
+
 func (m *recordingMessenger) ref(key string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -153,18 +197,7 @@ func TestReplyCardsKeepTheirMessageRef(t *testing.T) {
 	b := setup(t)
 	out := b.submit(t, "dev1", 2)
 	inst := out.Instance.ID
-	wb := &recordingMessenger{updates: map[string][]bots.Message{}, byKey: map[string]string{}}
-	n := notify.New(notify.Config{Store: b.db, Renderer: b.bot, Clock: b.clock.Now, Workers: 1,
-		Messengers: map[string]bots.Messenger{"web": wb}})
-	drain := func() {
-		for range 10 {
-			got, err := n.DrainOnce(b.ctx)
-			require.NoError(t, err)
-			if got == 0 {
-				return
-			}
-		}
-	}
+	wb, drain := webNotifier(t, b, b.bot, 1)
 	// Replies are durable before Handle returns: each message has the key
 	// the notifier sends it with, and no adapter callback is asked for.
 	rep := b.say(t, "cto", "/todo")

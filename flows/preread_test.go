@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // raceStore runs between before the first write transaction it is asked
@@ -104,17 +105,6 @@ func TestDecideAfterItsReadWentStale(t *testing.T) {
 	}
 }
 
-// viewCounter counts read transactions.
-type viewCounter struct {
-	flows.Store
-	n atomic.Int64
-}
-
-func (s *viewCounter) View(ctx context.Context, fn func(tx flows.Tx) error) error {
-	s.n.Add(1)
-	return s.Store.View(ctx, fn)
-}
-
 // ViewByNumber shows what View shows, in one read transaction; the number
 // is found whatever its case and spaces, and an unknown one is a clear
 // not-found.
@@ -122,15 +112,15 @@ func TestViewByNumberReadsOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	out := b.submit(t, "dev1", "leave", leave(2))
-	reads := &viewCounter{Store: b.store}
+	reads := &testkit.ReadCounter{Store: b.store}
 	e := flows.New(flows.Config{Store: reads, Clock: b.clock})
 	want, err := e.View(b.ctx, out.Instance.ID)
 	require.NoError(t, err)
 	for _, number := range []string{out.Instance.Number, "  " + strings.ToLower(out.Instance.Number) + " "} {
-		before := reads.n.Load()
+		before := reads.Reads()
 		got, err := e.ViewByNumber(b.ctx, number)
 		require.NoError(t, err, number)
-		require.Equal(t, int64(1), reads.n.Load()-before, "%q: one read", number)
+		require.Equal(t, int64(1), reads.Reads()-before, "%q: one read", number)
 		require.Equal(t, want, got, number)
 	}
 	_, err = e.ViewByNumber(b.ctx, "LEAVE-20991231-0001")
