@@ -6,6 +6,9 @@
 // at-least-once with retries and backoff; each send carries the idempotency
 // key "outbox-<id>-<platform>" so that a retry after a crash is not shown
 // twice. Messages of kind http are handed to the engine (HTTPRunner).
+// A store that can hands the notifier the messages it writes due now
+// already claimed for it (Take, Taken: take.go), so that they need no
+// claim of their own; Nudge then starts them without a claim.
 //
 // It owns delivery and message references, not what a message says (the
 // Renderer, i.e. the bot, does) nor how a platform shows it (the adapters).

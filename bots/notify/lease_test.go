@@ -12,6 +12,7 @@ import (
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // gate is a platform whose sends block until the test opens it (or the
@@ -136,13 +137,5 @@ func TestRunGivesClaimsBackWhenStopped(t *testing.T) {
 	require.NoError(t, <-done)
 	got, err := b.db.ClaimOutbox(b.ctx, b.clock.Now(), 10, time.Minute)
 	require.NoError(t, err)
-	require.ElementsMatch(t, ids, ids2(got), "both claims given back")
-}
-
-func ids2(ms []*flows.OutboxMessage) []int64 {
-	var out []int64
-	for _, m := range ms {
-		out = append(out, m.ID)
-	}
-	return out
+	require.ElementsMatch(t, ids, testkit.OutboxIDs(got), "both claims given back")
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowbot/flowbot/bots"
@@ -117,16 +118,22 @@ const DefaultLease = 6 * time.Second
 
 // Notifier drains the outbox.
 type Notifier struct {
-	cfg  Config
-	log  *slog.Logger
-	ext  ClaimExtender    // nil: claims are not renewed
-	rec  DeliveryRecorder // nil: refs and the delivery are written one by one
-	kick chan struct{}
-	quit chan time.Duration
-	once sync.Once
+	cfg   Config
+	log   *slog.Logger
+	ext   ClaimExtender    // nil: claims are not renewed
+	rec   DeliveryRecorder // nil: refs and the delivery are written one by one
+	kick  chan struct{}
+	nudge chan struct{} // Nudge: messages were handed over (take.go)
+	quit  chan time.Duration
+	once  sync.Once
 	// share lets the renders of messages claimed together (a decision's
 	// notice and its card update) share one read of their request.
 	share *bots.ViewShare
+	// live is Run's pool while it runs, for Take (take.go).
+	live atomic.Pointer[pool]
+	// takes: a store has asked Take; missed: Take left a message due
+	// since the last claim.
+	takes, missed atomic.Bool
 }
 
 // New returns a notifier over cfg.Store.
@@ -142,7 +149,7 @@ func New(cfg Config) *Notifier {
 	cfg.Batch = cmp.Or(cfg.Batch, 50)
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
-	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), quit: make(chan time.Duration, 1),
+	n := &Notifier{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()).WithGroup("notify"), kick: make(chan struct{}, 1), nudge: make(chan struct{}, 1), quit: make(chan time.Duration, 1),
 		share: bots.NewViewShare()}
 	n.ext, _ = cfg.Store.(ClaimExtender)
 	n.rec, _ = cfg.Store.(DeliveryRecorder)
@@ -173,13 +180,29 @@ func (n *Notifier) Kick() {
 // Errors of the store are logged and retried after Poll. When ctx ends,
 // the messages in flight are cut off and their claims given back.
 func (n *Notifier) Run(ctx context.Context) error {
-	p := &pool{n: n, free: make(chan struct{}, n.cfg.Workers), done: make(chan struct{}, 1)}
+	wctx, cancelWork := context.WithCancel(ctx) // the workers'
+	p := &pool{n: n, ctx: wctx, free: make(chan struct{}, n.cfg.Workers), done: make(chan struct{}, 1),
+		handed: make(chan *claim, n.cfg.Batch)}
 	for range n.cfg.Workers {
 		p.free <- struct{}{}
 	}
-	defer p.wg.Wait()
-	wctx, cancelWork := context.WithCancel(ctx) // the workers'
-	defer cancelWork()
+	n.live.Store(p)
+	defer func() {
+		// No more reservations; those out are settled by the writes
+		// holding them, then every worker (cut off) has given its claim
+		// back.
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		cancelWork()
+		p.taking.Wait()
+		n.live.Store(nil)
+		for len(p.handed) > 0 {
+			c := <-p.handed
+			p.wg.Go(func() { _ = n.handle(wctx, c) }) // cut off: gives its claim back
+		}
+		p.wg.Wait()
+	}()
 	var stopAt <-chan time.Time // set by Stop: the end of the grace period
 	stopping := func(grace time.Duration) bool {
 		if grace <= 0 {
@@ -213,6 +236,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		if want > 0 && (due || stopAt != nil) {
 			claimed = time.Now()
+			n.missed.Store(false) // this claim finds what Take left due
 			var err error
 			got, err = p.claim(wctx, want)
 			if err != nil && wctx.Err() == nil {
@@ -223,7 +247,12 @@ func (n *Notifier) Run(ctx context.Context) error {
 				continue // more may be due
 			}
 		}
-		if stopAt != nil && got < want && p.busy() == 0 {
+		// The messages handed over get the workers a due claim left: a
+		// claim comes first, or under a steady flow of handed messages
+		// the due ones (retries, what was left at a restart) would wait
+		// for a lull.
+		p.drainHanded()
+		if stopAt != nil && got < want && p.busy() == 0 && len(p.handed) == 0 {
 			return nil // stopping, and nothing is due or in flight
 		}
 		// Every worker busy: a finished one wakes us. Else the outbox had
@@ -244,6 +273,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			stop = true
 		case <-n.kick:
 			due = true
+		case <-n.nudge: // messages were handed over: started at the top
 		case <-wake:
 			due = true
 		case <-p.done:
@@ -265,9 +295,36 @@ func (n *Notifier) Run(ctx context.Context) error {
 // pool is Run's set of workers.
 type pool struct {
 	n    *Notifier
-	free chan struct{} // one token per idle worker
-	done chan struct{} // signalled when a worker finishes
+	ctx  context.Context // the workers'
+	free chan struct{}   // one token per idle worker
+	done chan struct{}   // signalled when a worker finishes
 	wg   sync.WaitGroup
+
+	// Messages taken as they were written (take.go).
+	handed chan *claim    // committed, waiting for a worker
+	taking sync.WaitGroup // reservations not yet Taken or Untaken
+	mu     sync.Mutex
+	closed bool // Run is ending: Take reserves nothing more
+	slots  int  // places in handed held by reservations
+}
+
+// drainHanded starts idle workers on the messages handed over (take.go),
+// as far as workers are free.
+func (p *pool) drainHanded() {
+	for len(p.handed) > 0 {
+		select {
+		case <-p.free:
+		default:
+			return
+		}
+		select {
+		case c := <-p.handed:
+			p.work(c)
+		default:
+			p.finished() // taken by a worker meanwhile
+			return
+		}
+	}
 }
 
 func (p *pool) busy() int { return p.n.cfg.Workers - len(p.free) }
@@ -281,22 +338,36 @@ func (p *pool) claim(ctx context.Context, want int) (int, error) {
 	mark := p.n.share.Mark() // every message of ms is committed
 	for _, m := range ms {
 		<-p.free
-		c := p.n.hold(ctx, m)
-		c.mark = mark
-		p.wg.Go(func() {
-			defer func() {
-				p.free <- struct{}{}
-				select {
-				case p.done <- struct{}{}:
-				default:
-				}
-			}()
-			if err := p.n.handle(ctx, c); err != nil {
-				p.n.log.ErrorContext(ctx, "record delivery", "err", err)
-			}
-		})
+		p.start(m, mark)
 	}
 	return len(ms), nil
+}
+
+// start delivers m on a worker whose free token was taken.
+func (p *pool) start(m *flows.OutboxMessage, mark int64) {
+	c := p.n.hold(p.ctx, m)
+	c.mark = mark
+	p.work(c)
+}
+
+// work delivers c on a worker whose free token was taken, and gives the
+// token back.
+func (p *pool) work(c *claim) {
+	p.wg.Go(func() {
+		defer p.finished()
+		if err := p.n.handle(p.ctx, c); err != nil {
+			p.n.log.ErrorContext(p.ctx, "record delivery", "err", err)
+		}
+	})
+}
+
+// finished gives a worker's token back and wakes Run.
+func (p *pool) finished() {
+	p.free <- struct{}{}
+	select {
+	case p.done <- struct{}{}:
+	default:
+	}
 }
 
 // Stop asks Run to finish gracefully: it goes on claiming and delivering

@@ -195,7 +195,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	}
 	a.bot = bots.New(bc)
 	messengers := map[string]bots.Messenger{}
-	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.kick() }}
+	var h handler = countingHandler{next: a.bot, m: a.metrics, kick: func() { a.nudge() }}
 	if err := checkDemo(cfg); err != nil {
 		return nil, err
 	}
@@ -246,6 +246,11 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		Logger: a.log, Metrics: a.metrics,
 		OnePlatform: cfg.Notifier.Delivery == "one", Prefs: prefsOf(a.store), Order: cfg.Notifier.PlatformOrder,
 	})
+	if db, ok := a.store.(*sqlite.DB); ok {
+		// Messages written due now go to an idle worker already claimed,
+		// without a claim of their own.
+		db.SetTaker(a.notifier)
+	}
 	a.sched = schedule.New(schedule.Config{
 		Store: a.store, Ticker: a.engine, Locker: a.state.locker, Deduper: a.state.dedupe, State: a.state.state,
 		Clock: a.clock.Now, LockTTL: cfg.Scheduler.LockTTL, TickSpec: cfg.Scheduler.Tick, DigestSpec: cfg.Scheduler.Digest, ReportSpec: cfg.Scheduler.Report,
@@ -356,6 +361,14 @@ func (a *app) closeAdapters() {
 func (a *app) kick() {
 	if a.notifier != nil {
 		a.notifier.Kick()
+	}
+}
+
+// nudge wakes the notifier after an event was handled, unless the
+// messages it wrote were taken by idle workers as they were written.
+func (a *app) nudge() {
+	if a.notifier != nil {
+		a.notifier.Nudge()
 	}
 }
 

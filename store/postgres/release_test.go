@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 	"github.com/flowbot/flowbot/store/postgres"
 )
 
@@ -56,7 +57,7 @@ func TestReleaseDeadClaims(t *testing.T) {
 	require.Equal(t, 2, n, "the two messages run 1 claimed and never tried")
 	got, err = a2.ClaimOutbox(ctx, now, 10, time.Minute)
 	require.NoError(t, err)
-	require.ElementsMatch(t, []int64{ids[0], ids[1], ids[4]}, outboxIDs(got),
+	require.ElementsMatch(t, []int64{ids[0], ids[1], ids[4]}, testkit.OutboxIDs(got),
 		"released claims are due at once; the retry waits an hour and B's claim its lease")
 
 	// Releasing again frees nothing: run 2's own claims are alive.
@@ -70,7 +71,7 @@ func TestReleaseDeadClaims(t *testing.T) {
 	require.Zero(t, n, "claims of other instances wait for their lease")
 	got, err = c.ClaimOutbox(ctx, t0.Add(time.Minute), 10, time.Minute)
 	require.NoError(t, err)
-	require.Equal(t, []int64{ids[3]}, outboxIDs(got), "B's claim is taken over once its lease ran out, run 2's are still alive")
+	require.Equal(t, []int64{ids[3]}, testkit.OutboxIDs(got), "B's claim is taken over once its lease ran out, run 2's are still alive")
 
 	// A delivered message is no longer anyone's claim.
 	require.NoError(t, a2.MarkDelivered(ctx, ids[0], now))
@@ -87,12 +88,4 @@ func TestReleaseDeadClaimsNeedsOwner(t *testing.T) {
 	db := mustOpen(t)
 	_, err := db.ReleaseDeadClaims(t.Context(), t0)
 	require.ErrorContains(t, err, "no owner")
-}
-
-func outboxIDs(ms []*flows.OutboxMessage) []int64 {
-	out := make([]int64, len(ms))
-	for i, m := range ms {
-		out[i] = m.ID
-	}
-	return out
 }

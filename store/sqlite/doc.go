@@ -17,7 +17,9 @@
 // Reads use a separate pool of read-only connections, which WAL lets run
 // beside the writer; WAL checkpoints run on a connection of their own, off
 // the commit path (checkpoint.go). Users read by id are kept in memory
-// (dircache.go).
+// (dircache.go). A Taker (the notifier) gets the outbox messages an
+// operation writes due now already claimed for it, handed over after the
+// COMMIT, so that they need no claim of their own (handoff.go).
 //
 // Every statement is compiled once per connection. The writer and the read
 // transactions (View) run on the driver's own connection through

@@ -56,7 +56,8 @@ type DB struct {
 	batches    atomic.Int64 // batches run by the writer (WriteStats)
 	batchedOps atomic.Int64 // writes run in them
 
-	purgeTick atomic.Uint64 // counts kv writes, to purge expired rows now and then
+	purgeTick atomic.Uint64            // counts kv writes, to purge expired rows now and then
+	taker     atomic.Pointer[takerRef] // takes messages as they are written (handoff.go)
 	closeOnce sync.Once
 	closeErr  error
 }

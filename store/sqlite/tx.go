@@ -25,6 +25,7 @@ type tx struct {
 	ctx   context.Context
 	c     *dconn
 	write bool
+	req   *writeReq // the writer's request running t (nil: a read)
 }
 
 // exec runs the statement q in t.
@@ -275,17 +276,41 @@ func (t *tx) Enqueue(m *flows.OutboxMessage) error {
 	if m.Kind == "" {
 		return errors.New("enqueue: message without kind")
 	}
-	res, err := t.exec(qEnqueue, string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID,
-		blob(m.Data), ms(m.NextAt), ms(m.CreatedAt))
+	next := m.NextAt
+	until, taken := t.take(m)
+	if taken {
+		next = until
+	}
+	id, err := t.insertOutbox(m, next)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
+		if taken {
+			t.req.taker.Untake(1)
+		}
+		return err
+	}
+	m.ID, m.Status, m.Attempts, m.LastError, m.DeliveredAt = id, flows.OutboxPending, 0, "", nil
+	if taken {
+		// The sender gets a copy, due at its lease's end as written: the
+		// caller keeps m as it asked for it.
+		c := *m
+		c.NextAt = fromMS(ms(next))
+		t.req.taken = append(t.req.taken, &c)
+	}
+	return nil
+}
+
+// insertOutbox writes m due at next and returns its id.
+func (t *tx) insertOutbox(m *flows.OutboxMessage, next time.Time) (int64, error) {
+	res, err := t.exec(qEnqueue, string(m.Kind), m.Recipient, m.InstanceID, m.TaskID, m.StepID,
+		blob(m.Data), ms(next), ms(m.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+		return 0, fmt.Errorf("enqueue %s: %w", m.Kind, err)
 	}
-	m.ID, m.Status, m.Attempts, m.LastError, m.DeliveredAt = id, flows.OutboxPending, 0, "", nil
-	return nil
+	return id, nil
 }
 
 func queryAll[T any](t *tx, q string, scan func(scanner) (T, error), args ...any) ([]T, error) {

@@ -43,6 +43,10 @@ type writeReq struct {
 	err      error
 	panicked any
 	done     chan struct{}
+
+	kept  bool                   // its savepoint was released
+	taker Taker                  // the Taker of its messages written claimed (handoff.go)
+	taken []*flows.OutboxMessage // those messages
 }
 
 // write runs fn in a savepoint of the writer's current batch and returns
@@ -157,6 +161,7 @@ func (db *DB) runBatch(c *dconn, batch []*writeReq) []*writeReq {
 		}
 		break
 	}
+	ok := false
 	switch {
 	case lost != nil:
 		rollback(c)
@@ -177,8 +182,11 @@ func (db *DB) runBatch(c *dconn, batch []*writeReq) []*writeReq {
 					r.err = fmt.Errorf("commit: %w", mapErr(err))
 				}
 			}
+		} else {
+			ok = true
 		}
 	}
+	handOver(batch, ok)
 	db.batches.Add(1)
 	db.batchedOps.Add(int64(len(batch)))
 	finish(batch)
@@ -214,12 +222,13 @@ func (db *DB) runOne(c *dconn, r *writeReq) (ok bool, fatal error) {
 	// SQLite roll back the whole transaction, every other write of the
 	// batch with it (and a cancellable context costs the driver a goroutine
 	// per statement). The caller waits for the batch anyway (see write).
-	r.err = call(r, &tx{db: db, ctx: context.WithoutCancel(r.ctx), c: c, write: true})
+	r.err = call(r, &tx{db: db, ctx: context.WithoutCancel(r.ctx), c: c, write: true, req: r})
 	if r.err == nil {
 		if _, err := c.exec(bg, `RELEASE op`); err != nil {
 			r.err = fmt.Errorf("release savepoint: %w", mapErr(err))
 			return false, r.err
 		}
+		r.kept = true
 		return true, nil
 	}
 	if _, err := c.exec(bg, `ROLLBACK TO op`); err != nil {
