@@ -86,7 +86,8 @@ type app struct {
 // check of where they live.
 type kvStores struct {
 	state  bots.StateStore
-	dedupe bots.Deduper
+	dedupe bots.Deduper // once-only marks that outlive a restart (the scheduler's)
+	events bots.Deduper // the bot's inbound event ids
 	locker bots.Locker
 	ping   func(ctx context.Context) error
 	close  func() error
@@ -186,7 +187,7 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 	}
 	a.stats = flowstats.NewAggregate(cal)
 	bc := bots.Config{
-		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.dedupe, Inbox: inboxOf(a.store), Logger: a.log, Stats: a.stats,
+		Engine: a.engine, Store: a.store, State: a.state.state, Dedupe: a.state.events, Inbox: inboxOf(a.store), Logger: a.log, Stats: a.stats,
 		ConversationTTL: cfg.Bot.ConversationTTL, DedupeTTL: cfg.Bot.DedupeTTL, ProcessingTTL: cfg.Bot.ProcessingTTL, AdminContact: cfg.Bot.AdminContact,
 		Prefs: prefsOf(a.store),
 	}
@@ -694,7 +695,9 @@ func openKV(ctx context.Context, cfg Config, o owner, st flows.Store) (kvStores,
 	if !ok {
 		return kvStores{}, errors.New("config: redis.enabled: with database.driver postgres, Redis must be enabled for conversation state, dedupe and locks")
 	}
-	return kvStores{state: db.StateStore(), dedupe: db.Deduper(), locker: db.Locker()}, nil
+	// This process alone uses the file: an event's hold while it is
+	// handled lives in its memory (EventDeduper).
+	return kvStores{state: db.StateStore(), dedupe: db.Deduper(), events: db.EventDeduper(), locker: db.Locker()}, nil
 }
 
 // webID is a user's id in the playground: their "web" platform id, or

@@ -38,5 +38,5 @@ func openRedis(ctx context.Context, cfg RedisConfig, o owner, hold time.Duration
 	if err != nil {
 		return kvStores{}, fmt.Errorf("open redis: %w", err)
 	}
-	return kvStores{state: st, dedupe: st, locker: st, ping: st.Ping, close: st.Close}, nil
+	return kvStores{state: st, dedupe: st, events: st, locker: st, ping: st.Ping, close: st.Close}, nil
 }

@@ -213,6 +213,13 @@ func TestBotsConformance(t *testing.T) {
 			return db.Deduper()
 		})
 	})
+	t.Run("EventDeduper", func(t *testing.T) {
+		t.Parallel()
+		botstest.RunDeduper(t, func(t *testing.T) bots.Deduper {
+			db, _ := MustOpen(t)
+			return db.EventDeduper()
+		})
+	})
 	t.Run("Locker", func(t *testing.T) {
 		t.Parallel()
 		botstest.RunLocker(t, func(t *testing.T) bots.Locker {
