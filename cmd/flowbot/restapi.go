@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/flowbot/flowbot/api"
 	"github.com/flowbot/flowbot/api/tokens"
@@ -55,6 +56,19 @@ func (a *app) restAPI() error {
 	if err != nil {
 		return err
 	}
-	a.mux.Handle("/api/v1/", s.Handler())
+	a.mux.Handle("/api/v1/", nudging(s.Handler(), a.nudge))
 	return nil
+}
+
+// nudging wakes the notifier after every request that may have written
+// messages (any but GET and HEAD), so that what an API call causes (the
+// approver's card of a request filed by an ERP) is sent at once instead
+// of at the notifier's next poll.
+func nudging(next http.Handler, nudge func()) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			nudge()
+		}
+	})
 }

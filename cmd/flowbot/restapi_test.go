@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/flowbot/flowbot/api/tokens"
 )
 
 // A token made by `flowbot tokens create`, then a whole request driven
@@ -108,4 +112,34 @@ func TestRESTAPIEndToEnd(t *testing.T) {
 	code, body = call("GET", "/api/v1/tasks", lilei, "")
 	require.Equal(t, http.StatusUnauthorized, code, "%s", body)
 	require.Contains(t, string(body), `"code":"unauthorized"`)
+}
+
+// A request filed through the REST API (an ERP's) reaches the approver's
+// chat at once: the notifier is woken after the call, not at its next poll
+// (an hour here).
+func TestRESTAPICardsGoOutAtOnce(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.Notifier.Poll = time.Hour
+	cfg.Scheduler.Tick = "@every 1h"
+	r := startApp(t, cfg)
+	ctx := t.Context()
+	ts, err := tokenStore(r.app.store)
+	require.NoError(t, err)
+	tok, secret, err := tokens.New(tokens.NewParams{Name: "erp", Scopes: []string{"write"}, Now: time.Now()})
+	require.NoError(t, err)
+	require.NoError(t, ts.CreateToken(ctx, tok))
+	time.Sleep(100 * time.Millisecond) // the notifier's first claim, at its start, is over
+
+	reason := "ERP " + t.Name()
+	form := `{"flow":"leave","applicant":"` + applicant + `","values":{"type":"annual","period":"2026-12-07 to 2026-12-08","reason":"` + reason + `"}}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/api/v1/requests", strings.NewReader(form))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode, "%s", body)
+	r.pg.waitHistory(t, approver, "approve", reason)
 }
