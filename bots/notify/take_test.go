@@ -215,3 +215,32 @@ func TestDueMessagesAreNotStarvedByHandedOnes(t *testing.T) {
 	s.step <- struct{}{}
 	require.Eventually(t, func() bool { return len(b.outbox(t, flows.OutboxDelivered)) == 5 }, 10*time.Second, time.Millisecond)
 }
+
+// The claim a message was written with is renewed like any claim while
+// its send is slow: no claimer takes it over though its first lease ran
+// out many times, and it is sent once, not cut off.
+func TestHandedClaimRenewedWhileSending(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	st := &countingStore{DB: b.db}
+	slow := newGate(b.web)
+	lease := 150 * time.Millisecond
+	n := notify.New(notify.Config{Store: st, Renderer: b.render, Workers: 1, Poll: time.Hour, Lease: lease,
+		Messengers: map[string]bots.Messenger{"web": slow}}) // the wall clock: the lease runs out for real
+	stop := runTaking(t, b, st, n)
+	defer stop()
+	id := b.enqueue(t, &flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "bob", InstanceID: 1, TaskID: 10})[0]
+	n.Nudge()
+	<-slow.entered
+	deadline := time.Now().Add(6 * lease)
+	for time.Now().Before(deadline) {
+		got, err := b.db.ClaimOutbox(b.ctx, time.Now(), 10, time.Minute)
+		require.NoError(t, err)
+		require.Empty(t, got, "the message is still claimed by its sender")
+		time.Sleep(lease / 5)
+	}
+	close(slow.open)
+	require.Eventually(t, func() bool { return b.outbox(t, flows.OutboxDelivered)[id] != nil }, 10*time.Second, time.Millisecond)
+	require.Zero(t, slow.cut.Load(), "the send was not cut off")
+	require.Len(t, b.web.shownKeys(), 1)
+}
