@@ -320,8 +320,8 @@ func (p *pool) drainHanded() {
 		select {
 		case c := <-p.handed:
 			p.work(c)
-		default:
-			p.finished() // taken by a worker meanwhile
+		default: // only Run takes from handed: not reached
+			p.finished()
 			return
 		}
 	}

@@ -11,9 +11,10 @@ import (
 // Without a Taker, an operation's message is written due now and the
 // notifier claims it with a write of its own (ClaimOutbox: a SELECT and an
 // UPDATE through the writer) after the operation committed. With one, the
-// message is written already claimed by the Taker: Enqueue asks it for an
-// idle sender, writes the message due at the end of that claim's lease, and
-// after the COMMIT the writer hands it over; no claim is written at all. A
+// message is written already claimed by the Taker: Enqueue asks it for
+// room to send one more message, writes the message due at the end of that
+// claim's lease, and after the COMMIT the writer hands it over; no claim is
+// written at all. A
 // message whose write rolled back is given back (Untake). What a process
 // killed between the COMMIT and the send held is due again when its lease
 // runs out, or at once at the next start (ReleaseDeadClaims), as a claim
@@ -23,9 +24,9 @@ import (
 // Notifier is one). Its methods are called by the writer goroutine and
 // must not block or write to the DB.
 type Taker interface {
-	// Take reserves a sender for one message due at due, about to be
+	// Take reserves room to send one message due at due, about to be
 	// written, and returns the end of the lease it is claimed for; false
-	// (none idle, not running, due later) leaves the message due.
+	// (no room, not running, due later) leaves the message due.
 	Take(due time.Time) (until time.Time, ok bool)
 	// Taken hands over messages reserved by Take once they are committed.
 	Taken(ms []*flows.OutboxMessage)
@@ -44,8 +45,7 @@ func (db *DB) SetTaker(t Taker) {
 
 type takerRef struct{ Taker }
 
-// take asks the Taker, if any, for a sender of m; it reports the lease's
-// end.
+// take asks the Taker, if any, to take m; it reports the lease's end.
 func (t *tx) take(m *flows.OutboxMessage) (until time.Time, ok bool) {
 	if t.req == nil {
 		return time.Time{}, false
