@@ -122,6 +122,9 @@ type Bot struct {
 	dirMu sync.Mutex
 	dir   atomic.Pointer[directory]
 	zones sync.Map // tz name -> *time.Location
+
+	seenMu sync.Mutex
+	seen   map[string]time.Time // conversation records written, and when (rememberConv)
 }
 
 // New returns a bot over cfg.Engine.

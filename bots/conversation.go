@@ -165,14 +165,37 @@ func (b *Bot) writeConv(ctx context.Context, ev Event, st *convState) error {
 	}
 	st.raw = raw
 	b.log.DebugContext(ctx, "conversation saved", "key", convKey(ev), "event", ev.ID, "token", st.Token, "pending", len(st.Pending))
-	// Remember that this user had a conversation here, so that text that
-	// is no command can say the conversation may have ended (and only
-	// then: a first-time user never had one).
-	if err := b.cfg.State.Set(ctx, convSeenKey(ev), []byte("1"), max(convSeenTTL, 2*b.cfg.ConversationTTL)); err != nil {
-		b.log.WarnContext(ctx, "remember conversation", "err", err)
-	}
+	b.rememberConv(ctx, ev)
 	return nil
 }
+
+// rememberConv records that the user had a conversation in ev's chat, so
+// that text that is no command can say the conversation may have ended
+// (and only then: a first-time user never had one). The record lasts a
+// day; written by this process less than half of that ago, it is not
+// written again (every answer of a conversation would write it).
+func (b *Bot) rememberConv(ctx context.Context, ev Event) {
+	key, ttl, now := convSeenKey(ev), max(convSeenTTL, 2*b.cfg.ConversationTTL), b.now()
+	b.seenMu.Lock()
+	at, ok := b.seen[key]
+	b.seenMu.Unlock()
+	if ok && now.Sub(at) >= 0 && now.Sub(at) < ttl/2 {
+		return
+	}
+	if err := b.cfg.State.Set(ctx, key, []byte("1"), ttl); err != nil {
+		b.log.WarnContext(ctx, "remember conversation", "err", err)
+		return
+	}
+	b.seenMu.Lock()
+	defer b.seenMu.Unlock()
+	if b.seen == nil || len(b.seen) >= maxSeen {
+		b.seen = map[string]time.Time{} // bounded: forgetting costs a write
+	}
+	b.seen[key] = now
+}
+
+// maxSeen bounds the conversation records a Bot remembers writing.
+const maxSeen = 100_000
 
 // endConv ends the conversation st of ev's chat: what is left is a record
 // of the events that changed it, ev included, kept for DedupeTTL so that
