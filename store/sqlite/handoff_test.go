@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -124,20 +123,9 @@ func TestTakerGetsOnlyCommittedMessages(t *testing.T) {
 	k := &taker{now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), lease: time.Minute, room: 1000}
 	db.SetTaker(k)
 	const n = 120
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = writeOp(ctx, db, fmt.Sprintf("T-%04d", i), i%3 == 0) })
-	}
-	var panicked any
-	wg.Go(func() {
-		defer func() { panicked = recover() }()
-		_ = db.Update(ctx, func(tx flows.Tx) error {
-			_ = tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "b", NextAt: k.now, CreatedAt: k.now})
-			panic("boom after an enqueue")
-		})
-	})
-	wg.Wait()
+	errs, panicked := writeManyAtOnce(ctx, db, "T", n, func(tx flows.Tx) {
+		_ = tx.Enqueue(&flows.OutboxMessage{Kind: flows.MsgTask, Recipient: "b", NextAt: k.now, CreatedAt: k.now})
+	}, "boom after an enqueue")
 	require.Equal(t, "boom after an enqueue", panicked)
 	committed := 0
 	for i := range n {

@@ -47,6 +47,27 @@ func writeOp(ctx context.Context, db *sqlite.DB, n string, fail bool) error {
 	})
 }
 
+// writeManyAtOnce runs n writeOps at once, so that they share batches,
+// numbered prefix-0000 on, every third failing after it wrote, beside one
+// Update that writes with write and then panics with boom. It returns each
+// op's error and what the panicking Update raised.
+func writeManyAtOnce(ctx context.Context, db *sqlite.DB, prefix string, n int, write func(tx flows.Tx), boom string) (errs []error, panicked any) {
+	errs = make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = writeOp(ctx, db, fmt.Sprintf("%s-%04d", prefix, i), i%3 == 0) })
+	}
+	wg.Go(func() {
+		defer func() { panicked = recover() }()
+		_ = db.Update(ctx, func(tx flows.Tx) error {
+			write(tx)
+			panic(boom)
+		})
+	})
+	wg.Wait()
+	return errs, panicked
+}
+
 // checkWhole asserts request n is stored with everything its operation
 // wrote, or (want false) not at all.
 func checkWhole(t *testing.T, db *sqlite.DB, n string, want bool) {
@@ -85,20 +106,7 @@ func TestGroupCommitFailedOperationRolledBackAlone(t *testing.T) {
 	db, _ := MustOpen(t)
 	ctx := t.Context()
 	const n = 300
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = writeOp(ctx, db, fmt.Sprintf("R-%04d", i), i%3 == 0) })
-	}
-	var panicked any
-	wg.Go(func() {
-		defer func() { panicked = recover() }()
-		_ = db.Update(ctx, func(tx flows.Tx) error {
-			_, _ = tx.NextNumber("panic-key")
-			panic("boom in a batch")
-		})
-	})
-	wg.Wait()
+	errs, panicked := writeManyAtOnce(ctx, db, "R", n, func(tx flows.Tx) { _, _ = tx.NextNumber("panic-key") }, "boom in a batch")
 	assert.Equal(t, "boom in a batch", panicked, "the panic reaches its caller")
 	for i := range n {
 		num := fmt.Sprintf("R-%04d", i)
