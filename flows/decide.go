@@ -57,26 +57,34 @@ type preread struct {
 	def    *flowdef.Definition
 	app    *User
 	tasks  []*Task
+	recent bool // taken from the engine's recent states, not read
 }
 
 // preloadTask reads what openTask needs for task taskID in a read
-// transaction, and the definition and applicant after it (from the
+// transaction, or takes the instance and tasks from the state the
+// engine's operations last wrote on it (recent.go), and the definition
+// and applicant after it (from the
 // engine's caches or the store, never inside the transaction: a second
 // connection taken while the first is held can exhaust a pool). It
 // returns nil when anything fails: the write then reads for itself.
 func (e *Engine) preloadTask(ctx context.Context, taskID int64) *preread {
 	p := &preread{taskID: taskID}
-	err := e.store.View(ctx, func(tx Tx) error {
-		t, err := tx.Task(taskID)
-		if err != nil {
+	var err error
+	if in, ts, ok := e.recent.task(taskID); ok {
+		p.in, p.tasks, p.recent = in, ts, true
+	} else {
+		err = e.store.View(ctx, func(tx Tx) error {
+			t, err := tx.Task(taskID)
+			if err != nil {
+				return err
+			}
+			if p.in, err = tx.Instance(t.InstanceID); err != nil {
+				return err
+			}
+			p.tasks, err = tx.TasksOf(p.in.ID)
 			return err
-		}
-		if p.in, err = tx.Instance(t.InstanceID); err != nil {
-			return err
-		}
-		p.tasks, err = tx.TasksOf(p.in.ID)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return nil
 	}

@@ -57,6 +57,9 @@ type Engine struct {
 	// (defcache.go).
 	latest *timedCache[FlowInfo]
 	delegs *timedCache[cachedDelegations]
+	// recent is the state of the instances its operations wrote last,
+	// where decisions start (recent.go).
+	recent *recent
 }
 
 // zoneCache keeps the time zones loaded by name: time.LoadLocation reads
@@ -88,6 +91,7 @@ func New(cfg Config) *Engine {
 		zones:   &zoneCache{},
 		latest:  newTimedCache[FlowInfo](Recheck),
 		delegs:  newTimedCache[cachedDelegations](Recheck),
+		recent:  newRecent(recentInstances),
 	}
 	if e.cal == nil {
 		e.cal = workcal.Default()

@@ -55,19 +55,24 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			if p != nil {
 				tx.guard, tx.guardRev = p.in.ID, p.in.Rev
 			}
-			if err := fn(o); err != nil {
-				return err
-			}
+			ferr := fn(o)
 			if p != nil && o.pre == nil && !tx.guarded {
 				// The read was used but nothing wrote the instance under
-				// its revision: check that it has not moved.
+				// its revision: check that it has not moved, also when fn
+				// refused (a task not yet its approver's turn in the read
+				// may be by now).
 				in, err := stx.Instance(p.in.ID)
-				if err != nil {
+				switch {
+				case err != nil && ferr != nil:
+					return ferr
+				case err != nil:
 					return fmt.Errorf("check instance %d: %w", p.in.ID, err)
-				}
-				if in.Rev != tx.guardRev {
+				case in.Rev != tx.guardRev:
 					return fmt.Errorf("instance %d moved from rev %d to %d since it was read: %w", in.ID, tx.guardRev, in.Rev, ErrConflict)
 				}
+			}
+			if ferr != nil {
+				return ferr
 			}
 			if out.Instance != nil {
 				ts, ok := tx.tasksOf(out.Instance.ID)
@@ -93,8 +98,14 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			// what the operation read or wrote: empty it.
 			e.delegs.invalidate()
 		}
+		if err == nil && out.Instance != nil {
+			e.recent.put(out.Instance, out.Tasks)
+		}
 		if !errors.Is(err, ErrConflict) {
 			break
+		}
+		if p != nil {
+			e.recent.drop(p.in.ID)
 		}
 	}
 	if err != nil {
