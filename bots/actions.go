@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -331,9 +332,53 @@ func (b *Bot) keepRef(ctx context.Context, ev Event, u *flows.User, instID, task
 		InstanceID: instID, TaskID: taskID, Recipient: u.ID,
 		Platform: platformKey(ev, u), Ref: ev.Action.MessageRef, CreatedAt: b.now(),
 	}
-	if err := b.store.SaveMessageRef(ctx, r); err != nil {
-		b.log.WarnContext(ctx, "save message ref of clicked card", "instance", instID, "task", taskID, "platform", r.Platform, "err", err)
+	if k, ok := ctx.Value(keptRefsKey{}).(*keptRefs); ok && k.add(r) {
+		return // saved with the event's confirmation (Handle)
 	}
+	b.saveRefs(ctx, []*flows.MessageRef{r})
+}
+
+// saveRefs saves refs one by one, logging what fails.
+func (b *Bot) saveRefs(ctx context.Context, refs []*flows.MessageRef) {
+	for _, r := range refs {
+		if err := b.store.SaveMessageRef(ctx, r); err != nil {
+			b.log.WarnContext(ctx, "save message ref of clicked card", "instance", r.InstanceID, "task", r.TaskID, "platform", r.Platform, "err", err)
+		}
+	}
+}
+
+// keptRefs are the refs of the cards an event clicked, kept for the
+// write that confirms the event (DedupeRefKeeper).
+type keptRefs struct {
+	mu    sync.Mutex
+	refs  []*flows.MessageRef
+	taken bool
+}
+
+type keptRefsKey struct{}
+
+// add keeps r, unless the refs were taken already.
+func (k *keptRefs) add(r *flows.MessageRef) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.taken {
+		return false
+	}
+	k.refs = append(k.refs, r)
+	return true
+}
+
+// take returns the refs kept so far and keeps no more: a ref added
+// later is saved at once.
+func (k *keptRefs) take() []*flows.MessageRef {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	refs := k.refs
+	k.refs, k.taken = nil, true
+	return refs
 }
 
 // platformKey is the key of u.Platforms the event came through, the key

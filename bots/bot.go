@@ -97,6 +97,14 @@ const HandlerTimeout = 30 * time.Second
 // it again later.
 var ErrInFlight = errors.New("event is being handled, deliver it again later")
 
+// DedupeRefKeeper is an optional interface of a DedupeConfirmer:
+// ConfirmWithRefs is Confirm that also saves refs, the message refs of
+// the cards the event was a click on, in the same write. A handled click
+// then ends with one write instead of one per ref and one for Confirm.
+type DedupeRefKeeper interface {
+	ConfirmWithRefs(ctx context.Context, key string, ttl time.Duration, refs []*flows.MessageRef) error
+}
+
 // DedupeForgetter is an optional interface of a Deduper: Forget removes a
 // key so that a redelivery of an event whose handling failed (internal
 // error) is handled again.
@@ -208,6 +216,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		}
 		defer cancel()
 	}
+	refKeeper, keepsRefs := b.cfg.Dedupe.(DedupeRefKeeper)
+	var kept *keptRefs
+	if twoPhase && keepsRefs && key != "" {
+		// The refs of clicked cards are saved with the confirmation.
+		kept = &keptRefs{}
+		hctx = context.WithValue(hctx, keptRefsKey{}, kept)
+	}
 	rep, err := b.handle(hctx, ev)
 	stopRenew()
 	if key == "" {
@@ -217,12 +232,19 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 	// failed): record the outcome of the dedupe key regardless.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
+	refs := kept.take()
 	switch {
 	case err != nil:
 		if f, ok := b.cfg.Dedupe.(DedupeForgetter); ok {
 			if ferr := f.Forget(dctx, key); ferr != nil {
 				b.log.WarnContext(ctx, "forget failed event id", "key", key, "err", ferr)
 			}
+		}
+		b.saveRefs(dctx, refs)
+	case len(refs) > 0:
+		if cerr := refKeeper.ConfirmWithRefs(dctx, key, b.cfg.DedupeTTL, refs); cerr != nil {
+			b.log.WarnContext(ctx, "confirm handled event id and save the refs of its card", "key", key, "err", cerr)
+			b.saveRefs(dctx, refs)
 		}
 	case twoPhase:
 		if cerr := confirm.Confirm(dctx, key, b.cfg.DedupeTTL); cerr != nil {

@@ -2,15 +2,18 @@ package bots_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots"
 	"github.com/flowbot/flowbot/bots/notify"
 	"github.com/flowbot/flowbot/flows"
+	"github.com/flowbot/flowbot/internal/testkit"
 )
 
 // recordingMessenger records the updates of sent messages.
@@ -121,9 +124,27 @@ func refsOf(t *testing.T, b *bundle, instID int64) []*flows.MessageRef {
 	return refs
 }
 
+// The refs of clicked cards are the same whether they are saved at once
+// or with the event's confirmation (SQLite's event holds).
 func TestClickedCardsKeepTheirMessageRef(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	for _, c := range []struct {
+		name   string
+		dedupe func(b *bundle) bots.Deduper
+	}{
+		{"saved at once", func(*bundle) bots.Deduper { return testkit.NewMemDedupe() }},
+		{"saved with the confirmation", func(b *bundle) bots.Deduper { return b.db.EventDeduper() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.bot = bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state, Dedupe: c.dedupe(b), AdminContact: admin})
+			clickedCardsKeepTheirMessageRef(t, b)
+		})
+	}
+}
+
+func clickedCardsKeepTheirMessageRef(t *testing.T, b *bundle) {
 	now := b.clock.Now()
 	feishu := bots.Event{Platform: "feishu", App: "cli_a", UserID: "ou_dev1", ChatID: "oc_1", ChatType: "p2p"}
 
@@ -234,4 +255,62 @@ func TestReplyCardsKeepTheirMessageRef(t *testing.T) {
 	c = wb.last(statusRef)
 	require.NotNil(t, c, "the /status copy of the request card was updated")
 	require.Equal(t, bots.ColorGreen, c.Color)
+}
+
+// A decision clicked on a card ends with two writes on SQLite: the
+// decision, then the event's confirmation with the clicked card's ref. A
+// redelivery of the click is a duplicate and writes nothing.
+func TestClickEndsWithOneWriteAfterItsDecision(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.bot = bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state, Dedupe: b.db.EventDeduper(), AdminContact: admin})
+	out := b.submit(t, "dev1", 2)
+	task := pendingTask(t, out, "cto")
+	ev := bots.Event{Platform: "web", ID: "click-1", UserID: "cto", ChatID: "cto",
+		Action: &bots.Action{Name: "approve", Value: taskButton("approve", task).Value, MessageRef: "web-9"}}
+	_, before := b.db.WriteStats()
+	rep, err := b.bot.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	require.Equal(t, "已同意", rep.Toast)
+	_, after := b.db.WriteStats()
+	require.Equal(t, int64(2), after-before, "the decision, then the confirmation with the ref")
+	require.Equal(t, []*flows.MessageRef{{InstanceID: out.Instance.ID, TaskID: task.ID, Recipient: "cto", Platform: "web", Ref: "web-9", CreatedAt: b.clock.Now()}},
+		refsOf(t, b, out.Instance.ID))
+
+	rep, err = b.bot.Handle(b.ctx, ev)
+	require.NoError(t, err)
+	require.Equal(t, bots.OutcomeDuplicate, rep.Outcome, "the confirmation was written")
+	_, again := b.db.WriteStats()
+	require.Equal(t, after, again)
+}
+
+// refKeeperDown is SQLite's event deduper whose combined write fails.
+type refKeeperDown struct{ d bots.Deduper }
+
+func (r refKeeperDown) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return r.d.FirstSeen(ctx, key, ttl)
+}
+func (r refKeeperDown) Confirm(ctx context.Context, key string, ttl time.Duration) error {
+	return r.d.(bots.DedupeConfirmer).Confirm(ctx, key, ttl)
+}
+func (r refKeeperDown) Done(ctx context.Context, key string) (bool, error) {
+	return r.d.(bots.DedupeConfirmer).Done(ctx, key)
+}
+func (r refKeeperDown) ConfirmWithRefs(context.Context, string, time.Duration, []*flows.MessageRef) error {
+	return errors.New("database is locked")
+}
+
+// When the write of the confirmation with the refs fails, the refs are
+// still saved on their own: later card updates reach the clicked card.
+func TestClickRefSavedWhenItsConfirmationFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.bot = bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state, Dedupe: refKeeperDown{b.db.EventDeduper()}, AdminContact: admin})
+	out := b.submit(t, "dev1", 2)
+	task := pendingTask(t, out, "cto")
+	rep := b.clickRef(t, bots.Event{Platform: "web", UserID: "cto", ChatID: "cto"}, taskButton("approve", task), nil, "web-3")
+	require.Equal(t, "已同意", rep.Toast)
+	refs := refsOf(t, b, out.Instance.ID)
+	require.Len(t, refs, 1)
+	require.Equal(t, "web-3", refs[0].Ref)
 }

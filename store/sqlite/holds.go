@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/flows"
 )
 
 // EventDeduper returns the deduper of the bot's inbound events for the one
@@ -81,6 +82,39 @@ func (h *eventHolds) drop(key string, until time.Time) {
 func (h *eventHolds) Confirm(ctx context.Context, key string, ttl time.Duration) error {
 	if err := h.d.Confirm(ctx, key, ttl); err != nil {
 		return err
+	}
+	h.mu.Lock()
+	delete(h.held, key)
+	h.mu.Unlock()
+	return nil
+}
+
+// ConfirmWithRefs is Confirm that also saves refs, the message refs of
+// the cards the event was a click on, in the same write
+// (bots.DedupeRefKeeper).
+func (h *eventHolds) ConfirmWithRefs(ctx context.Context, key string, ttl time.Duration, refs []*flows.MessageRef) error {
+	if err := checkKV("confirm dedupe key", key, ttl, true); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if err := checkRef(r); err != nil {
+			return fmt.Errorf("confirm dedupe key %q: %w", key, err)
+		}
+	}
+	db := (*DB)(h.d)
+	err := db.kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error {
+		if err := confirmIn(t, key, ttl, now); err != nil {
+			return err
+		}
+		for _, r := range refs {
+			if err := insertRef(t, r); err != nil {
+				return fmt.Errorf("save message ref of instance %d: %w", r.InstanceID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("confirm dedupe key %q: %w", key, mapErr(err))
 	}
 	h.mu.Lock()
 	delete(h.held, key)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flowbot/flowbot/bots"
+	"github.com/flowbot/flowbot/flows"
 	"github.com/flowbot/flowbot/store/sqlite"
 )
 
@@ -56,4 +57,52 @@ func TestEventHoldsLiveInTheProcess(t *testing.T) {
 	done, err := d2.(bots.DedupeConfirmer).Done(ctx, "feishu:handled")
 	require.NoError(t, err)
 	require.True(t, done)
+}
+
+// ConfirmWithRefs writes the confirmation and the refs in one write, or,
+// given a ref that cannot be saved, neither: the event stays held.
+func TestConfirmWithRefs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := MustOpen(t)
+	d := db.EventDeduper()
+	k := d.(bots.DedupeRefKeeper)
+	good := &flows.MessageRef{InstanceID: 7, TaskID: 9, Recipient: "cto", Platform: "web", Ref: "web-1", CreatedAt: time.UnixMilli(1_700_000_000_000).UTC()}
+	cases := []struct {
+		name string
+		refs []*flows.MessageRef
+		ok   bool
+	}{
+		{"with a ref", []*flows.MessageRef{good}, true},
+		{"without refs", nil, true},
+		{"with a nil ref", []*flows.MessageRef{good, nil}, false},
+		{"with an empty ref", []*flows.MessageRef{good, {InstanceID: 7, Platform: "web"}}, false},
+	}
+	for i, c := range cases {
+		key := "web:e" + string(rune('a'+i))
+		first, err := d.FirstSeen(ctx, key, time.Hour)
+		require.NoError(t, err)
+		require.True(t, first, c.name)
+		_, before := db.WriteStats()
+		err = k.ConfirmWithRefs(ctx, key, time.Hour, c.refs)
+		_, after := db.WriteStats()
+		done, derr := d.(bots.DedupeConfirmer).Done(ctx, key)
+		require.NoError(t, derr)
+		if !c.ok {
+			require.Error(t, err, c.name)
+			require.Equal(t, before, after, "%s: nothing written", c.name)
+			require.False(t, done, c.name)
+			again, err := d.FirstSeen(ctx, key, time.Hour)
+			require.NoError(t, err)
+			require.False(t, again, "%s: still held", c.name)
+			continue
+		}
+		require.NoError(t, err, c.name)
+		require.Equal(t, before+1, after, "%s: one write", c.name)
+		require.True(t, done, c.name)
+	}
+	refs, err := db.MessageRefs(ctx, 7, 0)
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	require.Equal(t, "web-1", refs[0].Ref)
 }

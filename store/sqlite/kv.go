@@ -175,17 +175,20 @@ func (d *deduper) Confirm(ctx context.Context, key string, ttl time.Duration) er
 	if err := checkKV("confirm dedupe key", key, ttl, true); err != nil {
 		return err
 	}
-	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error {
-		for _, k := range []string{key, doneKey(key)} {
-			if _, err := t.exec(`INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
-				k, now+ttlMS(ttl)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := (*DB)(d).kvWrite(ctx, "kv_dedupe", func(t *tx, now int64) error { return confirmIn(t, key, ttl, now) })
 	if err != nil {
 		return fmt.Errorf("confirm dedupe key %q: %w", key, err)
+	}
+	return nil
+}
+
+// confirmIn writes key seen and done for ttl from now in t.
+func confirmIn(t *tx, key string, ttl time.Duration, now int64) error {
+	for _, k := range []string{key, doneKey(key)} {
+		if _, err := t.exec(`INSERT INTO kv_dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`,
+			k, now+ttlMS(ttl)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -276,17 +276,25 @@ func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
 
 // SaveMessageRef records a sent card; saving the same ref again is a no-op.
 func (db *DB) SaveMessageRef(ctx context.Context, ref *flows.MessageRef) error {
-	if ref == nil {
-		return errors.New("save message ref: nil ref")
-	}
-	if ref.Platform == "" || ref.Ref == "" {
-		return fmt.Errorf("save message ref of instance %d: empty platform or ref", ref.InstanceID)
+	if err := checkRef(ref); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(t *tx) error {
 		return insertRef(t, ref)
 	})
 	if err != nil {
 		return fmt.Errorf("save message ref of instance %d: %w", ref.InstanceID, mapErr(err))
+	}
+	return nil
+}
+
+// checkRef refuses a ref that cannot be saved.
+func checkRef(ref *flows.MessageRef) error {
+	if ref == nil {
+		return errors.New("save message ref: nil ref")
+	}
+	if ref.Platform == "" || ref.Ref == "" {
+		return fmt.Errorf("save message ref of instance %d: empty platform or ref", ref.InstanceID)
 	}
 	return nil
 }
