@@ -106,6 +106,7 @@ func (o *op) takePre(taskID int64) *preread {
 	o.pre = nil
 	if tr, ok := o.tx.(*taskTracker); ok {
 		tr.known(p.in.ID, p.tasks)
+		tr.read(p.in)
 	}
 	return p
 }

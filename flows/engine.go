@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowbot/flowbot/flows/flowdef"
@@ -60,6 +61,9 @@ type Engine struct {
 	// recent is the state of the instances its operations wrote last,
 	// where decisions start (recent.go).
 	recent *recent
+	// recentViews says the store's write transactions are AfterCommitters:
+	// the recent states are recorded as they commit and serve views.
+	recentViews atomic.Bool
 }
 
 // zoneCache keeps the time zones loaded by name: time.LoadLocation reads
@@ -101,6 +105,12 @@ func New(cfg Config) *Engine {
 	}
 	return e
 }
+
+// ForgetRecent forgets what the engine kept of the requests its
+// operations wrote (recent.go). Call it when a writer other than this
+// engine changed requests in its store: with SQLite, another process
+// (sqlite.DB.OnForeignWrite).
+func (e *Engine) ForgetRecent() { e.recent.clear() }
 
 // Store returns the engine's store.
 func (e *Engine) Store() Store { return e.store }

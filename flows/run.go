@@ -48,6 +48,7 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			p = pre(ctx)
 		}
 		var tracked []*taskTracker // one per call of the callback (a store may call it again)
+		hooked := false            // the outcome is recorded as it commits (AfterCommitter)
 		err = e.store.Update(ctx, func(stx Tx) error {
 			tx := &taskTracker{Tx: stx}
 			tracked = append(tracked, tx)
@@ -74,6 +75,18 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			if ferr != nil {
 				return ferr
 			}
+			defer func() {
+				// Recorded in commit order, once out is complete.
+				if ac, ok := stx.(AfterCommitter); ok {
+					e.recentViews.Store(true)
+					hooked = true
+					in, ts, evs, wrote, from := out.Instance, out.Tasks, out.Events, tx.wrote, int64(0)
+					if in != nil {
+						from = tx.readAt[in.ID]
+					}
+					ac.AfterCommit(func() { e.recent.committed(in, ts, evs, wrote, from) })
+				}
+			}()
 			if out.Instance != nil {
 				ts, ok := tx.tasksOf(out.Instance.ID)
 				if !ok {
@@ -98,7 +111,7 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 			// what the operation read or wrote: empty it.
 			e.delegs.invalidate()
 		}
-		if err == nil && out.Instance != nil {
+		if err == nil && out.Instance != nil && !hooked {
 			e.recent.put(out.Instance, out.Tasks)
 		}
 		if !errors.Is(err, ErrConflict) {
@@ -201,6 +214,52 @@ type taskTracker struct {
 	// delegWrote says the operation saved or ended a delegation: its
 	// reads of delegations bypass the engine's cache (delegate.go).
 	delegWrote bool
+
+	// For the engine's recent states (recent.go): the instances the
+	// operation wrote (their rows, tasks or events), and the revision
+	// each was first read at (0: the operation created it).
+	wrote  []int64
+	readAt map[int64]int64
+}
+
+// read records the revision in was first read at in the operation.
+func (t *taskTracker) read(in *Instance) {
+	if t.readAt == nil {
+		t.readAt = map[int64]int64{}
+	}
+	if _, ok := t.readAt[in.ID]; !ok {
+		t.readAt[in.ID] = in.Rev
+	}
+}
+
+func (t *taskTracker) wrote1(instanceID int64) {
+	if !slices.Contains(t.wrote, instanceID) {
+		t.wrote = append(t.wrote, instanceID)
+	}
+}
+
+func (t *taskTracker) Instance(id int64) (*Instance, error) {
+	in, err := t.Tx.Instance(id)
+	if err == nil {
+		t.read(in)
+	}
+	return in, err
+}
+
+func (t *taskTracker) InstanceByNumber(number string) (*Instance, error) {
+	in, err := t.Tx.InstanceByNumber(number)
+	if err == nil {
+		t.read(in)
+	}
+	return in, err
+}
+
+func (t *taskTracker) AppendEvent(e *Event) error {
+	if err := t.Tx.AppendEvent(e); err != nil {
+		return err
+	}
+	t.wrote1(e.InstanceID)
+	return nil
 }
 
 func (t *taskTracker) UpdateInstance(in *Instance) error {
@@ -208,6 +267,7 @@ func (t *taskTracker) UpdateInstance(in *Instance) error {
 	if err := t.Tx.UpdateInstance(in); err != nil {
 		return err
 	}
+	t.wrote1(in.ID)
 	if in.ID == t.guard && rev == t.guardRev {
 		t.guarded = true
 	}
@@ -228,6 +288,8 @@ func (t *taskTracker) CreateInstance(in *Instance) error {
 	if err := t.Tx.CreateInstance(in); err != nil {
 		return err
 	}
+	t.read(&Instance{ID: in.ID}) // at revision 0: created here
+	t.wrote1(in.ID)
 	if t.instance == 0 {
 		t.instance, t.tasks = in.ID, nil
 	} else {
@@ -253,6 +315,7 @@ func (t *taskTracker) CreateTask(tk *Task) error {
 	if err := t.Tx.CreateTask(tk); err != nil {
 		return err
 	}
+	t.wrote1(tk.InstanceID)
 	if tk.InstanceID == t.instance {
 		t.tasks = append(t.tasks, tk)
 	}
@@ -263,6 +326,7 @@ func (t *taskTracker) UpdateTask(tk *Task) error {
 	if err := t.Tx.UpdateTask(tk); err != nil {
 		return err
 	}
+	t.wrote1(tk.InstanceID)
 	if !slices.Contains(t.tasks, tk) {
 		t.inexact = true // written through another copy: read the list again
 	}

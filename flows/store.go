@@ -99,6 +99,17 @@ type Store interface {
 	Close() error
 }
 
+// AfterCommitter is an optional interface of the write Tx of a store that
+// this process alone writes (SQLite): AfterCommit runs fn once the
+// transaction committed, before any later write transaction of the store
+// begins and before the outbox messages it wrote reach a sender. fn must
+// be quick and must not use the store. The engine then records what its
+// operations wrote as they commit and serves views of those requests
+// without reading them (recent.go).
+type AfterCommitter interface {
+	AfterCommit(fn func())
+}
+
 // Tx is one transaction. All writes of one engine call go through one Tx.
 type Tx interface {
 	// NextNumber returns the next sequence number (1, 2, ...) for key

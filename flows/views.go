@@ -11,6 +11,11 @@ import (
 
 // View returns everything needed to show one request.
 func (e *Engine) View(ctx context.Context, instanceID int64) (*View, error) {
+	if e.recentViews.Load() {
+		if in, ts, evs, ok := e.recent.view(instanceID); ok {
+			return e.complete(ctx, &View{Instance: in, Tasks: ts, Events: evs})
+		}
+	}
 	return e.view(ctx, func(tx Tx) (*Instance, error) {
 		in, err := tx.Instance(instanceID)
 		if errors.Is(err, ErrNotFound) {
@@ -41,6 +46,8 @@ func (e *Engine) ViewByNumber(ctx context.Context, number string) (*View, error)
 // transaction, and completes the View.
 func (e *Engine) view(ctx context.Context, find func(tx Tx) (*Instance, error)) (*View, error) {
 	var v *View
+	recorded := e.recentViews.Load()
+	gen := e.recent.generation()
 	err := e.store.View(ctx, func(tx Tx) error {
 		in, err := find(tx)
 		if err != nil {
@@ -64,6 +71,15 @@ func (e *Engine) view(ctx context.Context, find func(tx Tx) (*Instance, error)) 
 		}
 		return nil, err
 	}
+	if recorded {
+		e.recent.read(v.Instance, v.Tasks, v.Events, gen)
+	}
+	return e.complete(ctx, v)
+}
+
+// complete fills in v, whose Instance, Tasks and Events are set.
+func (e *Engine) complete(ctx context.Context, v *View) (*View, error) {
+	var err error
 	if v.Def, err = e.Definition(ctx, v.Instance.FlowID, v.Instance.FlowVersion); err != nil {
 		return nil, err
 	}

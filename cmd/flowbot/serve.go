@@ -171,6 +171,11 @@ func newApp(ctx context.Context, cfg Config, logw io.Writer) (_ *app, err error)
 		return nil, err
 	}
 	a.engine = flows.New(flows.Config{Store: a.store, Clock: a.clock, Calendar: cal, UrgeInterval: cfg.Engine.UrgeInterval, Logger: a.log})
+	if db, ok := a.store.(*sqlite.DB); ok {
+		// The engine serves views of the requests it wrote from what it
+		// wrote; a command run beside serve (directory sync) writes too.
+		db.OnForeignWrite(a.engine.ForgetRecent)
+	}
 	if err := a.loadDirectory(ctx); err != nil {
 		return nil, err
 	}

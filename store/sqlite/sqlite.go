@@ -58,8 +58,12 @@ type DB struct {
 
 	purgeTick atomic.Uint64            // counts kv writes, to purge expired rows now and then
 	taker     atomic.Pointer[takerRef] // takes messages as they are written (handoff.go)
-	closeOnce sync.Once
-	closeErr  error
+	foreign   atomic.Pointer[func()]   // told of another process's writes (OnForeignWrite)
+	// dataVersion is the writer connection's last PRAGMA data_version
+	// (0: not read yet); the writer goroutine alone uses it.
+	dataVersion int64
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Option changes how Open sets up the database.

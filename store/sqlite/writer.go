@@ -44,6 +44,8 @@ type writeReq struct {
 	panicked any
 	done     chan struct{}
 
+	after []func() // run once its batch committed (tx.AfterCommit)
+
 	kept  bool                   // its savepoint was released
 	taker Taker                  // the Taker of its messages written claimed (handoff.go)
 	taken []*flows.OutboxMessage // those messages
@@ -124,6 +126,7 @@ func (db *DB) runBatch(c *dconn, batch []*writeReq) []*writeReq {
 		finish(batch)
 		return batch
 	}
+	db.checkForeign(c)
 	var lost error
 	committed := 0 // requests whose savepoint was released
 	yields := 0
@@ -185,6 +188,9 @@ func (db *DB) runBatch(c *dconn, batch []*writeReq) []*writeReq {
 		} else {
 			ok = true
 		}
+	}
+	if ok {
+		db.afterCommit(batch)
 	}
 	handOver(batch, ok)
 	db.batches.Add(1)
