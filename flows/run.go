@@ -15,7 +15,8 @@ import (
 const maxAttempts = 20
 
 // op is the state of one engine operation inside its transaction: the
-// transaction, its single timestamp, and what it wrote.
+// transaction, its single timestamp (in whole milliseconds, as the
+// stores keep it), and what it wrote.
 type op struct {
 	ctx context.Context
 	tx  Tx
@@ -52,7 +53,7 @@ func (e *Engine) runPre(ctx context.Context, what string, pre func(ctx context.C
 		err = e.store.Update(ctx, func(stx Tx) error {
 			tx := &taskTracker{Tx: stx}
 			tracked = append(tracked, tx)
-			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC(), out: out, pre: p}
+			o := &op{ctx: ctx, tx: tx, now: e.clock.Now().UTC().Truncate(time.Millisecond), out: out, pre: p}
 			if p != nil {
 				tx.guard, tx.guardRev = p.in.ID, p.in.Rev
 			}
