@@ -29,24 +29,25 @@ func (t *tx) AfterCommit(fn func()) {
 // store.
 func (db *DB) OnForeignWrite(fn func()) { db.foreign.Store(&fn) }
 
-// checkForeign calls the OnForeignWrite function when data_version moved
-// since the last check: another connection committed.
+// checkForeign empties the caches kept of what this process wrote
+// (refcache.go) and calls the OnForeignWrite function when data_version
+// moved since the last check: another connection committed.
 func (db *DB) checkForeign(c *dconn) {
-	fn := db.foreign.Load()
-	if fn == nil {
-		return
-	}
 	var v int64
 	if err := c.queryRow(context.Background(), `PRAGMA data_version`).Scan(&v); err != nil {
 		db.log.Warn("sqlite data_version", "err", err)
 		v = -1 // unknown: counted as a change
 	}
-	if v != db.dataVersion || v < 0 {
-		if db.dataVersion != 0 {
+	if v == db.dataVersion && v >= 0 {
+		return
+	}
+	if db.dataVersion != 0 {
+		db.refs.clear()
+		if fn := db.foreign.Load(); fn != nil {
 			db.runAfter(*fn)
 		}
-		db.dataVersion = v
 	}
+	db.dataVersion = v
 }
 
 // afterCommit runs the AfterCommit functions of the kept requests of a

@@ -45,7 +45,16 @@ func (db *DB) MarkDeliveredWithRefs(ctx context.Context, id int64, at time.Time,
 // insertRef records r; a ref saved before (the same card) is kept as it
 // was, with the kind it was first sent as.
 func insertRef(t *tx, r *flows.MessageRef) error {
-	_, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	res, err := t.exec(`INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		r.InstanceID, r.TaskID, r.Recipient, r.Platform, r.Ref, ms(r.CreatedAt), string(r.Kind), string(r.Data))
-	return err
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 1 {
+		kept := *r
+		t.AfterCommit(func() { t.db.refs.added(kept) })
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -302,13 +303,11 @@ func checkRef(ref *flows.MessageRef) error {
 // MessageRefs returns the refs of taskID of an instance (taskID 0: all refs
 // of the instance) in the order saved.
 func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) ([]*flows.MessageRef, error) {
-	q := `SELECT instance_id, task_id, recipient, platform, ref, created_at, kind, data FROM message_refs WHERE instance_id = ?`
-	args := []any{instanceID}
-	if taskID != 0 {
-		q += ` AND task_id = ?`
-		args = append(args, taskID)
+	if refs, ok := db.refs.get(instanceID, taskID); ok {
+		return refs, nil
 	}
-	rows, err := db.query(ctx, q+` ORDER BY id`, args...)
+	gen := db.refs.generation()
+	rows, err := db.query(ctx, `SELECT instance_id, task_id, recipient, platform, ref, created_at, kind, data FROM message_refs WHERE instance_id = ? ORDER BY id`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list message refs of instance %d: %w", instanceID, err)
 	}
@@ -326,5 +325,9 @@ func (db *DB) MessageRefs(ctx context.Context, instanceID int64, taskID int64) (
 	if err != nil {
 		return nil, fmt.Errorf("list message refs of instance %d: %w", instanceID, err)
 	}
-	return refs, nil
+	db.refs.read(instanceID, refs, gen)
+	if taskID == 0 {
+		return refs, nil
+	}
+	return slices.DeleteFunc(refs, func(r *flows.MessageRef) bool { return r.TaskID != taskID }), nil
 }

@@ -47,6 +47,7 @@ type DB struct {
 	rmu    sync.Mutex
 	rconns map[any]*dconn  // the reader pool's driver connections and their statements (read transactions)
 	dir    *dircache.Cache // users by id, see dircache.go
+	refs   *refCache       // message refs by request, see refcache.go
 
 	wq     chan *writeReq // writes waiting for the writer goroutine
 	wstop  chan struct{}  // closed by Close: the writer stops taking writes
@@ -117,7 +118,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if o.log == nil {
 		o.log = slog.Default()
 	}
-	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: dircache.New(),
+	db := &DB{path: path, log: o.log.With("store", "sqlite"), dir: dircache.New(), refs: newRefCache(refInstances),
 		wq: make(chan *writeReq), wstop: make(chan struct{}), wdone: make(chan struct{}), cpdone: make(chan struct{})}
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")" +
