@@ -15,17 +15,22 @@ const refInstances = 4096
 // written by this process's writer: a ref written is added as its
 // transaction commits (AfterCommit), in commit order, which is id order;
 // a write by another process (checkForeign) empties it. A list read from
-// the store is kept only if no ref was written meanwhile (gen).
+// the store is kept only if no ref of its request was written meanwhile.
 type refCache struct {
 	mu     sync.Mutex
 	gen    uint64 // refs written (committed)
 	byInst map[int64][]flows.MessageRef
 	ring   []int64 // instance ids in the order they came in
 	next   int
+	// touched is the gen of the last ref written of each request whose
+	// refs are not kept; floor is the gen when touched was last emptied
+	// (a read begun before it may have missed a ref).
+	touched map[int64]uint64
+	floor   uint64
 }
 
 func newRefCache(n int) *refCache {
-	return &refCache{byInst: make(map[int64][]flows.MessageRef, n), ring: make([]int64, n)}
+	return &refCache{byInst: make(map[int64][]flows.MessageRef, n), ring: make([]int64, n), touched: map[int64]uint64{}}
 }
 
 // get returns copies of instance id's refs of taskID (0: all), if kept.
@@ -52,8 +57,9 @@ func (c *refCache) generation() uint64 {
 	return c.gen
 }
 
-// read keeps refs, all of instance id's as read when generation returned
-// gen, unless a ref was written since.
+// read keeps refs, all of instance id's as read by a read begun when
+// generation returned gen, unless a ref of id was written since. Refs
+// kept already are newer: they stay.
 func (c *refCache) read(id int64, refs []*flows.MessageRef, gen uint64) {
 	kept := make([]flows.MessageRef, len(refs))
 	for i, r := range refs {
@@ -61,17 +67,16 @@ func (c *refCache) read(id int64, refs []*flows.MessageRef, gen uint64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if _, ok := c.byInst[id]; ok || gen < c.floor || c.touched[id] > gen {
 		return
 	}
-	if _, ok := c.byInst[id]; !ok {
-		if gone := c.ring[c.next]; gone != 0 {
-			delete(c.byInst, gone)
-		}
-		c.ring[c.next] = id
-		c.next = (c.next + 1) % len(c.ring)
+	if gone := c.ring[c.next]; gone != 0 {
+		delete(c.byInst, gone)
 	}
+	c.ring[c.next] = id
+	c.next = (c.next + 1) % len(c.ring)
 	c.byInst[id] = kept
+	delete(c.touched, id)
 }
 
 // added records r, written and committed, as a read would show it.
@@ -85,7 +90,13 @@ func (c *refCache) added(r flows.MessageRef) {
 	c.gen++
 	if refs, ok := c.byInst[r.InstanceID]; ok {
 		c.byInst[r.InstanceID] = append(refs, r)
+		return
 	}
+	if len(c.touched) >= 4*len(c.ring) {
+		clear(c.touched)
+		c.floor = c.gen
+	}
+	c.touched[r.InstanceID] = c.gen
 }
 
 // clear forgets every request's refs.
@@ -95,5 +106,6 @@ func (c *refCache) clear() {
 	c.gen++
 	clear(c.byInst)
 	clear(c.ring)
-	c.next = 0
+	clear(c.touched)
+	c.next, c.floor = 0, c.gen
 }
