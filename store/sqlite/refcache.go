@@ -70,12 +70,27 @@ func (c *refCache) read(id int64, refs []*flows.MessageRef, gen uint64) {
 	if _, ok := c.byInst[id]; ok || gen < c.floor || c.touched[id] > gen {
 		return
 	}
+	c.keep(id, kept)
+}
+
+// created records that instance id was created (committed): it has no
+// refs, so all of its refs are known from now on.
+func (c *refCache) created(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byInst[id]; !ok {
+		c.keep(id, nil)
+	}
+}
+
+// keep keeps refs as all of instance id's; c.mu is held.
+func (c *refCache) keep(id int64, refs []flows.MessageRef) {
 	if gone := c.ring[c.next]; gone != 0 {
 		delete(c.byInst, gone)
 	}
 	c.ring[c.next] = id
 	c.next = (c.next + 1) % len(c.ring)
-	c.byInst[id] = kept
+	c.byInst[id] = refs
 	delete(c.touched, id)
 }
 

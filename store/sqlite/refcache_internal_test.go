@@ -52,6 +52,11 @@ func TestRefCacheKeepsOnlyWhatIsCurrent(t *testing.T) {
 			}
 			c.read(1, read, gen)
 		}, nil},
+		{"created here: none, then those written", func(c *refCache) {
+			c.created(1)
+			c.added(ref(1, "b"))
+			c.read(1, read, 0) // an old read changes nothing
+		}, []string{"b"}},
 		{"emptied meanwhile (another process wrote)", func(c *refCache) {
 			gen := c.generation()
 			c.clear()

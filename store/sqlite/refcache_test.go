@@ -63,8 +63,16 @@ func TestMessageRefsKeptInMemory(t *testing.T) {
 	raw, err := sql.Open("sqlite", "file:"+path)
 	require.NoError(t, err)
 	defer raw.Close()
-	_, err = raw.ExecContext(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data) VALUES (7, 0, 'cfo', 'web', 'web-foreign', 0, '', '')`)
+	// A request created here has no refs: they are known without a read.
+	in := &flows.Instance{FlowID: "leave", FlowVersion: 1, Applicant: "dev1", Status: flows.StatusPending, Form: json.RawMessage(`{}`), StepID: "manager", CreatedAt: at, UpdatedAt: at}
+	require.NoError(t, db.Update(ctx, func(tx flows.Tx) error { return tx.CreateInstance(in) }))
+	for _, inst := range []int64{7, in.ID} {
+		_, err = raw.ExecContext(ctx, `INSERT INTO message_refs (instance_id, task_id, recipient, platform, ref, created_at, kind, data) VALUES (?, 0, 'cfo', 'web', 'web-foreign', 0, '', '')`, inst)
+		require.NoError(t, err)
+	}
+	got, err = db.MessageRefs(ctx, in.ID, 0)
 	require.NoError(t, err)
+	require.Empty(t, got, "known: none")
 	got, err = db.MessageRefs(ctx, 7, 0)
 	require.NoError(t, err)
 	require.Equal(t, []string{"web-1", "web-2", "web-3"}, names(got), "kept: the foreign write is not known yet")
@@ -72,6 +80,9 @@ func TestMessageRefsKeptInMemory(t *testing.T) {
 	got, err = db.MessageRefs(ctx, 7, 0)
 	require.NoError(t, err)
 	require.Equal(t, []string{"web-1", "web-2", "web-3", "web-foreign"}, names(got), "read again after the writer found it")
+	got, err = db.MessageRefs(ctx, in.ID, 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{"web-foreign"}, names(got))
 }
 
 func names(refs []*flows.MessageRef) []string {

@@ -78,6 +78,7 @@ func (t *tx) CreateInstance(in *flows.Instance) error {
 		return fmt.Errorf("create instance %s: %w", in.Number, err)
 	}
 	in.ID, in.Rev = id, 1
+	t.AfterCommit(func() { t.db.refs.created(id) }) // no refs yet: all of them will be known
 	return nil
 }
 
