@@ -533,3 +533,22 @@ func TestEachEventReadsItsConversationOnce(t *testing.T) {
 	require.Len(t, mine, 1)
 	require.Contains(t, string(mine[0].Form), "third")
 }
+
+// Event ids that JSON writes escaped (as in the conversation record) are
+// still found there: their redelivery, with the dedupe store down, is a
+// duplicate.
+func TestRedeliveredEventWithAnEscapedID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{`plain-1`, `a<b>&"c"`, "tab\there", `back\slash`, "中文\u2028"} {
+		b := setup(t)
+		bot := bots.New(bots.Config{Engine: b.engine, Store: b.db, State: b.state, Dedupe: downDedupe{}, AdminContact: admin})
+		ev := b.msg("dev1", "/leave")
+		ev.ID = id
+		rep, err := bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		require.Contains(t, text(rep), "第 1/3 项", id)
+		rep, err = bot.Handle(b.ctx, ev)
+		require.NoError(t, err)
+		require.Equal(t, bots.OutcomeDuplicate, rep.Outcome, "%q delivered again", id)
+	}
+}

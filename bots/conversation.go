@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -121,18 +122,9 @@ func (b *Bot) readConv(ctx context.Context, ev Event) (*convState, error) {
 	if b.cfg.State == nil {
 		return nil, nil
 	}
-	key := convKey(ev)
-	m, _ := ctx.Value(convMemoKey{}).(*convMemo)
-	raw, ok, found := m.get(key)
-	if !found {
-		var err error
-		if raw, ok, err = b.cfg.State.Get(ctx, key); err != nil {
-			return nil, fmt.Errorf("load conversation: %w", err)
-		}
-		m.put(key, raw, ok)
-	}
-	if !ok {
-		return nil, nil
+	raw, ok, err := b.readConvRaw(ctx, ev)
+	if err != nil || !ok {
+		return nil, err
 	}
 	var st convState
 	if err := json.Unmarshal(raw, &st); err != nil {
@@ -144,6 +136,21 @@ func (b *Bot) readConv(ctx context.Context, ev Event) (*convState, error) {
 	}
 	st.raw = raw
 	return &st, nil
+}
+
+// readConvRaw returns the stored conversation record of ev's chat, as
+// readConv decodes it; ok is false when there is none.
+func (b *Bot) readConvRaw(ctx context.Context, ev Event) (raw []byte, ok bool, err error) {
+	key := convKey(ev)
+	m, _ := ctx.Value(convMemoKey{}).(*convMemo)
+	raw, ok, found := m.get(key)
+	if !found {
+		if raw, ok, err = b.cfg.State.Get(ctx, key); err != nil {
+			return nil, false, fmt.Errorf("load conversation: %w", err)
+		}
+		m.put(key, raw, ok)
+	}
+	return raw, ok, nil
 }
 
 // saveConv writes st as the conversation of ev's chat, with ev recorded
@@ -300,6 +307,12 @@ func (m *convMemo) forget() {
 // lose that reply for good.
 func (b *Bot) convDuplicate(ctx context.Context, ev Event, u *flows.User) (rep Reply, dup bool, err error) {
 	if ev.ID == "" || b.cfg.State == nil {
+		return Reply{}, false, nil
+	}
+	// Most events are new: a record that does not hold the event's id
+	// (as JSON writes it) anywhere cannot list it, and is not decoded.
+	raw, ok, rerr := b.readConvRaw(ctx, ev)
+	if id, _ := json.Marshal(ev.ID); rerr != nil || !ok || !bytes.Contains(raw, id) {
 		return Reply{}, false, nil
 	}
 	st, rerr := b.readConv(ctx, ev)
