@@ -26,9 +26,13 @@ const recentInstances = 4096
 // with the request's events when all of them are known: those of an
 // instance created by the operation, or those of the state the operation
 // started from followed by its own. Such a state is what the store holds
-// until the next operation on the request, which records its own state
-// before anyone can read it, so views are served from it (Engine.View).
-// Any other instance an operation wrote is forgotten.
+// until the next operation on the request records its own, before any
+// later write and before the messages that operation wrote reach the
+// notifier; so views are served from it (Engine.View). A view in the
+// moment between a commit and its record shows the state just before, as
+// a view begun a moment earlier would. Any other instance an operation
+// wrote is forgotten, and so is everything when another process writes
+// to the store (Engine.ForgetRecent).
 type recent struct {
 	mu     sync.Mutex
 	gen    uint64 // operations recorded (committed)
