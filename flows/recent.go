@@ -9,6 +9,10 @@ import (
 // keeps for its next decision on them (recent).
 const recentInstances = 4096
 
+// maxRecentEvents bounds the events kept with one request's state: the
+// views of a request with more are read.
+const maxRecentEvents = 256
+
 // recent is the state (instance and tasks) that this engine's operations
 // committed last, for the most recent recentInstances instances. A
 // decision starts from it instead of reading the instance before its
@@ -113,6 +117,9 @@ func (r *recent) committed(in *Instance, ts []*Task, evs []*Event, wrote []int64
 				s.events = append(s.events, *e)
 			}
 		}
+		if len(s.events) > maxRecentEvents {
+			s.events, s.complete = nil, false
+		}
 	}
 	r.store(s)
 }
@@ -129,7 +136,7 @@ func (r *recent) generation() uint64 {
 // recorded since (it may have changed the request after the read) or a
 // state as new is recorded.
 func (r *recent) read(in *Instance, ts []*Task, evs []*Event, gen uint64) {
-	if r == nil || in == nil || in.ID == 0 {
+	if r == nil || in == nil || in.ID == 0 || len(evs) > maxRecentEvents {
 		return
 	}
 	s := newState(in, ts)

@@ -67,3 +67,27 @@ func TestRecentKeepsTheNewestRevision(t *testing.T) {
 		})
 	}
 }
+
+// A request with more events than are kept is viewed by reading it; its
+// state still serves decisions.
+func TestRecentKeepsBoundedEvents(t *testing.T) {
+	t.Parallel()
+	r := newRecent(4)
+	in := &Instance{ID: 1, Rev: 1}
+	ts := []*Task{{ID: 10, InstanceID: 1}}
+	evs := make([]*Event, maxRecentEvents)
+	for i := range evs {
+		evs[i] = &Event{ID: int64(i + 1), InstanceID: 1}
+	}
+	r.committed(in, ts, evs, []int64{1}, 0)
+	_, _, got, ok := r.view(1)
+	require.True(t, ok)
+	require.Len(t, got, maxRecentEvents)
+
+	r.committed(&Instance{ID: 1, Rev: 2}, ts, []*Event{{ID: 999, InstanceID: 1}}, []int64{1}, 1)
+	_, _, _, ok = r.view(1)
+	require.False(t, ok, "one event too many: read")
+	got2, _, ok := r.task(10)
+	require.True(t, ok)
+	require.Equal(t, int64(2), got2.Rev)
+}

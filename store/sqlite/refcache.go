@@ -9,6 +9,10 @@ import (
 // refInstances bounds the requests whose message refs are kept in memory.
 const refInstances = 4096
 
+// maxKeptRefs bounds the refs kept of one request: those of a request
+// with more are read each time.
+const maxKeptRefs = 256
+
 // refCache keeps the message refs of the requests whose refs were read
 // lately, so that the notifier's card updates, which list a request's
 // refs each time, read them once. It stays exact because every ref is
@@ -67,7 +71,7 @@ func (c *refCache) read(id int64, refs []*flows.MessageRef, gen uint64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.byInst[id]; ok || gen < c.floor || c.touched[id] > gen {
+	if _, ok := c.byInst[id]; ok || gen < c.floor || c.touched[id] > gen || len(refs) > maxKeptRefs {
 		return
 	}
 	c.keep(id, kept)
@@ -103,10 +107,11 @@ func (c *refCache) added(r flows.MessageRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	if refs, ok := c.byInst[r.InstanceID]; ok {
+	if refs, ok := c.byInst[r.InstanceID]; ok && len(refs) < maxKeptRefs {
 		c.byInst[r.InstanceID] = append(refs, r)
 		return
 	}
+	delete(c.byInst, r.InstanceID) // too many: read each time (its ring slot stays)
 	if len(c.touched) >= 4*len(c.ring) {
 		clear(c.touched)
 		c.floor = c.gen

@@ -82,3 +82,26 @@ func TestRefCacheKeepsOnlyWhatIsCurrent(t *testing.T) {
 		})
 	}
 }
+
+// A request with more refs than are kept has them read each time.
+func TestRefCacheBounded(t *testing.T) {
+	t.Parallel()
+	c := newRefCache(4)
+	c.created(1)
+	for i := range maxKeptRefs {
+		c.added(flows.MessageRef{InstanceID: 1, Platform: "web", Ref: string(rune('a' + i%26))})
+	}
+	got, ok := c.get(1, 0)
+	require.True(t, ok)
+	require.Len(t, got, maxKeptRefs)
+	c.added(flows.MessageRef{InstanceID: 1, Platform: "web", Ref: "one too many"})
+	_, ok = c.get(1, 0)
+	require.False(t, ok)
+	refs := make([]*flows.MessageRef, maxKeptRefs+1)
+	for i := range refs {
+		refs[i] = &flows.MessageRef{InstanceID: 1}
+	}
+	c.read(1, refs, c.generation())
+	_, ok = c.get(1, 0)
+	require.False(t, ok, "a read of too many is not kept")
+}
